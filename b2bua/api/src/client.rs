@@ -1,0 +1,139 @@
+//! HTTP client for the control API (pooled connections, bounded timeouts).
+
+use crate::{
+    ApiErrorBody, ApiErrorKind, CallId, CallInfo, Cdr, Event, OriginateRequest, Registration,
+    TransferRequest,
+};
+use std::time::Duration;
+
+/// Error of a control-API call, as seen by the client.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The B2BUA answered with an error.
+    #[error("b2bua refused: {kind:?}: {message}")]
+    Api { kind: ApiErrorKind, message: String },
+    /// The B2BUA could not be reached or did not answer in time.
+    #[error("b2bua unavailable: {0}")]
+    Unavailable(String),
+    /// The B2BUA answered something this client cannot read.
+    #[error("bad reply from b2bua: {0}")]
+    BadReply(String),
+}
+
+impl ClientError {
+    pub fn kind(&self) -> ApiErrorKind {
+        match self {
+            ClientError::Api { kind, .. } => *kind,
+            ClientError::Unavailable(_) | ClientError::BadReply(_) => ApiErrorKind::Unavailable,
+        }
+    }
+}
+
+/// Client of one B2BUA's control API. Cheap to clone (shares the connection pool).
+#[derive(Clone, Debug)]
+pub struct ControlClient {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl ControlClient {
+    /// `base` like `http://127.0.0.1:9181`. Requests time out after `timeout`
+    /// (connect after `timeout` / 2), so a dead B2BUA fails fast.
+    pub fn new(base: impl Into<String>, timeout: Duration) -> Result<Self, ClientError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(timeout / 2)
+            .timeout(timeout)
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| ClientError::Unavailable(e.to_string()))?;
+        Ok(Self { base: base.into().trim_end_matches('/').to_string(), http })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub async fn originate(&self, req: &OriginateRequest) -> Result<CallInfo, ClientError> {
+        self.send(self.http.post(self.url("/v1/calls")).json(req)).await
+    }
+
+    pub async fn list_calls(&self) -> Result<Vec<CallInfo>, ClientError> {
+        self.send(self.http.get(self.url("/v1/calls"))).await
+    }
+
+    pub async fn call(&self, id: &CallId) -> Result<CallInfo, ClientError> {
+        self.send(self.http.get(self.url(&format!("/v1/calls/{id}")))).await
+    }
+
+    pub async fn hangup(&self, id: &CallId) -> Result<(), ClientError> {
+        self.send_empty(self.http.delete(self.url(&format!("/v1/calls/{id}")))).await
+    }
+
+    pub async fn transfer(&self, id: &CallId, req: &TransferRequest) -> Result<(), ClientError> {
+        self.send_empty(self.http.post(self.url(&format!("/v1/calls/{id}/transfer"))).json(req))
+            .await
+    }
+
+    pub async fn hold(&self, id: &CallId, on: bool) -> Result<(), ClientError> {
+        let verb = if on { "hold" } else { "unhold" };
+        self.send_empty(self.http.post(self.url(&format!("/v1/calls/{id}/{verb}")))).await
+    }
+
+    /// Events of one call with `seq > after`, waiting up to `wait` for the first one.
+    pub async fn events(
+        &self,
+        id: &CallId,
+        after: u64,
+        wait: Duration,
+    ) -> Result<Vec<Event>, ClientError> {
+        let url = format!("/v1/calls/{id}/events?after={after}&wait_ms={}", wait.as_millis());
+        self.send(self.http.get(self.url(&url)).timeout(wait + Duration::from_secs(2))).await
+    }
+
+    /// Events of every call with `gseq > after`, waiting up to `wait`.
+    pub async fn all_events(&self, after: u64, wait: Duration) -> Result<Vec<Event>, ClientError> {
+        let url = format!("/v1/events?after={after}&wait_ms={}", wait.as_millis());
+        self.send(self.http.get(self.url(&url)).timeout(wait + Duration::from_secs(2))).await
+    }
+
+    pub async fn registrations(&self, tenant: &str) -> Result<Vec<Registration>, ClientError> {
+        self.send(self.http.get(self.url("/v1/registrations")).query(&[("tenant", tenant)])).await
+    }
+
+    pub async fn cdrs(&self, tenant: &str, limit: u32) -> Result<Vec<Cdr>, ClientError> {
+        let limit = limit.to_string();
+        self.send(
+            self.http.get(self.url("/v1/cdrs")).query(&[("tenant", tenant), ("limit", &limit)]),
+        )
+        .await
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    async fn send<T: serde::de::DeserializeOwned>(
+        &self,
+        req: reqwest::RequestBuilder,
+    ) -> Result<T, ClientError> {
+        let resp = Self::checked(req).await?;
+        resp.json().await.map_err(|e| ClientError::BadReply(e.to_string()))
+    }
+
+    async fn send_empty(&self, req: reqwest::RequestBuilder) -> Result<(), ClientError> {
+        Self::checked(req).await.map(|_| ())
+    }
+
+    async fn checked(req: reqwest::RequestBuilder) -> Result<reqwest::Response, ClientError> {
+        let resp = req.send().await.map_err(|e| ClientError::Unavailable(e.to_string()))?;
+        if resp.status().is_success() {
+            return Ok(resp);
+        }
+        let status = resp.status().as_u16();
+        match resp.json::<ApiErrorBody>().await {
+            Ok(body) => Err(ClientError::Api { kind: body.error, message: body.message }),
+            Err(_) => Err(ClientError::BadReply(format!("status {status} without error body"))),
+        }
+    }
+}

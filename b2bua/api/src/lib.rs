@@ -1,0 +1,23 @@
+//! Control API between the gateway and the B2BUA: plain data types plus an HTTP client.
+//!
+//! Versioned under `/v1`, JSON over HTTP on a loopback port. The types here are the only
+//! thing the gateway knows about calls: no SIP, no SDP, no sockets (except in [`client`]).
+//!
+//! Endpoints (all JSON):
+//! - `POST   /v1/calls`                      [`OriginateRequest`] -> 201 [`CallInfo`] (id assigned before any INVITE)
+//! - `GET    /v1/calls`                      -> `Vec<CallInfo>`
+//! - `GET    /v1/calls/{id}`                 -> [`CallInfo`]
+//! - `DELETE /v1/calls/{id}`                 -> 202 (hangup / cancel, any state)
+//! - `POST   /v1/calls/{id}/transfer`        [`TransferRequest`] -> 202
+//! - `POST   /v1/calls/{id}/hold`, `/unhold` -> 202
+//! - `GET    /v1/calls/{id}/events?after=N&wait_ms=M` -> `Vec<Event>` with `seq > N` (long poll)
+//! - `GET    /v1/events?after=N&wait_ms=M`   -> every call's events, global order ([`Event::gseq`])
+//! - `GET    /v1/registrations?tenant=T`     -> `Vec<Registration>`
+//! - `GET    /v1/cdrs?tenant=T&limit=N`      -> `Vec<Cdr>`
+//!
+//! Errors are `{"error": <ApiErrorKind>, "message": ...}` with a matching HTTP status.
+
+pub mod client;
+mod types;
+
+pub use types::*;

@@ -1,0 +1,275 @@
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Identifier of one call (both legs), assigned by the B2BUA before any INVITE is sent.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CallId(pub String);
+
+impl From<String> for CallId {
+    fn from(s: String) -> Self {
+        CallId(s)
+    }
+}
+
+impl From<&str> for CallId {
+    fn from(s: &str) -> Self {
+        CallId(s.to_string())
+    }
+}
+
+impl fmt::Display for CallId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// How a 3PCC call rings its parties (RFC 3725).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum OriginateMode {
+    /// Ring `from` first; ring the callees only once `from` answered.
+    #[default]
+    CallerFirst,
+    /// Ring `from` and every callee at once; bridge when both sides answered.
+    Simultaneous,
+}
+
+/// A request to place a call between `from` and the first of `to` to answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OriginateRequest {
+    pub tenant: String,
+    /// Extension (or SIP URI) of the A party.
+    pub from: String,
+    /// Callees; several fork and the first to answer wins.
+    pub to: Vec<String>,
+    #[serde(default)]
+    pub mode: OriginateMode,
+    /// Seconds each side may ring before it counts as no answer (default from config).
+    #[serde(default)]
+    pub ring_timeout_secs: Option<u32>,
+    /// Extra headers put on the outgoing INVITEs (the gateway checks its allow-list).
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+}
+
+/// Which party keeps talking when a call is transferred.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferMethod {
+    /// The B2BUA calls the target itself and re-bridges the kept leg to it (re-INVITE based).
+    #[default]
+    Bridge,
+    /// The B2BUA sends REFER to the transferred leg's phone, which calls the target.
+    Refer,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransferRequest {
+    /// Extension or SIP URI of the transfer target.
+    pub target: String,
+    /// Which side stays in the call and gets connected to `target` (default A).
+    #[serde(default = "default_keep")]
+    pub keep: Side,
+    #[serde(default)]
+    pub method: TransferMethod,
+}
+
+fn default_keep() -> Side {
+    Side::A
+}
+
+/// The two ends of a call. `A` is the caller (inbound leg, or `from` in 3PCC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    A,
+    B,
+}
+
+/// Who ended a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndedBy {
+    A,
+    B,
+    /// The control API (hangup / cancel).
+    Api,
+    /// The B2BUA itself (timeout, overload, shutdown, internal error).
+    System,
+}
+
+/// Why a call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// Answered and then hung up.
+    Normal,
+    /// 486 / 600 from a callee.
+    Busy,
+    /// Nobody answered before the ring timeout (or 408 / 480).
+    NoAnswer,
+    /// A party declined (603, 403 ...).
+    Rejected,
+    /// Cancelled before answer (CANCEL from the caller or hangup from the API).
+    Cancelled,
+    /// Moved away by a transfer (REFER accepted).
+    Transferred,
+    /// The target does not exist or is not registered (404).
+    NotFound,
+    /// Signalling or media failure.
+    Failed,
+}
+
+/// Overall state of a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallState {
+    /// Created, no leg ringing yet.
+    Created,
+    /// Ringing the A side (3PCC) or the B side (inbound / simultaneous).
+    Ringing,
+    /// One side answered, the other rings (3PCC caller-first).
+    Connecting,
+    /// Both sides answered and media is bridged.
+    Bridged,
+    Ended,
+}
+
+/// One step in the life of a call. `seq` is per call, starting at 1, without gaps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub call: CallId,
+    pub seq: u64,
+    /// Global sequence over all calls of one B2BUA node (for `/v1/events`); 0 until published.
+    #[serde(default)]
+    pub gseq: u64,
+    /// Unix time in milliseconds.
+    pub at_ms: u64,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    Created {
+        tenant: String,
+        from: String,
+        to: Vec<String>,
+    },
+    /// An INVITE went out to a party.
+    Dialing { side: Side, party: String },
+    Ringing { side: Side, party: String },
+    Answered { side: Side, party: String },
+    Bridged,
+    Held,
+    Resumed,
+    TransferStarted { target: String },
+    Transferred { target: String },
+    TransferFailed { target: String, status: u16 },
+    /// The one terminal event of every call.
+    Ended {
+        cause: Cause,
+        by: EndedBy,
+        /// SIP status that ended it, when there was one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<u16>,
+    },
+}
+
+impl EventKind {
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, EventKind::Ended { .. })
+    }
+}
+
+/// Summary of a call for listing and detail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallInfo {
+    pub id: CallId,
+    pub tenant: String,
+    pub from: String,
+    pub to: Vec<String>,
+    pub state: CallState,
+    /// The callee that answered, once known.
+    #[serde(default)]
+    pub connected: Option<String>,
+    pub created_ms: u64,
+    #[serde(default)]
+    pub answered_ms: Option<u64>,
+    #[serde(default)]
+    pub ended_ms: Option<u64>,
+}
+
+/// Call detail record, written once per call when it ends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cdr {
+    pub call: CallId,
+    pub tenant: String,
+    pub from: String,
+    /// The callee that answered, or the first dialled when none did.
+    pub to: String,
+    /// `inbound` (SIP phone called) or `originate` (3PCC from the API).
+    pub direction: String,
+    pub created_ms: u64,
+    pub ringing_ms: Option<u64>,
+    pub answered_ms: Option<u64>,
+    pub ended_ms: u64,
+    /// Whole seconds from creation to end.
+    pub duration_s: u64,
+    /// Whole seconds from answer (both sides connected) to end.
+    pub billsec: u64,
+    pub cause: Cause,
+    pub ended_by: EndedBy,
+    pub status: Option<u16>,
+    /// Set when the call was transferred: the target.
+    pub transferred_to: Option<String>,
+}
+
+/// One registered contact of a user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registration {
+    pub tenant: String,
+    pub user: String,
+    pub contact: String,
+    pub source: String,
+    pub transport: String,
+    pub expires_in_s: u64,
+}
+
+/// Machine-readable error kinds of the control API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiErrorKind {
+    /// Malformed request (400).
+    BadRequest,
+    /// Unknown call, tenant or user (404).
+    NotFound,
+    /// Action not valid in the call's state (409).
+    InvalidState,
+    /// Too many call set-ups in flight (503, retry later).
+    Overloaded,
+    /// B2BUA not reachable or failing (client-side, or 500).
+    Unavailable,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiErrorBody {
+    pub error: ApiErrorKind,
+    pub message: String,
+}
+
+impl ApiErrorKind {
+    pub fn http_status(self) -> u16 {
+        match self {
+            ApiErrorKind::BadRequest => 400,
+            ApiErrorKind::NotFound => 404,
+            ApiErrorKind::InvalidState => 409,
+            ApiErrorKind::Overloaded => 503,
+            ApiErrorKind::Unavailable => 500,
+        }
+    }
+}

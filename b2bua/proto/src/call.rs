@@ -1,0 +1,192 @@
+//! One call: its legs, timestamps and event counter.
+
+use crate::{LegId, Ms, Target};
+use patchbay_api::{CallId, CallInfo, CallState, Cause, EndedBy, Side};
+
+/// Whether the call came from a phone or from the control API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Inbound,
+    Originate,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Inbound => "inbound",
+            Direction::Originate => "originate",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LegState {
+    /// INVITE sent (outbound) or received (inbound), no answer yet.
+    Inviting,
+    /// 180/183 seen (outbound) or sent (inbound).
+    Ringing,
+    Answered,
+    /// We sent CANCEL; waiting for the 487 (or a racing 200, which gets a BYE).
+    Cancelling,
+    Ended,
+}
+
+impl LegState {
+    pub fn is_unanswered(self) -> bool {
+        matches!(self, LegState::Inviting | LegState::Ringing)
+    }
+}
+
+/// What a leg is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// Ringing a party of the call (possibly one fork of several).
+    Party,
+    /// Calling a transfer target; replaces the other side's leg once answered.
+    TransferTarget,
+}
+
+#[derive(Debug, Clone)]
+pub struct Leg {
+    pub id: LegId,
+    pub side: Side,
+    pub party: String,
+    pub inbound: bool,
+    pub state: LegState,
+    pub(crate) role: Role,
+    /// No-answer deadline while unanswered.
+    pub(crate) deadline: Option<Ms>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct PendingTransfer {
+    pub(crate) target: String,
+    pub(crate) keep: Side,
+    /// For REFER transfers: the leg the REFER went to.
+    pub(crate) refer_leg: Option<LegId>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Call {
+    pub(crate) id: CallId,
+    pub(crate) tenant: String,
+    pub(crate) from: String,
+    pub(crate) to: Vec<String>,
+    pub(crate) direction: Direction,
+    pub(crate) caller_first: bool,
+    pub(crate) state: CallState,
+    pub(crate) legs: Vec<Leg>,
+    /// The leg that carries each side once answered (inbound: A from the start).
+    pub(crate) a: Option<LegId>,
+    pub(crate) b: Option<LegId>,
+    /// Callees not yet rung (3PCC caller-first, until A answers).
+    pub(crate) pending_b: Vec<Target>,
+    pub(crate) ring_timeout_ms: Ms,
+    pub(crate) created_ms: Ms,
+    pub(crate) ringing_ms: Option<Ms>,
+    pub(crate) answered_ms: Option<Ms>,
+    pub(crate) seq: u64,
+    pub(crate) ringing_sent: [bool; 2],
+    pub(crate) transfer: Option<PendingTransfer>,
+    pub(crate) transferred_to: Option<String>,
+    pub(crate) held: bool,
+    /// The final status of the last failed leg of each side (for the cause when all fail).
+    pub(crate) last_status: Option<u16>,
+}
+
+pub(crate) fn side_index(side: Side) -> usize {
+    match side {
+        Side::A => 0,
+        Side::B => 1,
+    }
+}
+
+pub(crate) fn other(side: Side) -> Side {
+    match side {
+        Side::A => Side::B,
+        Side::B => Side::A,
+    }
+}
+
+/// Cause of a failed set-up from the final status of the side that failed.
+pub(crate) fn cause_of_status(status: u16) -> Cause {
+    match status {
+        486 | 600 => Cause::Busy,
+        408 | 480 => Cause::NoAnswer,
+        404 | 484 | 604 => Cause::NotFound,
+        403 | 603 => Cause::Rejected,
+        487 => Cause::Cancelled,
+        _ => Cause::Failed,
+    }
+}
+
+pub(crate) fn ended_by(side: Side) -> EndedBy {
+    match side {
+        Side::A => EndedBy::A,
+        Side::B => EndedBy::B,
+    }
+}
+
+pub(crate) fn state_name(state: CallState) -> &'static str {
+    match state {
+        CallState::Created => "created",
+        CallState::Ringing => "ringing",
+        CallState::Connecting => "connecting",
+        CallState::Bridged => "bridged",
+        CallState::Ended => "ended",
+    }
+}
+
+impl Call {
+    pub(crate) fn leg(&self, id: LegId) -> Option<&Leg> {
+        self.legs.iter().find(|l| l.id == id)
+    }
+
+    pub(crate) fn leg_mut(&mut self, id: LegId) -> Option<&mut Leg> {
+        self.legs.iter_mut().find(|l| l.id == id)
+    }
+
+    pub(crate) fn winner(&self, side: Side) -> Option<LegId> {
+        match side {
+            Side::A => self.a,
+            Side::B => self.b,
+        }
+    }
+
+    pub(crate) fn set_winner(&mut self, side: Side, leg: LegId) {
+        match side {
+            Side::A => self.a = Some(leg),
+            Side::B => self.b = Some(leg),
+        }
+    }
+
+    /// Unanswered outbound legs of `side` with the given role, other than `except`.
+    pub(crate) fn ringing_legs(&self, side: Side, role: Role, except: Option<LegId>) -> Vec<LegId> {
+        self.legs
+            .iter()
+            .filter(|l| {
+                l.side == side
+                    && l.role == role
+                    && !l.inbound
+                    && l.state.is_unanswered()
+                    && Some(l.id) != except
+            })
+            .map(|l| l.id)
+            .collect()
+    }
+
+    pub(crate) fn info(&self) -> CallInfo {
+        let connected = self.b.and_then(|b| self.leg(b)).map(|l| l.party.clone());
+        CallInfo {
+            id: self.id.clone(),
+            tenant: self.tenant.clone(),
+            from: self.from.clone(),
+            to: self.to.clone(),
+            state: self.state,
+            connected,
+            created_ms: self.created_ms,
+            answered_ms: self.answered_ms,
+            ended_ms: None,
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! Sans-IO call core of the Patchbay B2BUA: 3PCC flows (RFC 3725), forking, hangup mirroring,
+//! transfer, hold, event sequencing and CDR stamping.
+//!
+//! It does no I/O: no sockets, no clock, no RNG, no SIP parsing. Time is passed in as unix
+//! milliseconds, ids are allocated by counters, and SIP is seen one level up, as call *legs*
+//! (one SIP dialog each) that ring, answer, fail and end. The rvoip adapter in `patchbay-b2bua`
+//! turns SIP into [`Input`] and [`Output`] back into SIP.
+//!
+//! # Drive contract
+//! 1. Feed one [`Input`] with [`Calls::handle_input`] (or a timer with [`Calls::handle_timeout`]).
+//! 2. Drain [`Calls::poll_output`] until `None`, executing every [`LegAction`] in order.
+//! 3. Re-arm the timer at [`Calls::poll_timeout`].
+//!
+//! # Legs and sides
+//! Side A is the caller: the inbound leg of a SIP call, or the `from` party of a 3PCC call.
+//! Side B holds the callees. A side may have several outbound legs at once (forking: several
+//! callees, or several registered contacts of one user); the first to answer wins and the
+//! others are cancelled.
+//!
+//! # State x action table
+//! | state \ action | hangup (API) | peer hangs up | transfer | hold / unhold |
+//! |---|---|---|---|---|
+//! | ringing A (3PCC) | CANCEL A legs; `cancelled` by `api` | A rejects: `busy`/`rejected`/`no_answer` by `a` | 409 invalid state | 409 |
+//! | ringing B (inbound or 3PCC) | CANCEL B legs, BYE A (3PCC) or 487 to A (inbound); `cancelled` by `api` | A cancels: CANCEL B, `cancelled` by `a`; B rejects: BYE/4xx to A, cause from the status, by `b` | 409 | 409 |
+//! | bridged | BYE both; `normal` by `api` | BYE the other; `normal` by that side | `bridge`: call target, on answer BYE the old leg and bridge; `refer`: REFER the kept leg, on NOTIFY 200 BYE both, `transferred` | re-INVITE both legs |
+//! | ended | 409 | ignored (late answers get BYE) | 409 | 409 |
+//!
+//! No answer before the ring timeout counts as `no_answer` (the legs are cancelled). Every call
+//! emits exactly one [`EventKind::Ended`] and one [`Cdr`].
+
+mod call;
+mod calls;
+
+pub use call::{Direction, Leg, LegState};
+pub use calls::Calls;
+pub use patchbay_api as api;
+
+use patchbay_api::{CallId, Cdr, Event, OriginateRequest, Side, TransferMethod};
+
+/// Unix time in milliseconds, always passed in by the driver.
+pub type Ms = u64;
+
+/// One SIP dialog of a call, allocated by [`Calls::alloc_leg`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LegId(pub u64);
+
+/// Where an outbound leg goes: `party` names it in events (an extension), `uri` is where the
+/// INVITE is sent (a registered contact, resolved by the driver).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub party: String,
+    pub uri: String,
+}
+
+impl Target {
+    pub fn new(party: impl Into<String>, uri: impl Into<String>) -> Self {
+        Self { party: party.into(), uri: uri.into() }
+    }
+}
+
+/// What the SIP side reports about a leg.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LegEvent {
+    /// 180 / 183 on an outbound leg.
+    Ringing,
+    /// 200 OK on an outbound leg.
+    Answered,
+    /// Final non-2xx on an outbound leg (486, 603, 487 ...), or a transport failure (status 0 -> 503).
+    Failed { status: u16 },
+    /// The peer hung up: BYE on an answered leg, CANCEL on an unanswered inbound leg.
+    Ended,
+    /// Outcome of a REFER we sent on this leg (NOTIFY sipfrag, or the REFER's own failure).
+    ReferResult { ok: bool, status: u16 },
+}
+
+/// Inputs of the call core.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// A phone called in (INVITE already authenticated). `leg` was allocated by the driver.
+    /// `targets` are the resolved contacts of the callee; when empty the caller gets
+    /// `no_target_status` (404 unknown user, 480 not registered).
+    Inbound {
+        call: CallId,
+        leg: LegId,
+        tenant: String,
+        from: String,
+        to: String,
+        targets: Vec<Target>,
+        no_target_status: u16,
+        ring_timeout_ms: Ms,
+    },
+    /// 3PCC from the control API, with the contacts of `from` (`a`) and of every callee (`b`).
+    Originate {
+        call: CallId,
+        req: OriginateRequest,
+        a: Vec<Target>,
+        b: Vec<Target>,
+        ring_timeout_ms: Ms,
+    },
+    Hangup { call: CallId },
+    /// `targets` are the contacts of the target (`bridge`), or the one URI the phone must
+    /// call (`refer`).
+    Transfer { call: CallId, target: String, targets: Vec<Target>, keep: Side, method: TransferMethod },
+    Hold { call: CallId, on: bool },
+    Leg { leg: LegId, event: LegEvent },
+}
+
+/// What the driver must do on the SIP / media side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LegAction {
+    /// Send an INVITE for a new outbound leg. `peer` is the leg it will be bridged with, when
+    /// that leg already answered (the driver offers that leg's codec), or `None`.
+    Invite { call: CallId, leg: LegId, side: Side, target: Target, peer: Option<LegId> },
+    /// Send 180 Ringing on an inbound leg.
+    Ring { leg: LegId },
+    /// Answer an inbound leg (200 OK) with media bridged to `peer`.
+    Answer { leg: LegId, peer: LegId },
+    /// Final error response on an unanswered inbound leg.
+    Reject { leg: LegId, status: u16 },
+    /// CANCEL an unanswered outbound leg.
+    Cancel { leg: LegId },
+    /// BYE an answered leg.
+    Bye { leg: LegId },
+    /// Relay media between two answered legs.
+    Bridge { a: LegId, b: LegId },
+    /// Send REFER on `leg` asking its phone to call `uri`.
+    Refer { leg: LegId, uri: String },
+    /// re-INVITE `leg` to put it on hold (`on`) or take it off hold.
+    Hold { leg: LegId, on: bool },
+    /// The call ended: free its media and bookkeeping. Always after every other action of it.
+    Release { call: CallId },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    Leg(LegAction),
+    Event(Event),
+    Cdr(Cdr),
+}
+
+/// Misuse of the core or a command that does not fit the call's state.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CallError {
+    #[error("unknown call {0}")]
+    UnknownCall(CallId),
+    #[error("call id {0} is already in use")]
+    DuplicateCall(CallId),
+    #[error("{action} is not possible while the call is {state}")]
+    InvalidState { action: &'static str, state: &'static str },
+    #[error("no callee given")]
+    NoCallee,
+}

@@ -1,0 +1,133 @@
+use patchbay_proto::api::{
+    CallId, Cause, Cdr, EndedBy, Event, EventKind, OriginateMode, OriginateRequest, Side,
+};
+use patchbay_proto::{Calls, Input, LegAction, LegEvent, LegId, Ms, Output, Target};
+
+pub struct H {
+    pub calls: Calls,
+    pub now: Ms,
+    pub actions: Vec<LegAction>,
+    pub events: Vec<Event>,
+    pub cdrs: Vec<Cdr>,
+}
+
+impl H {
+    pub fn new() -> Self {
+        Self { calls: Calls::new(), now: 1_000_000, actions: vec![], events: vec![], cdrs: vec![] }
+    }
+
+    pub fn input(&mut self, i: Input) {
+        self.calls.handle_input(self.now, i).expect("input accepted");
+        self.drain();
+    }
+
+    pub fn try_input(&mut self, i: Input) -> Result<(), patchbay_proto::CallError> {
+        let r = self.calls.handle_input(self.now, i);
+        self.drain();
+        r
+    }
+
+    pub fn leg(&mut self, leg: LegId, event: LegEvent) {
+        self.input(Input::Leg { leg, event });
+    }
+
+    pub fn advance(&mut self, ms: Ms) {
+        self.now += ms;
+        if self.calls.poll_timeout().is_some_and(|t| t <= self.now) {
+            self.calls.handle_timeout(self.now);
+            self.drain();
+        }
+    }
+
+    fn drain(&mut self) {
+        while let Some(o) = self.calls.poll_output() {
+            match o {
+                Output::Leg(a) => self.actions.push(a),
+                Output::Event(e) => self.events.push(e),
+                Output::Cdr(c) => self.cdrs.push(c),
+            }
+        }
+    }
+
+    /// Actions since the last call, emptying the list.
+    pub fn take(&mut self) -> Vec<LegAction> {
+        std::mem::take(&mut self.actions)
+    }
+
+    /// Leg ids of the INVITEs in `actions`, in order.
+    pub fn invites(actions: &[LegAction]) -> Vec<(LegId, Side, String)> {
+        actions
+            .iter()
+            .filter_map(|a| match a {
+                LegAction::Invite { leg, side, target, .. } => Some((*leg, *side, target.party.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn originate(&mut self, id: &str, from: &str, to: &[&str], mode: OriginateMode) {
+        let req = OriginateRequest {
+            tenant: "demo".into(),
+            from: from.into(),
+            to: to.iter().map(|s| s.to_string()).collect(),
+            mode,
+            ring_timeout_secs: None,
+            headers: vec![],
+        };
+        let a = vec![Target::new(from, format!("sip:{from}@127.0.0.1:5071"))];
+        let b = to.iter().map(|t| Target::new(*t, format!("sip:{t}@127.0.0.1:5072"))).collect();
+        self.input(Input::Originate { call: CallId(id.into()), req, a, b, ring_timeout_ms: 20_000 });
+    }
+
+    pub fn inbound(&mut self, id: &str, targets: &[&str]) -> LegId {
+        let leg = self.calls.alloc_leg();
+        let targets =
+            targets.iter().map(|t| Target::new("4007", format!("sip:4007@{t}"))).collect();
+        self.input(Input::Inbound {
+            call: CallId(id.into()),
+            leg,
+            tenant: "demo".into(),
+            from: "4005".into(),
+            to: "4007".into(),
+            no_target_status: 404,
+            targets,
+            ring_timeout_ms: 20_000,
+        });
+        leg
+    }
+
+    /// The one terminal event (asserting there is exactly one) and the one CDR.
+    pub fn ended(&self) -> (Cause, EndedBy, Cdr) {
+        let terminals: Vec<&Event> = self.events.iter().filter(|e| e.kind.is_terminal()).collect();
+        assert_eq!(terminals.len(), 1, "exactly one terminal event: {:?}", self.events);
+        assert_eq!(self.cdrs.len(), 1, "exactly one CDR");
+        // Sequence numbers are 1..=n without gaps.
+        for (i, e) in self.events.iter().enumerate() {
+            assert_eq!(e.seq, i as u64 + 1);
+        }
+        assert!(self.calls.is_empty(), "call released");
+        match &terminals[0].kind {
+            EventKind::Ended { cause, by, .. } => (*cause, *by, self.cdrs[0].clone()),
+            _ => unreachable!(),
+        }
+    }
+
+    pub fn kinds(&self) -> Vec<&'static str> {
+        self.events
+            .iter()
+            .map(|e| match e.kind {
+                EventKind::Created { .. } => "created",
+                EventKind::Dialing { .. } => "dialing",
+                EventKind::Ringing { .. } => "ringing",
+                EventKind::Answered { .. } => "answered",
+                EventKind::Bridged => "bridged",
+                EventKind::Held => "held",
+                EventKind::Resumed => "resumed",
+                EventKind::TransferStarted { .. } => "transfer_started",
+                EventKind::Transferred { .. } => "transferred",
+                EventKind::TransferFailed { .. } => "transfer_failed",
+                EventKind::Ended { .. } => "ended",
+            })
+            .collect()
+    }
+}

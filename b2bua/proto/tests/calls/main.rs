@@ -1,0 +1,13 @@
+//! Call scenarios against the sans-IO core, one scenario per module.
+//! The harness feeds inputs at virtual times and records every output.
+
+#![allow(unreachable_pub)]
+
+mod harness;
+
+mod inbound_answered;
+mod inbound_busy_and_cancel;
+mod originate_caller_first;
+mod originate_simultaneous_fork;
+mod state_action_table;
+mod transfer;

@@ -1,0 +1,155 @@
+//! The control API server (see `patchbay_api` for the endpoints), `/metrics` and `/health`.
+
+use crate::driver::{Cmd, CmdError, Shared, now_ms};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use patchbay_api::{ApiErrorBody, ApiErrorKind, CallId, OriginateRequest, TransferRequest};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub(crate) cmd: mpsc::Sender<Cmd>,
+    pub(crate) sh: Arc<Shared>,
+}
+
+/// The one place control-API errors become HTTP responses.
+fn render_error(e: CmdError) -> Response {
+    let status = StatusCode::from_u16(e.kind.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, Json(ApiErrorBody { error: e.kind, message: e.message })).into_response()
+}
+
+async fn ask<T>(st: &AppState, make: impl FnOnce(oneshot::Sender<Result<T, CmdError>>) -> Cmd) -> Result<T, CmdError> {
+    let (tx, rx) = oneshot::channel();
+    let unavailable = || CmdError { kind: ApiErrorKind::Unavailable, message: "b2bua is shutting down".into() };
+    // A full queue means the loop is saturated: shed instead of queueing.
+    st.cmd.try_send(make(tx)).map_err(|e| match e {
+        mpsc::error::TrySendError::Full(_) => CmdError { kind: ApiErrorKind::Overloaded, message: "command queue full".into() },
+        mpsc::error::TrySendError::Closed(_) => unavailable(),
+    })?;
+    rx.await.map_err(|_| unavailable())?
+}
+
+pub(crate) fn router(st: AppState) -> axum::Router {
+    axum::Router::new()
+        .route("/v1/calls", post(originate).get(list))
+        .route("/v1/calls/{id}", get(detail).delete(hangup))
+        .route("/v1/calls/{id}/transfer", post(transfer))
+        .route("/v1/calls/{id}/hold", post(hold))
+        .route("/v1/calls/{id}/unhold", post(unhold))
+        .route("/v1/calls/{id}/events", get(call_events))
+        .route("/v1/events", get(all_events))
+        .route("/v1/registrations", get(registrations))
+        .route("/v1/cdrs", get(cdrs))
+        .route("/metrics", get(metrics))
+        .route("/health", get(|| async { "ok\n" }))
+        .fallback(|| async {
+            render_error(CmdError { kind: ApiErrorKind::NotFound, message: "no such endpoint".into() })
+        })
+        .with_state(st)
+}
+
+async fn originate(State(st): State<AppState>, body: axum::body::Bytes) -> Response {
+    let req: OriginateRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return render_error(CmdError { kind: ApiErrorKind::BadRequest, message: e.to_string() }),
+    };
+    match ask(&st, |tx| Cmd::Originate(req, tx)).await {
+        Ok(info) => (StatusCode::CREATED, Json(info)).into_response(),
+        Err(e) => render_error(e),
+    }
+}
+
+async fn list(State(st): State<AppState>) -> Response {
+    match ask(&st, Cmd::List).await {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => render_error(e),
+    }
+}
+
+async fn detail(State(st): State<AppState>, Path(id): Path<String>) -> Response {
+    match ask(&st, |tx| Cmd::Get(CallId(id), tx)).await {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => render_error(e),
+    }
+}
+
+async fn hangup(State(st): State<AppState>, Path(id): Path<String>) -> Response {
+    match ask(&st, |tx| Cmd::Hangup(CallId(id), tx)).await {
+        Ok(()) => StatusCode::ACCEPTED.into_response(),
+        Err(e) => render_error(e),
+    }
+}
+
+async fn transfer(State(st): State<AppState>, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
+    let req: TransferRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return render_error(CmdError { kind: ApiErrorKind::BadRequest, message: e.to_string() }),
+    };
+    match ask(&st, |tx| Cmd::Transfer(CallId(id), req, tx)).await {
+        Ok(()) => StatusCode::ACCEPTED.into_response(),
+        Err(e) => render_error(e),
+    }
+}
+
+async fn hold(State(st): State<AppState>, Path(id): Path<String>) -> Response {
+    match ask(&st, |tx| Cmd::Hold(CallId(id), true, tx)).await {
+        Ok(()) => StatusCode::ACCEPTED.into_response(),
+        Err(e) => render_error(e),
+    }
+}
+
+async fn unhold(State(st): State<AppState>, Path(id): Path<String>) -> Response {
+    match ask(&st, |tx| Cmd::Hold(CallId(id), false, tx)).await {
+        Ok(()) => StatusCode::ACCEPTED.into_response(),
+        Err(e) => render_error(e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct EventsQuery {
+    #[serde(default)]
+    after: u64,
+    #[serde(default)]
+    wait_ms: u64,
+}
+
+async fn call_events(State(st): State<AppState>, Path(id): Path<String>, Query(q): Query<EventsQuery>) -> Response {
+    let wait = Duration::from_millis(q.wait_ms.min(30_000));
+    match st.sh.log.wait_call(&CallId(id.clone()), q.after, wait).await {
+        Some(v) => Json(v).into_response(),
+        None => render_error(CmdError { kind: ApiErrorKind::NotFound, message: format!("no call {id}") }),
+    }
+}
+
+async fn all_events(State(st): State<AppState>, Query(q): Query<EventsQuery>) -> Response {
+    let wait = Duration::from_millis(q.wait_ms.min(30_000));
+    Json(st.sh.log.wait_global(q.after, wait).await).into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct TenantQuery {
+    tenant: Option<String>,
+    limit: Option<u32>,
+}
+
+async fn registrations(State(st): State<AppState>, Query(q): Query<TenantQuery>) -> Response {
+    let v = st.sh.location.lock().map(|l| l.list(q.tenant.as_deref(), now_ms())).unwrap_or_default();
+    Json(v).into_response()
+}
+
+async fn cdrs(State(st): State<AppState>, Query(q): Query<TenantQuery>) -> Response {
+    let tenant = q.tenant.unwrap_or_else(|| st.sh.cfg.default_tenant.clone());
+    match st.sh.store.cdrs(&tenant, q.limit.unwrap_or(100).min(10_000)).await {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => render_error(CmdError { kind: ApiErrorKind::Unavailable, message: e.to_string() }),
+    }
+}
+
+async fn metrics(State(st): State<AppState>) -> Response {
+    ([("content-type", "text/plain; version=0.0.4")], st.sh.metrics.render()).into_response()
+}

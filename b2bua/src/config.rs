@@ -1,0 +1,78 @@
+//! The B2BUA's configuration (`b2bua:` section of the app config).
+
+use patchbay_media::MediaConfig;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct B2buaConfig {
+    /// SIP listen address (UDP and TCP on the same port).
+    pub sip_listen: SocketAddr,
+    /// Control API, /metrics and /health (loopback: it has no authentication).
+    pub admin_listen: SocketAddr,
+    /// Tenant for requests whose domain names no tenant (the embedded default serves one).
+    pub default_tenant: String,
+    /// Seconds a party may ring before it counts as no answer.
+    pub ring_timeout_secs: u32,
+    /// Calls being set up (not yet bridged) above which new INVITEs get 503 and originate
+    /// requests fail fast with `overloaded`.
+    pub max_setups_in_flight: usize,
+    /// Retry-After seconds on 503.
+    pub retry_after_secs: u32,
+    /// Registration expiry bounds (seconds).
+    pub min_expires_secs: u32,
+    pub max_expires_secs: u32,
+    /// Failed digest attempts per source address within `auth_fail_window_secs` before that
+    /// address is answered 403 without a challenge for the rest of the window.
+    pub auth_fail_limit: u32,
+    pub auth_fail_window_secs: u32,
+    /// Ended calls stay readable (detail and events) for this long.
+    pub ended_call_retention_secs: u32,
+    pub media: MediaConfig,
+}
+
+impl Default for B2buaConfig {
+    fn default() -> Self {
+        Self {
+            sip_listen: SocketAddr::from(([127, 0, 0, 1], 5060)),
+            admin_listen: SocketAddr::from(([127, 0, 0, 1], 9181)),
+            default_tenant: "demo".into(),
+            ring_timeout_secs: 30,
+            max_setups_in_flight: 400,
+            retry_after_secs: 5,
+            min_expires_secs: 60,
+            max_expires_secs: 3600,
+            auth_fail_limit: 20,
+            auth_fail_window_secs: 60,
+            ended_call_retention_secs: 600,
+            media: MediaConfig::default(),
+        }
+    }
+}
+
+impl B2buaConfig {
+    /// Every problem, one line each.
+    pub fn validate(&self) -> Vec<String> {
+        let mut errs = Vec::new();
+        if self.default_tenant.is_empty() {
+            errs.push("b2bua.default_tenant must not be empty".into());
+        }
+        if self.ring_timeout_secs == 0 || self.ring_timeout_secs > 600 {
+            errs.push("b2bua.ring_timeout_secs must be 1..=600".into());
+        }
+        if self.max_setups_in_flight == 0 {
+            errs.push("b2bua.max_setups_in_flight must be > 0".into());
+        }
+        if self.min_expires_secs == 0 || self.min_expires_secs > self.max_expires_secs {
+            errs.push("b2bua.min_expires_secs must be > 0 and <= max_expires_secs".into());
+        }
+        if self.auth_fail_window_secs == 0 {
+            errs.push("b2bua.auth_fail_window_secs must be > 0".into());
+        }
+        if let Err(e) = self.media.validate() {
+            errs.push(format!("b2bua.media: {e}"));
+        }
+        errs
+    }
+}

@@ -1,0 +1,708 @@
+//! The driver: one loop over rvoip's events (through the [`Pump`](crate::sip::Pump)), control
+//! commands and the call core's timer. It turns SIP into [`Input`]s, executes the core's
+//! [`LegAction`]s on rvoip and the relay, and publishes events and CDRs.
+
+use crate::config::B2buaConfig;
+use crate::events::EventLog;
+use crate::location::{Binding, Location};
+use crate::metrics::Metrics;
+use crate::ratelimit::AuthFailures;
+use crate::sip::{Auth, InviteFacts, SipIn, host_only, uri_parts};
+use patchbay_api::{
+    ApiErrorKind, CallId, CallInfo, Event, OriginateRequest, Side, TransferRequest,
+};
+use patchbay_media::sdp::{self, Codec, Direction as SdpDir};
+use patchbay_media::{Bridge, LegMedia, Relay};
+use patchbay_proto::{Calls, Input, LegAction, LegEvent, LegId, Output, Target};
+use patchbay_store::Store;
+use rvoip_sip::api::AuthScheme;
+use rvoip_sip::{Event as SipEvent, SipAuthDecision, SipRequestOptions, UnifiedCoordinator};
+use rvoip_sip_core::types::headers::HeaderName;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::{mpsc, oneshot, watch};
+
+pub(crate) const USER_AGENT: &str = concat!("Patchbay/", env!("CARGO_PKG_VERSION"));
+
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// An error of a control command, as the API reports it.
+#[derive(Debug, Clone)]
+pub(crate) struct CmdError {
+    pub(crate) kind: ApiErrorKind,
+    pub(crate) message: String,
+}
+
+impl CmdError {
+    fn new(kind: ApiErrorKind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into() }
+    }
+}
+
+type Reply<T> = oneshot::Sender<Result<T, CmdError>>;
+
+/// Commands from the control API.
+pub(crate) enum Cmd {
+    Originate(OriginateRequest, Reply<CallInfo>),
+    Hangup(CallId, Reply<()>),
+    Transfer(CallId, TransferRequest, Reply<()>),
+    Hold(CallId, bool, Reply<()>),
+    List(Reply<Vec<CallInfo>>),
+    Get(CallId, Reply<CallInfo>),
+}
+
+/// State shared with the registrar tasks and the control API.
+pub(crate) struct Shared {
+    pub(crate) cfg: Arc<B2buaConfig>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) auth: Auth,
+    pub(crate) location: Mutex<Location>,
+    pub(crate) failures: Mutex<AuthFailures>,
+    pub(crate) log: EventLog,
+    pub(crate) metrics: Metrics,
+}
+
+pub(crate) struct Driver {
+    c: Arc<UnifiedCoordinator>,
+    sh: Arc<Shared>,
+    calls: Calls,
+    relay: Relay,
+    /// rvoip session id <-> our leg.
+    sess_leg: HashMap<String, LegId>,
+    leg_sess: HashMap<LegId, rvoip_sip::CallId>,
+    inbound_legs: std::collections::HashSet<LegId>,
+    leg_media: HashMap<LegId, Arc<LegMedia>>,
+    /// Codecs agreed on a leg: our answer to an inbound caller, or the callee's answer.
+    leg_codecs: HashMap<LegId, Vec<Codec>>,
+    call_legs: HashMap<CallId, Vec<LegId>>,
+    bridges: HashMap<CallId, Bridge>,
+    /// Sessions of released calls, forgotten after a minute (late 200s still get a BYE).
+    graveyard: VecDeque<(u64, String)>,
+    id_base: u64,
+    next_call: u64,
+    sdp_version: u64,
+    sip_host: String,
+}
+
+fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        400 => "Bad Request",
+        403 => "Forbidden",
+        404 => "Not Found",
+        408 => "Request Timeout",
+        480 => "Temporarily Unavailable",
+        486 => "Busy Here",
+        487 => "Request Terminated",
+        488 => "Not Acceptable Here",
+        503 => "Service Unavailable",
+        600 => "Busy Everywhere",
+        603 => "Decline",
+        _ => "Error",
+    }
+}
+
+// === impl Driver ===
+
+impl Driver {
+    pub(crate) fn new(c: Arc<UnifiedCoordinator>, sh: Arc<Shared>, relay: Relay) -> Self {
+        let sip_host = sh.cfg.sip_listen.to_string();
+        let boot = now_ms() / 1000;
+        Self {
+            c,
+            sh,
+            calls: Calls::new(),
+            relay,
+            sess_leg: HashMap::new(),
+            leg_sess: HashMap::new(),
+            inbound_legs: Default::default(),
+            leg_media: HashMap::new(),
+            leg_codecs: HashMap::new(),
+            call_legs: HashMap::new(),
+            bridges: HashMap::new(),
+            graveyard: VecDeque::new(),
+            id_base: boot,
+            next_call: 0,
+            sdp_version: 0,
+            sip_host,
+        }
+    }
+
+    pub(crate) async fn run(
+        mut self,
+        mut sip_rx: mpsc::UnboundedReceiver<SipIn>,
+        mut cmd_rx: mpsc::Receiver<Cmd>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            let timer = self.calls.poll_timeout().map(|t| {
+                let wait = t.saturating_sub(now_ms());
+                tokio::time::Instant::now() + Duration::from_millis(wait)
+            });
+            tokio::select! {
+                Some(m) = sip_rx.recv() => self.handle_sip(m).await,
+                Some(cmd) = cmd_rx.recv() => self.handle_cmd(cmd).await,
+                _ = sleep_opt(timer) => {
+                    self.calls.handle_timeout(now_ms());
+                    self.drain().await;
+                }
+                _ = tick.tick() => self.housekeeping(),
+                _ = shutdown.changed() => break,
+            }
+        }
+        self.shutdown().await;
+    }
+
+    /// End every live call (BYE / CANCEL / 503) before the process stops.
+    async fn shutdown(&mut self) {
+        for info in self.calls.list() {
+            let _ = self.calls.handle_input(now_ms(), Input::Hangup { call: info.id });
+        }
+        self.drain().await;
+    }
+
+    fn housekeeping(&mut self) {
+        let now = now_ms();
+        if let Ok(mut l) = self.sh.location.lock() {
+            l.expire(now);
+            self.sh.metrics.registrations.set(l.count() as i64);
+        }
+        while self.graveyard.front().is_some_and(|(t, _)| *t + 60_000 < now) {
+            if let Some((_, s)) = self.graveyard.pop_front() {
+                self.sess_leg.remove(&s);
+            }
+        }
+        let retention = u64::from(self.sh.cfg.ended_call_retention_secs) * 1000;
+        self.sh.log.prune(now.saturating_sub(retention));
+        self.update_gauges();
+    }
+
+    fn update_gauges(&self) {
+        let m = &self.sh.metrics;
+        m.calls_active.set(self.calls.len() as i64);
+        m.setups_in_flight.set(self.calls.setups_in_flight() as i64);
+        m.rtp_ports_in_use.set(self.relay.legs_in_use() as i64);
+    }
+
+    fn new_call_id(&mut self) -> CallId {
+        self.next_call += 1;
+        CallId(format!("{}{:06}", self.id_base, self.next_call))
+    }
+
+    fn overloaded(&self) -> bool {
+        self.calls.setups_in_flight() >= self.sh.cfg.max_setups_in_flight
+    }
+
+    // --- control commands ---
+
+    async fn handle_cmd(&mut self, cmd: Cmd) {
+        match cmd {
+            Cmd::Originate(req, reply) => {
+                let r = self.originate(req);
+                let ok = r.is_ok();
+                let _ = reply.send(r);
+                // The reply (with the call id) is on its way before the first INVITE leaves.
+                if ok {
+                    self.drain().await;
+                }
+            }
+            Cmd::Hangup(id, reply) => {
+                let r = self.calls.handle_input(now_ms(), Input::Hangup { call: id.clone() });
+                let _ = reply.send(r.map_err(|e| self.cmd_error(&id, e)));
+                self.drain().await;
+            }
+            Cmd::Transfer(id, t, reply) => {
+                let r = self.transfer(&id, t);
+                let _ = reply.send(r);
+                self.drain().await;
+            }
+            Cmd::Hold(id, on, reply) => {
+                let r = self.calls.handle_input(now_ms(), Input::Hold { call: id.clone(), on });
+                let _ = reply.send(r.map_err(|e| self.cmd_error(&id, e)));
+                self.drain().await;
+            }
+            Cmd::List(reply) => {
+                let _ = reply.send(Ok(self.calls.list()));
+            }
+            Cmd::Get(id, reply) => {
+                let r = self
+                    .calls
+                    .info(&id)
+                    .or_else(|| self.sh.log.info(&id))
+                    .ok_or_else(|| CmdError::new(ApiErrorKind::NotFound, format!("no call {id}")));
+                let _ = reply.send(r);
+            }
+        }
+    }
+
+    fn cmd_error(&self, id: &CallId, e: patchbay_proto::CallError) -> CmdError {
+        use patchbay_proto::CallError as E;
+        match e {
+            E::UnknownCall(_) if self.sh.log.knows(id) => {
+                CmdError::new(ApiErrorKind::InvalidState, format!("call {id} has ended"))
+            }
+            E::UnknownCall(_) => CmdError::new(ApiErrorKind::NotFound, e.to_string()),
+            E::NoCallee => CmdError::new(ApiErrorKind::BadRequest, e.to_string()),
+            _ => CmdError::new(ApiErrorKind::InvalidState, e.to_string()),
+        }
+    }
+
+    /// Contacts of a party: a SIP URI is dialled as it is; an extension is looked up.
+    fn targets(&self, tenant: &str, party: &str) -> Vec<Target> {
+        if party.starts_with("sip:") || party.starts_with("sips:") {
+            return vec![Target::new(uri_parts(party).0, party)];
+        }
+        let now = now_ms();
+        let Ok(loc) = self.sh.location.lock() else { return vec![] };
+        loc.lookup(tenant, party, now).into_iter().map(|b| Target::new(party, b.contact)).collect()
+    }
+
+    fn originate(&mut self, req: OriginateRequest) -> Result<CallInfo, CmdError> {
+        if req.to.is_empty() || req.from.is_empty() {
+            return Err(CmdError::new(ApiErrorKind::BadRequest, "from and at least one callee are required"));
+        }
+        if !self.sh.auth.by_tenant.contains_key(&req.tenant) {
+            return Err(CmdError::new(ApiErrorKind::NotFound, format!("unknown tenant {}", req.tenant)));
+        }
+        if self.overloaded() {
+            self.sh.metrics.sip_rejected.with_label_values(&["originate_overload"]).inc();
+            return Err(CmdError::new(ApiErrorKind::Overloaded, "too many calls being set up"));
+        }
+        let a = self.targets(&req.tenant, &req.from);
+        if a.is_empty() {
+            return Err(CmdError::new(ApiErrorKind::NotFound, format!("{} is not registered", req.from)));
+        }
+        let b: Vec<Target> = req.to.iter().flat_map(|t| self.targets(&req.tenant, t)).collect();
+        if b.is_empty() {
+            return Err(CmdError::new(ApiErrorKind::NotFound, "no callee is registered"));
+        }
+        let ring = req.ring_timeout_secs.unwrap_or(self.sh.cfg.ring_timeout_secs).clamp(1, 600);
+        let id = self.new_call_id();
+        self.calls
+            .handle_input(
+                now_ms(),
+                Input::Originate { call: id.clone(), req, a, b, ring_timeout_ms: u64::from(ring) * 1000 },
+            )
+            .map_err(|e| self.cmd_error(&id, e))?;
+        self.sh.metrics.calls_started.with_label_values(&["originate"]).inc();
+        self.calls.info(&id).ok_or_else(|| CmdError::new(ApiErrorKind::Unavailable, "call vanished"))
+    }
+
+    fn transfer(&mut self, id: &CallId, t: TransferRequest) -> Result<(), CmdError> {
+        let tenant = self
+            .calls
+            .info(id)
+            .map(|i| i.tenant)
+            .ok_or_else(|| self.cmd_error(id, patchbay_proto::CallError::UnknownCall(id.clone())))?;
+        let targets = match t.method {
+            patchbay_api::TransferMethod::Bridge => self.targets(&tenant, &t.target),
+            // The phone dials the target through us.
+            patchbay_api::TransferMethod::Refer => {
+                let uri = if t.target.starts_with("sip:") {
+                    t.target.clone()
+                } else {
+                    format!("sip:{}@{}", t.target, self.sip_host)
+                };
+                vec![Target::new(t.target.clone(), uri)]
+            }
+        };
+        if targets.is_empty() {
+            return Err(CmdError::new(ApiErrorKind::NotFound, format!("{} is not registered", t.target)));
+        }
+        self.calls
+            .handle_input(
+                now_ms(),
+                Input::Transfer { call: id.clone(), target: t.target, targets, keep: t.keep, method: t.method },
+            )
+            .map_err(|e| self.cmd_error(id, e))
+    }
+
+    // --- SIP input ---
+
+    async fn handle_sip(&mut self, m: SipIn) {
+        match m {
+            SipIn::Invite(f) => {
+                self.sh.metrics.sip_requests.with_label_values(&["INVITE"]).inc();
+                self.handle_invite(f).await;
+            }
+            SipIn::Register(r) => {
+                self.sh.metrics.sip_requests.with_label_values(&["REGISTER"]).inc();
+                let sh = self.sh.clone();
+                tokio::spawn(crate::registrar::handle_register(sh, r));
+            }
+            SipIn::Event(ev) => self.handle_sip_event(ev).await,
+        }
+    }
+
+    async fn reject_invite(&self, id: &rvoip_sip::CallId, status: u16) {
+        self.sh.metrics.sip_rejected.with_label_values(&[&status.to_string()]).inc();
+        let mut b = self.c.reject(id).with_status(status).with_reason(reason_phrase(status));
+        if status == 503 {
+            b = b.with_retry_after(self.sh.cfg.retry_after_secs);
+        }
+        if let Ok(b) = b.with_raw_header(HeaderName::UserAgent, USER_AGENT) {
+            let _ = b.send().await;
+        }
+    }
+
+    async fn handle_invite(&mut self, f: InviteFacts) {
+        let now = now_ms();
+        if self.overloaded() {
+            self.reject_invite(&f.id, 503).await;
+            return;
+        }
+        let source_ip = f
+            .transport
+            .remote_addr
+            .as_deref()
+            .and_then(|a| a.parse::<std::net::SocketAddr>().ok())
+            .map(|a| a.ip());
+        if let Some(ip) = source_ip {
+            if self.sh.failures.lock().map(|f| f.is_blocked(ip, now)).unwrap_or(false) {
+                self.sh.metrics.auth_failures.with_label_values(&["blocked"]).inc();
+                self.reject_invite(&f.id, 403).await;
+                return;
+            }
+        }
+        let (callee, domain) = uri_parts(if f.ruri.is_empty() { &f.to } else { &f.ruri });
+        let Some(ta) = self.sh.auth.pick(f.authorization.as_deref(), host_only(&domain), &self.sh.cfg.default_tenant)
+        else {
+            self.sh.metrics.auth_failures.with_label_values(&["unknown_realm"]).inc();
+            self.reject_invite(&f.id, 403).await;
+            return;
+        };
+        let svc = ta.service_for(f.authorization.as_deref());
+        let body = (!f.body.is_empty()).then_some(&f.body[..]);
+        let decision = rvoip_sip::SipIncomingAuthenticator::authenticate_incoming_with_transport_context(
+            svc,
+            f.authorization.as_deref(),
+            "INVITE",
+            &f.ruri,
+            body,
+            rvoip_sip::SipAuthSource::Origin,
+            &f.transport,
+        )
+        .await;
+        let caller = match decision {
+            Ok(SipAuthDecision::Authorized(idn)) => idn.username.unwrap_or_default(),
+            _ => {
+                if f.authorization.is_some() {
+                    self.sh.metrics.auth_failures.with_label_values(&["bad_credentials"]).inc();
+                    if let (Some(ip), Ok(mut fl)) = (source_ip, self.sh.failures.lock()) {
+                        fl.record(ip, now);
+                    }
+                }
+                let challenges = ta.challenges().await;
+                let Some(first) = challenges.first() else {
+                    self.reject_invite(&f.id, 503).await;
+                    return;
+                };
+                let mut b = self.c.challenge(&f.id, AuthScheme::Digest).with_raw_www_authenticate(first.clone());
+                for extra in challenges.iter().skip(1) {
+                    b = match b.with_raw_header(HeaderName::WwwAuthenticate, extra.clone()) {
+                        Ok(b) => b,
+                        Err(_) => return,
+                    };
+                }
+                if let Ok(b) = b.with_raw_header(HeaderName::UserAgent, USER_AGENT) {
+                    let _ = b.send().await;
+                }
+                return;
+            }
+        };
+        // Media: we answer the caller with one codec it offered and offer callees only that.
+        let Some(offer) = f.sdp.as_deref().and_then(|s| sdp::parse(s).ok()) else {
+            self.reject_invite(&f.id, 488).await;
+            return;
+        };
+        let codecs = sdp::choose(&offer.codecs, None);
+        if codecs.is_empty() {
+            self.reject_invite(&f.id, 488).await;
+            return;
+        }
+        let media = match self.relay.alloc_leg() {
+            Ok(m) => m,
+            Err(_) => {
+                self.reject_invite(&f.id, 503).await;
+                return;
+            }
+        };
+        media.set_remote(offer.rtp);
+        let targets = self.targets(&ta.tenant, &callee);
+        let no_target_status = match self.sh.store.user(&ta.tenant, &callee).await {
+            Ok(Some(_)) => 480,
+            Ok(None) => 404,
+            Err(_) => 503,
+        };
+        let leg = self.calls.alloc_leg();
+        let call = self.new_call_id();
+        self.map_leg(&call, leg, f.id.clone());
+        self.inbound_legs.insert(leg);
+        self.leg_media.insert(leg, media);
+        self.leg_codecs.insert(leg, codecs);
+        self.sh.metrics.calls_started.with_label_values(&["inbound"]).inc();
+        let input = Input::Inbound {
+            call,
+            leg,
+            tenant: ta.tenant.clone(),
+            from: caller,
+            to: callee,
+            targets,
+            no_target_status,
+            ring_timeout_ms: u64::from(self.sh.cfg.ring_timeout_secs) * 1000,
+        };
+        if self.calls.handle_input(now, input).is_ok() {
+            self.drain().await;
+        }
+    }
+
+    fn map_leg(&mut self, call: &CallId, leg: LegId, sess: rvoip_sip::CallId) {
+        self.sess_leg.insert(sess.0.clone(), leg);
+        self.leg_sess.insert(leg, sess);
+        self.call_legs.entry(call.clone()).or_default().push(leg);
+    }
+
+    async fn handle_sip_event(&mut self, ev: SipEvent) {
+        let leg_of = |s: &Self, id: &rvoip_sip::CallId| s.sess_leg.get(&id.0).copied();
+        let input = match ev {
+            SipEvent::CallProgress { call_id, status_code, .. } if status_code == 180 || status_code == 183 => {
+                leg_of(self, &call_id).map(|leg| (leg, LegEvent::Ringing))
+            }
+            SipEvent::CallAnswered { call_id, sdp } => leg_of(self, &call_id).map(|leg| {
+                if let Some(desc) = sdp.as_deref().and_then(|s| sdp::parse(s).ok()) {
+                    if let Some(m) = self.leg_media.get(&leg) {
+                        m.set_remote(desc.rtp);
+                    }
+                    self.leg_codecs.insert(leg, desc.codecs);
+                }
+                (leg, LegEvent::Answered)
+            }),
+            SipEvent::CallFailed { call_id, status_code, .. } => leg_of(self, &call_id).map(|leg| {
+                if self.inbound_legs.contains(&leg) {
+                    (leg, LegEvent::Ended)
+                } else {
+                    (leg, LegEvent::Failed { status: status_code })
+                }
+            }),
+            SipEvent::CallCancelled { call_id } => leg_of(self, &call_id).map(|leg| {
+                if self.inbound_legs.contains(&leg) {
+                    (leg, LegEvent::Ended)
+                } else {
+                    (leg, LegEvent::Failed { status: 487 })
+                }
+            }),
+            SipEvent::CallEnded { call_id, .. } => leg_of(self, &call_id).map(|leg| (leg, LegEvent::Ended)),
+            SipEvent::ReferCompleted { call_id, status_code, .. } => leg_of(self, &call_id)
+                .map(|leg| (leg, LegEvent::ReferResult { ok: (200..300).contains(&status_code), status: status_code })),
+            SipEvent::TransferFailed { call_id, status_code, .. } => {
+                leg_of(self, &call_id).map(|leg| (leg, LegEvent::ReferResult { ok: false, status: status_code }))
+            }
+            SipEvent::ReferReceived { call_id, .. } => {
+                // Phone-initiated transfer is not offered: decline before rvoip auto-accepts it.
+                let _ = self.c.reject_refer(&call_id, 603, "Decline").await;
+                None
+            }
+            _ => None,
+        };
+        if let Some((leg, event)) = input {
+            let _ = self.calls.handle_input(now_ms(), Input::Leg { leg, event });
+            self.drain().await;
+        }
+    }
+
+    // --- outputs ---
+
+    /// Execute every pending output of the core, feeding failures back in.
+    async fn drain(&mut self) {
+        let mut feedback: VecDeque<(LegId, LegEvent)> = VecDeque::new();
+        loop {
+            // Forks of one side share one relay endpoint: remember the last one allocated.
+            let mut group: Option<(CallId, Side, Arc<LegMedia>)> = None;
+            while let Some(out) = self.calls.poll_output() {
+                match out {
+                    Output::Event(ev) => self.publish(ev),
+                    Output::Cdr(cdr) => {
+                        self.sh.metrics.calls_ended.with_label_values(&[cause_label(cdr.cause)]).inc();
+                        if self.sh.store.insert_cdr(&cdr).await.is_err() {
+                            self.sh.metrics.cdr_write_errors.inc();
+                        }
+                    }
+                    Output::Leg(action) => {
+                        if let Some(fail) = self.execute(action, &mut group).await {
+                            feedback.push_back(fail);
+                        }
+                    }
+                }
+            }
+            let Some((leg, event)) = feedback.pop_front() else { break };
+            let _ = self.calls.handle_input(now_ms(), Input::Leg { leg, event });
+        }
+        self.update_gauges();
+    }
+
+    fn publish(&self, ev: Event) {
+        let info = self.calls.info(&ev.call);
+        self.sh.log.push(ev, info);
+    }
+
+    fn render_for(&mut self, leg: LegId, dir: SdpDir) -> Option<String> {
+        let m = self.leg_media.get(&leg)?;
+        let codecs = self.leg_codecs.get(&leg).cloned().unwrap_or_else(sdp::default_offer);
+        self.sdp_version += 1;
+        Some(sdp::render(m.local_rtp(), leg.0, self.sdp_version, &codecs, dir))
+    }
+
+    /// Run one action; a SIP failure comes back as a leg event for the core.
+    async fn execute(
+        &mut self,
+        action: LegAction,
+        group: &mut Option<(CallId, Side, Arc<LegMedia>)>,
+    ) -> Option<(LegId, LegEvent)> {
+        let sess = |s: &Self, leg: LegId| s.leg_sess.get(&leg).cloned();
+        match action {
+            LegAction::Invite { call, leg, side, target, peer } => {
+                let media = match group {
+                    Some((c, s, m)) if *c == call && *s == side => m.clone(),
+                    _ => match self.relay.alloc_leg() {
+                        Ok(m) => m,
+                        Err(_) => return Some((leg, LegEvent::Failed { status: 503 })),
+                    },
+                };
+                *group = Some((call.clone(), side, media.clone()));
+                let codecs = peer
+                    .and_then(|p| self.leg_codecs.get(&p).cloned())
+                    .map(|c| sdp::choose(&c, None))
+                    .unwrap_or_else(sdp::default_offer);
+                self.leg_media.insert(leg, media.clone());
+                self.sdp_version += 1;
+                let offer = sdp::render(media.local_rtp(), leg.0, self.sdp_version, &codecs, SdpDir::SendRecv);
+                let info = self.calls.info(&call);
+                // The phone shows who it is connected to: callers see the callee and vice versa.
+                let shown = info
+                    .map(|i| if side == Side::A { i.to.first().cloned().unwrap_or_default() } else { i.from })
+                    .unwrap_or_default();
+                let from = format!("sip:{}@{}", shown, self.sip_host);
+                let b = self.c.invite(Some(from), target.uri.clone()).with_sdp(offer).with_from_display(shown);
+                let b = match b.with_raw_header(HeaderName::UserAgent, USER_AGENT) {
+                    Ok(b) => b,
+                    Err(_) => return Some((leg, LegEvent::Failed { status: 500 })),
+                };
+                match b.send().await {
+                    Ok(sid) => {
+                        self.map_leg(&call, leg, sid);
+                        None
+                    }
+                    Err(_) => {
+                        self.call_legs.entry(call).or_default().push(leg);
+                        Some((leg, LegEvent::Failed { status: 503 }))
+                    }
+                }
+            }
+            LegAction::Ring { leg } => {
+                let s = sess(self, leg)?;
+                let sdp = self.render_for(leg, SdpDir::SendRecv)?;
+                // A staged header also makes rvoip send the 180 unreliably (no 100rel needed).
+                if let Ok(b) = self.c.send_provisional(&s, 180).with_sdp(sdp).with_raw_header(HeaderName::UserAgent, USER_AGENT) {
+                    let _ = b.send().await;
+                }
+                None
+            }
+            LegAction::Answer { leg, .. } => {
+                let s = sess(self, leg)?;
+                let sdp = self.render_for(leg, SdpDir::SendRecv)?;
+                let b = self.c.accept(&s).with_sdp(sdp);
+                let ok = match b.with_raw_header(HeaderName::UserAgent, USER_AGENT) {
+                    Ok(b) => b.send().await.is_ok(),
+                    Err(_) => false,
+                };
+                (!ok).then_some((leg, LegEvent::Ended))
+            }
+            LegAction::Reject { leg, status } => {
+                let s = sess(self, leg)?;
+                self.reject_invite(&s, status).await;
+                None
+            }
+            LegAction::Cancel { leg } | LegAction::Bye { leg } => {
+                let s = sess(self, leg)?;
+                let _ = self.c.hangup(&s).await;
+                None
+            }
+            LegAction::Bridge { a, b } => {
+                let call = self.calls.call_of(a).cloned()?;
+                let (ma, mb) = (self.leg_media.get(&a)?.clone(), self.leg_media.get(&b)?.clone());
+                self.bridges.insert(call, self.relay.bridge(&ma, &mb));
+                None
+            }
+            LegAction::Refer { leg, uri } => {
+                let s = sess(self, leg)?;
+                match self.c.refer(&s, uri).send().await {
+                    Ok(()) => None,
+                    Err(_) => Some((leg, LegEvent::ReferResult { ok: false, status: 500 })),
+                }
+            }
+            LegAction::Hold { leg, on } => {
+                let s = sess(self, leg)?;
+                let sdp = self.render_for(leg, if on { SdpDir::SendOnly } else { SdpDir::SendRecv })?;
+                let _ = self.c.reinvite(&s).with_sdp(sdp).send().await;
+                None
+            }
+            LegAction::Release { call } => {
+                self.release(&call);
+                None
+            }
+        }
+    }
+
+    fn release(&mut self, call: &CallId) {
+        self.bridges.remove(call);
+        let now = now_ms();
+        let m = &self.sh.metrics;
+        let mut seen: Vec<*const LegMedia> = Vec::new();
+        for leg in self.call_legs.remove(call).unwrap_or_default() {
+            if let Some(media) = self.leg_media.remove(&leg) {
+                let p = Arc::as_ptr(&media);
+                if !seen.contains(&p) {
+                    seen.push(p);
+                    use std::sync::atomic::Ordering::Relaxed;
+                    m.rtp_packets.inc_by(media.stats.rtp_out.load(Relaxed));
+                    m.rtp_bytes.inc_by(media.stats.rtp_out_bytes.load(Relaxed));
+                    m.rtp_lost.inc_by(media.stats.rtp_lost.load(Relaxed));
+                }
+            }
+            self.leg_codecs.remove(&leg);
+            self.inbound_legs.remove(&leg);
+            if let Some(s) = self.leg_sess.remove(&leg) {
+                self.graveyard.push_back((now, s.0));
+            }
+        }
+    }
+}
+
+fn cause_label(c: patchbay_api::Cause) -> &'static str {
+    use patchbay_api::Cause::*;
+    match c {
+        Normal => "normal",
+        Busy => "busy",
+        NoAnswer => "no_answer",
+        Rejected => "rejected",
+        Cancelled => "cancelled",
+        Transferred => "transferred",
+        NotFound => "not_found",
+        Failed => "failed",
+    }
+}
+
+async fn sleep_opt(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Binding from a REGISTER (used by the registrar).
+pub(crate) fn binding(contact: String, source: String, transport: String, expires_at_ms: u64) -> Binding {
+    Binding { contact, source, transport, expires_at_ms }
+}

@@ -1,0 +1,126 @@
+//! Event log: every call's events in order, kept for a while after the call ended, plus a
+//! bounded global feed (`gseq`) for consumers that follow all calls. Readers long-poll.
+
+use patchbay_api::{CallId, CallInfo, Event};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::watch;
+
+const GLOBAL_CAP: usize = 50_000;
+
+#[derive(Debug, Default)]
+struct CallLog {
+    events: Vec<Event>,
+    /// Last known summary; kept after the call left the core.
+    info: Option<CallInfo>,
+    ended_ms: Option<u64>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    calls: HashMap<CallId, CallLog>,
+    global: VecDeque<Event>,
+    gseq: u64,
+}
+
+/// Shared between the driver (writer) and the control API (readers).
+#[derive(Debug, Clone)]
+pub struct EventLog {
+    inner: Arc<Mutex<Inner>>,
+    tick: Arc<watch::Sender<u64>>,
+}
+
+impl Default for EventLog {
+    fn default() -> Self {
+        Self { inner: Arc::default(), tick: Arc::new(watch::channel(0).0) }
+    }
+}
+
+impl EventLog {
+    /// Append an event (assigning its global sequence) and wake readers.
+    pub fn push(&self, mut ev: Event, info: Option<CallInfo>) {
+        let gseq = {
+            let Ok(mut g) = self.inner.lock() else { return };
+            g.gseq += 1;
+            ev.gseq = g.gseq;
+            let gseq = g.gseq;
+            let log = g.calls.entry(ev.call.clone()).or_default();
+            if let patchbay_api::EventKind::Ended { .. } = ev.kind {
+                log.ended_ms = Some(ev.at_ms);
+                if let Some(i) = log.info.as_mut() {
+                    i.state = patchbay_api::CallState::Ended;
+                    i.ended_ms = Some(ev.at_ms);
+                }
+            } else if info.is_some() {
+                log.info = info;
+            }
+            log.events.push(ev.clone());
+            g.global.push_back(ev);
+            if g.global.len() > GLOBAL_CAP {
+                g.global.pop_front();
+            }
+            gseq
+        };
+        self.tick.send_replace(gseq);
+    }
+
+    /// Summary of a call that may have ended already.
+    pub fn info(&self, call: &CallId) -> Option<CallInfo> {
+        self.inner.lock().ok()?.calls.get(call)?.info.clone()
+    }
+
+    pub fn knows(&self, call: &CallId) -> bool {
+        self.inner.lock().map(|g| g.calls.contains_key(call)).unwrap_or(false)
+    }
+
+    fn call_after(&self, call: &CallId, after: u64) -> Option<Vec<Event>> {
+        let g = self.inner.lock().ok()?;
+        let log = g.calls.get(call)?;
+        Some(log.events.iter().filter(|e| e.seq > after).cloned().collect())
+    }
+
+    fn global_after(&self, after: u64) -> Vec<Event> {
+        let Ok(g) = self.inner.lock() else { return vec![] };
+        let first = g.global.front().map_or(0, |e| e.gseq);
+        let skip = after.saturating_sub(first.saturating_sub(1)) as usize;
+        g.global.iter().skip(skip).filter(|e| e.gseq > after).cloned().collect()
+    }
+
+    /// Events of `call` with `seq > after`, waiting up to `wait` for at least one.
+    /// `None`: unknown call.
+    pub async fn wait_call(&self, call: &CallId, after: u64, wait: Duration) -> Option<Vec<Event>> {
+        let mut rx = self.tick.subscribe();
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let v = self.call_after(call, after)?;
+            if !v.is_empty() || tokio::time::Instant::now() >= deadline {
+                return Some(v);
+            }
+            if tokio::time::timeout_at(deadline, rx.changed()).await.is_err() {
+                return self.call_after(call, after);
+            }
+        }
+    }
+
+    pub async fn wait_global(&self, after: u64, wait: Duration) -> Vec<Event> {
+        let mut rx = self.tick.subscribe();
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let v = self.global_after(after);
+            if !v.is_empty() || tokio::time::Instant::now() >= deadline {
+                return v;
+            }
+            if tokio::time::timeout_at(deadline, rx.changed()).await.is_err() {
+                return self.global_after(after);
+            }
+        }
+    }
+
+    /// Forget calls that ended before `cutoff_ms`.
+    pub fn prune(&self, cutoff_ms: u64) {
+        if let Ok(mut g) = self.inner.lock() {
+            g.calls.retain(|_, l| l.ended_ms.is_none_or(|e| e >= cutoff_ms));
+        }
+    }
+}

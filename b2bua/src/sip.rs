@@ -1,0 +1,238 @@
+//! The rvoip boundary: the event pump that turns rvoip callbacks into one channel of
+//! [`SipIn`] messages, and digest authentication against the store. Only this module and
+//! `driver` name rvoip types.
+
+use patchbay_store::Store;
+use rvoip_sip::{
+    CallHandler, CallHandlerDecision, CredentialAuthError, DigestAlgorithm, DigestSecret,
+    DigestSecretProvider, Event, IncomingCall, IncomingRegister, SipAuthService, SipAuthSource,
+    SipTransportSecurityContext,
+};
+use rvoip_sip_core::types::headers::HeaderAccess;
+use rvoip_sip_core::types::headers::HeaderName;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc::UnboundedSender;
+
+/// What the pump knows of an inbound INVITE.
+#[derive(Debug)]
+pub struct InviteFacts {
+    pub id: rvoip_sip::CallId,
+    pub from: String,
+    pub to: String,
+    pub ruri: String,
+    pub authorization: Option<String>,
+    pub transport: SipTransportSecurityContext,
+    pub sdp: Option<String>,
+    pub body: Vec<u8>,
+}
+
+pub enum SipIn {
+    Event(Event),
+    Invite(InviteFacts),
+    Register(IncomingRegister),
+}
+
+/// rvoip `CallHandler` that only forwards: all decisions happen in the driver loop.
+pub struct Pump {
+    pub tx: UnboundedSender<SipIn>,
+    /// Backstop: rvoip answers 503 to an inbound call we never answered after this long.
+    pub ring_max: Duration,
+}
+
+#[async_trait::async_trait]
+impl CallHandler for Pump {
+    async fn on_event(&self, ev: Event) {
+        if !matches!(ev, Event::IncomingCall { .. } | Event::IncomingRegister { .. }) {
+            let _ = self.tx.send(SipIn::Event(ev));
+        }
+    }
+
+    async fn on_incoming_call(&self, call: IncomingCall) -> CallHandlerDecision {
+        let req = call.raw_request();
+        let authorization = req.and_then(|r| r.raw_header_value(&HeaderName::Authorization));
+        let facts = InviteFacts {
+            id: call.call_id.clone(),
+            from: call.from.clone(),
+            to: call.to.clone(),
+            ruri: req.map(|r| r.uri().to_string()).unwrap_or_default(),
+            authorization,
+            transport: call.transport_security_context().clone(),
+            sdp: call.sdp.clone(),
+            body: req.map(|r| r.body().to_vec()).unwrap_or_default(),
+        };
+        let _ = self.tx.send(SipIn::Invite(facts));
+        CallHandlerDecision::Defer(call.defer(self.ring_max))
+    }
+
+    async fn on_register_received(&self, r: IncomingRegister) {
+        let _ = self.tx.send(SipIn::Register(r));
+    }
+}
+
+/// HA1 lookups for one realm (= one tenant).
+struct Ha1Provider {
+    store: Arc<dyn Store>,
+    tenant: String,
+}
+
+#[async_trait::async_trait]
+impl DigestSecretProvider for Ha1Provider {
+    async fn lookup_digest_secret(
+        &self,
+        username: &str,
+        _realm: &str,
+        algorithm: DigestAlgorithm,
+    ) -> Result<Option<DigestSecret>, CredentialAuthError> {
+        let creds = self
+            .store
+            .sip_credentials(&self.tenant, username)
+            .await
+            .map_err(|e| CredentialAuthError::Unavailable(e.to_string()))?;
+        Ok(creds.map(|c| match algorithm {
+            DigestAlgorithm::SHA256 | DigestAlgorithm::SHA256Sess => DigestSecret::Ha1(c.ha1_sha256),
+            _ => DigestSecret::Ha1(c.ha1_md5),
+        }))
+    }
+}
+
+/// Digest verifiers of one tenant: MD5 and SHA-256 (one rvoip service each).
+pub struct TenantAuth {
+    pub tenant: String,
+    pub realm: String,
+    pub md5: SipAuthService,
+    pub sha256: SipAuthService,
+}
+
+impl TenantAuth {
+    pub fn new(store: Arc<dyn Store>, tenant: &str, realm: &str) -> Self {
+        let p: Arc<dyn DigestSecretProvider> = Arc::new(Ha1Provider { store, tenant: tenant.into() });
+        Self {
+            tenant: tenant.into(),
+            realm: realm.into(),
+            md5: SipAuthService::new().with_digest_provider(realm, p.clone()),
+            sha256: SipAuthService::new()
+                .with_digest_provider(realm, p)
+                .with_digest_provider_algorithm(DigestAlgorithm::SHA256),
+        }
+    }
+
+    /// The service matching the algorithm a client answered with.
+    pub fn service_for(&self, authorization: Option<&str>) -> &SipAuthService {
+        match authorization.and_then(|a| digest_param(a, "algorithm")) {
+            Some(alg) if alg.eq_ignore_ascii_case("SHA-256") => &self.sha256,
+            _ => &self.md5,
+        }
+    }
+
+    /// Challenge header values: MD5 first (SIPp and most deployed phones read only the first
+    /// one), then SHA-256 (RFC 8760).
+    pub async fn challenges(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for svc in [&self.md5, &self.sha256] {
+            if let Ok(ch) = svc.challenges_async(SipAuthSource::Origin).await {
+                out.extend(ch.into_iter().map(|c| c.value));
+            }
+        }
+        out
+    }
+}
+
+/// All tenants' verifiers, by realm.
+pub struct Auth {
+    pub by_realm: HashMap<String, Arc<TenantAuth>>,
+    pub by_tenant: HashMap<String, Arc<TenantAuth>>,
+}
+
+impl Auth {
+    pub fn new(store: Arc<dyn Store>, tenants: &[patchbay_store::Tenant]) -> Self {
+        let mut by_realm = HashMap::new();
+        let mut by_tenant = HashMap::new();
+        for t in tenants {
+            let a = Arc::new(TenantAuth::new(store.clone(), &t.name, &t.realm));
+            by_realm.insert(t.realm.clone(), a.clone());
+            by_tenant.insert(t.name.clone(), a);
+        }
+        Self { by_realm, by_tenant }
+    }
+
+    /// The tenant for a request: the realm the client answered, else the tenant whose realm is
+    /// the request's domain, else the default.
+    pub fn pick(&self, authorization: Option<&str>, domain: &str, default: &str) -> Option<Arc<TenantAuth>> {
+        if let Some(realm) = authorization.and_then(|a| digest_param(a, "realm")) {
+            return self.by_realm.get(&realm).cloned();
+        }
+        self.by_realm.get(domain).or_else(|| self.by_tenant.get(default)).cloned()
+    }
+}
+
+/// A parameter of a Digest credentials header (quoted or not).
+pub fn digest_param(header: &str, name: &str) -> Option<String> {
+    let rest = header.trim_start();
+    let rest = rest.strip_prefix("Digest").unwrap_or(rest);
+    for part in split_params(rest) {
+        let (k, v) = part.split_once('=')?;
+        if k.trim().eq_ignore_ascii_case(name) {
+            return Some(v.trim().trim_matches('"').to_string());
+        }
+    }
+    None
+}
+
+fn split_params(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut start, mut quoted) = (0, false);
+    for (i, c) in s.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                out.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&s[start..]);
+    out.into_iter().map(str::trim).filter(|p| !p.is_empty()).collect()
+}
+
+/// `user` and `host[:port]` of a SIP URI, with or without display name and brackets.
+pub fn uri_parts(uri: &str) -> (String, String) {
+    let s = uri.trim();
+    let s = match (s.find('<'), s.find('>')) {
+        (Some(a), Some(b)) if a < b => &s[a + 1..b],
+        _ => s,
+    };
+    let s = s.strip_prefix("sips:").or_else(|| s.strip_prefix("sip:")).unwrap_or(s);
+    let s = s.split(';').next().unwrap_or(s);
+    let s = s.split('?').next().unwrap_or(s);
+    match s.split_once('@') {
+        Some((u, h)) => (u.split(':').next().unwrap_or(u).to_string(), h.to_string()),
+        None => (String::new(), s.to_string()),
+    }
+}
+
+/// Host part without port.
+pub fn host_only(hostport: &str) -> &str {
+    if hostport.starts_with('[') {
+        return hostport.split(']').next().map(|h| h.trim_start_matches('[')).unwrap_or(hostport);
+    }
+    hostport.split(':').next().unwrap_or(hostport)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_digest_params_and_uris() {
+        let h = r#"Digest username="4005",realm="demo", nonce="a,b", uri="sip:4007@127.0.0.1:5060", algorithm=MD5"#;
+        assert_eq!(digest_param(h, "realm").as_deref(), Some("demo"));
+        assert_eq!(digest_param(h, "nonce").as_deref(), Some("a,b"));
+        assert_eq!(digest_param(h, "algorithm").as_deref(), Some("MD5"));
+        assert_eq!(uri_parts("\"A\" <sip:4005@127.0.0.1:5071;transport=udp>;tag=1"), ("4005".into(), "127.0.0.1:5071".into()));
+        assert_eq!(uri_parts("sip:demo"), ("".into(), "demo".into()));
+        assert_eq!(host_only("127.0.0.1:5060"), "127.0.0.1");
+    }
+}

@@ -1,0 +1,389 @@
+//! Socket side of the relay: port pool, per-leg sockets, forwarding tasks.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket as StdUdpSocket};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use tokio::net::UdpSocket;
+use tokio::task::JoinHandle;
+
+/// Relay settings (part of the app config).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MediaConfig {
+    /// Address the RTP sockets bind to.
+    pub bind_ip: IpAddr,
+    /// Address put into SDP (defaults to `bind_ip`).
+    pub advertise_ip: Option<IpAddr>,
+    /// First port of the range (an even number).
+    pub port_min: u16,
+    /// Last port of the range.
+    pub port_max: u16,
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        Self {
+            bind_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            advertise_ip: None,
+            port_min: 20000,
+            port_max: 29999,
+        }
+    }
+}
+
+impl MediaConfig {
+    pub fn validate(&self) -> Result<(), MediaError> {
+        if self.port_min % 2 != 0 || self.port_min >= self.port_max || self.port_min < 1024 {
+            return Err(MediaError::Config(format!(
+                "media port range {}-{} must start on an even port >= 1024 and hold at least one pair",
+                self.port_min, self.port_max
+            )));
+        }
+        if !self.bind_ip.is_ipv4() {
+            return Err(MediaError::Config("media.bind_ip: only IPv4 is supported".into()));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MediaError {
+    #[error("invalid media config: {0}")]
+    Config(String),
+    /// Every port pair of the range is taken.
+    #[error("no free RTP port pair in the range")]
+    PortsExhausted,
+    #[error("socket error: {0}")]
+    Socket(String),
+}
+
+#[derive(Debug)]
+struct PortPool {
+    free: std::collections::VecDeque<u16>,
+    in_use: usize,
+}
+
+/// Allocates leg sockets from the port range and bridges legs.
+#[derive(Debug, Clone)]
+pub struct Relay {
+    cfg: Arc<MediaConfig>,
+    pool: Arc<Mutex<PortPool>>,
+}
+
+/// Counters of one leg (what arrived from its phone, and what was sent to it).
+#[derive(Debug, Default)]
+pub struct LegStats {
+    pub rtp_in: AtomicU64,
+    pub rtp_in_bytes: AtomicU64,
+    pub rtp_out: AtomicU64,
+    pub rtp_out_bytes: AtomicU64,
+    pub rtcp_in: AtomicU64,
+    pub rtcp_out: AtomicU64,
+    /// Packets from a source other than the latched peer.
+    pub foreign_dropped: AtomicU64,
+    /// Packets that could not be forwarded (no destination yet, or send error).
+    pub undeliverable: AtomicU64,
+    /// RTP packets missing by sequence number (expected - received).
+    pub rtp_lost: AtomicU64,
+}
+
+/// Media end of one call leg: an RTP socket on an even port and RTCP on the next.
+#[derive(Debug)]
+pub struct LegMedia {
+    rtp: UdpSocket,
+    rtcp: UdpSocket,
+    port: u16,
+    advertise: SocketAddr,
+    /// Where this leg's phone sends from / we send to (packed, 0 = unknown).
+    peer_rtp: AtomicU64,
+    peer_rtcp: AtomicU64,
+    latched_rtp: AtomicBool,
+    latched_rtcp: AtomicBool,
+    pub stats: LegStats,
+    pool: Arc<Mutex<PortPool>>,
+}
+
+/// Forwarding between two legs; dropping it stops the relay.
+#[derive(Debug)]
+pub struct Bridge {
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Bridge {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+fn pack(addr: SocketAddr) -> u64 {
+    match addr {
+        SocketAddr::V4(v4) => (1 << 48) | (u64::from(u32::from(*v4.ip())) << 16) | u64::from(v4.port()),
+        SocketAddr::V6(_) => 0,
+    }
+}
+
+fn unpack(v: u64) -> Option<SocketAddr> {
+    if v == 0 {
+        return None;
+    }
+    let ip = Ipv4Addr::from(((v >> 16) & 0xffff_ffff) as u32);
+    Some(SocketAddr::V4(SocketAddrV4::new(ip, (v & 0xffff) as u16)))
+}
+
+// === impl Relay ===
+
+impl Relay {
+    pub fn new(cfg: MediaConfig) -> Result<Self, MediaError> {
+        cfg.validate()?;
+        let free = (cfg.port_min..cfg.port_max).step_by(2).collect();
+        Ok(Self { cfg: Arc::new(cfg), pool: Arc::new(Mutex::new(PortPool { free, in_use: 0 })) })
+    }
+
+    pub fn config(&self) -> &MediaConfig {
+        &self.cfg
+    }
+
+    /// Port pairs currently held by legs.
+    pub fn legs_in_use(&self) -> usize {
+        self.pool.lock().map(|p| p.in_use).unwrap_or(0)
+    }
+
+    /// Take a port pair and bind both sockets. Must run inside a tokio runtime.
+    pub fn alloc_leg(&self) -> Result<Arc<LegMedia>, MediaError> {
+        let bind_ip = self.cfg.bind_ip;
+        let advertise_ip = self.cfg.advertise_ip.unwrap_or(bind_ip);
+        // Ports another program holds are skipped (and put back at the end of the queue).
+        let attempts = self.pool.lock().map(|p| p.free.len()).unwrap_or(0);
+        for _ in 0..attempts {
+            let port = {
+                let Ok(mut p) = self.pool.lock() else { break };
+                let Some(port) = p.free.pop_front() else { break };
+                p.in_use += 1;
+                port
+            };
+            match (bind(bind_ip, port), bind(bind_ip, port + 1)) {
+                (Ok(rtp), Ok(rtcp)) => {
+                    return Ok(Arc::new(LegMedia {
+                        rtp,
+                        rtcp,
+                        port,
+                        advertise: SocketAddr::new(advertise_ip, port),
+                        peer_rtp: AtomicU64::new(0),
+                        peer_rtcp: AtomicU64::new(0),
+                        latched_rtp: AtomicBool::new(false),
+                        latched_rtcp: AtomicBool::new(false),
+                        stats: LegStats::default(),
+                        pool: self.pool.clone(),
+                    }));
+                }
+                _ => {
+                    if let Ok(mut p) = self.pool.lock() {
+                        p.in_use -= 1;
+                        p.free.push_back(port);
+                    }
+                }
+            }
+        }
+        Err(MediaError::PortsExhausted)
+    }
+
+    /// Relay RTP and RTCP between `a` and `b` until the returned [`Bridge`] is dropped.
+    pub fn bridge(&self, a: &Arc<LegMedia>, b: &Arc<LegMedia>) -> Bridge {
+        let tasks = vec![
+            tokio::spawn(forward(a.clone(), b.clone(), false)),
+            tokio::spawn(forward(b.clone(), a.clone(), false)),
+            tokio::spawn(forward(a.clone(), b.clone(), true)),
+            tokio::spawn(forward(b.clone(), a.clone(), true)),
+        ];
+        Bridge { tasks }
+    }
+}
+
+fn bind(ip: IpAddr, port: u16) -> Result<UdpSocket, MediaError> {
+    let err = |e: std::io::Error| MediaError::Socket(e.to_string());
+    let domain = if ip.is_ipv4() { socket2::Domain::IPV4 } else { socket2::Domain::IPV6 };
+    let s = socket2::Socket::new(domain, socket2::Type::DGRAM, Some(socket2::Protocol::UDP)).map_err(err)?;
+    // Bursts of a few hundred calls must not overflow the default ~200 KB buffer.
+    let _ = s.set_recv_buffer_size(1 << 20);
+    s.set_nonblocking(true).map_err(err)?;
+    s.bind(&SocketAddr::new(ip, port).into()).map_err(err)?;
+    let std: StdUdpSocket = s.into();
+    UdpSocket::from_std(std).map_err(err)
+}
+
+// === impl LegMedia ===
+
+impl LegMedia {
+    /// Our RTP address for this leg, as put into SDP.
+    pub fn local_rtp(&self) -> SocketAddr {
+        self.advertise
+    }
+
+    /// The RTP address the phone announced in SDP; RTCP is assumed on the next port.
+    /// Resets latching: the next packet from the phone fixes the peer again.
+    pub fn set_remote(&self, rtp: SocketAddr) {
+        let rtcp = SocketAddr::new(rtp.ip(), rtp.port().wrapping_add(1));
+        self.peer_rtp.store(pack(rtp), Relaxed);
+        self.peer_rtcp.store(pack(rtcp), Relaxed);
+        self.latched_rtp.store(false, Relaxed);
+        self.latched_rtcp.store(false, Relaxed);
+    }
+
+    /// The peer RTP address in use (announced, or latched).
+    pub fn remote_rtp(&self) -> Option<SocketAddr> {
+        unpack(self.peer_rtp.load(Relaxed))
+    }
+
+    pub fn is_latched(&self) -> bool {
+        self.latched_rtp.load(Relaxed)
+    }
+}
+
+impl Drop for LegMedia {
+    fn drop(&mut self) {
+        if let Ok(mut p) = self.pool.lock() {
+            p.in_use -= 1;
+            p.free.push_back(self.port);
+        }
+    }
+}
+
+/// Receive on `src`'s socket (from `src`'s phone), send out of `dst`'s socket to `dst`'s phone.
+async fn forward(src: Arc<LegMedia>, dst: Arc<LegMedia>, rtcp: bool) {
+    let (sock_in, peer_in, latched) = if rtcp {
+        (&src.rtcp, &src.peer_rtcp, &src.latched_rtcp)
+    } else {
+        (&src.rtp, &src.peer_rtp, &src.latched_rtp)
+    };
+    let (sock_out, peer_out) = if rtcp { (&dst.rtcp, &dst.peer_rtcp) } else { (&dst.rtp, &dst.peer_rtp) };
+    let mut buf = [0u8; 2048];
+    let mut seq = SeqTracker::default();
+    loop {
+        let (n, from) = match sock_in.recv_from(&mut buf).await {
+            Ok(x) => x,
+            // ICMP port-unreachable from an earlier send surfaces here on Linux: ignore it.
+            Err(_) => continue,
+        };
+        let from = pack(from);
+        if latched.load(Relaxed) {
+            if peer_in.load(Relaxed) != from {
+                src.stats.foreign_dropped.fetch_add(1, Relaxed);
+                continue;
+            }
+        } else if from != 0 {
+            peer_in.store(from, Relaxed);
+            latched.store(true, Relaxed);
+        }
+        if rtcp {
+            src.stats.rtcp_in.fetch_add(1, Relaxed);
+        } else {
+            src.stats.rtp_in.fetch_add(1, Relaxed);
+            src.stats.rtp_in_bytes.fetch_add(n as u64, Relaxed);
+            if n >= 12 && buf[0] >> 6 == 2 {
+                let lost = seq.push(u16::from_be_bytes([buf[2], buf[3]]));
+                src.stats.rtp_lost.store(lost, Relaxed);
+            }
+        }
+        let Some(to) = unpack(peer_out.load(Relaxed)) else {
+            src.stats.undeliverable.fetch_add(1, Relaxed);
+            continue;
+        };
+        match sock_out.send_to(&buf[..n], to).await {
+            Ok(_) if rtcp => {
+                dst.stats.rtcp_out.fetch_add(1, Relaxed);
+            }
+            Ok(_) => {
+                dst.stats.rtp_out.fetch_add(1, Relaxed);
+                dst.stats.rtp_out_bytes.fetch_add(n as u64, Relaxed);
+            }
+            Err(_) => {
+                src.stats.undeliverable.fetch_add(1, Relaxed);
+            }
+        }
+    }
+}
+
+/// RFC 3550 A.1-style extended sequence tracking: lost = expected - received.
+#[derive(Debug, Default)]
+struct SeqTracker {
+    started: bool,
+    base: u64,
+    max_ext: u64,
+    received: u64,
+}
+
+impl SeqTracker {
+    fn push(&mut self, s: u16) -> u64 {
+        let s = u64::from(s);
+        if !self.started {
+            self.started = true;
+            self.base = s;
+            self.max_ext = s;
+            self.received = 1;
+            return 0;
+        }
+        self.received += 1;
+        let cycles = self.max_ext & !0xffff;
+        let cur = self.max_ext & 0xffff;
+        let ext = if s < cur && cur - s > 0x8000 {
+            cycles + 0x1_0000 + s // wrapped forward
+        } else if s > cur && s - cur > 0x8000 {
+            (cycles + s).saturating_sub(0x1_0000) // late packet from before a wrap
+        } else {
+            cycles + s
+        };
+        self.max_ext = self.max_ext.max(ext);
+        (self.max_ext - self.base + 1).saturating_sub(self.received)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn seq_tracker_counts_gaps_and_wraps() {
+        let mut t = SeqTracker::default();
+        for s in [65533u16, 65534, 65535, 0, 2, 3] {
+            t.push(s);
+        }
+        assert_eq!(t.push(4), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn relays_with_latching_and_frees_ports() {
+        let relay = Relay::new(MediaConfig { port_min: 41000, port_max: 41010, ..Default::default() }).unwrap();
+        let (a, b) = (relay.alloc_leg().unwrap(), relay.alloc_leg().unwrap());
+        assert_eq!(relay.legs_in_use(), 2);
+        let pa = StdUdpSocket::bind("127.0.0.1:0").unwrap();
+        let pb = StdUdpSocket::bind("127.0.0.1:0").unwrap();
+        let intruder = StdUdpSocket::bind("127.0.0.1:0").unwrap();
+        for s in [&pa, &pb] {
+            s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        }
+        b.set_remote(pb.local_addr().unwrap());
+        let bridge = relay.bridge(&a, &b);
+        // Phone A sends first (a never announced its address: latching finds it).
+        let rtp = [0x80u8, 8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0xd5];
+        pa.send_to(&rtp, a.local_rtp()).unwrap();
+        let mut buf = [0u8; 64];
+        let (n, from) = pb.recv_from(&mut buf).unwrap();
+        assert_eq!((&buf[..n], from), (&rtp[..], b.local_rtp()));
+        pb.send_to(&rtp, b.local_rtp()).unwrap();
+        let (n, from) = pa.recv_from(&mut buf).unwrap();
+        assert_eq!((&buf[..n], from), (&rtp[..], a.local_rtp()));
+        // Once latched, another source is ignored.
+        intruder.send_to(&rtp, a.local_rtp()).unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(a.stats.foreign_dropped.load(Relaxed), 1);
+        assert_eq!(b.stats.rtp_out.load(Relaxed), 1);
+        drop(bridge);
+        drop((a, b));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(relay.legs_in_use(), 0);
+    }
+}
