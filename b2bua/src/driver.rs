@@ -396,12 +396,14 @@ impl Driver {
                     }
                 }
                 let challenges = ta.challenges().await;
-                let Some(first) = challenges.first() else {
+                let Some(last) = challenges.last() else {
                     self.reject_invite(&f.id, 503).await;
                     return;
                 };
-                let mut b = self.c.challenge(&f.id, AuthScheme::Digest).with_raw_www_authenticate(first.clone());
-                for extra in challenges.iter().skip(1) {
+                // On a 401 to INVITE rvoip writes staged raw headers before the main
+                // WWW-Authenticate: stage all but the last so MD5 stays first on the wire.
+                let mut b = self.c.challenge(&f.id, AuthScheme::Digest).with_raw_www_authenticate(last.clone());
+                for extra in &challenges[..challenges.len() - 1] {
                     b = match b.with_raw_header(HeaderName::WwwAuthenticate, extra.clone()) {
                         Ok(b) => b,
                         Err(_) => return,

@@ -125,11 +125,12 @@ pub fn choose(offer: &[Codec], peer: Option<&[Codec]>) -> Vec<Codec> {
     let mut dtmf: Option<&Codec> = None;
     for c in offer {
         let n = name(c);
+        let is_dtmf = n.starts_with("telephone-event/");
         let acceptable = match peer {
             Some(p) => p.iter().any(|q| q.pt == c.pt && name(q) == n),
-            None => n.starts_with("pcmu/") || n.starts_with("pcma/"),
+            None => is_dtmf || n.starts_with("pcmu/") || n.starts_with("pcma/"),
         };
-        if n.starts_with("telephone-event/") {
+        if is_dtmf {
             if dtmf.is_none() && acceptable {
                 dtmf = Some(c);
             }
@@ -223,6 +224,14 @@ mod tests {
         assert_eq!(back.rtp, "127.0.0.1:20000".parse().unwrap());
         assert_eq!(back.codecs, codecs);
         assert_eq!(back.direction, Direction::SendOnly);
+    }
+
+    #[test]
+    fn choose_keeps_one_audio_codec_and_dtmf() {
+        let offer = parse(SIPP_OFFER).unwrap().codecs;
+        let chosen = choose(&offer, None);
+        assert_eq!(chosen.iter().map(|c| c.pt).collect::<Vec<_>>(), [8, 101]);
+        assert_eq!(choose(&default_offer(), None).iter().map(|c| c.pt).collect::<Vec<_>>(), [0, 101]);
     }
 
     #[test]

@@ -1,1 +1,117 @@
-fn main() {}
+//! `patchbay`: one binary for the whole stack and for each process alone.
+//!
+//! - `patchbay up`: the embedded stack (B2BUA on SQLite, demo tenant provisioned).
+//! - `patchbay b2bua`: the B2BUA alone (hosted mode: point `store_url` at PostgreSQL).
+//!
+//! Config: `--config FILE` (YAML, every key documented in `patchbay.example.yaml`; unknown keys
+//! are an error naming the key), then `PATCHBAY_*` environment overrides, then validation.
+
+mod config;
+
+use clap::{Parser, Subcommand};
+use config::AppConfig;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "patchbay", version, about = "PBX-migration gateway: vendor APIs in front of a real B2BUA")]
+struct Cli {
+    /// YAML config file (defaults apply to every key it leaves out).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Where the embedded SQLite store and recordings live.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the whole stack on the embedded store with the demo tenant.
+    Up,
+    /// Run the B2BUA process alone.
+    B2bua,
+    /// Print the effective config as YAML and exit.
+    Config,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PATCHBAY_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cfg = match AppConfig::load(cli.config.as_deref(), cli.data_dir.as_deref(), &config::ProcessEnv) {
+        Ok(c) => c,
+        Err(errs) => {
+            for e in errs {
+                eprintln!("patchbay: config: {e}");
+            }
+            std::process::exit(2);
+        }
+    };
+    if let Cmd::Config = cli.cmd {
+        print!("{}", serde_yaml::to_string(&cfg).unwrap_or_default());
+        return;
+    }
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("patchbay: cannot start runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    let demo = matches!(cli.cmd, Cmd::Up) || cfg.demo;
+    if let Err(e) = rt.block_on(run(cfg, demo)) {
+        eprintln!("patchbay: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cfg: AppConfig, demo: bool) -> Result<(), Box<dyn std::error::Error>> {
+    std::fs::create_dir_all(&cfg.data_dir)?;
+    let url = cfg.store_url();
+    let store = Arc::new(patchbay_store::SqlStore::connect(&url).await?);
+    if demo {
+        config::provision_demo(store.as_ref()).await?;
+    }
+    let b2bua = patchbay_b2bua::start(cfg.b2bua.clone(), store).await?;
+    println!("patchbay: store      {}", redact(&url));
+    println!("patchbay: SIP        {} (UDP and TCP)", b2bua.sip);
+    println!("patchbay: B2BUA API  http://{}/v1 (metrics: /metrics, health: /health)", b2bua.admin);
+    println!(
+        "patchbay: RTP relay  {}:{}-{}",
+        cfg.b2bua.media.bind_ip, cfg.b2bua.media.port_min, cfg.b2bua.media.port_max
+    );
+    if demo {
+        println!("patchbay: demo tenant 'demo' (realm demo): users 4005, 4007, 4009, SIP password demo-<ext>");
+    }
+    println!("patchbay: ready (Ctrl-C or SIGTERM to stop)");
+    wait_for_signal().await;
+    println!("patchbay: stopping");
+    b2bua.stop().await;
+    println!("patchbay: stopped");
+    Ok(())
+}
+
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***{}", &url[..s], &url[at..]),
+        _ => url.to_string(),
+    }
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut term) = signal(SignalKind::terminate()) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

@@ -1,0 +1,134 @@
+//! The application config: each crate's Config, plus where data lives.
+
+use patchbay_b2bua::B2buaConfig;
+use patchbay_store::{Store, Tenant, User};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct AppConfig {
+    /// Directory for the embedded SQLite store.
+    pub(crate) data_dir: PathBuf,
+    /// Store URL; empty = `sqlite://<data_dir>/patchbay.db`. `postgres://...` for hosted mode.
+    pub(crate) store_url: String,
+    /// Provision the demo tenant at start (always on for `patchbay up`).
+    pub(crate) demo: bool,
+    pub(crate) b2bua: B2buaConfig,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self { data_dir: PathBuf::from("data"), store_url: String::new(), demo: false, b2bua: B2buaConfig::default() }
+    }
+}
+
+/// Environment access, so tests can use a map.
+pub(crate) trait Env {
+    fn var(&self, key: &str) -> Option<String>;
+}
+
+pub(crate) struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, key: &str) -> Option<String> {
+        std::env::var(key).ok()
+    }
+}
+
+impl AppConfig {
+    /// File (if any) -> `--data-dir` -> env overrides -> validate. Returns every problem.
+    pub(crate) fn load(file: Option<&Path>, data_dir: Option<&Path>, env: &dyn Env) -> Result<Self, Vec<String>> {
+        let mut cfg = match file {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| vec![format!("{}: {e}", p.display())])?;
+                Self::parse(&text).map_err(|e| vec![format!("{}: {e}", p.display())])?
+            }
+            None => Self::default(),
+        };
+        if let Some(d) = data_dir {
+            cfg.data_dir = d.to_path_buf();
+        }
+        let mut errs = Vec::new();
+        if let Some(v) = env.var("PATCHBAY_STORE_URL") {
+            cfg.store_url = v;
+        }
+        if let Some(v) = env.var("PATCHBAY_SIP_LISTEN") {
+            match v.parse() {
+                Ok(a) => cfg.b2bua.sip_listen = a,
+                Err(_) => errs.push(format!("PATCHBAY_SIP_LISTEN: not an address: {v}")),
+            }
+        }
+        if let Some(v) = env.var("PATCHBAY_B2BUA_ADMIN_LISTEN") {
+            match v.parse() {
+                Ok(a) => cfg.b2bua.admin_listen = a,
+                Err(_) => errs.push(format!("PATCHBAY_B2BUA_ADMIN_LISTEN: not an address: {v}")),
+            }
+        }
+        errs.extend(cfg.b2bua.validate());
+        if !(cfg.store_url.is_empty() || cfg.store_url.starts_with("sqlite:") || cfg.store_url.starts_with("postgres")) {
+            errs.push("store_url must be sqlite:... or postgres://...".into());
+        }
+        if errs.is_empty() { Ok(cfg) } else { Err(errs) }
+    }
+
+    pub(crate) fn parse(text: &str) -> Result<Self, serde_yaml::Error> {
+        if text.trim().is_empty() {
+            return Ok(Self::default());
+        }
+        serde_yaml::from_str(text)
+    }
+
+    pub(crate) fn store_url(&self) -> String {
+        if self.store_url.is_empty() {
+            format!("sqlite://{}?mode=rwc", self.data_dir.join("patchbay.db").display())
+        } else {
+            self.store_url.clone()
+        }
+    }
+}
+
+/// The demo tenant the vendor samples expect: users 4005, 4007, 4009, SIP password demo-<ext>.
+pub(crate) async fn provision_demo(store: &dyn Store) -> Result<(), patchbay_store::StoreError> {
+    store.upsert_tenant(&Tenant { name: "demo".into(), realm: "demo".into() }).await?;
+    for ext in ["4005", "4007", "4009"] {
+        let u = User { tenant: "demo".into(), ext: ext.into(), display_name: format!("Demo {ext}") };
+        store.upsert_user(&u, &format!("demo-{ext}")).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    impl Env for HashMap<&str, &str> {
+        fn var(&self, key: &str) -> Option<String> {
+            self.get(key).map(|s| s.to_string())
+        }
+    }
+
+    #[test]
+    fn example_file_is_the_defaults() {
+        let text = include_str!("../../../patchbay.example.yaml");
+        assert_eq!(AppConfig::parse(text).unwrap(), AppConfig::default());
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let e = AppConfig::parse("b2bua:\n  sip_lisen: 127.0.0.1:5060\n").unwrap_err().to_string();
+        assert!(e.contains("sip_lisen"), "{e}");
+    }
+
+    #[test]
+    fn env_overrides_and_every_error_reported() {
+        let env = HashMap::from([("PATCHBAY_SIP_LISTEN", "nope"), ("PATCHBAY_STORE_URL", "mysql://x")]);
+        let errs = AppConfig::load(None, None, &env).unwrap_err();
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        let env = HashMap::from([("PATCHBAY_SIP_LISTEN", "127.0.0.1:5999")]);
+        let cfg = AppConfig::load(None, Some(Path::new("/tmp/x")), &env).unwrap();
+        assert_eq!(cfg.b2bua.sip_listen.port(), 5999);
+        assert_eq!(cfg.store_url(), "sqlite:///tmp/x/patchbay.db?mode=rwc");
+    }
+}
