@@ -42,6 +42,7 @@ pub(crate) fn router(st: AppState) -> axum::Router {
         .route("/v1/calls/{id}/hold", post(hold))
         .route("/v1/calls/{id}/unhold", post(unhold))
         .route("/v1/calls/{id}/events", get(call_events))
+        .route("/v1/calls/{id}/media", get(media))
         .route("/v1/events", get(all_events))
         .route("/v1/registrations", get(registrations))
         .route("/v1/cdrs", get(cdrs))
@@ -73,6 +74,13 @@ async fn list(State(st): State<AppState>) -> Response {
 
 async fn detail(State(st): State<AppState>, Path(id): Path<String>) -> Response {
     match ask(&st, |tx| Cmd::Get(CallId(id), tx)).await {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => render_error(e),
+    }
+}
+
+async fn media(State(st): State<AppState>, Path(id): Path<String>) -> Response {
+    match ask(&st, |tx| Cmd::Media(CallId(id), tx)).await {
         Ok(v) => Json(v).into_response(),
         Err(e) => render_error(e),
     }

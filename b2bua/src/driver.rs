@@ -52,6 +52,7 @@ pub(crate) enum Cmd {
     Hold(CallId, bool, Reply<()>),
     List(Reply<Vec<CallInfo>>),
     Get(CallId, Reply<CallInfo>),
+    Media(CallId, Reply<Vec<patchbay_api::MediaLeg>>),
 }
 
 /// State shared with the registrar tasks and the control API.
@@ -227,6 +228,9 @@ impl Driver {
             Cmd::List(reply) => {
                 let _ = reply.send(Ok(self.calls.list()));
             }
+            Cmd::Media(id, reply) => {
+                let _ = reply.send(self.media_of(&id));
+            }
             Cmd::Get(id, reply) => {
                 let r = self
                     .calls
@@ -236,6 +240,34 @@ impl Driver {
                 let _ = reply.send(r);
             }
         }
+    }
+
+    fn media_of(&self, id: &CallId) -> Result<Vec<patchbay_api::MediaLeg>, CmdError> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let legs = self
+            .call_legs
+            .get(id)
+            .ok_or_else(|| CmdError::new(ApiErrorKind::NotFound, format!("no live call {id}")))?;
+        let mut out = Vec::new();
+        let mut seen: Vec<*const LegMedia> = Vec::new();
+        for leg in legs {
+            let (Some(m), Some(l)) = (self.leg_media.get(leg), self.calls.leg(*leg)) else { continue };
+            if seen.contains(&Arc::as_ptr(m)) {
+                continue;
+            }
+            seen.push(Arc::as_ptr(m));
+            out.push(patchbay_api::MediaLeg {
+                side: l.side,
+                party: l.party.clone(),
+                local_rtp: m.local_rtp().to_string(),
+                remote_rtp: m.remote_rtp().map(|a| a.to_string()),
+                latched: m.is_latched(),
+                rtp_in: m.stats.rtp_in.load(Relaxed),
+                rtp_out: m.stats.rtp_out.load(Relaxed),
+                rtp_lost: m.stats.rtp_lost.load(Relaxed),
+            });
+        }
+        Ok(out)
     }
 
     fn cmd_error(&self, id: &CallId, e: patchbay_proto::CallError) -> CmdError {

@@ -1,1 +1,309 @@
+//! Test harness: start the B2BUA on free ports with the demo tenant, drive SIPp phones, own the
+//! phones' RTP sockets (count what arrives, echo, play SIPp's g711a.pcap).
+#![allow(unreachable_pub)]
 
+use patchbay_api::client::ControlClient;
+use patchbay_api::{CallId, CallInfo, CallState, Event, EventKind};
+use patchbay_b2bua::{B2buaConfig, Running};
+use patchbay_store::{SqlStore, Store, Tenant, User};
+use std::net::{SocketAddr, UdpSocket as StdUdp};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::net::UdpSocket;
+
+static NEXT_RTP_BLOCK: AtomicU16 = AtomicU16::new(0);
+static NEXT_DIR: AtomicU64 = AtomicU64::new(0);
+
+/// A port free for both UDP and TCP on 127.0.0.1.
+pub fn free_port() -> u16 {
+    loop {
+        let udp = StdUdp::bind("127.0.0.1:0").expect("bind udp");
+        let port = udp.local_addr().expect("addr").port();
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+pub fn scenario(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../loadtest/sipp").join(name)
+}
+
+pub fn g711a_pcap() -> PathBuf {
+    PathBuf::from("/usr/share/sip-tester/g711a.pcap")
+}
+
+pub struct Stack {
+    pub b2bua: Option<Running>,
+    pub sip_port: u16,
+    pub api: ControlClient,
+    pub store: Arc<SqlStore>,
+    pub dir: PathBuf,
+}
+
+impl Stack {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Demo tenant (users 4005, 4007, 4009), fresh SQLite store, free ports, own RTP range.
+    pub async fn start_with(tune: impl FnOnce(&mut B2buaConfig)) -> Self {
+        let n = NEXT_DIR.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("patchbay-e2e-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let url = format!("sqlite://{}?mode=rwc", dir.join("pb.db").display());
+        let store = Arc::new(SqlStore::connect(&url).await.expect("store"));
+        store.upsert_tenant(&Tenant { name: "demo".into(), realm: "demo".into() }).await.expect("tenant");
+        for ext in ["4005", "4007", "4009"] {
+            let u = User { tenant: "demo".into(), ext: ext.into(), display_name: ext.into() };
+            store.upsert_user(&u, &format!("demo-{ext}")).await.expect("user");
+        }
+        let block = NEXT_RTP_BLOCK.fetch_add(1, Ordering::Relaxed);
+        let mut cfg = B2buaConfig::default();
+        cfg.sip_listen = SocketAddr::from(([127, 0, 0, 1], free_port()));
+        cfg.admin_listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        cfg.media.port_min = 30000 + block * 200;
+        cfg.media.port_max = cfg.media.port_min + 199;
+        cfg.ring_timeout_secs = 10;
+        tune(&mut cfg);
+        let sip_port = cfg.sip_listen.port();
+        let b2bua = patchbay_b2bua::start(cfg, store.clone()).await.expect("b2bua starts");
+        let api = ControlClient::new(format!("http://{}", b2bua.admin), Duration::from_secs(5)).expect("client");
+        Self { b2bua: Some(b2bua), sip_port, api, store, dir }
+    }
+
+    pub fn sip(&self) -> String {
+        format!("127.0.0.1:{}", self.sip_port)
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(b) = self.b2bua.take() {
+            b.stop().await;
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+
+    /// Register `user` (digest, password demo-<user>) with its calls going to SIPp on `contact_port`.
+    pub async fn register(&self, user: &str, contact_port: u16) {
+        let code = Sipp::spawn(
+            "register.xml",
+            &self.sip(),
+            &[
+                "-au", user, "-ap", &format!("demo-{user}"), "-auth_uri", &self.sip(),
+                "-set", "user", user, "-set", "contact_port", &contact_port.to_string(),
+                "-set", "expires", "300",
+            ],
+        )
+        .wait(15)
+        .await;
+        assert_eq!(code, 0, "SIPp registration of {user} succeeded");
+    }
+
+    /// The first live call, once it reaches `state`.
+    pub async fn call_in_state(&self, state: CallState) -> CallInfo {
+        for _ in 0..200 {
+            if let Ok(calls) = self.api.list_calls().await {
+                if let Some(c) = calls.into_iter().find(|c| c.state == state) {
+                    return c;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no call reached {state:?}");
+    }
+
+    /// All events of a call up to and including its terminal event.
+    pub async fn events_until_end(&self, id: &CallId) -> Vec<Event> {
+        let mut all: Vec<Event> = Vec::new();
+        for _ in 0..60 {
+            let after = all.last().map_or(0, |e| e.seq);
+            let evs = self.api.events(id, after, Duration::from_secs(1)).await.expect("events");
+            all.extend(evs);
+            if all.iter().any(|e| e.kind.is_terminal()) {
+                // Nothing may follow the terminal event.
+                let more = self.api.events(id, all.last().map_or(0, |e| e.seq), Duration::from_millis(300)).await.expect("events");
+                assert!(more.is_empty(), "events after the terminal one: {more:?}");
+                return all;
+            }
+        }
+        panic!("call {id} did not end: {all:?}");
+    }
+}
+
+/// Exactly one terminal event, sequence numbers 1..=n.
+pub fn assert_one_terminal(events: &[Event]) -> (patchbay_api::Cause, patchbay_api::EndedBy) {
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(e.seq, i as u64 + 1, "gapless sequence");
+    }
+    let t: Vec<_> = events.iter().filter(|e| e.kind.is_terminal()).collect();
+    assert_eq!(t.len(), 1, "exactly one terminal event: {events:?}");
+    match t[0].kind {
+        EventKind::Ended { cause, by, .. } => (cause, by),
+        _ => unreachable!(),
+    }
+}
+
+pub fn kinds(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| {
+            let v = serde_json::to_value(&e.kind).expect("json");
+            let t = v["type"].as_str().unwrap_or("?").to_string();
+            match v["side"].as_str() {
+                Some(s) => format!("{t}:{s}"),
+                None => t,
+            }
+        })
+        .collect()
+}
+
+/// A SIPp process (a phone), logging into its own directory.
+pub struct Sipp {
+    child: tokio::process::Child,
+    name: String,
+    dir: PathBuf,
+}
+
+impl Sipp {
+    /// `sipp [remote] -sf <scenario> -i 127.0.0.1 -m 1 <args>`; `remote` empty for a UAS.
+    pub fn spawn(scenario_name: &str, remote: &str, args: &[&str]) -> Sipp {
+        let n = NEXT_DIR.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("patchbay-sipp-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("sipp dir");
+        let mut cmd = tokio::process::Command::new("sipp");
+        if !remote.is_empty() {
+            cmd.arg(remote);
+        }
+        cmd.arg("-sf").arg(scenario(scenario_name));
+        cmd.args(["-i", "127.0.0.1", "-m", "1", "-nostdin", "-timeout", "40s", "-timeout_error", "-trace_err", "-trace_msg"]);
+        cmd.args(args);
+        cmd.current_dir(&dir).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).kill_on_drop(true);
+        let child = cmd.spawn().expect("sipp is installed (Debian package sip-tester)");
+        Sipp { child, name: scenario_name.to_string(), dir }
+    }
+
+    /// A phone answering on `port` (uas scenarios).
+    pub fn phone(scenario_name: &str, port: u16, args: &[&str]) -> Sipp {
+        let mut all = vec!["-p".to_string(), port.to_string()];
+        all.extend(args.iter().map(|s| s.to_string()));
+        let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+        Self::spawn(scenario_name, "", &refs)
+    }
+
+    /// Exit code (0 = scenario passed); -1 if it had to be killed after `secs`.
+    pub async fn wait(mut self, secs: u64) -> i32 {
+        let code = match tokio::time::timeout(Duration::from_secs(secs), self.child.wait()).await {
+            Ok(Ok(st)) => st.code().unwrap_or(-1),
+            _ => {
+                let _ = self.child.kill().await;
+                -1
+            }
+        };
+        if code != 0 {
+            eprintln!("--- SIPp {} exited {code}; logs in {}", self.name, self.dir.display());
+            if let Ok(rd) = std::fs::read_dir(&self.dir) {
+                for f in rd.flatten() {
+                    if f.file_name().to_string_lossy().contains("errors") {
+                        eprintln!("{}", std::fs::read_to_string(f.path()).unwrap_or_default());
+                    }
+                }
+            }
+        } else {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+        code
+    }
+}
+
+/// A phone's RTP socket, owned by the test: counts what arrives, optionally echoes it back.
+pub struct RtpPeer {
+    pub sock: Arc<UdpSocket>,
+    pub received: Arc<AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for RtpPeer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl RtpPeer {
+    pub async fn new(echo: bool) -> Self {
+        let sock = Arc::new(UdpSocket::bind("127.0.0.1:0").await.expect("rtp socket"));
+        let received = Arc::new(AtomicU64::new(0));
+        let (s, r) = (sock.clone(), received.clone());
+        let task = tokio::spawn(async move {
+            let mut buf = [0u8; 2048];
+            while let Ok((n, from)) = s.recv_from(&mut buf).await {
+                r.fetch_add(1, Ordering::Relaxed);
+                if echo {
+                    let _ = s.send_to(&buf[..n], from).await;
+                }
+            }
+        });
+        Self { sock, received, task }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.sock.local_addr().expect("addr").port()
+    }
+
+    pub fn received(&self) -> u64 {
+        self.received.load(Ordering::Relaxed)
+    }
+
+    /// Send the RTP packets of SIPp's g711a.pcap to `dest` (2 ms apart); returns how many.
+    pub async fn play_pcap(&self, dest: SocketAddr) -> u64 {
+        let file = std::fs::File::open(g711a_pcap()).expect("g711a.pcap from sip-tester");
+        let mut reader = pcap_file::pcap::PcapReader::new(file).expect("pcap");
+        let mut sent = 0;
+        while let Some(pkt) = reader.next_packet() {
+            let pkt = pkt.expect("pcap packet");
+            let d = &pkt.data;
+            // Ethernet (14) + IPv4 (IHL * 4) + UDP (8) -> RTP.
+            if d.len() < 14 + 20 + 8 || d[12..14] != [0x08, 0x00] {
+                continue;
+            }
+            let ihl = usize::from(d[14] & 0x0f) * 4;
+            let rtp = &d[14 + ihl + 8..];
+            self.sock.send_to(rtp, dest).await.expect("send rtp");
+            sent += 1;
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        sent
+    }
+
+    /// Wait until `n` packets arrived (or 5 s passed); returns the count.
+    pub async fn wait_received(&self, n: u64) -> u64 {
+        for _ in 0..100 {
+            if self.received() >= n {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.received()
+    }
+}
+
+/// Local relay address of one side of a live call.
+pub async fn relay_addr(api: &ControlClient, id: &CallId, side: patchbay_api::Side) -> SocketAddr {
+    let legs = api.media(id).await.expect("media");
+    let leg = legs.iter().find(|l| l.side == side).expect("leg of that side");
+    leg.local_rtp.parse().expect("addr")
+}
+
+/// The CDR of a call, once written.
+pub async fn cdr(stack: &Stack, id: &CallId) -> patchbay_api::Cdr {
+    for _ in 0..50 {
+        if let Ok(Some(c)) = stack.store.cdr(&id.0).await {
+            return c;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no CDR for {id}");
+}

@@ -1,8 +1,8 @@
 //! HTTP client for the control API (pooled connections, bounded timeouts).
 
 use crate::{
-    ApiErrorBody, ApiErrorKind, CallId, CallInfo, Cdr, Event, OriginateRequest, Registration,
-    TransferRequest,
+    ApiErrorBody, ApiErrorKind, CallId, CallInfo, Cdr, Event, MediaLeg, OriginateRequest,
+    Registration, TransferRequest,
 };
 use std::time::Duration;
 
@@ -78,6 +78,10 @@ impl ControlClient {
     pub async fn hold(&self, id: &CallId, on: bool) -> Result<(), ClientError> {
         let verb = if on { "hold" } else { "unhold" };
         self.send_empty(self.http.post(self.url(&format!("/v1/calls/{id}/{verb}")))).await
+    }
+
+    pub async fn media(&self, id: &CallId) -> Result<Vec<MediaLeg>, ClientError> {
+        self.send(self.http.get(self.url(&format!("/v1/calls/{id}/media")))).await
     }
 
     /// Events of one call with `seq > after`, waiting up to `wait` for the first one.

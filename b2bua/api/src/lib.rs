@@ -10,6 +10,7 @@
 //! - `DELETE /v1/calls/{id}`                 -> 202 (hangup / cancel, any state)
 //! - `POST   /v1/calls/{id}/transfer`        [`TransferRequest`] -> 202
 //! - `POST   /v1/calls/{id}/hold`, `/unhold` -> 202
+//! - `GET    /v1/calls/{id}/media`           -> `Vec<MediaLeg>` (relay addresses and counters)
 //! - `GET    /v1/calls/{id}/events?after=N&wait_ms=M` -> `Vec<Event>` with `seq > N` (long poll)
 //! - `GET    /v1/events?after=N&wait_ms=M`   -> every call's events, global order ([`Event::gseq`])
 //! - `GET    /v1/registrations?tenant=T`     -> `Vec<Registration>`

@@ -273,3 +273,21 @@ impl ApiErrorKind {
         }
     }
 }
+
+/// Relay state of one leg of a live call (`GET /v1/calls/{id}/media`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaLeg {
+    pub side: Side,
+    pub party: String,
+    /// Our RTP address for this leg (what its phone was told in SDP).
+    pub local_rtp: String,
+    /// The phone's RTP address: announced in SDP, or latched from its first packet.
+    pub remote_rtp: Option<String>,
+    pub latched: bool,
+    /// RTP packets received from this leg's phone.
+    pub rtp_in: u64,
+    /// RTP packets sent to this leg's phone.
+    pub rtp_out: u64,
+    /// RTP packets from this leg's phone missing by sequence number.
+    pub rtp_lost: u64,
+}
