@@ -1,4 +1,5 @@
 //! B2BUA end-to-end scenarios, one per module: the real B2BUA, SIPp phones, RTP on loopback.
 
 mod inbound_call_rtp;
+mod state_cells;
 mod threepcc_caller_first;
