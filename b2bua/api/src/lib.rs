@@ -18,6 +18,7 @@
 //!
 //! Errors are `{"error": <ApiErrorKind>, "message": ...}` with a matching HTTP status.
 
+#[cfg(feature = "client")]
 pub mod client;
 mod types;
 

@@ -1,5 +1,6 @@
 //! B2BUA end-to-end scenarios, one per module: the real B2BUA, SIPp phones, RTP on loopback.
 
+mod bad_input;
 mod inbound_call_rtp;
 mod state_cells;
 mod threepcc_caller_first;
