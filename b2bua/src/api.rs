@@ -19,16 +19,33 @@ pub(crate) struct AppState {
 
 /// The one place control-API errors become HTTP responses.
 fn render_error(e: CmdError) -> Response {
-    let status = StatusCode::from_u16(e.kind.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, Json(ApiErrorBody { error: e.kind, message: e.message })).into_response()
+    let status =
+        StatusCode::from_u16(e.kind.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (
+        status,
+        Json(ApiErrorBody {
+            error: e.kind,
+            message: e.message,
+        }),
+    )
+        .into_response()
 }
 
-async fn ask<T>(st: &AppState, make: impl FnOnce(oneshot::Sender<Result<T, CmdError>>) -> Cmd) -> Result<T, CmdError> {
+async fn ask<T>(
+    st: &AppState,
+    make: impl FnOnce(oneshot::Sender<Result<T, CmdError>>) -> Cmd,
+) -> Result<T, CmdError> {
     let (tx, rx) = oneshot::channel();
-    let unavailable = || CmdError { kind: ApiErrorKind::Unavailable, message: "b2bua is shutting down".into() };
+    let unavailable = || CmdError {
+        kind: ApiErrorKind::Unavailable,
+        message: "b2bua is shutting down".into(),
+    };
     // A full queue means the loop is saturated: shed instead of queueing.
     st.cmd.try_send(make(tx)).map_err(|e| match e {
-        mpsc::error::TrySendError::Full(_) => CmdError { kind: ApiErrorKind::Overloaded, message: "command queue full".into() },
+        mpsc::error::TrySendError::Full(_) => CmdError {
+            kind: ApiErrorKind::Overloaded,
+            message: "command queue full".into(),
+        },
         mpsc::error::TrySendError::Closed(_) => unavailable(),
     })?;
     rx.await.map_err(|_| unavailable())?
@@ -49,7 +66,10 @@ pub(crate) fn router(st: AppState) -> axum::Router {
         .route("/metrics", get(metrics))
         .route("/health", get(|| async { "ok\n" }))
         .fallback(|| async {
-            render_error(CmdError { kind: ApiErrorKind::NotFound, message: "no such endpoint".into() })
+            render_error(CmdError {
+                kind: ApiErrorKind::NotFound,
+                message: "no such endpoint".into(),
+            })
         })
         .with_state(st)
 }
@@ -57,7 +77,12 @@ pub(crate) fn router(st: AppState) -> axum::Router {
 async fn originate(State(st): State<AppState>, body: axum::body::Bytes) -> Response {
     let req: OriginateRequest = match serde_json::from_slice(&body) {
         Ok(r) => r,
-        Err(e) => return render_error(CmdError { kind: ApiErrorKind::BadRequest, message: e.to_string() }),
+        Err(e) => {
+            return render_error(CmdError {
+                kind: ApiErrorKind::BadRequest,
+                message: e.to_string(),
+            });
+        }
     };
     match ask(&st, |tx| Cmd::Originate(req, tx)).await {
         Ok(info) => (StatusCode::CREATED, Json(info)).into_response(),
@@ -93,10 +118,19 @@ async fn hangup(State(st): State<AppState>, Path(id): Path<String>) -> Response 
     }
 }
 
-async fn transfer(State(st): State<AppState>, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
+async fn transfer(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
     let req: TransferRequest = match serde_json::from_slice(&body) {
         Ok(r) => r,
-        Err(e) => return render_error(CmdError { kind: ApiErrorKind::BadRequest, message: e.to_string() }),
+        Err(e) => {
+            return render_error(CmdError {
+                kind: ApiErrorKind::BadRequest,
+                message: e.to_string(),
+            });
+        }
     };
     match ask(&st, |tx| Cmd::Transfer(CallId(id), req, tx)).await {
         Ok(()) => StatusCode::ACCEPTED.into_response(),
@@ -126,11 +160,23 @@ struct EventsQuery {
     wait_ms: u64,
 }
 
-async fn call_events(State(st): State<AppState>, Path(id): Path<String>, Query(q): Query<EventsQuery>) -> Response {
+async fn call_events(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<EventsQuery>,
+) -> Response {
     let wait = Duration::from_millis(q.wait_ms.min(30_000));
-    match st.sh.log.wait_call(&CallId(id.clone()), q.after, wait).await {
+    match st
+        .sh
+        .log
+        .wait_call(&CallId(id.clone()), q.after, wait)
+        .await
+    {
         Some(v) => Json(v).into_response(),
-        None => render_error(CmdError { kind: ApiErrorKind::NotFound, message: format!("no call {id}") }),
+        None => render_error(CmdError {
+            kind: ApiErrorKind::NotFound,
+            message: format!("no call {id}"),
+        }),
     }
 }
 
@@ -146,18 +192,35 @@ struct TenantQuery {
 }
 
 async fn registrations(State(st): State<AppState>, Query(q): Query<TenantQuery>) -> Response {
-    let v = st.sh.location.lock().map(|l| l.list(q.tenant.as_deref(), now_ms())).unwrap_or_default();
+    let v = st
+        .sh
+        .location
+        .lock()
+        .map(|l| l.list(q.tenant.as_deref(), now_ms()))
+        .unwrap_or_default();
     Json(v).into_response()
 }
 
 async fn cdrs(State(st): State<AppState>, Query(q): Query<TenantQuery>) -> Response {
     let tenant = q.tenant.unwrap_or_else(|| st.sh.cfg.default_tenant.clone());
-    match st.sh.store.cdrs(&tenant, q.limit.unwrap_or(100).min(10_000)).await {
+    match st
+        .sh
+        .store
+        .cdrs(&tenant, q.limit.unwrap_or(100).min(10_000))
+        .await
+    {
         Ok(v) => Json(v).into_response(),
-        Err(e) => render_error(CmdError { kind: ApiErrorKind::Unavailable, message: e.to_string() }),
+        Err(e) => render_error(CmdError {
+            kind: ApiErrorKind::Unavailable,
+            message: e.to_string(),
+        }),
     }
 }
 
 async fn metrics(State(st): State<AppState>) -> Response {
-    ([("content-type", "text/plain; version=0.0.4")], st.sh.metrics.render()).into_response()
+    (
+        [("content-type", "text/plain; version=0.0.4")],
+        st.sh.metrics.render(),
+    )
+        .into_response()
 }

@@ -26,7 +26,10 @@ use tokio::sync::{mpsc, oneshot, watch};
 pub(crate) const USER_AGENT: &str = concat!("Patchbay/", env!("CARGO_PKG_VERSION"));
 
 pub(crate) fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// An error of a control command, as the API reports it.
@@ -38,7 +41,10 @@ pub(crate) struct CmdError {
 
 impl CmdError {
     fn new(kind: ApiErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into() }
+        Self {
+            kind,
+            message: message.into(),
+        }
     }
 }
 
@@ -82,6 +88,10 @@ pub(crate) struct Driver {
     bridges: HashMap<CallId, Bridge>,
     /// Sessions of released calls, forgotten after a minute (late 200s still get a BYE).
     graveyard: VecDeque<(u64, String)>,
+    /// Our own handle on the SIP channel, for results of authentication tasks.
+    sip_tx: mpsc::UnboundedSender<SipIn>,
+    /// CDRs go to a writer task so the loop never waits on the store.
+    cdr_tx: mpsc::UnboundedSender<patchbay_api::Cdr>,
     id_base: u64,
     next_call: u64,
     sdp_version: u64,
@@ -108,7 +118,13 @@ fn reason_phrase(status: u16) -> &'static str {
 // === impl Driver ===
 
 impl Driver {
-    pub(crate) fn new(c: Arc<UnifiedCoordinator>, sh: Arc<Shared>, relay: Relay) -> Self {
+    pub(crate) fn new(
+        c: Arc<UnifiedCoordinator>,
+        sh: Arc<Shared>,
+        relay: Relay,
+        sip_tx: mpsc::UnboundedSender<SipIn>,
+        cdr_tx: mpsc::UnboundedSender<patchbay_api::Cdr>,
+    ) -> Self {
         let sip_host = sh.cfg.sip_listen.to_string();
         let boot = now_ms() / 1000;
         Self {
@@ -124,6 +140,8 @@ impl Driver {
             call_legs: HashMap::new(),
             bridges: HashMap::new(),
             graveyard: VecDeque::new(),
+            sip_tx,
+            cdr_tx,
             id_base: boot,
             next_call: 0,
             sdp_version: 0,
@@ -160,7 +178,9 @@ impl Driver {
     /// End every live call (BYE / CANCEL / 503) before the process stops.
     async fn shutdown(&mut self) {
         for info in self.calls.list() {
-            let _ = self.calls.handle_input(now_ms(), Input::Hangup { call: info.id });
+            let _ = self
+                .calls
+                .handle_input(now_ms(), Input::Hangup { call: info.id });
         }
         self.drain().await;
     }
@@ -171,7 +191,11 @@ impl Driver {
             l.expire(now);
             self.sh.metrics.registrations.set(l.count() as i64);
         }
-        while self.graveyard.front().is_some_and(|(t, _)| *t + 60_000 < now) {
+        while self
+            .graveyard
+            .front()
+            .is_some_and(|(t, _)| *t + 60_000 < now)
+        {
             if let Some((_, s)) = self.graveyard.pop_front() {
                 self.sess_leg.remove(&s);
             }
@@ -211,7 +235,9 @@ impl Driver {
                 }
             }
             Cmd::Hangup(id, reply) => {
-                let r = self.calls.handle_input(now_ms(), Input::Hangup { call: id.clone() });
+                let r = self
+                    .calls
+                    .handle_input(now_ms(), Input::Hangup { call: id.clone() });
                 let _ = reply.send(r.map_err(|e| self.cmd_error(&id, e)));
                 self.drain().await;
             }
@@ -221,7 +247,13 @@ impl Driver {
                 self.drain().await;
             }
             Cmd::Hold(id, on, reply) => {
-                let r = self.calls.handle_input(now_ms(), Input::Hold { call: id.clone(), on });
+                let r = self.calls.handle_input(
+                    now_ms(),
+                    Input::Hold {
+                        call: id.clone(),
+                        on,
+                    },
+                );
                 let _ = reply.send(r.map_err(|e| self.cmd_error(&id, e)));
                 self.drain().await;
             }
@@ -251,7 +283,9 @@ impl Driver {
         let mut out = Vec::new();
         let mut seen: Vec<*const LegMedia> = Vec::new();
         for leg in legs {
-            let (Some(m), Some(l)) = (self.leg_media.get(leg), self.calls.leg(*leg)) else { continue };
+            let (Some(m), Some(l)) = (self.leg_media.get(leg), self.calls.leg(*leg)) else {
+                continue;
+            };
             if seen.contains(&Arc::as_ptr(m)) {
                 continue;
             }
@@ -288,47 +322,88 @@ impl Driver {
             return vec![Target::new(uri_parts(party).0, party)];
         }
         let now = now_ms();
-        let Ok(loc) = self.sh.location.lock() else { return vec![] };
-        loc.lookup(tenant, party, now).into_iter().map(|b| Target::new(party, b.contact)).collect()
+        let Ok(loc) = self.sh.location.lock() else {
+            return vec![];
+        };
+        loc.lookup(tenant, party, now)
+            .into_iter()
+            .map(|b| Target::new(party, b.contact))
+            .collect()
     }
 
     fn originate(&mut self, req: OriginateRequest) -> Result<CallInfo, CmdError> {
         if req.to.is_empty() || req.from.is_empty() {
-            return Err(CmdError::new(ApiErrorKind::BadRequest, "from and at least one callee are required"));
+            return Err(CmdError::new(
+                ApiErrorKind::BadRequest,
+                "from and at least one callee are required",
+            ));
         }
         if !self.sh.auth.by_tenant.contains_key(&req.tenant) {
-            return Err(CmdError::new(ApiErrorKind::NotFound, format!("unknown tenant {}", req.tenant)));
+            return Err(CmdError::new(
+                ApiErrorKind::NotFound,
+                format!("unknown tenant {}", req.tenant),
+            ));
         }
         if self.overloaded() {
-            self.sh.metrics.sip_rejected.with_label_values(&["originate_overload"]).inc();
-            return Err(CmdError::new(ApiErrorKind::Overloaded, "too many calls being set up"));
+            self.sh
+                .metrics
+                .sip_rejected
+                .with_label_values(&["originate_overload"])
+                .inc();
+            return Err(CmdError::new(
+                ApiErrorKind::Overloaded,
+                "too many calls being set up",
+            ));
         }
         let a = self.targets(&req.tenant, &req.from);
         if a.is_empty() {
-            return Err(CmdError::new(ApiErrorKind::NotFound, format!("{} is not registered", req.from)));
+            return Err(CmdError::new(
+                ApiErrorKind::NotFound,
+                format!("{} is not registered", req.from),
+            ));
         }
-        let b: Vec<Target> = req.to.iter().flat_map(|t| self.targets(&req.tenant, t)).collect();
+        let b: Vec<Target> = req
+            .to
+            .iter()
+            .flat_map(|t| self.targets(&req.tenant, t))
+            .collect();
         if b.is_empty() {
-            return Err(CmdError::new(ApiErrorKind::NotFound, "no callee is registered"));
+            return Err(CmdError::new(
+                ApiErrorKind::NotFound,
+                "no callee is registered",
+            ));
         }
-        let ring = req.ring_timeout_secs.unwrap_or(self.sh.cfg.ring_timeout_secs).clamp(1, 600);
+        let ring = req
+            .ring_timeout_secs
+            .unwrap_or(self.sh.cfg.ring_timeout_secs)
+            .clamp(1, 600);
         let id = self.new_call_id();
         self.calls
             .handle_input(
                 now_ms(),
-                Input::Originate { call: id.clone(), req, a, b, ring_timeout_ms: u64::from(ring) * 1000 },
+                Input::Originate {
+                    call: id.clone(),
+                    req,
+                    a,
+                    b,
+                    ring_timeout_ms: u64::from(ring) * 1000,
+                },
             )
             .map_err(|e| self.cmd_error(&id, e))?;
-        self.sh.metrics.calls_started.with_label_values(&["originate"]).inc();
-        self.calls.info(&id).ok_or_else(|| CmdError::new(ApiErrorKind::Unavailable, "call vanished"))
+        self.sh
+            .metrics
+            .calls_started
+            .with_label_values(&["originate"])
+            .inc();
+        self.calls
+            .info(&id)
+            .ok_or_else(|| CmdError::new(ApiErrorKind::Unavailable, "call vanished"))
     }
 
     fn transfer(&mut self, id: &CallId, t: TransferRequest) -> Result<(), CmdError> {
-        let tenant = self
-            .calls
-            .info(id)
-            .map(|i| i.tenant)
-            .ok_or_else(|| self.cmd_error(id, patchbay_proto::CallError::UnknownCall(id.clone())))?;
+        let tenant = self.calls.info(id).map(|i| i.tenant).ok_or_else(|| {
+            self.cmd_error(id, patchbay_proto::CallError::UnknownCall(id.clone()))
+        })?;
         let targets = match t.method {
             patchbay_api::TransferMethod::Bridge => self.targets(&tenant, &t.target),
             // The phone dials the target through us.
@@ -342,12 +417,21 @@ impl Driver {
             }
         };
         if targets.is_empty() {
-            return Err(CmdError::new(ApiErrorKind::NotFound, format!("{} is not registered", t.target)));
+            return Err(CmdError::new(
+                ApiErrorKind::NotFound,
+                format!("{} is not registered", t.target),
+            ));
         }
         self.calls
             .handle_input(
                 now_ms(),
-                Input::Transfer { call: id.clone(), target: t.target, targets, keep: t.keep, method: t.method },
+                Input::Transfer {
+                    call: id.clone(),
+                    target: t.target,
+                    targets,
+                    keep: t.keep,
+                    method: t.method,
+                },
             )
             .map_err(|e| self.cmd_error(id, e))
     }
@@ -357,11 +441,24 @@ impl Driver {
     async fn handle_sip(&mut self, m: SipIn) {
         match m {
             SipIn::Invite(f) => {
-                self.sh.metrics.sip_requests.with_label_values(&["INVITE"]).inc();
+                self.sh
+                    .metrics
+                    .sip_requests
+                    .with_label_values(&["INVITE"])
+                    .inc();
                 self.handle_invite(f).await;
             }
+            SipIn::Authorized {
+                facts,
+                tenant,
+                caller,
+            } => self.handle_authorized(facts, tenant, caller).await,
             SipIn::Register(r) => {
-                self.sh.metrics.sip_requests.with_label_values(&["REGISTER"]).inc();
+                self.sh
+                    .metrics
+                    .sip_requests
+                    .with_label_values(&["REGISTER"])
+                    .inc();
                 let sh = self.sh.clone();
                 tokio::spawn(crate::registrar::handle_register(sh, r));
             }
@@ -370,14 +467,7 @@ impl Driver {
     }
 
     async fn reject_invite(&self, id: &rvoip_sip::CallId, status: u16) {
-        self.sh.metrics.sip_rejected.with_label_values(&[&status.to_string()]).inc();
-        let mut b = self.c.reject(id).with_status(status).with_reason(reason_phrase(status));
-        if status == 503 {
-            b = b.with_retry_after(self.sh.cfg.retry_after_secs);
-        }
-        if let Ok(b) = b.with_raw_header(HeaderName::UserAgent, USER_AGENT) {
-            let _ = b.send().await;
-        }
+        reject(&self.c, &self.sh, id, status).await;
     }
 
     async fn handle_invite(&mut self, f: InviteFacts) {
@@ -393,60 +483,44 @@ impl Driver {
             .and_then(|a| a.parse::<std::net::SocketAddr>().ok())
             .map(|a| a.ip());
         if let Some(ip) = source_ip {
-            if self.sh.failures.lock().map(|f| f.is_blocked(ip, now)).unwrap_or(false) {
-                self.sh.metrics.auth_failures.with_label_values(&["blocked"]).inc();
+            if self
+                .sh
+                .failures
+                .lock()
+                .map(|f| f.is_blocked(ip, now))
+                .unwrap_or(false)
+            {
+                self.sh
+                    .metrics
+                    .auth_failures
+                    .with_label_values(&["blocked"])
+                    .inc();
                 self.reject_invite(&f.id, 403).await;
                 return;
             }
         }
-        let (callee, domain) = uri_parts(if f.ruri.is_empty() { &f.to } else { &f.ruri });
-        let Some(ta) = self.sh.auth.pick(f.authorization.as_deref(), host_only(&domain), &self.sh.cfg.default_tenant)
-        else {
-            self.sh.metrics.auth_failures.with_label_values(&["unknown_realm"]).inc();
+        let (_, domain) = uri_parts(if f.ruri.is_empty() { &f.to } else { &f.ruri });
+        let Some(ta) = self.sh.auth.pick(
+            f.authorization.as_deref(),
+            host_only(&domain),
+            &self.sh.cfg.default_tenant,
+        ) else {
+            self.sh
+                .metrics
+                .auth_failures
+                .with_label_values(&["unknown_realm"])
+                .inc();
             self.reject_invite(&f.id, 403).await;
             return;
         };
-        let svc = ta.service_for(f.authorization.as_deref());
-        let body = (!f.body.is_empty()).then_some(&f.body[..]);
-        let decision = rvoip_sip::SipIncomingAuthenticator::authenticate_incoming_with_transport_context(
-            svc,
-            f.authorization.as_deref(),
-            "INVITE",
-            &f.ruri,
-            body,
-            rvoip_sip::SipAuthSource::Origin,
-            &f.transport,
-        )
-        .await;
-        let caller = match decision {
-            Ok(SipAuthDecision::Authorized(idn)) => idn.username.unwrap_or_default(),
-            _ => {
-                if f.authorization.is_some() {
-                    self.sh.metrics.auth_failures.with_label_values(&["bad_credentials"]).inc();
-                    if let (Some(ip), Ok(mut fl)) = (source_ip, self.sh.failures.lock()) {
-                        fl.record(ip, now);
-                    }
-                }
-                let challenges = ta.challenges().await;
-                let Some(last) = challenges.last() else {
-                    self.reject_invite(&f.id, 503).await;
-                    return;
-                };
-                // On a 401 to INVITE rvoip writes staged raw headers before the main
-                // WWW-Authenticate: stage all but the last so MD5 stays first on the wire.
-                let mut b = self.c.challenge(&f.id, AuthScheme::Digest).with_raw_www_authenticate(last.clone());
-                for extra in &challenges[..challenges.len() - 1] {
-                    b = match b.with_raw_header(HeaderName::WwwAuthenticate, extra.clone()) {
-                        Ok(b) => b,
-                        Err(_) => return,
-                    };
-                }
-                if let Ok(b) = b.with_raw_header(HeaderName::UserAgent, USER_AGENT) {
-                    let _ = b.send().await;
-                }
-                return;
-            }
-        };
+        // Digest verification reads the store: do it off the loop, come back with the result.
+        let (c, sh, tx) = (self.c.clone(), self.sh.clone(), self.sip_tx.clone());
+        tokio::spawn(authenticate_invite(c, sh, tx, ta, f, source_ip, now));
+    }
+
+    async fn handle_authorized(&mut self, f: InviteFacts, tenant: String, caller: String) {
+        let now = now_ms();
+        let (callee, _) = uri_parts(if f.ruri.is_empty() { &f.to } else { &f.ruri });
         // Media: we answer the caller with one codec it offered and offer callees only that.
         let Some(offer) = f.sdp.as_deref().and_then(|s| sdp::parse(s).ok()) else {
             self.reject_invite(&f.id, 488).await;
@@ -465,11 +539,15 @@ impl Driver {
             }
         };
         media.set_remote(offer.rtp);
-        let targets = self.targets(&ta.tenant, &callee);
-        let no_target_status = match self.sh.store.user(&ta.tenant, &callee).await {
-            Ok(Some(_)) => 480,
-            Ok(None) => 404,
-            Err(_) => 503,
+        let targets = self.targets(&tenant, &callee);
+        let no_target_status = if !targets.is_empty() {
+            0
+        } else {
+            match self.sh.store.user(&tenant, &callee).await {
+                Ok(Some(_)) => 480,
+                Ok(None) => 404,
+                Err(_) => 503,
+            }
         };
         let leg = self.calls.alloc_leg();
         let call = self.new_call_id();
@@ -477,11 +555,15 @@ impl Driver {
         self.inbound_legs.insert(leg);
         self.leg_media.insert(leg, media);
         self.leg_codecs.insert(leg, codecs);
-        self.sh.metrics.calls_started.with_label_values(&["inbound"]).inc();
+        self.sh
+            .metrics
+            .calls_started
+            .with_label_values(&["inbound"])
+            .inc();
         let input = Input::Inbound {
             call,
             leg,
-            tenant: ta.tenant.clone(),
+            tenant,
             from: caller,
             to: callee,
             targets,
@@ -502,7 +584,11 @@ impl Driver {
     async fn handle_sip_event(&mut self, ev: SipEvent) {
         let leg_of = |s: &Self, id: &rvoip_sip::CallId| s.sess_leg.get(&id.0).copied();
         let input = match ev {
-            SipEvent::CallProgress { call_id, status_code, .. } if status_code == 180 || status_code == 183 => {
+            SipEvent::CallProgress {
+                call_id,
+                status_code,
+                ..
+            } if status_code == 180 || status_code == 183 => {
                 leg_of(self, &call_id).map(|leg| (leg, LegEvent::Ringing))
             }
             SipEvent::CallAnswered { call_id, sdp } => leg_of(self, &call_id).map(|leg| {
@@ -514,11 +600,20 @@ impl Driver {
                 }
                 (leg, LegEvent::Answered)
             }),
-            SipEvent::CallFailed { call_id, status_code, .. } => leg_of(self, &call_id).map(|leg| {
+            SipEvent::CallFailed {
+                call_id,
+                status_code,
+                ..
+            } => leg_of(self, &call_id).map(|leg| {
                 if self.inbound_legs.contains(&leg) {
                     (leg, LegEvent::Ended)
                 } else {
-                    (leg, LegEvent::Failed { status: status_code })
+                    (
+                        leg,
+                        LegEvent::Failed {
+                            status: status_code,
+                        },
+                    )
                 }
             }),
             SipEvent::CallCancelled { call_id } => leg_of(self, &call_id).map(|leg| {
@@ -528,12 +623,35 @@ impl Driver {
                     (leg, LegEvent::Failed { status: 487 })
                 }
             }),
-            SipEvent::CallEnded { call_id, .. } => leg_of(self, &call_id).map(|leg| (leg, LegEvent::Ended)),
-            SipEvent::ReferCompleted { call_id, status_code, .. } => leg_of(self, &call_id)
-                .map(|leg| (leg, LegEvent::ReferResult { ok: (200..300).contains(&status_code), status: status_code })),
-            SipEvent::TransferFailed { call_id, status_code, .. } => {
-                leg_of(self, &call_id).map(|leg| (leg, LegEvent::ReferResult { ok: false, status: status_code }))
+            SipEvent::CallEnded { call_id, .. } => {
+                leg_of(self, &call_id).map(|leg| (leg, LegEvent::Ended))
             }
+            SipEvent::ReferCompleted {
+                call_id,
+                status_code,
+                ..
+            } => leg_of(self, &call_id).map(|leg| {
+                (
+                    leg,
+                    LegEvent::ReferResult {
+                        ok: (200..300).contains(&status_code),
+                        status: status_code,
+                    },
+                )
+            }),
+            SipEvent::TransferFailed {
+                call_id,
+                status_code,
+                ..
+            } => leg_of(self, &call_id).map(|leg| {
+                (
+                    leg,
+                    LegEvent::ReferResult {
+                        ok: false,
+                        status: status_code,
+                    },
+                )
+            }),
             SipEvent::ReferReceived { call_id, .. } => {
                 // Phone-initiated transfer is not offered: decline before rvoip auto-accepts it.
                 let _ = self.c.reject_refer(&call_id, 603, "Decline").await;
@@ -559,10 +677,12 @@ impl Driver {
                 match out {
                     Output::Event(ev) => self.publish(ev),
                     Output::Cdr(cdr) => {
-                        self.sh.metrics.calls_ended.with_label_values(&[cause_label(cdr.cause)]).inc();
-                        if self.sh.store.insert_cdr(&cdr).await.is_err() {
-                            self.sh.metrics.cdr_write_errors.inc();
-                        }
+                        self.sh
+                            .metrics
+                            .calls_ended
+                            .with_label_values(&[cause_label(cdr.cause)])
+                            .inc();
+                        let _ = self.cdr_tx.send(cdr);
                     }
                     Output::Leg(action) => {
                         if let Some(fail) = self.execute(action, &mut group).await {
@@ -571,7 +691,9 @@ impl Driver {
                     }
                 }
             }
-            let Some((leg, event)) = feedback.pop_front() else { break };
+            let Some((leg, event)) = feedback.pop_front() else {
+                break;
+            };
             let _ = self.calls.handle_input(now_ms(), Input::Leg { leg, event });
         }
         self.update_gauges();
@@ -584,9 +706,19 @@ impl Driver {
 
     fn render_for(&mut self, leg: LegId, dir: SdpDir) -> Option<String> {
         let m = self.leg_media.get(&leg)?;
-        let codecs = self.leg_codecs.get(&leg).cloned().unwrap_or_else(sdp::default_offer);
+        let codecs = self
+            .leg_codecs
+            .get(&leg)
+            .cloned()
+            .unwrap_or_else(sdp::default_offer);
         self.sdp_version += 1;
-        Some(sdp::render(m.local_rtp(), leg.0, self.sdp_version, &codecs, dir))
+        Some(sdp::render(
+            m.local_rtp(),
+            leg.0,
+            self.sdp_version,
+            &codecs,
+            dir,
+        ))
     }
 
     /// Run one action; a SIP failure comes back as a leg event for the core.
@@ -597,7 +729,13 @@ impl Driver {
     ) -> Option<(LegId, LegEvent)> {
         let sess = |s: &Self, leg: LegId| s.leg_sess.get(&leg).cloned();
         match action {
-            LegAction::Invite { call, leg, side, target, peer } => {
+            LegAction::Invite {
+                call,
+                leg,
+                side,
+                target,
+                peer,
+            } => {
                 let media = match group {
                     Some((c, s, m)) if *c == call && *s == side => m.clone(),
                     _ => match self.relay.alloc_leg() {
@@ -612,14 +750,30 @@ impl Driver {
                     .unwrap_or_else(sdp::default_offer);
                 self.leg_media.insert(leg, media.clone());
                 self.sdp_version += 1;
-                let offer = sdp::render(media.local_rtp(), leg.0, self.sdp_version, &codecs, SdpDir::SendRecv);
+                let offer = sdp::render(
+                    media.local_rtp(),
+                    leg.0,
+                    self.sdp_version,
+                    &codecs,
+                    SdpDir::SendRecv,
+                );
                 let info = self.calls.info(&call);
                 // The phone shows who it is connected to: callers see the callee and vice versa.
                 let shown = info
-                    .map(|i| if side == Side::A { i.to.first().cloned().unwrap_or_default() } else { i.from })
+                    .map(|i| {
+                        if side == Side::A {
+                            i.to.first().cloned().unwrap_or_default()
+                        } else {
+                            i.from
+                        }
+                    })
                     .unwrap_or_default();
                 let from = format!("sip:{}@{}", shown, self.sip_host);
-                let b = self.c.invite(Some(from), target.uri.clone()).with_sdp(offer).with_from_display(shown);
+                let b = self
+                    .c
+                    .invite(Some(from), target.uri.clone())
+                    .with_sdp(offer)
+                    .with_from_display(shown);
                 let b = match b.with_raw_header(HeaderName::UserAgent, USER_AGENT) {
                     Ok(b) => b,
                     Err(_) => return Some((leg, LegEvent::Failed { status: 500 })),
@@ -639,7 +793,12 @@ impl Driver {
                 let s = sess(self, leg)?;
                 let sdp = self.render_for(leg, SdpDir::SendRecv)?;
                 // A staged header also makes rvoip send the 180 unreliably (no 100rel needed).
-                if let Ok(b) = self.c.send_provisional(&s, 180).with_sdp(sdp).with_raw_header(HeaderName::UserAgent, USER_AGENT) {
+                if let Ok(b) = self
+                    .c
+                    .send_provisional(&s, 180)
+                    .with_sdp(sdp)
+                    .with_raw_header(HeaderName::UserAgent, USER_AGENT)
+                {
                     let _ = b.send().await;
                 }
                 None
@@ -666,7 +825,10 @@ impl Driver {
             }
             LegAction::Bridge { a, b } => {
                 let call = self.calls.call_of(a).cloned()?;
-                let (ma, mb) = (self.leg_media.get(&a)?.clone(), self.leg_media.get(&b)?.clone());
+                let (ma, mb) = (
+                    self.leg_media.get(&a)?.clone(),
+                    self.leg_media.get(&b)?.clone(),
+                );
                 self.bridges.insert(call, self.relay.bridge(&ma, &mb));
                 None
             }
@@ -674,12 +836,25 @@ impl Driver {
                 let s = sess(self, leg)?;
                 match self.c.refer(&s, uri).send().await {
                     Ok(()) => None,
-                    Err(_) => Some((leg, LegEvent::ReferResult { ok: false, status: 500 })),
+                    Err(_) => Some((
+                        leg,
+                        LegEvent::ReferResult {
+                            ok: false,
+                            status: 500,
+                        },
+                    )),
                 }
             }
             LegAction::Hold { leg, on } => {
                 let s = sess(self, leg)?;
-                let sdp = self.render_for(leg, if on { SdpDir::SendOnly } else { SdpDir::SendRecv })?;
+                let sdp = self.render_for(
+                    leg,
+                    if on {
+                        SdpDir::SendOnly
+                    } else {
+                        SdpDir::SendRecv
+                    },
+                )?;
                 let _ = self.c.reinvite(&s).with_sdp(sdp).send().await;
                 None
             }
@@ -715,6 +890,102 @@ impl Driver {
     }
 }
 
+/// Verify an INVITE's credentials (a store read); challenge or hand it back to the loop.
+async fn authenticate_invite(
+    c: Arc<UnifiedCoordinator>,
+    sh: Arc<Shared>,
+    tx: mpsc::UnboundedSender<SipIn>,
+    ta: Arc<crate::sip::TenantAuth>,
+    f: InviteFacts,
+    source_ip: Option<std::net::IpAddr>,
+    now: u64,
+) {
+    let svc = ta.service_for(f.authorization.as_deref());
+    let body = (!f.body.is_empty()).then_some(&f.body[..]);
+    let decision =
+        rvoip_sip::SipIncomingAuthenticator::authenticate_incoming_with_transport_context(
+            svc,
+            f.authorization.as_deref(),
+            "INVITE",
+            &f.ruri,
+            body,
+            rvoip_sip::SipAuthSource::Origin,
+            &f.transport,
+        )
+        .await;
+    match decision {
+        Ok(SipAuthDecision::Authorized(idn)) => {
+            let caller = idn.username.unwrap_or_default();
+            let _ = tx.send(SipIn::Authorized {
+                facts: f,
+                tenant: ta.tenant.clone(),
+                caller,
+            });
+        }
+        _ => {
+            if f.authorization.is_some() {
+                sh.metrics
+                    .auth_failures
+                    .with_label_values(&["bad_credentials"])
+                    .inc();
+                if let (Some(ip), Ok(mut fl)) = (source_ip, sh.failures.lock()) {
+                    fl.record(ip, now);
+                }
+            }
+            let challenges = ta.challenges().await;
+            let Some(last) = challenges.last() else {
+                reject(&c, &sh, &f.id, 503).await;
+                return;
+            };
+            // On a 401 to INVITE rvoip writes staged raw headers before the main
+            // WWW-Authenticate: stage all but the last so MD5 stays first on the wire.
+            let mut b = c
+                .challenge(&f.id, AuthScheme::Digest)
+                .with_raw_www_authenticate(last.clone());
+            for extra in &challenges[..challenges.len() - 1] {
+                b = match b.with_raw_header(HeaderName::WwwAuthenticate, extra.clone()) {
+                    Ok(b) => b,
+                    Err(_) => return,
+                };
+            }
+            if let Ok(b) = b.with_raw_header(HeaderName::UserAgent, USER_AGENT) {
+                let _ = b.send().await;
+            }
+            return;
+        }
+    }
+}
+
+async fn reject(c: &Arc<UnifiedCoordinator>, sh: &Shared, id: &rvoip_sip::CallId, status: u16) {
+    sh.metrics
+        .sip_rejected
+        .with_label_values(&[&status.to_string()])
+        .inc();
+    let mut b = c
+        .reject(id)
+        .with_status(status)
+        .with_reason(reason_phrase(status));
+    if status == 503 {
+        b = b.with_retry_after(sh.cfg.retry_after_secs);
+    }
+    if let Ok(b) = b.with_raw_header(HeaderName::UserAgent, USER_AGENT) {
+        let _ = b.send().await;
+    }
+}
+
+/// Writes CDRs in order; ends when the driver drops its sender, after the last one is stored.
+pub(crate) async fn cdr_writer(
+    sh: Arc<Shared>,
+    mut rx: mpsc::UnboundedReceiver<patchbay_api::Cdr>,
+) {
+    while let Some(cdr) = rx.recv().await {
+        // One retry: a transient store error must not lose a billing record.
+        if sh.store.insert_cdr(&cdr).await.is_err() && sh.store.insert_cdr(&cdr).await.is_err() {
+            sh.metrics.cdr_write_errors.inc();
+        }
+    }
+}
+
 fn cause_label(c: patchbay_api::Cause) -> &'static str {
     use patchbay_api::Cause::*;
     match c {
@@ -737,6 +1008,16 @@ async fn sleep_opt(at: Option<tokio::time::Instant>) {
 }
 
 /// Binding from a REGISTER (used by the registrar).
-pub(crate) fn binding(contact: String, source: String, transport: String, expires_at_ms: u64) -> Binding {
-    Binding { contact, source, transport, expires_at_ms }
+pub(crate) fn binding(
+    contact: String,
+    source: String,
+    transport: String,
+    expires_at_ms: u64,
+) -> Binding {
+    Binding {
+        contact,
+        source,
+        transport,
+        expires_at_ms,
+    }
 }

@@ -33,7 +33,10 @@ pub struct EventLog {
 
 impl Default for EventLog {
     fn default() -> Self {
-        Self { inner: Arc::default(), tick: Arc::new(watch::channel(0).0) }
+        Self {
+            inner: Arc::default(),
+            tick: Arc::new(watch::channel(0).0),
+        }
     }
 }
 
@@ -71,20 +74,36 @@ impl EventLog {
     }
 
     pub fn knows(&self, call: &CallId) -> bool {
-        self.inner.lock().map(|g| g.calls.contains_key(call)).unwrap_or(false)
+        self.inner
+            .lock()
+            .map(|g| g.calls.contains_key(call))
+            .unwrap_or(false)
     }
 
     fn call_after(&self, call: &CallId, after: u64) -> Option<Vec<Event>> {
         let g = self.inner.lock().ok()?;
         let log = g.calls.get(call)?;
-        Some(log.events.iter().filter(|e| e.seq > after).cloned().collect())
+        Some(
+            log.events
+                .iter()
+                .filter(|e| e.seq > after)
+                .cloned()
+                .collect(),
+        )
     }
 
     fn global_after(&self, after: u64) -> Vec<Event> {
-        let Ok(g) = self.inner.lock() else { return vec![] };
+        let Ok(g) = self.inner.lock() else {
+            return vec![];
+        };
         let first = g.global.front().map_or(0, |e| e.gseq);
         let skip = after.saturating_sub(first.saturating_sub(1)) as usize;
-        g.global.iter().skip(skip).filter(|e| e.gseq > after).cloned().collect()
+        g.global
+            .iter()
+            .skip(skip)
+            .filter(|e| e.gseq > after)
+            .cloned()
+            .collect()
     }
 
     /// Events of `call` with `seq > after`, waiting up to `wait` for at least one.
@@ -97,7 +116,10 @@ impl EventLog {
             if !v.is_empty() || tokio::time::Instant::now() >= deadline {
                 return Some(v);
             }
-            if tokio::time::timeout_at(deadline, rx.changed()).await.is_err() {
+            if tokio::time::timeout_at(deadline, rx.changed())
+                .await
+                .is_err()
+            {
                 return self.call_after(call, after);
             }
         }
@@ -111,7 +133,10 @@ impl EventLog {
             if !v.is_empty() || tokio::time::Instant::now() >= deadline {
                 return v;
             }
-            if tokio::time::timeout_at(deadline, rx.changed()).await.is_err() {
+            if tokio::time::timeout_at(deadline, rx.changed())
+                .await
+                .is_err()
+            {
                 return self.global_after(after);
             }
         }
@@ -120,7 +145,8 @@ impl EventLog {
     /// Forget calls that ended before `cutoff_ms`.
     pub fn prune(&self, cutoff_ms: u64) {
         if let Ok(mut g) = self.inner.lock() {
-            g.calls.retain(|_, l| l.ended_ms.is_none_or(|e| e >= cutoff_ms));
+            g.calls
+                .retain(|_, l| l.ended_ms.is_none_or(|e| e >= cutoff_ms));
         }
     }
 }

@@ -35,7 +35,10 @@ pub enum B2buaError {
     #[error("SIP stack: {0}")]
     Sip(String),
     #[error("cannot listen on {addr}: {source}")]
-    Listen { addr: SocketAddr, source: std::io::Error },
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 /// A started B2BUA. Stop it with [`Running::stop`].
@@ -55,7 +58,12 @@ impl Running {
         let _ = tokio::time::timeout(Duration::from_secs(5), self.driver).await;
         // Give the BYEs a moment on the wire before the transport goes away.
         tokio::time::sleep(Duration::from_millis(200)).await;
-        let _ = tokio::time::timeout(Duration::from_secs(3), self.coordinator.shutdown_gracefully(Some(Duration::from_secs(2)))).await;
+        let _ = tokio::time::timeout(
+            Duration::from_secs(3),
+            self.coordinator
+                .shutdown_gracefully(Some(Duration::from_secs(2))),
+        )
+        .await;
         self.admin_task.abort();
     }
 }
@@ -84,16 +92,30 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
 
     let admin_listener = tokio::net::TcpListener::bind(cfg.admin_listen)
         .await
-        .map_err(|source| B2buaError::Listen { addr: cfg.admin_listen, source })?;
-    let admin = admin_listener.local_addr().map_err(|source| B2buaError::Listen { addr: cfg.admin_listen, source })?;
+        .map_err(|source| B2buaError::Listen {
+            addr: cfg.admin_listen,
+            source,
+        })?;
+    let admin = admin_listener
+        .local_addr()
+        .map_err(|source| B2buaError::Listen {
+            addr: cfg.admin_listen,
+            source,
+        })?;
 
     let sip_cfg = rvoip_sip::Config::on("patchbay", cfg.sip_listen.ip(), cfg.sip_listen.port())
         .with_signaling_only_media(9)
         .with_auto_180_ringing(false)
         .with_fast_auto_accept_incoming_calls(false);
     let (sip_tx, sip_rx) = mpsc::unbounded_channel();
-    let pump = sip::Pump { tx: sip_tx, ring_max: Duration::from_secs(u64::from(cfg.ring_timeout_secs) + 30) };
-    let peer = rvoip_sip::CallbackPeer::new(pump, sip_cfg).await.map_err(|e| B2buaError::Sip(e.to_string()))?;
+    let sip_tx_loop = sip_tx.clone();
+    let pump = sip::Pump {
+        tx: sip_tx,
+        ring_max: Duration::from_secs(u64::from(cfg.ring_timeout_secs) + 30),
+    };
+    let peer = rvoip_sip::CallbackPeer::new(pump, sip_cfg)
+        .await
+        .map_err(|e| B2buaError::Sip(e.to_string()))?;
     let coordinator = peer.coordinator().clone();
     tokio::spawn(async move {
         let _ = peer.run().await;
@@ -101,11 +123,24 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
 
     let (cmd_tx, cmd_rx) = mpsc::channel(1024);
     let (shutdown, shutdown_rx) = watch::channel(false);
-    let driver = Driver::new(coordinator.clone(), sh.clone(), relay);
-    let driver = tokio::spawn(driver.run(sip_rx, cmd_rx, shutdown_rx));
+    let (cdr_tx, cdr_rx) = mpsc::unbounded_channel();
+    let cdr_writer = tokio::spawn(driver::cdr_writer(sh.clone(), cdr_rx));
+    let driver = Driver::new(coordinator.clone(), sh.clone(), relay, sip_tx_loop, cdr_tx);
+    let driver = tokio::spawn(async move {
+        driver.run(sip_rx, cmd_rx, shutdown_rx).await;
+        // The driver dropped its CDR sender: wait until the last CDR is stored.
+        let _ = cdr_writer.await;
+    });
     let app = api::router(api::AppState { cmd: cmd_tx, sh });
     let admin_task = tokio::spawn(async move {
         let _ = axum::serve(admin_listener, app).await;
     });
-    Ok(Running { sip: cfg.sip_listen, admin, shutdown, driver, admin_task, coordinator })
+    Ok(Running {
+        sip: cfg.sip_listen,
+        admin,
+        shutdown,
+        driver,
+        admin_task,
+        coordinator,
+    })
 }

@@ -19,7 +19,10 @@ pub struct Location {
 impl Location {
     /// Add or refresh a contact (expires 0 removes it). Returns the user's live bindings.
     pub fn register(&mut self, tenant: &str, user: &str, b: Binding, now_ms: u64) -> Vec<Binding> {
-        let v = self.map.entry((tenant.to_string(), user.to_string())).or_default();
+        let v = self
+            .map
+            .entry((tenant.to_string(), user.to_string()))
+            .or_default();
         v.retain(|x| x.contact != b.contact && x.expires_at_ms > now_ms);
         if b.expires_at_ms > now_ms {
             v.push(b);
@@ -40,7 +43,12 @@ impl Location {
     pub fn lookup(&self, tenant: &str, user: &str, now_ms: u64) -> Vec<Binding> {
         self.map
             .get(&(tenant.to_string(), user.to_string()))
-            .map(|v| v.iter().filter(|b| b.expires_at_ms > now_ms).cloned().collect())
+            .map(|v| {
+                v.iter()
+                    .filter(|b| b.expires_at_ms > now_ms)
+                    .cloned()
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -58,14 +66,16 @@ impl Location {
             .iter()
             .filter(|((t, _), _)| tenant.is_none_or(|x| x == t))
             .flat_map(|((t, u), v)| {
-                v.iter().filter(|b| b.expires_at_ms > now_ms).map(move |b| Registration {
-                    tenant: t.clone(),
-                    user: u.clone(),
-                    contact: b.contact.clone(),
-                    source: b.source.clone(),
-                    transport: b.transport.clone(),
-                    expires_in_s: (b.expires_at_ms - now_ms) / 1000,
-                })
+                v.iter()
+                    .filter(|b| b.expires_at_ms > now_ms)
+                    .map(move |b| Registration {
+                        tenant: t.clone(),
+                        user: u.clone(),
+                        contact: b.contact.clone(),
+                        source: b.source.clone(),
+                        transport: b.transport.clone(),
+                        expires_in_s: (b.expires_at_ms - now_ms) / 1000,
+                    })
             })
             .collect();
         out.sort_by(|a, b| (&a.tenant, &a.user, &a.contact).cmp(&(&b.tenant, &b.user, &b.contact)));
@@ -82,7 +92,12 @@ mod tests {
     use super::*;
 
     fn b(c: &str, exp: u64) -> Binding {
-        Binding { contact: c.into(), source: "127.0.0.1:1".into(), transport: "udp".into(), expires_at_ms: exp }
+        Binding {
+            contact: c.into(),
+            source: "127.0.0.1:1".into(),
+            transport: "udp".into(),
+            expires_at_ms: exp,
+        }
     }
 
     #[test]

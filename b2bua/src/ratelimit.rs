@@ -12,12 +12,18 @@ pub struct AuthFailures {
 
 impl AuthFailures {
     pub fn new(limit: u32, window_ms: u64) -> Self {
-        Self { limit, window_ms, map: HashMap::new() }
+        Self {
+            limit,
+            window_ms,
+            map: HashMap::new(),
+        }
     }
 
     /// Is this source over its limit (answer 403 without challenge)?
     pub fn is_blocked(&self, ip: IpAddr, now_ms: u64) -> bool {
-        self.map.get(&ip).is_some_and(|&(start, n)| now_ms < start + self.window_ms && n >= self.limit)
+        self.map
+            .get(&ip)
+            .is_some_and(|&(start, n)| now_ms < start + self.window_ms && n >= self.limit)
     }
 
     /// Count one failed attempt.

@@ -10,28 +10,56 @@ use std::sync::Arc;
 
 pub(crate) async fn handle_register(sh: Arc<Shared>, r: IncomingRegister) {
     let now = now_ms();
-    let source = r.transport_security_context().remote_addr.clone().unwrap_or_default();
-    let transport = r.transport_security_context().transport.clone().unwrap_or_else(|| "UDP".into());
+    let source = r
+        .transport_security_context()
+        .remote_addr
+        .clone()
+        .unwrap_or_default();
+    let transport = r
+        .transport_security_context()
+        .transport
+        .clone()
+        .unwrap_or_else(|| "UDP".into());
     let ip = source.parse::<std::net::SocketAddr>().ok().map(|a| a.ip());
     if let Some(ip) = ip {
-        if sh.failures.lock().map(|f| f.is_blocked(ip, now)).unwrap_or(false) {
-            sh.metrics.auth_failures.with_label_values(&["blocked"]).inc();
+        if sh
+            .failures
+            .lock()
+            .map(|f| f.is_blocked(ip, now))
+            .unwrap_or(false)
+        {
+            sh.metrics
+                .auth_failures
+                .with_label_values(&["blocked"])
+                .inc();
             let _ = r.reject_builder(403).send().await;
             return;
         }
     }
     let (_, domain) = uri_parts(&r.to_uri);
-    let Some(ta) = sh.auth.pick(r.authorization.as_deref(), host_only(&domain), &sh.cfg.default_tenant) else {
-        sh.metrics.auth_failures.with_label_values(&["unknown_realm"]).inc();
+    let Some(ta) = sh.auth.pick(
+        r.authorization.as_deref(),
+        host_only(&domain),
+        &sh.cfg.default_tenant,
+    ) else {
+        sh.metrics
+            .auth_failures
+            .with_label_values(&["unknown_realm"])
+            .inc();
         let _ = r.reject_builder(403).send().await;
         return;
     };
-    let decision = r.authenticate_with(ta.service_for(r.authorization.as_deref())).await;
+    let decision = r
+        .authenticate_with(ta.service_for(r.authorization.as_deref()))
+        .await;
     let user = match decision {
         Ok(SipAuthDecision::Authorized(id)) => id.username.unwrap_or_default(),
         _ => {
             if r.authorization.is_some() {
-                sh.metrics.auth_failures.with_label_values(&["bad_credentials"]).inc();
+                sh.metrics
+                    .auth_failures
+                    .with_label_values(&["bad_credentials"])
+                    .inc();
                 if let (Some(ip), Ok(mut f)) = (ip, sh.failures.lock()) {
                     f.record(ip, now);
                 }
@@ -41,7 +69,9 @@ pub(crate) async fn handle_register(sh: Arc<Shared>, r: IncomingRegister) {
                 let _ = r.reject_builder(503).send().await;
                 return;
             };
-            let mut b = r.challenge_builder(AuthScheme::Digest).with_raw_www_authenticate(first.clone());
+            let mut b = r
+                .challenge_builder(AuthScheme::Digest)
+                .with_raw_www_authenticate(first.clone());
             for extra in challenges.iter().skip(1) {
                 b = match b.with_raw_header(HeaderName::WwwAuthenticate, extra.clone()) {
                     Ok(b) => b,
@@ -57,7 +87,10 @@ pub(crate) async fn handle_register(sh: Arc<Shared>, r: IncomingRegister) {
     // The authenticated user may only register its own address of record.
     let (aor_user, _) = uri_parts(&r.to_uri);
     if aor_user != user {
-        sh.metrics.auth_failures.with_label_values(&["aor_mismatch"]).inc();
+        sh.metrics
+            .auth_failures
+            .with_label_values(&["aor_mismatch"])
+            .inc();
         let _ = r.reject_builder(403).send().await;
         return;
     }
@@ -65,23 +98,37 @@ pub(crate) async fn handle_register(sh: Arc<Shared>, r: IncomingRegister) {
     let granted = if r.expires == 0 {
         0
     } else if r.expires < cfg.min_expires_secs {
-        let _ = r.reject_builder(423).with_min_expires(cfg.min_expires_secs).send().await;
+        let _ = r
+            .reject_builder(423)
+            .with_min_expires(cfg.min_expires_secs)
+            .send()
+            .await;
         return;
     } else {
         r.expires.min(cfg.max_expires_secs)
     };
     let contact = r.contact_uri.trim().to_string();
     {
-        let Ok(mut loc) = sh.location.lock() else { return };
+        let Ok(mut loc) = sh.location.lock() else {
+            return;
+        };
         if contact == "*" && granted == 0 {
             loc.clear(&ta.tenant, &user);
         } else {
-            let b = binding(contact.clone(), source, transport.to_ascii_lowercase(), now + u64::from(granted) * 1000);
+            let b = binding(
+                contact.clone(),
+                source,
+                transport.to_ascii_lowercase(),
+                now + u64::from(granted) * 1000,
+            );
             loc.register(&ta.tenant, &user, b, now);
         }
         sh.metrics.registrations.set(loc.count() as i64);
     }
-    let b = r.accept_builder().with_expires(granted).with_contact_from_binding(contact);
+    let b = r
+        .accept_builder()
+        .with_expires(granted)
+        .with_contact_from_binding(contact);
     if let Ok(b) = b.with_raw_header(HeaderName::UserAgent, USER_AGENT) {
         let _ = b.send().await;
     }

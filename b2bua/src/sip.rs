@@ -32,6 +32,12 @@ pub enum SipIn {
     Event(Event),
     Invite(InviteFacts),
     Register(IncomingRegister),
+    /// An INVITE whose credentials checked out (sent by the driver's auth task).
+    Authorized {
+        facts: InviteFacts,
+        tenant: String,
+        caller: String,
+    },
 }
 
 /// rvoip `CallHandler` that only forwards: all decisions happen in the driver loop.
@@ -44,7 +50,10 @@ pub struct Pump {
 #[async_trait::async_trait]
 impl CallHandler for Pump {
     async fn on_event(&self, ev: Event) {
-        if !matches!(ev, Event::IncomingCall { .. } | Event::IncomingRegister { .. }) {
+        if !matches!(
+            ev,
+            Event::IncomingCall { .. } | Event::IncomingRegister { .. }
+        ) {
             let _ = self.tx.send(SipIn::Event(ev));
         }
     }
@@ -91,7 +100,9 @@ impl DigestSecretProvider for Ha1Provider {
             .await
             .map_err(|e| CredentialAuthError::Unavailable(e.to_string()))?;
         Ok(creds.map(|c| match algorithm {
-            DigestAlgorithm::SHA256 | DigestAlgorithm::SHA256Sess => DigestSecret::Ha1(c.ha1_sha256),
+            DigestAlgorithm::SHA256 | DigestAlgorithm::SHA256Sess => {
+                DigestSecret::Ha1(c.ha1_sha256)
+            }
             _ => DigestSecret::Ha1(c.ha1_md5),
         }))
     }
@@ -107,7 +118,10 @@ pub struct TenantAuth {
 
 impl TenantAuth {
     pub fn new(store: Arc<dyn Store>, tenant: &str, realm: &str) -> Self {
-        let p: Arc<dyn DigestSecretProvider> = Arc::new(Ha1Provider { store, tenant: tenant.into() });
+        let p: Arc<dyn DigestSecretProvider> = Arc::new(Ha1Provider {
+            store,
+            tenant: tenant.into(),
+        });
         Self {
             tenant: tenant.into(),
             realm: realm.into(),
@@ -154,16 +168,27 @@ impl Auth {
             by_realm.insert(t.realm.clone(), a.clone());
             by_tenant.insert(t.name.clone(), a);
         }
-        Self { by_realm, by_tenant }
+        Self {
+            by_realm,
+            by_tenant,
+        }
     }
 
     /// The tenant for a request: the realm the client answered, else the tenant whose realm is
     /// the request's domain, else the default.
-    pub fn pick(&self, authorization: Option<&str>, domain: &str, default: &str) -> Option<Arc<TenantAuth>> {
+    pub fn pick(
+        &self,
+        authorization: Option<&str>,
+        domain: &str,
+        default: &str,
+    ) -> Option<Arc<TenantAuth>> {
         if let Some(realm) = authorization.and_then(|a| digest_param(a, "realm")) {
             return self.by_realm.get(&realm).cloned();
         }
-        self.by_realm.get(domain).or_else(|| self.by_tenant.get(default)).cloned()
+        self.by_realm
+            .get(domain)
+            .or_else(|| self.by_tenant.get(default))
+            .cloned()
     }
 }
 
@@ -194,7 +219,10 @@ fn split_params(s: &str) -> Vec<&str> {
         }
     }
     out.push(&s[start..]);
-    out.into_iter().map(str::trim).filter(|p| !p.is_empty()).collect()
+    out.into_iter()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect()
 }
 
 /// `user` and `host[:port]` of a SIP URI, with or without display name and brackets.
@@ -204,7 +232,10 @@ pub fn uri_parts(uri: &str) -> (String, String) {
         (Some(a), Some(b)) if a < b => &s[a + 1..b],
         _ => s,
     };
-    let s = s.strip_prefix("sips:").or_else(|| s.strip_prefix("sip:")).unwrap_or(s);
+    let s = s
+        .strip_prefix("sips:")
+        .or_else(|| s.strip_prefix("sip:"))
+        .unwrap_or(s);
     let s = s.split(';').next().unwrap_or(s);
     let s = s.split('?').next().unwrap_or(s);
     match s.split_once('@') {
@@ -216,7 +247,11 @@ pub fn uri_parts(uri: &str) -> (String, String) {
 /// Host part without port.
 pub fn host_only(hostport: &str) -> &str {
     if hostport.starts_with('[') {
-        return hostport.split(']').next().map(|h| h.trim_start_matches('[')).unwrap_or(hostport);
+        return hostport
+            .split(']')
+            .next()
+            .map(|h| h.trim_start_matches('['))
+            .unwrap_or(hostport);
     }
     hostport.split(':').next().unwrap_or(hostport)
 }
@@ -231,7 +266,10 @@ mod tests {
         assert_eq!(digest_param(h, "realm").as_deref(), Some("demo"));
         assert_eq!(digest_param(h, "nonce").as_deref(), Some("a,b"));
         assert_eq!(digest_param(h, "algorithm").as_deref(), Some("MD5"));
-        assert_eq!(uri_parts("\"A\" <sip:4005@127.0.0.1:5071;transport=udp>;tag=1"), ("4005".into(), "127.0.0.1:5071".into()));
+        assert_eq!(
+            uri_parts("\"A\" <sip:4005@127.0.0.1:5071;transport=udp>;tag=1"),
+            ("4005".into(), "127.0.0.1:5071".into())
+        );
         assert_eq!(uri_parts("sip:demo"), ("".into(), "demo".into()));
         assert_eq!(host_only("127.0.0.1:5060"), "127.0.0.1");
     }

@@ -40,7 +40,9 @@ impl MediaConfig {
             )));
         }
         if !self.bind_ip.is_ipv4() {
-            return Err(MediaError::Config("media.bind_ip: only IPv4 is supported".into()));
+            return Err(MediaError::Config(
+                "media.bind_ip: only IPv4 is supported".into(),
+            ));
         }
         Ok(())
     }
@@ -120,7 +122,9 @@ impl Drop for Bridge {
 
 fn pack(addr: SocketAddr) -> u64 {
     match addr {
-        SocketAddr::V4(v4) => (1 << 48) | (u64::from(u32::from(*v4.ip())) << 16) | u64::from(v4.port()),
+        SocketAddr::V4(v4) => {
+            (1 << 48) | (u64::from(u32::from(*v4.ip())) << 16) | u64::from(v4.port())
+        }
         SocketAddr::V6(_) => 0,
     }
 }
@@ -139,7 +143,10 @@ impl Relay {
     pub fn new(cfg: MediaConfig) -> Result<Self, MediaError> {
         cfg.validate()?;
         let free = (cfg.port_min..cfg.port_max).step_by(2).collect();
-        Ok(Self { cfg: Arc::new(cfg), pool: Arc::new(Mutex::new(PortPool { free, in_use: 0 })) })
+        Ok(Self {
+            cfg: Arc::new(cfg),
+            pool: Arc::new(Mutex::new(PortPool { free, in_use: 0 })),
+        })
     }
 
     pub fn config(&self) -> &MediaConfig {
@@ -160,7 +167,9 @@ impl Relay {
         for _ in 0..attempts {
             let port = {
                 let Ok(mut p) = self.pool.lock() else { break };
-                let Some(port) = p.free.pop_front() else { break };
+                let Some(port) = p.free.pop_front() else {
+                    break;
+                };
                 p.in_use += 1;
                 port
             };
@@ -204,8 +213,13 @@ impl Relay {
 
 fn bind(ip: IpAddr, port: u16) -> Result<UdpSocket, MediaError> {
     let err = |e: std::io::Error| MediaError::Socket(e.to_string());
-    let domain = if ip.is_ipv4() { socket2::Domain::IPV4 } else { socket2::Domain::IPV6 };
-    let s = socket2::Socket::new(domain, socket2::Type::DGRAM, Some(socket2::Protocol::UDP)).map_err(err)?;
+    let domain = if ip.is_ipv4() {
+        socket2::Domain::IPV4
+    } else {
+        socket2::Domain::IPV6
+    };
+    let s = socket2::Socket::new(domain, socket2::Type::DGRAM, Some(socket2::Protocol::UDP))
+        .map_err(err)?;
     // Bursts of a few hundred calls must not overflow the default ~200 KB buffer.
     let _ = s.set_recv_buffer_size(1 << 20);
     s.set_nonblocking(true).map_err(err)?;
@@ -258,7 +272,11 @@ async fn forward(src: Arc<LegMedia>, dst: Arc<LegMedia>, rtcp: bool) {
     } else {
         (&src.rtp, &src.peer_rtp, &src.latched_rtp)
     };
-    let (sock_out, peer_out) = if rtcp { (&dst.rtcp, &dst.peer_rtcp) } else { (&dst.rtp, &dst.peer_rtp) };
+    let (sock_out, peer_out) = if rtcp {
+        (&dst.rtcp, &dst.peer_rtcp)
+    } else {
+        (&dst.rtp, &dst.peer_rtp)
+    };
     let mut buf = [0u8; 2048];
     let mut seq = SeqTracker::default();
     loop {
@@ -356,7 +374,12 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn relays_with_latching_and_frees_ports() {
-        let relay = Relay::new(MediaConfig { port_min: 41000, port_max: 41010, ..Default::default() }).unwrap();
+        let relay = Relay::new(MediaConfig {
+            port_min: 41000,
+            port_max: 41010,
+            ..Default::default()
+        })
+        .unwrap();
         let (a, b) = (relay.alloc_leg().unwrap(), relay.alloc_leg().unwrap());
         assert_eq!(relay.legs_in_use(), 2);
         let pa = StdUdpSocket::bind("127.0.0.1:0").unwrap();

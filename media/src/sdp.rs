@@ -76,7 +76,10 @@ pub fn parse(text: &str) -> Result<AudioDesc, SdpError> {
         .iter()
         .find(|m| m.media_name.media == "audio")
         .ok_or(SdpError::NoAudio)?;
-    let conn = md.connection_information.as_ref().or(sd.connection_information.as_ref());
+    let conn = md
+        .connection_information
+        .as_ref()
+        .or(sd.connection_information.as_ref());
     let ip: IpAddr = conn
         .and_then(|c| c.address.as_ref())
         .and_then(|a| a.address.split('/').next()?.parse().ok())
@@ -112,8 +115,14 @@ pub fn parse(text: &str) -> Result<AudioDesc, SdpError> {
             _ => None,
         })
     };
-    let direction = dir_of(&md.attributes).or_else(|| dir_of(&sd.attributes)).unwrap_or(Direction::SendRecv);
-    Ok(AudioDesc { rtp: SocketAddr::new(ip, port), codecs, direction })
+    let direction = dir_of(&md.attributes)
+        .or_else(|| dir_of(&sd.attributes))
+        .unwrap_or(Direction::SendRecv);
+    Ok(AudioDesc {
+        rtp: SocketAddr::new(ip, port),
+        codecs,
+        direction,
+    })
 }
 
 /// Codecs of `offer` we can relay to a peer that offered/accepted `peer` (same payload
@@ -144,35 +153,72 @@ pub fn choose(offer: &[Codec], peer: Option<&[Codec]>) -> Vec<Codec> {
 /// The codecs we offer on a fresh leg when nothing is known: PCMU, PCMA, telephone-event.
 pub fn default_offer() -> Vec<Codec> {
     vec![
-        Codec { pt: 0, rtpmap: "PCMU/8000".into(), fmtp: None },
-        Codec { pt: 8, rtpmap: "PCMA/8000".into(), fmtp: None },
-        Codec { pt: 101, rtpmap: "telephone-event/8000".into(), fmtp: Some("0-16".into()) },
+        Codec {
+            pt: 0,
+            rtpmap: "PCMU/8000".into(),
+            fmtp: None,
+        },
+        Codec {
+            pt: 8,
+            rtpmap: "PCMA/8000".into(),
+            fmtp: None,
+        },
+        Codec {
+            pt: 101,
+            rtpmap: "telephone-event/8000".into(),
+            fmtp: Some("0-16".into()),
+        },
     ]
 }
 
 /// Render our side of a leg: RTP at `local`, the given codecs and direction.
-pub fn render(local: SocketAddr, session_id: u64, version: u64, codecs: &[Codec], dir: Direction) -> String {
+pub fn render(
+    local: SocketAddr,
+    session_id: u64,
+    version: u64,
+    codecs: &[Codec],
+    dir: Direction,
+) -> String {
     let addr_type = if local.is_ipv4() { "IP4" } else { "IP6" };
     let conn = ConnectionInformation {
         network_type: "IN".into(),
         address_type: addr_type.into(),
-        address: Some(Address { address: local.ip().to_string(), ttl: None, range: None }),
+        address: Some(Address {
+            address: local.ip().to_string(),
+            ttl: None,
+            range: None,
+        }),
     };
     let mut attributes = Vec::new();
     for c in codecs {
         if !c.rtpmap.is_empty() {
-            attributes.push(Attribute { key: "rtpmap".into(), value: Some(format!("{} {}", c.pt, c.rtpmap)) });
+            attributes.push(Attribute {
+                key: "rtpmap".into(),
+                value: Some(format!("{} {}", c.pt, c.rtpmap)),
+            });
         }
         if let Some(f) = &c.fmtp {
-            attributes.push(Attribute { key: "fmtp".into(), value: Some(format!("{} {}", c.pt, f)) });
+            attributes.push(Attribute {
+                key: "fmtp".into(),
+                value: Some(format!("{} {}", c.pt, f)),
+            });
         }
     }
-    attributes.push(Attribute { key: "ptime".into(), value: Some("20".into()) });
-    attributes.push(Attribute { key: dir.as_str().into(), value: None });
+    attributes.push(Attribute {
+        key: "ptime".into(),
+        value: Some("20".into()),
+    });
+    attributes.push(Attribute {
+        key: dir.as_str().into(),
+        value: None,
+    });
     let md = MediaDescription {
         media_name: MediaName {
             media: "audio".into(),
-            port: RangedPort { value: local.port() as isize, range: None },
+            port: RangedPort {
+                value: local.port() as isize,
+                range: None,
+            },
             protos: vec!["RTP".into(), "AVP".into()],
             formats: codecs.iter().map(|c| c.pt.to_string()).collect(),
         },
@@ -194,7 +240,13 @@ pub fn render(local: SocketAddr, session_id: u64, version: u64, codecs: &[Codec]
         },
         session_name: "patchbay".into(),
         connection_information: Some(conn),
-        time_descriptions: vec![TimeDescription { timing: Timing { start_time: 0, stop_time: 0 }, repeat_times: vec![] }],
+        time_descriptions: vec![TimeDescription {
+            timing: Timing {
+                start_time: 0,
+                stop_time: 0,
+            },
+            repeat_times: vec![],
+        }],
         media_descriptions: vec![md],
         ..Default::default()
     };
@@ -219,7 +271,13 @@ mod tests {
     #[test]
     fn render_round_trips() {
         let codecs = choose(&parse(SIPP_OFFER).unwrap().codecs, None);
-        let text = render("127.0.0.1:20000".parse().unwrap(), 7, 1, &codecs, Direction::SendOnly);
+        let text = render(
+            "127.0.0.1:20000".parse().unwrap(),
+            7,
+            1,
+            &codecs,
+            Direction::SendOnly,
+        );
         let back = parse(&text).unwrap();
         assert_eq!(back.rtp, "127.0.0.1:20000".parse().unwrap());
         assert_eq!(back.codecs, codecs);
@@ -231,19 +289,32 @@ mod tests {
         let offer = parse(SIPP_OFFER).unwrap().codecs;
         let chosen = choose(&offer, None);
         assert_eq!(chosen.iter().map(|c| c.pt).collect::<Vec<_>>(), [8, 101]);
-        assert_eq!(choose(&default_offer(), None).iter().map(|c| c.pt).collect::<Vec<_>>(), [0, 101]);
+        assert_eq!(
+            choose(&default_offer(), None)
+                .iter()
+                .map(|c| c.pt)
+                .collect::<Vec<_>>(),
+            [0, 101]
+        );
     }
 
     #[test]
     fn choose_matches_peer_codec() {
         let offer = default_offer();
-        let peer = vec![Codec { pt: 8, rtpmap: "PCMA/8000".into(), fmtp: None }];
+        let peer = vec![Codec {
+            pt: 8,
+            rtpmap: "PCMA/8000".into(),
+            fmtp: None,
+        }];
         assert_eq!(choose(&offer, Some(&peer)), peer);
     }
 
     #[test]
     fn garbage_is_an_error() {
         assert!(parse("hello").is_err());
-        assert_eq!(parse("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\n"), Err(SdpError::NoAudio));
+        assert_eq!(
+            parse("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\n"),
+            Err(SdpError::NoAudio)
+        );
     }
 }

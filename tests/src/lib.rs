@@ -29,7 +29,9 @@ pub fn free_port() -> u16 {
 }
 
 pub fn scenario(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../loadtest/sipp").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../loadtest/sipp")
+        .join(name)
 }
 
 pub fn g711a_pcap() -> PathBuf {
@@ -57,10 +59,23 @@ impl Stack {
         std::fs::create_dir_all(&dir).expect("temp dir");
         let url = format!("sqlite://{}?mode=rwc", dir.join("pb.db").display());
         let store = Arc::new(SqlStore::connect(&url).await.expect("store"));
-        store.upsert_tenant(&Tenant { name: "demo".into(), realm: "demo".into() }).await.expect("tenant");
+        store
+            .upsert_tenant(&Tenant {
+                name: "demo".into(),
+                realm: "demo".into(),
+            })
+            .await
+            .expect("tenant");
         for ext in ["4005", "4007", "4009"] {
-            let u = User { tenant: "demo".into(), ext: ext.into(), display_name: ext.into() };
-            store.upsert_user(&u, &format!("demo-{ext}")).await.expect("user");
+            let u = User {
+                tenant: "demo".into(),
+                ext: ext.into(),
+                display_name: ext.into(),
+            };
+            store
+                .upsert_user(&u, &format!("demo-{ext}"))
+                .await
+                .expect("user");
         }
         let block = NEXT_RTP_BLOCK.fetch_add(1, Ordering::Relaxed);
         let mut cfg = B2buaConfig::default();
@@ -71,9 +86,18 @@ impl Stack {
         cfg.ring_timeout_secs = 10;
         tune(&mut cfg);
         let sip_port = cfg.sip_listen.port();
-        let b2bua = patchbay_b2bua::start(cfg, store.clone()).await.expect("b2bua starts");
-        let api = ControlClient::new(format!("http://{}", b2bua.admin), Duration::from_secs(5)).expect("client");
-        Self { b2bua: Some(b2bua), sip_port, api, store, dir }
+        let b2bua = patchbay_b2bua::start(cfg, store.clone())
+            .await
+            .expect("b2bua starts");
+        let api = ControlClient::new(format!("http://{}", b2bua.admin), Duration::from_secs(5))
+            .expect("client");
+        Self {
+            b2bua: Some(b2bua),
+            sip_port,
+            api,
+            store,
+            dir,
+        }
     }
 
     pub fn sip(&self) -> String {
@@ -93,9 +117,21 @@ impl Stack {
             "register.xml",
             &self.sip(),
             &[
-                "-au", user, "-ap", &format!("demo-{user}"), "-auth_uri", &self.sip(),
-                "-set", "user", user, "-set", "contact_port", &contact_port.to_string(),
-                "-set", "expires", "300",
+                "-au",
+                user,
+                "-ap",
+                &format!("demo-{user}"),
+                "-auth_uri",
+                &self.sip(),
+                "-set",
+                "user",
+                user,
+                "-set",
+                "contact_port",
+                &contact_port.to_string(),
+                "-set",
+                "expires",
+                "300",
             ],
         )
         .wait(15)
@@ -121,11 +157,23 @@ impl Stack {
         let mut all: Vec<Event> = Vec::new();
         for _ in 0..60 {
             let after = all.last().map_or(0, |e| e.seq);
-            let evs = self.api.events(id, after, Duration::from_secs(1)).await.expect("events");
+            let evs = self
+                .api
+                .events(id, after, Duration::from_secs(1))
+                .await
+                .expect("events");
             all.extend(evs);
             if all.iter().any(|e| e.kind.is_terminal()) {
                 // Nothing may follow the terminal event.
-                let more = self.api.events(id, all.last().map_or(0, |e| e.seq), Duration::from_millis(300)).await.expect("events");
+                let more = self
+                    .api
+                    .events(
+                        id,
+                        all.last().map_or(0, |e| e.seq),
+                        Duration::from_millis(300),
+                    )
+                    .await
+                    .expect("events");
                 assert!(more.is_empty(), "events after the terminal one: {more:?}");
                 return all;
             }
@@ -179,11 +227,32 @@ impl Sipp {
             cmd.arg(remote);
         }
         cmd.arg("-sf").arg(scenario(scenario_name));
-        cmd.args(["-i", "127.0.0.1", "-m", "1", "-nostdin", "-timeout", "40s", "-timeout_error", "-trace_err", "-trace_msg"]);
+        cmd.args([
+            "-i",
+            "127.0.0.1",
+            "-m",
+            "1",
+            "-nostdin",
+            "-timeout",
+            "40s",
+            "-timeout_error",
+            "-trace_err",
+            "-trace_msg",
+        ]);
         cmd.args(args);
-        cmd.current_dir(&dir).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).kill_on_drop(true);
-        let child = cmd.spawn().expect("sipp is installed (Debian package sip-tester)");
-        Sipp { child, name: scenario_name.to_string(), dir }
+        cmd.current_dir(&dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true);
+        let child = cmd
+            .spawn()
+            .expect("sipp is installed (Debian package sip-tester)");
+        Sipp {
+            child,
+            name: scenario_name.to_string(),
+            dir,
+        }
     }
 
     /// A phone answering on `port` (uas scenarios).
@@ -204,7 +273,11 @@ impl Sipp {
             }
         };
         if code != 0 {
-            eprintln!("--- SIPp {} exited {code}; logs in {}", self.name, self.dir.display());
+            eprintln!(
+                "--- SIPp {} exited {code}; logs in {}",
+                self.name,
+                self.dir.display()
+            );
             if let Ok(rd) = std::fs::read_dir(&self.dir) {
                 for f in rd.flatten() {
                     if f.file_name().to_string_lossy().contains("errors") {
@@ -246,7 +319,11 @@ impl RtpPeer {
                 }
             }
         });
-        Self { sock, received, task }
+        Self {
+            sock,
+            received,
+            task,
+        }
     }
 
     pub fn port(&self) -> u16 {
@@ -293,7 +370,10 @@ impl RtpPeer {
 /// Local relay address of one side of a live call.
 pub async fn relay_addr(api: &ControlClient, id: &CallId, side: patchbay_api::Side) -> SocketAddr {
     let legs = api.media(id).await.expect("media");
-    let leg = legs.iter().find(|l| l.side == side).expect("leg of that side");
+    let leg = legs
+        .iter()
+        .find(|l| l.side == side)
+        .expect("leg of that side");
     leg.local_rtp.parse().expect("addr")
 }
 

@@ -47,7 +47,10 @@ impl ControlClient {
             .pool_idle_timeout(Duration::from_secs(30))
             .build()
             .map_err(|e| ClientError::Unavailable(e.to_string()))?;
-        Ok(Self { base: base.into().trim_end_matches('/').to_string(), http })
+        Ok(Self {
+            base: base.into().trim_end_matches('/').to_string(),
+            http,
+        })
     }
 
     pub fn base(&self) -> &str {
@@ -55,7 +58,8 @@ impl ControlClient {
     }
 
     pub async fn originate(&self, req: &OriginateRequest) -> Result<CallInfo, ClientError> {
-        self.send(self.http.post(self.url("/v1/calls")).json(req)).await
+        self.send(self.http.post(self.url("/v1/calls")).json(req))
+            .await
     }
 
     pub async fn list_calls(&self) -> Result<Vec<CallInfo>, ClientError> {
@@ -63,25 +67,33 @@ impl ControlClient {
     }
 
     pub async fn call(&self, id: &CallId) -> Result<CallInfo, ClientError> {
-        self.send(self.http.get(self.url(&format!("/v1/calls/{id}")))).await
+        self.send(self.http.get(self.url(&format!("/v1/calls/{id}"))))
+            .await
     }
 
     pub async fn hangup(&self, id: &CallId) -> Result<(), ClientError> {
-        self.send_empty(self.http.delete(self.url(&format!("/v1/calls/{id}")))).await
+        self.send_empty(self.http.delete(self.url(&format!("/v1/calls/{id}"))))
+            .await
     }
 
     pub async fn transfer(&self, id: &CallId, req: &TransferRequest) -> Result<(), ClientError> {
-        self.send_empty(self.http.post(self.url(&format!("/v1/calls/{id}/transfer"))).json(req))
-            .await
+        self.send_empty(
+            self.http
+                .post(self.url(&format!("/v1/calls/{id}/transfer")))
+                .json(req),
+        )
+        .await
     }
 
     pub async fn hold(&self, id: &CallId, on: bool) -> Result<(), ClientError> {
         let verb = if on { "hold" } else { "unhold" };
-        self.send_empty(self.http.post(self.url(&format!("/v1/calls/{id}/{verb}")))).await
+        self.send_empty(self.http.post(self.url(&format!("/v1/calls/{id}/{verb}"))))
+            .await
     }
 
     pub async fn media(&self, id: &CallId) -> Result<Vec<MediaLeg>, ClientError> {
-        self.send(self.http.get(self.url(&format!("/v1/calls/{id}/media")))).await
+        self.send(self.http.get(self.url(&format!("/v1/calls/{id}/media"))))
+            .await
     }
 
     /// Events of one call with `seq > after`, waiting up to `wait` for the first one.
@@ -91,24 +103,44 @@ impl ControlClient {
         after: u64,
         wait: Duration,
     ) -> Result<Vec<Event>, ClientError> {
-        let url = format!("/v1/calls/{id}/events?after={after}&wait_ms={}", wait.as_millis());
-        self.send(self.http.get(self.url(&url)).timeout(wait + Duration::from_secs(2))).await
+        let url = format!(
+            "/v1/calls/{id}/events?after={after}&wait_ms={}",
+            wait.as_millis()
+        );
+        self.send(
+            self.http
+                .get(self.url(&url))
+                .timeout(wait + Duration::from_secs(2)),
+        )
+        .await
     }
 
     /// Events of every call with `gseq > after`, waiting up to `wait`.
     pub async fn all_events(&self, after: u64, wait: Duration) -> Result<Vec<Event>, ClientError> {
         let url = format!("/v1/events?after={after}&wait_ms={}", wait.as_millis());
-        self.send(self.http.get(self.url(&url)).timeout(wait + Duration::from_secs(2))).await
+        self.send(
+            self.http
+                .get(self.url(&url))
+                .timeout(wait + Duration::from_secs(2)),
+        )
+        .await
     }
 
     pub async fn registrations(&self, tenant: &str) -> Result<Vec<Registration>, ClientError> {
-        self.send(self.http.get(self.url("/v1/registrations")).query(&[("tenant", tenant)])).await
+        self.send(
+            self.http
+                .get(self.url("/v1/registrations"))
+                .query(&[("tenant", tenant)]),
+        )
+        .await
     }
 
     pub async fn cdrs(&self, tenant: &str, limit: u32) -> Result<Vec<Cdr>, ClientError> {
         let limit = limit.to_string();
         self.send(
-            self.http.get(self.url("/v1/cdrs")).query(&[("tenant", tenant), ("limit", &limit)]),
+            self.http
+                .get(self.url("/v1/cdrs"))
+                .query(&[("tenant", tenant), ("limit", &limit)]),
         )
         .await
     }
@@ -122,7 +154,9 @@ impl ControlClient {
         req: reqwest::RequestBuilder,
     ) -> Result<T, ClientError> {
         let resp = Self::checked(req).await?;
-        resp.json().await.map_err(|e| ClientError::BadReply(e.to_string()))
+        resp.json()
+            .await
+            .map_err(|e| ClientError::BadReply(e.to_string()))
     }
 
     async fn send_empty(&self, req: reqwest::RequestBuilder) -> Result<(), ClientError> {
@@ -130,14 +164,22 @@ impl ControlClient {
     }
 
     async fn checked(req: reqwest::RequestBuilder) -> Result<reqwest::Response, ClientError> {
-        let resp = req.send().await.map_err(|e| ClientError::Unavailable(e.to_string()))?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| ClientError::Unavailable(e.to_string()))?;
         if resp.status().is_success() {
             return Ok(resp);
         }
         let status = resp.status().as_u16();
         match resp.json::<ApiErrorBody>().await {
-            Ok(body) => Err(ClientError::Api { kind: body.error, message: body.message }),
-            Err(_) => Err(ClientError::BadReply(format!("status {status} without error body"))),
+            Ok(body) => Err(ClientError::Api {
+                kind: body.error,
+                message: body.message,
+            }),
+            Err(_) => Err(ClientError::BadReply(format!(
+                "status {status} without error body"
+            ))),
         }
     }
 }

@@ -161,15 +161,31 @@ pub enum EventKind {
         to: Vec<String>,
     },
     /// An INVITE went out to a party.
-    Dialing { side: Side, party: String },
-    Ringing { side: Side, party: String },
-    Answered { side: Side, party: String },
+    Dialing {
+        side: Side,
+        party: String,
+    },
+    Ringing {
+        side: Side,
+        party: String,
+    },
+    Answered {
+        side: Side,
+        party: String,
+    },
     Bridged,
     Held,
     Resumed,
-    TransferStarted { target: String },
-    Transferred { target: String },
-    TransferFailed { target: String, status: u16 },
+    TransferStarted {
+        target: String,
+    },
+    Transferred {
+        target: String,
+    },
+    TransferFailed {
+        target: String,
+        status: u16,
+    },
     /// The one terminal event of every call.
     Ended {
         cause: Cause,

@@ -19,7 +19,12 @@ pub(crate) struct AppConfig {
 
 impl Default for AppConfig {
     fn default() -> Self {
-        Self { data_dir: PathBuf::from("data"), store_url: String::new(), demo: false, b2bua: B2buaConfig::default() }
+        Self {
+            data_dir: PathBuf::from("data"),
+            store_url: String::new(),
+            demo: false,
+            b2bua: B2buaConfig::default(),
+        }
     }
 }
 
@@ -38,10 +43,15 @@ impl Env for ProcessEnv {
 
 impl AppConfig {
     /// File (if any) -> `--data-dir` -> env overrides -> validate. Returns every problem.
-    pub(crate) fn load(file: Option<&Path>, data_dir: Option<&Path>, env: &dyn Env) -> Result<Self, Vec<String>> {
+    pub(crate) fn load(
+        file: Option<&Path>,
+        data_dir: Option<&Path>,
+        env: &dyn Env,
+    ) -> Result<Self, Vec<String>> {
         let mut cfg = match file {
             Some(p) => {
-                let text = std::fs::read_to_string(p).map_err(|e| vec![format!("{}: {e}", p.display())])?;
+                let text = std::fs::read_to_string(p)
+                    .map_err(|e| vec![format!("{}: {e}", p.display())])?;
                 Self::parse(&text).map_err(|e| vec![format!("{}: {e}", p.display())])?
             }
             None => Self::default(),
@@ -66,7 +76,10 @@ impl AppConfig {
             }
         }
         errs.extend(cfg.b2bua.validate());
-        if !(cfg.store_url.is_empty() || cfg.store_url.starts_with("sqlite:") || cfg.store_url.starts_with("postgres")) {
+        if !(cfg.store_url.is_empty()
+            || cfg.store_url.starts_with("sqlite:")
+            || cfg.store_url.starts_with("postgres"))
+        {
             errs.push("store_url must be sqlite:... or postgres://...".into());
         }
         if errs.is_empty() { Ok(cfg) } else { Err(errs) }
@@ -81,7 +94,10 @@ impl AppConfig {
 
     pub(crate) fn store_url(&self) -> String {
         if self.store_url.is_empty() {
-            format!("sqlite://{}?mode=rwc", self.data_dir.join("patchbay.db").display())
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("patchbay.db").display()
+            )
         } else {
             self.store_url.clone()
         }
@@ -90,9 +106,18 @@ impl AppConfig {
 
 /// The demo tenant the vendor samples expect: users 4005, 4007, 4009, SIP password demo-<ext>.
 pub(crate) async fn provision_demo(store: &dyn Store) -> Result<(), patchbay_store::StoreError> {
-    store.upsert_tenant(&Tenant { name: "demo".into(), realm: "demo".into() }).await?;
+    store
+        .upsert_tenant(&Tenant {
+            name: "demo".into(),
+            realm: "demo".into(),
+        })
+        .await?;
     for ext in ["4005", "4007", "4009"] {
-        let u = User { tenant: "demo".into(), ext: ext.into(), display_name: format!("Demo {ext}") };
+        let u = User {
+            tenant: "demo".into(),
+            ext: ext.into(),
+            display_name: format!("Demo {ext}"),
+        };
         store.upsert_user(&u, &format!("demo-{ext}")).await?;
     }
     Ok(())
@@ -117,13 +142,18 @@ mod tests {
 
     #[test]
     fn unknown_key_is_named() {
-        let e = AppConfig::parse("b2bua:\n  sip_lisen: 127.0.0.1:5060\n").unwrap_err().to_string();
+        let e = AppConfig::parse("b2bua:\n  sip_lisen: 127.0.0.1:5060\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("sip_lisen"), "{e}");
     }
 
     #[test]
     fn env_overrides_and_every_error_reported() {
-        let env = HashMap::from([("PATCHBAY_SIP_LISTEN", "nope"), ("PATCHBAY_STORE_URL", "mysql://x")]);
+        let env = HashMap::from([
+            ("PATCHBAY_SIP_LISTEN", "nope"),
+            ("PATCHBAY_STORE_URL", "mysql://x"),
+        ]);
         let errs = AppConfig::load(None, None, &env).unwrap_err();
         assert_eq!(errs.len(), 2, "{errs:?}");
         let env = HashMap::from([("PATCHBAY_SIP_LISTEN", "127.0.0.1:5999")]);

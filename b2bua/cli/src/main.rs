@@ -14,7 +14,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(name = "patchbay", version, about = "PBX-migration gateway: vendor APIs in front of a real B2BUA")]
+#[command(
+    name = "patchbay",
+    version,
+    about = "PBX-migration gateway: vendor APIs in front of a real B2BUA"
+)]
 struct Cli {
     /// YAML config file (defaults apply to every key it leaves out).
     #[arg(long, global = true)]
@@ -40,11 +44,16 @@ fn main() {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("PATCHBAY_LOG").unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("PATCHBAY_LOG")
+                .unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cfg = match AppConfig::load(cli.config.as_deref(), cli.data_dir.as_deref(), &config::ProcessEnv) {
+    let cfg = match AppConfig::load(
+        cli.config.as_deref(),
+        cli.data_dir.as_deref(),
+        &config::ProcessEnv,
+    ) {
         Ok(c) => c,
         Err(errs) => {
             for e in errs {
@@ -57,7 +66,10 @@ fn main() {
         print!("{}", serde_yaml::to_string(&cfg).unwrap_or_default());
         return;
     }
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("patchbay: cannot start runtime: {e}");
@@ -81,13 +93,18 @@ async fn run(cfg: AppConfig, demo: bool) -> Result<(), Box<dyn std::error::Error
     let b2bua = patchbay_b2bua::start(cfg.b2bua.clone(), store).await?;
     println!("patchbay: store      {}", redact(&url));
     println!("patchbay: SIP        {} (UDP and TCP)", b2bua.sip);
-    println!("patchbay: B2BUA API  http://{}/v1 (metrics: /metrics, health: /health)", b2bua.admin);
+    println!(
+        "patchbay: B2BUA API  http://{}/v1 (metrics: /metrics, health: /health)",
+        b2bua.admin
+    );
     println!(
         "patchbay: RTP relay  {}:{}-{}",
         cfg.b2bua.media.bind_ip, cfg.b2bua.media.port_min, cfg.b2bua.media.port_max
     );
     if demo {
-        println!("patchbay: demo tenant 'demo' (realm demo): users 4005, 4007, 4009, SIP password demo-<ext>");
+        println!(
+            "patchbay: demo tenant 'demo' (realm demo): users 4005, 4007, 4009, SIP password demo-<ext>"
+        );
     }
     println!("patchbay: ready (Ctrl-C or SIGTERM to stop)");
     wait_for_signal().await;

@@ -18,7 +18,11 @@ fn http_get(addr: &str, path: &str) -> String {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
     out
@@ -49,9 +53,15 @@ fn up_runs_and_stops_on_sigterm() {
         }
     }
     let text = printed.join("\n");
-    assert!(text.contains(&format!("SIP        127.0.0.1:{sip}")), "{text}");
+    assert!(
+        text.contains(&format!("SIP        127.0.0.1:{sip}")),
+        "{text}"
+    );
     assert!(text.contains("demo tenant"), "{text}");
-    assert!(dir.join("patchbay.db").exists(), "SQLite store in the data dir");
+    assert!(
+        dir.join("patchbay.db").exists(),
+        "SQLite store in the data dir"
+    );
     let addr = format!("127.0.0.1:{admin}");
     assert!(http_get(&addr, "/health").ends_with("ok\n"));
     let metrics = http_get(&addr, "/metrics");
@@ -60,7 +70,13 @@ fn up_runs_and_stops_on_sigterm() {
     assert!(regs.ends_with("[]"), "{regs}");
 
     let pid = child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     let status = child.wait().unwrap();
     assert!(status.success(), "clean exit: {status:?}");
@@ -74,7 +90,12 @@ fn unknown_config_key_is_named() {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("bad.yaml");
     std::fs::write(&file, "b2bua:\n  ring_timout_secs: 5\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_patchbay")).arg("--config").arg(&file).arg("up").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_patchbay"))
+        .arg("--config")
+        .arg(&file)
+        .arg("up")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("ring_timout_secs"), "{err}");

@@ -35,7 +35,10 @@ impl Calls {
 
     /// Calls not yet bridged: the set-ups in flight that overload protection bounds.
     pub fn setups_in_flight(&self) -> usize {
-        self.calls.values().filter(|c| c.state != CallState::Bridged).count()
+        self.calls
+            .values()
+            .filter(|c| c.state != CallState::Bridged)
+            .count()
     }
 
     pub fn len(&self) -> usize {
@@ -68,7 +71,10 @@ impl Calls {
 
     /// The earliest no-answer deadline, if any.
     pub fn poll_timeout(&self) -> Option<Ms> {
-        self.calls.values().flat_map(|c| c.legs.iter().filter_map(|l| l.deadline)).min()
+        self.calls
+            .values()
+            .flat_map(|c| c.legs.iter().filter_map(|l| l.deadline))
+            .min()
     }
 
     pub fn poll_output(&mut self) -> Option<Output> {
@@ -77,20 +83,39 @@ impl Calls {
 
     pub fn handle_input(&mut self, now: Ms, input: Input) -> Result<(), CallError> {
         match input {
-            Input::Inbound { call, leg, tenant, from, to, targets, no_target_status, ring_timeout_ms } => {
+            Input::Inbound {
+                call,
+                leg,
+                tenant,
+                from,
+                to,
+                targets,
+                no_target_status,
+                ring_timeout_ms,
+            } => {
                 let call = new_call(call, tenant, from, vec![to], Direction::Inbound, now);
                 self.handle_inbound(now, call, leg, targets, no_target_status, ring_timeout_ms)
             }
-            Input::Originate { call, req, a, b, ring_timeout_ms } => {
+            Input::Originate {
+                call,
+                req,
+                a,
+                b,
+                ring_timeout_ms,
+            } => {
                 if req.to.is_empty() {
                     return Err(CallError::NoCallee);
                 }
                 self.handle_originate(now, call, req, a, b, ring_timeout_ms)
             }
             Input::Hangup { call } => self.handle_hangup(now, &call),
-            Input::Transfer { call, target, targets, keep, method } => {
-                self.handle_transfer(now, &call, target, targets, keep, method)
-            }
+            Input::Transfer {
+                call,
+                target,
+                targets,
+                keep,
+                method,
+            } => self.handle_transfer(now, &call, target, targets, keep, method),
             Input::Hold { call, on } => self.handle_hold(now, &call, on),
             Input::Leg { leg, event } => {
                 self.handle_leg(now, leg, event);
@@ -109,8 +134,12 @@ impl Calls {
             .map(|l| l.id)
             .collect();
         for leg in expired {
-            let Some(call_id) = self.leg_index.get(&leg).cloned() else { continue };
-            let Some(call) = self.calls.get_mut(&call_id) else { continue };
+            let Some(call_id) = self.leg_index.get(&leg).cloned() else {
+                continue;
+            };
+            let Some(call) = self.calls.get_mut(&call_id) else {
+                continue;
+            };
             let Some(l) = call.leg_mut(leg) else { continue };
             l.deadline = None;
             if !l.state.is_unanswered() {
@@ -158,11 +187,18 @@ impl Calls {
         self.emit_created(now, &id);
         if targets.is_empty() {
             let status = no_target_status;
-            self.out.push_back(Output::Leg(LegAction::Reject { leg, status }));
+            self.out
+                .push_back(Output::Leg(LegAction::Reject { leg, status }));
             if let Some(l) = self.calls.get_mut(&id).and_then(|c| c.leg_mut(leg)) {
                 l.state = LegState::Ended;
             }
-            self.end_call(now, &id, cause_of_status(status), EndedBy::System, Some(status));
+            self.end_call(
+                now,
+                &id,
+                cause_of_status(status),
+                EndedBy::System,
+                Some(status),
+            );
             return Ok(());
         }
         self.invite_all(now, &id, Side::B, targets, Role::Party);
@@ -181,7 +217,14 @@ impl Calls {
         if self.calls.contains_key(&id) {
             return Err(CallError::DuplicateCall(id));
         }
-        let mut call = new_call(id.clone(), req.tenant, req.from, req.to, Direction::Originate, now);
+        let mut call = new_call(
+            id.clone(),
+            req.tenant,
+            req.from,
+            req.to,
+            Direction::Originate,
+            now,
+        );
         call.caller_first = req.mode == OriginateMode::CallerFirst;
         call.ring_timeout_ms = ring_timeout_ms;
         self.calls.insert(id.clone(), call);
@@ -202,8 +245,15 @@ impl Calls {
     }
 
     fn handle_hangup(&mut self, now: Ms, id: &CallId) -> Result<(), CallError> {
-        let call = self.calls.get(id).ok_or_else(|| CallError::UnknownCall(id.clone()))?;
-        let cause = if call.state == CallState::Bridged { Cause::Normal } else { Cause::Cancelled };
+        let call = self
+            .calls
+            .get(id)
+            .ok_or_else(|| CallError::UnknownCall(id.clone()))?;
+        let cause = if call.state == CallState::Bridged {
+            Cause::Normal
+        } else {
+            Cause::Cancelled
+        };
         self.end_call(now, id, cause, EndedBy::Api, None);
         Ok(())
     }
@@ -217,10 +267,20 @@ impl Calls {
         keep: Side,
         method: TransferMethod,
     ) -> Result<(), CallError> {
-        let call = self.calls.get_mut(id).ok_or_else(|| CallError::UnknownCall(id.clone()))?;
+        let call = self
+            .calls
+            .get_mut(id)
+            .ok_or_else(|| CallError::UnknownCall(id.clone()))?;
         if call.state != CallState::Bridged || call.transfer.is_some() {
-            let state = if call.transfer.is_some() { "transferring" } else { state_name(call.state) };
-            return Err(CallError::InvalidState { action: "transfer", state });
+            let state = if call.transfer.is_some() {
+                "transferring"
+            } else {
+                state_name(call.state)
+            };
+            return Err(CallError::InvalidState {
+                action: "transfer",
+                state,
+            });
         }
         if targets.is_empty() {
             return Err(CallError::NoCallee);
@@ -231,15 +291,23 @@ impl Calls {
         })?;
         match method {
             TransferMethod::Bridge => {
-                call.transfer = Some(PendingTransfer { target: target.clone(), keep, refer_leg: None });
+                call.transfer = Some(PendingTransfer {
+                    target: target.clone(),
+                    keep,
+                    refer_leg: None,
+                });
                 self.emit(now, id, EventKind::TransferStarted { target });
                 self.invite_all(now, id, other(keep), targets, Role::TransferTarget);
             }
             TransferMethod::Refer => {
-                call.transfer =
-                    Some(PendingTransfer { target: target.clone(), keep, refer_leg: Some(kept) });
+                call.transfer = Some(PendingTransfer {
+                    target: target.clone(),
+                    keep,
+                    refer_leg: Some(kept),
+                });
                 let uri = targets[0].uri.clone();
-                self.out.push_back(Output::Leg(LegAction::Refer { leg: kept, uri }));
+                self.out
+                    .push_back(Output::Leg(LegAction::Refer { leg: kept, uri }));
                 self.emit(now, id, EventKind::TransferStarted { target });
             }
         }
@@ -247,10 +315,16 @@ impl Calls {
     }
 
     fn handle_hold(&mut self, now: Ms, id: &CallId, on: bool) -> Result<(), CallError> {
-        let call = self.calls.get_mut(id).ok_or_else(|| CallError::UnknownCall(id.clone()))?;
+        let call = self
+            .calls
+            .get_mut(id)
+            .ok_or_else(|| CallError::UnknownCall(id.clone()))?;
         if call.state != CallState::Bridged {
             let action = if on { "hold" } else { "unhold" };
-            return Err(CallError::InvalidState { action, state: state_name(call.state) });
+            return Err(CallError::InvalidState {
+                action,
+                state: state_name(call.state),
+            });
         }
         if call.held == on {
             return Ok(());
@@ -259,7 +333,15 @@ impl Calls {
         for leg in [call.a, call.b].into_iter().flatten() {
             self.out.push_back(Output::Leg(LegAction::Hold { leg, on }));
         }
-        self.emit(now, id, if on { EventKind::Held } else { EventKind::Resumed });
+        self.emit(
+            now,
+            id,
+            if on {
+                EventKind::Held
+            } else {
+                EventKind::Resumed
+            },
+        );
         Ok(())
     }
 
@@ -276,7 +358,9 @@ impl Calls {
             LegEvent::Answered => self.leg_answered(now, &id, leg),
             LegEvent::Failed { status } => {
                 let status = if status == 0 { 503 } else { status };
-                let Some(l) = self.calls.get_mut(&id).and_then(|c| c.leg_mut(leg)) else { return };
+                let Some(l) = self.calls.get_mut(&id).and_then(|c| c.leg_mut(leg)) else {
+                    return;
+                };
                 let was = l.state;
                 l.state = LegState::Ended;
                 l.deadline = None;
@@ -292,7 +376,9 @@ impl Calls {
     // --- leg events ---
 
     fn leg_ringing(&mut self, now: Ms, id: &CallId, leg: LegId) {
-        let Some(call) = self.calls.get_mut(id) else { return };
+        let Some(call) = self.calls.get_mut(id) else {
+            return;
+        };
         let Some(l) = call.leg_mut(leg) else { return };
         if l.state != LegState::Inviting {
             return;
@@ -320,7 +406,9 @@ impl Calls {
     }
 
     fn leg_answered(&mut self, now: Ms, id: &CallId, leg: LegId) {
-        let Some(call) = self.calls.get_mut(id) else { return };
+        let Some(call) = self.calls.get_mut(id) else {
+            return;
+        };
         let Some(l) = call.leg_mut(leg) else { return };
         if !l.state.is_unanswered() {
             if l.state == LegState::Cancelling {
@@ -339,7 +427,8 @@ impl Calls {
                 ll.state = LegState::Cancelling;
                 ll.deadline = None;
             }
-            self.out.push_back(Output::Leg(LegAction::Cancel { leg: loser }));
+            self.out
+                .push_back(Output::Leg(LegAction::Cancel { leg: loser }));
         }
         if role == Role::TransferTarget {
             self.transfer_answered(now, id, leg, side, party);
@@ -347,14 +436,17 @@ impl Calls {
         }
         call.set_winner(side, leg);
         self.emit(now, id, EventKind::Answered { side, party });
-        let Some(call) = self.calls.get_mut(id) else { return };
+        let Some(call) = self.calls.get_mut(id) else {
+            return;
+        };
         match (call.direction, side) {
             (Direction::Inbound, Side::B) => {
                 if let Some(a) = call.a {
                     if let Some(al) = call.leg_mut(a) {
                         al.state = LegState::Answered;
                     }
-                    self.out.push_back(Output::Leg(LegAction::Answer { leg: a, peer: leg }));
+                    self.out
+                        .push_back(Output::Leg(LegAction::Answer { leg: a, peer: leg }));
                     self.bridge(now, id, a, leg);
                 }
             }
@@ -362,7 +454,11 @@ impl Calls {
                 let peer = call.winner(other(side));
                 match peer {
                     Some(peer) => {
-                        let (a, b) = if side == Side::A { (leg, peer) } else { (peer, leg) };
+                        let (a, b) = if side == Side::A {
+                            (leg, peer)
+                        } else {
+                            (peer, leg)
+                        };
                         self.bridge(now, id, a, b);
                     }
                     None => {
@@ -379,7 +475,9 @@ impl Calls {
     }
 
     fn bridge(&mut self, now: Ms, id: &CallId, a: LegId, b: LegId) {
-        let Some(call) = self.calls.get_mut(id) else { return };
+        let Some(call) = self.calls.get_mut(id) else {
+            return;
+        };
         call.state = CallState::Bridged;
         call.answered_ms = Some(now);
         self.out.push_back(Output::Leg(LegAction::Bridge { a, b }));
@@ -388,7 +486,9 @@ impl Calls {
 
     /// The last unanswered leg of a side failed with `status`: the side failed.
     fn leg_failed(&mut self, now: Ms, id: &CallId, leg: LegId, status: u16) {
-        let Some(call) = self.calls.get_mut(id) else { return };
+        let Some(call) = self.calls.get_mut(id) else {
+            return;
+        };
         let Some(l) = call.leg(leg) else { return };
         let (side, role) = (l.side, l.role);
         call.last_status = Some(status);
@@ -416,14 +516,19 @@ impl Calls {
                 if let Some(al) = call.leg_mut(a) {
                     al.state = LegState::Ended;
                 }
-                self.out.push_back(Output::Leg(LegAction::Reject { leg: a, status: reply }));
+                self.out.push_back(Output::Leg(LegAction::Reject {
+                    leg: a,
+                    status: reply,
+                }));
             }
         }
         self.end_call(now, id, cause, by, Some(status));
     }
 
     fn leg_ended(&mut self, now: Ms, id: &CallId, leg: LegId) {
-        let Some(call) = self.calls.get_mut(id) else { return };
+        let Some(call) = self.calls.get_mut(id) else {
+            return;
+        };
         let Some(l) = call.leg_mut(leg) else { return };
         let was = l.state;
         l.state = LegState::Ended;
@@ -453,7 +558,9 @@ impl Calls {
     }
 
     fn transfer_answered(&mut self, now: Ms, id: &CallId, leg: LegId, side: Side, party: String) {
-        let Some(call) = self.calls.get_mut(id) else { return };
+        let Some(call) = self.calls.get_mut(id) else {
+            return;
+        };
         let Some(t) = call.transfer.take() else {
             self.out.push_back(Output::Leg(LegAction::Bye { leg }));
             return;
@@ -473,32 +580,51 @@ impl Calls {
         }
         self.emit(now, id, EventKind::Answered { side, party });
         if let Some(kept) = kept {
-            let (a, b) = if t.keep == Side::A { (kept, leg) } else { (leg, kept) };
+            let (a, b) = if t.keep == Side::A {
+                (kept, leg)
+            } else {
+                (leg, kept)
+            };
             self.out.push_back(Output::Leg(LegAction::Bridge { a, b }));
         }
         self.emit(now, id, EventKind::Transferred { target: t.target });
     }
 
     fn refer_result(&mut self, now: Ms, id: &CallId, leg: LegId, ok: bool, status: u16) {
-        let Some(call) = self.calls.get_mut(id) else { return };
-        let Some(t) = call.transfer.as_ref() else { return };
+        let Some(call) = self.calls.get_mut(id) else {
+            return;
+        };
+        let Some(t) = call.transfer.as_ref() else {
+            return;
+        };
         if t.refer_leg != Some(leg) {
             return;
         }
-        let Some(t) = call.transfer.take() else { return };
+        let Some(t) = call.transfer.take() else {
+            return;
+        };
         if ok {
             call.transferred_to = Some(t.target.clone());
             self.emit(now, id, EventKind::Transferred { target: t.target });
             self.end_call(now, id, Cause::Transferred, ended_by(t.keep), Some(status));
         } else {
-            self.emit(now, id, EventKind::TransferFailed { target: t.target, status });
+            self.emit(
+                now,
+                id,
+                EventKind::TransferFailed {
+                    target: t.target,
+                    status,
+                },
+            );
         }
     }
 
     // --- helpers ---
 
     fn invite_all(&mut self, now: Ms, id: &CallId, side: Side, targets: Vec<Target>, role: Role) {
-        let Some(call) = self.calls.get_mut(id) else { return };
+        let Some(call) = self.calls.get_mut(id) else {
+            return;
+        };
         let peer = call.winner(other(side));
         let deadline = now + call.ring_timeout_ms;
         let mut announced = Vec::new();
@@ -535,7 +661,9 @@ impl Calls {
 
     /// End a call once: tear down every leg still up, emit the terminal event and the CDR.
     fn end_call(&mut self, now: Ms, id: &CallId, cause: Cause, by: EndedBy, status: Option<u16>) {
-        let Some(mut call) = self.calls.remove(id) else { return };
+        let Some(mut call) = self.calls.remove(id) else {
+            return;
+        };
         for l in call.legs.iter_mut() {
             let action = match (l.state, l.inbound) {
                 (LegState::Answered, _) => Some(LegAction::Bye { leg: l.id }),
@@ -544,7 +672,10 @@ impl Calls {
                 }
                 (LegState::Inviting | LegState::Ringing, true) => {
                     // Caller cancelled: the SIP stack already answered 487; else we do.
-                    (by != EndedBy::A).then_some(LegAction::Reject { leg: l.id, status: 487 })
+                    (by != EndedBy::A).then_some(LegAction::Reject {
+                        leg: l.id,
+                        status: 487,
+                    })
                 }
                 (LegState::Cancelling | LegState::Ended, _) => None,
             };
@@ -582,7 +713,8 @@ impl Calls {
             status,
             transferred_to: call.transferred_to.clone(),
         }));
-        self.out.push_back(Output::Leg(LegAction::Release { call: id.clone() }));
+        self.out
+            .push_back(Output::Leg(LegAction::Release { call: id.clone() }));
         // Keep the leg index for legs still waiting for a final answer to a CANCEL? No: once
         // the call is gone a late 200 on any of its legs gets a BYE (see handle_leg).
         for l in &call.legs {
@@ -591,7 +723,9 @@ impl Calls {
     }
 
     fn emit_created(&mut self, now: Ms, id: &CallId) {
-        let Some(call) = self.calls.get(id) else { return };
+        let Some(call) = self.calls.get(id) else {
+            return;
+        };
         let kind = EventKind::Created {
             tenant: call.tenant.clone(),
             from: call.from.clone(),
@@ -601,7 +735,9 @@ impl Calls {
     }
 
     fn emit(&mut self, now: Ms, id: &CallId, kind: EventKind) {
-        let Some(call) = self.calls.get_mut(id) else { return };
+        let Some(call) = self.calls.get_mut(id) else {
+            return;
+        };
         call.seq += 1;
         self.out.push_back(Output::Event(Event {
             call: id.clone(),

@@ -54,7 +54,10 @@ pub struct Target {
 
 impl Target {
     pub fn new(party: impl Into<String>, uri: impl Into<String>) -> Self {
-        Self { party: party.into(), uri: uri.into() }
+        Self {
+            party: party.into(),
+            uri: uri.into(),
+        }
     }
 }
 
@@ -97,12 +100,26 @@ pub enum Input {
         b: Vec<Target>,
         ring_timeout_ms: Ms,
     },
-    Hangup { call: CallId },
+    Hangup {
+        call: CallId,
+    },
     /// `targets` are the contacts of the target (`bridge`), or the one URI the phone must
     /// call (`refer`).
-    Transfer { call: CallId, target: String, targets: Vec<Target>, keep: Side, method: TransferMethod },
-    Hold { call: CallId, on: bool },
-    Leg { leg: LegId, event: LegEvent },
+    Transfer {
+        call: CallId,
+        target: String,
+        targets: Vec<Target>,
+        keep: Side,
+        method: TransferMethod,
+    },
+    Hold {
+        call: CallId,
+        on: bool,
+    },
+    Leg {
+        leg: LegId,
+        event: LegEvent,
+    },
 }
 
 /// What the driver must do on the SIP / media side.
@@ -110,7 +127,13 @@ pub enum Input {
 pub enum LegAction {
     /// Send an INVITE for a new outbound leg. `peer` is the leg it will be bridged with, when
     /// that leg already answered (the driver offers that leg's codec), or `None`.
-    Invite { call: CallId, leg: LegId, side: Side, target: Target, peer: Option<LegId> },
+    Invite {
+        call: CallId,
+        leg: LegId,
+        side: Side,
+        target: Target,
+        peer: Option<LegId>,
+    },
     /// Send 180 Ringing on an inbound leg.
     Ring { leg: LegId },
     /// Answer an inbound leg (200 OK) with media bridged to `peer`.
@@ -147,7 +170,10 @@ pub enum CallError {
     #[error("call id {0} is already in use")]
     DuplicateCall(CallId),
     #[error("{action} is not possible while the call is {state}")]
-    InvalidState { action: &'static str, state: &'static str },
+    InvalidState {
+        action: &'static str,
+        state: &'static str,
+    },
     #[error("no callee given")]
     NoCallee,
 }

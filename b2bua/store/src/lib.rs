@@ -63,7 +63,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn upsert_user(&self, user: &User, sip_password: &str) -> Result<(), StoreError>;
     async fn delete_user(&self, tenant: &str, ext: &str) -> Result<bool, StoreError>;
     async fn user(&self, tenant: &str, ext: &str) -> Result<Option<User>, StoreError>;
-    async fn sip_credentials(&self, tenant: &str, ext: &str) -> Result<Option<SipCredentials>, StoreError>;
+    async fn sip_credentials(
+        &self,
+        tenant: &str,
+        ext: &str,
+    ) -> Result<Option<SipCredentials>, StoreError>;
     async fn insert_cdr(&self, cdr: &Cdr) -> Result<(), StoreError>;
     /// Newest first.
     async fn cdrs(&self, tenant: &str, limit: u32) -> Result<Vec<Cdr>, StoreError>;

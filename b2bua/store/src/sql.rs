@@ -26,9 +26,31 @@ impl SqlStore {
     /// `sqlite://path/to/file.db?mode=rwc` or `postgres://user@host/db`. Runs migrations.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
-        // SQLite allows one writer; a small pool avoids "database is locked" storms.
-        let max = if url.starts_with("sqlite:") { 1 } else { 8 };
-        let pool = AnyPoolOptions::new().max_connections(max).connect(url).await?;
+        // SQLite allows one writer at a time; WAL lets a few readers run beside it.
+        let max = if url.starts_with("sqlite:") { 4 } else { 8 };
+        let sqlite = url.starts_with("sqlite:");
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if sqlite {
+                        // WAL + NORMAL: a commit is durable against a process crash without an
+                        // fsync per CDR; readers never block the writer.
+                        sqlx::query("PRAGMA journal_mode=WAL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA synchronous=NORMAL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA busy_timeout=5000")
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await?;
         let store = Self { pool };
         store.migrate().await?;
         Ok(store)
@@ -38,7 +60,9 @@ impl SqlStore {
         sqlx::query("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
             .execute(&self.pool)
             .await?;
-        let row = sqlx::query("SELECT MAX(version) AS v FROM schema_version").fetch_one(&self.pool).await?;
+        let row = sqlx::query("SELECT MAX(version) AS v FROM schema_version")
+            .fetch_one(&self.pool)
+            .await?;
         let current: i64 = row.try_get::<Option<i64>, _>("v")?.unwrap_or(0);
         for (i, steps) in MIGRATIONS.iter().enumerate() {
             let version = i as i64 + 1;
@@ -49,7 +73,10 @@ impl SqlStore {
             for step in *steps {
                 sqlx::query(step).execute(&mut *tx).await?;
             }
-            sqlx::query("INSERT INTO schema_version (version) VALUES ($1)").bind(version).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO schema_version (version) VALUES ($1)")
+                .bind(version)
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
         }
         Ok(())
@@ -58,10 +85,16 @@ impl SqlStore {
 
 fn to_json_str<T: serde::Serialize>(v: &T) -> String {
     // Unit enum variants serialize to a JSON string: strip the quotes.
-    serde_json::to_string(v).unwrap_or_default().trim_matches('"').to_string()
+    serde_json::to_string(v)
+        .unwrap_or_default()
+        .trim_matches('"')
+        .to_string()
 }
 
-fn from_json_str<T: serde::de::DeserializeOwned>(column: &'static str, s: String) -> Result<T, StoreError> {
+fn from_json_str<T: serde::de::DeserializeOwned>(
+    column: &'static str,
+    s: String,
+) -> Result<T, StoreError> {
     serde_json::from_str(&format!("\"{s}\"")).map_err(|_| StoreError::Corrupt { column, value: s })
 }
 
@@ -84,7 +117,9 @@ fn cdr_of(row: AnyRow) -> Result<Cdr, StoreError> {
         billsec: ms(row.try_get("billsec")?),
         cause: from_json_str("cause", row.try_get("cause")?)?,
         ended_by: from_json_str("ended_by", row.try_get("ended_by")?)?,
-        status: row.try_get::<Option<i64>, _>("status")?.and_then(|s| u16::try_from(s).ok()),
+        status: row
+            .try_get::<Option<i64>, _>("status")?
+            .and_then(|s| u16::try_from(s).ok()),
         transferred_to: row.try_get("transferred_to")?,
     })
 }
@@ -109,20 +144,33 @@ impl Store for SqlStore {
             .fetch_optional(&self.pool)
             .await?;
         Ok(match row {
-            Some(r) => Some(Tenant { name: r.try_get("name")?, realm: r.try_get("realm")? }),
+            Some(r) => Some(Tenant {
+                name: r.try_get("name")?,
+                realm: r.try_get("realm")?,
+            }),
             None => None,
         })
     }
 
     async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
-        let rows = sqlx::query("SELECT name, realm FROM tenants ORDER BY name").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT name, realm FROM tenants ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
         rows.into_iter()
-            .map(|r| Ok(Tenant { name: r.try_get("name")?, realm: r.try_get("realm")? }))
+            .map(|r| {
+                Ok(Tenant {
+                    name: r.try_get("name")?,
+                    realm: r.try_get("realm")?,
+                })
+            })
             .collect()
     }
 
     async fn upsert_user(&self, u: &User, sip_password: &str) -> Result<(), StoreError> {
-        let tenant = self.tenant(&u.tenant).await?.ok_or_else(|| StoreError::UnknownTenant(u.tenant.clone()))?;
+        let tenant = self
+            .tenant(&u.tenant)
+            .await?
+            .ok_or_else(|| StoreError::UnknownTenant(u.tenant.clone()))?;
         let (md5, sha256) = ha1(&u.ext, &tenant.realm, sip_password);
         sqlx::query(
             "INSERT INTO users (tenant, ext, display_name, ha1_md5, ha1_sha256) VALUES ($1, $2, $3, $4, $5)
@@ -149,11 +197,13 @@ impl Store for SqlStore {
     }
 
     async fn user(&self, tenant: &str, ext: &str) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query("SELECT tenant, ext, display_name FROM users WHERE tenant = $1 AND ext = $2")
-            .bind(tenant)
-            .bind(ext)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT tenant, ext, display_name FROM users WHERE tenant = $1 AND ext = $2",
+        )
+        .bind(tenant)
+        .bind(ext)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(match row {
             Some(r) => Some(User {
                 tenant: r.try_get("tenant")?,
@@ -164,7 +214,11 @@ impl Store for SqlStore {
         })
     }
 
-    async fn sip_credentials(&self, tenant: &str, ext: &str) -> Result<Option<SipCredentials>, StoreError> {
+    async fn sip_credentials(
+        &self,
+        tenant: &str,
+        ext: &str,
+    ) -> Result<Option<SipCredentials>, StoreError> {
         let row = sqlx::query(
             "SELECT t.realm AS realm, u.ha1_md5 AS ha1_md5, u.ha1_sha256 AS ha1_sha256
              FROM users u JOIN tenants t ON t.name = u.tenant WHERE u.tenant = $1 AND u.ext = $2",
@@ -211,16 +265,20 @@ impl Store for SqlStore {
     }
 
     async fn cdrs(&self, tenant: &str, limit: u32) -> Result<Vec<Cdr>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM cdrs WHERE tenant = $1 ORDER BY ended_ms DESC LIMIT $2")
-            .bind(tenant)
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT * FROM cdrs WHERE tenant = $1 ORDER BY ended_ms DESC LIMIT $2")
+                .bind(tenant)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
         rows.into_iter().map(cdr_of).collect()
     }
 
     async fn cdr(&self, call: &str) -> Result<Option<Cdr>, StoreError> {
-        let row = sqlx::query("SELECT * FROM cdrs WHERE call_id = $1").bind(call).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT * FROM cdrs WHERE call_id = $1")
+            .bind(call)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(cdr_of).transpose()
     }
 }

@@ -4,14 +4,48 @@ use patchbay_api::{CallId, Cause, Cdr, EndedBy};
 use patchbay_store::{SqlStore, Store, Tenant, User, ha1};
 
 async fn suite(store: &dyn Store, tenant: &str) {
-    store.upsert_tenant(&Tenant { name: tenant.into(), realm: format!("{tenant}.example") }).await.unwrap();
-    let u = User { tenant: tenant.into(), ext: "4005".into(), display_name: "Alice".into() };
+    store
+        .upsert_tenant(&Tenant {
+            name: tenant.into(),
+            realm: format!("{tenant}.example"),
+        })
+        .await
+        .unwrap();
+    let u = User {
+        tenant: tenant.into(),
+        ext: "4005".into(),
+        display_name: "Alice".into(),
+    };
     store.upsert_user(&u, "demo-4005").await.unwrap();
-    let c = store.sip_credentials(tenant, "4005").await.unwrap().unwrap();
-    assert_eq!((c.ha1_md5.clone(), c.ha1_sha256.clone()), ha1("4005", &format!("{tenant}.example"), "demo-4005"));
+    let c = store
+        .sip_credentials(tenant, "4005")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (c.ha1_md5.clone(), c.ha1_sha256.clone()),
+        ha1("4005", &format!("{tenant}.example"), "demo-4005")
+    );
     assert_eq!(store.user(tenant, "4005").await.unwrap(), Some(u.clone()));
-    assert!(store.sip_credentials(tenant, "4099").await.unwrap().is_none());
-    assert!(store.upsert_user(&User { tenant: "nope".into(), ..u.clone() }, "x").await.is_err());
+    assert!(
+        store
+            .sip_credentials(tenant, "4099")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .upsert_user(
+                &User {
+                    tenant: "nope".into(),
+                    ..u.clone()
+                },
+                "x"
+            )
+            .await
+            .is_err()
+    );
     let cdr = Cdr {
         call: CallId(format!("{tenant}-c1")),
         tenant: tenant.into(),
@@ -35,7 +69,13 @@ async fn suite(store: &dyn Store, tenant: &str) {
     assert_eq!(store.cdr(&cdr.call.0).await.unwrap(), Some(cdr));
     assert!(store.delete_user(tenant, "4005").await.unwrap());
     assert!(!store.delete_user(tenant, "4005").await.unwrap());
-    assert!(store.sip_credentials(tenant, "4005").await.unwrap().is_none());
+    assert!(
+        store
+            .sip_credentials(tenant, "4005")
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[tokio::test]

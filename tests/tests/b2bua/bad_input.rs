@@ -44,7 +44,9 @@ fn shape(resp: &str) -> String {
         for key in ["nonce=\"", "opaque=\"", "tag=", "branch="] {
             if let Some(i) = l.find(key) {
                 let start = i + key.len();
-                let end = l[start..].find(['"', ';', ',', '>']).map_or(l.len(), |e| start + e);
+                let end = l[start..]
+                    .find(['"', ';', ',', '>'])
+                    .map_or(l.len(), |e| start + e);
                 l.replace_range(start..end, "*");
             }
         }
@@ -64,15 +66,25 @@ async fn malformed_and_unauthenticated_input() {
     .await;
     let sip = stack.sip();
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-    sock.set_read_timeout(Some(Duration::from_millis(1500))).unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(1500)))
+        .unwrap();
     let local = sock.local_addr().unwrap().port();
 
     // Garbage, truncation, a lying Content-Length, a huge header: dropped or refused, no crash.
     let garbage: Vec<Vec<u8>> = vec![
         b"\x00\x01\x02 not sip at all\r\n\r\n".to_vec(),
         b"INVITE sip:4007@x SIP/2.0\r\nVia: broken".to_vec(),
-        request("REGISTER", &sip, local, "cl", "").replace("Content-Length: 0", "Content-Length: 900").into_bytes(),
-        request("OPTIONS", &sip, local, "big", &format!("X-Big: {}\r\n", "a".repeat(60_000))).into_bytes(),
+        request("REGISTER", &sip, local, "cl", "")
+            .replace("Content-Length: 0", "Content-Length: 900")
+            .into_bytes(),
+        request(
+            "OPTIONS",
+            &sip,
+            local,
+            "big",
+            &format!("X-Big: {}\r\n", "a".repeat(60_000)),
+        )
+        .into_bytes(),
         vec![0xff; 1400],
     ];
     for g in &garbage {
@@ -87,8 +99,18 @@ async fn malformed_and_unauthenticated_input() {
     assert!(r.starts_with("SIP/2.0 401"), "{r}");
     assert!(r.contains("WWW-Authenticate: Digest realm=\"demo\""), "{r}");
     // Wrong password and unknown user: the same answer.
-    let wrong = exchange(&sock, &sip, &request("REGISTER", &sip, local, "r2", &bad_auth("4005"))).expect("answer");
-    let unknown = exchange(&sock, &sip, &request("REGISTER", &sip, local, "r3", &bad_auth("9999"))).expect("answer");
+    let wrong = exchange(
+        &sock,
+        &sip,
+        &request("REGISTER", &sip, local, "r2", &bad_auth("4005")),
+    )
+    .expect("answer");
+    let unknown = exchange(
+        &sock,
+        &sip,
+        &request("REGISTER", &sip, local, "r3", &bad_auth("9999")),
+    )
+    .expect("answer");
     assert!(wrong.starts_with("SIP/2.0 401"), "{wrong}");
     assert_eq!(shape(&wrong), shape(&unknown), "no user enumeration");
     // An unauthenticated INVITE is challenged too.
@@ -98,12 +120,27 @@ async fn malformed_and_unauthenticated_input() {
     // A flood of bad credentials from one address ends in 403 (limit 5 per window).
     let mut statuses = Vec::new();
     for i in 0..30 {
-        let r = exchange(&sock, &sip, &request("INVITE", &sip, local, &format!("f{i}"), &bad_auth("4005")));
+        let r = exchange(
+            &sock,
+            &sip,
+            &request("INVITE", &sip, local, &format!("f{i}"), &bad_auth("4005")),
+        );
         statuses.push(r.map(|r| r[8..11].to_string()).unwrap_or_default());
     }
-    assert!(statuses.iter().all(|s| s == "401" || s == "403"), "{statuses:?}");
-    assert!(statuses.iter().filter(|s| *s == "403").count() >= 20, "blocked after the limit: {statuses:?}");
-    let blocked = exchange(&sock, &sip, &request("REGISTER", &sip, local, "r4", &bad_auth("4005"))).expect("answer");
+    assert!(
+        statuses.iter().all(|s| s == "401" || s == "403"),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().filter(|s| *s == "403").count() >= 20,
+        "blocked after the limit: {statuses:?}"
+    );
+    let blocked = exchange(
+        &sock,
+        &sip,
+        &request("REGISTER", &sip, local, "r4", &bad_auth("4005")),
+    )
+    .expect("answer");
     assert!(blocked.starts_with("SIP/2.0 403"), "{blocked}");
 
     // Still alive and serving others: SIPp (another source port, same address is blocked, so
@@ -133,15 +170,24 @@ async fn overload_sheds_with_503_and_fast_api_error() {
     // A second set-up is refused at once.
     let t = std::time::Instant::now();
     match stack.api.originate(&req).await {
-        Err(ClientError::Api { kind: ApiErrorKind::Overloaded, .. }) => {}
+        Err(ClientError::Api {
+            kind: ApiErrorKind::Overloaded,
+            ..
+        }) => {}
         other => panic!("expected overloaded, got {other:?}"),
     }
     assert!(t.elapsed() < Duration::from_secs(1));
     // So is an INVITE, with Retry-After.
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-    sock.set_read_timeout(Some(Duration::from_millis(1500))).unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(1500)))
+        .unwrap();
     let local = sock.local_addr().unwrap().port();
-    let r = exchange(&sock, &stack.sip(), &request("INVITE", &stack.sip(), local, "o1", "")).expect("answer");
+    let r = exchange(
+        &sock,
+        &stack.sip(),
+        &request("INVITE", &stack.sip(), local, "o1", ""),
+    )
+    .expect("answer");
     assert!(r.starts_with("SIP/2.0 503"), "{r}");
     assert!(r.contains("Retry-After: 5"), "{r}");
     stack.api.hangup(&first.id).await.unwrap();

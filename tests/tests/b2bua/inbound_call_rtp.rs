@@ -18,34 +18,78 @@ async fn inbound_call_relays_rtp_both_ways() {
     let callee = Sipp::phone(
         "uas_answer.xml",
         p4007,
-        &["-set", "ring_ms", "200", "-set", "rtpport", &callee_rtp.port().to_string()],
+        &[
+            "-set",
+            "ring_ms",
+            "200",
+            "-set",
+            "rtpport",
+            &callee_rtp.port().to_string(),
+        ],
     );
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let caller = Sipp::spawn(
         "uac_call.xml",
         &stack.sip(),
         &[
-            "-s", "4007", "-p", &p4005.to_string(), "-au", "4005", "-ap", "demo-4005",
-            "-auth_uri", &format!("4007@{}", stack.sip()), "-set", "user", "4005",
-            "-set", "rtpport", &caller_rtp.port().to_string(), "-set", "talk_ms", "3000",
+            "-s",
+            "4007",
+            "-p",
+            &p4005.to_string(),
+            "-au",
+            "4005",
+            "-ap",
+            "demo-4005",
+            "-auth_uri",
+            &format!("4007@{}", stack.sip()),
+            "-set",
+            "user",
+            "4005",
+            "-set",
+            "rtpport",
+            &caller_rtp.port().to_string(),
+            "-set",
+            "talk_ms",
+            "3000",
         ],
     );
     let call = stack.call_in_state(CallState::Bridged).await;
-    assert_eq!((call.from.as_str(), call.connected.as_deref()), ("4005", Some("4007")));
+    assert_eq!(
+        (call.from.as_str(), call.connected.as_deref()),
+        ("4005", Some("4007"))
+    );
     let relay_a = relay_addr(&stack.api, &call.id, Side::A).await;
     let sent = caller_rtp.play_pcap(relay_a).await;
     assert_eq!(sent, 236, "g711a.pcap holds 236 RTP packets");
-    assert_eq!(callee_rtp.wait_received(sent).await, sent, "every packet reached 4007");
-    assert_eq!(caller_rtp.wait_received(sent).await, sent, "every echo came back to 4005");
+    assert_eq!(
+        callee_rtp.wait_received(sent).await,
+        sent,
+        "every packet reached 4007"
+    );
+    assert_eq!(
+        caller_rtp.wait_received(sent).await,
+        sent,
+        "every echo came back to 4005"
+    );
     let media = stack.api.media(&call.id).await.unwrap();
-    assert!(media.iter().all(|l| l.latched && l.rtp_lost == 0), "{media:?}");
+    assert!(
+        media.iter().all(|l| l.latched && l.rtp_lost == 0),
+        "{media:?}"
+    );
 
-    assert_eq!(caller.wait(20).await, 0, "caller scenario passed (hung up with BYE)");
+    assert_eq!(
+        caller.wait(20).await,
+        0,
+        "caller scenario passed (hung up with BYE)"
+    );
     assert_eq!(callee.wait(10).await, 0, "callee got the mirrored BYE");
     let events = stack.events_until_end(&call.id).await;
     assert_eq!(assert_one_terminal(&events), (Cause::Normal, EndedBy::A));
     let cdr = cdr(&stack, &call.id).await;
-    assert_eq!((cdr.from.as_str(), cdr.to.as_str(), cdr.direction.as_str()), ("4005", "4007", "inbound"));
+    assert_eq!(
+        (cdr.from.as_str(), cdr.to.as_str(), cdr.direction.as_str()),
+        ("4005", "4007", "inbound")
+    );
     assert!(cdr.billsec >= 1 && cdr.answered_ms.is_some(), "{cdr:?}");
     stack.stop().await;
 }

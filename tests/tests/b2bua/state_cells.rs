@@ -1,7 +1,8 @@
 //! Every cell of the state x action table with real SIPp phones: each ends with exactly one
 //! terminal event and one CDR carrying the right cause.
 use patchbay_api::{
-    CallId, CallState, Cause, EndedBy, OriginateMode, OriginateRequest, TransferMethod, TransferRequest, Side,
+    CallId, CallState, Cause, EndedBy, OriginateMode, OriginateRequest, Side, TransferMethod,
+    TransferRequest,
 };
 use patchbay_tests::*;
 use std::time::Duration;
@@ -26,12 +27,27 @@ async fn ended(stack: &Stack, id: &CallId) -> (Cause, EndedBy, patchbay_api::Cdr
     let events = stack.events_until_end(id).await;
     let (cause, by) = assert_one_terminal(&events);
     let cdr = cdr(stack, id).await;
-    assert_eq!((cdr.cause, cdr.ended_by), (cause, by), "CDR agrees with the terminal event");
+    assert_eq!(
+        (cdr.cause, cdr.ended_by),
+        (cause, by),
+        "CDR agrees with the terminal event"
+    );
     (cause, by, cdr)
 }
 
 fn answer(port: u16, rtp: u16) -> Sipp {
-    Sipp::phone("uas_answer.xml", port, &["-set", "ring_ms", "200", "-set", "rtpport", &rtp.to_string()])
+    Sipp::phone(
+        "uas_answer.xml",
+        port,
+        &[
+            "-set",
+            "ring_ms",
+            "200",
+            "-set",
+            "rtpport",
+            &rtp.to_string(),
+        ],
+    )
 }
 
 fn reject(port: u16, scenario: &str) -> Sipp {
@@ -60,7 +76,10 @@ async fn cancel_while_a_rings() {
     stack.api.hangup(&id).await.unwrap();
     assert_eq!(a.wait(10).await, 0, "4005 saw CANCEL");
     let (cause, by, cdr) = ended(&stack, &id).await;
-    assert_eq!((cause, by, cdr.billsec), (Cause::Cancelled, EndedBy::Api, 0));
+    assert_eq!(
+        (cause, by, cdr.billsec),
+        (Cause::Cancelled, EndedBy::Api, 0)
+    );
     stack.stop().await;
 }
 
@@ -95,7 +114,10 @@ async fn b_busy() {
     assert_eq!(b.wait(10).await, 0, "4007 answered busy and got its ACK");
     assert_eq!(a.wait(10).await, 0, "4005 got BYE");
     let (cause, by, cdr) = ended(&stack, &id).await;
-    assert_eq!((cause, by, cdr.status), (Cause::Busy, EndedBy::B, Some(486)));
+    assert_eq!(
+        (cause, by, cdr.status),
+        (Cause::Busy, EndedBy::B, Some(486))
+    );
     stack.stop().await;
 }
 
@@ -108,7 +130,11 @@ async fn b_no_answer() {
     let b = rings(p7);
     tokio::time::sleep(Duration::from_millis(200)).await;
     let id = originate(&stack, &["4007"], OriginateMode::CallerFirst).await;
-    assert_eq!(b.wait(15).await, 0, "4007 was cancelled after the ring timeout");
+    assert_eq!(
+        b.wait(15).await,
+        0,
+        "4007 was cancelled after the ring timeout"
+    );
     assert_eq!(a.wait(10).await, 0, "4005 got BYE");
     let (cause, by, _) = ended(&stack, &id).await;
     assert_eq!((cause, by), (Cause::NoAnswer, EndedBy::B));
@@ -124,7 +150,10 @@ async fn a_rejects() {
     let id = originate(&stack, &["4007"], OriginateMode::CallerFirst).await;
     assert_eq!(a.wait(10).await, 0);
     let (cause, by, cdr) = ended(&stack, &id).await;
-    assert_eq!((cause, by, cdr.status), (Cause::Rejected, EndedBy::A, Some(603)));
+    assert_eq!(
+        (cause, by, cdr.status),
+        (Cause::Rejected, EndedBy::A, Some(603))
+    );
     stack.stop().await;
 }
 
@@ -134,7 +163,11 @@ async fn transfer_after_answer() {
     let (p5, p7) = two_phones(&stack).await;
     let p9 = free_port();
     stack.register("4009", p9).await;
-    let (r5, r7, r9) = (RtpPeer::new(false).await, RtpPeer::new(true).await, RtpPeer::new(true).await);
+    let (r5, r7, r9) = (
+        RtpPeer::new(false).await,
+        RtpPeer::new(true).await,
+        RtpPeer::new(true).await,
+    );
     let a = answer(p5, r5.port());
     let b = answer(p7, r7.port());
     let c = answer(p9, r9.port());
@@ -143,23 +176,44 @@ async fn transfer_after_answer() {
     stack.call_in_state(CallState::Bridged).await;
     stack
         .api
-        .transfer(&id, &TransferRequest { target: "4009".into(), keep: Side::A, method: TransferMethod::Bridge })
+        .transfer(
+            &id,
+            &TransferRequest {
+                target: "4009".into(),
+                keep: Side::A,
+                method: TransferMethod::Bridge,
+            },
+        )
         .await
         .unwrap();
     assert_eq!(b.wait(10).await, 0, "4007 was hung up once 4009 answered");
     // 4005 now talks to 4009 through the relay.
     let relay_a = relay_addr(&stack.api, &id, Side::A).await;
     let sent = r5.play_pcap(relay_a).await;
-    assert_eq!(r9.wait_received(sent).await, sent, "4005's RTP reaches 4009");
-    assert_eq!(r5.wait_received(sent).await, sent, "4009's echo reaches 4005");
+    assert_eq!(
+        r9.wait_received(sent).await,
+        sent,
+        "4005's RTP reaches 4009"
+    );
+    assert_eq!(
+        r5.wait_received(sent).await,
+        sent,
+        "4009's echo reaches 4005"
+    );
     assert_eq!(r7.received(), 0, "nothing went to 4007 after the transfer");
     stack.api.hangup(&id).await.unwrap();
     assert_eq!(a.wait(10).await, 0);
     assert_eq!(c.wait(10).await, 0);
     let events = stack.events_until_end(&id).await;
-    assert!(kinds(&events).contains(&"transferred".to_string()), "{events:?}");
+    assert!(
+        kinds(&events).contains(&"transferred".to_string()),
+        "{events:?}"
+    );
     let (cause, by, cdr) = ended(&stack, &id).await;
-    assert_eq!((cause, by, cdr.transferred_to.as_deref(), cdr.to.as_str()), (Cause::Normal, EndedBy::Api, Some("4009"), "4009"));
+    assert_eq!(
+        (cause, by, cdr.transferred_to.as_deref(), cdr.to.as_str()),
+        (Cause::Normal, EndedBy::Api, Some("4009"), "4009")
+    );
     stack.stop().await;
 }
 

@@ -13,8 +13,30 @@ async fn caller_first_click_to_call() {
     stack.register("4007", p7).await;
     let rtp5 = RtpPeer::new(false).await;
     let rtp7 = RtpPeer::new(true).await;
-    let a = Sipp::phone("uas_answer.xml", p5, &["-set", "ring_ms", "500", "-set", "rtpport", &rtp5.port().to_string()]);
-    let b = Sipp::phone("uas_answer.xml", p7, &["-set", "ring_ms", "300", "-set", "rtpport", &rtp7.port().to_string()]);
+    let a = Sipp::phone(
+        "uas_answer.xml",
+        p5,
+        &[
+            "-set",
+            "ring_ms",
+            "500",
+            "-set",
+            "rtpport",
+            &rtp5.port().to_string(),
+        ],
+    );
+    let b = Sipp::phone(
+        "uas_answer.xml",
+        p7,
+        &[
+            "-set",
+            "ring_ms",
+            "300",
+            "-set",
+            "rtpport",
+            &rtp7.port().to_string(),
+        ],
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let info = stack
@@ -34,8 +56,16 @@ async fn caller_first_click_to_call() {
     assert_eq!(call.id, info.id);
     let relay_a = relay_addr(&stack.api, &call.id, Side::A).await;
     let sent = rtp5.play_pcap(relay_a).await;
-    assert_eq!(rtp7.wait_received(sent).await, sent, "4005's RTP reached 4007");
-    assert_eq!(rtp5.wait_received(sent).await, sent, "4007's echo reached 4005");
+    assert_eq!(
+        rtp7.wait_received(sent).await,
+        sent,
+        "4005's RTP reached 4007"
+    );
+    assert_eq!(
+        rtp5.wait_received(sent).await,
+        sent,
+        "4007's echo reached 4005"
+    );
     tokio::time::sleep(Duration::from_millis(1100)).await;
     stack.api.hangup(&call.id).await.unwrap();
     assert_eq!(a.wait(10).await, 0, "4005 got BYE");
@@ -46,7 +76,17 @@ async fn caller_first_click_to_call() {
     let k = kinds(&events);
     assert_eq!(
         k,
-        ["created", "dialing:a", "ringing:a", "answered:a", "dialing:b", "ringing:b", "answered:b", "bridged", "ended"],
+        [
+            "created",
+            "dialing:a",
+            "ringing:a",
+            "answered:a",
+            "dialing:b",
+            "ringing:b",
+            "answered:b",
+            "bridged",
+            "ended"
+        ],
         "A rang and answered before B was dialled"
     );
     // The reply carried the id before any INVITE: "created" precedes "dialing".

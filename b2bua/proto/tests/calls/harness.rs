@@ -13,11 +13,19 @@ pub struct H {
 
 impl H {
     pub fn new() -> Self {
-        Self { calls: Calls::new(), now: 1_000_000, actions: vec![], events: vec![], cdrs: vec![] }
+        Self {
+            calls: Calls::new(),
+            now: 1_000_000,
+            actions: vec![],
+            events: vec![],
+            cdrs: vec![],
+        }
     }
 
     pub fn input(&mut self, i: Input) {
-        self.calls.handle_input(self.now, i).expect("input accepted");
+        self.calls
+            .handle_input(self.now, i)
+            .expect("input accepted");
         self.drain();
     }
 
@@ -59,7 +67,9 @@ impl H {
         actions
             .iter()
             .filter_map(|a| match a {
-                LegAction::Invite { leg, side, target, .. } => Some((*leg, *side, target.party.clone())),
+                LegAction::Invite {
+                    leg, side, target, ..
+                } => Some((*leg, *side, target.party.clone())),
                 _ => None,
             })
             .collect()
@@ -75,14 +85,25 @@ impl H {
             headers: vec![],
         };
         let a = vec![Target::new(from, format!("sip:{from}@127.0.0.1:5071"))];
-        let b = to.iter().map(|t| Target::new(*t, format!("sip:{t}@127.0.0.1:5072"))).collect();
-        self.input(Input::Originate { call: CallId(id.into()), req, a, b, ring_timeout_ms: 20_000 });
+        let b = to
+            .iter()
+            .map(|t| Target::new(*t, format!("sip:{t}@127.0.0.1:5072")))
+            .collect();
+        self.input(Input::Originate {
+            call: CallId(id.into()),
+            req,
+            a,
+            b,
+            ring_timeout_ms: 20_000,
+        });
     }
 
     pub fn inbound(&mut self, id: &str, targets: &[&str]) -> LegId {
         let leg = self.calls.alloc_leg();
-        let targets =
-            targets.iter().map(|t| Target::new("4007", format!("sip:4007@{t}"))).collect();
+        let targets = targets
+            .iter()
+            .map(|t| Target::new("4007", format!("sip:4007@{t}")))
+            .collect();
         self.input(Input::Inbound {
             call: CallId(id.into()),
             leg,
@@ -98,8 +119,17 @@ impl H {
 
     /// The one terminal event (asserting there is exactly one) and the one CDR.
     pub fn ended(&self) -> (Cause, EndedBy, Cdr) {
-        let terminals: Vec<&Event> = self.events.iter().filter(|e| e.kind.is_terminal()).collect();
-        assert_eq!(terminals.len(), 1, "exactly one terminal event: {:?}", self.events);
+        let terminals: Vec<&Event> = self
+            .events
+            .iter()
+            .filter(|e| e.kind.is_terminal())
+            .collect();
+        assert_eq!(
+            terminals.len(),
+            1,
+            "exactly one terminal event: {:?}",
+            self.events
+        );
         assert_eq!(self.cdrs.len(), 1, "exactly one CDR");
         // Sequence numbers are 1..=n without gaps.
         for (i, e) in self.events.iter().enumerate() {

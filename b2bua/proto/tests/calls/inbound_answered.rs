@@ -31,7 +31,12 @@ fn inbound_call_forks_to_contacts_and_bridges() {
     h.leg(b2, LegEvent::Ended);
     assert_eq!(
         h.take(),
-        vec![LegAction::Bye { leg: a }, LegAction::Release { call: "c1".to_string().into() }]
+        vec![
+            LegAction::Bye { leg: a },
+            LegAction::Release {
+                call: "c1".to_string().into()
+            }
+        ]
     );
     let (cause, by, cdr) = h.ended();
     assert_eq!((cause, by), (Cause::Normal, EndedBy::B));
@@ -40,7 +45,9 @@ fn inbound_call_forks_to_contacts_and_bridges() {
     assert_eq!(cdr.to, "4007");
     assert_eq!(
         h.kinds(),
-        ["created", "dialing", "ringing", "answered", "bridged", "ended"]
+        [
+            "created", "dialing", "ringing", "answered", "bridged", "ended"
+        ]
     );
 }
 
@@ -50,7 +57,15 @@ fn inbound_to_unregistered_user_is_404() {
     let a = h.inbound("c2", &[]);
     assert_eq!(
         h.take(),
-        vec![LegAction::Reject { leg: a, status: 404 }, LegAction::Release { call: "c2".to_string().into() }]
+        vec![
+            LegAction::Reject {
+                leg: a,
+                status: 404
+            },
+            LegAction::Release {
+                call: "c2".to_string().into()
+            }
+        ]
     );
     let (cause, by, _) = h.ended();
     assert_eq!((cause, by), (Cause::NotFound, EndedBy::System));

@@ -18,7 +18,10 @@ fn caller_first_rings_a_then_b_and_hangup_byes_both() {
     let inv = H::invites(&acts);
     assert_eq!(inv.len(), 1);
     let b = inv[0].0;
-    assert!(matches!(acts[0], LegAction::Invite { peer: Some(p), .. } if p == a), "B offered A's media");
+    assert!(
+        matches!(acts[0], LegAction::Invite { peer: Some(p), .. } if p == a),
+        "B offered A's media"
+    );
     h.leg(b, LegEvent::Ringing);
     h.advance(1_000);
     h.leg(b, LegEvent::Answered);
@@ -27,13 +30,23 @@ fn caller_first_rings_a_then_b_and_hangup_byes_both() {
     h.input(patchbay_proto::Input::Hangup { call: "c".into() });
     assert_eq!(
         h.take(),
-        vec![LegAction::Bye { leg: a }, LegAction::Bye { leg: b }, LegAction::Release { call: "c".into() }]
+        vec![
+            LegAction::Bye { leg: a },
+            LegAction::Bye { leg: b },
+            LegAction::Release { call: "c".into() }
+        ]
     );
     let (cause, by, cdr) = h.ended();
-    assert_eq!((cause, by, cdr.billsec, cdr.direction.as_str()), (Cause::Normal, EndedBy::Api, 4, "originate"));
+    assert_eq!(
+        (cause, by, cdr.billsec, cdr.direction.as_str()),
+        (Cause::Normal, EndedBy::Api, 4, "originate")
+    );
     assert_eq!(
         h.kinds(),
-        ["created", "dialing", "ringing", "answered", "dialing", "ringing", "answered", "bridged", "ended"]
+        [
+            "created", "dialing", "ringing", "answered", "dialing", "ringing", "answered",
+            "bridged", "ended"
+        ]
     );
 }
 
@@ -45,7 +58,13 @@ fn caller_first_b_busy_hangs_up_a() {
     h.leg(a, LegEvent::Answered);
     let b = H::invites(&h.take())[0].0;
     h.leg(b, LegEvent::Failed { status: 486 });
-    assert_eq!(h.take(), vec![LegAction::Bye { leg: a }, LegAction::Release { call: "c".into() }]);
+    assert_eq!(
+        h.take(),
+        vec![
+            LegAction::Bye { leg: a },
+            LegAction::Release { call: "c".into() }
+        ]
+    );
     let (cause, by, _) = h.ended();
     assert_eq!((cause, by), (Cause::Busy, EndedBy::B));
 }

@@ -8,16 +8,32 @@ fn simultaneous_rings_everyone_and_first_callee_wins() {
     let mut h = H::new();
     h.originate("c", "4005", &["4007", "4009"], OriginateMode::Simultaneous);
     let inv = H::invites(&h.take());
-    assert_eq!(inv.iter().map(|i| i.1).collect::<Vec<_>>(), [Side::A, Side::B, Side::B]);
+    assert_eq!(
+        inv.iter().map(|i| i.1).collect::<Vec<_>>(),
+        [Side::A, Side::B, Side::B]
+    );
     let (a, b7, b9) = (inv[0].0, inv[1].0, inv[2].0);
     h.leg(b9, LegEvent::Answered);
-    assert_eq!(h.take(), vec![LegAction::Cancel { leg: b7 }], "loser cancelled, A still rings");
+    assert_eq!(
+        h.take(),
+        vec![LegAction::Cancel { leg: b7 }],
+        "loser cancelled, A still rings"
+    );
     h.leg(a, LegEvent::Answered);
     assert_eq!(h.take(), vec![LegAction::Bridge { a, b: b9 }]);
     h.leg(a, LegEvent::Ended);
-    assert_eq!(h.take(), vec![LegAction::Bye { leg: b9 }, LegAction::Release { call: "c".into() }]);
+    assert_eq!(
+        h.take(),
+        vec![
+            LegAction::Bye { leg: b9 },
+            LegAction::Release { call: "c".into() }
+        ]
+    );
     let (cause, by, cdr) = h.ended();
-    assert_eq!((cause, by, cdr.to.as_str()), (Cause::Normal, EndedBy::A, "4009"));
+    assert_eq!(
+        (cause, by, cdr.to.as_str()),
+        (Cause::Normal, EndedBy::A, "4009")
+    );
 }
 
 #[test]
@@ -31,7 +47,13 @@ fn originate_with_no_callee_is_refused() {
         ring_timeout_secs: None,
         headers: vec![],
     };
-    let r = h.try_input(Input::Originate { call: "c".into(), req, a: vec![], b: vec![], ring_timeout_ms: 1 });
+    let r = h.try_input(Input::Originate {
+        call: "c".into(),
+        req,
+        a: vec![],
+        b: vec![],
+        ring_timeout_ms: 1,
+    });
     assert!(r.is_err());
     assert!(h.events.is_empty());
 }
@@ -47,7 +69,13 @@ fn unregistered_party_ends_as_not_found() {
         ring_timeout_secs: None,
         headers: vec![],
     };
-    h.input(Input::Originate { call: "c".into(), req, a: vec![], b: vec![], ring_timeout_ms: 1 });
+    h.input(Input::Originate {
+        call: "c".into(),
+        req,
+        a: vec![],
+        b: vec![],
+        ring_timeout_ms: 1,
+    });
     let (cause, by, _) = h.ended();
     assert_eq!((cause, by), (Cause::NotFound, EndedBy::System));
 }

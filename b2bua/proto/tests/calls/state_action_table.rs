@@ -1,8 +1,8 @@
 //! Every cell of the state x action table documented on the crate, for 3PCC calls.
 //! Each case ends with exactly one terminal event and one CDR (checked by `H::ended`).
 use crate::harness::H;
-use patchbay_proto::api::{Cause, EndedBy, OriginateMode, TransferMethod, Side};
-use patchbay_proto::{Input, LegAction, LegEvent, CallError, Target};
+use patchbay_proto::api::{Cause, EndedBy, OriginateMode, Side, TransferMethod};
+use patchbay_proto::{CallError, Input, LegAction, LegEvent, Target};
 
 fn a_ringing() -> (H, patchbay_proto::LegId) {
     let mut h = H::new();
@@ -24,7 +24,13 @@ fn b_ringing() -> (H, patchbay_proto::LegId, patchbay_proto::LegId) {
 fn cancel_while_a_rings() {
     let (mut h, a) = a_ringing();
     h.input(Input::Hangup { call: "c".into() });
-    assert_eq!(h.take(), vec![LegAction::Cancel { leg: a }, LegAction::Release { call: "c".into() }]);
+    assert_eq!(
+        h.take(),
+        vec![
+            LegAction::Cancel { leg: a },
+            LegAction::Release { call: "c".into() }
+        ]
+    );
     assert_eq!(h.ended().0, Cause::Cancelled);
     assert_eq!(h.ended().1, EndedBy::Api);
 }
@@ -35,7 +41,11 @@ fn cancel_while_b_rings() {
     h.input(Input::Hangup { call: "c".into() });
     assert_eq!(
         h.take(),
-        vec![LegAction::Bye { leg: a }, LegAction::Cancel { leg: b }, LegAction::Release { call: "c".into() }]
+        vec![
+            LegAction::Bye { leg: a },
+            LegAction::Cancel { leg: b },
+            LegAction::Release { call: "c".into() }
+        ]
     );
     let (cause, by, _) = h.ended();
     assert_eq!((cause, by), (Cause::Cancelled, EndedBy::Api));
@@ -47,14 +57,23 @@ fn a_rejects() {
     h.leg(a, LegEvent::Failed { status: 603 });
     assert_eq!(h.take(), vec![LegAction::Release { call: "c".into() }]);
     let (cause, by, cdr) = h.ended();
-    assert_eq!((cause, by, cdr.status), (Cause::Rejected, EndedBy::A, Some(603)));
+    assert_eq!(
+        (cause, by, cdr.status),
+        (Cause::Rejected, EndedBy::A, Some(603))
+    );
 }
 
 #[test]
 fn a_no_answer() {
     let (mut h, a) = a_ringing();
     h.advance(20_000);
-    assert_eq!(h.take(), vec![LegAction::Cancel { leg: a }, LegAction::Release { call: "c".into() }]);
+    assert_eq!(
+        h.take(),
+        vec![
+            LegAction::Cancel { leg: a },
+            LegAction::Release { call: "c".into() }
+        ]
+    );
     assert_eq!(h.ended().0, Cause::NoAnswer);
 }
 
@@ -62,7 +81,13 @@ fn a_no_answer() {
 fn b_busy() {
     let (mut h, a, b) = b_ringing();
     h.leg(b, LegEvent::Failed { status: 486 });
-    assert_eq!(h.take(), vec![LegAction::Bye { leg: a }, LegAction::Release { call: "c".into() }]);
+    assert_eq!(
+        h.take(),
+        vec![
+            LegAction::Bye { leg: a },
+            LegAction::Release { call: "c".into() }
+        ]
+    );
     assert_eq!(h.ended().0, Cause::Busy);
 }
 
@@ -72,7 +97,11 @@ fn b_no_answer() {
     h.advance(20_000);
     assert_eq!(
         h.take(),
-        vec![LegAction::Cancel { leg: b }, LegAction::Bye { leg: a }, LegAction::Release { call: "c".into() }]
+        vec![
+            LegAction::Cancel { leg: b },
+            LegAction::Bye { leg: a },
+            LegAction::Release { call: "c".into() }
+        ]
     );
     let (cause, by, _) = h.ended();
     assert_eq!((cause, by), (Cause::NoAnswer, EndedBy::B));
@@ -85,7 +114,13 @@ fn a_hangs_up_while_b_rings() {
     assert_eq!(a.state, patchbay_proto::api::CallState::Connecting);
     let a_leg = h.calls.leg(patchbay_proto::LegId(1)).map(|l| l.id).unwrap();
     h.leg(a_leg, LegEvent::Ended);
-    assert_eq!(h.take(), vec![LegAction::Cancel { leg: b }, LegAction::Release { call: "c".into() }]);
+    assert_eq!(
+        h.take(),
+        vec![
+            LegAction::Cancel { leg: b },
+            LegAction::Release { call: "c".into() }
+        ]
+    );
     let (cause, by, _) = h.ended();
     assert_eq!((cause, by), (Cause::Cancelled, EndedBy::A));
 }
@@ -96,7 +131,13 @@ fn hangup_after_answer() {
     h.leg(b, LegEvent::Answered);
     h.take();
     h.leg(b, LegEvent::Ended);
-    assert_eq!(h.take(), vec![LegAction::Bye { leg: a }, LegAction::Release { call: "c".into() }]);
+    assert_eq!(
+        h.take(),
+        vec![
+            LegAction::Bye { leg: a },
+            LegAction::Release { call: "c".into() }
+        ]
+    );
     let (cause, by, _) = h.ended();
     assert_eq!((cause, by), (Cause::Normal, EndedBy::B));
 }
@@ -113,9 +154,18 @@ fn transfer_hold_and_hangup_are_refused_in_the_wrong_state() {
         method: TransferMethod::Bridge,
     });
     assert!(matches!(r, Err(CallError::InvalidState { .. })));
-    assert!(matches!(h.try_input(Input::Hold { call: "c".into(), on: true }), Err(CallError::InvalidState { .. })));
+    assert!(matches!(
+        h.try_input(Input::Hold {
+            call: "c".into(),
+            on: true
+        }),
+        Err(CallError::InvalidState { .. })
+    ));
     h.input(Input::Hangup { call: "c".into() });
-    assert!(matches!(h.try_input(Input::Hangup { call: "c".into() }), Err(CallError::UnknownCall(_))));
+    assert!(matches!(
+        h.try_input(Input::Hangup { call: "c".into() }),
+        Err(CallError::UnknownCall(_))
+    ));
     h.ended();
 }
 
@@ -124,10 +174,28 @@ fn hold_and_unhold_reinvite_both_legs() {
     let (mut h, a, b) = b_ringing();
     h.leg(b, LegEvent::Answered);
     h.take();
-    h.input(Input::Hold { call: "c".into(), on: true });
-    assert_eq!(h.take(), vec![LegAction::Hold { leg: a, on: true }, LegAction::Hold { leg: b, on: true }]);
-    h.input(Input::Hold { call: "c".into(), on: false });
-    assert_eq!(h.take(), vec![LegAction::Hold { leg: a, on: false }, LegAction::Hold { leg: b, on: false }]);
+    h.input(Input::Hold {
+        call: "c".into(),
+        on: true,
+    });
+    assert_eq!(
+        h.take(),
+        vec![
+            LegAction::Hold { leg: a, on: true },
+            LegAction::Hold { leg: b, on: true }
+        ]
+    );
+    h.input(Input::Hold {
+        call: "c".into(),
+        on: false,
+    });
+    assert_eq!(
+        h.take(),
+        vec![
+            LegAction::Hold { leg: a, on: false },
+            LegAction::Hold { leg: b, on: false }
+        ]
+    );
     h.input(Input::Hangup { call: "c".into() });
     h.ended();
 }

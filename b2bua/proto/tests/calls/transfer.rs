@@ -34,12 +34,21 @@ fn bridge_transfer_calls_target_then_drops_old_leg() {
     let c = inv[0].0;
     h.leg(c, LegEvent::Ringing);
     h.leg(c, LegEvent::Answered);
-    assert_eq!(h.take(), vec![LegAction::Bye { leg: b }, LegAction::Bridge { a, b: c }]);
+    assert_eq!(
+        h.take(),
+        vec![LegAction::Bye { leg: b }, LegAction::Bridge { a, b: c }]
+    );
     h.leg(b, LegEvent::Ended); // the BYE's own echo does not end the call
     assert!(h.take().is_empty());
     h.advance(3_000);
     h.leg(c, LegEvent::Ended);
-    assert_eq!(h.take(), vec![LegAction::Bye { leg: a }, LegAction::Release { call: "c".into() }]);
+    assert_eq!(
+        h.take(),
+        vec![
+            LegAction::Bye { leg: a },
+            LegAction::Release { call: "c".into() }
+        ]
+    );
     let (cause, by, cdr) = h.ended();
     assert_eq!((cause, by), (Cause::Normal, EndedBy::B));
     assert_eq!(cdr.transferred_to.as_deref(), Some("4009"));
@@ -64,11 +73,27 @@ fn bridge_transfer_to_busy_target_keeps_the_call() {
 fn refer_transfer_ends_the_call_as_transferred() {
     let (mut h, a, b) = bridged();
     transfer(&mut h, TransferMethod::Refer);
-    assert_eq!(h.take(), vec![LegAction::Refer { leg: a, uri: "sip:4009@127.0.0.1:5073".into() }]);
-    h.leg(a, LegEvent::ReferResult { ok: true, status: 200 });
     assert_eq!(
         h.take(),
-        vec![LegAction::Bye { leg: a }, LegAction::Bye { leg: b }, LegAction::Release { call: "c".into() }]
+        vec![LegAction::Refer {
+            leg: a,
+            uri: "sip:4009@127.0.0.1:5073".into()
+        }]
+    );
+    h.leg(
+        a,
+        LegEvent::ReferResult {
+            ok: true,
+            status: 200,
+        },
+    );
+    assert_eq!(
+        h.take(),
+        vec![
+            LegAction::Bye { leg: a },
+            LegAction::Bye { leg: b },
+            LegAction::Release { call: "c".into() }
+        ]
     );
     let (cause, by, cdr) = h.ended();
     assert_eq!((cause, by), (Cause::Transferred, EndedBy::A));

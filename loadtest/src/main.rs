@@ -1,0 +1,69 @@
+//! Benchmark harness. Prints markdown rows for docs/BENCHMARKS.md.
+//!
+//! `patchbay-bench cps [--patchbay PATH] [--rates 100,200,...] [--secs N]`
+//!   Starts `patchbay up` (release build), registers 4007 to a SIPp UAS, then runs a SIPp UAC
+//!   (authenticated INVITE, 1 s call, BYE) at each rate for N seconds. Reports successful/failed
+//!   calls, setup time, and the B2BUA's CPU time per call (from /proc).
+//! `patchbay-bench relay [--pairs N] [--rates 20000,...] [--secs N]`
+//!   Bridges N leg pairs in an in-process relay on its own one-thread runtime, sends 172-byte RTP
+//!   packets A->B at each rate and counts what arrives; reports loss and relay CPU per packet.
+
+mod cps;
+mod relay;
+
+fn arg<T: std::str::FromStr>(args: &[String], name: &str) -> Option<T> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+}
+
+fn list(args: &[String], name: &str, default: &[u64]) -> Vec<u64> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(|v| v.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+        .unwrap_or_else(|| default.to_vec())
+}
+
+/// utime + stime of a process or thread, in seconds (from a /proc stat file).
+pub(crate) fn cpu_secs(stat_path: &str) -> f64 {
+    let Ok(s) = std::fs::read_to_string(stat_path) else {
+        return 0.0;
+    };
+    // Fields after the parenthesised comm; utime and stime are fields 14 and 15.
+    let Some(rest) = s.rfind(')').map(|i| &s[i + 2..]) else {
+        return 0.0;
+    };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
+        + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    ticks as f64 / 100.0
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    match args.get(1).map(String::as_str) {
+        Some("cps") => {
+            let patchbay = arg::<String>(&args, "--patchbay")
+                .unwrap_or_else(|| "target/release/patchbay".into());
+            let rates = list(&args, "--rates", &[100, 200, 400, 600, 800, 1000]);
+            let secs = arg(&args, "--secs").unwrap_or(10);
+            cps::run(&patchbay, &rates, secs);
+        }
+        Some("relay") => {
+            let pairs = arg(&args, "--pairs").unwrap_or(50);
+            let rates = list(
+                &args,
+                "--rates",
+                &[20_000, 50_000, 100_000, 150_000, 200_000],
+            );
+            let secs = arg(&args, "--secs").unwrap_or(3);
+            relay::run(pairs, &rates, secs);
+        }
+        _ => {
+            eprintln!("usage: patchbay-bench cps|relay [options] (see the crate docs)");
+            std::process::exit(2);
+        }
+    }
+}
