@@ -108,6 +108,104 @@ impl DigestSecretProvider for Ha1Provider {
     }
 }
 
+/// Digest nonce and nonce-count replay state, shared by every tenant's verifiers.
+///
+/// rvoip's built-in state keeps at most 4,096 nonces and, once full, hands the newest nonce to
+/// every further client, whose `nc=00000001` then looks like a replay: after ~4,096 challenges in
+/// the 300 s nonce lifetime all authentication failed (seen at 300 calls/s). This store is bounded
+/// by moka (capacity and time to live) instead, and keeps counts per (user, nonce, cnonce).
+pub struct ReplayStore {
+    nonces: moka::sync::Cache<String, std::time::SystemTime>,
+    counts: moka::sync::Cache<(String, String, String), u32>,
+}
+
+impl ReplayStore {
+    pub fn new(capacity: u64, ttl: Duration) -> Self {
+        Self {
+            nonces: moka::sync::Cache::builder()
+                .max_capacity(capacity)
+                .time_to_live(ttl)
+                .build(),
+            counts: moka::sync::Cache::builder()
+                .max_capacity(capacity)
+                .time_to_live(ttl)
+                .build(),
+        }
+    }
+
+    fn accept(&self, key: (String, String, String), nc: u32) -> bool {
+        use moka::ops::compute::Op;
+        let result = self.counts.entry(key).and_compute_with(|old| match old {
+            Some(e) if *e.value() >= nc => Op::Nop,
+            _ => Op::Put(nc),
+        });
+        matches!(
+            result,
+            moka::ops::compute::CompResult::Inserted(_)
+                | moka::ops::compute::CompResult::ReplacedWith(_)
+        )
+    }
+}
+
+#[async_trait::async_trait]
+impl rvoip_sip::DigestReplayStore for ReplayStore {
+    async fn record_nonce(
+        &self,
+        nonce: &str,
+        expires_at: std::time::SystemTime,
+    ) -> Result<(), CredentialAuthError> {
+        self.nonces.insert(nonce.to_string(), expires_at);
+        Ok(())
+    }
+
+    async fn nonce_status(
+        &self,
+        nonce: &str,
+        now: std::time::SystemTime,
+    ) -> Result<rvoip_sip::DigestNonceStatus, CredentialAuthError> {
+        Ok(match self.nonces.get(nonce) {
+            Some(exp) if exp > now => rvoip_sip::DigestNonceStatus::Active,
+            Some(_) => rvoip_sip::DigestNonceStatus::Expired,
+            None => rvoip_sip::DigestNonceStatus::Unknown,
+        })
+    }
+
+    async fn accept_nonce_count(
+        &self,
+        username: &str,
+        nonce: &str,
+        nc: u32,
+    ) -> Result<bool, CredentialAuthError> {
+        Ok(self.accept((username.to_string(), nonce.to_string(), String::new()), nc))
+    }
+
+    async fn admit_nonce(
+        &self,
+        proposed: &str,
+        expires_at: std::time::SystemTime,
+    ) -> Result<String, CredentialAuthError> {
+        self.nonces.insert(proposed.to_string(), expires_at);
+        Ok(proposed.to_string())
+    }
+
+    async fn accept_client_nonce_count(
+        &self,
+        username: &str,
+        nonce: &str,
+        cnonce: &str,
+        nc: u32,
+        now: std::time::SystemTime,
+    ) -> Result<bool, CredentialAuthError> {
+        if !self.nonces.get(nonce).is_some_and(|exp| exp > now) {
+            return Ok(false);
+        }
+        Ok(self.accept(
+            (username.to_string(), nonce.to_string(), cnonce.to_string()),
+            nc,
+        ))
+    }
+}
+
 /// Digest verifiers of one tenant: MD5 and SHA-256 (one rvoip service each).
 pub struct TenantAuth {
     pub tenant: String,
@@ -117,7 +215,7 @@ pub struct TenantAuth {
 }
 
 impl TenantAuth {
-    pub fn new(store: Arc<dyn Store>, tenant: &str, realm: &str) -> Self {
+    pub fn new(store: Arc<dyn Store>, replay: Arc<ReplayStore>, tenant: &str, realm: &str) -> Self {
         let p: Arc<dyn DigestSecretProvider> = Arc::new(Ha1Provider {
             store,
             tenant: tenant.into(),
@@ -125,8 +223,11 @@ impl TenantAuth {
         Self {
             tenant: tenant.into(),
             realm: realm.into(),
-            md5: SipAuthService::new().with_digest_provider(realm, p.clone()),
+            md5: SipAuthService::new()
+                .with_digest_replay_store(replay.clone())
+                .with_digest_provider(realm, p.clone()),
             sha256: SipAuthService::new()
+                .with_digest_replay_store(replay)
                 .with_digest_provider(realm, p)
                 .with_digest_provider_algorithm(DigestAlgorithm::SHA256),
         }
@@ -163,8 +264,15 @@ impl Auth {
     pub fn new(store: Arc<dyn Store>, tenants: &[patchbay_store::Tenant]) -> Self {
         let mut by_realm = HashMap::new();
         let mut by_tenant = HashMap::new();
+        // Nonces live 300 s in rvoip; keep replay state a minute longer.
+        let replay = Arc::new(ReplayStore::new(1_000_000, Duration::from_secs(360)));
         for t in tenants {
-            let a = Arc::new(TenantAuth::new(store.clone(), &t.name, &t.realm));
+            let a = Arc::new(TenantAuth::new(
+                store.clone(),
+                replay.clone(),
+                &t.name,
+                &t.realm,
+            ));
             by_realm.insert(t.realm.clone(), a.clone());
             by_tenant.insert(t.name.clone(), a);
         }
@@ -259,6 +367,42 @@ pub fn host_only(hostport: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn replay_store_rejects_reused_counts_per_client() {
+        use rvoip_sip::DigestReplayStore as _;
+        let r = ReplayStore::new(100, Duration::from_secs(60));
+        let later = std::time::SystemTime::now() + Duration::from_secs(30);
+        let now = std::time::SystemTime::now();
+        assert_eq!(r.admit_nonce("n1", later).await.unwrap(), "n1");
+        assert!(
+            r.accept_client_nonce_count("4005", "n1", "c1", 1, now)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !r.accept_client_nonce_count("4005", "n1", "c1", 1, now)
+                .await
+                .unwrap(),
+            "replay"
+        );
+        assert!(
+            r.accept_client_nonce_count("4005", "n1", "c1", 2, now)
+                .await
+                .unwrap()
+        );
+        assert!(
+            r.accept_client_nonce_count("4007", "n1", "c2", 1, now)
+                .await
+                .unwrap(),
+            "another client"
+        );
+        assert!(
+            !r.accept_client_nonce_count("4005", "unknown", "c1", 1, now)
+                .await
+                .unwrap()
+        );
+    }
 
     #[test]
     fn parses_digest_params_and_uris() {
