@@ -1,6 +1,7 @@
 //! B2BUA end-to-end scenarios, one per module: the real B2BUA, SIPp phones, RTP on loopback.
 
 mod bad_input;
+mod digest_sha256;
 mod inbound_call_rtp;
 mod state_cells;
 mod threepcc_caller_first;
