@@ -242,3 +242,56 @@ async fn simultaneous_fork_first_answer_wins() {
     assert_eq!((cause, cdr.to.as_str()), (Cause::Normal, "4009"));
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refer_transfer_after_answer() {
+    let stack = Stack::start().await;
+    let (p5, p7) = two_phones(&stack).await;
+    let (r5, r7) = (RtpPeer::new(false).await, RtpPeer::new(true).await);
+    // 4005 is the kept party: it gets the REFER, accepts it and reports success.
+    let a = Sipp::phone(
+        "uas_refer.xml",
+        p5,
+        &[
+            "-set",
+            "ring_ms",
+            "200",
+            "-set",
+            "rtpport",
+            &r5.port().to_string(),
+        ],
+    );
+    let b = answer(p7, r7.port());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let id = originate(&stack, &["4007"], OriginateMode::CallerFirst).await;
+    stack.call_in_state(CallState::Bridged).await;
+    stack
+        .api
+        .transfer(
+            &id,
+            &TransferRequest {
+                target: "4009".into(),
+                keep: Side::A,
+                method: TransferMethod::Refer,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        a.wait(15).await,
+        0,
+        "4005 got REFER, sent NOTIFY 200, then BYE"
+    );
+    assert_eq!(b.wait(10).await, 0, "4007 got BYE");
+    let events = stack.events_until_end(&id).await;
+    assert!(
+        kinds(&events).contains(&"transferred".to_string()),
+        "{events:?}"
+    );
+    let (cause, by, cdr) = ended(&stack, &id).await;
+    assert_eq!(
+        (cause, by, cdr.transferred_to.as_deref()),
+        (Cause::Transferred, EndedBy::A, Some("4009"))
+    );
+    stack.stop().await;
+}
