@@ -295,3 +295,54 @@ async fn refer_transfer_after_answer() {
     );
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hold_and_unhold_after_answer() {
+    let stack = Stack::start().await;
+    let (p5, p7) = two_phones(&stack).await;
+    let (r5, r7) = (RtpPeer::new(false).await, RtpPeer::new(true).await);
+    let phone = |p: u16, r: u16| {
+        Sipp::phone(
+            "uas_hold.xml",
+            p,
+            &["-set", "ring_ms", "200", "-set", "rtpport", &r.to_string()],
+        )
+    };
+    let (a, b) = (phone(p5, r5.port()), phone(p7, r7.port()));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let id = originate(&stack, &["4007"], OriginateMode::CallerFirst).await;
+    stack.call_in_state(CallState::Bridged).await;
+    stack.api.hold(&id, true).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    stack.api.hold(&id, false).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    // Media still flows after unhold.
+    let relay_a = relay_addr(&stack.api, &id, Side::A).await;
+    let sent = r5.play_pcap(relay_a).await;
+    assert_eq!(r7.wait_received(sent).await, sent);
+    stack.api.hangup(&id).await.unwrap();
+    assert_eq!(
+        a.wait(10).await,
+        0,
+        "4005 saw sendonly, then sendrecv, then BYE"
+    );
+    assert_eq!(
+        b.wait(10).await,
+        0,
+        "4007 saw sendonly, then sendrecv, then BYE"
+    );
+    let events = stack.events_until_end(&id).await;
+    let k = kinds(&events);
+    assert!(
+        k.ends_with(&[
+            "bridged".into(),
+            "held".into(),
+            "resumed".into(),
+            "ended".into()
+        ]),
+        "{k:?}"
+    );
+    let (cause, _, _) = ended(&stack, &id).await;
+    assert_eq!(cause, Cause::Normal);
+    stack.stop().await;
+}
