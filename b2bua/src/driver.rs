@@ -939,16 +939,10 @@ async fn authenticate_invite(
             };
             // On a 401 to INVITE rvoip writes staged raw headers before the main
             // WWW-Authenticate: stage all but the last so MD5 stays first on the wire.
-            let mut b = c
+            let b = c
                 .challenge(&f.id, AuthScheme::Digest)
                 .with_raw_www_authenticate(last.clone());
-            for extra in &challenges[..challenges.len() - 1] {
-                b = match b.with_raw_header(HeaderName::WwwAuthenticate, extra.clone()) {
-                    Ok(b) => b,
-                    Err(_) => return,
-                };
-            }
-            if let Ok(b) = b.with_raw_header(HeaderName::UserAgent, USER_AGENT) {
+            if let Some(b) = crate::sip::stage_challenges(b, &challenges[..challenges.len() - 1]) {
                 let _ = b.send().await;
             }
             return;

@@ -69,16 +69,10 @@ pub(crate) async fn handle_register(sh: Arc<Shared>, r: IncomingRegister) {
                 let _ = r.reject_builder(503).send().await;
                 return;
             };
-            let mut b = r
+            let b = r
                 .challenge_builder(AuthScheme::Digest)
                 .with_raw_www_authenticate(first.clone());
-            for extra in challenges.iter().skip(1) {
-                b = match b.with_raw_header(HeaderName::WwwAuthenticate, extra.clone()) {
-                    Ok(b) => b,
-                    Err(_) => return,
-                };
-            }
-            if let Ok(b) = b.with_raw_header(HeaderName::UserAgent, USER_AGENT) {
+            if let Some(b) = crate::sip::stage_challenges(b, &challenges[1..]) {
                 let _ = b.send().await;
             }
             return;

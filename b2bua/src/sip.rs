@@ -300,6 +300,21 @@ impl Auth {
     }
 }
 
+/// Stage further `WWW-Authenticate` values and our User-Agent on a challenge builder
+/// (`None` if rvoip's header policy refuses one).
+pub(crate) fn stage_challenges<B: rvoip_sip::SipRequestOptions>(
+    mut b: B,
+    extra: &[String],
+) -> Option<B> {
+    for value in extra {
+        b = b
+            .with_raw_header(HeaderName::WwwAuthenticate, value.clone())
+            .ok()?;
+    }
+    b.with_raw_header(HeaderName::UserAgent, crate::driver::USER_AGENT)
+        .ok()
+}
+
 /// A parameter of a Digest credentials header (quoted or not).
 pub fn digest_param(header: &str, name: &str) -> Option<String> {
     let rest = header.trim_start();
