@@ -499,6 +499,14 @@ impl Driver {
                 return;
             }
         }
+        // A malformed SDP offer is a bad request, whoever sends it (checked before the digest,
+        // which costs a store read). No offer, or no codec we relay, is 488 after auth.
+        if let Some(Err(e)) = f.sdp.as_deref().map(sdp::parse) {
+            if matches!(e, sdp::SdpError::Syntax(_) | sdp::SdpError::NoAddress) {
+                self.reject_invite(&f.id, 400).await;
+                return;
+            }
+        }
         let (_, domain) = uri_parts(if f.ruri.is_empty() { &f.to } else { &f.ruri });
         let Some(ta) = self.sh.auth.pick(
             f.authorization.as_deref(),

@@ -113,6 +113,21 @@ async fn malformed_and_unauthenticated_input() {
     .expect("answer");
     assert!(wrong.starts_with("SIP/2.0 401"), "{wrong}");
     assert_eq!(shape(&wrong), shape(&unknown), "no user enumeration");
+    // An INVITE whose SDP offer is malformed (no usable connection address): 400.
+    let bad_sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 not-an-address\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\n";
+    let inv = request(
+        "INVITE",
+        &sip,
+        local,
+        "s1",
+        "Content-Type: application/sdp\r\n",
+    )
+    .replace(
+        "Content-Length: 0\r\n\r\n",
+        &format!("Content-Length: {}\r\n\r\n{bad_sdp}", bad_sdp.len()),
+    );
+    let r = exchange(&sock, &sip, &inv).expect("answer");
+    assert!(r.starts_with("SIP/2.0 400"), "{r}");
     // An unauthenticated INVITE is challenged too.
     let inv = exchange(&sock, &sip, &request("INVITE", &sip, local, "i1", "")).expect("answer");
     assert!(inv.starts_with("SIP/2.0 401"), "{inv}");
