@@ -182,6 +182,22 @@ impl Stack {
     }
 }
 
+/// A demo-tenant 3PCC request from `from` to `to`.
+pub fn click_to_call(
+    from: &str,
+    to: &[&str],
+    mode: patchbay_api::OriginateMode,
+) -> patchbay_api::OriginateRequest {
+    patchbay_api::OriginateRequest {
+        tenant: "demo".into(),
+        from: from.into(),
+        to: to.iter().map(|s| s.to_string()).collect(),
+        mode,
+        ring_timeout_secs: None,
+        headers: vec![],
+    }
+}
+
 /// Exactly one terminal event, sequence numbers 1..=n.
 pub fn assert_one_terminal(events: &[Event]) -> (patchbay_api::Cause, patchbay_api::EndedBy) {
     for (i, e) in events.iter().enumerate() {

@@ -2,7 +2,7 @@
 //! challenge identical in shape for unknown users and wrong passwords, a flood of bad
 //! credentials from one address turns into 403, and overload gives 503 with Retry-After.
 use patchbay_api::client::ClientError;
-use patchbay_api::{ApiErrorKind, CallState, OriginateMode, OriginateRequest};
+use patchbay_api::{ApiErrorKind, CallState, OriginateMode};
 use patchbay_tests::*;
 use std::net::UdpSocket;
 use std::time::Duration;
@@ -172,14 +172,7 @@ async fn overload_sheds_with_503_and_fast_api_error() {
     stack.register("4007", free_port()).await;
     let a = Sipp::phone("uas_ring_cancel.xml", p5, &[]);
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let req = OriginateRequest {
-        tenant: "demo".into(),
-        from: "4005".into(),
-        to: vec!["4007".into()],
-        mode: OriginateMode::CallerFirst,
-        ring_timeout_secs: None,
-        headers: vec![],
-    };
+    let req = click_to_call("4005", &["4007"], OriginateMode::CallerFirst);
     let first = stack.api.originate(&req).await.unwrap();
     stack.call_in_state(CallState::Ringing).await;
     // A second set-up is refused at once.

@@ -1,8 +1,7 @@
 //! Every cell of the state x action table with real SIPp phones: each ends with exactly one
 //! terminal event and one CDR carrying the right cause.
 use patchbay_api::{
-    CallId, CallState, Cause, EndedBy, OriginateMode, OriginateRequest, Side, TransferMethod,
-    TransferRequest,
+    CallId, CallState, Cause, EndedBy, OriginateMode, Side, TransferMethod, TransferRequest,
 };
 use patchbay_tests::*;
 use std::time::Duration;
@@ -10,14 +9,7 @@ use std::time::Duration;
 async fn originate(stack: &Stack, to: &[&str], mode: OriginateMode) -> CallId {
     stack
         .api
-        .originate(&OriginateRequest {
-            tenant: "demo".into(),
-            from: "4005".into(),
-            to: to.iter().map(|s| s.to_string()).collect(),
-            mode,
-            ring_timeout_secs: None,
-            headers: vec![],
-        })
+        .originate(&click_to_call("4005", to, mode))
         .await
         .expect("originate accepted")
         .id

@@ -1,7 +1,7 @@
 //! 3PCC from the control API, caller first: 4005 rings and answers, only then 4007 rings and
 //! answers; RTP flows through the relay both ways; the API hangup sends BYE to both phones; the
 //! CDR has billsec > 0.
-use patchbay_api::{CallState, Cause, EndedBy, OriginateMode, OriginateRequest, Side};
+use patchbay_api::{CallState, Cause, EndedBy, OriginateMode, Side};
 use patchbay_tests::*;
 use std::time::Duration;
 
@@ -41,14 +41,11 @@ async fn caller_first_click_to_call() {
 
     let info = stack
         .api
-        .originate(&OriginateRequest {
-            tenant: "demo".into(),
-            from: "4005".into(),
-            to: vec!["4007".into()],
-            mode: OriginateMode::CallerFirst,
-            ring_timeout_secs: None,
-            headers: vec![],
-        })
+        .originate(&click_to_call(
+            "4005",
+            &["4007"],
+            OriginateMode::CallerFirst,
+        ))
         .await
         .unwrap();
     assert!(!info.id.0.is_empty());
