@@ -9,13 +9,18 @@ use patchbay_api::{
     CallId, CallInfo, CallState, Cause, Cdr, EndedBy, Event, EventKind, OriginateMode, Side,
     TransferMethod,
 };
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 
 /// All live calls of one B2BUA node. See the crate docs for the drive contract.
 #[derive(Debug, Default)]
 pub struct Calls {
     calls: HashMap<CallId, Call>,
     leg_index: HashMap<LegId, CallId>,
+    /// No-answer deadlines. Entries whose leg answered or ended stay until their time comes
+    /// and are then dropped: O(log n) per change instead of a scan of every call per event.
+    timers: BTreeSet<(Ms, LegId)>,
+    /// Calls in state `Bridged` (so set-ups in flight need no scan).
+    bridged: usize,
     next_leg: u64,
     out: VecDeque<Output>,
 }
@@ -35,10 +40,7 @@ impl Calls {
 
     /// Calls not yet bridged: the set-ups in flight that overload protection bounds.
     pub fn setups_in_flight(&self) -> usize {
-        self.calls
-            .values()
-            .filter(|c| c.state != CallState::Bridged)
-            .count()
+        self.calls.len() - self.bridged
     }
 
     pub fn len(&self) -> usize {
@@ -126,14 +128,11 @@ impl Calls {
 
     /// Cancel every unanswered leg whose no-answer deadline is at or before `now`.
     pub fn handle_timeout(&mut self, now: Ms) {
-        let expired: Vec<LegId> = self
-            .calls
-            .values()
-            .flat_map(|c| c.legs.iter())
-            .filter(|l| l.deadline.is_some_and(|d| d <= now))
-            .map(|l| l.id)
-            .collect();
-        for leg in expired {
+        while let Some(&(due, leg)) = self.timers.first() {
+            if due > now {
+                break;
+            }
+            self.timers.pop_first();
             let Some(call_id) = self.leg_index.get(&leg).cloned() else {
                 continue;
             };
@@ -141,14 +140,10 @@ impl Calls {
                 continue;
             };
             let Some(l) = call.leg_mut(leg) else { continue };
+            if l.deadline != Some(due) || !l.state.is_unanswered() || l.inbound {
+                continue; // answered, ended or re-armed since
+            }
             l.deadline = None;
-            if !l.state.is_unanswered() {
-                continue;
-            }
-            if l.inbound {
-                // Only reachable if a driver gave an inbound leg a deadline: treat as no answer.
-                continue;
-            }
             l.state = LegState::Cancelling;
             self.out.push_back(Output::Leg(LegAction::Cancel { leg }));
             self.leg_failed(now, &call_id, leg, 408);
@@ -641,6 +636,7 @@ impl Calls {
                 deadline: Some(deadline),
             });
             self.leg_index.insert(leg, id.clone());
+            self.timers.insert((deadline, leg));
             if !announced.contains(&target.party) {
                 announced.push(target.party.clone());
             }

@@ -136,6 +136,7 @@ impl H {
             assert_eq!(e.seq, i as u64 + 1);
         }
         assert!(self.calls.is_empty(), "call released");
+        assert_eq!(self.calls.setups_in_flight(), 0);
         match &terminals[0].kind {
             EventKind::Ended { cause, by, .. } => (*cause, *by, self.cdrs[0].clone()),
             _ => unreachable!(),

@@ -9,6 +9,7 @@ fn caller_first_rings_a_then_b_and_hangup_byes_both() {
     h.originate("c", "4005", &["4007"], OriginateMode::CallerFirst);
     let inv = H::invites(&h.take());
     assert_eq!(inv.len(), 1, "only A rings first");
+    assert_eq!(h.calls.setups_in_flight(), 1);
     let a = inv[0].0;
     assert_eq!(inv[0].1, Side::A);
     h.leg(a, LegEvent::Ringing);
@@ -26,6 +27,11 @@ fn caller_first_rings_a_then_b_and_hangup_byes_both() {
     h.advance(1_000);
     h.leg(b, LegEvent::Answered);
     assert_eq!(h.take(), vec![LegAction::Bridge { a, b }]);
+    assert_eq!(
+        h.calls.setups_in_flight(),
+        0,
+        "a bridged call is no longer a set-up"
+    );
     h.advance(4_000);
     h.input(patchbay_proto::Input::Hangup { call: "c".into() });
     assert_eq!(
