@@ -71,12 +71,10 @@ impl Calls {
         self.calls.get(call)?.leg(leg)
     }
 
-    /// The earliest no-answer deadline, if any.
+    /// The earliest no-answer deadline, if any (it may be stale: [`Calls::handle_timeout`]
+    /// then just drops it).
     pub fn poll_timeout(&self) -> Option<Ms> {
-        self.calls
-            .values()
-            .flat_map(|c| c.legs.iter().filter_map(|l| l.deadline))
-            .min()
+        self.timers.first().map(|(d, _)| *d)
     }
 
     pub fn poll_output(&mut self) -> Option<Output> {
@@ -473,6 +471,9 @@ impl Calls {
         let Some(call) = self.calls.get_mut(id) else {
             return;
         };
+        if call.state != CallState::Bridged {
+            self.bridged += 1;
+        }
         call.state = CallState::Bridged;
         call.answered_ms = Some(now);
         self.out.push_back(Output::Leg(LegAction::Bridge { a, b }));
@@ -660,6 +661,9 @@ impl Calls {
         let Some(mut call) = self.calls.remove(id) else {
             return;
         };
+        if call.state == CallState::Bridged {
+            self.bridged -= 1;
+        }
         for l in call.legs.iter_mut() {
             let action = match (l.state, l.inbound) {
                 (LegState::Answered, _) => Some(LegAction::Bye { leg: l.id }),
