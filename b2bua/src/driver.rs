@@ -177,11 +177,7 @@ impl Driver {
 
     /// End every live call (BYE / CANCEL / 503) before the process stops.
     async fn shutdown(&mut self) {
-        for info in self.calls.list() {
-            let _ = self
-                .calls
-                .handle_input(now_ms(), Input::Hangup { call: info.id });
-        }
+        self.calls.handle_shutdown(now_ms());
         self.drain().await;
     }
 

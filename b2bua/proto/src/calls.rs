@@ -124,6 +124,24 @@ impl Calls {
         }
     }
 
+    /// End every call (the node is stopping): BYE / CANCEL / 487 as for a hangup, but ended by
+    /// `system`.
+    pub fn handle_shutdown(&mut self, now: Ms) {
+        let ids: Vec<CallId> = self.calls.keys().cloned().collect();
+        for id in ids {
+            let bridged = self
+                .calls
+                .get(&id)
+                .is_some_and(|c| c.state == CallState::Bridged);
+            let cause = if bridged {
+                Cause::Normal
+            } else {
+                Cause::Cancelled
+            };
+            self.end_call(now, &id, cause, EndedBy::System, None);
+        }
+    }
+
     /// Cancel every unanswered leg whose no-answer deadline is at or before `now`.
     pub fn handle_timeout(&mut self, now: Ms) {
         while let Some(&(due, leg)) = self.timers.first() {

@@ -338,3 +338,24 @@ async fn hold_and_unhold_after_answer() {
     assert_eq!(cause, Cause::Normal);
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_hangs_up_live_calls() {
+    let stack = Stack::start().await;
+    let (p5, p7) = two_phones(&stack).await;
+    let (r5, r7) = (RtpPeer::new(false).await, RtpPeer::new(true).await);
+    let a = answer(p5, r5.port());
+    let b = answer(p7, r7.port());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let id = originate(&stack, &["4007"], OriginateMode::CallerFirst).await;
+    stack.call_in_state(CallState::Bridged).await;
+    let store = stack.store.clone();
+    stack.stop().await;
+    assert_eq!(a.wait(10).await, 0, "4005 got BYE at shutdown");
+    assert_eq!(b.wait(10).await, 0, "4007 got BYE at shutdown");
+    let cdr = patchbay_store::Store::cdr(store.as_ref(), &id.0)
+        .await
+        .unwrap()
+        .expect("CDR written before stop returned");
+    assert_eq!((cdr.cause, cdr.ended_by), (Cause::Normal, EndedBy::System));
+}
