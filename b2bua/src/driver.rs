@@ -72,6 +72,19 @@ pub(crate) struct Shared {
     pub(crate) metrics: Metrics,
 }
 
+impl Shared {
+    /// A digest answer that did not check out: count it, and count it against its source.
+    pub(crate) fn record_bad_credentials(&self, ip: Option<std::net::IpAddr>, now: u64) {
+        self.metrics
+            .auth_failures
+            .with_label_values(&["bad_credentials"])
+            .inc();
+        if let (Some(ip), Ok(mut f)) = (ip, self.failures.lock()) {
+            f.record(ip, now);
+        }
+    }
+}
+
 pub(crate) struct Driver {
     c: Arc<UnifiedCoordinator>,
     sh: Arc<Shared>,
@@ -928,13 +941,7 @@ async fn authenticate_invite(
         }
         _ => {
             if f.authorization.is_some() {
-                sh.metrics
-                    .auth_failures
-                    .with_label_values(&["bad_credentials"])
-                    .inc();
-                if let (Some(ip), Ok(mut fl)) = (source_ip, sh.failures.lock()) {
-                    fl.record(ip, now);
-                }
+                sh.record_bad_credentials(source_ip, now);
             }
             let challenges = ta.challenges().await;
             let Some(last) = challenges.last() else {

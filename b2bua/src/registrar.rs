@@ -56,13 +56,7 @@ pub(crate) async fn handle_register(sh: Arc<Shared>, r: IncomingRegister) {
         Ok(SipAuthDecision::Authorized(id)) => id.username.unwrap_or_default(),
         _ => {
             if r.authorization.is_some() {
-                sh.metrics
-                    .auth_failures
-                    .with_label_values(&["bad_credentials"])
-                    .inc();
-                if let (Some(ip), Ok(mut f)) = (ip, sh.failures.lock()) {
-                    f.record(ip, now);
-                }
+                sh.record_bad_credentials(ip, now);
             }
             let challenges = ta.challenges().await;
             let Some(first) = challenges.first() else {

@@ -39,6 +39,12 @@ impl H {
         self.input(Input::Leg { leg, event });
     }
 
+    /// The node stops: every call ends.
+    pub fn shutdown(&mut self) {
+        self.calls.handle_shutdown(self.now);
+        self.drain();
+    }
+
     pub fn advance(&mut self, ms: Ms) {
         self.now += ms;
         if self.calls.poll_timeout().is_some_and(|t| t <= self.now) {

@@ -203,14 +203,7 @@ fn hold_and_unhold_reinvite_both_legs() {
 #[test]
 fn shutdown_ends_every_call_once() {
     let (mut h, a, b) = b_ringing();
-    h.calls.handle_shutdown(h.now);
-    while let Some(o) = h.calls.poll_output() {
-        match o {
-            patchbay_proto::Output::Leg(x) => h.actions.push(x),
-            patchbay_proto::Output::Event(e) => h.events.push(e),
-            patchbay_proto::Output::Cdr(c) => h.cdrs.push(c),
-        }
-    }
+    h.shutdown();
     assert_eq!(
         h.take(),
         vec![
