@@ -1,12 +1,19 @@
-//! Patchbay's shared store: tenants, users (SIP credentials as per-realm HA1), CDRs.
+//! Patchbay's shared store: tenants, users (SIP credentials as per-realm HA1, web PIN), API keys,
+//! IP allow-lists, JWT keys, phonebooks, CDRs and the recordings index.
 //!
 //! One trait, [`Store`], and one SQL implementation over sqlx's `Any` driver, so the same code
 //! and the same tests serve SQLite (embedded default, a file in the data dir) and PostgreSQL
 //! (hosted mode, `postgres://` URL). Migrations run in [`SqlStore::connect`].
 //! Queries use `$n` placeholders, which both databases accept.
 
+mod accounts;
+mod secrets;
 mod sql;
 
+pub use accounts::{
+    ApiKey, JwtKey, PhonebookEntry, Recording, UserSettings, WebCredentials,
+};
+pub use secrets::{hash_secret, url_key_digest, verify_secret};
 pub use sql::SqlStore;
 
 use patchbay_api::Cdr;
@@ -72,4 +79,59 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Newest first.
     async fn cdrs(&self, tenant: &str, limit: u32) -> Result<Vec<Cdr>, StoreError>;
     async fn cdr(&self, call: &str) -> Result<Option<Cdr>, StoreError>;
+
+    // --- gateway-side accounts (see `accounts`) ---
+    async fn tenant_by_realm(&self, realm: &str) -> Result<Option<Tenant>, StoreError>;
+    async fn delete_tenant(&self, name: &str) -> Result<bool, StoreError>;
+    /// Map a Host header value (lower case, no port) to a tenant.
+    async fn set_tenant_host(&self, host: &str, tenant: &str) -> Result<(), StoreError>;
+    async fn tenant_for_host(&self, host: &str) -> Result<Option<String>, StoreError>;
+    async fn users(&self, tenant: &str) -> Result<Vec<User>, StoreError>;
+    /// Web PIN: kept as an argon2 hash (Basic, vendor parameters) and as HA1s of the tenant's
+    /// realm (HTTP Digest needs them). `None` clears it.
+    async fn set_web_pin(&self, tenant: &str, ext: &str, pin: Option<&str>)
+    -> Result<bool, StoreError>;
+    async fn web_credentials(
+        &self,
+        tenant: &str,
+        ext: &str,
+    ) -> Result<Option<WebCredentials>, StoreError>;
+    async fn set_vm_pin(&self, tenant: &str, ext: &str, pin: Option<&str>)
+    -> Result<bool, StoreError>;
+    /// Taridium-style per-user URL key (kept as a SHA-256 digest: it is looked up, not just
+    /// compared). `None` clears it.
+    async fn set_url_key(&self, tenant: &str, ext: &str, key: Option<&str>)
+    -> Result<bool, StoreError>;
+    async fn user_by_url_key(&self, key: &str) -> Result<Option<User>, StoreError>;
+    async fn user_settings(&self, tenant: &str, ext: &str)
+    -> Result<Option<UserSettings>, StoreError>;
+    async fn set_user_settings(
+        &self,
+        tenant: &str,
+        ext: &str,
+        settings: &UserSettings,
+    ) -> Result<bool, StoreError>;
+    /// Stores the key with its secret hashed (argon2).
+    async fn create_api_key(&self, key: &ApiKey, secret: &str) -> Result<(), StoreError>;
+    async fn api_key(&self, key_id: &str) -> Result<Option<ApiKey>, StoreError>;
+    async fn api_keys(&self, tenant: &str) -> Result<Vec<ApiKey>, StoreError>;
+    async fn delete_api_key(&self, tenant: &str, key_id: &str) -> Result<bool, StoreError>;
+    /// Replace the allow-list of `scope` (e.g. `brekeke-3pcc`, `ozeki`, `native`).
+    async fn set_ip_patterns(
+        &self,
+        tenant: &str,
+        scope: &str,
+        patterns: &[String],
+    ) -> Result<(), StoreError>;
+    async fn ip_patterns(&self, tenant: &str, scope: &str) -> Result<Vec<String>, StoreError>;
+    async fn upsert_jwt_key(&self, key: &JwtKey) -> Result<(), StoreError>;
+    async fn jwt_key(&self, kid: &str) -> Result<Option<JwtKey>, StoreError>;
+    async fn upsert_phonebook_entry(&self, entry: &PhonebookEntry) -> Result<(), StoreError>;
+    /// Entries of one owner (`""` = the tenant's shared book), by name.
+    async fn phonebook(&self, tenant: &str, owner: &str)
+    -> Result<Vec<PhonebookEntry>, StoreError>;
+    async fn delete_phonebook_entry(&self, tenant: &str, id: &str) -> Result<bool, StoreError>;
+    async fn insert_recording(&self, rec: &Recording) -> Result<(), StoreError>;
+    /// Newest first.
+    async fn recordings(&self, tenant: &str, limit: u32) -> Result<Vec<Recording>, StoreError>;
 }

@@ -1,7 +1,10 @@
 //! The store suite: runs on SQLite always, and on PostgreSQL when PATCHBAY_TEST_POSTGRES_URL is set
 //! (.ci/run sets it).
 use patchbay_api::{CallId, Cause, Cdr, EndedBy};
-use patchbay_store::{SqlStore, Store, Tenant, User, ha1};
+use patchbay_store::{
+    ApiKey, JwtKey, PhonebookEntry, Recording, SqlStore, Store, Tenant, User, UserSettings, ha1,
+    verify_secret,
+};
 
 async fn suite(store: &dyn Store, tenant: &str) {
     store
@@ -67,6 +70,7 @@ async fn suite(store: &dyn Store, tenant: &str) {
     assert!(store.insert_cdr(&cdr).await.is_err(), "one CDR per call");
     assert_eq!(store.cdrs(tenant, 10).await.unwrap(), vec![cdr.clone()]);
     assert_eq!(store.cdr(&cdr.call.0).await.unwrap(), Some(cdr));
+    accounts(store, tenant).await;
     assert!(store.delete_user(tenant, "4005").await.unwrap());
     assert!(!store.delete_user(tenant, "4005").await.unwrap());
     assert!(
@@ -76,6 +80,111 @@ async fn suite(store: &dyn Store, tenant: &str) {
             .unwrap()
             .is_none()
     );
+}
+
+/// Gateway-side records; user 4005 exists.
+async fn accounts(store: &dyn Store, tenant: &str) {
+    let realm = format!("{tenant}.example");
+    assert_eq!(
+        store.tenant_by_realm(&realm).await.unwrap().map(|t| t.name),
+        Some(tenant.to_string())
+    );
+    // Web PIN: argon2 for Basic, HA1 of the tenant realm for Digest; none until set.
+    assert!(store.web_credentials(tenant, "4005").await.unwrap().is_none());
+    assert!(store.set_web_pin(tenant, "4005", Some("1234")).await.unwrap());
+    assert!(!store.set_web_pin(tenant, "4099", Some("1234")).await.unwrap());
+    let w = store.web_credentials(tenant, "4005").await.unwrap().unwrap();
+    assert!(verify_secret(&w.pin_hash, "1234") && !verify_secret(&w.pin_hash, "1235"));
+    assert_eq!((w.ha1_md5, w.ha1_sha256), ha1("4005", &realm, "1234"));
+    assert!(store.set_vm_pin(tenant, "4005", Some("9999")).await.unwrap());
+    // URL key: looked up by digest.
+    let key = format!("K{}", &tenant[..tenant.len().min(5)]).to_uppercase();
+    assert!(store.set_url_key(tenant, "4005", Some(&key)).await.unwrap());
+    assert_eq!(
+        store.user_by_url_key(&key).await.unwrap().map(|u| u.ext),
+        Some("4005".to_string())
+    );
+    assert!(store.user_by_url_key("NOPE00").await.unwrap().is_none());
+    // Settings default, then round-trip.
+    let st = store.user_settings(tenant, "4005").await.unwrap().unwrap();
+    assert_eq!(st, UserSettings::default());
+    let st = UserSettings {
+        forward_to: Some("5550000".into()),
+        forward_on: true,
+        followme_on: true,
+        vm_on: false,
+        ring_secs: 20,
+    };
+    assert!(store.set_user_settings(tenant, "4005", &st).await.unwrap());
+    assert_eq!(store.user_settings(tenant, "4005").await.unwrap(), Some(st));
+    assert_eq!(store.users(tenant).await.unwrap().len(), 1);
+    // Hosts.
+    let host = format!("{tenant}.PBX.example");
+    store.set_tenant_host(&host, tenant).await.unwrap();
+    assert_eq!(
+        store.tenant_for_host(&host.to_lowercase()).await.unwrap(),
+        Some(tenant.to_string())
+    );
+    assert!(store.set_tenant_host("x.example", "nope").await.is_err());
+    // API keys: secret hashed, roles kept.
+    let k = ApiKey {
+        key_id: format!("{tenant}-key"),
+        tenant: tenant.into(),
+        roles: vec!["admin".into(), "user".into()],
+        label: "crm".into(),
+        created_ms: 5,
+        secret_hash: String::new(),
+    };
+    store.create_api_key(&k, "s3cret").await.unwrap();
+    let got = store.api_key(&k.key_id).await.unwrap().unwrap();
+    assert!(verify_secret(&got.secret_hash, "s3cret"));
+    assert_eq!((got.roles.clone(), got.label.clone()), (k.roles.clone(), k.label.clone()));
+    assert_eq!(store.api_keys(tenant).await.unwrap().len(), 1);
+    assert!(store.delete_api_key(tenant, &k.key_id).await.unwrap());
+    assert!(store.api_key(&k.key_id).await.unwrap().is_none());
+    // IP patterns: replaced as a set per scope.
+    let pats = vec!["10.0.0.0/8".to_string(), r"^127\.0\.0\.\d+$".to_string()];
+    store.set_ip_patterns(tenant, "ozeki", &pats).await.unwrap();
+    store.set_ip_patterns(tenant, "ozeki", &pats).await.unwrap();
+    let mut got = store.ip_patterns(tenant, "ozeki").await.unwrap();
+    got.sort();
+    let mut want = pats.clone();
+    want.sort();
+    assert_eq!(got, want);
+    assert!(store.ip_patterns(tenant, "brekeke-3pcc").await.unwrap().is_empty());
+    // JWT keys.
+    let jk = JwtKey {
+        kid: format!("{tenant}-kid"),
+        tenant: tenant.into(),
+        alg: "HS256".into(),
+        key_material: "c2VjcmV0".into(),
+    };
+    store.upsert_jwt_key(&jk).await.unwrap();
+    assert_eq!(store.jwt_key(&jk.kid).await.unwrap(), Some(jk));
+    // Phonebook.
+    let e = PhonebookEntry {
+        tenant: tenant.into(),
+        owner: "4005".into(),
+        id: "e1".into(),
+        name: "Bob".into(),
+        number: "4007".into(),
+    };
+    store.upsert_phonebook_entry(&e).await.unwrap();
+    assert_eq!(store.phonebook(tenant, "4005").await.unwrap(), vec![e.clone()]);
+    assert!(store.phonebook(tenant, "").await.unwrap().is_empty());
+    assert!(store.delete_phonebook_entry(tenant, "e1").await.unwrap());
+    // Recordings index.
+    let rec = Recording {
+        call_id: format!("{tenant}-c1"),
+        leg: "mix".into(),
+        tenant: tenant.into(),
+        path: "/data/rec/c1.wav".into(),
+        started_ms: 10,
+        duration_ms: 2000,
+        bytes: 32044,
+    };
+    store.insert_recording(&rec).await.unwrap();
+    assert_eq!(store.recordings(tenant, 5).await.unwrap(), vec![rec]);
 }
 
 #[tokio::test]

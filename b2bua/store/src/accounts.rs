@@ -1,0 +1,84 @@
+//! Records the gateway reads: web credentials, user settings, API keys, JWT keys, phonebook
+//! entries, recordings.
+
+use serde::{Deserialize, Serialize};
+
+/// What the gateway needs to check a user's web PIN by any scheme.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebCredentials {
+    pub realm: String,
+    /// argon2 PHC string (Basic, vendor parameters).
+    pub pin_hash: String,
+    /// H(ext:realm:pin) for HTTP Digest.
+    pub ha1_md5: String,
+    pub ha1_sha256: String,
+}
+
+/// Per-user call handling settings that vendor APIs read and write.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserSettings {
+    pub forward_to: Option<String>,
+    pub forward_on: bool,
+    pub followme_on: bool,
+    pub vm_on: bool,
+    /// How long the user's phones ring before no-answer handling.
+    pub ring_secs: u32,
+}
+
+impl Default for UserSettings {
+    fn default() -> Self {
+        Self {
+            forward_to: None,
+            forward_on: false,
+            followme_on: false,
+            vm_on: true,
+            ring_secs: 30,
+        }
+    }
+}
+
+/// An API key: public id, tenant, roles. The secret is only ever stored hashed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKey {
+    pub key_id: String,
+    pub tenant: String,
+    /// Role names (`system`, `admin`, `user`).
+    pub roles: Vec<String>,
+    pub label: String,
+    pub created_ms: u64,
+    /// argon2 PHC string; empty in listings handed out of the gateway.
+    #[serde(skip)]
+    pub secret_hash: String,
+}
+
+/// A key that signs a tenant's JWTs. `alg` is `HS256` (material: the shared secret, which the
+/// protocol needs in clear), `RS256` or `ES256` (material: the public key PEM).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JwtKey {
+    pub kid: String,
+    pub tenant: String,
+    pub alg: String,
+    pub key_material: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhonebookEntry {
+    pub tenant: String,
+    /// Extension owning the entry; `""` for the tenant's shared book.
+    pub owner: String,
+    pub id: String,
+    pub name: String,
+    pub number: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recording {
+    pub call_id: String,
+    /// Which leg (`a`, `b`, `mix`).
+    pub leg: String,
+    pub tenant: String,
+    pub path: String,
+    pub started_ms: u64,
+    pub duration_ms: u64,
+    pub bytes: u64,
+}
