@@ -1,0 +1,80 @@
+//! Why a request failed, independent of any vendor's wording. Each vendor's `render_error` turns
+//! a [`Failure`] into that vendor's own error form; nothing else renders errors.
+
+/// A failed request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Failure {
+    /// No credentials where the API needs some. `challenges` are `WWW-Authenticate` values.
+    #[error("authentication required")]
+    AuthRequired { challenges: Vec<String> },
+    /// Credentials present but wrong, unknown, expired or replayed. Deliberately says no more:
+    /// unknown user and wrong password must look the same.
+    #[error("authentication failed")]
+    AuthFailed { challenges: Vec<String> },
+    /// The client address is not on the tenant's allow-list for this API.
+    #[error("address not allowed")]
+    AddressForbidden,
+    /// Authenticated, but lacking the role for this operation.
+    #[error("not allowed")]
+    Forbidden,
+    /// Too many failed logins from this address; it is ignored for a while.
+    #[error("too many failed attempts")]
+    Banned { retry_after_secs: u32 },
+    /// Request-rate or call-rate limit hit.
+    #[error("rate limited")]
+    RateLimited { retry_after_secs: u32 },
+    /// The gateway (or the B2BUA) is at its concurrency limit.
+    #[error("overloaded")]
+    Overloaded,
+    /// The B2BUA cannot be reached.
+    #[error("call service unavailable: {0}")]
+    Unavailable(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// A missing or invalid parameter.
+    #[error("bad parameter {field}: {reason}")]
+    BadRequest { field: String, reason: String },
+    /// The operation is not valid in the current state (e.g. hangup of an ended call).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("request too large")]
+    TooLarge,
+    /// The vendor operation exists in the vendor API but Patchbay does not implement it.
+    #[error("not implemented: {0}")]
+    NotImplemented(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl Failure {
+    pub fn bad(field: impl Into<String>, reason: impl Into<String>) -> Failure {
+        Failure::BadRequest {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Bounded label for metrics (`reason` of auth failures, error kinds).
+    pub fn label(&self) -> &'static str {
+        match self {
+            Failure::AuthRequired { .. } => "auth_required",
+            Failure::AuthFailed { .. } => "auth_failed",
+            Failure::AddressForbidden => "address_forbidden",
+            Failure::Forbidden => "forbidden",
+            Failure::Banned { .. } => "banned",
+            Failure::RateLimited { .. } => "rate_limited",
+            Failure::Overloaded => "overloaded",
+            Failure::Unavailable(_) => "unavailable",
+            Failure::NotFound(_) => "not_found",
+            Failure::MethodNotAllowed => "method_not_allowed",
+            Failure::BadRequest { .. } => "bad_request",
+            Failure::Conflict(_) => "conflict",
+            Failure::TooLarge => "too_large",
+            Failure::NotImplemented(_) => "not_implemented",
+            Failure::Internal(_) => "internal",
+        }
+    }
+}

@@ -1,0 +1,385 @@
+//! Patchbay's own JSON API under `/api/v1` (described in gateway/openapi.yaml).
+//!
+//! Errors: `{"error": "<kind>", "message": "..."}` with the matching HTTP status; 401 carries
+//! Digest (MD5, SHA-256), Basic and Bearer challenges.
+
+use crate::query::Params;
+use crate::{Failure, Request, Response, response};
+use patchbay_api::{CallId, Event, OriginateMode};
+use serde::{Deserialize, Serialize};
+
+/// What a native request asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NativeOp {
+    /// The authenticated principal.
+    Me,
+    ListTenants,
+    CreateTenant(TenantBody),
+    DeleteTenant(String),
+    ListUsers { tenant: String },
+    GetUser { tenant: String, ext: String },
+    PutUser { tenant: String, ext: String, body: UserBody },
+    DeleteUser { tenant: String, ext: String },
+    ListKeys { tenant: String },
+    CreateKey { tenant: String, body: KeyBody },
+    DeleteKey { tenant: String, key_id: String },
+    Originate(CallBody),
+    ListCalls,
+    GetCall(CallId),
+    Hangup(CallId),
+    /// Long poll: events with `seq > after`, waiting up to `wait_ms` for the first.
+    Events { call: CallId, after: u64, wait_ms: u64 },
+    /// Server-sent events from `seq > after` until the call ends.
+    EventStream { call: CallId, after: u64 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantBody {
+    pub name: String,
+    /// SIP and HTTP Digest realm (default: the name).
+    #[serde(default)]
+    pub realm: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct UserBody {
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// Required when the user is created.
+    #[serde(default)]
+    pub sip_password: Option<String>,
+    #[serde(default)]
+    pub web_pin: Option<String>,
+    #[serde(default)]
+    pub vm_pin: Option<String>,
+    /// Taridium-style URL key (6 characters).
+    #[serde(default)]
+    pub url_key: Option<String>,
+    #[serde(default)]
+    pub forward_to: Option<String>,
+    #[serde(default)]
+    pub forward_on: Option<bool>,
+    #[serde(default)]
+    pub vm_on: Option<bool>,
+    #[serde(default)]
+    pub ring_secs: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyBody {
+    #[serde(default = "default_roles")]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub label: String,
+}
+
+fn default_roles() -> Vec<String> {
+    vec!["user".to_string()]
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallBody {
+    pub from: String,
+    pub to: OneOrMany,
+    #[serde(default)]
+    pub mode: OriginateMode,
+    #[serde(default)]
+    pub ring_timeout_secs: Option<u32>,
+    /// Extra SIP headers; names must be on the gateway's allow-list.
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
+}
+
+impl CallBody {
+    pub fn callees(&self) -> Vec<String> {
+        match &self.to {
+            OneOrMany::One(s) => vec![s.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        }
+    }
+
+    /// Checks the call is well formed and its headers allowed (case-insensitive names).
+    pub fn validate(&self, allowed_headers: &[String]) -> Result<(), Failure> {
+        if !valid_party(&self.from) {
+            return Err(Failure::bad("from", "must be an extension, number or SIP URI"));
+        }
+        let to = self.callees();
+        if to.is_empty() || to.len() > 16 {
+            return Err(Failure::bad("to", "one to sixteen callees"));
+        }
+        if let Some(bad) = to.iter().find(|t| !valid_party(t)) {
+            return Err(Failure::bad("to", format!("bad callee {bad:?}")));
+        }
+        if self.ring_timeout_secs.is_some_and(|s| s == 0 || s > 600) {
+            return Err(Failure::bad("ring_timeout_secs", "1..=600"));
+        }
+        for (name, value) in &self.headers {
+            let ok_name = allowed_headers.iter().any(|a| a.eq_ignore_ascii_case(name));
+            if !ok_name {
+                return Err(Failure::bad("headers", format!("{name} is not allowed")));
+            }
+            if value.len() > 256 || value.chars().any(|c| c.is_control()) {
+                return Err(Failure::bad("headers", format!("bad value for {name}")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Digits (with an optional leading `+`, `*` and `#`), or a `sip:` URI without spaces or
+/// control characters.
+pub fn valid_party(s: &str) -> bool {
+    let s = s.trim();
+    if s.is_empty() || s.len() > 128 {
+        return false;
+    }
+    if let Some(rest) = s.strip_prefix("sip:").or_else(|| s.strip_prefix("sips:")) {
+        return !rest.is_empty() && !rest.chars().any(|c| c.is_whitespace() || c.is_control());
+    }
+    let digits = s.strip_prefix('+').unwrap_or(s);
+    !digits.is_empty()
+        && digits
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '*' | '#' | '.' | '-' | '_'))
+}
+
+fn json<T: for<'de> Deserialize<'de>>(req: &Request) -> Result<T, Failure> {
+    if req.body().is_empty() {
+        return Err(Failure::bad("body", "JSON body required"));
+    }
+    serde_json::from_slice(req.body()).map_err(|e| Failure::bad("body", e.to_string()))
+}
+
+/// Parse a request under `/api/v1`.
+pub fn parse_request(req: &Request) -> Result<NativeOp, Failure> {
+    let path = req.uri().path();
+    let rest = path
+        .strip_prefix("/api/v1")
+        .ok_or_else(|| Failure::NotFound(path.to_string()))?;
+    let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    let q = Params::from_query(req);
+    let num = |name: &str, default: u64| -> Result<u64, Failure> {
+        match q.get(name) {
+            None => Ok(default),
+            Some(v) => v
+                .parse()
+                .map_err(|_| Failure::bad(name, "must be a non-negative integer")),
+        }
+    };
+    let m = req.method().as_str();
+    let s = |i: usize| segs[i].to_string();
+    let op = match (m, segs.as_slice()) {
+        ("GET", ["me"]) => NativeOp::Me,
+        ("GET", ["tenants"]) => NativeOp::ListTenants,
+        ("POST", ["tenants"]) => NativeOp::CreateTenant(json(req)?),
+        ("DELETE", ["tenants", _]) => NativeOp::DeleteTenant(s(1)),
+        ("GET", ["tenants", _, "users"]) => NativeOp::ListUsers { tenant: s(1) },
+        ("GET", ["tenants", _, "users", _]) => NativeOp::GetUser {
+            tenant: s(1),
+            ext: s(3),
+        },
+        ("PUT", ["tenants", _, "users", _]) => NativeOp::PutUser {
+            tenant: s(1),
+            ext: s(3),
+            body: json(req)?,
+        },
+        ("DELETE", ["tenants", _, "users", _]) => NativeOp::DeleteUser {
+            tenant: s(1),
+            ext: s(3),
+        },
+        ("GET", ["tenants", _, "api-keys"]) => NativeOp::ListKeys { tenant: s(1) },
+        ("POST", ["tenants", _, "api-keys"]) => NativeOp::CreateKey {
+            tenant: s(1),
+            body: json(req)?,
+        },
+        ("DELETE", ["tenants", _, "api-keys", _]) => NativeOp::DeleteKey {
+            tenant: s(1),
+            key_id: s(3),
+        },
+        ("POST", ["calls"]) => NativeOp::Originate(json(req)?),
+        ("GET", ["calls"]) => NativeOp::ListCalls,
+        ("GET", ["calls", _]) => NativeOp::GetCall(CallId(s(1))),
+        ("DELETE", ["calls", _]) => NativeOp::Hangup(CallId(s(1))),
+        ("GET", ["calls", _, "events"]) => NativeOp::Events {
+            call: CallId(s(1)),
+            after: num("after", 0)?,
+            wait_ms: num("wait_ms", 0)?.min(30_000),
+        },
+        ("GET", ["calls", _, "events", "stream"]) => NativeOp::EventStream {
+            call: CallId(s(1)),
+            after: num("after", 0)?,
+        },
+        (_, ["me" | "tenants" | "calls", ..]) => return Err(Failure::MethodNotAllowed),
+        _ => return Err(Failure::NotFound(path.to_string())),
+    };
+    if let NativeOp::CreateTenant(t) = &op {
+        if !valid_name(&t.name) {
+            return Err(Failure::bad("name", "1-64 of a-z, 0-9, '-', '_', '.'"));
+        }
+    }
+    Ok(op)
+}
+
+/// Tenant names: they appear in URLs, realms and metrics-free logs.
+pub fn valid_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'))
+}
+
+/// A JSON response.
+pub fn render_json<T: Serialize>(status: u16, value: &T) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(body) => response(status, &[("content-type", "application/json")], body),
+        Err(e) => render_error(&Failure::Internal(e.to_string())),
+    }
+}
+
+/// 201 for a new call, with its `Location`.
+pub fn render_created_call<T: Serialize>(id: &CallId, info: &T) -> Response {
+    let mut r = render_json(201, info);
+    if let Ok(v) = http::HeaderValue::from_str(&format!("/api/v1/calls/{id}")) {
+        r.headers_mut().insert(http::header::LOCATION, v);
+    }
+    r
+}
+
+/// One server-sent event: `id` is the per-call sequence, so `Last-Event-ID` resumes.
+pub fn render_sse_event(ev: &Event) -> bytes::Bytes {
+    let data = serde_json::to_string(ev).unwrap_or_default();
+    let kind = serde_json::to_value(&ev.kind)
+        .ok()
+        .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_string))
+        .unwrap_or_else(|| "event".to_string());
+    bytes::Bytes::from(format!("id: {}\nevent: {kind}\ndata: {data}\n\n", ev.seq))
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+    message: String,
+}
+
+pub fn render_error(f: &Failure) -> Response {
+    let status = match f {
+        Failure::AuthRequired { .. } | Failure::AuthFailed { .. } => 401,
+        Failure::AddressForbidden | Failure::Forbidden => 403,
+        Failure::NotFound(_) => 404,
+        Failure::MethodNotAllowed => 405,
+        Failure::Conflict(_) => 409,
+        Failure::TooLarge => 413,
+        Failure::Banned { .. } | Failure::RateLimited { .. } => 429,
+        Failure::BadRequest { .. } => 400,
+        Failure::NotImplemented(_) => 501,
+        Failure::Overloaded | Failure::Unavailable(_) => 503,
+        Failure::Internal(_) => 500,
+    };
+    let message = match f {
+        // Never say why: unknown user and wrong password read the same.
+        Failure::AuthFailed { .. } => "authentication failed".to_string(),
+        Failure::Internal(_) => "internal error".to_string(),
+        other => other.to_string(),
+    };
+    let body = serde_json::to_vec(&ErrorBody {
+        error: f.label(),
+        message,
+    })
+    .unwrap_or_default();
+    let mut headers: Vec<(&str, String)> = vec![("content-type", "application/json".into())];
+    match f {
+        Failure::AuthRequired { challenges } | Failure::AuthFailed { challenges } => {
+            for c in challenges {
+                headers.push(("www-authenticate", c.clone()));
+            }
+        }
+        Failure::Banned { retry_after_secs } | Failure::RateLimited { retry_after_secs } => {
+            headers.push(("retry-after", retry_after_secs.to_string()));
+        }
+        Failure::Overloaded | Failure::Unavailable(_) => {
+            headers.push(("retry-after", "1".into()));
+        }
+        _ => {}
+    }
+    let hs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    response(status, &hs, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(method: &str, uri: &str, body: &str) -> Request {
+        http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(bytes::Bytes::from(body.to_string()))
+            .unwrap()
+    }
+
+    #[test]
+    fn parses_calls_and_events() {
+        let op = parse_request(&req(
+            "POST",
+            "/api/v1/calls",
+            r#"{"from":"4005","to":["4007"],"mode":"simultaneous"}"#,
+        ))
+        .unwrap();
+        let NativeOp::Originate(b) = op else { panic!() };
+        assert_eq!((b.callees(), b.mode), (vec!["4007".to_string()], OriginateMode::Simultaneous));
+        assert_eq!(
+            parse_request(&req("GET", "/api/v1/calls/c1/events?after=3&wait_ms=99999", "")).unwrap(),
+            NativeOp::Events { call: "c1".into(), after: 3, wait_ms: 30_000 }
+        );
+        assert_eq!(
+            parse_request(&req("PATCH", "/api/v1/calls", "")),
+            Err(Failure::MethodNotAllowed)
+        );
+        assert!(matches!(
+            parse_request(&req("POST", "/api/v1/calls", "{")),
+            Err(Failure::BadRequest { .. })
+        ));
+        assert!(matches!(
+            parse_request(&req("GET", "/api/v1/calls/c1/events?after=x", "")),
+            Err(Failure::BadRequest { .. })
+        ));
+    }
+
+    #[test]
+    fn header_allow_list_and_parties() {
+        let mut b: CallBody =
+            serde_json::from_str(r#"{"from":"4005","to":"4007","headers":{"X-Crm-Id":"42"}}"#)
+                .unwrap();
+        assert!(b.validate(&["x-crm-id".into()]).is_ok());
+        assert!(b.validate(&[]).is_err());
+        b.headers.clear();
+        b.from = "40 05".into();
+        assert!(b.validate(&[]).is_err());
+        assert!(valid_party("sip:4007@demo") && valid_party("+6686123") && !valid_party(""));
+    }
+
+    #[test]
+    fn errors_carry_status_and_challenges() {
+        let r = render_error(&Failure::AuthFailed {
+            challenges: vec!["Basic realm=\"x\"".into()],
+        });
+        assert_eq!(r.status(), 401);
+        assert_eq!(r.headers()["www-authenticate"], "Basic realm=\"x\"");
+        assert_eq!(
+            &r.body()[..],
+            br#"{"error":"auth_failed","message":"authentication failed"}"#
+        );
+        assert_eq!(render_error(&Failure::Unavailable("down".into())).status(), 503);
+    }
+}

@@ -1,0 +1,162 @@
+//! promptCall PBX API: `/pbxws.php/<action>`, query string or JSON body, token auth in three
+//! forms (Basic header, `?token=`, JSON `token`), JSON `{"success": bool, "msg": text}` replies
+//! with HTTP 200 (vendor-apis.md 4; compat-specs/promptcall records the choices).
+
+use crate::auth::{BasicCredentials, Credentials, authorization, parse_basic, parse_token};
+use crate::query::{Params, is_json};
+use crate::vendors::native::valid_party;
+use crate::{Failure, Request, Response, response};
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PromptcallOp {
+    /// Ring extension `ext`, then bridge to `tel`.
+    Dial { ext: String, tel: String },
+    /// An action the vendor has that Patchbay does not (yet).
+    Other(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PromptcallRequest {
+    pub credentials: Credentials,
+    pub op: PromptcallOp,
+}
+
+fn token_creds(c: Option<BasicCredentials>) -> Credentials {
+    c.map_or(Credentials::Malformed, Credentials::Token)
+}
+
+pub fn parse_request(req: &Request) -> Result<PromptcallRequest, Failure> {
+    let mut p = Params::from_query_and_form(req);
+    if is_json(req) && !req.body().is_empty() {
+        let v: serde_json::Value = serde_json::from_slice(req.body())
+            .map_err(|_| Failure::bad("body", "invalid JSON"))?;
+        let obj = v
+            .as_object()
+            .ok_or_else(|| Failure::bad("body", "JSON object expected"))?;
+        for (k, v) in obj {
+            let s = match v {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Number(n) => n.to_string(),
+                serde_json::Value::Bool(b) => b.to_string(),
+                _ => continue,
+            };
+            p.0.push((k.clone(), s));
+        }
+    }
+    let credentials = match authorization(req) {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("basic") => {
+            token_creds(parse_basic(rest))
+        }
+        Some(_) => Credentials::Malformed,
+        None => match p.get("token") {
+            Some(t) => token_creds(parse_token(t)),
+            None => Credentials::None,
+        },
+    };
+    let action = req
+        .uri()
+        .path()
+        .strip_prefix("/pbxws.php")
+        .unwrap_or("")
+        .trim_matches('/');
+    let op = match action {
+        "dial" => {
+            let ext = p.get("ext").unwrap_or("").trim();
+            let tel = p.get("tel").unwrap_or("").trim();
+            if ext.is_empty() || !valid_party(ext) {
+                return Err(Failure::bad("ext", "required"));
+            }
+            if tel.is_empty() || !valid_party(tel) {
+                return Err(Failure::bad("tel", "required"));
+            }
+            PromptcallOp::Dial {
+                ext: ext.to_string(),
+                tel: tel.to_string(),
+            }
+        }
+        "" => return Err(Failure::NotFound("no action".into())),
+        other => PromptcallOp::Other(other.to_string()),
+    };
+    Ok(PromptcallRequest { credentials, op })
+}
+
+#[derive(Serialize)]
+struct Reply<'a> {
+    success: bool,
+    msg: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uniqueid: Option<&'a str>,
+}
+
+fn reply(success: bool, msg: &str, uniqueid: Option<&str>) -> Response {
+    let body = serde_json::to_vec(&Reply {
+        success,
+        msg,
+        uniqueid,
+    })
+    .unwrap_or_default();
+    response(200, &[("content-type", "application/json")], body)
+}
+
+/// Dial accepted: the call id goes in `uniqueid` (Asterisk's name for it).
+pub fn render_dialed(call_id: &str) -> Response {
+    reply(true, "Dial success", Some(call_id))
+}
+
+pub fn render_error(f: &Failure) -> Response {
+    let msg = match f {
+        Failure::AuthRequired { .. } => "Token required".to_string(),
+        Failure::AuthFailed { .. } | Failure::Banned { .. } => "Invalid token".to_string(),
+        Failure::AddressForbidden | Failure::Forbidden => "Permission denied".to_string(),
+        Failure::BadRequest { field, .. } => format!("Missing or invalid parameter {field}"),
+        Failure::NotImplemented(a) | Failure::NotFound(a) => format!("Unknown action {a}"),
+        Failure::RateLimited { .. } | Failure::Overloaded => "Too many requests".to_string(),
+        Failure::Unavailable(_) => "PBX unavailable".to_string(),
+        other => format!("Dial failed: {}", other.label()),
+    };
+    reply(false, &msg, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn three_token_forms() {
+        let tok = "ZGVtby1rZXk6ZGVtby1zZWNyZXQ="; // demo-key:demo-secret
+        let want = Credentials::Token(parse_basic(tok).unwrap());
+        let q = http::Request::builder()
+            .uri(format!("/pbxws.php/dial?tel=4007&ext=4005&token={tok}"))
+            .body(bytes::Bytes::new())
+            .unwrap();
+        assert_eq!(parse_request(&q).unwrap().credentials, want);
+        let h = http::Request::builder()
+            .uri("/pbxws.php/dial?tel=4007&ext=4005")
+            .header("authorization", format!("Basic {tok}"))
+            .body(bytes::Bytes::new())
+            .unwrap();
+        assert_eq!(parse_request(&h).unwrap().credentials, want);
+        let j = http::Request::builder()
+            .method("POST")
+            .uri("/pbxws.php/dial")
+            .header("content-type", "application/json")
+            .body(bytes::Bytes::from(format!(
+                r#"{{"ext":"4005","tel":"+664007","token":"{tok}"}}"#
+            )))
+            .unwrap();
+        let r = parse_request(&j).unwrap();
+        assert_eq!(r.credentials, want);
+        assert_eq!(
+            r.op,
+            PromptcallOp::Dial {
+                ext: "4005".into(),
+                tel: "+664007".into()
+            }
+        );
+        assert_eq!(
+            render_error(&Failure::AuthFailed { challenges: vec![] }).body(),
+            r#"{"success":false,"msg":"Invalid token"}"#
+        );
+    }
+}
