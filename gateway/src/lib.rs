@@ -1,1 +1,189 @@
-//! stub
+//! The Patchbay gateway: pingora listeners that answer each vendor API, one authentication layer
+//! that turns every scheme into a [`Principal`](patchbay_gateway_proto::Principal), limits,
+//! metrics, and the link to the B2BUA's control API.
+//!
+//! Vendor formats live in `patchbay-gateway-proto` (sans-IO); this crate does the I/O: store
+//! lookups, argon2 checks, caches, B2BUA calls, sockets. It never touches SIP: it knows the B2BUA
+//! only through `patchbay-api`'s `ControlClient`.
+//!
+//! Runtime note: the store and the B2BUA client are used from pingora's own tokio runtime. Their
+//! connections may be registered with the runtime that created them (the caller of [`start`]),
+//! which must outlive the gateway.
+
+pub mod auth;
+pub mod config;
+mod handlers;
+pub mod limits;
+pub mod metrics;
+mod service;
+
+pub use config::{AuthConfig, GatewayConfig, LimitsConfig, ListenerConfig, TlsConfig};
+
+use patchbay_api::client::ControlClient;
+use patchbay_store::Store;
+use pingora::server::configuration::ServerConf;
+use pingora::server::{RunArgs, Server, ShutdownSignal, ShutdownSignalWatch};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GatewayError {
+    #[error("config: {0}")]
+    Config(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("gateway did not start: {0}")]
+    Start(String),
+}
+
+/// State shared by every request.
+pub struct Gateway {
+    pub(crate) cfg: Arc<GatewayConfig>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) b2bua: ControlClient,
+    pub(crate) authn: auth::Authn,
+    pub(crate) metrics: metrics::Metrics,
+    pub(crate) in_flight: Arc<limits::InFlight>,
+    pub(crate) key_rate: limits::RateLimiter,
+    pub(crate) tenant_rate: limits::RateLimiter,
+    pub(crate) call_rate: limits::RateLimiter,
+}
+
+/// A started gateway. [`RunningGateway::stop`] ends it (blocking; call it off the async threads).
+pub struct RunningGateway {
+    /// Actual listen address of each configured listener, in config order.
+    pub listeners: Vec<SocketAddr>,
+    pub admin: SocketAddr,
+    stop: Arc<tokio::sync::Notify>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl RunningGateway {
+    pub fn stop(mut self) {
+        self.stop.notify_one();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+struct StopSignal(Arc<tokio::sync::Notify>);
+
+#[async_trait::async_trait]
+impl ShutdownSignalWatch for StopSignal {
+    async fn recv(&self) -> ShutdownSignal {
+        self.0.notified().await;
+        ShutdownSignal::FastShutdown
+    }
+}
+
+/// Port 0 means "any free port": pingora cannot report what it bound, so pick one here. Also
+/// proves the address is free before pingora (which exits the process on bind errors) tries.
+fn reserve(addr: SocketAddr) -> Result<SocketAddr, GatewayError> {
+    let l = TcpListener::bind(addr).map_err(|source| GatewayError::Listen { addr, source })?;
+    l.local_addr()
+        .map_err(|source| GatewayError::Listen { addr, source })
+}
+
+/// Start the gateway on its own threads. Returns once every listener accepts connections.
+pub fn start(cfg: GatewayConfig, store: Arc<dyn Store>) -> Result<RunningGateway, GatewayError> {
+    let errs = cfg.validate();
+    if !errs.is_empty() {
+        return Err(GatewayError::Config(errs.join("; ")));
+    }
+    let metrics = metrics::Metrics::new();
+    let b2bua = ControlClient::new(
+        cfg.b2bua_url.clone(),
+        Duration::from_millis(cfg.b2bua_timeout_ms),
+    )
+    .map_err(|e| GatewayError::Config(e.to_string()))?;
+    let mut listeners = Vec::new();
+    let mut roles = Vec::new();
+    for l in &cfg.listeners {
+        let addr = reserve(l.listen)?;
+        listeners.push(addr);
+        roles.push((
+            addr.port(),
+            service::Role::Api {
+                profiles: l.profiles.clone(),
+                tenant: l.tenant.clone(),
+            },
+        ));
+    }
+    let admin = reserve(cfg.admin_listen)?;
+    roles.push((admin.port(), service::Role::Admin));
+    let gw = Arc::new(Gateway {
+        authn: auth::Authn::new(store.clone(), metrics.clone(), &cfg.auth),
+        key_rate: limits::RateLimiter::new(cfg.limits.requests_per_sec_per_key),
+        tenant_rate: limits::RateLimiter::new(cfg.limits.requests_per_sec_per_tenant),
+        call_rate: limits::RateLimiter::new(cfg.limits.calls_per_sec_per_tenant),
+        in_flight: Arc::new(limits::InFlight::default()),
+        cfg: Arc::new(cfg.clone()),
+        store,
+        b2bua,
+        metrics,
+    });
+
+    let conf = ServerConf {
+        threads: cfg.threads,
+        grace_period_seconds: Some(0),
+        graceful_shutdown_timeout_seconds: Some(1),
+        ..ServerConf::default()
+    };
+    let mut server = Server::new_with_opt_and_conf(None, conf);
+    server.bootstrap();
+    let mut svc = pingora::proxy::http_proxy_service_with_name(
+        &server.configuration,
+        service::HttpService { gw, roles },
+        "patchbay-gateway",
+    );
+    for (l, addr) in cfg.listeners.iter().zip(&listeners) {
+        let a = addr.to_string();
+        match &l.tls {
+            Some(t) => svc
+                .add_tls(&a, &t.cert, &t.key)
+                .map_err(|e| GatewayError::Config(format!("tls on {a}: {e}")))?,
+            None => svc.add_tcp(&a),
+        }
+    }
+    svc.add_tcp(&admin.to_string());
+    server.add_service(svc);
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let sig = StopSignal(stop.clone());
+    let thread = std::thread::Builder::new()
+        .name("patchbay-gateway".into())
+        .spawn(move || {
+            server.run(RunArgs {
+                shutdown_signal: Box::new(sig),
+            })
+        })
+        .map_err(|e| GatewayError::Start(e.to_string()))?;
+    let running = RunningGateway {
+        listeners,
+        admin,
+        stop,
+        thread: Some(thread),
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let addrs: Vec<SocketAddr> = running
+        .listeners
+        .iter()
+        .copied()
+        .chain([running.admin])
+        .collect();
+    for a in &addrs {
+        while TcpStream::connect_timeout(a, Duration::from_millis(200)).is_err() {
+            if Instant::now() > deadline {
+                running.stop();
+                return Err(GatewayError::Start(format!("{a} not accepting")));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    Ok(running)
+}

@@ -5,7 +5,8 @@
 use patchbay_api::client::ControlClient;
 use patchbay_api::{CallId, CallInfo, CallState, Event, EventKind};
 use patchbay_b2bua::{B2buaConfig, Running};
-use patchbay_store::{SqlStore, Store, Tenant, User};
+use patchbay_gateway::{GatewayConfig, RunningGateway};
+use patchbay_store::{ApiKey, JwtKey, SqlStore, Store, Tenant, User};
 use std::net::{SocketAddr, UdpSocket as StdUdp};
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -40,6 +41,7 @@ pub fn g711a_pcap() -> PathBuf {
 
 pub struct Stack {
     pub b2bua: Option<Running>,
+    pub cfg: B2buaConfig,
     pub sip_port: u16,
     pub api: ControlClient,
     pub store: Arc<SqlStore>,
@@ -76,23 +78,56 @@ impl Stack {
                 .upsert_user(&u, &format!("demo-{ext}"))
                 .await
                 .expect("user");
+            store
+                .set_web_pin("demo", ext, Some(&format!("web-{ext}")))
+                .await
+                .expect("web pin");
+            store
+                .set_url_key("demo", ext, Some(&format!("DEMO{}", &ext[2..])))
+                .await
+                .expect("url key");
         }
+        store
+            .create_api_key(
+                &ApiKey {
+                    key_id: "demo-key".into(),
+                    tenant: "demo".into(),
+                    roles: vec!["admin".into(), "user".into()],
+                    label: "demo".into(),
+                    created_ms: 0,
+                    secret_hash: String::new(),
+                },
+                "demo-secret",
+            )
+            .await
+            .expect("api key");
+        store
+            .upsert_jwt_key(&JwtKey {
+                kid: "demo".into(),
+                tenant: "demo".into(),
+                alg: "HS256".into(),
+                key_material: "demo-jwt-secret".into(),
+            })
+            .await
+            .expect("jwt key");
         let block = NEXT_RTP_BLOCK.fetch_add(1, Ordering::Relaxed);
         let mut cfg = B2buaConfig::default();
         cfg.sip_listen = SocketAddr::from(([127, 0, 0, 1], free_port()));
-        cfg.admin_listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        // A fixed port, so a restarted B2BUA is found again at the same address.
+        cfg.admin_listen = SocketAddr::from(([127, 0, 0, 1], free_port()));
         cfg.media.port_min = 30000 + block * 200;
         cfg.media.port_max = cfg.media.port_min + 199;
         cfg.ring_timeout_secs = 10;
         tune(&mut cfg);
         let sip_port = cfg.sip_listen.port();
-        let b2bua = patchbay_b2bua::start(cfg, store.clone())
+        let b2bua = patchbay_b2bua::start(cfg.clone(), store.clone())
             .await
             .expect("b2bua starts");
         let api = ControlClient::new(format!("http://{}", b2bua.admin), Duration::from_secs(5))
             .expect("client");
         Self {
             b2bua: Some(b2bua),
+            cfg,
             sip_port,
             api,
             store,
@@ -102,6 +137,43 @@ impl Stack {
 
     pub fn sip(&self) -> String {
         format!("127.0.0.1:{}", self.sip_port)
+    }
+
+    /// Stop the B2BUA (its listeners close; live calls end).
+    pub async fn kill_b2bua(&mut self) {
+        if let Some(b) = self.b2bua.take() {
+            b.stop().await;
+        }
+    }
+
+    /// Start the B2BUA again on the same ports and store.
+    pub async fn restart_b2bua(&mut self) {
+        let b = patchbay_b2bua::start(self.cfg.clone(), self.store.clone())
+            .await
+            .expect("b2bua restarts");
+        self.b2bua = Some(b);
+    }
+
+    /// A gateway in front of this B2BUA, on free ports; `tune` adjusts its config.
+    pub fn gateway(&self, tune: impl FnOnce(&mut GatewayConfig)) -> Gw {
+        let mut cfg = GatewayConfig::default();
+        for l in &mut cfg.listeners {
+            l.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        }
+        cfg.admin_listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        cfg.b2bua_url = format!("http://{}", self.cfg.admin_listen);
+        tune(&mut cfg);
+        let running = patchbay_gateway::start(cfg, self.store.clone()).expect("gateway starts");
+        Gw {
+            base: format!("http://{}", running.listeners[0]),
+            ozeki: format!("http://{}", running.listeners[1]),
+            admin: format!("http://{}", running.admin),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(20))
+                .build()
+                .expect("client"),
+            running: Some(running),
+        }
     }
 
     pub async fn stop(mut self) {
@@ -402,4 +474,69 @@ pub async fn cdr(stack: &Stack, id: &CallId) -> patchbay_api::Cdr {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("no CDR for {id}");
+}
+
+/// A running gateway and a client for it.
+pub struct Gw {
+    pub running: Option<RunningGateway>,
+    /// The main listener (native, Brekeke, Taridium, sipX, promptCall).
+    pub base: String,
+    /// The Ozeki listener.
+    pub ozeki: String,
+    pub admin: String,
+    pub http: reqwest::Client,
+}
+
+/// Status, headers and body of a reply.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", self.body))
+    }
+
+    pub fn header(&self, name: &str) -> String {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    }
+
+    /// Every value of `name`.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_string))
+            .collect()
+    }
+}
+
+impl Gw {
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Reply {
+        let r = req.send().await.expect("gateway answers");
+        Reply {
+            status: r.status().as_u16(),
+            headers: r.headers().clone(),
+            body: r.text().await.expect("body"),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(self.http.get(format!("{}{path}", self.base)))
+            .await
+    }
+
+    /// Stop the gateway (blocking work off the async threads).
+    pub async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            let _ = tokio::task::spawn_blocking(move || r.stop()).await;
+        }
+    }
 }

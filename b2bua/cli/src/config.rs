@@ -1,7 +1,8 @@
 //! The application config: each crate's Config, plus where data lives.
 
 use patchbay_b2bua::B2buaConfig;
-use patchbay_store::{Store, Tenant, User};
+use patchbay_gateway::GatewayConfig;
+use patchbay_store::{ApiKey, JwtKey, Store, Tenant, User};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -15,6 +16,7 @@ pub(crate) struct AppConfig {
     /// Provision the demo tenant at start (always on for `patchbay up`).
     pub(crate) demo: bool,
     pub(crate) b2bua: B2buaConfig,
+    pub(crate) gateway: GatewayConfig,
 }
 
 impl Default for AppConfig {
@@ -24,6 +26,7 @@ impl Default for AppConfig {
             store_url: String::new(),
             demo: false,
             b2bua: B2buaConfig::default(),
+            gateway: GatewayConfig::default(),
         }
     }
 }
@@ -75,7 +78,19 @@ impl AppConfig {
                 Err(_) => errs.push(format!("PATCHBAY_B2BUA_ADMIN_LISTEN: not an address: {v}")),
             }
         }
+        if let Some(v) = env.var("PATCHBAY_B2BUA_URL") {
+            cfg.gateway.b2bua_url = v;
+        }
+        if let Some(v) = env.var("PATCHBAY_GATEWAY_ADMIN_LISTEN") {
+            match v.parse() {
+                Ok(a) => cfg.gateway.admin_listen = a,
+                Err(_) => errs.push(format!(
+                    "PATCHBAY_GATEWAY_ADMIN_LISTEN: not an address: {v}"
+                )),
+            }
+        }
         errs.extend(cfg.b2bua.validate());
+        errs.extend(cfg.gateway.validate());
         if !(cfg.store_url.is_empty()
             || cfg.store_url.starts_with("sqlite:")
             || cfg.store_url.starts_with("postgres"))
@@ -104,7 +119,11 @@ impl AppConfig {
     }
 }
 
-/// The demo tenant the vendor samples expect: users 4005, 4007, 4009, SIP password demo-<ext>.
+pub(crate) const DEMO_KEY: &str = "demo-key";
+
+/// The demo tenant the vendor samples expect: users 4005, 4007, 4009, SIP password demo-<ext>,
+/// web PIN web-<ext>, URL key DEMO<last two digits>; API key demo-key / demo-secret (admin);
+/// JWT key id `demo`, HS256 secret `demo-jwt-secret`.
 pub(crate) async fn provision_demo(store: &dyn Store) -> Result<(), patchbay_store::StoreError> {
     store
         .upsert_tenant(&Tenant {
@@ -119,7 +138,36 @@ pub(crate) async fn provision_demo(store: &dyn Store) -> Result<(), patchbay_sto
             display_name: format!("Demo {ext}"),
         };
         store.upsert_user(&u, &format!("demo-{ext}")).await?;
+        store
+            .set_web_pin("demo", ext, Some(&format!("web-{ext}")))
+            .await?;
+        store
+            .set_url_key("demo", ext, Some(&format!("DEMO{}", &ext[2..])))
+            .await?;
     }
+    if store.api_key(DEMO_KEY).await?.is_none() {
+        store
+            .create_api_key(
+                &ApiKey {
+                    key_id: DEMO_KEY.into(),
+                    tenant: "demo".into(),
+                    roles: vec!["admin".into(), "user".into()],
+                    label: "demo".into(),
+                    created_ms: 0,
+                    secret_hash: String::new(),
+                },
+                "demo-secret",
+            )
+            .await?;
+    }
+    store
+        .upsert_jwt_key(&JwtKey {
+            kid: "demo".into(),
+            tenant: "demo".into(),
+            alg: "HS256".into(),
+            key_material: "demo-jwt-secret".into(),
+        })
+        .await?;
     Ok(())
 }
 

@@ -2,6 +2,8 @@
 //!
 //! - `patchbay up`: the embedded stack (B2BUA on SQLite, demo tenant provisioned).
 //! - `patchbay b2bua`: the B2BUA alone (hosted mode: point `store_url` at PostgreSQL).
+//! - `patchbay gateway`: the HTTP gateway alone (hosted mode: several behind a balancer, all
+//!   pointing at the same store and `gateway.b2bua_url`).
 //!
 //! Config: `--config FILE` (YAML, every key documented in `patchbay.example.yaml`; unknown keys
 //! are an error naming the key), then `PATCHBAY_*` environment overrides, then validation.
@@ -36,6 +38,8 @@ enum Cmd {
     Up,
     /// Run the B2BUA process alone.
     B2bua,
+    /// Run the HTTP gateway alone.
+    Gateway,
     /// Print the effective config as YAML and exit.
     Config,
 }
@@ -77,39 +81,99 @@ fn main() {
         }
     };
     let demo = matches!(cli.cmd, Cmd::Up) || cfg.demo;
-    if let Err(e) = rt.block_on(run(cfg, demo)) {
+    let parts = match cli.cmd {
+        Cmd::Up => Parts {
+            b2bua: true,
+            gateway: true,
+        },
+        Cmd::B2bua => Parts {
+            b2bua: true,
+            gateway: false,
+        },
+        _ => Parts {
+            b2bua: false,
+            gateway: true,
+        },
+    };
+    if let Err(e) = rt.block_on(run(cfg, demo, parts)) {
         eprintln!("patchbay: {e}");
         std::process::exit(1);
     }
 }
 
-async fn run(cfg: AppConfig, demo: bool) -> Result<(), Box<dyn std::error::Error>> {
+struct Parts {
+    b2bua: bool,
+    gateway: bool,
+}
+
+async fn run(
+    mut cfg: AppConfig,
+    demo: bool,
+    parts: Parts,
+) -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&cfg.data_dir)?;
     let url = cfg.store_url();
     let store = Arc::new(patchbay_store::SqlStore::connect(&url).await?);
     if demo {
         config::provision_demo(store.as_ref()).await?;
     }
-    let b2bua = patchbay_b2bua::start(cfg.b2bua.clone(), store).await?;
     println!("patchbay: store      {}", redact(&url));
-    println!("patchbay: SIP        {} (UDP and TCP)", b2bua.sip);
-    println!(
-        "patchbay: B2BUA API  http://{}/v1 (metrics: /metrics, health: /health)",
-        b2bua.admin
-    );
-    println!(
-        "patchbay: RTP relay  {}:{}-{}",
-        cfg.b2bua.media.bind_ip, cfg.b2bua.media.port_min, cfg.b2bua.media.port_max
-    );
+    let b2bua = if parts.b2bua {
+        let b = patchbay_b2bua::start(cfg.b2bua.clone(), store.clone()).await?;
+        println!("patchbay: SIP        {} (UDP and TCP)", b.sip);
+        println!(
+            "patchbay: B2BUA API  http://{}/v1 (metrics: /metrics, health: /health)",
+            b.admin
+        );
+        println!(
+            "patchbay: RTP relay  {}:{}-{}",
+            cfg.b2bua.media.bind_ip, cfg.b2bua.media.port_min, cfg.b2bua.media.port_max
+        );
+        // The gateway of the same process talks to this B2BUA.
+        cfg.gateway.b2bua_url = format!("http://{}", b.admin);
+        Some(b)
+    } else {
+        None
+    };
+    let gateway = if parts.gateway {
+        let gcfg = cfg.gateway.clone();
+        let st: Arc<dyn patchbay_store::Store> = store.clone();
+        let g = tokio::task::spawn_blocking(move || patchbay_gateway::start(gcfg, st)).await??;
+        for (l, addr) in cfg.gateway.listeners.iter().zip(&g.listeners) {
+            let names: Vec<&str> = l.profiles.iter().map(|p| p.as_str()).collect();
+            let scheme = if l.tls.is_some() { "https" } else { "http" };
+            println!(
+                "patchbay: HTTP       {scheme}://{addr} ({})",
+                names.join(", ")
+            );
+        }
+        println!(
+            "patchbay: gateway    http://{} (metrics: /metrics, health: /health); B2BUA at {}",
+            g.admin, cfg.gateway.b2bua_url
+        );
+        Some(g)
+    } else {
+        None
+    };
     if demo {
         println!(
-            "patchbay: demo tenant 'demo' (realm demo): users 4005, 4007, 4009, SIP password demo-<ext>"
+            "patchbay: demo tenant 'demo' (realm demo): users 4005, 4007, 4009, SIP password demo-<ext>, web PIN web-<ext>"
+        );
+        println!(
+            "patchbay: demo API key {} / demo-secret (e.g. curl -u {}:demo-secret http://127.0.0.1:8080/api/v1/me)",
+            config::DEMO_KEY,
+            config::DEMO_KEY
         );
     }
     println!("patchbay: ready (Ctrl-C or SIGTERM to stop)");
     wait_for_signal().await;
     println!("patchbay: stopping");
-    b2bua.stop().await;
+    if let Some(g) = gateway {
+        let _ = tokio::task::spawn_blocking(move || g.stop()).await;
+    }
+    if let Some(b) = b2bua {
+        b.stop().await;
+    }
     println!("patchbay: stopped");
     Ok(())
 }

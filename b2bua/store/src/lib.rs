@@ -10,9 +10,7 @@ mod accounts;
 mod secrets;
 mod sql;
 
-pub use accounts::{
-    ApiKey, JwtKey, PhonebookEntry, Recording, UserSettings, WebCredentials,
-};
+pub use accounts::{ApiKey, JwtKey, PhonebookEntry, Recording, UserSettings, WebCredentials};
 pub use secrets::{hash_secret, url_key_digest, verify_secret};
 pub use sql::SqlStore;
 
@@ -89,22 +87,37 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn users(&self, tenant: &str) -> Result<Vec<User>, StoreError>;
     /// Web PIN: kept as an argon2 hash (Basic, vendor parameters) and as HA1s of the tenant's
     /// realm (HTTP Digest needs them). `None` clears it.
-    async fn set_web_pin(&self, tenant: &str, ext: &str, pin: Option<&str>)
-    -> Result<bool, StoreError>;
+    async fn set_web_pin(
+        &self,
+        tenant: &str,
+        ext: &str,
+        pin: Option<&str>,
+    ) -> Result<bool, StoreError>;
     async fn web_credentials(
         &self,
         tenant: &str,
         ext: &str,
     ) -> Result<Option<WebCredentials>, StoreError>;
-    async fn set_vm_pin(&self, tenant: &str, ext: &str, pin: Option<&str>)
-    -> Result<bool, StoreError>;
+    async fn set_vm_pin(
+        &self,
+        tenant: &str,
+        ext: &str,
+        pin: Option<&str>,
+    ) -> Result<bool, StoreError>;
     /// Taridium-style per-user URL key (kept as a SHA-256 digest: it is looked up, not just
     /// compared). `None` clears it.
-    async fn set_url_key(&self, tenant: &str, ext: &str, key: Option<&str>)
-    -> Result<bool, StoreError>;
+    async fn set_url_key(
+        &self,
+        tenant: &str,
+        ext: &str,
+        key: Option<&str>,
+    ) -> Result<bool, StoreError>;
     async fn user_by_url_key(&self, key: &str) -> Result<Option<User>, StoreError>;
-    async fn user_settings(&self, tenant: &str, ext: &str)
-    -> Result<Option<UserSettings>, StoreError>;
+    async fn user_settings(
+        &self,
+        tenant: &str,
+        ext: &str,
+    ) -> Result<Option<UserSettings>, StoreError>;
     async fn set_user_settings(
         &self,
         tenant: &str,

@@ -1,7 +1,7 @@
 //! Secrets at rest: argon2id PHC strings for PINs and API secrets; SHA-256 for lookup keys.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
 /// argon2id with the crate's defaults (19 MiB, 2 passes), as a PHC string.
 pub fn hash_secret(secret: &str) -> String {

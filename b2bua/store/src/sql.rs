@@ -495,12 +495,11 @@ impl Store for SqlStore {
     }
 
     async fn user_by_url_key(&self, key: &str) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query(
-            "SELECT tenant, ext, display_name FROM users WHERE url_key_sha256 = $1",
-        )
-        .bind(url_key_digest(key))
-        .fetch_optional(&self.pool)
-        .await?;
+        let row =
+            sqlx::query("SELECT tenant, ext, display_name FROM users WHERE url_key_sha256 = $1")
+                .bind(url_key_digest(key))
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(|r| {
             Ok(User {
                 tenant: r.try_get("tenant")?,

@@ -90,13 +90,38 @@ async fn accounts(store: &dyn Store, tenant: &str) {
         Some(tenant.to_string())
     );
     // Web PIN: argon2 for Basic, HA1 of the tenant realm for Digest; none until set.
-    assert!(store.web_credentials(tenant, "4005").await.unwrap().is_none());
-    assert!(store.set_web_pin(tenant, "4005", Some("1234")).await.unwrap());
-    assert!(!store.set_web_pin(tenant, "4099", Some("1234")).await.unwrap());
-    let w = store.web_credentials(tenant, "4005").await.unwrap().unwrap();
+    assert!(
+        store
+            .web_credentials(tenant, "4005")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .set_web_pin(tenant, "4005", Some("1234"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .set_web_pin(tenant, "4099", Some("1234"))
+            .await
+            .unwrap()
+    );
+    let w = store
+        .web_credentials(tenant, "4005")
+        .await
+        .unwrap()
+        .unwrap();
     assert!(verify_secret(&w.pin_hash, "1234") && !verify_secret(&w.pin_hash, "1235"));
     assert_eq!((w.ha1_md5, w.ha1_sha256), ha1("4005", &realm, "1234"));
-    assert!(store.set_vm_pin(tenant, "4005", Some("9999")).await.unwrap());
+    assert!(
+        store
+            .set_vm_pin(tenant, "4005", Some("9999"))
+            .await
+            .unwrap()
+    );
     // URL key: looked up by digest.
     let key = format!("K{}", &tenant[..tenant.len().min(5)]).to_uppercase();
     assert!(store.set_url_key(tenant, "4005", Some(&key)).await.unwrap());
@@ -138,7 +163,10 @@ async fn accounts(store: &dyn Store, tenant: &str) {
     store.create_api_key(&k, "s3cret").await.unwrap();
     let got = store.api_key(&k.key_id).await.unwrap().unwrap();
     assert!(verify_secret(&got.secret_hash, "s3cret"));
-    assert_eq!((got.roles.clone(), got.label.clone()), (k.roles.clone(), k.label.clone()));
+    assert_eq!(
+        (got.roles.clone(), got.label.clone()),
+        (k.roles.clone(), k.label.clone())
+    );
     assert_eq!(store.api_keys(tenant).await.unwrap().len(), 1);
     assert!(store.delete_api_key(tenant, &k.key_id).await.unwrap());
     assert!(store.api_key(&k.key_id).await.unwrap().is_none());
@@ -151,7 +179,13 @@ async fn accounts(store: &dyn Store, tenant: &str) {
     let mut want = pats.clone();
     want.sort();
     assert_eq!(got, want);
-    assert!(store.ip_patterns(tenant, "brekeke-3pcc").await.unwrap().is_empty());
+    assert!(
+        store
+            .ip_patterns(tenant, "brekeke-3pcc")
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // JWT keys.
     let jk = JwtKey {
         kid: format!("{tenant}-kid"),
@@ -170,7 +204,10 @@ async fn accounts(store: &dyn Store, tenant: &str) {
         number: "4007".into(),
     };
     store.upsert_phonebook_entry(&e).await.unwrap();
-    assert_eq!(store.phonebook(tenant, "4005").await.unwrap(), vec![e.clone()]);
+    assert_eq!(
+        store.phonebook(tenant, "4005").await.unwrap(),
+        vec![e.clone()]
+    );
     assert!(store.phonebook(tenant, "").await.unwrap().is_empty());
     assert!(store.delete_phonebook_entry(tenant, "e1").await.unwrap());
     // Recordings index.

@@ -21,7 +21,10 @@ pub enum Credentials {
     /// An API key + secret given as a promptCall `token` (query or JSON body).
     Token(BasicCredentials),
     /// Vendor parameters naming a user and its web PIN (Ozeki `Username`/`Password`).
-    Params { user: String, password: String },
+    Params {
+        user: String,
+        password: String,
+    },
     /// A per-user key in the URL (Taridium `key`).
     UrlKey(String),
     /// Present but unreadable (bad base64, bad digest syntax): fails like wrong credentials.
@@ -30,7 +33,11 @@ pub enum Credentials {
 
 /// The `Authorization` header split into scheme and the rest.
 pub fn authorization(req: &crate::Request) -> Option<(&str, &str)> {
-    let v = req.headers().get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let v = req
+        .headers()
+        .get(http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let v = v.trim();
     match v.split_once(' ') {
         Some((scheme, rest)) => Some((scheme, rest.trim())),

@@ -84,9 +84,15 @@ mod tests {
         assert_eq!(route(&main, "/api/v10"), None);
         assert_eq!(route(&main, "/pbx/3pcc"), Some(Vendor::Brekeke));
         assert_eq!(route(&main, "/user/c/"), Some(Vendor::Taridium));
-        assert_eq!(route(&main, "/ipps/channelinfo.php"), Some(Vendor::Taridium));
+        assert_eq!(
+            route(&main, "/ipps/channelinfo.php"),
+            Some(Vendor::Taridium)
+        );
         assert_eq!(route(&main, "/pbxws.php/dial"), Some(Vendor::Promptcall));
         assert_eq!(route(&main, "/"), None);
-        assert_eq!(route(&[Vendor::Ozeki], "/command=Call"), Some(Vendor::Ozeki));
+        assert_eq!(
+            route(&[Vendor::Ozeki], "/command=Call"),
+            Some(Vendor::Ozeki)
+        );
     }
 }

@@ -54,7 +54,10 @@ mod tests {
     #[test]
     fn basic_round_trip() {
         let c = parse_basic("ZGVtby1rZXk6ZGVtby1zZWNyZXQ=").unwrap();
-        assert_eq!((c.user.as_str(), c.password.as_str()), ("demo-key", "demo-secret"));
+        assert_eq!(
+            (c.user.as_str(), c.password.as_str()),
+            ("demo-key", "demo-secret")
+        );
         assert!(parse_basic("not base64!").is_none());
         assert!(parse_basic("bm9jb2xvbg==").is_none()); // "nocolon"
         assert_eq!(parse_token("a:b:c").unwrap().password, "b:c");

@@ -78,7 +78,10 @@ pub fn verify(
     now_secs: u64,
 ) -> Result<Principal, JwtError> {
     let (alg, key) = match alg {
-        "HS256" => (Algorithm::HS256, DecodingKey::from_secret(material.as_bytes())),
+        "HS256" => (
+            Algorithm::HS256,
+            DecodingKey::from_secret(material.as_bytes()),
+        ),
         "RS256" => (
             Algorithm::RS256,
             DecodingKey::from_rsa_pem(material.as_bytes()).map_err(|_| JwtError::Key)?,
@@ -144,10 +147,22 @@ mod tests {
         let t = token("s3", 1_000, "k1");
         assert_eq!(kid(&t).unwrap(), "k1");
         let p = verify(&t, "demo", "HS256", "s3", 900).unwrap();
-        assert_eq!((p.tenant.as_str(), p.roles.clone()), ("demo", vec![Role::Admin]));
-        assert_eq!(verify(&t, "demo", "HS256", "s3", 2_000), Err(JwtError::Expired));
-        assert_eq!(verify(&t, "demo", "HS256", "nope", 900), Err(JwtError::Signature));
+        assert_eq!(
+            (p.tenant.as_str(), p.roles.clone()),
+            ("demo", vec![Role::Admin])
+        );
+        assert_eq!(
+            verify(&t, "demo", "HS256", "s3", 2_000),
+            Err(JwtError::Expired)
+        );
+        assert_eq!(
+            verify(&t, "demo", "HS256", "nope", 900),
+            Err(JwtError::Signature)
+        );
         assert_eq!(verify(&t, "demo", "RS256", "x", 900), Err(JwtError::Key));
-        assert_eq!(verify("a.b.c", "demo", "HS256", "s3", 0), Err(JwtError::Malformed));
+        assert_eq!(
+            verify("a.b.c", "demo", "HS256", "s3", 0),
+            Err(JwtError::Malformed)
+        );
     }
 }

@@ -16,21 +16,48 @@ pub enum NativeOp {
     ListTenants,
     CreateTenant(TenantBody),
     DeleteTenant(String),
-    ListUsers { tenant: String },
-    GetUser { tenant: String, ext: String },
-    PutUser { tenant: String, ext: String, body: UserBody },
-    DeleteUser { tenant: String, ext: String },
-    ListKeys { tenant: String },
-    CreateKey { tenant: String, body: KeyBody },
-    DeleteKey { tenant: String, key_id: String },
+    ListUsers {
+        tenant: String,
+    },
+    GetUser {
+        tenant: String,
+        ext: String,
+    },
+    PutUser {
+        tenant: String,
+        ext: String,
+        body: UserBody,
+    },
+    DeleteUser {
+        tenant: String,
+        ext: String,
+    },
+    ListKeys {
+        tenant: String,
+    },
+    CreateKey {
+        tenant: String,
+        body: KeyBody,
+    },
+    DeleteKey {
+        tenant: String,
+        key_id: String,
+    },
     Originate(CallBody),
     ListCalls,
     GetCall(CallId),
     Hangup(CallId),
     /// Long poll: events with `seq > after`, waiting up to `wait_ms` for the first.
-    Events { call: CallId, after: u64, wait_ms: u64 },
+    Events {
+        call: CallId,
+        after: u64,
+        wait_ms: u64,
+    },
     /// Server-sent events from `seq > after` until the call ends.
-    EventStream { call: CallId, after: u64 },
+    EventStream {
+        call: CallId,
+        after: u64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -112,7 +139,10 @@ impl CallBody {
     /// Checks the call is well formed and its headers allowed (case-insensitive names).
     pub fn validate(&self, allowed_headers: &[String]) -> Result<(), Failure> {
         if !valid_party(&self.from) {
-            return Err(Failure::bad("from", "must be an extension, number or SIP URI"));
+            return Err(Failure::bad(
+                "from",
+                "must be an extension, number or SIP URI",
+            ));
         }
         let to = self.callees();
         if to.is_empty() || to.len() > 16 {
@@ -337,10 +367,22 @@ mod tests {
         ))
         .unwrap();
         let NativeOp::Originate(b) = op else { panic!() };
-        assert_eq!((b.callees(), b.mode), (vec!["4007".to_string()], OriginateMode::Simultaneous));
         assert_eq!(
-            parse_request(&req("GET", "/api/v1/calls/c1/events?after=3&wait_ms=99999", "")).unwrap(),
-            NativeOp::Events { call: "c1".into(), after: 3, wait_ms: 30_000 }
+            (b.callees(), b.mode),
+            (vec!["4007".to_string()], OriginateMode::Simultaneous)
+        );
+        assert_eq!(
+            parse_request(&req(
+                "GET",
+                "/api/v1/calls/c1/events?after=3&wait_ms=99999",
+                ""
+            ))
+            .unwrap(),
+            NativeOp::Events {
+                call: "c1".into(),
+                after: 3,
+                wait_ms: 30_000
+            }
         );
         assert_eq!(
             parse_request(&req("PATCH", "/api/v1/calls", "")),
@@ -380,6 +422,9 @@ mod tests {
             &r.body()[..],
             br#"{"error":"auth_failed","message":"authentication failed"}"#
         );
-        assert_eq!(render_error(&Failure::Unavailable("down".into())).status(), 503);
+        assert_eq!(
+            render_error(&Failure::Unavailable("down".into())).status(),
+            503
+        );
     }
 }

@@ -44,7 +44,7 @@ pub fn parse_request(req: &Request) -> Result<OzekiRequest, Failure> {
 pub fn render_response(code: u16, message: &str) -> Response {
     let body = format!(
         "<?xml version=\"1.0\"?>\r\n<Response xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\r\n  <Code>{code}</Code>\r\n  <Message>{}</Message>\r\n</Response>",
-        quick_xml::escape::escape(message)
+        quick_xml::escape::partial_escape(message)
     );
     response(
         200,

@@ -29,8 +29,8 @@ fn token_creds(c: Option<BasicCredentials>) -> Credentials {
 pub fn parse_request(req: &Request) -> Result<PromptcallRequest, Failure> {
     let mut p = Params::from_query_and_form(req);
     if is_json(req) && !req.body().is_empty() {
-        let v: serde_json::Value = serde_json::from_slice(req.body())
-            .map_err(|_| Failure::bad("body", "invalid JSON"))?;
+        let v: serde_json::Value =
+            serde_json::from_slice(req.body()).map_err(|_| Failure::bad("body", "invalid JSON"))?;
         let obj = v
             .as_object()
             .ok_or_else(|| Failure::bad("body", "JSON object expected"))?;
@@ -110,7 +110,8 @@ pub fn render_error(f: &Failure) -> Response {
         Failure::AuthFailed { .. } | Failure::Banned { .. } => "Invalid token".to_string(),
         Failure::AddressForbidden | Failure::Forbidden => "Permission denied".to_string(),
         Failure::BadRequest { field, .. } => format!("Missing or invalid parameter {field}"),
-        Failure::NotImplemented(a) | Failure::NotFound(a) => format!("Unknown action {a}"),
+        Failure::NotImplemented(a) => format!("Unknown action {a}"),
+        Failure::NotFound(what) => format!("Dial failed: {what}"),
         Failure::RateLimited { .. } | Failure::Overloaded => "Too many requests".to_string(),
         Failure::Unavailable(_) => "PBX unavailable".to_string(),
         other => format!("Dial failed: {}", other.label()),

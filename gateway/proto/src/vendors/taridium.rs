@@ -13,9 +13,15 @@ use crate::{Failure, Request, Response, response};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UrlAction {
     /// Ring the user's own extension, then bridge to `number`.
-    Call { number: String, cid: Option<String> },
+    Call {
+        number: String,
+        cid: Option<String>,
+    },
     /// `fwdnr`: set the number and switch forwarding on; `fwd`: switch it on or off.
-    Forwarding { on: bool, number: Option<String> },
+    Forwarding {
+        on: bool,
+        number: Option<String>,
+    },
     FollowMe(bool),
     Voicemail(bool),
 }
@@ -83,7 +89,11 @@ pub fn parse_url_control(req: &Request) -> Result<UrlControl, Failure> {
 }
 
 pub fn render_text(text: &str) -> Response {
-    response(200, &[("content-type", "text/plain; charset=utf-8")], text.to_string())
+    response(
+        200,
+        &[("content-type", "text/plain; charset=utf-8")],
+        text.to_string(),
+    )
 }
 
 pub fn render_error(f: &Failure) -> Response {
@@ -114,7 +124,10 @@ mod tests {
     use super::*;
 
     fn get(uri: &str) -> Request {
-        http::Request::builder().uri(uri).body(bytes::Bytes::new()).unwrap()
+        http::Request::builder()
+            .uri(uri)
+            .body(bytes::Bytes::new())
+            .unwrap()
     }
 
     #[test]

@@ -1,0 +1,201 @@
+//! The gateway's configuration (`gateway:` section of the app config).
+
+use patchbay_gateway_proto::route::Vendor;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListenerConfig {
+    pub listen: SocketAddr,
+    /// Vendor APIs served here, tried in order by path (Ozeki answers every path: put it last).
+    pub profiles: Vec<Vendor>,
+    /// Tenant for requests whose Host header maps to none (single-tenant vendor APIs).
+    #[serde(default)]
+    pub tenant: Option<String>,
+    /// Serve TLS with this certificate chain and key (PEM files).
+    #[serde(default)]
+    pub tls: Option<TlsConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    pub cert: String,
+    pub key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Digest nonce lifetime; after it the challenge says `stale=true`.
+    pub nonce_ttl_secs: u32,
+    /// Hex of 32 bytes signing digest nonces. Gateways sharing it accept each other's nonces;
+    /// empty = a random key per process.
+    pub nonce_key: String,
+    /// Failed logins from one address within `failure_window_secs` before it is banned.
+    pub max_failures: u32,
+    pub failure_window_secs: u32,
+    pub ban_secs: u32,
+    /// How long a verified secret (argon2 check) is remembered.
+    pub cache_ttl_secs: u32,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            nonce_ttl_secs: 300,
+            nonce_key: String::new(),
+            max_failures: 20,
+            failure_window_secs: 60,
+            ban_secs: 300,
+            cache_ttl_secs: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    pub max_body_bytes: usize,
+    pub max_header_bytes: usize,
+    /// Requests being processed at once above which new ones get the vendor's "busy" (503).
+    pub max_in_flight: usize,
+    /// Requests per second per API key / user (burst: twice that).
+    pub requests_per_sec_per_key: u32,
+    pub requests_per_sec_per_tenant: u32,
+    /// Call attempts per second per tenant, and live calls per tenant.
+    pub calls_per_sec_per_tenant: u32,
+    pub max_calls_per_tenant: u32,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1 << 20,
+            max_header_bytes: 16 << 10,
+            max_in_flight: 4096,
+            requests_per_sec_per_key: 200,
+            requests_per_sec_per_tenant: 2000,
+            calls_per_sec_per_tenant: 50,
+            max_calls_per_tenant: 500,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GatewayConfig {
+    pub listeners: Vec<ListenerConfig>,
+    /// `/metrics` and `/health`.
+    pub admin_listen: SocketAddr,
+    /// The B2BUA's control API.
+    pub b2bua_url: String,
+    /// Per-request timeout towards the B2BUA (connect: half of it).
+    pub b2bua_timeout_ms: u64,
+    /// Worker threads of the HTTP service.
+    pub threads: usize,
+    /// Extra SIP headers API clients may put on calls (case-insensitive names).
+    pub allowed_call_headers: Vec<String>,
+    pub auth: AuthConfig,
+    pub limits: LimitsConfig,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        let main = vec![
+            Vendor::Native,
+            Vendor::Brekeke,
+            Vendor::Taridium,
+            Vendor::Sipx,
+            Vendor::SipxCallController,
+            Vendor::Promptcall,
+        ];
+        let l = |port: u16, profiles: Vec<Vendor>| ListenerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], port)),
+            profiles,
+            tenant: Some("demo".into()),
+            tls: None,
+        };
+        Self {
+            listeners: vec![
+                l(8080, main),
+                l(7780, vec![Vendor::Ozeki]),
+                l(6667, vec![Vendor::SipxCallController]),
+            ],
+            admin_listen: SocketAddr::from(([127, 0, 0, 1], 9180)),
+            b2bua_url: "http://127.0.0.1:9181".into(),
+            b2bua_timeout_ms: 800,
+            threads: 2,
+            allowed_call_headers: vec!["X-Crm-Id".into(), "X-Campaign".into()],
+            auth: AuthConfig::default(),
+            limits: LimitsConfig::default(),
+        }
+    }
+}
+
+impl GatewayConfig {
+    /// Every problem, one line each.
+    pub fn validate(&self) -> Vec<String> {
+        let mut errs = Vec::new();
+        if self.listeners.is_empty() {
+            errs.push("gateway.listeners must not be empty".into());
+        }
+        let mut ports = vec![self.admin_listen.port()];
+        for (i, l) in self.listeners.iter().enumerate() {
+            if l.profiles.is_empty() {
+                errs.push(format!("gateway.listeners[{i}].profiles must not be empty"));
+            }
+            if l.listen.port() != 0 && ports.contains(&l.listen.port()) {
+                errs.push(format!(
+                    "gateway.listeners[{i}].listen: port {} used twice",
+                    l.listen.port()
+                ));
+            }
+            ports.push(l.listen.port());
+            if let Some(t) = &l.tls {
+                for (k, p) in [("cert", &t.cert), ("key", &t.key)] {
+                    if !std::path::Path::new(p).is_file() {
+                        errs.push(format!("gateway.listeners[{i}].tls.{k}: no file {p}"));
+                    }
+                }
+            }
+        }
+        if !self.b2bua_url.starts_with("http://") && !self.b2bua_url.starts_with("https://") {
+            errs.push("gateway.b2bua_url must be an http(s) URL".into());
+        }
+        if self.b2bua_timeout_ms < 50 {
+            errs.push("gateway.b2bua_timeout_ms must be >= 50".into());
+        }
+        if self.threads == 0 {
+            errs.push("gateway.threads must be >= 1".into());
+        }
+        let a = &self.auth;
+        if !a.nonce_key.is_empty()
+            && (a.nonce_key.len() != 64 || hex::decode(&a.nonce_key).is_err())
+        {
+            errs.push("gateway.auth.nonce_key must be 64 hex digits (or empty)".into());
+        }
+        if a.nonce_ttl_secs == 0 || a.max_failures == 0 || a.failure_window_secs == 0 {
+            errs.push(
+                "gateway.auth: nonce_ttl_secs, max_failures, failure_window_secs must be > 0"
+                    .into(),
+            );
+        }
+        let l = &self.limits;
+        if l.max_body_bytes < 1024 || l.max_header_bytes < 1024 || l.max_in_flight == 0 {
+            errs.push(
+                "gateway.limits: max_body_bytes and max_header_bytes >= 1024, max_in_flight > 0"
+                    .into(),
+            );
+        }
+        if l.requests_per_sec_per_key == 0
+            || l.requests_per_sec_per_tenant == 0
+            || l.calls_per_sec_per_tenant == 0
+            || l.max_calls_per_tenant == 0
+        {
+            errs.push("gateway.limits: rates and call caps must be > 0".into());
+        }
+        errs
+    }
+}

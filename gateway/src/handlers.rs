@@ -1,0 +1,111 @@
+//! Per-vendor request handling: parse with the vendor's translator, authenticate, run the
+//! operation against the store or the B2BUA, render with the translator.
+
+pub(crate) mod native;
+pub(crate) mod ozeki;
+pub(crate) mod promptcall;
+pub(crate) mod taridium;
+
+use crate::Gateway;
+use crate::auth::Origin;
+use patchbay_api::client::ClientError;
+use patchbay_api::{ApiErrorKind, CallId};
+use patchbay_gateway_proto::{Failure, Principal, Response};
+
+/// What a handler produced.
+pub(crate) enum Reply {
+    Full(Response),
+    /// A server-sent event stream of one call, from `seq > after`.
+    Events {
+        call: CallId,
+        after: u64,
+    },
+}
+
+/// Per-request facts handlers need.
+pub(crate) struct Ctx {
+    pub(crate) origin: Origin,
+    /// Bounded operation name for metrics, set by the handler.
+    pub(crate) endpoint: &'static str,
+}
+
+impl Gateway {
+    /// Per-key and per-tenant request rates.
+    pub(crate) fn rate_limit(&self, p: &Principal) -> Result<(), Failure> {
+        let now = std::time::Instant::now();
+        let r = self
+            .key_rate
+            .check(&p.rate_key(), now)
+            .and_then(|_| self.tenant_rate.check(&p.tenant, now));
+        r.map_err(|retry_after_secs| {
+            self.metrics.rejected.with_label_values(&["rate"]).inc();
+            Failure::RateLimited { retry_after_secs }
+        })
+    }
+
+    /// Map a control-API error to a failure (and count it).
+    pub(crate) fn b2bua_failure(&self, op: &str, e: ClientError) -> Failure {
+        let kind = match &e {
+            ClientError::Unavailable(_) | ClientError::BadReply(_) => "unavailable",
+            ClientError::Api { kind, .. } => match kind {
+                ApiErrorKind::BadRequest => "bad_request",
+                ApiErrorKind::NotFound => "not_found",
+                ApiErrorKind::InvalidState => "invalid_state",
+                ApiErrorKind::Overloaded => "overloaded",
+                _ => "unavailable",
+            },
+            _ => "other",
+        };
+        self.metrics
+            .b2bua_errors
+            .with_label_values(&[op, kind])
+            .inc();
+        match e {
+            ClientError::Api { kind, message } => match kind {
+                ApiErrorKind::BadRequest => Failure::bad("call", message),
+                ApiErrorKind::NotFound => Failure::NotFound(message),
+                ApiErrorKind::InvalidState => Failure::Conflict(message),
+                ApiErrorKind::Overloaded => Failure::Overloaded,
+                _ => Failure::Unavailable(message),
+            },
+            other => Failure::Unavailable(other.to_string()),
+        }
+    }
+
+    /// Per-tenant call-attempt rate and live-call cap, then originate.
+    pub(crate) async fn originate(
+        &self,
+        req: patchbay_api::OriginateRequest,
+    ) -> Result<patchbay_api::CallInfo, Failure> {
+        if let Err(retry_after_secs) = self.call_rate.check(&req.tenant, std::time::Instant::now())
+        {
+            self.metrics
+                .rejected
+                .with_label_values(&["call_rate"])
+                .inc();
+            return Err(Failure::RateLimited { retry_after_secs });
+        }
+        let calls = self
+            .b2bua
+            .list_calls()
+            .await
+            .map_err(|e| self.b2bua_failure("list", e))?;
+        let live = calls
+            .iter()
+            .filter(|c| c.tenant == req.tenant && c.ended_ms.is_none())
+            .count();
+        if live >= self.cfg.limits.max_calls_per_tenant as usize {
+            self.metrics
+                .rejected
+                .with_label_values(&["tenant_calls"])
+                .inc();
+            return Err(Failure::RateLimited {
+                retry_after_secs: 1,
+            });
+        }
+        self.b2bua
+            .originate(&req)
+            .await
+            .map_err(|e| self.b2bua_failure("originate", e))
+    }
+}

@@ -1,0 +1,364 @@
+//! `/api/v1`: Patchbay's own JSON API.
+
+use super::{Ctx, Reply};
+use crate::Gateway;
+use patchbay_api::{CallId, CallInfo, OriginateRequest};
+use patchbay_gateway_proto::auth::{Credentials, from_authorization};
+use patchbay_gateway_proto::vendors::native::{self, NativeOp, render_json};
+use patchbay_gateway_proto::{Failure, Principal, Request, Role};
+use patchbay_store::{ApiKey, Tenant, User, UserSettings};
+use serde_json::json;
+
+pub(crate) async fn handle(gw: &Gateway, ctx: &mut Ctx, req: &Request) -> Result<Reply, Failure> {
+    ctx.endpoint = "auth";
+    let p = authenticate(gw, ctx, req).await?;
+    gw.rate_limit(&p)?;
+    let op = native::parse_request(req)?;
+    ctx.endpoint = endpoint(&op);
+    run(gw, &p, op).await
+}
+
+fn endpoint(op: &NativeOp) -> &'static str {
+    match op {
+        NativeOp::Me => "me",
+        NativeOp::ListTenants | NativeOp::CreateTenant(_) | NativeOp::DeleteTenant(_) => "tenants",
+        NativeOp::ListUsers { .. }
+        | NativeOp::GetUser { .. }
+        | NativeOp::PutUser { .. }
+        | NativeOp::DeleteUser { .. } => "users",
+        NativeOp::ListKeys { .. } | NativeOp::CreateKey { .. } | NativeOp::DeleteKey { .. } => {
+            "api_keys"
+        }
+        NativeOp::Originate(_) => "calls.create",
+        NativeOp::ListCalls => "calls.list",
+        NativeOp::GetCall(_) => "calls.get",
+        NativeOp::Hangup(_) => "calls.delete",
+        NativeOp::Events { .. } => "calls.events",
+        NativeOp::EventStream { .. } => "calls.stream",
+    }
+}
+
+async fn authenticate(gw: &Gateway, ctx: &Ctx, req: &Request) -> Result<Principal, Failure> {
+    let ip = ctx.origin.ip;
+    gw.authn.check_ban(ip)?;
+    let tenant = ctx.origin.tenant.as_deref();
+    match from_authorization(req) {
+        Credentials::None => Err(gw
+            .authn
+            .missing("none", gw.authn.native_challenges(tenant, false).await)),
+        Credentials::Basic(b) => {
+            let challenges = gw.authn.native_challenges(tenant, false).await;
+            // `ext@tenant` names a user of another tenant than the Host's.
+            if let Some((ext, t)) = b.user.split_once('@') {
+                return gw
+                    .authn
+                    .web_user(
+                        ip,
+                        t,
+                        ext,
+                        &b.password,
+                        patchbay_gateway_proto::Scheme::Basic,
+                        challenges,
+                    )
+                    .await;
+            }
+            let is_key = gw.store.api_key(&b.user).await.ok().flatten().is_some();
+            match (is_key, tenant) {
+                (false, Some(t)) if b.user.chars().all(|c| c.is_ascii_digit()) => {
+                    gw.authn
+                        .web_user(
+                            ip,
+                            t,
+                            &b.user,
+                            &b.password,
+                            patchbay_gateway_proto::Scheme::Basic,
+                            challenges,
+                        )
+                        .await
+                }
+                _ => gw.authn.api_key(ip, &b.user, &b.password, challenges).await,
+            }
+        }
+        Credentials::Digest(d) => {
+            let uri = req.uri().to_string();
+            gw.authn.digest(ip, &d, req.method().as_str(), &uri).await
+        }
+        Credentials::Bearer(t) => {
+            let challenges = gw.authn.native_challenges(tenant, false).await;
+            gw.authn.jwt(ip, &t, challenges).await
+        }
+        _ => {
+            let challenges = gw.authn.native_challenges(tenant, false).await;
+            gw.metrics
+                .auth_failures
+                .with_label_values(&["none", "malformed"])
+                .inc();
+            Err(Failure::AuthFailed { challenges })
+        }
+    }
+}
+
+fn require(ok: bool) -> Result<(), Failure> {
+    if ok { Ok(()) } else { Err(Failure::Forbidden) }
+}
+
+fn db(e: patchbay_store::StoreError) -> Failure {
+    match e {
+        patchbay_store::StoreError::UnknownTenant(t) => Failure::NotFound(format!("tenant {t}")),
+        other => Failure::Internal(other.to_string()),
+    }
+}
+
+fn user_json(u: &User, st: Option<UserSettings>) -> serde_json::Value {
+    json!({"tenant": u.tenant, "ext": u.ext, "display_name": u.display_name, "settings": st})
+}
+
+/// The call, if the principal's tenant owns it (others' calls are "not found").
+async fn own_call(gw: &Gateway, p: &Principal, id: &CallId) -> Result<CallInfo, Failure> {
+    let c = gw
+        .b2bua
+        .call(id)
+        .await
+        .map_err(|e| gw.b2bua_failure("get", e))?;
+    if c.tenant != p.tenant && !p.roles.contains(&Role::System) {
+        return Err(Failure::NotFound(format!("call {id}")));
+    }
+    Ok(c)
+}
+
+fn random_hex(bytes: usize) -> String {
+    (0..bytes)
+        .map(|_| format!("{:02x}", rand::random::<u8>()))
+        .collect()
+}
+
+async fn run(gw: &Gateway, p: &Principal, op: NativeOp) -> Result<Reply, Failure> {
+    let full = |r| Ok(Reply::Full(r));
+    match op {
+        NativeOp::Me => full(render_json(200, p)),
+        NativeOp::ListTenants => {
+            require(p.roles.contains(&Role::System))?;
+            let ts = gw.store.tenants().await.map_err(db)?;
+            let v: Vec<_> = ts
+                .iter()
+                .map(|t| json!({"name": t.name, "realm": t.realm}))
+                .collect();
+            full(render_json(200, &v))
+        }
+        NativeOp::CreateTenant(b) => {
+            require(p.roles.contains(&Role::System))?;
+            let realm = b.realm.clone().unwrap_or_else(|| b.name.clone());
+            gw.store
+                .upsert_tenant(&Tenant {
+                    name: b.name.clone(),
+                    realm: realm.clone(),
+                })
+                .await
+                .map_err(db)?;
+            gw.authn.invalidate();
+            full(render_json(201, &json!({"name": b.name, "realm": realm})))
+        }
+        NativeOp::DeleteTenant(name) => {
+            require(p.roles.contains(&Role::System))?;
+            if !gw.store.delete_tenant(&name).await.map_err(db)? {
+                return Err(Failure::NotFound(format!("tenant {name}")));
+            }
+            gw.authn.invalidate();
+            full(render_json(200, &json!({"deleted": name})))
+        }
+        NativeOp::ListUsers { tenant } => {
+            require(p.administers(&tenant))?;
+            let us = gw.store.users(&tenant).await.map_err(db)?;
+            let v: Vec<_> = us.iter().map(|u| user_json(u, None)).collect();
+            full(render_json(200, &v))
+        }
+        NativeOp::GetUser { tenant, ext } => {
+            require(
+                p.administers(&tenant) || (p.tenant == tenant && p.user.as_deref() == Some(&ext)),
+            )?;
+            let u = gw.store.user(&tenant, &ext).await.map_err(db)?;
+            let u = u.ok_or_else(|| Failure::NotFound(format!("user {ext}")))?;
+            let st = gw.store.user_settings(&tenant, &ext).await.map_err(db)?;
+            full(render_json(200, &user_json(&u, st)))
+        }
+        NativeOp::PutUser { tenant, ext, body } => {
+            require(p.administers(&tenant))?;
+            if !native::valid_party(&ext) || ext.starts_with("sip") || ext.starts_with('+') {
+                return Err(Failure::bad("ext", "letters, digits, '*', '#'"));
+            }
+            let existing = gw.store.user(&tenant, &ext).await.map_err(db)?;
+            let created = existing.is_none();
+            let display_name = body
+                .display_name
+                .clone()
+                .or_else(|| existing.as_ref().map(|u| u.display_name.clone()))
+                .unwrap_or_else(|| ext.clone());
+            let user = User {
+                tenant: tenant.clone(),
+                ext: ext.clone(),
+                display_name,
+            };
+            match (&body.sip_password, created) {
+                (Some(pw), _) => gw.store.upsert_user(&user, pw).await.map_err(db)?,
+                (None, true) => {
+                    return Err(Failure::bad("sip_password", "required for a new user"));
+                }
+                (None, false) if body.display_name.is_some() => {
+                    return Err(Failure::bad(
+                        "sip_password",
+                        "required to change display_name",
+                    ));
+                }
+                (None, false) => {}
+            }
+            if let Some(pin) = &body.web_pin {
+                gw.store
+                    .set_web_pin(&tenant, &ext, Some(pin))
+                    .await
+                    .map_err(db)?;
+            }
+            if let Some(pin) = &body.vm_pin {
+                gw.store
+                    .set_vm_pin(&tenant, &ext, Some(pin))
+                    .await
+                    .map_err(db)?;
+            }
+            if let Some(k) = &body.url_key {
+                gw.store
+                    .set_url_key(&tenant, &ext, Some(k))
+                    .await
+                    .map_err(db)?;
+            }
+            let mut st = gw
+                .store
+                .user_settings(&tenant, &ext)
+                .await
+                .map_err(db)?
+                .unwrap_or_default();
+            if body.forward_to.is_some() {
+                st.forward_to = body.forward_to.clone();
+            }
+            st.forward_on = body.forward_on.unwrap_or(st.forward_on);
+            st.vm_on = body.vm_on.unwrap_or(st.vm_on);
+            st.ring_secs = body.ring_secs.unwrap_or(st.ring_secs);
+            gw.store
+                .set_user_settings(&tenant, &ext, &st)
+                .await
+                .map_err(db)?;
+            gw.authn.invalidate();
+            full(render_json(
+                if created { 201 } else { 200 },
+                &user_json(&user, Some(st)),
+            ))
+        }
+        NativeOp::DeleteUser { tenant, ext } => {
+            require(p.administers(&tenant))?;
+            if !gw.store.delete_user(&tenant, &ext).await.map_err(db)? {
+                return Err(Failure::NotFound(format!("user {ext}")));
+            }
+            gw.authn.invalidate();
+            full(render_json(200, &json!({"deleted": ext})))
+        }
+        NativeOp::ListKeys { tenant } => {
+            require(p.administers(&tenant))?;
+            let ks = gw.store.api_keys(&tenant).await.map_err(db)?;
+            full(render_json(200, &ks))
+        }
+        NativeOp::CreateKey { tenant, body } => {
+            require(p.administers(&tenant))?;
+            for r in &body.roles {
+                match Role::parse(r) {
+                    None => return Err(Failure::bad("roles", format!("unknown role {r}"))),
+                    Some(Role::System) => require(p.roles.contains(&Role::System))?,
+                    Some(_) => {}
+                }
+            }
+            let key = ApiKey {
+                key_id: format!("pk_{}", random_hex(8)),
+                tenant: tenant.clone(),
+                roles: body.roles.clone(),
+                label: body.label.clone(),
+                created_ms: crate::auth::now_ms(),
+                secret_hash: String::new(),
+            };
+            let secret = random_hex(16);
+            gw.store.create_api_key(&key, &secret).await.map_err(db)?;
+            full(render_json(
+                201,
+                &json!({"key_id": key.key_id, "secret": secret, "tenant": tenant,
+                        "roles": key.roles, "label": key.label}),
+            ))
+        }
+        NativeOp::DeleteKey { tenant, key_id } => {
+            require(p.administers(&tenant))?;
+            if !gw
+                .store
+                .delete_api_key(&tenant, &key_id)
+                .await
+                .map_err(db)?
+            {
+                return Err(Failure::NotFound(format!("key {key_id}")));
+            }
+            gw.authn.invalidate();
+            full(render_json(200, &json!({"deleted": key_id})))
+        }
+        NativeOp::Originate(b) => {
+            b.validate(&gw.cfg.allowed_call_headers)?;
+            // A user may only place calls from its own extension.
+            if let Some(u) = &p.user {
+                if !p.has(Role::Admin) && *u != b.from {
+                    return Err(Failure::Forbidden);
+                }
+            }
+            let info = gw
+                .originate(OriginateRequest {
+                    tenant: p.tenant.clone(),
+                    from: b.from.clone(),
+                    to: b.callees(),
+                    mode: b.mode,
+                    ring_timeout_secs: b.ring_timeout_secs,
+                    headers: b.headers.clone().into_iter().collect(),
+                })
+                .await?;
+            full(native::render_created_call(&info.id, &info))
+        }
+        NativeOp::ListCalls => {
+            let calls = gw
+                .b2bua
+                .list_calls()
+                .await
+                .map_err(|e| gw.b2bua_failure("list", e))?;
+            let mine: Vec<_> = calls.into_iter().filter(|c| c.tenant == p.tenant).collect();
+            full(render_json(200, &mine))
+        }
+        NativeOp::GetCall(id) => {
+            let c = own_call(gw, p, &id).await?;
+            full(render_json(200, &c))
+        }
+        NativeOp::Hangup(id) => {
+            own_call(gw, p, &id).await?;
+            gw.b2bua
+                .hangup(&id)
+                .await
+                .map_err(|e| gw.b2bua_failure("hangup", e))?;
+            full(render_json(200, &json!({"id": id, "hangup": true})))
+        }
+        NativeOp::Events {
+            call,
+            after,
+            wait_ms,
+        } => {
+            own_call(gw, p, &call).await?;
+            let evs = gw
+                .b2bua
+                .events(&call, after, std::time::Duration::from_millis(wait_ms))
+                .await
+                .map_err(|e| gw.b2bua_failure("events", e))?;
+            full(render_json(200, &evs))
+        }
+        NativeOp::EventStream { call, after } => {
+            own_call(gw, p, &call).await?;
+            Ok(Reply::Events { call, after })
+        }
+    }
+}

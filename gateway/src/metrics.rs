@@ -1,0 +1,102 @@
+//! Prometheus metrics of the gateway. Label values are bounded: vendor, endpoint (a fixed name
+//! per operation), status class, scheme and reason enums; never users, numbers or paths.
+
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry};
+
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    pub registry: Registry,
+    pub requests: IntCounterVec,
+    pub latency: HistogramVec,
+    pub auth_failures: IntCounterVec,
+    pub b2bua_errors: IntCounterVec,
+    pub in_flight: IntGauge,
+    pub rejected: IntCounterVec,
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let registry = Registry::new();
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "patchbay_gateway_requests_total",
+                "HTTP requests by vendor API, endpoint and status code",
+            ),
+            &["vendor", "endpoint", "status"],
+        )
+        .expect("valid metric");
+        let latency = HistogramVec::new(
+            HistogramOpts::new(
+                "patchbay_gateway_request_duration_seconds",
+                "Time from request head to response end, by vendor API",
+            )
+            .buckets(vec![
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+            ]),
+            &["vendor"],
+        )
+        .expect("valid metric");
+        let auth_failures = IntCounterVec::new(
+            Opts::new(
+                "patchbay_gateway_auth_failures_total",
+                "Failed authentications by scheme and reason",
+            ),
+            &["scheme", "reason"],
+        )
+        .expect("valid metric");
+        let b2bua_errors = IntCounterVec::new(
+            Opts::new(
+                "patchbay_gateway_b2bua_errors_total",
+                "Failed control-API calls to the B2BUA by operation and kind",
+            ),
+            &["op", "kind"],
+        )
+        .expect("valid metric");
+        let in_flight = IntGauge::new(
+            "patchbay_gateway_requests_in_flight",
+            "Requests being processed",
+        )
+        .expect("valid metric");
+        let rejected = IntCounterVec::new(
+            Opts::new(
+                "patchbay_gateway_rejected_total",
+                "Requests refused by a limit (rate, concurrency, size, ban)",
+            ),
+            &["reason"],
+        )
+        .expect("valid metric");
+        for m in [
+            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(latency.clone()),
+            Box::new(auth_failures.clone()),
+            Box::new(b2bua_errors.clone()),
+            Box::new(in_flight.clone()),
+            Box::new(rejected.clone()),
+        ] {
+            registry.register(m).expect("unique metric");
+        }
+        Self {
+            registry,
+            requests,
+            latency,
+            auth_failures,
+            b2bua_errors,
+            in_flight,
+            rejected,
+        }
+    }
+
+    pub fn render(&self) -> String {
+        use prometheus::Encoder as _;
+        let mut buf = Vec::new();
+        let enc = prometheus::TextEncoder::new();
+        let _ = enc.encode(&self.registry.gather(), &mut buf);
+        String::from_utf8(buf).unwrap_or_default()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}

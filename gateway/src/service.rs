@@ -1,0 +1,309 @@
+//! The pingora side: one `ProxyHttp` service that answers every request itself in
+//! `request_filter` (nothing is proxied), and records metrics in `logging`.
+
+use crate::Gateway;
+use crate::auth::Origin;
+use crate::handlers::{self, Ctx, Reply};
+use async_trait::async_trait;
+use bytes::Bytes;
+use patchbay_gateway_proto::route::{self, Vendor};
+use patchbay_gateway_proto::vendors::{native, render_error};
+use patchbay_gateway_proto::{Failure, Request, Response};
+use pingora::http::ResponseHeader;
+use pingora::prelude::*;
+use pingora::proxy::{ProxyHttp, Session};
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What one listener does.
+#[derive(Debug, Clone)]
+pub(crate) enum Role {
+    Api {
+        profiles: Vec<Vendor>,
+        tenant: Option<String>,
+    },
+    Admin,
+}
+
+pub(crate) struct HttpService {
+    pub(crate) gw: Arc<Gateway>,
+    /// Listener role by local port.
+    pub(crate) roles: Vec<(u16, Role)>,
+}
+
+pub(crate) struct ReqState {
+    started: Instant,
+    vendor: &'static str,
+    endpoint: &'static str,
+    status: u16,
+}
+
+#[async_trait]
+impl ProxyHttp for HttpService {
+    type CTX = ReqState;
+
+    fn new_ctx(&self) -> ReqState {
+        ReqState {
+            started: Instant::now(),
+            vendor: "none",
+            endpoint: "none",
+            status: 0,
+        }
+    }
+
+    async fn upstream_peer(&self, _s: &mut Session, _c: &mut ReqState) -> Result<Box<HttpPeer>> {
+        // Every request is answered in request_filter.
+        Err(Error::new(ErrorType::InternalError))
+    }
+
+    async fn request_filter(&self, session: &mut Session, st: &mut ReqState) -> Result<bool> {
+        st.started = Instant::now();
+        let port = session
+            .as_downstream()
+            .server_addr()
+            .and_then(|a| a.as_inet())
+            .map_or(0, |a| a.port());
+        let role = self
+            .roles
+            .iter()
+            .find(|(p, _)| *p == port)
+            .map(|(_, r)| r.clone())
+            .unwrap_or(Role::Admin);
+        match role {
+            Role::Admin => {
+                st.vendor = "admin";
+                let path = session.req_header().uri.path().to_string();
+                let resp = match path.as_str() {
+                    "/metrics" => {
+                        st.endpoint = "metrics";
+                        respond(200, "text/plain; version=0.0.4", self.gw.metrics.render())
+                    }
+                    "/health" => {
+                        st.endpoint = "health";
+                        respond(200, "application/json", "{\"status\":\"ok\"}".into())
+                    }
+                    _ => respond(404, "text/plain", "not found\n".into()),
+                };
+                st.status = resp.status().as_u16();
+                write(session, resp).await?;
+            }
+            Role::Api { profiles, tenant } => {
+                self.api(session, st, &profiles, tenant.as_deref()).await?;
+            }
+        }
+        Ok(true)
+    }
+
+    async fn logging(&self, _s: &mut Session, _e: Option<&Error>, st: &mut ReqState) {
+        if st.status == 0 {
+            return;
+        }
+        let m = &self.gw.metrics;
+        let status = st.status.to_string();
+        m.requests
+            .with_label_values(&[st.vendor, st.endpoint, &status])
+            .inc();
+        m.latency
+            .with_label_values(&[st.vendor])
+            .observe(st.started.elapsed().as_secs_f64());
+    }
+}
+
+fn respond(status: u16, ct: &str, body: String) -> Response {
+    http::Response::builder()
+        .status(status)
+        .header("content-type", ct)
+        .header("content-length", body.len().to_string())
+        .body(Bytes::from(body))
+        .unwrap_or_else(|_| http::Response::new(Bytes::new()))
+}
+
+async fn write(session: &mut Session, resp: Response) -> Result<()> {
+    let (parts, body) = resp.into_parts();
+    let mut h = ResponseHeader::build(parts.status, Some(parts.headers.len()))?;
+    for (k, v) in parts.headers.iter() {
+        h.append_header(k.clone(), v.clone())?;
+    }
+    session.write_response_header(Box::new(h), false).await?;
+    session.write_response_body(Some(body), true).await
+}
+
+impl HttpService {
+    async fn api(
+        &self,
+        session: &mut Session,
+        st: &mut ReqState,
+        profiles: &[Vendor],
+        listener_tenant: Option<&str>,
+    ) -> Result<()> {
+        let gw = &self.gw;
+        let path = session.req_header().uri.path().to_string();
+        let Some(vendor) = route::route(profiles, &path) else {
+            st.status = 404;
+            return write(session, respond(404, "text/plain", "not found\n".into())).await;
+        };
+        st.vendor = vendor.as_str();
+        let Some(_guard) = gw
+            .in_flight
+            .try_enter(gw.cfg.limits.max_in_flight, &gw.metrics.in_flight)
+        else {
+            gw.metrics.rejected.with_label_values(&["in_flight"]).inc();
+            let r = render_error(vendor, &Failure::Overloaded);
+            st.status = r.status().as_u16();
+            return write(session, r).await;
+        };
+        let req = match read_request(session, gw).await? {
+            Ok(r) => r,
+            Err(f) => {
+                gw.metrics.rejected.with_label_values(&["size"]).inc();
+                let r = render_error(vendor, &f);
+                st.status = r.status().as_u16();
+                // The rest of an oversized body is not read: do not reuse the connection.
+                session.set_keepalive(None);
+                return write(session, r).await;
+            }
+        };
+        let ip = session
+            .client_addr()
+            .and_then(|a| a.as_inet())
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+        let host = req
+            .headers()
+            .get(http::header::HOST)
+            .and_then(|v| v.to_str().ok());
+        let tenant = gw.authn.tenant_for(host, listener_tenant).await;
+        let mut ctx = Ctx {
+            origin: Origin { ip, tenant },
+            endpoint: "none",
+        };
+        let out = match vendor {
+            Vendor::Native => handlers::native::handle(gw, &mut ctx, &req).await,
+            Vendor::Ozeki => handlers::ozeki::handle(gw, &mut ctx, &req).await,
+            Vendor::Taridium => handlers::taridium::handle(gw, &mut ctx, &req).await,
+            Vendor::Promptcall => handlers::promptcall::handle(gw, &mut ctx, &req).await,
+            Vendor::Brekeke | Vendor::Sipx | Vendor::SipxCallController => {
+                Err(Failure::NotImplemented(path.clone()))
+            }
+        };
+        st.endpoint = ctx.endpoint;
+        match out {
+            Ok(Reply::Full(r)) => {
+                st.status = r.status().as_u16();
+                write(session, r).await
+            }
+            Ok(Reply::Events { call, after }) => {
+                st.status = 200;
+                drop(_guard);
+                self.stream_events(session, call, after).await
+            }
+            Err(f) => {
+                if let Failure::Internal(e) = &f {
+                    tracing::warn!(vendor = vendor.as_str(), error = %e, "internal error");
+                }
+                let r = render_error(vendor, &f);
+                st.status = r.status().as_u16();
+                write(session, r).await
+            }
+        }
+    }
+
+    /// Server-sent events until the call's `ended` event (or the client leaves).
+    async fn stream_events(
+        &self,
+        session: &mut Session,
+        call: patchbay_api::CallId,
+        mut after: u64,
+    ) -> Result<()> {
+        let mut h = ResponseHeader::build(200, Some(3))?;
+        h.append_header("content-type", "text/event-stream")?;
+        h.append_header("cache-control", "no-cache")?;
+        session.write_response_header(Box::new(h), false).await?;
+        loop {
+            let evs = match self
+                .gw
+                .b2bua
+                .events(&call, after, Duration::from_secs(15))
+                .await
+            {
+                Ok(evs) => evs,
+                Err(e) => {
+                    let f = self.gw.b2bua_failure("events", e);
+                    let msg = format!(
+                        "event: error\ndata: {}\n\n",
+                        serde_json::json!({"error": f.label()})
+                    );
+                    session
+                        .write_response_body(Some(Bytes::from(msg)), true)
+                        .await?;
+                    return Ok(());
+                }
+            };
+            if evs.is_empty() {
+                session
+                    .write_response_body(Some(Bytes::from_static(b": keepalive\n\n")), false)
+                    .await?;
+                continue;
+            }
+            let mut ended = false;
+            for ev in &evs {
+                after = after.max(ev.seq);
+                ended |= matches!(ev.kind, patchbay_api::EventKind::Ended { .. });
+                session
+                    .write_response_body(Some(native::render_sse_event(ev)), false)
+                    .await?;
+            }
+            if ended {
+                return session.write_response_body(None, true).await;
+            }
+        }
+    }
+}
+
+/// Head + whole body as a [`Request`], within the size caps.
+async fn read_request(
+    session: &mut Session,
+    gw: &Gateway,
+) -> Result<std::result::Result<Request, Failure>> {
+    let h = session.req_header();
+    let header_bytes: usize = h
+        .headers
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum::<usize>()
+        + h.uri.to_string().len();
+    if header_bytes > gw.cfg.limits.max_header_bytes {
+        return Ok(Err(Failure::TooLarge));
+    }
+    let declared = h
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > gw.cfg.limits.max_body_bytes) {
+        return Ok(Err(Failure::TooLarge));
+    }
+    let mut req = http::Request::new(Bytes::new());
+    *req.method_mut() = h.method.clone();
+    *req.uri_mut() = h.uri.clone();
+    *req.headers_mut() = h.headers.clone();
+    let expects = h
+        .headers
+        .get(http::header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    if expects {
+        session
+            .as_downstream_mut()
+            .write_continue_response()
+            .await?;
+    }
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = session.read_request_body().await? {
+        if body.len() + chunk.len() > gw.cfg.limits.max_body_bytes {
+            return Ok(Err(Failure::TooLarge));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    *req.body_mut() = body.freeze();
+    Ok(Ok(req))
+}

@@ -1,0 +1,73 @@
+//! With the B2BUA down, call requests fail within 1 s in each vendor's form; once it is back,
+//! calls work again through the same gateway.
+use patchbay_api::CallState;
+use patchbay_tests::*;
+use std::time::{Duration, Instant};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b2bua_down_then_back() {
+    let mut stack = Stack::start().await;
+    let gw = stack.gateway(|_| {});
+    let call = || {
+        gw.send(
+            gw.http
+                .post(format!("{}/api/v1/calls", gw.base))
+                .basic_auth("demo-key", Some("demo-secret"))
+                .json(&serde_json::json!({"from": "4005", "to": "4007"})),
+        )
+    };
+    stack.kill_b2bua().await;
+    let t = Instant::now();
+    let r = call().await;
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_eq!(r.json()["error"], "unavailable");
+    let t = Instant::now();
+    let r = gw
+        .get("/pbxws.php/dial?ext=4005&tel=4007&token=ZGVtby1rZXk6ZGVtby1zZWNyZXQ=")
+        .await;
+    assert!(t.elapsed() < Duration::from_secs(1));
+    assert_eq!(r.body, r#"{"success":false,"msg":"PBX unavailable"}"#);
+    let r = gw.get("/user/c/?key=DEMO05&call=4007").await;
+    assert_eq!(r.body, "ERROR: FAILED PLACING CALL");
+
+    stack.restart_b2bua().await;
+    let (p5, p7) = (free_port(), free_port());
+    stack.register("4005", p5).await;
+    stack.register("4007", p7).await;
+    let (rtp5, rtp7) = (RtpPeer::new(false).await, RtpPeer::new(false).await);
+    let phone = |port, rtp: &RtpPeer| {
+        Sipp::phone(
+            "uas_answer.xml",
+            port,
+            &[
+                "-set",
+                "ring_ms",
+                "200",
+                "-set",
+                "rtpport",
+                &rtp.port().to_string(),
+            ],
+        )
+    };
+    let a = phone(p5, &rtp5);
+    let b = phone(p7, &rtp7);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let r = call().await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let c = stack.call_in_state(CallState::Bridged).await;
+    assert_eq!(c.id.0, r.json()["id"].as_str().unwrap());
+    stack.api.hangup(&c.id).await.unwrap();
+    assert_eq!(a.wait(10).await, 0, "phone scenario passed");
+    assert_eq!(b.wait(10).await, 0, "phone scenario passed");
+    let m = gw
+        .send(gw.http.get(format!("{}/metrics", gw.admin)))
+        .await
+        .body;
+    assert!(
+        m.contains("patchbay_gateway_b2bua_errors_total{kind=\"unavailable\""),
+        "{m}"
+    );
+    gw.stop().await;
+    stack.stop().await;
+}

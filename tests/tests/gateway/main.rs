@@ -1,0 +1,10 @@
+//! Gateway end-to-end scenarios, one per module: the real gateway (pingora) in front of the real
+//! B2BUA, SIPp phones where a call must really happen.
+
+mod b2bua_down;
+mod bans;
+mod basic_and_api_keys;
+mod digest;
+mod jwt;
+mod native_call;
+mod vendor_forms;
