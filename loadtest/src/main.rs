@@ -7,8 +7,13 @@
 //! `patchbay-bench relay [--pairs N] [--rates 20000,...] [--secs N]`
 //!   Bridges N leg pairs in an in-process relay on its own one-thread runtime, sends 172-byte RTP
 //!   packets A->B at each rate and counts what arrives; reports loss and relay CPU per packet.
+//! `patchbay-bench http [--conns N] [--secs N] [--rounds N]`
+//!   A bare hyper server and the gateway (in-process, SQLite store, demo API key), each on two
+//!   threads; the same keep-alive load generator runs `GET /api/v1/me` with Basic credentials
+//!   against each in turn, alternating rounds; reports req/s, p50/p99 and the ratio.
 
 mod cps;
+mod http;
 mod relay;
 
 fn arg<T: std::str::FromStr>(args: &[String], name: &str) -> Option<T> {
@@ -61,8 +66,14 @@ fn main() {
             let secs = arg(&args, "--secs").unwrap_or(3);
             relay::run(pairs, &rates, secs);
         }
+        Some("http") => {
+            let conns = arg(&args, "--conns").unwrap_or(32);
+            let secs = arg(&args, "--secs").unwrap_or(5);
+            let rounds = arg(&args, "--rounds").unwrap_or(3);
+            http::run(conns, secs, rounds);
+        }
         _ => {
-            eprintln!("usage: patchbay-bench cps|relay [options] (see the crate docs)");
+            eprintln!("usage: patchbay-bench cps|relay|http [options] (see the crate docs)");
             std::process::exit(2);
         }
     }
