@@ -42,59 +42,48 @@ async fn authenticate(gw: &Gateway, ctx: &Ctx, req: &Request) -> Result<Principa
     let ip = ctx.origin.ip;
     gw.authn.check_ban(ip)?;
     let tenant = ctx.origin.tenant.as_deref();
-    match from_authorization(req) {
-        Credentials::None => Err(gw
-            .authn
-            .missing("none", gw.authn.native_challenges(tenant, false).await)),
-        Credentials::Basic(b) => {
-            let challenges = gw.authn.native_challenges(tenant, false).await;
+    let basic = patchbay_gateway_proto::Scheme::Basic;
+    let result = match from_authorization(req) {
+        Credentials::None => Err(gw.authn.missing("none", vec![])),
+        Credentials::Basic(b) => match b.user.split_once('@') {
             // `ext@tenant` names a user of another tenant than the Host's.
-            if let Some((ext, t)) = b.user.split_once('@') {
-                return gw
-                    .authn
-                    .web_user(
-                        ip,
-                        t,
-                        ext,
-                        &b.password,
-                        patchbay_gateway_proto::Scheme::Basic,
-                        challenges,
-                    )
-                    .await;
+            Some((ext, t)) => {
+                gw.authn
+                    .web_user(ip, t, ext, &b.password, basic, vec![])
+                    .await
             }
-            let is_key = gw.store.api_key(&b.user).await.ok().flatten().is_some();
-            match (is_key, tenant) {
-                (false, Some(t)) if b.user.chars().all(|c| c.is_ascii_digit()) => {
+            // All digits: an extension of the Host's (or listener's) tenant; else an API key id.
+            None => match tenant {
+                Some(t) if b.user.chars().all(|c| c.is_ascii_digit()) => {
                     gw.authn
-                        .web_user(
-                            ip,
-                            t,
-                            &b.user,
-                            &b.password,
-                            patchbay_gateway_proto::Scheme::Basic,
-                            challenges,
-                        )
+                        .web_user(ip, t, &b.user, &b.password, basic, vec![])
                         .await
                 }
-                _ => gw.authn.api_key(ip, &b.user, &b.password, challenges).await,
-            }
-        }
+                _ => gw.authn.api_key(ip, &b.user, &b.password, vec![]).await,
+            },
+        },
         Credentials::Digest(d) => {
             let uri = req.uri().to_string();
-            gw.authn.digest(ip, &d, req.method().as_str(), &uri).await
+            return gw.authn.digest(ip, &d, req.method().as_str(), &uri).await;
         }
-        Credentials::Bearer(t) => {
-            let challenges = gw.authn.native_challenges(tenant, false).await;
-            gw.authn.jwt(ip, &t, challenges).await
-        }
+        Credentials::Bearer(t) => gw.authn.jwt(ip, &t, vec![]).await,
         _ => {
-            let challenges = gw.authn.native_challenges(tenant, false).await;
             gw.metrics
                 .auth_failures
                 .with_label_values(&["none", "malformed"])
                 .inc();
-            Err(Failure::AuthFailed { challenges })
+            Err(Failure::AuthFailed { challenges: vec![] })
         }
+    };
+    // Challenges (with a fresh nonce) only when they are needed.
+    match result {
+        Err(Failure::AuthRequired { .. }) => Err(Failure::AuthRequired {
+            challenges: gw.authn.native_challenges(tenant, false).await,
+        }),
+        Err(Failure::AuthFailed { .. }) => Err(Failure::AuthFailed {
+            challenges: gw.authn.native_challenges(tenant, false).await,
+        }),
+        other => other,
     }
 }
 
