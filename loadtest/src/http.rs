@@ -1,0 +1,219 @@
+//! Gateway vs bare hyper: the same authenticated GET, the same load generator, one run.
+
+use bytes::Bytes;
+use http_body_util::Full;
+use patchbay_gateway::GatewayConfig;
+use patchbay_store::{ApiKey, SqlStore, Store, Tenant};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const BODY: &str =
+    r#"{"tenant":"bench","user":null,"key":"bench-key","roles":["user"],"scheme":"api_key"}"#;
+// base64("bench-key:bench-secret")
+const AUTH: &str = "YmVuY2gta2V5OmJlbmNoLXNlY3JldA==";
+
+fn free_addr() -> SocketAddr {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr")
+}
+
+/// A bare hyper 1 server on its own two-thread runtime answering every request with BODY.
+fn start_hyper() -> (SocketAddr, tokio::runtime::Runtime) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let addr = free_addr();
+    rt.spawn(async move {
+        let l = tokio::net::TcpListener::bind(addr).await.expect("bind");
+        loop {
+            let Ok((s, _)) = l.accept().await else {
+                continue;
+            };
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(|_req| async {
+                    let mut r =
+                        hyper::Response::new(Full::new(Bytes::from_static(BODY.as_bytes())));
+                    r.headers_mut().insert(
+                        "content-type",
+                        hyper::header::HeaderValue::from_static("application/json"),
+                    );
+                    Ok::<_, std::convert::Infallible>(r)
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(s), svc)
+                    .await;
+            });
+        }
+    });
+    (addr, rt)
+}
+
+/// One keep-alive connection sending GETs back to back until `until`; latencies in µs.
+async fn conn_loop(addr: SocketAddr, until: Instant) -> (u64, u64, Vec<u32>) {
+    let Ok(mut s) = tokio::net::TcpStream::connect(addr).await else {
+        return (0, 1, vec![]);
+    };
+    let _ = s.set_nodelay(true);
+    let req = format!(
+        "GET /api/v1/me HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic {AUTH}\r\n\r\n"
+    );
+    let (mut ok, mut bad, mut lat) = (0u64, 0u64, Vec::new());
+    let mut buf = vec![0u8; 8192];
+    while Instant::now() < until {
+        let t = Instant::now();
+        if s.write_all(req.as_bytes()).await.is_err() {
+            bad += 1;
+            break;
+        }
+        // Read head, then Content-Length bytes of body.
+        let mut have = 0;
+        let (head_end, len) = loop {
+            let Ok(n) = s.read(&mut buf[have..]).await else {
+                return (ok, bad + 1, lat);
+            };
+            if n == 0 {
+                return (ok, bad + 1, lat);
+            }
+            have += n;
+            if let Some(i) = buf[..have].windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&buf[..i]).to_ascii_lowercase();
+                let len = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+                break (i + 4, len);
+            }
+        };
+        while have < head_end + len {
+            match s.read(&mut buf[have..]).await {
+                Ok(0) | Err(_) => return (ok, bad + 1, lat),
+                Ok(n) => have += n,
+            }
+        }
+        if buf.starts_with(b"HTTP/1.1 200") {
+            ok += 1;
+        } else {
+            bad += 1;
+        }
+        lat.push(t.elapsed().as_micros() as u32);
+    }
+    (ok, bad, lat)
+}
+
+struct Round {
+    rps: f64,
+    p50_us: u32,
+    p99_us: u32,
+    errors: u64,
+}
+
+fn load(loadgen: &tokio::runtime::Runtime, addr: SocketAddr, conns: usize, secs: u64) -> Round {
+    loadgen.block_on(async {
+        let until = Instant::now() + Duration::from_secs(secs);
+        let start = Instant::now();
+        let tasks: Vec<_> = (0..conns)
+            .map(|_| tokio::spawn(conn_loop(addr, until)))
+            .collect();
+        let (mut ok, mut bad, mut lat) = (0, 0, Vec::new());
+        for t in tasks {
+            if let Ok((o, b, l)) = t.await {
+                ok += o;
+                bad += b;
+                lat.extend(l);
+            }
+        }
+        let el = start.elapsed().as_secs_f64();
+        lat.sort_unstable();
+        let pct = |p: f64| {
+            lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or(0)
+        };
+        Round {
+            rps: ok as f64 / el,
+            p50_us: pct(0.50),
+            p99_us: pct(0.99),
+            errors: bad,
+        }
+    })
+}
+
+pub(crate) fn run(conns: usize, secs: u64, rounds: u32) {
+    let setup = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let dir = std::env::temp_dir().join(format!("patchbay-bench-http-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.join("b.db").display());
+    let store: Arc<dyn Store> = setup.block_on(async {
+        let s = SqlStore::connect(&url).await.expect("store");
+        s.upsert_tenant(&Tenant {
+            name: "bench".into(),
+            realm: "bench".into(),
+        })
+        .await
+        .expect("tenant");
+        let key = ApiKey {
+            key_id: "bench-key".into(),
+            tenant: "bench".into(),
+            roles: vec!["user".into()],
+            label: "bench".into(),
+            created_ms: 0,
+            secret_hash: String::new(),
+        };
+        s.create_api_key(&key, "bench-secret").await.expect("key");
+        Arc::new(s)
+    });
+    let mut cfg = GatewayConfig::default();
+    cfg.listeners.truncate(1);
+    cfg.listeners[0].listen = free_addr();
+    cfg.admin_listen = free_addr();
+    cfg.threads = 2;
+    cfg.limits.requests_per_sec_per_key = 10_000_000;
+    cfg.limits.requests_per_sec_per_tenant = 10_000_000;
+    let gw = patchbay_gateway::start(cfg, store).expect("gateway");
+    let gw_addr = gw.listeners[0];
+    let (hyper_addr, _hyper_rt) = start_hyper();
+    let loadgen = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    // Warm up both (the gateway's first request pays the argon2 check, then it is cached).
+    load(&loadgen, hyper_addr, 4, 1);
+    load(&loadgen, gw_addr, 4, 1);
+    println!("| round | server | req/s | p50 (ms) | p99 (ms) | errors |");
+    println!("|---|---|---|---|---|---|");
+    let (mut h_sum, mut g_sum) = (0.0, 0.0);
+    for i in 1..=rounds {
+        for (name, addr) in [("bare hyper", hyper_addr), ("gateway", gw_addr)] {
+            let r = load(&loadgen, addr, conns, secs);
+            if name == "gateway" {
+                g_sum += r.rps
+            } else {
+                h_sum += r.rps
+            }
+            println!(
+                "| {i} | {name} | {:.0} | {:.2} | {:.2} | {} |",
+                r.rps,
+                f64::from(r.p50_us) / 1000.0,
+                f64::from(r.p99_us) / 1000.0,
+                r.errors
+            );
+        }
+    }
+    println!(
+        "\ngateway / bare hyper req/s over {rounds} rounds: {:.2}",
+        g_sum / h_sum
+    );
+    gw.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}
