@@ -1,5 +1,6 @@
-//! `patchbay up` as a real process: starts, provisions the demo tenant, serves /health and
-//! /metrics, and stops cleanly on SIGTERM.
+//! `patchbay up` as a real process: starts B2BUA and gateway, provisions the demo tenant (the
+//! demo API key works through the gateway), serves /health and /metrics, and stops cleanly on
+//! SIGTERM.
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -15,12 +16,16 @@ fn free_port() -> u16 {
 }
 
 fn http_get(addr: &str, path: &str) -> String {
+    http_get_with(addr, path, "")
+}
+
+fn http_get_with(addr: &str, path: &str, extra: &str) -> String {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: x\r\n{extra}Connection: close\r\n\r\n"
     )
     .unwrap();
     let mut out = String::new();
@@ -33,7 +38,19 @@ fn up_runs_and_stops_on_sigterm() {
     let dir = std::env::temp_dir().join(format!("patchbay-up-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let (sip, admin) = (free_port(), free_port());
+    let (http, ozeki, gw_admin) = (free_port(), free_port(), free_port());
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("patchbay.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "gateway:\n  listeners:\n  - listen: 127.0.0.1:{http}\n    profiles: [native, taridium, promptcall]\n    tenant: demo\n  - listen: 127.0.0.1:{ozeki}\n    profiles: [ozeki]\n    tenant: demo\n  admin_listen: 127.0.0.1:{gw_admin}\n"
+        ),
+    )
+    .unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_patchbay"))
+        .arg("--config")
+        .arg(&cfg)
         .args(["up", "--data-dir"])
         .arg(&dir)
         .env("PATCHBAY_SIP_LISTEN", format!("127.0.0.1:{sip}"))
@@ -68,6 +85,21 @@ fn up_runs_and_stops_on_sigterm() {
     assert!(metrics.contains("patchbay_b2bua_calls_active"), "{metrics}");
     let regs = http_get(&addr, "/v1/registrations?tenant=demo");
     assert!(regs.ends_with("[]"), "{regs}");
+    // The gateway of the same process, with the demo API key (demo-key:demo-secret).
+    let gw = format!("127.0.0.1:{http}");
+    let me = http_get_with(
+        &gw,
+        "/api/v1/me",
+        "Authorization: Basic ZGVtby1rZXk6ZGVtby1zZWNyZXQ=\r\n",
+    );
+    assert!(me.starts_with("HTTP/1.1 200"), "{me}");
+    assert!(me.contains("\"scheme\":\"api_key\""), "{me}");
+    assert!(http_get(&gw, "/api/v1/me").starts_with("HTTP/1.1 401"));
+    let gw_metrics = http_get(&format!("127.0.0.1:{gw_admin}"), "/metrics");
+    assert!(
+        gw_metrics.contains("patchbay_gateway_requests_total"),
+        "{gw_metrics}"
+    );
 
     let pid = child.id().to_string();
     assert!(

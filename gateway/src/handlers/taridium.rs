@@ -45,7 +45,6 @@ pub(crate) async fn handle(gw: &Gateway, ctx: &mut Ctx, req: &Request) -> Result
     };
     gw.rate_limit(&p)?;
     let ext = p.user.clone().ok_or(Failure::Forbidden)?;
-    let db = |e: patchbay_store::StoreError| Failure::Internal(e.to_string());
     let text = match c.action {
         UrlAction::Call { number, cid: _ } => {
             ctx.endpoint = "call";
@@ -61,38 +60,51 @@ pub(crate) async fn handle(gw: &Gateway, ctx: &mut Ctx, req: &Request) -> Result
             .await?;
             taridium::CALL_PLACED
         }
-        other => {
-            ctx.endpoint = "settings";
-            let mut st = gw
-                .store
-                .user_settings(&p.tenant, &ext)
-                .await
-                .map_err(db)?
-                .ok_or(Failure::Forbidden)?;
-            let text = match other {
-                UrlAction::Forwarding { on, number } => {
-                    if number.is_some() {
-                        st.forward_to = number;
-                    }
-                    st.forward_on = on;
-                    taridium::FORWARDING_UPDATED
+        UrlAction::Forwarding { on, number } => {
+            update(gw, ctx, &p.tenant, &ext, |st| {
+                if number.is_some() {
+                    st.forward_to = number;
                 }
-                UrlAction::FollowMe(on) => {
-                    st.followme_on = on;
-                    taridium::FOLLOWME_UPDATED
-                }
-                UrlAction::Voicemail(on) => {
-                    st.vm_on = on;
-                    taridium::VM_UPDATED
-                }
-                UrlAction::Call { .. } => unreachable!("handled above"),
-            };
-            gw.store
-                .set_user_settings(&p.tenant, &ext, &st)
-                .await
-                .map_err(db)?;
-            text
+                st.forward_on = on;
+            })
+            .await?;
+            taridium::FORWARDING_UPDATED
+        }
+        UrlAction::FollowMe(on) => {
+            update(gw, ctx, &p.tenant, &ext, |st| st.followme_on = on).await?;
+            taridium::FOLLOWME_UPDATED
+        }
+        UrlAction::Voicemail(on) => {
+            update(gw, ctx, &p.tenant, &ext, |st| st.vm_on = on).await?;
+            taridium::VM_UPDATED
         }
     };
     Ok(Reply::Full(taridium::render_text(text)))
+}
+
+fn db(e: patchbay_store::StoreError) -> Failure {
+    Failure::Internal(e.to_string())
+}
+
+/// Read-modify-write of the user's call settings.
+async fn update(
+    gw: &Gateway,
+    ctx: &mut Ctx,
+    tenant: &str,
+    ext: &str,
+    change: impl FnOnce(&mut patchbay_store::UserSettings),
+) -> Result<(), Failure> {
+    ctx.endpoint = "settings";
+    let mut st = gw
+        .store
+        .user_settings(tenant, ext)
+        .await
+        .map_err(db)?
+        .ok_or(Failure::Forbidden)?;
+    change(&mut st);
+    gw.store
+        .set_user_settings(tenant, ext, &st)
+        .await
+        .map_err(db)?;
+    Ok(())
 }
