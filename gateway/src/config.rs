@@ -103,14 +103,7 @@ pub struct GatewayConfig {
 
 impl Default for GatewayConfig {
     fn default() -> Self {
-        let main = vec![
-            Vendor::Native,
-            Vendor::Brekeke,
-            Vendor::Taridium,
-            Vendor::Sipx,
-            Vendor::SipxCallController,
-            Vendor::Promptcall,
-        ];
+        let main = Vendor::PATH_BASED.to_vec();
         let l = |port: u16, profiles: Vec<Vendor>| ListenerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], port)),
             profiles,

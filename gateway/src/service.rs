@@ -271,7 +271,7 @@ async fn read_request(
         .iter()
         .map(|(k, v)| k.as_str().len() + v.len() + 4)
         .sum::<usize>()
-        + h.uri.to_string().len();
+        + h.uri.path_and_query().map_or(0, |p| p.as_str().len());
     if header_bytes > gw.cfg.limits.max_header_bytes {
         return Ok(Err(Failure::TooLarge));
     }

@@ -6,7 +6,7 @@ use patchbay_api::client::ControlClient;
 use patchbay_api::{CallId, CallInfo, CallState, Event, EventKind};
 use patchbay_b2bua::{B2buaConfig, Running};
 use patchbay_gateway::{GatewayConfig, RunningGateway};
-use patchbay_store::{ApiKey, JwtKey, SqlStore, Store, Tenant, User};
+use patchbay_store::{SqlStore, Store};
 use std::net::{SocketAddr, UdpSocket as StdUdp};
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -61,55 +61,9 @@ impl Stack {
         std::fs::create_dir_all(&dir).expect("temp dir");
         let url = format!("sqlite://{}?mode=rwc", dir.join("pb.db").display());
         let store = Arc::new(SqlStore::connect(&url).await.expect("store"));
-        store
-            .upsert_tenant(&Tenant {
-                name: "demo".into(),
-                realm: "demo".into(),
-            })
+        patchbay_store::demo::provision_demo(store.as_ref())
             .await
-            .expect("tenant");
-        for ext in ["4005", "4007", "4009"] {
-            let u = User {
-                tenant: "demo".into(),
-                ext: ext.into(),
-                display_name: ext.into(),
-            };
-            store
-                .upsert_user(&u, &format!("demo-{ext}"))
-                .await
-                .expect("user");
-            store
-                .set_web_pin("demo", ext, Some(&format!("web-{ext}")))
-                .await
-                .expect("web pin");
-            store
-                .set_url_key("demo", ext, Some(&format!("DEMO{}", &ext[2..])))
-                .await
-                .expect("url key");
-        }
-        store
-            .create_api_key(
-                &ApiKey {
-                    key_id: "demo-key".into(),
-                    tenant: "demo".into(),
-                    roles: vec!["admin".into(), "user".into()],
-                    label: "demo".into(),
-                    created_ms: 0,
-                    secret_hash: String::new(),
-                },
-                "demo-secret",
-            )
-            .await
-            .expect("api key");
-        store
-            .upsert_jwt_key(&JwtKey {
-                kid: "demo".into(),
-                tenant: "demo".into(),
-                alg: "HS256".into(),
-                key_material: "demo-jwt-secret".into(),
-            })
-            .await
-            .expect("jwt key");
+            .expect("demo tenant");
         let block = NEXT_RTP_BLOCK.fetch_add(1, Ordering::Relaxed);
         let mut cfg = B2buaConfig::default();
         cfg.sip_listen = SocketAddr::from(([127, 0, 0, 1], free_port()));

@@ -2,7 +2,6 @@
 
 use patchbay_b2bua::B2buaConfig;
 use patchbay_gateway::GatewayConfig;
-use patchbay_store::{ApiKey, JwtKey, Store, Tenant, User};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -117,58 +116,6 @@ impl AppConfig {
             self.store_url.clone()
         }
     }
-}
-
-pub(crate) const DEMO_KEY: &str = "demo-key";
-
-/// The demo tenant the vendor samples expect: users 4005, 4007, 4009, SIP password demo-<ext>,
-/// web PIN web-<ext>, URL key DEMO<last two digits>; API key demo-key / demo-secret (admin);
-/// JWT key id `demo`, HS256 secret `demo-jwt-secret`.
-pub(crate) async fn provision_demo(store: &dyn Store) -> Result<(), patchbay_store::StoreError> {
-    store
-        .upsert_tenant(&Tenant {
-            name: "demo".into(),
-            realm: "demo".into(),
-        })
-        .await?;
-    for ext in ["4005", "4007", "4009"] {
-        let u = User {
-            tenant: "demo".into(),
-            ext: ext.into(),
-            display_name: format!("Demo {ext}"),
-        };
-        store.upsert_user(&u, &format!("demo-{ext}")).await?;
-        store
-            .set_web_pin("demo", ext, Some(&format!("web-{ext}")))
-            .await?;
-        store
-            .set_url_key("demo", ext, Some(&format!("DEMO{}", &ext[2..])))
-            .await?;
-    }
-    if store.api_key(DEMO_KEY).await?.is_none() {
-        store
-            .create_api_key(
-                &ApiKey {
-                    key_id: DEMO_KEY.into(),
-                    tenant: "demo".into(),
-                    roles: vec!["admin".into(), "user".into()],
-                    label: "demo".into(),
-                    created_ms: 0,
-                    secret_hash: String::new(),
-                },
-                "demo-secret",
-            )
-            .await?;
-    }
-    store
-        .upsert_jwt_key(&JwtKey {
-            kid: "demo".into(),
-            tenant: "demo".into(),
-            alg: "HS256".into(),
-            key_material: "demo-jwt-secret".into(),
-        })
-        .await?;
-    Ok(())
 }
 
 #[cfg(test)]

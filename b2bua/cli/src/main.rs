@@ -115,7 +115,7 @@ async fn run(
     let url = cfg.store_url();
     let store = Arc::new(patchbay_store::SqlStore::connect(&url).await?);
     if demo {
-        config::provision_demo(store.as_ref()).await?;
+        patchbay_store::demo::provision_demo(store.as_ref()).await?;
     }
     println!("patchbay: store      {}", redact(&url));
     let b2bua = if parts.b2bua {
@@ -161,8 +161,8 @@ async fn run(
         );
         println!(
             "patchbay: demo API key {} / demo-secret (e.g. curl -u {}:demo-secret http://127.0.0.1:8080/api/v1/me)",
-            config::DEMO_KEY,
-            config::DEMO_KEY
+            patchbay_store::demo::DEMO_KEY,
+            patchbay_store::demo::DEMO_KEY
         );
     }
     println!("patchbay: ready (Ctrl-C or SIGTERM to stop)");

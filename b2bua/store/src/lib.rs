@@ -7,6 +7,7 @@
 //! Queries use `$n` placeholders, which both databases accept.
 
 mod accounts;
+pub mod demo;
 mod secrets;
 mod sql;
 

@@ -23,14 +23,15 @@ pub enum Vendor {
 }
 
 impl Vendor {
-    pub const ALL: [Vendor; 7] = [
+    /// The APIs told apart by path, served together on the main listener (Ozeki, which
+    /// answers every path, needs a listener of its own).
+    pub const PATH_BASED: [Vendor; 6] = [
         Vendor::Native,
         Vendor::Brekeke,
         Vendor::Taridium,
         Vendor::Sipx,
         Vendor::SipxCallController,
         Vendor::Promptcall,
-        Vendor::Ozeki,
     ];
 
     /// Bounded metrics label.
@@ -72,14 +73,7 @@ mod tests {
 
     #[test]
     fn routes_by_prefix_then_ozeki_catch_all() {
-        let main = [
-            Vendor::Native,
-            Vendor::Brekeke,
-            Vendor::Taridium,
-            Vendor::Sipx,
-            Vendor::SipxCallController,
-            Vendor::Promptcall,
-        ];
+        let main = Vendor::PATH_BASED;
         assert_eq!(route(&main, "/api/v1/calls"), Some(Vendor::Native));
         assert_eq!(route(&main, "/api/v10"), None);
         assert_eq!(route(&main, "/pbx/3pcc"), Some(Vendor::Brekeke));

@@ -6,5 +6,6 @@ mod bans;
 mod basic_and_api_keys;
 mod digest;
 mod jwt;
+mod limits;
 mod native_call;
 mod vendor_forms;
