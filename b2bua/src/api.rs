@@ -55,6 +55,7 @@ pub(crate) fn router(st: AppState) -> axum::Router {
     axum::Router::new()
         .route("/v1/calls", post(originate).get(list))
         .route("/v1/calls/{id}", get(detail).delete(hangup))
+        .route("/v1/calls/{id}/start", post(start))
         .route("/v1/calls/{id}/transfer", post(transfer))
         .route("/v1/calls/{id}/hold", post(hold))
         .route("/v1/calls/{id}/unhold", post(unhold))
@@ -107,6 +108,13 @@ async fn detail(State(st): State<AppState>, Path(id): Path<String>) -> Response 
 async fn media(State(st): State<AppState>, Path(id): Path<String>) -> Response {
     match ask(&st, |tx| Cmd::Media(CallId(id), tx)).await {
         Ok(v) => Json(v).into_response(),
+        Err(e) => render_error(e),
+    }
+}
+
+async fn start(State(st): State<AppState>, Path(id): Path<String>) -> Response {
+    match ask(&st, |tx| Cmd::Start(CallId(id), tx)).await {
+        Ok(()) => StatusCode::ACCEPTED.into_response(),
         Err(e) => render_error(e),
     }
 }

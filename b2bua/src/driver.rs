@@ -23,6 +23,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot, watch};
 
+/// Longest deferred start of a held 3PCC call.
+const MAX_START_WITHIN_MS: u32 = 10_000;
+
 pub(crate) const USER_AGENT: &str = concat!("Patchbay/", env!("CARGO_PKG_VERSION"));
 
 pub(crate) fn now_ms() -> u64 {
@@ -53,6 +56,8 @@ type Reply<T> = oneshot::Sender<Result<T, CmdError>>;
 /// Commands from the control API.
 pub(crate) enum Cmd {
     Originate(OriginateRequest, Reply<CallInfo>),
+    /// Start a held 3PCC call (see `OriginateRequest::start_within_ms`).
+    Start(CallId, Reply<()>),
     Hangup(CallId, Reply<()>),
     Transfer(CallId, TransferRequest, Reply<()>),
     Hold(CallId, bool, Reply<()>),
@@ -243,6 +248,13 @@ impl Driver {
                     self.drain().await;
                 }
             }
+            Cmd::Start(id, reply) => {
+                let r = self
+                    .calls
+                    .handle_input(now_ms(), Input::Start { call: id.clone() });
+                let _ = reply.send(r.map_err(|e| self.cmd_error(&id, e)));
+                self.drain().await;
+            }
             Cmd::Hangup(id, reply) => {
                 let r = self
                     .calls
@@ -380,6 +392,15 @@ impl Driver {
             return Err(CmdError::new(
                 ApiErrorKind::NotFound,
                 "no callee is registered",
+            ));
+        }
+        if req
+            .start_within_ms
+            .is_some_and(|ms| ms > MAX_START_WITHIN_MS)
+        {
+            return Err(CmdError::new(
+                ApiErrorKind::BadRequest,
+                format!("start_within_ms is at most {MAX_START_WITHIN_MS}"),
             ));
         }
         let ring = req

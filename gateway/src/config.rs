@@ -93,6 +93,9 @@ pub struct GatewayConfig {
     pub b2bua_url: String,
     /// Per-request timeout towards the B2BUA (connect: half of it).
     pub b2bua_timeout_ms: u64,
+    /// Calls are created held and started once the reply with the call id is written; if that
+    /// start never comes (the gateway died in between), the B2BUA starts them after this long.
+    pub call_start_within_ms: u32,
     /// Worker threads of the HTTP service.
     pub threads: usize,
     /// Extra SIP headers API clients may put on calls (case-insensitive names).
@@ -119,6 +122,7 @@ impl Default for GatewayConfig {
             admin_listen: SocketAddr::from(([127, 0, 0, 1], 9180)),
             b2bua_url: "http://127.0.0.1:9181".into(),
             b2bua_timeout_ms: 800,
+            call_start_within_ms: 2000,
             threads: 2,
             allowed_call_headers: vec!["X-Crm-Id".into(), "X-Campaign".into()],
             auth: AuthConfig::default(),
@@ -159,6 +163,9 @@ impl GatewayConfig {
         }
         if self.b2bua_timeout_ms < 50 {
             errs.push("gateway.b2bua_timeout_ms must be >= 50".into());
+        }
+        if !(1..=10_000).contains(&self.call_start_within_ms) {
+            errs.push("gateway.call_start_within_ms must be 1..=10000".into());
         }
         if self.threads == 0 {
             errs.push("gateway.threads must be >= 1".into());

@@ -27,6 +27,8 @@ pub(crate) struct Ctx {
     pub(crate) origin: Origin,
     /// Bounded operation name for metrics, set by the handler.
     pub(crate) endpoint: &'static str,
+    /// A call created held by this request: started once the reply is written.
+    pub(crate) start_call: Option<CallId>,
 }
 
 impl Gateway {
@@ -72,11 +74,15 @@ impl Gateway {
         }
     }
 
-    /// Per-tenant call-attempt rate and live-call cap, then originate.
+    /// Per-tenant call-attempt rate and live-call cap, then originate *held*: the call id goes
+    /// into `ctx.start_call` and the call starts after the reply is written (see
+    /// [`crate::service`]), so the client has the id before the first INVITE leaves.
     pub(crate) async fn originate(
         &self,
-        req: patchbay_api::OriginateRequest,
+        ctx: &mut Ctx,
+        mut req: patchbay_api::OriginateRequest,
     ) -> Result<patchbay_api::CallInfo, Failure> {
+        req.start_within_ms = Some(self.cfg.call_start_within_ms);
         if let Err(retry_after_secs) = self.call_rate.check(&req.tenant, std::time::Instant::now())
         {
             self.metrics
@@ -103,9 +109,21 @@ impl Gateway {
                 retry_after_secs: 1,
             });
         }
-        self.b2bua
+        let info = self
+            .b2bua
             .originate(&req)
             .await
-            .map_err(|e| self.b2bua_failure("originate", e))
+            .map_err(|e| self.b2bua_failure("originate", e))?;
+        ctx.start_call = Some(info.id.clone());
+        Ok(info)
+    }
+
+    /// Start a call created held (after its reply went out). A failure only delays the call
+    /// until the B2BUA's start deadline.
+    pub(crate) async fn start_call(&self, id: &CallId) {
+        if let Err(e) = self.b2bua.start(id).await {
+            let f = self.b2bua_failure("start", e);
+            tracing::warn!(call = %id, error = ?f, "starting a held call failed");
+        }
     }
 }

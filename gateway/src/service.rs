@@ -176,6 +176,7 @@ impl HttpService {
         let mut ctx = Ctx {
             origin: Origin { ip, tenant },
             endpoint: "none",
+            start_call: None,
         };
         let out = match vendor {
             Vendor::Native => handlers::native::handle(gw, &mut ctx, &req).await,
@@ -190,7 +191,13 @@ impl HttpService {
         match out {
             Ok(Reply::Full(r)) => {
                 st.status = r.status().as_u16();
-                write(session, r).await
+                let written = write(session, r).await;
+                // The reply (with the call id) is flushed: now the call may ring. Started even
+                // if the client went away: it asked for the call.
+                if let Some(id) = ctx.start_call.take() {
+                    gw.start_call(&id).await;
+                }
+                written
             }
             Ok(Reply::Events { call, after }) => {
                 st.status = 200;

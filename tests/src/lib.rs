@@ -221,6 +221,7 @@ pub fn click_to_call(
         mode,
         ring_timeout_secs: None,
         headers: vec![],
+        start_within_ms: None,
     }
 }
 

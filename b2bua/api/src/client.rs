@@ -71,6 +71,12 @@ impl ControlClient {
             .await
     }
 
+    /// Start a call originated with `start_within_ms` (no-op once it started).
+    pub async fn start(&self, id: &CallId) -> Result<(), ClientError> {
+        self.send_empty(self.http.post(self.url(&format!("/v1/calls/{id}/start"))))
+            .await
+    }
+
     pub async fn hangup(&self, id: &CallId) -> Result<(), ClientError> {
         self.send_empty(self.http.delete(self.url(&format!("/v1/calls/{id}"))))
             .await

@@ -52,6 +52,12 @@ pub struct OriginateRequest {
     /// Extra headers put on the outgoing INVITEs (the gateway checks its allow-list).
     #[serde(default)]
     pub headers: Vec<(String, String)>,
+    /// Deferred start: create the call and return its id, but send no INVITE until
+    /// `POST /v1/calls/{id}/start` or until this many milliseconds have passed, whichever comes
+    /// first. A front end uses it to hand the id to its client before anything rings; the
+    /// deadline means the call is never lost when the front end goes away in between.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_within_ms: Option<u32>,
 }
 
 /// Which party keeps talking when a call is transferred.

@@ -81,6 +81,8 @@ pub(crate) struct Call {
     pub(crate) b: Option<LegId>,
     /// Callees not yet rung (3PCC caller-first, until A answers).
     pub(crate) pending_b: Vec<Target>,
+    /// A held 3PCC call's parties, until it starts (the A contacts; B goes to `pending_b`).
+    pub(crate) held_a: Option<Vec<Target>>,
     pub(crate) ring_timeout_ms: Ms,
     pub(crate) created_ms: Ms,
     pub(crate) ringing_ms: Option<Ms>,

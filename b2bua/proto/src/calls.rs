@@ -19,6 +19,8 @@ pub struct Calls {
     /// No-answer deadlines. Entries whose leg answered or ended stay until their time comes
     /// and are then dropped: O(log n) per change instead of a scan of every call per event.
     timers: BTreeSet<(Ms, LegId)>,
+    /// Start deadlines of held 3PCC calls (stale entries are dropped when due, as above).
+    starts: BTreeSet<(Ms, CallId)>,
     /// Calls in state `Bridged` (so set-ups in flight need no scan).
     bridged: usize,
     next_leg: u64,
@@ -74,7 +76,12 @@ impl Calls {
     /// The earliest no-answer deadline, if any (it may be stale: [`Calls::handle_timeout`]
     /// then just drops it).
     pub fn poll_timeout(&self) -> Option<Ms> {
-        self.timers.first().map(|(d, _)| *d)
+        let leg = self.timers.first().map(|(d, _)| *d);
+        let start = self.starts.first().map(|(d, _)| *d);
+        match (leg, start) {
+            (Some(l), Some(s)) => Some(l.min(s)),
+            (l, s) => l.or(s),
+        }
     }
 
     pub fn poll_output(&mut self) -> Option<Output> {
@@ -108,6 +115,7 @@ impl Calls {
                 }
                 self.handle_originate(now, call, req, a, b, ring_timeout_ms)
             }
+            Input::Start { call } => self.handle_start(now, &call),
             Input::Hangup { call } => self.handle_hangup(now, &call),
             Input::Transfer {
                 call,
@@ -142,8 +150,17 @@ impl Calls {
         }
     }
 
-    /// Cancel every unanswered leg whose no-answer deadline is at or before `now`.
+    /// Start every held call whose start deadline passed, and cancel every unanswered leg whose
+    /// no-answer deadline is at or before `now`.
     pub fn handle_timeout(&mut self, now: Ms) {
+        while let Some((due, _)) = self.starts.first() {
+            if *due > now {
+                break;
+            }
+            if let Some((_, call)) = self.starts.pop_first() {
+                self.start_held(now, &call);
+            }
+        }
         while let Some(&(due, leg)) = self.timers.first() {
             if due > now {
                 break;
@@ -244,15 +261,44 @@ impl Calls {
             self.end_call(now, &id, Cause::NotFound, EndedBy::System, Some(404));
             return Ok(());
         }
-        self.invite_all(now, &id, Side::A, a, Role::Party);
         if let Some(call) = self.calls.get_mut(&id) {
-            if call.caller_first {
-                call.pending_b = b;
-            } else {
-                self.invite_all(now, &id, Side::B, b, Role::Party);
+            call.pending_b = b;
+            call.held_a = Some(a);
+        }
+        match req.start_within_ms {
+            Some(ms) => {
+                self.starts.insert((now + Ms::from(ms), id));
             }
+            None => self.start_held(now, &id),
         }
         Ok(())
+    }
+
+    fn handle_start(&mut self, now: Ms, id: &CallId) -> Result<(), CallError> {
+        if !self.calls.contains_key(id) {
+            return Err(CallError::UnknownCall(id.clone()));
+        }
+        self.start_held(now, id);
+        Ok(())
+    }
+
+    /// Ring a held 3PCC call (A; and B too when simultaneous). No-op once started or ended.
+    fn start_held(&mut self, now: Ms, id: &CallId) {
+        let Some(call) = self.calls.get_mut(id) else {
+            return;
+        };
+        let Some(a) = call.held_a.take() else {
+            return;
+        };
+        let b = if call.caller_first {
+            Vec::new()
+        } else {
+            std::mem::take(&mut call.pending_b)
+        };
+        self.invite_all(now, id, Side::A, a, Role::Party);
+        if !b.is_empty() && self.calls.contains_key(id) {
+            self.invite_all(now, id, Side::B, b, Role::Party);
+        }
     }
 
     fn handle_hangup(&mut self, now: Ms, id: &CallId) -> Result<(), CallError> {
@@ -787,6 +833,7 @@ fn new_call(
         a: None,
         b: None,
         pending_b: Vec::new(),
+        held_a: None,
         ring_timeout_ms: 30_000,
         created_ms: now,
         ringing_ms: None,

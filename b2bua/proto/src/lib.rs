@@ -27,6 +27,10 @@
 //!
 //! No answer before the ring timeout counts as `no_answer` (the legs are cancelled). Every call
 //! emits exactly one [`EventKind::Ended`] and one [`Cdr`].
+//!
+//! A 3PCC call may be created *held* (`start_within_ms`): it is `created` with no leg, and
+//! starts on [`Input::Start`] or when its start deadline passes; hangup while held ends it as
+//! `cancelled` without any SIP.
 
 mod call;
 mod calls;
@@ -93,12 +97,18 @@ pub enum Input {
         ring_timeout_ms: Ms,
     },
     /// 3PCC from the control API, with the contacts of `from` (`a`) and of every callee (`b`).
+    /// With `req.start_within_ms` the call is created *held*: nothing rings until
+    /// [`Input::Start`] or until that many milliseconds have passed.
     Originate {
         call: CallId,
         req: OriginateRequest,
         a: Vec<Target>,
         b: Vec<Target>,
         ring_timeout_ms: Ms,
+    },
+    /// Start a held 3PCC call now (no-op when it already started).
+    Start {
+        call: CallId,
     },
     Hangup {
         call: CallId,

@@ -15,7 +15,7 @@ pub(crate) async fn handle(gw: &Gateway, ctx: &mut Ctx, req: &Request) -> Result
     gw.rate_limit(&p)?;
     let op = native::parse_request(req)?;
     ctx.endpoint = endpoint(&op);
-    run(gw, &p, op).await
+    run(gw, ctx, &p, op).await
 }
 
 fn endpoint(op: &NativeOp) -> &'static str {
@@ -121,7 +121,7 @@ fn random_hex(bytes: usize) -> String {
         .collect()
 }
 
-async fn run(gw: &Gateway, p: &Principal, op: NativeOp) -> Result<Reply, Failure> {
+async fn run(gw: &Gateway, ctx: &mut Ctx, p: &Principal, op: NativeOp) -> Result<Reply, Failure> {
     let full = |r| Ok(Reply::Full(r));
     match op {
         NativeOp::Me => full(render_json(200, p)),
@@ -300,14 +300,18 @@ async fn run(gw: &Gateway, p: &Principal, op: NativeOp) -> Result<Reply, Failure
                 }
             }
             let info = gw
-                .originate(OriginateRequest {
-                    tenant: p.tenant.clone(),
-                    from: b.from.clone(),
-                    to: b.callees(),
-                    mode: b.mode,
-                    ring_timeout_secs: b.ring_timeout_secs,
-                    headers: b.headers.clone().into_iter().collect(),
-                })
+                .originate(
+                    ctx,
+                    OriginateRequest {
+                        tenant: p.tenant.clone(),
+                        from: b.from.clone(),
+                        to: b.callees(),
+                        mode: b.mode,
+                        ring_timeout_secs: b.ring_timeout_secs,
+                        headers: b.headers.clone().into_iter().collect(),
+                        start_within_ms: None,
+                    },
+                )
                 .await?;
             full(native::render_created_call(&info.id, &info))
         }

@@ -22,14 +22,18 @@ pub(crate) async fn handle(gw: &Gateway, ctx: &mut Ctx, req: &Request) -> Result
         PromptcallOp::Dial { ext, tel } => {
             ctx.endpoint = "dial";
             let info = gw
-                .originate(OriginateRequest {
-                    tenant: p.tenant.clone(),
-                    from: ext,
-                    to: vec![tel],
-                    mode: OriginateMode::CallerFirst,
-                    ring_timeout_secs: None,
-                    headers: vec![],
-                })
+                .originate(
+                    ctx,
+                    OriginateRequest {
+                        tenant: p.tenant.clone(),
+                        from: ext,
+                        to: vec![tel],
+                        mode: OriginateMode::CallerFirst,
+                        ring_timeout_secs: None,
+                        headers: vec![],
+                        start_within_ms: None,
+                    },
+                )
                 .await?;
             Ok(Reply::Full(promptcall::render_dialed(&info.id.0)))
         }

@@ -49,14 +49,18 @@ pub(crate) async fn handle(gw: &Gateway, ctx: &mut Ctx, req: &Request) -> Result
         UrlAction::Call { number, cid: _ } => {
             ctx.endpoint = "call";
             let st = gw.store.user_settings(&p.tenant, &ext).await.map_err(db)?;
-            gw.originate(OriginateRequest {
-                tenant: p.tenant.clone(),
-                from: ext,
-                to: vec![number],
-                mode: OriginateMode::CallerFirst,
-                ring_timeout_secs: st.map(|s| s.ring_secs),
-                headers: vec![],
-            })
+            gw.originate(
+                ctx,
+                OriginateRequest {
+                    tenant: p.tenant.clone(),
+                    from: ext,
+                    to: vec![number],
+                    mode: OriginateMode::CallerFirst,
+                    ring_timeout_secs: st.map(|s| s.ring_secs),
+                    headers: vec![],
+                    start_within_ms: None,
+                },
+            )
             .await?;
             taridium::CALL_PLACED
         }

@@ -39,22 +39,45 @@ async fn native_click_to_call() {
     let b = ring(p7, &rtp7);
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let sent_ms = now_ms();
-    let r = gw
-        .send(
-            gw.http
-                .post(format!("{}/api/v1/calls", gw.base))
-                .basic_auth("demo-key", Some("demo-secret"))
-                .json(
-                    &serde_json::json!({"from": "4005", "to": ["4007"], "mode": "caller_first",
-                                          "headers": {"X-Crm-Id": "42"}}),
-                ),
-        )
-        .await;
-    let replied_ms = now_ms();
-    assert_eq!(r.status, 201, "{}", r.body);
-    let id = CallId(r.json()["id"].as_str().unwrap().to_string());
-    assert_eq!(r.header("location"), format!("/api/v1/calls/{id}"));
+    // The request goes over a plain blocking socket on its own thread, so the arrival of the
+    // reply's first byte is stamped as the kernel delivers it (no async wake-up chain between).
+    let addr = gw.base.trim_start_matches("http://").to_string();
+    let body = r#"{"from":"4005","to":["4007"],"mode":"caller_first","headers":{"X-Crm-Id":"42"}}"#;
+    let (sent_ms, replied_ms, raw) = tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let auth = "ZGVtby1rZXk6ZGVtby1zZWNyZXQ="; // demo-key:demo-secret
+        let req = format!(
+            "POST /api/v1/calls HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Basic {auth}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let sent = now_ms();
+        s.write_all(req.as_bytes()).unwrap();
+        let mut buf = vec![0u8; 4096];
+        let n = s.read(&mut buf).unwrap();
+        let first_byte = now_ms();
+        let mut raw = buf[..n].to_vec();
+        while let Ok(n) = s.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            raw.extend_from_slice(&buf[..n]);
+        }
+        (sent, first_byte, String::from_utf8(raw).unwrap())
+    })
+    .await
+    .unwrap();
+    let (head, json) = raw.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 201"), "{raw}");
+    let v: serde_json::Value = serde_json::from_str(json).unwrap();
+    let id = CallId(v["id"].as_str().unwrap().to_string());
+    assert!(
+        head.to_ascii_lowercase()
+            .contains(&format!("location: /api/v1/calls/{id}\r\n")),
+        "{head}"
+    );
 
     // A live SSE stream of the call, read until it ends.
     let sse = gw
@@ -122,8 +145,8 @@ async fn native_click_to_call() {
         "{k:?}"
     );
 
-    // The id existed before any INVITE: `created` (when the id was assigned and returned)
-    // precedes the first `dialing` (INVITE sent), also in time.
+    // The id reached the client before any INVITE: the gateway creates the call held and
+    // starts it only once the 201 is flushed, so `created` < reply received <= first `dialing`.
     let created = events
         .iter()
         .find(|e| kinds(std::slice::from_ref(e))[0] == "created")
@@ -134,6 +157,11 @@ async fn native_click_to_call() {
         .unwrap();
     assert!(created.at_ms <= dialing.at_ms);
     assert!(sent_ms <= created.at_ms && created.at_ms <= replied_ms);
+    assert!(
+        replied_ms <= dialing.at_ms,
+        "reply received at {replied_ms}, first INVITE at {}",
+        dialing.at_ms
+    );
     eprintln!(
         "native_call: sent {sent_ms}, created {}, first INVITE {}, reply received {replied_ms}",
         created.at_ms, dialing.at_ms

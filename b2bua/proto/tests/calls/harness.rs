@@ -82,6 +82,18 @@ impl H {
     }
 
     pub fn originate(&mut self, id: &str, from: &str, to: &[&str], mode: OriginateMode) {
+        self.originate_held(id, from, to, mode, None);
+    }
+
+    /// Originate with a deferred start (`start_within_ms`).
+    pub fn originate_held(
+        &mut self,
+        id: &str,
+        from: &str,
+        to: &[&str],
+        mode: OriginateMode,
+        start_within_ms: Option<u32>,
+    ) {
         let req = OriginateRequest {
             tenant: "demo".into(),
             from: from.into(),
@@ -89,6 +101,7 @@ impl H {
             mode,
             ring_timeout_secs: None,
             headers: vec![],
+            start_within_ms,
         };
         let a = vec![Target::new(from, format!("sip:{from}@127.0.0.1:5071"))];
         let b = to

@@ -46,6 +46,7 @@ fn originate_with_no_callee_is_refused() {
         mode: OriginateMode::Simultaneous,
         ring_timeout_secs: None,
         headers: vec![],
+        start_within_ms: None,
     };
     let r = h.try_input(Input::Originate {
         call: "c".into(),
@@ -68,6 +69,7 @@ fn unregistered_party_ends_as_not_found() {
         mode: OriginateMode::CallerFirst,
         ring_timeout_secs: None,
         headers: vec![],
+        start_within_ms: None,
     };
     h.input(Input::Originate {
         call: "c".into(),
