@@ -46,6 +46,10 @@ pub(crate) fn cpu_secs(stat_path: &str) -> f64 {
     ticks as f64 / 100.0
 }
 
+/// mimalloc: glibc malloc's arena locks were futex contention between the gateway's threads.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {

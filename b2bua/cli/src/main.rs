@@ -44,6 +44,10 @@ enum Cmd {
     Config,
 }
 
+/// mimalloc: glibc malloc's arena locks were futex contention between the gateway's threads.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
