@@ -1,6 +1,7 @@
 //! Per-vendor request handling: parse with the vendor's translator, authenticate, run the
 //! operation against the store or the B2BUA, render with the translator.
 
+pub(crate) mod brekeke;
 pub(crate) mod native;
 pub(crate) mod ozeki;
 pub(crate) mod promptcall;
@@ -11,6 +12,21 @@ use crate::auth::Origin;
 use patchbay_api::client::ClientError;
 use patchbay_api::{ApiErrorKind, CallId};
 use patchbay_gateway_proto::{Failure, Principal, Response};
+
+/// A store error as a failure (an unknown tenant is "not found").
+pub(crate) fn db(e: patchbay_store::StoreError) -> Failure {
+    match e {
+        patchbay_store::StoreError::UnknownTenant(t) => Failure::NotFound(format!("tenant {t}")),
+        other => Failure::Internal(other.to_string()),
+    }
+}
+
+/// `bytes` random bytes as lowercase hex (generated secrets).
+pub(crate) fn random_hex(bytes: usize) -> String {
+    (0..bytes)
+        .map(|_| format!("{:02x}", rand::random::<u8>()))
+        .collect()
+}
 
 /// What a handler produced.
 pub(crate) enum Reply {

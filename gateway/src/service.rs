@@ -183,9 +183,9 @@ impl HttpService {
             Vendor::Ozeki => handlers::ozeki::handle(gw, &mut ctx, &req).await,
             Vendor::Taridium => handlers::taridium::handle(gw, &mut ctx, &req).await,
             Vendor::Promptcall => handlers::promptcall::handle(gw, &mut ctx, &req).await,
-            Vendor::Brekeke | Vendor::Sipx | Vendor::SipxCallController => {
-                Err(Failure::NotImplemented(path.clone()))
-            }
+            Vendor::Brekeke => handlers::brekeke::handle_3pcc(gw, &mut ctx, &req).await,
+            Vendor::BrekekeSoap => handlers::brekeke::handle_soap(gw, &mut ctx, &req).await,
+            Vendor::Sipx | Vendor::SipxCallController => Err(Failure::NotImplemented(path.clone())),
         };
         st.endpoint = ctx.endpoint;
         match out {

@@ -18,6 +18,74 @@ use tokio::net::UdpSocket;
 static NEXT_RTP_BLOCK: AtomicU16 = AtomicU16::new(0);
 static NEXT_DIR: AtomicU64 = AtomicU64::new(0);
 
+/// An external client program the vendor tests drive (php-cli, a Python with zeep), from
+/// `env` else `default`. In CI (`CI` set) a missing one fails the test; elsewhere the test is
+/// skipped with a message, so `cargo test` works before the tools are installed.
+pub fn tool(env: &str, default: &str, probe: &[&str]) -> Option<String> {
+    let prog = std::env::var(env).unwrap_or_else(|_| default.to_string());
+    let ok = std::process::Command::new(&prog)
+        .args(probe)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if ok {
+        return Some(prog);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("{prog} {probe:?} failed: .ci/run installs it (set {env} to override)");
+    }
+    eprintln!("SKIPPED: {prog} {probe:?} is not available (set {env}; .ci/run installs it)");
+    None
+}
+
+/// php-cli with the soap extension.
+pub fn php() -> Option<String> {
+    tool(
+        "PATCHBAY_TEST_PHP",
+        "php",
+        &[
+            "-r",
+            "new SoapClient(null, ['location' => 'x', 'uri' => 'y']);",
+        ],
+    )
+}
+
+/// A Python that has zeep (`.ci/run` makes a venv at `.venv`).
+pub fn zeep_python() -> Option<String> {
+    let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/../.venv/bin/python");
+    let default = if std::path::Path::new(venv).exists() {
+        venv
+    } else {
+        "python3"
+    };
+    tool("PATCHBAY_TEST_PYTHON", default, &["-c", "import zeep"])
+}
+
+/// Run `prog args`, bounded by `secs`; (exit code, stdout, stderr).
+pub async fn run_tool(prog: &str, args: &[&str], secs: u64) -> (i32, String, String) {
+    let child = tokio::process::Command::new(prog)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("{prog}: {e}"));
+    match tokio::time::timeout(Duration::from_secs(secs), child.wait_with_output()).await {
+        Ok(Ok(o)) => (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        ),
+        _ => (
+            -1,
+            String::new(),
+            format!("{prog} timed out after {secs} s"),
+        ),
+    }
+}
+
 /// A port free for both UDP and TCP on 127.0.0.1.
 pub fn free_port() -> u16 {
     loop {
@@ -139,14 +207,22 @@ impl Stack {
 
     /// Register `user` (digest, password demo-<user>) with its calls going to SIPp on `contact_port`.
     pub async fn register(&self, user: &str, contact_port: u16) {
-        let code = Sipp::spawn(
+        let code = self
+            .try_register(user, &format!("demo-{user}"), contact_port)
+            .await;
+        assert_eq!(code, 0, "SIPp registration of {user} succeeded");
+    }
+
+    /// REGISTER `user` with `password`; SIPp's exit code (0 = registered).
+    pub async fn try_register(&self, user: &str, password: &str, contact_port: u16) -> i32 {
+        Sipp::spawn(
             "register.xml",
             &self.sip(),
             &[
                 "-au",
                 user,
                 "-ap",
-                &format!("demo-{user}"),
+                password,
                 "-auth_uri",
                 &self.sip(),
                 "-set",
@@ -161,8 +237,7 @@ impl Stack {
             ],
         )
         .wait(15)
-        .await;
-        assert_eq!(code, 0, "SIPp registration of {user} succeeded");
+        .await
     }
 
     /// The first live call, once it reaches `state`.

@@ -99,6 +99,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         tenant: &str,
         ext: &str,
     ) -> Result<Option<WebCredentials>, StoreError>;
+    /// Rename a user (no other field changes); `false` if there is no such user.
+    async fn set_display_name(
+        &self,
+        tenant: &str,
+        ext: &str,
+        name: &str,
+    ) -> Result<bool, StoreError>;
     async fn set_vm_pin(
         &self,
         tenant: &str,

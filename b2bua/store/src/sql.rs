@@ -464,6 +464,21 @@ impl Store for SqlStore {
         })
     }
 
+    async fn set_display_name(
+        &self,
+        tenant: &str,
+        ext: &str,
+        name: &str,
+    ) -> Result<bool, StoreError> {
+        let r = sqlx::query("UPDATE users SET display_name = $1 WHERE tenant = $2 AND ext = $3")
+            .bind(name)
+            .bind(tenant)
+            .bind(ext)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
     async fn set_vm_pin(
         &self,
         tenant: &str,

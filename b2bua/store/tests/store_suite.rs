@@ -122,6 +122,23 @@ async fn accounts(store: &dyn Store, tenant: &str) {
             .await
             .unwrap()
     );
+    // Rename without touching the SIP secret.
+    assert!(
+        store
+            .set_display_name(tenant, "4005", "Front desk")
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .user(tenant, "4005")
+            .await
+            .unwrap()
+            .unwrap()
+            .display_name,
+        "Front desk"
+    );
+    assert!(!store.set_display_name(tenant, "4099", "x").await.unwrap());
     // URL key: looked up by digest.
     let key = format!("K{}", &tenant[..tenant.len().min(5)]).to_uppercase();
     assert!(store.set_url_key(tenant, "4005", Some(&key)).await.unwrap());

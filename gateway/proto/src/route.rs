@@ -8,8 +8,10 @@ use serde::{Deserialize, Serialize};
 pub enum Vendor {
     /// Patchbay's own JSON API under `/api/v1`.
     Native,
-    /// Brekeke `/pbx/...` (SOAP UserImpl, `/pbx/3pcc`).
+    /// Brekeke `/pbx/...` but the SOAP services (`/pbx/3pcc`).
     Brekeke,
+    /// Brekeke's SOAP web service, `/pbx/services/...` (`UserImpl`).
+    BrekekeSoap,
     /// Taridium `/ipps/...` and `/user/c/`.
     Taridium,
     /// sipXconfig REST `/sipxconfig/rest/...`.
@@ -25,8 +27,9 @@ pub enum Vendor {
 impl Vendor {
     /// The APIs told apart by path, served together on the main listener (Ozeki, which
     /// answers every path, needs a listener of its own).
-    pub const PATH_BASED: [Vendor; 6] = [
+    pub const PATH_BASED: [Vendor; 7] = [
         Vendor::Native,
+        Vendor::BrekekeSoap,
         Vendor::Brekeke,
         Vendor::Taridium,
         Vendor::Sipx,
@@ -39,6 +42,7 @@ impl Vendor {
         match self {
             Vendor::Native => "native",
             Vendor::Brekeke => "brekeke",
+            Vendor::BrekekeSoap => "brekeke_soap",
             Vendor::Taridium => "taridium",
             Vendor::Sipx => "sipx",
             Vendor::SipxCallController => "sipx_callcontroller",
@@ -52,7 +56,8 @@ impl Vendor {
         let under = |p: &str| path == p || path.starts_with(&format!("{p}/"));
         match self {
             Vendor::Native => under("/api/v1"),
-            Vendor::Brekeke => path.starts_with("/pbx/"),
+            Vendor::Brekeke => path.starts_with("/pbx/") && !path.starts_with("/pbx/services/"),
+            Vendor::BrekekeSoap => path.starts_with("/pbx/services/"),
             Vendor::Taridium => path.starts_with("/ipps/") || under("/user/c"),
             Vendor::Sipx => path.starts_with("/sipxconfig/rest/"),
             Vendor::SipxCallController => path.starts_with("/callcontroller/"),
@@ -77,6 +82,10 @@ mod tests {
         assert_eq!(route(&main, "/api/v1/calls"), Some(Vendor::Native));
         assert_eq!(route(&main, "/api/v10"), None);
         assert_eq!(route(&main, "/pbx/3pcc"), Some(Vendor::Brekeke));
+        assert_eq!(
+            route(&main, "/pbx/services/UserImpl"),
+            Some(Vendor::BrekekeSoap)
+        );
         assert_eq!(route(&main, "/user/c/"), Some(Vendor::Taridium));
         assert_eq!(
             route(&main, "/ipps/channelinfo.php"),

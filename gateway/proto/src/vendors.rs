@@ -2,6 +2,7 @@
 //! `render_error`, the single place each vendor's error form is produced.
 
 pub mod brekeke;
+pub mod brekeke_soap;
 pub mod native;
 pub mod ozeki;
 pub mod promptcall;
@@ -16,6 +17,7 @@ pub fn render_error(vendor: Vendor, f: &Failure) -> Response {
     match vendor {
         Vendor::Native => native::render_error(f),
         Vendor::Brekeke => brekeke::render_error(f),
+        Vendor::BrekekeSoap => brekeke_soap::render_error(f),
         Vendor::Taridium => taridium::render_error(f),
         Vendor::Sipx | Vendor::SipxCallController => sipx::render_error(f),
         Vendor::Promptcall => promptcall::render_error(f),

@@ -1,6 +1,6 @@
 //! `/api/v1`: Patchbay's own JSON API.
 
-use super::{Ctx, Reply};
+use super::{Ctx, Reply, db, random_hex};
 use crate::Gateway;
 use patchbay_api::{CallId, CallInfo, OriginateRequest};
 use patchbay_gateway_proto::auth::{Credentials, from_authorization};
@@ -91,13 +91,6 @@ fn require(ok: bool) -> Result<(), Failure> {
     if ok { Ok(()) } else { Err(Failure::Forbidden) }
 }
 
-fn db(e: patchbay_store::StoreError) -> Failure {
-    match e {
-        patchbay_store::StoreError::UnknownTenant(t) => Failure::NotFound(format!("tenant {t}")),
-        other => Failure::Internal(other.to_string()),
-    }
-}
-
 fn user_json(u: &User, st: Option<UserSettings>) -> serde_json::Value {
     json!({"tenant": u.tenant, "ext": u.ext, "display_name": u.display_name, "settings": st})
 }
@@ -113,12 +106,6 @@ async fn own_call(gw: &Gateway, p: &Principal, id: &CallId) -> Result<CallInfo, 
         return Err(Failure::NotFound(format!("call {id}")));
     }
     Ok(c)
-}
-
-fn random_hex(bytes: usize) -> String {
-    (0..bytes)
-        .map(|_| format!("{:02x}", rand::random::<u8>()))
-        .collect()
 }
 
 async fn run(gw: &Gateway, ctx: &mut Ctx, p: &Principal, op: NativeOp) -> Result<Reply, Failure> {

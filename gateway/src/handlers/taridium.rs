@@ -1,6 +1,6 @@
 //! Taridium: End-User URL Control (`/user/c/`). The IPPS pages come with their own issue.
 
-use super::{Ctx, Reply};
+use super::{Ctx, Reply, db};
 use crate::Gateway;
 use patchbay_api::{OriginateMode, OriginateRequest};
 use patchbay_gateway_proto::auth::Credentials;
@@ -84,10 +84,6 @@ pub(crate) async fn handle(gw: &Gateway, ctx: &mut Ctx, req: &Request) -> Result
         }
     };
     Ok(Reply::Full(taridium::render_text(text)))
-}
-
-fn db(e: patchbay_store::StoreError) -> Failure {
-    Failure::Internal(e.to_string())
 }
 
 /// Read-modify-write of the user's call settings.

@@ -4,6 +4,7 @@
 mod b2bua_down;
 mod bans;
 mod basic_and_api_keys;
+mod brekeke_php_call;
 mod digest;
 mod jwt;
 mod limits;
