@@ -5,6 +5,7 @@ mod b2bua_down;
 mod bans;
 mod basic_and_api_keys;
 mod brekeke_php_call;
+mod brekeke_zeep_users;
 mod digest;
 mod jwt;
 mod limits;
