@@ -570,3 +570,100 @@ impl Gw {
         }
     }
 }
+
+/// The compat-specs conformance walk: every `compat-specs/<vendor>/cases/<case>.request`, in
+/// name order (cases may depend on earlier ones), sent to `base`; the reply must equal
+/// `<case>.response`: status line, each header listed there, and the body byte for byte.
+/// `{host}` stands for the gateway's `host:port` in both files; the walker sets
+/// `Content-Length` itself (a request file's body ends before its last newline).
+/// `PATCHBAY_BLESS=1` writes the replies as the new expectations instead (review the diff).
+/// Returns the number of cases.
+pub async fn walk_compat_cases(vendor: &str, base: &str) -> usize {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../compat-specs")
+        .join(vendor)
+        .join("cases");
+    let host = base.trim_start_matches("http://");
+    let bless = std::env::var_os("PATCHBAY_BLESS").is_some();
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "request"))
+        .collect();
+    cases.sort();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client");
+    let mut failures = Vec::new();
+    for case in &cases {
+        let raw = std::fs::read_to_string(case)
+            .unwrap()
+            .replace("{host}", host);
+        let (head, body) = raw.split_once("\n\n").unwrap_or((raw.as_str(), ""));
+        let body = body.strip_suffix('\n').unwrap_or(body).to_string();
+        let mut lines = head.lines();
+        let first: Vec<&str> = lines.next().unwrap_or("").split(' ').collect();
+        let method = reqwest::Method::from_bytes(first[0].as_bytes()).expect("method");
+        let mut req = http.request(method, format!("{base}{}", first[1]));
+        for l in lines {
+            let (k, v) = l.split_once(':').expect("header line");
+            req = req.header(k.trim(), v.trim());
+        }
+        let r = req.body(body).send().await.expect("gateway answers");
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let got = r.text().await.unwrap().replace(host, "{host}");
+        let expected_path = case.with_extension("response");
+        if bless {
+            let mut out = format!("HTTP/1.1 {status}\n");
+            for name in ["content-type", "www-authenticate", "retry-after"] {
+                for v in headers.get_all(name) {
+                    out.push_str(&format!("{name}: {}\n", v.to_str().unwrap()));
+                }
+            }
+            out.push('\n');
+            out.push_str(&got);
+            std::fs::write(&expected_path, out).unwrap();
+            continue;
+        }
+        let want = std::fs::read_to_string(&expected_path)
+            .unwrap_or_else(|e| panic!("{}: {e}", expected_path.display()));
+        let (want_head, want_body) = want.split_once("\n\n").unwrap_or((want.as_str(), ""));
+        let mut wl = want_head.lines();
+        let want_status: u16 = wl
+            .next()
+            .and_then(|l| l.split(' ').nth(1))
+            .and_then(|s| s.parse().ok())
+            .expect("status line");
+        let name = case.file_stem().unwrap().to_string_lossy().into_owned();
+        if status != want_status {
+            failures.push(format!("{name}: status {status}, expected {want_status}"));
+        }
+        for l in wl {
+            let (k, v) = l.split_once(": ").expect("header line");
+            let all: Vec<&str> = headers
+                .get_all(k)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect();
+            if !all.contains(&v) {
+                failures.push(format!("{name}: header {k}: {all:?}, expected {v:?}"));
+            }
+        }
+        if got != want_body {
+            failures.push(format!(
+                "{name}: body\n  got:      {got:?}\n  expected: {want_body:?}"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "compat-specs/{vendor}: {} of {} cases differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+    cases.len()
+}

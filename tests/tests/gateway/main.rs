@@ -4,6 +4,8 @@
 mod b2bua_down;
 mod bans;
 mod basic_and_api_keys;
+mod brekeke_conformance;
+mod brekeke_hostile_xml;
 mod brekeke_php_call;
 mod brekeke_zeep_users;
 mod digest;
