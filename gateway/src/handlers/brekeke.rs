@@ -6,7 +6,7 @@
 
 use super::{Ctx, Reply, db, random_hex};
 use crate::Gateway;
-use patchbay_api::OriginateRequest;
+use patchbay_api::{OriginateMode, OriginateRequest};
 use patchbay_gateway_proto::auth::Credentials;
 use patchbay_gateway_proto::vendors::brekeke::{self, ThreePcc};
 use patchbay_gateway_proto::vendors::brekeke_soap::{
@@ -81,12 +81,34 @@ pub(crate) async fn handle_3pcc(
         credentials,
     } = brekeke::parse_3pcc(req)?;
     let p = authorize(gw, ctx, &credentials, tenant.as_deref(), THREE_PCC_SCOPE).await?;
-    let ring = ring_secs(gw, &p.tenant, &user).await?;
+    let id = place_call(gw, ctx, &p.tenant, &user, from, to, mode).await?;
+    Ok(Reply::Full(brekeke::render_succeeded(&id)))
+}
+
+/// `callControl` and `/pbx/3pcc`: the calling `user` must exist (unless it is a SIP URI) and its
+/// ring time applies; the call id is returned.
+async fn place_call(
+    gw: &Gateway,
+    ctx: &mut Ctx,
+    tenant: &str,
+    user: &str,
+    from: String,
+    to: Vec<String>,
+    mode: OriginateMode,
+) -> Result<String, Failure> {
+    let ring = if user.starts_with("sip:") || user.starts_with("sips:") {
+        None
+    } else {
+        match gw.store.user_settings(tenant, user).await.map_err(db)? {
+            Some(st) => Some(st.ring_secs),
+            None => return Err(Failure::NotFound(format!("user {user}"))),
+        }
+    };
     let info = gw
         .originate(
             ctx,
             OriginateRequest {
-                tenant: p.tenant.clone(),
+                tenant: tenant.to_string(),
                 from,
                 to,
                 mode,
@@ -96,18 +118,7 @@ pub(crate) async fn handle_3pcc(
             },
         )
         .await?;
-    Ok(Reply::Full(brekeke::render_succeeded(&info.id.0)))
-}
-
-/// The calling user must exist (unless it is a SIP URI); its ring time applies.
-async fn ring_secs(gw: &Gateway, tenant: &str, user: &str) -> Result<Option<u32>, Failure> {
-    if user.starts_with("sip:") || user.starts_with("sips:") {
-        return Ok(None);
-    }
-    match gw.store.user_settings(tenant, user).await.map_err(db)? {
-        Some(st) => Ok(Some(st.ring_secs)),
-        None => Err(Failure::NotFound(format!("user {user}"))),
-    }
+    Ok(info.id.0)
 }
 
 /// `http://<Host>/pbx/services/UserImpl`: Axis names its namespace and address after the URL
@@ -335,24 +346,9 @@ async fn run(
             from,
             to,
             mode,
-        } => {
-            let ring = ring_secs(gw, tenant, &user).await?;
-            let info = gw
-                .originate(
-                    ctx,
-                    OriginateRequest {
-                        tenant: tenant.to_string(),
-                        from,
-                        to,
-                        mode,
-                        ring_timeout_secs: ring,
-                        headers: vec![],
-                        start_within_ms: None,
-                    },
-                )
-                .await?;
-            Ok(SoapReturn::Str(info.id.0))
-        }
+        } => Ok(SoapReturn::Str(
+            place_call(gw, ctx, tenant, &user, from, to, mode).await?,
+        )),
         SoapOp::CreateTenant => {
             if !p.roles.contains(&Role::System) {
                 return Err(Failure::Forbidden);
