@@ -30,6 +30,35 @@ async fn b2bua_down_then_back() {
     assert_eq!(r.body, r#"{"success":false,"msg":"PBX unavailable"}"#);
     let r = gw.get("/user/c/?key=DEMO05&call=4007").await;
     assert_eq!(r.body, "ERROR: FAILED PLACING CALL");
+    let t = Instant::now();
+    let r = gw.get("/pbx/3pcc?to=4007&from=4005&type=2").await;
+    assert!(t.elapsed() < Duration::from_secs(1));
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (503, "failed: PBX unavailable")
+    );
+    let soap = concat!(
+        r#"<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body><callControl>"#,
+        r#"<in0>4005</in0><in1>4005</in1><in2><item>4007</item></in2><in3>2</in3>"#,
+        r#"</callControl></e:Body></e:Envelope>"#
+    );
+    let r = gw
+        .send(
+            gw.http
+                .post(format!("{}/pbx/services/UserImpl", gw.base))
+                .header("content-type", "text/xml; charset=utf-8")
+                .body(soap),
+        )
+        .await;
+    assert_eq!(r.status, 500);
+    assert_eq!(
+        r.body,
+        concat!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body>"#,
+            r#"<soapenv:Fault><faultcode>soapenv:Server.userException</faultcode><faultstring>java.lang.Exception: PBX unavailable</faultstring>"#,
+            r#"<detail><ns1:hostname xmlns:ns1="http://xml.apache.org/axis/">patchbay</ns1:hostname></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>"#
+        )
+    );
 
     stack.restart_b2bua().await;
     let (p5, p7) = (free_port(), free_port());

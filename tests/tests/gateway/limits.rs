@@ -77,14 +77,35 @@ async fn limits_in_vendor_form() {
         "POST /api/v1/calls HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{{"
     )
     .unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Wait (on the admin listener, which the guard does not cover) until the gateway has read
+    // the stalled head and holds the slot; a busy machine may take a moment.
+    let mut holding = false;
+    for _ in 0..100 {
+        let m = gw
+            .send(gw.http.get(format!("{}/metrics", gw.admin)))
+            .await
+            .body;
+        if m.contains("patchbay_gateway_requests_in_flight 1\n") {
+            holding = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(holding, "the stalled request holds the only slot");
     let r = gw.get("/api/v1/me").await;
     assert_eq!(r.status, 503, "{}", r.body);
     assert_eq!(r.json()["error"], "overloaded");
     assert_eq!(r.header("retry-after"), "1");
     drop(stalled);
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(gw.get("/api/v1/me").await.status, 401, "slot freed");
+    let mut status = 0;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        status = gw.get("/api/v1/me").await.status;
+        if status == 401 {
+            break;
+        }
+    }
+    assert_eq!(status, 401, "slot freed");
 
     let m = gw
         .send(gw.http.get(format!("{}/metrics", gw.admin)))

@@ -592,6 +592,11 @@ pub fn render_error(f: &Failure) -> Response {
             "only POST (SOAP) and GET ?wsdl are supported",
             &[],
         ),
+        // Never the B2BUA's address or the store's error text.
+        Failure::Unavailable(_) | Failure::Overloaded => {
+            fault(500, USER, "java.lang.Exception: PBX unavailable", &[])
+        }
+        Failure::Internal(_) => fault(500, USER, "java.lang.Exception: internal error", &[]),
         other => fault(500, USER, &format!("java.lang.Exception: {other}"), &[]),
     }
 }
