@@ -381,6 +381,23 @@ impl Sipp {
         Self::spawn(scenario_name, "", &refs)
     }
 
+    /// A phone on `port` that rings `ring_ms`, answers, and sends its RTP from / expects it on
+    /// `rtp_port` (`uas_answer.xml`).
+    pub fn answering(port: u16, ring_ms: u32, rtp_port: u16) -> Sipp {
+        Self::phone(
+            "uas_answer.xml",
+            port,
+            &[
+                "-set",
+                "ring_ms",
+                &ring_ms.to_string(),
+                "-set",
+                "rtpport",
+                &rtp_port.to_string(),
+            ],
+        )
+    }
+
     /// Exit code (0 = scenario passed); -1 if it had to be killed after `secs`.
     pub async fn wait(mut self, secs: u64) -> i32 {
         let code = match tokio::time::timeout(Duration::from_secs(secs), self.child.wait()).await {

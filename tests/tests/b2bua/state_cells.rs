@@ -28,18 +28,7 @@ async fn ended(stack: &Stack, id: &CallId) -> (Cause, EndedBy, patchbay_api::Cdr
 }
 
 fn answer(port: u16, rtp: u16) -> Sipp {
-    Sipp::phone(
-        "uas_answer.xml",
-        port,
-        &[
-            "-set",
-            "ring_ms",
-            "200",
-            "-set",
-            "rtpport",
-            &rtp.to_string(),
-        ],
-    )
+    Sipp::answering(port, 200, rtp)
 }
 
 fn reject(port: u16, scenario: &str) -> Sipp {

@@ -65,20 +65,7 @@ async fn b2bua_down_then_back() {
     stack.register("4005", p5).await;
     stack.register("4007", p7).await;
     let (rtp5, rtp7) = (RtpPeer::new(false).await, RtpPeer::new(false).await);
-    let phone = |port, rtp: &RtpPeer| {
-        Sipp::phone(
-            "uas_answer.xml",
-            port,
-            &[
-                "-set",
-                "ring_ms",
-                "200",
-                "-set",
-                "rtpport",
-                &rtp.port().to_string(),
-            ],
-        )
-    };
+    let phone = |port, rtp: &RtpPeer| Sipp::answering(port, 200, rtp.port());
     let a = phone(p5, &rtp5);
     let b = phone(p7, &rtp7);
     tokio::time::sleep(Duration::from_millis(300)).await;

@@ -8,21 +8,10 @@ use patchbay_tests::*;
 use std::time::Duration;
 
 fn phones(p5: u16, p7: u16, rtp5: &RtpPeer, rtp7: &RtpPeer) -> (Sipp, Sipp) {
-    let ring = |port, rtp: &RtpPeer| {
-        Sipp::phone(
-            "uas_answer.xml",
-            port,
-            &[
-                "-set",
-                "ring_ms",
-                "200",
-                "-set",
-                "rtpport",
-                &rtp.port().to_string(),
-            ],
-        )
-    };
-    (ring(p5, rtp5), ring(p7, rtp7))
+    (
+        Sipp::answering(p5, 200, rtp5.port()),
+        Sipp::answering(p7, 200, rtp7.port()),
+    )
 }
 
 /// Bridged, RTP 4005 -> relay -> 4007, then hang up through the control API.

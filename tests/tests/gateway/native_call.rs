@@ -31,20 +31,7 @@ async fn native_click_to_call() {
     stack.register("4007", p7).await;
     let rtp5 = RtpPeer::new(false).await;
     let rtp7 = RtpPeer::new(true).await;
-    let ring = |port, rtp: &RtpPeer| {
-        Sipp::phone(
-            "uas_answer.xml",
-            port,
-            &[
-                "-set",
-                "ring_ms",
-                "300",
-                "-set",
-                "rtpport",
-                &rtp.port().to_string(),
-            ],
-        )
-    };
+    let ring = |port, rtp: &RtpPeer| Sipp::answering(port, 300, rtp.port());
     let a = ring(p5, &rtp5);
     let b = ring(p7, &rtp7);
     tokio::time::sleep(Duration::from_millis(300)).await;

@@ -528,7 +528,7 @@ pub fn render_return(ns: &str, name: &str, ret: &SoapReturn) -> Response {
     response(200, &[("content-type", XML)], b)
 }
 
-fn fault(status: u16, code: &str, string: &str, headers: &[(&str, &str)]) -> Response {
+fn fault(code: &str, string: &str) -> Response {
     let mut b = String::with_capacity(512);
     b.push_str(ENVELOPE_OPEN);
     let _ = write!(
@@ -539,65 +539,44 @@ fn fault(status: u16, code: &str, string: &str, headers: &[(&str, &str)]) -> Res
         text(string)
     );
     b.push_str(ENVELOPE_CLOSE);
-    let mut h: Vec<(&str, &str)> = vec![("content-type", XML)];
-    h.extend_from_slice(headers);
-    response(status, &h, b)
+    response(500, &[("content-type", XML)], b)
 }
 
-/// Every failure as an Axis SOAP fault (HTTP 500; 401 with challenges when credentials are
-/// wanted).
+/// Every failure as an Axis SOAP fault, HTTP 500 (Axis answers exceptions that way; the service
+/// sends no challenge: credentials are optional, the IP pattern is the default).
 pub fn render_error(f: &Failure) -> Response {
     const USER: &str = "soapenv:Server.userException";
     match f {
-        Failure::AuthRequired { challenges } | Failure::AuthFailed { challenges }
-            if !challenges.is_empty() =>
-        {
-            let h: Vec<(&str, &str)> = challenges
-                .iter()
-                .map(|c| ("www-authenticate", c.as_str()))
-                .collect();
-            fault(401, USER, "java.lang.Exception: authentication failed", &h)
-        }
         Failure::AuthRequired { .. } | Failure::AuthFailed { .. } => {
-            fault(500, USER, "java.lang.Exception: authentication failed", &[])
+            fault(USER, "java.lang.Exception: authentication failed")
         }
         Failure::AddressForbidden | Failure::Forbidden => {
-            fault(500, USER, "java.lang.Exception: permission denied", &[])
+            fault(USER, "java.lang.Exception: permission denied")
         }
         Failure::NotImplemented(op) if op.is_empty() => {
-            fault(500, "soapenv:Client", "No SOAP operation in the Body", &[])
+            fault("soapenv:Client", "No SOAP operation in the Body")
         }
-        Failure::NotImplemented(op) => fault(
-            500,
-            "soapenv:Client",
-            &format!("No such operation '{op}'"),
-            &[],
-        ),
-        Failure::BadRequest { field, reason } if field == "xml" => fault(
-            500,
-            USER,
-            &format!("org.xml.sax.SAXParseException: {reason}"),
-            &[],
-        ),
+        Failure::NotImplemented(op) => {
+            fault("soapenv:Client", &format!("No such operation '{op}'"))
+        }
+        Failure::BadRequest { field, reason } if field == "xml" => {
+            fault(USER, &format!("org.xml.sax.SAXParseException: {reason}"))
+        }
         Failure::BadRequest { field, reason } => fault(
-            500,
             USER,
             &format!("java.lang.IllegalArgumentException: {field}: {reason}"),
-            &[],
         ),
-        Failure::TooLarge => fault(500, USER, "java.io.IOException: request too large", &[]),
+        Failure::TooLarge => fault(USER, "java.io.IOException: request too large"),
         Failure::MethodNotAllowed => fault(
-            500,
             "soapenv:Client",
             "only POST (SOAP) and GET ?wsdl are supported",
-            &[],
         ),
         // Never the B2BUA's address or the store's error text.
         Failure::Unavailable(_) | Failure::Overloaded => {
-            fault(500, USER, "java.lang.Exception: PBX unavailable", &[])
+            fault(USER, "java.lang.Exception: PBX unavailable")
         }
-        Failure::Internal(_) => fault(500, USER, "java.lang.Exception: internal error", &[]),
-        other => fault(500, USER, &format!("java.lang.Exception: {other}"), &[]),
+        Failure::Internal(_) => fault(USER, "java.lang.Exception: internal error"),
+        other => fault(USER, &format!("java.lang.Exception: {other}")),
     }
 }
 
