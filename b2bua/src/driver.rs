@@ -20,7 +20,7 @@ use rvoip_sip::{Event as SipEvent, SipAuthDecision, SipRequestOptions, UnifiedCo
 use rvoip_sip_core::types::headers::HeaderName;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot, watch};
 
 /// Longest deferred start of a held 3PCC call.
@@ -114,6 +114,10 @@ pub(crate) struct Driver {
     next_call: u64,
     sdp_version: u64,
     sip_host: String,
+    /// Calls accepted (or started) by the control API whose first INVITE has not left yet.
+    startable: HashMap<CallId, Instant>,
+    /// Outbound legs whose INVITE left and which are not answered yet.
+    invite_sent: HashMap<LegId, Instant>,
 }
 
 fn reason_phrase(status: u16) -> &'static str {
@@ -164,6 +168,8 @@ impl Driver {
             next_call: 0,
             sdp_version: 0,
             sip_host,
+            startable: HashMap::new(),
+            invite_sent: HashMap::new(),
         }
     }
 
@@ -240,7 +246,11 @@ impl Driver {
     async fn handle_cmd(&mut self, cmd: Cmd) {
         match cmd {
             Cmd::Originate(req, reply) => {
+                let held = req.start_within_ms.is_some();
                 let r = self.originate(req);
+                if let (Ok(info), false) = (&r, held) {
+                    self.startable.insert(info.id.clone(), Instant::now());
+                }
                 let ok = r.is_ok();
                 let _ = reply.send(r);
                 // The reply (with the call id) is on its way before the first INVITE leaves.
@@ -252,6 +262,9 @@ impl Driver {
                 let r = self
                     .calls
                     .handle_input(now_ms(), Input::Start { call: id.clone() });
+                if r.is_ok() {
+                    self.startable.insert(id.clone(), Instant::now());
+                }
                 let _ = reply.send(r.map_err(|e| self.cmd_error(&id, e)));
                 self.drain().await;
             }
@@ -626,10 +639,18 @@ impl Driver {
                 call_id,
                 status_code,
                 ..
-            } if status_code == 180 || status_code == 183 => {
-                leg_of(self, &call_id).map(|leg| (leg, LegEvent::Ringing))
-            }
+            } if status_code == 180 || status_code == 183 => leg_of(self, &call_id).map(|leg| {
+                self.sh.metrics.response("received", status_code);
+                (leg, LegEvent::Ringing)
+            }),
             SipEvent::CallAnswered { call_id, sdp } => leg_of(self, &call_id).map(|leg| {
+                if let Some(t) = self.invite_sent.remove(&leg) {
+                    self.sh.metrics.response("received", 200);
+                    self.sh
+                        .metrics
+                        .invite_to_answer
+                        .observe(t.elapsed().as_secs_f64());
+                }
                 if let Some(desc) = sdp.as_deref().and_then(|s| sdp::parse(s).ok()) {
                     if let Some(m) = self.leg_media.get(&leg) {
                         m.set_remote(desc.rtp);
@@ -646,6 +667,9 @@ impl Driver {
                 if self.inbound_legs.contains(&leg) {
                     (leg, LegEvent::Ended)
                 } else {
+                    if self.invite_sent.remove(&leg).is_some() {
+                        self.sh.metrics.response("received", status_code);
+                    }
                     (
                         leg,
                         LegEvent::Failed {
@@ -818,6 +842,12 @@ impl Driver {
                 };
                 match b.send().await {
                     Ok(sid) => {
+                        let m = &self.sh.metrics;
+                        m.sip_requests_sent.with_label_values(&["INVITE"]).inc();
+                        if let Some(t) = self.startable.remove(&call) {
+                            m.api_to_invite.observe(t.elapsed().as_secs_f64());
+                        }
+                        self.invite_sent.insert(leg, Instant::now());
                         self.map_leg(&call, leg, sid);
                         None
                     }
@@ -837,7 +867,9 @@ impl Driver {
                     .with_sdp(sdp)
                     .with_raw_header(HeaderName::UserAgent, USER_AGENT)
                 {
-                    let _ = b.send().await;
+                    if b.send().await.is_ok() {
+                        self.sh.metrics.response("sent", 180);
+                    }
                 }
                 None
             }
@@ -849,6 +881,9 @@ impl Driver {
                     Ok(b) => b.send().await.is_ok(),
                     Err(_) => false,
                 };
+                if ok {
+                    self.sh.metrics.response("sent", 200);
+                }
                 (!ok).then_some((leg, LegEvent::Ended))
             }
             LegAction::Reject { leg, status } => {
@@ -858,7 +893,19 @@ impl Driver {
             }
             LegAction::Cancel { leg } | LegAction::Bye { leg } => {
                 let s = sess(self, leg)?;
-                let _ = self.c.hangup(&s).await;
+                // rvoip's hangup sends CANCEL before the answer and BYE after it.
+                let method = if self.invite_sent.remove(&leg).is_some() {
+                    "CANCEL"
+                } else {
+                    "BYE"
+                };
+                if self.c.hangup(&s).await.is_ok() {
+                    self.sh
+                        .metrics
+                        .sip_requests_sent
+                        .with_label_values(&[method])
+                        .inc();
+                }
                 None
             }
             LegAction::Bridge { a, b } => {
@@ -873,7 +920,14 @@ impl Driver {
             LegAction::Refer { leg, uri } => {
                 let s = sess(self, leg)?;
                 match self.c.refer(&s, uri).send().await {
-                    Ok(()) => None,
+                    Ok(()) => {
+                        self.sh
+                            .metrics
+                            .sip_requests_sent
+                            .with_label_values(&["REFER"])
+                            .inc();
+                        None
+                    }
                     Err(_) => Some((
                         leg,
                         LegEvent::ReferResult {
@@ -893,7 +947,13 @@ impl Driver {
                         SdpDir::SendRecv
                     },
                 )?;
-                let _ = self.c.reinvite(&s).with_sdp(sdp).send().await;
+                if self.c.reinvite(&s).with_sdp(sdp).send().await.is_ok() {
+                    self.sh
+                        .metrics
+                        .sip_requests_sent
+                        .with_label_values(&["INVITE"])
+                        .inc();
+                }
                 None
             }
             LegAction::Release { call } => {
@@ -905,20 +965,11 @@ impl Driver {
 
     fn release(&mut self, call: &CallId) {
         self.bridges.remove(call);
+        self.startable.remove(call);
         let now = now_ms();
-        let m = &self.sh.metrics;
-        let mut seen: Vec<*const LegMedia> = Vec::new();
         for leg in self.call_legs.remove(call).unwrap_or_default() {
-            if let Some(media) = self.leg_media.remove(&leg) {
-                let p = Arc::as_ptr(&media);
-                if !seen.contains(&p) {
-                    seen.push(p);
-                    use std::sync::atomic::Ordering::Relaxed;
-                    m.rtp_packets.inc_by(media.stats.rtp_out.load(Relaxed));
-                    m.rtp_bytes.inc_by(media.stats.rtp_out_bytes.load(Relaxed));
-                    m.rtp_lost.inc_by(media.stats.rtp_lost.load(Relaxed));
-                }
-            }
+            self.leg_media.remove(&leg);
+            self.invite_sent.remove(&leg);
             self.leg_codecs.remove(&leg);
             self.inbound_legs.remove(&leg);
             if let Some(s) = self.leg_sess.remove(&leg) {
@@ -987,6 +1038,7 @@ async fn reject(c: &Arc<UnifiedCoordinator>, sh: &Shared, id: &rvoip_sip::CallId
         .sip_rejected
         .with_label_values(&[&status.to_string()])
         .inc();
+    sh.metrics.response("sent", status);
     let mut b = c
         .reject(id)
         .with_status(status)

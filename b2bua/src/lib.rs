@@ -89,6 +89,10 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
         log: events::EventLog::default(),
         metrics: metrics::Metrics::new(),
     });
+    relay
+        .metrics()
+        .register(&sh.metrics.registry)
+        .map_err(|e| B2buaError::Config(e.to_string()))?;
 
     let admin_listener = tokio::net::TcpListener::bind(cfg.admin_listen)
         .await

@@ -1,6 +1,6 @@
 //! Prometheus metrics of the B2BUA (and of the relay it drives). Labels are bounded enums.
 
-use prometheus::{IntCounter, IntCounterVec, IntGauge, Opts, Registry};
+use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry};
 
 #[derive(Debug, Clone)]
 pub struct Metrics {
@@ -13,9 +13,10 @@ pub struct Metrics {
     pub sip_rejected: IntCounterVec,
     pub registrations: IntGauge,
     pub auth_failures: IntCounterVec,
-    pub rtp_packets: IntCounter,
-    pub rtp_bytes: IntCounter,
-    pub rtp_lost: IntCounter,
+    pub sip_requests_sent: IntCounterVec,
+    pub sip_responses: IntCounterVec,
+    pub api_to_invite: Histogram,
+    pub invite_to_answer: Histogram,
     pub rtp_ports_in_use: IntGauge,
     pub cdr_write_errors: IntCounter,
 }
@@ -44,7 +45,15 @@ impl Metrics {
                 .expect("unique metric");
             g
         };
-        Self {
+        let h = |name: &str, help: &str, buckets: Vec<f64>| {
+            let h = Histogram::with_opts(HistogramOpts::new(name, help).buckets(buckets))
+                .expect("valid metric");
+            registry
+                .register(Box::new(h.clone()))
+                .expect("unique metric");
+            h
+        };
+        let m = Self {
             calls_started: cv(
                 "patchbay_b2bua_calls_started_total",
                 "Calls created, by direction.",
@@ -73,17 +82,27 @@ impl Metrics {
                 "SIP digest failures, by reason.",
                 &["reason"],
             ),
-            rtp_packets: c(
-                "patchbay_media_rtp_packets_total",
-                "RTP packets relayed (ended calls).",
+            sip_requests_sent: cv(
+                "patchbay_b2bua_sip_requests_sent_total",
+                "SIP requests sent, by method.",
+                &["method"],
             ),
-            rtp_bytes: c(
-                "patchbay_media_rtp_bytes_total",
-                "RTP bytes relayed (ended calls).",
+            sip_responses: cv(
+                "patchbay_b2bua_sip_responses_total",
+                "SIP responses to INVITEs, by direction (received, sent) and class (1xx..6xx).",
+                &["direction", "class"],
             ),
-            rtp_lost: c(
-                "patchbay_media_rtp_lost_total",
-                "RTP packets missing by sequence (ended calls).",
+            api_to_invite: h(
+                "patchbay_b2bua_setup_api_to_invite_seconds",
+                "Call set-up: control API accepted the call (or started a held one) to first INVITE sent.",
+                vec![
+                    0.000_25, 0.000_5, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
+                ],
+            ),
+            invite_to_answer: h(
+                "patchbay_b2bua_setup_invite_to_answer_seconds",
+                "Call set-up: INVITE sent to 200 OK received, per outbound leg.",
+                vec![0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0],
             ),
             rtp_ports_in_use: g(
                 "patchbay_media_ports_in_use",
@@ -94,7 +113,50 @@ impl Metrics {
                 "CDRs that could not be stored.",
             ),
             registry,
+        };
+        // Bounded label values start at 0, so every series exists from the first scrape
+        // (dashboards and rate() see them before the first event).
+        for d in ["originate", "inbound"] {
+            m.calls_started.with_label_values(&[d]);
         }
+        for c in CAUSES {
+            m.calls_ended.with_label_values(&[c]);
+        }
+        for r in [
+            "bad_credentials",
+            "blocked",
+            "unknown_realm",
+            "aor_mismatch",
+        ] {
+            m.auth_failures.with_label_values(&[r]);
+        }
+        for meth in ["INVITE", "REGISTER"] {
+            m.sip_requests.with_label_values(&[meth]);
+        }
+        for meth in ["INVITE", "BYE", "CANCEL", "REFER"] {
+            m.sip_requests_sent.with_label_values(&[meth]);
+        }
+        for d in ["received", "sent"] {
+            for c in ["1xx", "2xx", "3xx", "4xx", "5xx", "6xx"] {
+                m.sip_responses.with_label_values(&[d, c]);
+            }
+        }
+        m
+    }
+
+    /// Count a response to an INVITE (`direction` is `received` or `sent`).
+    pub fn response(&self, direction: &str, status: u16) {
+        let class = match status {
+            100..=199 => "1xx",
+            200..=299 => "2xx",
+            300..=399 => "3xx",
+            400..=499 => "4xx",
+            500..=599 => "5xx",
+            _ => "6xx",
+        };
+        self.sip_responses
+            .with_label_values(&[direction, class])
+            .inc();
     }
 
     pub fn render(&self) -> String {
@@ -104,6 +166,18 @@ impl Metrics {
         String::from_utf8(buf).unwrap_or_default()
     }
 }
+
+/// Every value of the `cause` label (see `driver::cause_label`).
+pub const CAUSES: [&str; 8] = [
+    "normal",
+    "busy",
+    "no_answer",
+    "rejected",
+    "cancelled",
+    "transferred",
+    "not_found",
+    "failed",
+];
 
 impl Default for Metrics {
     fn default() -> Self {

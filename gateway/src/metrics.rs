@@ -75,6 +75,15 @@ impl Metrics {
         ] {
             registry.register(m).expect("unique metric");
         }
+        // Bounded label values start at 0, so every series exists from the first scrape.
+        for r in REJECT_REASONS {
+            rejected.with_label_values(&[r]);
+        }
+        for op in B2BUA_OPS {
+            for k in B2BUA_ERROR_KINDS {
+                b2bua_errors.with_label_values(&[op, k]);
+            }
+        }
         Self {
             registry,
             requests,
@@ -94,6 +103,26 @@ impl Metrics {
         String::from_utf8(buf).unwrap_or_default()
     }
 }
+
+/// Values of `rejected{reason}`.
+pub const REJECT_REASONS: [&str; 6] = [
+    "banned",
+    "rate",
+    "in_flight",
+    "size",
+    "call_rate",
+    "tenant_calls",
+];
+/// Values of `b2bua_errors{op}` and `{kind}`.
+pub const B2BUA_OPS: [&str; 6] = ["originate", "start", "list", "get", "hangup", "events"];
+pub const B2BUA_ERROR_KINDS: [&str; 6] = [
+    "unavailable",
+    "bad_request",
+    "not_found",
+    "invalid_state",
+    "overloaded",
+    "other",
+];
 
 impl Default for Metrics {
     fn default() -> Self {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     loop {
         let u = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
         let p = u.local_addr().expect("addr").port();
@@ -15,13 +15,13 @@ fn free_port() -> u16 {
     }
 }
 
-fn scenario(name: &str) -> PathBuf {
+pub(crate) fn scenario(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("sipp")
         .join(name)
 }
 
-struct Kill(Child);
+pub(crate) struct Kill(pub(crate) Child);
 
 impl Drop for Kill {
     fn drop(&mut self) {
@@ -49,6 +49,68 @@ fn sipp_totals(csv: &Path) -> (u64, u64, String) {
     (ok, failed, col("ResponseTimesetup(C)").to_string())
 }
 
+/// Start `patchbay --config cfg up` with its data in `dir`; returns once it printed "ready".
+pub(crate) fn start_patchbay(patchbay: &str, cfg: &Path, dir: &Path) -> Kill {
+    let mut pb = Kill(
+        Command::new(patchbay)
+            .args(["--config"])
+            .arg(cfg)
+            .args(["up", "--data-dir"])
+            .arg(dir.join("data"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("patchbay binary (cargo build --release -p patchbay)"),
+    );
+    let out = pb.0.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(out).lines();
+    for line in lines.by_ref().map_while(Result::ok) {
+        if line.contains("ready") {
+            break;
+        }
+    }
+    // Keep draining its stdout so it never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
+    pb
+}
+
+/// REGISTER demo user `user` (password demo-<user>) with its contact on `contact_port`.
+pub(crate) fn register(target: &str, user: &str, contact_port: u16, dir: &Path) {
+    let reg = Command::new("sipp")
+        .arg(target)
+        .arg("-sf")
+        .arg(scenario("register.xml"))
+        .args([
+            "-i",
+            "127.0.0.1",
+            "-m",
+            "1",
+            "-nostdin",
+            "-timeout",
+            "10s",
+            "-au",
+            user,
+            "-ap",
+            &format!("demo-{user}"),
+        ])
+        .args([
+            "-auth_uri",
+            target,
+            "-set",
+            "user",
+            user,
+            "-set",
+            "contact_port",
+            &contact_port.to_string(),
+        ])
+        .args(["-set", "expires", "3600"])
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .status()
+        .expect("sipp");
+    assert!(reg.success(), "registration of {user} failed");
+}
+
 pub(crate) fn run(patchbay: &str, rates: &[u64], secs: u64) {
     let dir = std::env::temp_dir().join(format!("patchbay-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -62,58 +124,10 @@ pub(crate) fn run(patchbay: &str, rates: &[u64], secs: u64) {
         ),
     )
     .expect("config");
-    let mut pb = Kill(
-        Command::new(patchbay)
-            .args(["--config"])
-            .arg(&cfg)
-            .args(["up", "--data-dir"])
-            .arg(dir.join("data"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("patchbay binary (cargo build --release -p patchbay)"),
-    );
-    let out = pb.0.stdout.take().expect("stdout");
-    for line in BufReader::new(out).lines().map_while(Result::ok) {
-        if line.contains("ready") {
-            break;
-        }
-    }
+    let pb = start_patchbay(patchbay, &cfg, &dir);
     let pid = pb.0.id();
     let target = format!("127.0.0.1:{sip}");
-    let reg = Command::new("sipp")
-        .arg(&target)
-        .arg("-sf")
-        .arg(scenario("register.xml"))
-        .args([
-            "-i",
-            "127.0.0.1",
-            "-m",
-            "1",
-            "-nostdin",
-            "-timeout",
-            "10s",
-            "-au",
-            "4007",
-            "-ap",
-            "demo-4007",
-        ])
-        .args([
-            "-auth_uri",
-            &target,
-            "-set",
-            "user",
-            "4007",
-            "-set",
-            "contact_port",
-            &uas_port.to_string(),
-        ])
-        .args(["-set", "expires", "3600"])
-        .current_dir(&dir)
-        .stdout(Stdio::null())
-        .status()
-        .expect("sipp");
-    assert!(reg.success(), "registration failed");
+    register(&target, "4007", uas_port, &dir);
     let _uas = Kill(
         Command::new("sipp")
             .arg("-sf")
@@ -166,6 +180,8 @@ pub(crate) fn run(patchbay: &str, rates: &[u64], secs: u64) {
                 &calls.to_string(),
                 "-l",
                 &(rate * 4).to_string(),
+                "-d",
+                "1000",
             ])
             .args([
                 "-timeout",

@@ -7,6 +7,16 @@
 //! `patchbay-bench relay [--pairs N] [--rates 20000,...] [--secs N]`
 //!   Bridges N leg pairs in an in-process relay on its own one-thread runtime, sends 172-byte RTP
 //!   packets A->B at each rate and counts what arrives; reports loss and relay CPU per packet.
+//! `patchbay-bench invite [--patchbay PATH] [--calls N] [--gap-ms N]`
+//!   `patchbay up`; the harness is phone 4005 (registered through SIPp): POST /api/v1/calls, one
+//!   at a time on a keep-alive connection, stamps the INVITE's arrival, answers 486. Reports
+//!   p50/p99 of request -> 201 and request -> INVITE at the phone.
+//! `patchbay-bench memory [--patchbay PATH] [--calls N] [--rate N]`
+//!   `patchbay up`, SIPp UAS 4007 holding every call, SIPp UAC placing N calls that stay up;
+//!   patchbay's RSS before and with the calls up, per call.
+//! `patchbay-bench relay-latency [--packets N] [--pps N]`
+//!   One bridged pair; timestamped packets through the relay and, in the same run, straight
+//!   between two sockets; relay-added latency = the difference of the two distributions.
 //! `patchbay-bench http [--conns N] [--secs N] [--rounds N]`
 //!   A bare hyper server and the gateway (in-process, SQLite store, demo API key), each on two
 //!   threads; the same keep-alive load generator runs `GET /api/v1/me` with Basic credentials
@@ -15,6 +25,7 @@
 mod cps;
 mod http;
 mod relay;
+mod setup;
 
 fn arg<T: std::str::FromStr>(args: &[String], name: &str) -> Option<T> {
     args.iter()
@@ -76,8 +87,29 @@ fn main() {
             let rounds = arg(&args, "--rounds").unwrap_or(3);
             http::run(conns, secs, rounds);
         }
+        Some("invite") => {
+            let patchbay = arg::<String>(&args, "--patchbay")
+                .unwrap_or_else(|| "target/release/patchbay".into());
+            let calls = arg(&args, "--calls").unwrap_or(500);
+            let gap = arg(&args, "--gap-ms").unwrap_or(10);
+            setup::invite_latency(&patchbay, calls, gap);
+        }
+        Some("memory") => {
+            let patchbay = arg::<String>(&args, "--patchbay")
+                .unwrap_or_else(|| "target/release/patchbay".into());
+            let calls = arg(&args, "--calls").unwrap_or(1000);
+            let rate = arg(&args, "--rate").unwrap_or(100);
+            setup::memory(&patchbay, calls, rate);
+        }
+        Some("relay-latency") => {
+            let packets = arg(&args, "--packets").unwrap_or(10_000);
+            let pps = arg(&args, "--pps").unwrap_or(1_000);
+            relay::latency(packets, pps);
+        }
         _ => {
-            eprintln!("usage: patchbay-bench cps|relay|http [options] (see the crate docs)");
+            eprintln!(
+                "usage: patchbay-bench cps|relay|relay-latency|invite|memory|http [options] (see the crate docs)"
+            );
             std::process::exit(2);
         }
     }

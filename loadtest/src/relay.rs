@@ -124,3 +124,87 @@ pub(crate) fn run(pairs: usize, rates: &[u64], secs: u64) {
     drop(bridges);
     drop(legs);
 }
+
+/// Send `packets` timestamped RTP packets at `pps` through one bridged pair, and the same
+/// straight from socket to socket; print both one-way latency distributions and the difference.
+pub(crate) fn latency(packets: u64, pps: u64) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("relay")
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let relay = Relay::new(MediaConfig {
+        port_min: 43000,
+        port_max: 43010,
+        ..Default::default()
+    })
+    .expect("relay");
+    let (a, b) = rt.block_on(async {
+        (
+            relay.alloc_leg().expect("leg"),
+            relay.alloc_leg().expect("leg"),
+        )
+    });
+    let pa = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let pb = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let direct = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    a.set_remote(pa.local_addr().expect("addr"));
+    b.set_remote(pb.local_addr().expect("addr"));
+    let bridge = {
+        let _g = rt.enter();
+        relay.bridge(&a, &b)
+    };
+    let origin = Instant::now();
+    let run = |dest: std::net::SocketAddr, sink: &UdpSocket| -> Vec<f64> {
+        sink.set_read_timeout(Some(Duration::from_secs(2)))
+            .expect("timeout");
+        let mut lat = Vec::with_capacity(packets as usize);
+        let mut pkt = [0u8; 172];
+        pkt[0] = 0x80;
+        pkt[1] = 8;
+        let mut buf = [0u8; 2048];
+        let gap = Duration::from_secs_f64(1.0 / pps as f64);
+        for i in 0..packets {
+            pkt[2..4].copy_from_slice(&(i as u16).to_be_bytes());
+            pkt[4..8].copy_from_slice(&((i * 160) as u32).to_be_bytes());
+            let sent = origin.elapsed().as_nanos() as u64;
+            pkt[12..20].copy_from_slice(&sent.to_be_bytes());
+            pa.send_to(&pkt, dest).expect("send");
+            if let Ok(n) = sink.recv(&mut buf) {
+                if n >= 20 {
+                    let t = u64::from_be_bytes(buf[12..20].try_into().expect("8 bytes"));
+                    let now = origin.elapsed().as_nanos() as u64;
+                    lat.push(now.saturating_sub(t) as f64 / 1000.0);
+                }
+            }
+            std::thread::sleep(gap);
+        }
+        lat.sort_by(f64::total_cmp);
+        lat
+    };
+    let via_relay = run(a.local_rtp(), &pb);
+    let straight = run(direct.local_addr().expect("addr"), &direct);
+    let pct = |v: &[f64], p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
+    println!("| path | packets received | p50 (us) | p99 (us) | max (us) |");
+    println!("|---|---|---|---|---|");
+    for (name, v) in [
+        ("socket to socket", &straight),
+        ("through the relay", &via_relay),
+    ] {
+        println!(
+            "| {name} | {} | {:.1} | {:.1} | {:.1} |",
+            v.len(),
+            pct(v, 0.5),
+            pct(v, 0.99),
+            v[v.len() - 1]
+        );
+    }
+    println!(
+        "relay-added latency: p50 {:.1} us, p99 {:.1} us; the relay's own sampled histogram (receive returned -> send returned) counted {} packets",
+        pct(&via_relay, 0.5) - pct(&straight, 0.5),
+        pct(&via_relay, 0.99) - pct(&straight, 0.99),
+        relay.metrics().rtp_packets()
+    );
+    drop(bridge);
+}

@@ -4,14 +4,17 @@
 //! configured range. Two legs are bridged by four forwarding tasks (RTP and RTCP, each way).
 //! Latching is symmetric: a leg learns its peer from the first packet it receives and ignores
 //! packets from any other source afterwards; until then it sends to the address the peer
-//! announced in its SDP. Counters (packets, bytes, drops, RTP sequence loss) are atomics read by
-//! the metrics exporter. The forwarding loop neither allocates nor locks: the buffer lives on
-//! the task's stack and peer addresses are packed into atomics.
+//! announced in its SDP. Counters (packets, bytes, drops, RTP sequence loss) are atomics per leg;
+//! [`RelayMetrics`] (prometheus: packets and bytes relayed, loss, drops, sampled relay latency
+//! and jitter) is updated live by the loops. The forwarding loop neither allocates nor locks:
+//! the buffer lives on the task's stack and peer addresses are packed into atomics.
 //!
 //! [`sdp`] holds the pure SDP functions (parse an offer/answer, render our side).
 //! This crate knows nothing of SIP or calls.
 
+mod metrics;
 mod relay;
 pub mod sdp;
 
+pub use metrics::RelayMetrics;
 pub use relay::{Bridge, LegMedia, LegStats, MediaConfig, MediaError, Relay};

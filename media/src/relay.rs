@@ -6,6 +6,8 @@ use std::sync::{Arc, Mutex};
 use tokio::net::UdpSocket;
 use tokio::task::JoinHandle;
 
+use crate::metrics::{JITTER_SAMPLE_EVERY, Jitter, LATENCY_SAMPLE_EVERY, RelayMetrics};
+
 /// Relay settings (part of the app config).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -71,6 +73,7 @@ struct PortPool {
 pub struct Relay {
     cfg: Arc<MediaConfig>,
     pool: Arc<Mutex<PortPool>>,
+    metrics: Arc<RelayMetrics>,
 }
 
 /// Counters of one leg (what arrived from its phone, and what was sent to it).
@@ -146,7 +149,13 @@ impl Relay {
         Ok(Self {
             cfg: Arc::new(cfg),
             pool: Arc::new(Mutex::new(PortPool { free, in_use: 0 })),
+            metrics: Arc::new(RelayMetrics::new()),
         })
+    }
+
+    /// Live counters and sampled histograms of every bridge of this relay.
+    pub fn metrics(&self) -> &RelayMetrics {
+        &self.metrics
     }
 
     pub fn config(&self) -> &MediaConfig {
@@ -201,11 +210,12 @@ impl Relay {
 
     /// Relay RTP and RTCP between `a` and `b` until the returned [`Bridge`] is dropped.
     pub fn bridge(&self, a: &Arc<LegMedia>, b: &Arc<LegMedia>) -> Bridge {
+        let m = &self.metrics;
         let tasks = vec![
-            tokio::spawn(forward(a.clone(), b.clone(), false)),
-            tokio::spawn(forward(b.clone(), a.clone(), false)),
-            tokio::spawn(forward(a.clone(), b.clone(), true)),
-            tokio::spawn(forward(b.clone(), a.clone(), true)),
+            tokio::spawn(forward(a.clone(), b.clone(), false, m.clone())),
+            tokio::spawn(forward(b.clone(), a.clone(), false, m.clone())),
+            tokio::spawn(forward(a.clone(), b.clone(), true, m.clone())),
+            tokio::spawn(forward(b.clone(), a.clone(), true, m.clone())),
         ];
         Bridge { tasks }
     }
@@ -266,7 +276,7 @@ impl Drop for LegMedia {
 }
 
 /// Receive on `src`'s socket (from `src`'s phone), send out of `dst`'s socket to `dst`'s phone.
-async fn forward(src: Arc<LegMedia>, dst: Arc<LegMedia>, rtcp: bool) {
+async fn forward(src: Arc<LegMedia>, dst: Arc<LegMedia>, rtcp: bool, m: Arc<RelayMetrics>) {
     let (sock_in, peer_in, latched) = if rtcp {
         (&src.rtcp, &src.peer_rtcp, &src.latched_rtcp)
     } else {
@@ -279,16 +289,24 @@ async fn forward(src: Arc<LegMedia>, dst: Arc<LegMedia>, rtcp: bool) {
     };
     let mut buf = [0u8; 2048];
     let mut seq = SeqTracker::default();
+    let mut lost_reported = 0u64;
+    let mut jitter = Jitter::default();
+    let origin = std::time::Instant::now();
+    let mut rtp_seen = 0u64;
+    let mut received = 0u64;
     loop {
         let (n, from) = match sock_in.recv_from(&mut buf).await {
             Ok(x) => x,
             // ICMP port-unreachable from an earlier send surfaces here on Linux: ignore it.
             Err(_) => continue,
         };
+        received += 1;
+        let got = (!rtcp && received % LATENCY_SAMPLE_EVERY == 1).then(std::time::Instant::now);
         let from = pack(from);
         if latched.load(Relaxed) {
             if peer_in.load(Relaxed) != from {
                 src.stats.foreign_dropped.fetch_add(1, Relaxed);
+                m.foreign.inc();
                 continue;
             }
         } else if from != 0 {
@@ -303,22 +321,42 @@ async fn forward(src: Arc<LegMedia>, dst: Arc<LegMedia>, rtcp: bool) {
             if n >= 12 && buf[0] >> 6 == 2 {
                 let lost = seq.push(u16::from_be_bytes([buf[2], buf[3]]));
                 src.stats.rtp_lost.store(lost, Relaxed);
+                if lost > lost_reported {
+                    m.rtp_lost.inc_by(lost - lost_reported);
+                    lost_reported = lost;
+                }
+                rtp_seen += 1;
+                let pt = buf[1] & 0x7f;
+                if Jitter::tracks(pt) {
+                    let ts = u32::from_be_bytes([buf[4], buf[5], buf[6], buf[7]]);
+                    jitter.push(origin.elapsed().as_secs_f64(), ts);
+                    if rtp_seen % JITTER_SAMPLE_EVERY == 0 {
+                        m.jitter.observe(jitter.seconds());
+                    }
+                }
             }
         }
         let Some(to) = unpack(peer_out.load(Relaxed)) else {
             src.stats.undeliverable.fetch_add(1, Relaxed);
+            m.undeliverable.inc();
             continue;
         };
         match sock_out.send_to(&buf[..n], to).await {
             Ok(_) if rtcp => {
                 dst.stats.rtcp_out.fetch_add(1, Relaxed);
+                m.relayed(true, n);
             }
             Ok(_) => {
                 dst.stats.rtp_out.fetch_add(1, Relaxed);
                 dst.stats.rtp_out_bytes.fetch_add(n as u64, Relaxed);
+                m.relayed(false, n);
+                if let Some(t) = got {
+                    m.latency.observe(t.elapsed().as_secs_f64());
+                }
             }
             Err(_) => {
                 src.stats.undeliverable.fetch_add(1, Relaxed);
+                m.undeliverable.inc();
             }
         }
     }
@@ -404,6 +442,8 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert_eq!(a.stats.foreign_dropped.load(Relaxed), 1);
         assert_eq!(b.stats.rtp_out.load(Relaxed), 1);
+        assert_eq!(relay.metrics().rtp_packets(), 2);
+        assert_eq!(relay.metrics().foreign.get(), 1);
         drop(bridge);
         drop((a, b));
         tokio::time::sleep(Duration::from_millis(50)).await;

