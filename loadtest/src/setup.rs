@@ -52,8 +52,8 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-/// One `POST /api/v1/calls` on a keep-alive connection; the status code.
-fn post_call(conn: &mut TcpStream, host: &str) -> u16 {
+/// One `POST /api/v1/calls` on a keep-alive connection; the status code and the whole reply.
+fn post_call(conn: &mut TcpStream, host: &str) -> (u16, String) {
     let body = r#"{"from":"4005","to":["4007"],"mode":"caller_first"}"#;
     // demo-key:demo-secret
     let req = format!(
@@ -78,7 +78,7 @@ fn post_call(conn: &mut TcpStream, host: &str) -> u16 {
                 })
                 .unwrap_or(0);
             if buf.len() >= h + 4 + len {
-                return text[9..12].parse().unwrap_or(0);
+                return (text[9..12].parse().unwrap_or(0), text.into_owned());
             }
         }
     }
@@ -115,6 +115,15 @@ pub(crate) fn invite_latency(patchbay: &str, calls: usize, gap_ms: u64) {
     let phone = UdpSocket::bind("127.0.0.1:0").expect("bind");
     let port = phone.local_addr().expect("addr").port();
     register(&up.sip, "4005", port, &up.dir);
+    // The callee must be registered for the call to be accepted; 4005 answers busy, so it is
+    // never rung.
+    let callee = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    register(
+        &up.sip,
+        "4007",
+        callee.local_addr().expect("addr").port(),
+        &up.dir,
+    );
     phone
         .set_read_timeout(Some(Duration::from_secs(5)))
         .expect("timeout");
@@ -125,9 +134,9 @@ pub(crate) fn invite_latency(patchbay: &str, calls: usize, gap_ms: u64) {
     let mut buf = [0u8; 8192];
     for i in 0..calls + 20 {
         let t0 = Instant::now();
-        let status = post_call(&mut conn, &up.http);
+        let (status, reply) = post_call(&mut conn, &up.http);
         let replied = t0.elapsed();
-        assert_eq!(status, 201, "call accepted");
+        assert_eq!(status, 201, "call accepted: {reply}");
         // Wait for the INVITE (skip ACKs and retransmissions of earlier calls).
         let invite_at = loop {
             let (n, from) = phone.recv_from(&mut buf).expect("INVITE arrives");
