@@ -137,10 +137,9 @@ pub fn start(cfg: GatewayConfig, store: Arc<dyn Store>) -> Result<RunningGateway
     };
     let mut server = Server::new_with_opt_and_conf(None, conf);
     server.bootstrap();
-    let mut svc = pingora::proxy::http_proxy_service_with_name(
-        &server.configuration,
+    let mut svc = pingora::services::listening::Service::new(
+        "patchbay-gateway".to_string(),
         service::HttpService { gw, roles },
-        "patchbay-gateway",
     );
     for (l, addr) in cfg.listeners.iter().zip(&listeners) {
         let a = addr.to_string();

@@ -1,5 +1,7 @@
-//! The pingora side: one `ProxyHttp` service that answers every request itself in
-//! `request_filter` (nothing is proxied), and records metrics in `logging`.
+//! The pingora side: one `HttpServerApp` that reads each request, answers it itself (nothing is
+//! proxied), records its metrics, and hands the connection back to pingora for keep-alive.
+//! (Answering from `ProxyHttp::request_filter` worked too, but ran pingora's whole proxy phase
+//! machinery per request for nothing: see docs/BENCHMARKS.md.)
 
 use crate::Gateway;
 use crate::auth::Origin;
@@ -9,9 +11,11 @@ use bytes::Bytes;
 use patchbay_gateway_proto::route::{self, Vendor};
 use patchbay_gateway_proto::vendors::{native, render_error};
 use patchbay_gateway_proto::{Failure, Request, Response};
+use pingora::apps::{HttpPersistentSettings, HttpServerApp, ReusedHttpStream};
 use pingora::http::ResponseHeader;
 use pingora::prelude::*;
-use pingora::proxy::{ProxyHttp, Session};
+use pingora::protocols::http::ServerSession as Session;
+use pingora::server::ShutdownWatch;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -40,27 +44,39 @@ pub(crate) struct ReqState {
 }
 
 #[async_trait]
-impl ProxyHttp for HttpService {
-    type CTX = ReqState;
-
-    fn new_ctx(&self) -> ReqState {
-        ReqState {
+impl HttpServerApp for HttpService {
+    async fn process_new_http(
+        self: &Arc<Self>,
+        mut session: Session,
+        shutdown: &ShutdownWatch,
+    ) -> Option<ReusedHttpStream> {
+        // Ok(false): the client closed an idle keep-alive connection.
+        if !matches!(session.read_request().await, Ok(true)) {
+            return None;
+        }
+        session.set_keepalive(if *shutdown.borrow() { None } else { Some(60) });
+        let mut st = ReqState {
             started: Instant::now(),
             vendor: "none",
             endpoint: "none",
             status: 0,
+        };
+        let served = self.serve(&mut session, &mut st).await;
+        self.record(&st);
+        if served.is_err() {
+            return None;
+        }
+        let settings = HttpPersistentSettings::for_session(&session);
+        match session.finish().await {
+            Ok(reusable) => reusable.map(|s| ReusedHttpStream::from_reusable_stream(s, settings)),
+            Err(_) => None,
         }
     }
+}
 
-    async fn upstream_peer(&self, _s: &mut Session, _c: &mut ReqState) -> Result<Box<HttpPeer>> {
-        // Every request is answered in request_filter.
-        Err(Error::new(ErrorType::InternalError))
-    }
-
-    async fn request_filter(&self, session: &mut Session, st: &mut ReqState) -> Result<bool> {
-        st.started = Instant::now();
+impl HttpService {
+    async fn serve(&self, session: &mut Session, st: &mut ReqState) -> Result<()> {
         let port = session
-            .as_downstream()
             .server_addr()
             .and_then(|a| a.as_inet())
             .map_or(0, |a| a.port());
@@ -68,13 +84,11 @@ impl ProxyHttp for HttpService {
             .roles
             .iter()
             .find(|(p, _)| *p == port)
-            .map(|(_, r)| r.clone())
-            .unwrap_or(Role::Admin);
+            .map_or(&Role::Admin, |(_, r)| r);
         match role {
             Role::Admin => {
                 st.vendor = "admin";
-                let path = session.req_header().uri.path().to_string();
-                let resp = match path.as_str() {
+                let resp = match session.req_header().uri.path() {
                     "/metrics" => {
                         st.endpoint = "metrics";
                         respond(200, "text/plain; version=0.0.4", self.gw.metrics.render())
@@ -86,23 +100,23 @@ impl ProxyHttp for HttpService {
                     _ => respond(404, "text/plain", "not found\n".into()),
                 };
                 st.status = resp.status().as_u16();
-                write(session, resp).await?;
+                write(session, resp).await
             }
             Role::Api { profiles, tenant } => {
-                self.api(session, st, &profiles, tenant.as_deref()).await?;
+                self.api(session, st, profiles, tenant.as_deref()).await
             }
         }
-        Ok(true)
     }
 
-    async fn logging(&self, _s: &mut Session, _e: Option<&Error>, st: &mut ReqState) {
+    /// Per-request metrics (requests that were never answered are not counted).
+    fn record(&self, st: &ReqState) {
         if st.status == 0 {
             return;
         }
         let m = &self.gw.metrics;
-        let status = st.status.to_string();
+        let code = st.status.to_string();
         m.requests
-            .with_label_values(&[st.vendor, st.endpoint, &status])
+            .with_label_values(&[st.vendor, st.endpoint, &code])
             .inc();
         m.latency
             .with_label_values(&[st.vendor])
@@ -125,8 +139,8 @@ async fn write(session: &mut Session, resp: Response) -> Result<()> {
     for (k, v) in parts.headers.iter() {
         h.append_header(k.clone(), v.clone())?;
     }
-    session.write_response_header(Box::new(h), false).await?;
-    session.write_response_body(Some(body), true).await
+    session.write_response_header(Box::new(h)).await?;
+    session.write_response_body(body, true).await
 }
 
 impl HttpService {
@@ -225,7 +239,7 @@ impl HttpService {
         let mut h = ResponseHeader::build(200, Some(3))?;
         h.append_header("content-type", "text/event-stream")?;
         h.append_header("cache-control", "no-cache")?;
-        session.write_response_header(Box::new(h), false).await?;
+        session.write_response_header(Box::new(h)).await?;
         loop {
             let evs = match self
                 .gw
@@ -240,15 +254,13 @@ impl HttpService {
                         "event: error\ndata: {}\n\n",
                         serde_json::json!({"error": f.label()})
                     );
-                    session
-                        .write_response_body(Some(Bytes::from(msg)), true)
-                        .await?;
+                    session.write_response_body(Bytes::from(msg), true).await?;
                     return Ok(());
                 }
             };
             if evs.is_empty() {
                 session
-                    .write_response_body(Some(Bytes::from_static(b": keepalive\n\n")), false)
+                    .write_response_body(Bytes::from_static(b": keepalive\n\n"), false)
                     .await?;
                 continue;
             }
@@ -257,11 +269,11 @@ impl HttpService {
                 after = after.max(ev.seq);
                 ended |= matches!(ev.kind, patchbay_api::EventKind::Ended { .. });
                 session
-                    .write_response_body(Some(native::render_sse_event(ev)), false)
+                    .write_response_body(native::render_sse_event(ev), false)
                     .await?;
             }
             if ended {
-                return session.write_response_body(None, true).await;
+                return session.write_response_body(Bytes::new(), true).await;
             }
         }
     }
@@ -299,10 +311,7 @@ async fn read_request(
         .get(http::header::EXPECT)
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
     if expects {
-        session
-            .as_downstream_mut()
-            .write_continue_response()
-            .await?;
+        session.write_continue_response().await?;
     }
     let mut body = bytes::BytesMut::new();
     while let Some(chunk) = session.read_request_body().await? {

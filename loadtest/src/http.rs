@@ -23,6 +23,7 @@ fn free_addr() -> SocketAddr {
 fn start_hyper() -> (SocketAddr, tokio::runtime::Runtime) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .thread_name("bench-hyper")
         .enable_all()
         .build()
         .expect("runtime");
@@ -105,8 +106,23 @@ async fn conn_loop(addr: SocketAddr, until: Instant) -> (u64, u64, Vec<u32>) {
     (ok, bad, lat)
 }
 
+/// utime + stime of this process's threads whose name starts with `prefix`, in seconds.
+fn threads_cpu(prefix: &str) -> f64 {
+    let mut total = 0.0;
+    if let Ok(rd) = std::fs::read_dir("/proc/self/task") {
+        for t in rd.flatten() {
+            let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+            if comm.starts_with(prefix) {
+                total += crate::cpu_secs(&t.path().join("stat").to_string_lossy());
+            }
+        }
+    }
+    total
+}
+
 struct Round {
     rps: f64,
+    requests: u64,
     p50_us: u32,
     p99_us: u32,
     errors: u64,
@@ -136,6 +152,7 @@ fn load(loadgen: &tokio::runtime::Runtime, addr: SocketAddr, conns: usize, secs:
         };
         Round {
             rps: ok as f64 / el,
+            requests: ok,
             p50_us: pct(0.50),
             p99_us: pct(0.99),
             errors: bad,
@@ -190,29 +207,46 @@ pub(crate) fn run(conns: usize, secs: u64, rounds: u32) {
     // Warm up both (the gateway's first request pays the argon2 check, then it is cached).
     load(&loadgen, hyper_addr, 4, 1);
     load(&loadgen, gw_addr, 4, 1);
-    println!("| round | server | req/s | p50 (ms) | p99 (ms) | errors |");
-    println!("|---|---|---|---|---|---|");
+    println!("| round | server | req/s | p50 (ms) | p99 (ms) | errors | server CPU us/req |");
+    println!("|---|---|---|---|---|---|---|");
     let (mut h_sum, mut g_sum) = (0.0, 0.0);
+    let (mut h_cpu, mut g_cpu, mut h_n, mut g_n) = (0.0, 0.0, 0u64, 0u64);
     for i in 1..=rounds {
-        for (name, addr) in [("bare hyper", hyper_addr), ("gateway", gw_addr)] {
+        // The server's own threads: hyper's runtime, and pingora's service runtime (named
+        // after the service, cut to 15 bytes by the kernel).
+        for (name, addr, threads) in [
+            ("bare hyper", hyper_addr, "bench-hyper"),
+            ("gateway", gw_addr, "patchbay-gatewa"),
+        ] {
+            let cpu0 = threads_cpu(threads);
             let r = load(&loadgen, addr, conns, secs);
+            let cpu = threads_cpu(threads) - cpu0;
             if name == "gateway" {
-                g_sum += r.rps
+                g_sum += r.rps;
+                g_cpu += cpu;
+                g_n += r.requests;
             } else {
-                h_sum += r.rps
+                h_sum += r.rps;
+                h_cpu += cpu;
+                h_n += r.requests;
             }
             println!(
-                "| {i} | {name} | {:.0} | {:.2} | {:.2} | {} |",
+                "| {i} | {name} | {:.0} | {:.2} | {:.2} | {} | {:.1} |",
                 r.rps,
                 f64::from(r.p50_us) / 1000.0,
                 f64::from(r.p99_us) / 1000.0,
-                r.errors
+                r.errors,
+                cpu * 1e6 / r.requests.max(1) as f64
             );
         }
     }
+    let per = |cpu: f64, n: u64| cpu * 1e6 / n.max(1) as f64;
     println!(
-        "\ngateway / bare hyper req/s over {rounds} rounds: {:.2}",
-        g_sum / h_sum
+        "\ngateway / bare hyper req/s over {rounds} rounds: {:.2}; server CPU per request: gateway {:.1} us, hyper {:.1} us (efficiency ratio {:.2})",
+        g_sum / h_sum,
+        per(g_cpu, g_n),
+        per(h_cpu, h_n),
+        per(h_cpu, h_n) / per(g_cpu, g_n)
     );
     gw.stop();
     let _ = std::fs::remove_dir_all(&dir);
