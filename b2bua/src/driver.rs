@@ -118,6 +118,8 @@ pub(crate) struct Driver {
     startable: HashMap<CallId, Instant>,
     /// Outbound legs whose INVITE left and which are not answered yet.
     invite_sent: HashMap<LegId, Instant>,
+    /// Housekeeping ticks (one a second).
+    ticks: u64,
 }
 
 fn reason_phrase(status: u16) -> &'static str {
@@ -170,6 +172,7 @@ impl Driver {
             sip_host,
             startable: HashMap::new(),
             invite_sent: HashMap::new(),
+            ticks: 0,
         }
     }
 
@@ -207,6 +210,15 @@ impl Driver {
 
     fn housekeeping(&mut self) {
         let now = now_ms();
+        // Tenants created since start-up (for INVITEs and originates; the registrar also
+        // reloads on an unknown realm). The store read runs in its own task.
+        self.ticks += 1;
+        if self.ticks % 10 == 0 {
+            let sh = self.sh.clone();
+            tokio::spawn(async move {
+                sh.auth.refresh(Duration::from_secs(5)).await;
+            });
+        }
         if let Ok(mut l) = self.sh.location.lock() {
             l.expire(now);
             self.sh.metrics.registrations.set(l.count() as i64);
@@ -372,7 +384,7 @@ impl Driver {
                 "from and at least one callee are required",
             ));
         }
-        if !self.sh.auth.by_tenant.contains_key(&req.tenant) {
+        if !self.sh.auth.has_tenant(&req.tenant) {
             return Err(CmdError::new(
                 ApiErrorKind::NotFound,
                 format!("unknown tenant {}", req.tenant),

@@ -2,11 +2,12 @@
 //! Runs in its own task per request so the driver loop never waits on the store.
 
 use crate::driver::{Shared, USER_AGENT, binding, now_ms};
-use crate::sip::{host_only, uri_parts};
+use crate::sip::{digest_param, host_only, uri_parts};
 use rvoip_sip::api::AuthScheme;
 use rvoip_sip::{IncomingRegister, SipAuthDecision, SipRequestOptions};
 use rvoip_sip_core::types::headers::HeaderName;
 use std::sync::Arc;
+use std::time::Duration;
 
 pub(crate) async fn handle_register(sh: Arc<Shared>, r: IncomingRegister) {
     let now = now_ms();
@@ -37,6 +38,17 @@ pub(crate) async fn handle_register(sh: Arc<Shared>, r: IncomingRegister) {
         }
     }
     let (_, domain) = uri_parts(&r.to_uri);
+    // A realm (answered, or the REGISTER's domain) we do not know may be a tenant created since
+    // start-up: read the tenant list again (at most once a second).
+    let realm = r
+        .authorization
+        .as_deref()
+        .and_then(|a| digest_param(a, "realm"))
+        .unwrap_or_else(|| host_only(&domain).to_string());
+    // (An IP literal is never a tenant's realm: that is the default tenant's case.)
+    if !sh.auth.knows_realm(&realm) && realm.parse::<std::net::IpAddr>().is_err() {
+        sh.auth.refresh(Duration::from_secs(1)).await;
+    }
     let Some(ta) = sh.auth.pick(
         r.authorization.as_deref(),
         host_only(&domain),

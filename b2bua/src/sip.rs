@@ -11,8 +11,8 @@ use rvoip_sip::{
 use rvoip_sip_core::types::headers::HeaderAccess;
 use rvoip_sip_core::types::headers::HeaderName;
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedSender;
 
 /// What the pump knows of an inbound INVITE.
@@ -254,32 +254,93 @@ impl TenantAuth {
     }
 }
 
-/// All tenants' verifiers, by realm.
+/// All tenants' verifiers, by realm and by name. Tenants created while the B2BUA runs (Brekeke
+/// `createTenant_mt`, the native admin API) are picked up by [`Auth::refresh`]: on demand by the
+/// registrar when a REGISTER names a realm it does not know, and periodically in the background
+/// (the driver loop itself never waits on the store).
 pub struct Auth {
-    pub by_realm: HashMap<String, Arc<TenantAuth>>,
-    pub by_tenant: HashMap<String, Arc<TenantAuth>>,
+    store: Arc<dyn Store>,
+    replay: Arc<ReplayStore>,
+    maps: RwLock<TenantMaps>,
+    /// When the tenant list was last read (reloads are throttled: unknown realms are cheap to
+    /// send, a store read is not).
+    loaded_at: Mutex<Instant>,
+}
+
+#[derive(Default)]
+struct TenantMaps {
+    by_realm: HashMap<String, Arc<TenantAuth>>,
+    by_tenant: HashMap<String, Arc<TenantAuth>>,
 }
 
 impl Auth {
     pub fn new(store: Arc<dyn Store>, tenants: &[patchbay_store::Tenant]) -> Self {
-        let mut by_realm = HashMap::new();
-        let mut by_tenant = HashMap::new();
         // Nonces live 300 s in rvoip; keep replay state a minute longer.
         let replay = Arc::new(ReplayStore::new(1_000_000, Duration::from_secs(360)));
+        let a = Self {
+            store,
+            replay,
+            maps: RwLock::new(TenantMaps::default()),
+            loaded_at: Mutex::new(Instant::now()),
+        };
+        a.add(tenants);
+        a
+    }
+
+    /// Add verifiers for tenants not known yet; how many were new.
+    fn add(&self, tenants: &[patchbay_store::Tenant]) -> usize {
+        let Ok(mut m) = self.maps.write() else {
+            return 0;
+        };
+        let mut added = 0;
         for t in tenants {
+            if m.by_tenant.contains_key(&t.name) {
+                continue;
+            }
             let a = Arc::new(TenantAuth::new(
-                store.clone(),
-                replay.clone(),
+                self.store.clone(),
+                self.replay.clone(),
                 &t.name,
                 &t.realm,
             ));
-            by_realm.insert(t.realm.clone(), a.clone());
-            by_tenant.insert(t.name.clone(), a);
+            m.by_realm.insert(t.realm.clone(), a.clone());
+            m.by_tenant.insert(t.name.clone(), a);
+            added += 1;
         }
-        Self {
-            by_realm,
-            by_tenant,
+        added
+    }
+
+    /// Read the tenant list again if the last read is older than `min_gap`; how many tenants
+    /// were new.
+    pub async fn refresh(&self, min_gap: Duration) -> usize {
+        {
+            let Ok(mut at) = self.loaded_at.lock() else {
+                return 0;
+            };
+            if at.elapsed() < min_gap {
+                return 0;
+            }
+            *at = Instant::now();
         }
+        match self.store.tenants().await {
+            Ok(ts) => self.add(&ts),
+            Err(e) => {
+                tracing::warn!(error = %e, "reloading tenants failed");
+                0
+            }
+        }
+    }
+
+    pub fn has_tenant(&self, name: &str) -> bool {
+        self.maps
+            .read()
+            .is_ok_and(|m| m.by_tenant.contains_key(name))
+    }
+
+    pub fn knows_realm(&self, realm: &str) -> bool {
+        self.maps
+            .read()
+            .is_ok_and(|m| m.by_realm.contains_key(realm))
     }
 
     /// The tenant for a request: the realm the client answered, else the tenant whose realm is
@@ -290,12 +351,13 @@ impl Auth {
         domain: &str,
         default: &str,
     ) -> Option<Arc<TenantAuth>> {
+        let m = self.maps.read().ok()?;
         if let Some(realm) = authorization.and_then(|a| digest_param(a, "realm")) {
-            return self.by_realm.get(&realm).cloned();
+            return m.by_realm.get(&realm).cloned();
         }
-        self.by_realm
+        m.by_realm
             .get(domain)
-            .or_else(|| self.by_tenant.get(default))
+            .or_else(|| m.by_tenant.get(default))
             .cloned()
     }
 }

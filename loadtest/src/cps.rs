@@ -100,6 +100,9 @@ pub(crate) fn register(target: &str, user: &str, contact_port: u16, dir: &Path) 
             "user",
             user,
             "-set",
+            "domain",
+            target,
+            "-set",
             "contact_port",
             &contact_port.to_string(),
         ])

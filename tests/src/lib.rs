@@ -233,6 +233,18 @@ impl Stack {
 
     /// REGISTER `user` with `password`; SIPp's exit code (0 = registered).
     pub async fn try_register(&self, user: &str, password: &str, contact_port: u16) -> i32 {
+        self.try_register_in(&self.sip(), user, password, contact_port)
+            .await
+    }
+
+    /// REGISTER `user@domain` (a tenant's realm picks that tenant); SIPp's exit code.
+    pub async fn try_register_in(
+        &self,
+        domain: &str,
+        user: &str,
+        password: &str,
+        contact_port: u16,
+    ) -> i32 {
         Sipp::spawn(
             "register.xml",
             &self.sip(),
@@ -246,6 +258,9 @@ impl Stack {
                 "-set",
                 "user",
                 user,
+                "-set",
+                "domain",
+                domain,
                 "-set",
                 "contact_port",
                 &contact_port.to_string(),

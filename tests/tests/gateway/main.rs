@@ -6,6 +6,7 @@ mod bans;
 mod basic_and_api_keys;
 mod brekeke_conformance;
 mod brekeke_hostile_xml;
+mod brekeke_new_tenant;
 mod brekeke_php_call;
 mod brekeke_zeep_users;
 mod digest;
