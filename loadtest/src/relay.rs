@@ -19,7 +19,8 @@ fn relay_thread_cpu() -> f64 {
     total
 }
 
-pub(crate) fn run(pairs: usize, rates: &[u64], secs: u64) {
+/// The relay on its own one-thread runtime (thread `relay`), ports from `port_min`.
+fn relay_on_own_thread(port_min: u16, ports: u16) -> (tokio::runtime::Runtime, Relay) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .thread_name("relay")
@@ -27,11 +28,16 @@ pub(crate) fn run(pairs: usize, rates: &[u64], secs: u64) {
         .build()
         .expect("runtime");
     let relay = Relay::new(MediaConfig {
-        port_min: 42000,
-        port_max: 42000 + 4 * pairs as u16 + 10,
+        port_min,
+        port_max: port_min + ports,
         ..Default::default()
     })
     .expect("relay");
+    (rt, relay)
+}
+
+pub(crate) fn run(pairs: usize, rates: &[u64], secs: u64) {
+    let (rt, relay) = relay_on_own_thread(42000, 4 * pairs as u16 + 10);
     let mut senders = Vec::new();
     let mut sinks = Vec::new();
     let mut bridges = Vec::new();
@@ -128,18 +134,7 @@ pub(crate) fn run(pairs: usize, rates: &[u64], secs: u64) {
 /// Send `packets` timestamped RTP packets at `pps` through one bridged pair, and the same
 /// straight from socket to socket; print both one-way latency distributions and the difference.
 pub(crate) fn latency(packets: u64, pps: u64) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .thread_name("relay")
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let relay = Relay::new(MediaConfig {
-        port_min: 43000,
-        port_max: 43010,
-        ..Default::default()
-    })
-    .expect("relay");
+    let (rt, relay) = relay_on_own_thread(43000, 10);
     let (a, b) = rt.block_on(async {
         (
             relay.alloc_leg().expect("leg"),

@@ -46,19 +46,24 @@ const FAULT_HEAD: &str = concat!(
     r#"<soapenv:Fault><faultcode>soapenv:Server.userException</faultcode><faultstring>"#
 );
 
+/// A gateway with a 64 KiB body cap, so the oversized body is written whole before it answers.
+fn soap_gateway(stack: &Stack) -> Gw {
+    stack.gateway(|c| c.limits.max_body_bytes = 64 * 1024)
+}
+
+fn soap_post(gw: &Gw, body: String) -> reqwest::RequestBuilder {
+    gw.http
+        .post(format!("{}/pbx/services/UserImpl", gw.base))
+        .header("content-type", "text/xml; charset=utf-8")
+        .header("soapaction", "\"\"")
+        .body(body)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_envelopes_get_faults() {
     let stack = Stack::start().await;
-    // A 64 KiB body cap, so the oversized body is written whole before the gateway answers.
-    let gw = stack.gateway(|c| c.limits.max_body_bytes = 64 * 1024);
-    let url = format!("{}/pbx/services/UserImpl", gw.base);
-    let post = |body: String| {
-        gw.http
-            .post(&url)
-            .header("content-type", "text/xml; charset=utf-8")
-            .header("soapaction", "\"\"")
-            .body(body)
-    };
+    let gw = soap_gateway(&stack);
+    let post = |body: String| soap_post(&gw, body);
     let dtd_fault = format!(
         "{FAULT_HEAD}org.xml.sax.SAXParseException: DOCTYPE is not allowed in SOAP messages</faultstring>"
     );
@@ -145,15 +150,8 @@ async fn memory_stays_flat_in_own_process() {
 #[ignore = "run in its own process by memory_stays_flat_in_own_process"]
 async fn memory_child() {
     let stack = Stack::start().await;
-    let gw = stack.gateway(|c| c.limits.max_body_bytes = 64 * 1024);
-    let url = format!("{}/pbx/services/UserImpl", gw.base);
-    let post = |body: String| {
-        gw.http
-            .post(&url)
-            .header("content-type", "text/xml; charset=utf-8")
-            .header("soapaction", "\"\"")
-            .body(body)
-    };
+    let gw = soap_gateway(&stack);
+    let post = |body: String| soap_post(&gw, body);
     // Warm up (connection pools, caches, allocator arenas), then many hostile envelopes.
     for _ in 0..50 {
         gw.send(post(billion_laughs())).await;
