@@ -158,7 +158,9 @@ impl HttpService {
             return write(session, respond(404, "text/plain", "not found\n".into())).await;
         };
         st.vendor = vendor.as_str();
-        let Some(_guard) = gw
+        // The in-flight slot is held while the request is read and handled, and given back before
+        // the reply is written: a client that has the reply may send its next request at once.
+        let Some(guard) = gw
             .in_flight
             .try_enter(gw.cfg.limits.max_in_flight, &gw.metrics.in_flight)
         else {
@@ -175,6 +177,7 @@ impl HttpService {
                 st.status = r.status().as_u16();
                 // The rest of an oversized body is not read: do not reuse the connection.
                 session.set_keepalive(None);
+                drop(guard);
                 return write(session, r).await;
             }
         };
@@ -202,6 +205,7 @@ impl HttpService {
             Vendor::Sipx | Vendor::SipxCallController => Err(Failure::NotImplemented(path.clone())),
         };
         st.endpoint = ctx.endpoint;
+        drop(guard);
         match out {
             Ok(Reply::Full(r)) => {
                 st.status = r.status().as_u16();
@@ -215,7 +219,6 @@ impl HttpService {
             }
             Ok(Reply::Events { call, after }) => {
                 st.status = 200;
-                drop(_guard);
                 self.stream_events(session, call, after).await
             }
             Err(f) => {
