@@ -114,7 +114,8 @@ pub(crate) fn register(target: &str, user: &str, contact_port: u16, dir: &Path) 
     assert!(reg.success(), "registration of {user} failed");
 }
 
-pub(crate) fn run(patchbay: &str, rates: &[u64], secs: u64) {
+pub(crate) fn run(patchbay: &str, rates: &[u64], secs: u64) -> String {
+    let mut o = String::new();
     let dir = std::env::temp_dir().join(format!("patchbay-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("dir");
@@ -151,10 +152,11 @@ pub(crate) fn run(patchbay: &str, rates: &[u64], secs: u64) {
             .expect("sipp uas"),
     );
     std::thread::sleep(Duration::from_millis(500));
-    println!(
+    outln!(
+        o,
         "| offered CPS | calls | successful | failed | avg setup (ms) | B2BUA CPU s | calls per CPU s |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    outln!(o, "|---|---|---|---|---|---|---|");
     let stat = format!("/proc/{pid}/stat");
     for &rate in rates {
         let calls = rate * secs;
@@ -206,9 +208,13 @@ pub(crate) fn run(patchbay: &str, rates: &[u64], secs: u64) {
         } else {
             0
         };
-        println!("| {rate} | {calls} | {ok} | {failed} | {setup} | {cpu:.2} | {per_cpu} |");
+        outln!(
+            o,
+            "| {rate} | {calls} | {ok} | {failed} | {setup} | {cpu:.2} | {per_cpu} |"
+        );
         std::thread::sleep(Duration::from_secs(3));
     }
     drop(pb);
     let _ = std::fs::remove_dir_all(&dir);
+    o
 }

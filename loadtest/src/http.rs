@@ -160,7 +160,8 @@ fn load(loadgen: &tokio::runtime::Runtime, addr: SocketAddr, conns: usize, secs:
     })
 }
 
-pub(crate) fn run(conns: usize, secs: u64, rounds: u32) {
+pub(crate) fn run(conns: usize, secs: u64, rounds: u32) -> String {
+    let mut o = String::new();
     let setup = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -207,8 +208,11 @@ pub(crate) fn run(conns: usize, secs: u64, rounds: u32) {
     // Warm up both (the gateway's first request pays the argon2 check, then it is cached).
     load(&loadgen, hyper_addr, 4, 1);
     load(&loadgen, gw_addr, 4, 1);
-    println!("| round | server | req/s | p50 (ms) | p99 (ms) | errors | server CPU us/req |");
-    println!("|---|---|---|---|---|---|---|");
+    outln!(
+        o,
+        "| round | server | req/s | p50 (ms) | p99 (ms) | errors | server CPU us/req |"
+    );
+    outln!(o, "|---|---|---|---|---|---|---|");
     let (mut h_sum, mut g_sum) = (0.0, 0.0);
     let (mut h_cpu, mut g_cpu, mut h_n, mut g_n) = (0.0, 0.0, 0u64, 0u64);
     for i in 1..=rounds {
@@ -230,7 +234,8 @@ pub(crate) fn run(conns: usize, secs: u64, rounds: u32) {
                 h_cpu += cpu;
                 h_n += r.requests;
             }
-            println!(
+            outln!(
+                o,
                 "| {i} | {name} | {:.0} | {:.2} | {:.2} | {} | {:.1} |",
                 r.rps,
                 f64::from(r.p50_us) / 1000.0,
@@ -241,7 +246,8 @@ pub(crate) fn run(conns: usize, secs: u64, rounds: u32) {
         }
     }
     let per = |cpu: f64, n: u64| cpu * 1e6 / n.max(1) as f64;
-    println!(
+    outln!(
+        o,
         "\ngateway / bare hyper req/s over {rounds} rounds: {:.2}; server CPU per request: gateway {:.1} us, hyper {:.1} us (efficiency ratio {:.2})",
         g_sum / h_sum,
         per(g_cpu, g_n),
@@ -250,4 +256,5 @@ pub(crate) fn run(conns: usize, secs: u64, rounds: u32) {
     );
     gw.stop();
     let _ = std::fs::remove_dir_all(&dir);
+    o
 }

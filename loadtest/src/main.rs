@@ -17,10 +17,23 @@
 //! `patchbay-bench relay-latency [--packets N] [--pps N]`
 //!   One bridged pair; timestamped packets through the relay and, in the same run, straight
 //!   between two sockets; relay-added latency = the difference of the two distributions.
+//! `patchbay-bench report [--patchbay PATH] [--out docs/BENCHMARKS.md]`
+//!   Runs every measurement above once, in one sitting, with the settings the goals are judged
+//!   by, and rewrites the generated section of docs/BENCHMARKS.md (between the
+//!   `<!-- report:begin -->` / `<!-- report:end -->` markers) with the tables and the command
+//!   that produced each; the hand-written history around it is kept.
 //! `patchbay-bench http [--conns N] [--secs N] [--rounds N]`
 //!   A bare hyper server and the gateway (in-process, SQLite store, demo API key), each on two
 //!   threads; the same keep-alive load generator runs `GET /api/v1/me` with Basic credentials
 //!   against each in turn, alternating rounds; reports req/s, p50/p99 and the ratio.
+
+/// `writeln!` into a report string (the benches return their markdown instead of printing it).
+macro_rules! outln {
+    ($o:ident, $($t:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = writeln!($o, $($t)*);
+    }};
+}
 
 mod cps;
 mod http;
@@ -69,7 +82,7 @@ fn main() {
                 .unwrap_or_else(|| "target/release/patchbay".into());
             let rates = list(&args, "--rates", &[100, 200, 400, 600, 800, 1000]);
             let secs = arg(&args, "--secs").unwrap_or(10);
-            cps::run(&patchbay, &rates, secs);
+            print!("{}", cps::run(&patchbay, &rates, secs));
         }
         Some("relay") => {
             let pairs = arg(&args, "--pairs").unwrap_or(50);
@@ -79,38 +92,109 @@ fn main() {
                 &[20_000, 50_000, 100_000, 150_000, 200_000],
             );
             let secs = arg(&args, "--secs").unwrap_or(3);
-            relay::run(pairs, &rates, secs);
+            print!("{}", relay::run(pairs, &rates, secs));
         }
         Some("http") => {
             let conns = arg(&args, "--conns").unwrap_or(32);
             let secs = arg(&args, "--secs").unwrap_or(5);
             let rounds = arg(&args, "--rounds").unwrap_or(3);
-            http::run(conns, secs, rounds);
+            print!("{}", http::run(conns, secs, rounds));
         }
         Some("invite") => {
             let patchbay = arg::<String>(&args, "--patchbay")
                 .unwrap_or_else(|| "target/release/patchbay".into());
             let calls = arg(&args, "--calls").unwrap_or(500);
             let gap = arg(&args, "--gap-ms").unwrap_or(10);
-            setup::invite_latency(&patchbay, calls, gap);
+            print!("{}", setup::invite_latency(&patchbay, calls, gap));
         }
         Some("memory") => {
             let patchbay = arg::<String>(&args, "--patchbay")
                 .unwrap_or_else(|| "target/release/patchbay".into());
             let calls = arg(&args, "--calls").unwrap_or(1000);
             let rate = arg(&args, "--rate").unwrap_or(100);
-            setup::memory(&patchbay, calls, rate);
+            print!("{}", setup::memory(&patchbay, calls, rate));
         }
         Some("relay-latency") => {
             let packets = arg(&args, "--packets").unwrap_or(10_000);
             let pps = arg(&args, "--pps").unwrap_or(1_000);
-            relay::latency(packets, pps);
+            print!("{}", relay::latency(packets, pps));
+        }
+        Some("report") => {
+            let patchbay = arg::<String>(&args, "--patchbay")
+                .unwrap_or_else(|| "target/release/patchbay".into());
+            let out = arg::<String>(&args, "--out").unwrap_or_else(|| "docs/BENCHMARKS.md".into());
+            report(&patchbay, &out);
         }
         _ => {
             eprintln!(
-                "usage: patchbay-bench cps|relay|relay-latency|invite|memory|http [options] (see the crate docs)"
+                "usage: patchbay-bench report|cps|relay|relay-latency|invite|memory|http [options] (see the crate docs)"
             );
             std::process::exit(2);
         }
     }
+}
+
+const BEGIN: &str = "<!-- report:begin -->";
+const END: &str = "<!-- report:end -->";
+
+/// Every measurement once, side by side; the generated section of `out` is replaced.
+fn report(patchbay: &str, out: &str) {
+    type Bench<'a> = (&'a str, &'a str, Box<dyn Fn() -> String + 'a>);
+    let benches: Vec<Bench<'_>> = vec![
+        (
+            "Gateway vs bare hyper (authenticated GET; goal >= 0.85 of hyper's req/s)",
+            "patchbay-bench http --conns 32 --secs 5 --rounds 3",
+            Box::new(|| http::run(32, 5, 3)),
+        ),
+        (
+            "API -> INVITE (POST /api/v1/calls to the INVITE at the phone; goal p99 <= 5 ms)",
+            "patchbay-bench invite --calls 500 --gap-ms 10",
+            Box::new(move || setup::invite_latency(patchbay, 500, 10)),
+        ),
+        (
+            "B2BUA call rate (SIPp uac -> B2BUA -> SIPp uas, 0 failures; goal >= 1,000 CPS per core)",
+            "patchbay-bench cps --rates 200,400 --secs 10",
+            Box::new(move || cps::run(patchbay, &[200, 400], 10)),
+        ),
+        (
+            "RTP relay (pps at 0 loss; goal >= 100k pps per core)",
+            "patchbay-bench relay --pairs 50 --rates 50000,100000,150000,200000 --secs 3",
+            Box::new(|| relay::run(50, &[50_000, 100_000, 150_000, 200_000], 3)),
+        ),
+        (
+            "Relay-added latency",
+            "patchbay-bench relay-latency --packets 5000 --pps 1000",
+            Box::new(|| relay::latency(5000, 1000)),
+        ),
+        (
+            "Memory per concurrent call (goal <= 0.2 MB)",
+            "patchbay-bench memory --calls 1000 --rate 100",
+            Box::new(move || setup::memory(patchbay, 1000, 100)),
+        ),
+    ];
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut section = format!(
+        "{BEGIN}\n## Latest full run (generated by `patchbay-bench report`)\n\n\
+         Unix time {started}; release build (`cargo build --release -p patchbay -p \
+         patchbay-loadtest`); every table below comes from the command above it, run in this \
+         order in one sitting on this box.\n"
+    );
+    for (title, cmd, run) in &benches {
+        eprintln!("running: {cmd}");
+        let table = run();
+        print!("{table}");
+        section.push_str(&format!(
+            "\n### {title}\n\n`./target/release/{cmd}`\n\n{table}"
+        ));
+    }
+    section.push_str(END);
+    let doc = std::fs::read_to_string(out).unwrap_or_default();
+    let new = match (doc.find(BEGIN), doc.find(END)) {
+        (Some(b), Some(e)) if b < e => format!("{}{section}{}", &doc[..b], &doc[e + END.len()..]),
+        _ => format!("{doc}\n{section}\n"),
+    };
+    std::fs::write(out, new).expect("write the report");
+    eprintln!("wrote {out}");
 }

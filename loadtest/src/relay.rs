@@ -36,7 +36,8 @@ fn relay_on_own_thread(port_min: u16, ports: u16) -> (tokio::runtime::Runtime, R
     (rt, relay)
 }
 
-pub(crate) fn run(pairs: usize, rates: &[u64], secs: u64) {
+pub(crate) fn run(pairs: usize, rates: &[u64], secs: u64) -> String {
+    let mut o = String::new();
     let (rt, relay) = relay_on_own_thread(42000, 4 * pairs as u16 + 10);
     let mut senders = Vec::new();
     let mut sinks = Vec::new();
@@ -80,10 +81,11 @@ pub(crate) fn run(pairs: usize, rates: &[u64], secs: u64) {
             }
         })
     };
-    println!(
+    outln!(
+        o,
         "| offered pps | sent | received | lost | loss % | relay CPU s | relay pps per core |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    outln!(o, "|---|---|---|---|---|---|---|");
     let mut pkt = [0u8; 172];
     pkt[0] = 0x80;
     pkt[1] = 8;
@@ -120,7 +122,8 @@ pub(crate) fn run(pairs: usize, rates: &[u64], secs: u64) {
         } else {
             0
         };
-        println!(
+        outln!(
+            o,
             "| {rate} | {sent} | {got} | {lost} | {:.3} | {cpu:.2} | {per_core} |",
             lost as f64 * 100.0 / sent.max(1) as f64
         );
@@ -129,11 +132,13 @@ pub(crate) fn run(pairs: usize, rates: &[u64], secs: u64) {
     let _ = rx.join();
     drop(bridges);
     drop(legs);
+    o
 }
 
 /// Send `packets` timestamped RTP packets at `pps` through one bridged pair, and the same
 /// straight from socket to socket; print both one-way latency distributions and the difference.
-pub(crate) fn latency(packets: u64, pps: u64) {
+pub(crate) fn latency(packets: u64, pps: u64) -> String {
+    let mut o = String::new();
     let (rt, relay) = relay_on_own_thread(43000, 10);
     let (a, b) = rt.block_on(async {
         (
@@ -181,13 +186,17 @@ pub(crate) fn latency(packets: u64, pps: u64) {
     let via_relay = run(a.local_rtp(), &pb);
     let straight = run(direct.local_addr().expect("addr"), &direct);
     let pct = |v: &[f64], p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
-    println!("| path | packets received | p50 (us) | p99 (us) | max (us) |");
-    println!("|---|---|---|---|---|");
+    outln!(
+        o,
+        "| path | packets received | p50 (us) | p99 (us) | max (us) |"
+    );
+    outln!(o, "|---|---|---|---|---|");
     for (name, v) in [
         ("socket to socket", &straight),
         ("through the relay", &via_relay),
     ] {
-        println!(
+        outln!(
+            o,
             "| {name} | {} | {:.1} | {:.1} | {:.1} |",
             v.len(),
             pct(v, 0.5),
@@ -195,11 +204,13 @@ pub(crate) fn latency(packets: u64, pps: u64) {
             v[v.len() - 1]
         );
     }
-    println!(
-        "relay-added latency: p50 {:.1} us, p99 {:.1} us; the relay's own sampled histogram (receive returned -> send returned) counted {} packets",
+    outln!(
+        o,
+        "\nrelay-added latency: p50 {:.1} us, p99 {:.1} us; the relay's own sampled histogram (receive returned -> send returned) counted {} packets",
         pct(&via_relay, 0.5) - pct(&straight, 0.5),
         pct(&via_relay, 0.99) - pct(&straight, 0.99),
         relay.metrics().rtp_packets()
     );
     drop(bridge);
+    o
 }

@@ -110,7 +110,8 @@ fn response(invite: &str, status: &str) -> String {
     out
 }
 
-pub(crate) fn invite_latency(patchbay: &str, calls: usize, gap_ms: u64) {
+pub(crate) fn invite_latency(patchbay: &str, calls: usize, gap_ms: u64) -> String {
+    let mut o = String::new();
     let up = up(patchbay);
     let phone = UdpSocket::bind("127.0.0.1:0").expect("bind");
     let port = phone.local_addr().expect("addr").port();
@@ -156,9 +157,13 @@ pub(crate) fn invite_latency(patchbay: &str, calls: usize, gap_ms: u64) {
     }
     to_invite.sort_by(f64::total_cmp);
     to_reply.sort_by(f64::total_cmp);
-    println!("| calls | 201 received p50 (ms) | p99 | INVITE at phone p50 (ms) | p99 | max |");
-    println!("|---|---|---|---|---|---|");
-    println!(
+    outln!(
+        o,
+        "| calls | 201 received p50 (ms) | p99 | INVITE at phone p50 (ms) | p99 | max |"
+    );
+    outln!(o, "|---|---|---|---|---|---|");
+    outln!(
+        o,
         "| {calls} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
         percentile(&to_reply, 0.5),
         percentile(&to_reply, 0.99),
@@ -168,6 +173,7 @@ pub(crate) fn invite_latency(patchbay: &str, calls: usize, gap_ms: u64) {
     );
     drop(up.pb);
     let _ = std::fs::remove_dir_all(&up.dir);
+    o
 }
 
 fn rss_kib(pid: u32) -> u64 {
@@ -196,7 +202,8 @@ fn active_calls(admin: &str) -> u64 {
         .unwrap_or(0)
 }
 
-pub(crate) fn memory(patchbay: &str, calls: u64, rate: u64) {
+pub(crate) fn memory(patchbay: &str, calls: u64, rate: u64) -> String {
+    let mut o = String::new();
     let up = up(patchbay);
     let pid = up.pb.0.id();
     let uas_port = free_port();
@@ -227,13 +234,18 @@ pub(crate) fn memory(patchbay: &str, calls: u64, rate: u64) {
     let live = active_calls(&up.admin);
     drop(child);
     let per_call = (with_calls.saturating_sub(before)) as f64 / live.max(1) as f64;
-    println!(
+    outln!(
+        o,
         "| calls placed | calls up (B2BUA gauge) | RSS before (KiB) | RSS with calls up (KiB) | KiB per call |"
     );
-    println!("|---|---|---|---|---|");
-    println!("| {calls} | {live} | {before} | {with_calls} | {per_call:.1} |");
+    outln!(o, "|---|---|---|---|---|");
+    outln!(
+        o,
+        "| {calls} | {live} | {before} | {with_calls} | {per_call:.1} |"
+    );
     drop(up.pb);
     let _ = std::fs::remove_dir_all(&up.dir);
+    o
 }
 
 fn uac_cmd(up: &Up, rate: u64, calls: u64, hold_ms: u64, csv: &Path) -> Command {
