@@ -652,12 +652,12 @@ impl Driver {
                 status_code,
                 ..
             } if status_code == 180 || status_code == 183 => leg_of(self, &call_id).map(|leg| {
-                self.sh.metrics.response("received", status_code);
+                self.sh.metrics.response("received", "INVITE", status_code);
                 (leg, LegEvent::Ringing)
             }),
             SipEvent::CallAnswered { call_id, sdp } => leg_of(self, &call_id).map(|leg| {
                 if let Some(t) = self.invite_sent.remove(&leg) {
-                    self.sh.metrics.response("received", 200);
+                    self.sh.metrics.response("received", "INVITE", 200);
                     self.sh
                         .metrics
                         .invite_to_answer
@@ -680,7 +680,7 @@ impl Driver {
                     (leg, LegEvent::Ended)
                 } else {
                     if self.invite_sent.remove(&leg).is_some() {
-                        self.sh.metrics.response("received", status_code);
+                        self.sh.metrics.response("received", "INVITE", status_code);
                     }
                     (
                         leg,
@@ -880,7 +880,7 @@ impl Driver {
                     .with_raw_header(HeaderName::UserAgent, USER_AGENT)
                 {
                     if b.send().await.is_ok() {
-                        self.sh.metrics.response("sent", 180);
+                        self.sh.metrics.response("sent", "INVITE", 180);
                     }
                 }
                 None
@@ -894,7 +894,7 @@ impl Driver {
                     Err(_) => false,
                 };
                 if ok {
-                    self.sh.metrics.response("sent", 200);
+                    self.sh.metrics.response("sent", "INVITE", 200);
                 }
                 (!ok).then_some((leg, LegEvent::Ended))
             }
@@ -1038,7 +1038,9 @@ async fn authenticate_invite(
                 .challenge(&f.id, AuthScheme::Digest)
                 .with_raw_www_authenticate(last.clone());
             if let Some(b) = crate::sip::stage_challenges(b, &challenges[..challenges.len() - 1]) {
-                let _ = b.send().await;
+                if b.send().await.is_ok() {
+                    sh.metrics.response("sent", "INVITE", 401);
+                }
             }
             return;
         }
@@ -1050,7 +1052,7 @@ async fn reject(c: &Arc<UnifiedCoordinator>, sh: &Shared, id: &rvoip_sip::CallId
         .sip_rejected
         .with_label_values(&[&status.to_string()])
         .inc();
-    sh.metrics.response("sent", status);
+    sh.metrics.response("sent", "INVITE", status);
     let mut b = c
         .reject(id)
         .with_status(status)

@@ -89,8 +89,8 @@ impl Metrics {
             ),
             sip_responses: cv(
                 "patchbay_b2bua_sip_responses_total",
-                "SIP responses to INVITEs, by direction (received, sent) and class (1xx..6xx).",
-                &["direction", "class"],
+                "SIP responses, by direction (received, sent), method (INVITE, REGISTER) and class (1xx..6xx).",
+                &["direction", "method", "class"],
             ),
             api_to_invite: h(
                 "patchbay_b2bua_setup_api_to_invite_seconds",
@@ -137,15 +137,17 @@ impl Metrics {
             m.sip_requests_sent.with_label_values(&[meth]);
         }
         for d in ["received", "sent"] {
-            for c in ["1xx", "2xx", "3xx", "4xx", "5xx", "6xx"] {
-                m.sip_responses.with_label_values(&[d, c]);
+            for meth in ["INVITE", "REGISTER"] {
+                for c in ["1xx", "2xx", "3xx", "4xx", "5xx", "6xx"] {
+                    m.sip_responses.with_label_values(&[d, meth, c]);
+                }
             }
         }
         m
     }
 
-    /// Count a response to an INVITE (`direction` is `received` or `sent`).
-    pub fn response(&self, direction: &str, status: u16) {
+    /// Count a response (`direction` is `received` or `sent`, `method` INVITE or REGISTER).
+    pub fn response(&self, direction: &str, method: &str, status: u16) {
         let class = match status {
             100..=199 => "1xx",
             200..=299 => "2xx",
@@ -155,7 +157,7 @@ impl Metrics {
             _ => "6xx",
         };
         self.sip_responses
-            .with_label_values(&[direction, class])
+            .with_label_values(&[direction, method, class])
             .inc();
     }
 

@@ -33,7 +33,7 @@ pub(crate) async fn handle_register(sh: Arc<Shared>, r: IncomingRegister) {
                 .auth_failures
                 .with_label_values(&["blocked"])
                 .inc();
-            let _ = r.reject_builder(403).send().await;
+            reply(&sh, r.reject_builder(403).send().await, 403);
             return;
         }
     }
@@ -58,7 +58,7 @@ pub(crate) async fn handle_register(sh: Arc<Shared>, r: IncomingRegister) {
             .auth_failures
             .with_label_values(&["unknown_realm"])
             .inc();
-        let _ = r.reject_builder(403).send().await;
+        reply(&sh, r.reject_builder(403).send().await, 403);
         return;
     };
     let decision = r
@@ -72,14 +72,14 @@ pub(crate) async fn handle_register(sh: Arc<Shared>, r: IncomingRegister) {
             }
             let challenges = ta.challenges().await;
             let Some(first) = challenges.first() else {
-                let _ = r.reject_builder(503).send().await;
+                reply(&sh, r.reject_builder(503).send().await, 503);
                 return;
             };
             let b = r
                 .challenge_builder(AuthScheme::Digest)
                 .with_raw_www_authenticate(first.clone());
             if let Some(b) = crate::sip::stage_challenges(b, &challenges[1..]) {
-                let _ = b.send().await;
+                reply(&sh, b.send().await, 401);
             }
             return;
         }
@@ -91,18 +91,19 @@ pub(crate) async fn handle_register(sh: Arc<Shared>, r: IncomingRegister) {
             .auth_failures
             .with_label_values(&["aor_mismatch"])
             .inc();
-        let _ = r.reject_builder(403).send().await;
+        reply(&sh, r.reject_builder(403).send().await, 403);
         return;
     }
     let cfg = &sh.cfg;
     let granted = if r.expires == 0 {
         0
     } else if r.expires < cfg.min_expires_secs {
-        let _ = r
+        let sent = r
             .reject_builder(423)
             .with_min_expires(cfg.min_expires_secs)
             .send()
             .await;
+        reply(&sh, sent, 423);
         return;
     } else {
         r.expires.min(cfg.max_expires_secs)
@@ -130,6 +131,13 @@ pub(crate) async fn handle_register(sh: Arc<Shared>, r: IncomingRegister) {
         .with_expires(granted)
         .with_contact_from_binding(contact);
     if let Ok(b) = b.with_raw_header(HeaderName::UserAgent, USER_AGENT) {
-        let _ = b.send().await;
+        reply(&sh, b.send().await, 200);
+    }
+}
+
+/// Count a response we sent to a REGISTER (if it went out).
+fn reply<T, E>(sh: &Shared, sent: Result<T, E>, status: u16) {
+    if sent.is_ok() {
+        sh.metrics.response("sent", "REGISTER", status);
     }
 }
