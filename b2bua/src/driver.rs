@@ -616,6 +616,7 @@ impl Driver {
         let call = self.new_call_id();
         self.map_leg(&call, leg, f.id.clone());
         self.inbound_legs.insert(leg);
+        media.set_audio_codecs(&codecs);
         self.leg_media.insert(leg, media);
         self.leg_codecs.insert(leg, codecs);
         self.sh
@@ -666,6 +667,7 @@ impl Driver {
                 if let Some(desc) = sdp.as_deref().and_then(|s| sdp::parse(s).ok()) {
                     if let Some(m) = self.leg_media.get(&leg) {
                         m.set_remote(desc.rtp);
+                        m.set_audio_codecs(&desc.codecs);
                     }
                     self.leg_codecs.insert(leg, desc.codecs);
                 }

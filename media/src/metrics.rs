@@ -121,28 +121,39 @@ impl RelayMetrics {
     }
 }
 
-/// RFC 3550 6.4.1 interarrival jitter of one stream, in RTP timestamp units, for payload types
-/// with an 8 kHz clock (the static G.711/G.722/G.729/GSM types). Dynamic payload types (Opus,
-/// telephone-event, ...) are not estimated: their clock rate is in the SDP, not the packet, and
-/// DTMF events repeat timestamps by design.
+/// RFC 3550 6.4.1 interarrival jitter of one stream, in RTP timestamp units. The clock rate
+/// comes from the codec agreed in SDP (see `LegMedia::set_audio_codecs`), else from the static
+/// payload-type table; telephone-event packets are skipped (DTMF repeats timestamps by design).
 #[derive(Debug, Default)]
 pub(crate) struct Jitter {
     last: Option<(f64, u32)>,
-    /// Estimate in timestamp units.
+    /// Estimate in timestamp units, and the clock it is in.
     j: f64,
+    clock: u32,
 }
 
 impl Jitter {
-    const CLOCK: f64 = 8000.0;
-
-    /// Static payload types with an 8 kHz RTP clock (RFC 3551 table 4).
-    pub(crate) fn tracks(pt: u8) -> bool {
-        matches!(pt, 0 | 3 | 4 | 5 | 7 | 8 | 9 | 12 | 13 | 15 | 18)
+    /// RTP clock of the static audio payload types (RFC 3551 table 4; G.722's RTP clock is
+    /// 8 kHz by that table's historical error).
+    pub(crate) fn static_clock(pt: u8) -> Option<u32> {
+        match pt {
+            0 | 3 | 4 | 5 | 7 | 8 | 9 | 12 | 13 | 15 | 18 => Some(8000),
+            6 => Some(16000),
+            10 | 11 => Some(44100),
+            _ => None,
+        }
     }
 
-    /// Feed one packet: arrival time in seconds (any fixed origin) and its RTP timestamp.
-    pub(crate) fn push(&mut self, arrival_s: f64, ts: u32) {
-        let r = arrival_s * Self::CLOCK;
+    /// Feed one packet: arrival time in seconds (any fixed origin), its RTP timestamp, and the
+    /// stream's clock rate (a change of clock starts the estimate over).
+    pub(crate) fn push(&mut self, arrival_s: f64, ts: u32, clock: u32) {
+        if clock != self.clock {
+            *self = Self {
+                clock,
+                ..Self::default()
+            };
+        }
+        let r = arrival_s * f64::from(clock);
         if let Some((r0, ts0)) = self.last {
             let d = (r - r0) - f64::from(ts.wrapping_sub(ts0) as i32);
             self.j += (d.abs() - self.j) / 16.0;
@@ -151,7 +162,10 @@ impl Jitter {
     }
 
     pub(crate) fn seconds(&self) -> f64 {
-        self.j / Self::CLOCK
+        if self.clock == 0 {
+            return 0.0;
+        }
+        self.j / f64::from(self.clock)
     }
 }
 
@@ -163,15 +177,26 @@ mod tests {
     fn jitter_is_zero_for_a_steady_stream_and_grows_with_variation() {
         let mut j = Jitter::default();
         for i in 0..100u32 {
-            j.push(f64::from(i) * 0.02, i * 160);
+            j.push(f64::from(i) * 0.02, i * 160, 8000);
         }
         assert!(j.seconds() < 1e-9, "{}", j.seconds());
         // Every other packet 5 ms late: |D| = 40 units each step; J -> 40 units = 5 ms.
         for i in 100..1000u32 {
             let late = if i % 2 == 0 { 0.005 } else { 0.0 };
-            j.push(f64::from(i) * 0.02 + late, i * 160);
+            j.push(f64::from(i) * 0.02 + late, i * 160, 8000);
         }
         assert!((j.seconds() - 0.005).abs() < 0.0005, "{}", j.seconds());
+    }
+
+    #[test]
+    fn jitter_on_a_48_khz_clock() {
+        // Opus: 960 timestamp units per 20 ms; every other packet 2 ms late -> 2 ms.
+        let mut j = Jitter::default();
+        for i in 0..1000u32 {
+            let late = if i % 2 == 0 { 0.002 } else { 0.0 };
+            j.push(f64::from(i) * 0.02 + late, i * 960, 48_000);
+        }
+        assert!((j.seconds() - 0.002).abs() < 0.0002, "{}", j.seconds());
     }
 
     #[test]
@@ -179,7 +204,7 @@ mod tests {
         let mut j = Jitter::default();
         let base = u32::MAX - 320;
         for i in 0..10u32 {
-            j.push(f64::from(i) * 0.02, base.wrapping_add(i * 160));
+            j.push(f64::from(i) * 0.02, base.wrapping_add(i * 160), 8000);
         }
         assert!(j.seconds() < 1e-9);
     }

@@ -105,6 +105,9 @@ pub struct LegMedia {
     peer_rtcp: AtomicU64,
     latched_rtp: AtomicBool,
     latched_rtcp: AtomicBool,
+    /// The audio codec agreed for what this leg's phone sends: payload type << 32 | RTP clock
+    /// rate (0 = not known; jitter then covers the static 8 kHz types only).
+    audio: AtomicU64,
     pub stats: LegStats,
     pool: Arc<Mutex<PortPool>>,
 }
@@ -193,6 +196,7 @@ impl Relay {
                         peer_rtcp: AtomicU64::new(0),
                         latched_rtp: AtomicBool::new(false),
                         latched_rtcp: AtomicBool::new(false),
+                        audio: AtomicU64::new(0),
                         stats: LegStats::default(),
                         pool: self.pool.clone(),
                     }));
@@ -261,6 +265,24 @@ impl LegMedia {
         unpack(self.peer_rtp.load(Relaxed))
     }
 
+    /// Tell the relay which codec this leg's phone sends (the first audio codec of the agreed
+    /// list, telephone-event skipped), so jitter is estimated on its clock.
+    pub fn set_audio_codecs(&self, codecs: &[crate::sdp::Codec]) {
+        let audio = codecs.iter().find_map(|c| {
+            let mut parts = c.rtpmap.split('/');
+            let name = parts.next().unwrap_or("");
+            if name.eq_ignore_ascii_case("telephone-event") {
+                return None;
+            }
+            let rate = parts
+                .next()
+                .and_then(|r| r.parse::<u32>().ok())
+                .or_else(|| Jitter::static_clock(c.pt))?;
+            Some((u64::from(c.pt) << 32) | u64::from(rate))
+        });
+        self.audio.store(audio.unwrap_or(0), Relaxed);
+    }
+
     pub fn is_latched(&self) -> bool {
         self.latched_rtp.load(Relaxed)
     }
@@ -327,9 +349,15 @@ async fn forward(src: Arc<LegMedia>, dst: Arc<LegMedia>, rtcp: bool, m: Arc<Rela
                 }
                 rtp_seen += 1;
                 let pt = buf[1] & 0x7f;
-                if Jitter::tracks(pt) {
+                let audio = src.audio.load(Relaxed);
+                let clock = if audio == 0 {
+                    Jitter::static_clock(pt)
+                } else {
+                    (u64::from(pt) == audio >> 32).then_some(audio as u32)
+                };
+                if let Some(clock) = clock {
                     let ts = u32::from_be_bytes([buf[4], buf[5], buf[6], buf[7]]);
-                    jitter.push(origin.elapsed().as_secs_f64(), ts);
+                    jitter.push(origin.elapsed().as_secs_f64(), ts, clock);
                     if rtp_seen % JITTER_SAMPLE_EVERY == 0 {
                         m.jitter.observe(jitter.seconds());
                     }
