@@ -627,6 +627,16 @@ impl Gw {
             .await
     }
 
+    /// GET `path` with HTTP Basic credentials (an API key and secret, or user and PIN).
+    pub async fn get_basic(&self, path: &str, user: &str, secret: &str) -> Reply {
+        self.send(
+            self.http
+                .get(format!("{}{path}", self.base))
+                .basic_auth(user, Some(secret)),
+        )
+        .await
+    }
+
     /// Stop the gateway (blocking work off the async threads).
     pub async fn stop(mut self) {
         if let Some(r) = self.running.take() {

@@ -72,13 +72,7 @@ async fn every_dashboard_query_returns_data() {
         .await;
     assert!(r.body.contains("\"success\":true"), "{}", r.body);
     // An authentication failure, for the auth-failure panel.
-    let r = gw
-        .send(
-            gw.http
-                .get(format!("{}/api/v1/me", gw.base))
-                .basic_auth("demo-key", Some("wrong")),
-        )
-        .await;
+    let r = gw.get_basic("/api/v1/me", "demo-key", "wrong").await;
     assert_eq!(r.status, 401);
 
     // The four calls really happen and end normally (4005 hangs up after 1.5 s of RTP).

@@ -10,21 +10,9 @@ async fn promtool_accepts_every_metrics_output() {
     let stack = Stack::start().await;
     let gw = stack.gateway(|_| {});
     // An authenticated request, a failed one, a vendor error: labelled series appear.
-    let r = gw
-        .send(
-            gw.http
-                .get(format!("{}/api/v1/me", gw.base))
-                .basic_auth("demo-key", Some("demo-secret")),
-        )
-        .await;
+    let r = gw.get_basic("/api/v1/me", "demo-key", "demo-secret").await;
     assert_eq!(r.status, 200);
-    let r = gw
-        .send(
-            gw.http
-                .get(format!("{}/api/v1/me", gw.base))
-                .basic_auth("demo-key", Some("wrong")),
-        )
-        .await;
+    let r = gw.get_basic("/api/v1/me", "demo-key", "wrong").await;
     assert_eq!(r.status, 401);
     let r = gw.get("/pbx/3pcc?to=4007&from=4005&type=2").await;
     assert!(r.body.starts_with("failed: "), "{}", r.body);
