@@ -751,9 +751,13 @@ pub fn metric(text: &str, series: &str) -> Option<f64> {
     })
 }
 
-/// Two phones for load: 4005 (the calling party of click-to-call) rings 100 ms, answers, plays
-/// g711a.pcap into the relay and hangs up after `talk_ms`; 4007 answers at once and echoes its
-/// RTP (SIPp `-rtp_echo`). Both take many calls for up to `secs`, and are registered.
+/// Two phones for load. 4005 (the calling party of click-to-call, rung first) answers at once
+/// and echoes RTP (SIPp `-rtp_echo`); 4007 (the callee, rung once 4005 answered) rings 100 ms,
+/// answers, plays g711a.pcap into the relay and hangs up after `talk_ms`. The callee hangs up
+/// because its answer is what bridges the call: a hang-up from it always ends a bridged call
+/// (`normal`), however slow the set-up, whereas a caller hanging up on a timer can beat a slow
+/// bridge (that call then ends `cancelled`, correctly, and a count of normal ends falls short).
+/// Both take many calls for up to `secs`, and are registered.
 pub struct LoadPhones {
     pub caller: Sipp,
     pub callee: Sipp,
@@ -766,15 +770,22 @@ impl LoadPhones {
         stack.register("4007", p7).await;
         let (m5, m7) = (free_port(), free_port());
         let caller = Sipp::spawn_limits(
+            "uas_bench.xml",
+            "",
+            100_000,
+            secs,
+            &["-p", &p5.to_string(), "-mp", &m5.to_string(), "-rtp_echo"],
+        );
+        let callee = Sipp::spawn_limits(
             "uas_answer_hangup.xml",
             "",
             100_000,
             secs,
             &[
                 "-p",
-                &p5.to_string(),
+                &p7.to_string(),
                 "-mp",
-                &m5.to_string(),
+                &m7.to_string(),
                 "-set",
                 "ring_ms",
                 "100",
@@ -782,13 +793,6 @@ impl LoadPhones {
                 "talk_ms",
                 &talk_ms.to_string(),
             ],
-        );
-        let callee = Sipp::spawn_limits(
-            "uas_bench.xml",
-            "",
-            100_000,
-            secs,
-            &["-p", &p7.to_string(), "-mp", &m7.to_string(), "-rtp_echo"],
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
         Self { caller, callee }

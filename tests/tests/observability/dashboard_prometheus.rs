@@ -53,7 +53,7 @@ async fn every_dashboard_query_returns_data() {
     let _phones = LoadPhones::start(&stack, 1500, 120).await;
     prom.wait_scraped(2, 2).await;
 
-    // Click-to-call through four vendor APIs: each becomes a real call that 4005 hangs up.
+    // Click-to-call through four vendor APIs: each becomes a real call that 4007 hangs up.
     let r = gw
         .send(
             gw.http
@@ -75,7 +75,7 @@ async fn every_dashboard_query_returns_data() {
     let r = gw.get_basic("/api/v1/me", "demo-key", "wrong").await;
     assert_eq!(r.status, 401);
 
-    // The four calls really happen and end normally (4005 hangs up after 1.5 s of RTP).
+    // The four calls really happen and end normally (4007 hangs up after 1.5 s of RTP).
     let mut ended = 0.0;
     for _ in 0..100 {
         ended = normal_calls_ended(&stack).await;

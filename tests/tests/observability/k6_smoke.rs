@@ -20,7 +20,7 @@ async fn k6_click_to_call_smoke() {
     };
     let stack = Stack::start().await;
     let gw = stack.gateway(|_| {});
-    // Calls last ~0.5 s (4005 hangs up), so a handful are up at any time.
+    // Calls last ~0.5 s (4007 hangs up), so a handful are up at any time.
     let _phones = LoadPhones::start(&stack, 500, 300).await;
     let k6_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../loadtest/k6");
     let before = normal_calls_ended(&stack).await;
@@ -65,7 +65,24 @@ async fn k6_click_to_call_smoke() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(ended, iterations, "every k6 request became a real call");
+    if ended != iterations {
+        let m = reqwest::get(format!("http://{}/metrics", stack.cfg.admin_listen))
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("body");
+        let calls: Vec<String> = m
+            .lines()
+            .filter(|l| l.starts_with("patchbay_b2bua_calls_") && !l.ends_with(" 0"))
+            .map(str::to_string)
+            .collect();
+        let live = stack.api.list_calls().await.unwrap_or_default();
+        panic!(
+            "every k6 request became a real call: {ended} of {iterations} ended normally\n{}\nlive: {live:?}",
+            calls.join("\n")
+        );
+    }
     gw.stop().await;
     stack.stop().await;
 }
