@@ -401,12 +401,31 @@ impl Driver {
                 "too many calls being set up",
             ));
         }
-        let a = self.targets(&req.tenant, &req.from);
+        if let Some(why) = req
+            .headers
+            .iter()
+            .find_map(|(n, v)| patchbay_api::header_refusal(n, v))
+        {
+            return Err(CmdError::new(ApiErrorKind::BadRequest, why));
+        }
+        let mut a = self.targets(&req.tenant, &req.from);
         if a.is_empty() {
             return Err(CmdError::new(
                 ApiErrorKind::NotFound,
                 format!("{} is not registered", req.from),
             ));
+        }
+        if let Some(n) = req.from_phone {
+            // Bindings are kept in the order they registered: phone 1 registered first.
+            match a.get(usize::from(n).wrapping_sub(1)) {
+                Some(t) if n > 0 => a = vec![t.clone()],
+                _ => {
+                    return Err(CmdError::new(
+                        ApiErrorKind::NotFound,
+                        format!("{} has no phone {n} registered", req.from),
+                    ));
+                }
+            }
         }
         let b: Vec<Target> = req
             .to
@@ -811,6 +830,8 @@ impl Driver {
                 side,
                 target,
                 peer,
+                headers,
+                auto_answer,
             } => {
                 let media = match group {
                     Some((c, s, m)) if *c == call && *s == side => m.clone(),
@@ -850,7 +871,7 @@ impl Driver {
                     .invite(Some(from), target.uri.clone())
                     .with_sdp(offer)
                     .with_from_display(shown);
-                let b = match b.with_raw_header(HeaderName::UserAgent, USER_AGENT) {
+                let b = match invite_headers(b, &self.sip_host, &headers, auto_answer) {
                     Ok(b) => b,
                     Err(_) => return Some((leg, LegEvent::Failed { status: 500 })),
                 };
@@ -1092,6 +1113,33 @@ fn cause_label(c: patchbay_api::Cause) -> &'static str {
         NotFound => "not_found",
         Failed => "failed",
     }
+}
+
+/// User-Agent, the request's extra headers (checked by `header_refusal` when the call was
+/// made) and, for an intercom leg, the two auto-answer forms phones understand: `Call-Info`
+/// with `answer-after=0` (RFC 7462's draft lineage; Snom, Yealink, Grandstream, Linphone) and
+/// `Alert-Info` `info=alert-autoanswer` (Polycom, Cisco).
+fn invite_headers<B: SipRequestOptions>(
+    b: B,
+    sip_host: &str,
+    headers: &[(String, String)],
+    auto_answer: bool,
+) -> Result<B, rvoip_sip::api::headers::HeaderPolicyViolation> {
+    let mut b = b.with_raw_header(HeaderName::UserAgent, USER_AGENT)?;
+    for (name, value) in headers {
+        b = b.with_raw_header(HeaderName::Other(name.clone()), value.clone())?;
+    }
+    if auto_answer {
+        b = b.with_raw_header(
+            HeaderName::CallInfo,
+            format!("<sip:{sip_host}>;answer-after=0"),
+        )?;
+        b = b.with_raw_header(
+            HeaderName::AlertInfo,
+            format!("<sip:{sip_host}>;info=alert-autoanswer;delay=0"),
+        )?;
+    }
+    Ok(b)
 }
 
 async fn sleep_opt(at: Option<tokio::time::Instant>) {

@@ -330,6 +330,8 @@ pub fn click_to_call(
         ring_timeout_secs: None,
         headers: vec![],
         start_within_ms: None,
+        auto_answer: false,
+        from_phone: None,
     }
 }
 
@@ -446,7 +448,13 @@ impl Sipp {
     }
 
     /// Exit code (0 = scenario passed); -1 if it had to be killed after `secs`.
-    pub async fn wait(mut self, secs: u64) -> i32 {
+    pub async fn wait(self, secs: u64) -> i32 {
+        self.wait_messages(secs).await.0
+    }
+
+    /// Like [`Sipp::wait`], with SIPp's message trace (`-trace_msg`, on for single-call
+    /// phones): every message it received and sent, for checks on what the phone was sent.
+    pub async fn wait_messages(mut self, secs: u64) -> (i32, String) {
         let code = match tokio::time::timeout(Duration::from_secs(secs), self.child.wait()).await {
             Ok(Ok(st)) => st.code().unwrap_or(-1),
             _ => {
@@ -454,6 +462,14 @@ impl Sipp {
                 -1
             }
         };
+        let mut messages = String::new();
+        if let Ok(rd) = std::fs::read_dir(&self.dir) {
+            for f in rd.flatten() {
+                if f.file_name().to_string_lossy().ends_with("_messages.log") {
+                    messages += &std::fs::read_to_string(f.path()).unwrap_or_default();
+                }
+            }
+        }
         if code != 0 {
             eprintln!(
                 "--- SIPp {} exited {code}; logs in {}",
@@ -470,8 +486,22 @@ impl Sipp {
         } else {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
-        code
+        (code, messages)
     }
+}
+
+/// The INVITE a phone received, from its SIPp message trace ([`Sipp::wait_messages`]): the
+/// request line and headers (the SDP body is not needed by any check).
+pub fn received_invite(messages: &str) -> String {
+    let start = messages
+        .find("\nINVITE sip:")
+        .unwrap_or_else(|| panic!("no INVITE in the trace:\n{messages}"));
+    let rest = &messages[start + 1..];
+    let end = rest
+        .find("\n\n")
+        .or_else(|| rest.find("\r\n\r\n"))
+        .unwrap_or(rest.len());
+    rest[..end].to_string()
 }
 
 /// A phone's RTP socket, owned by the test: counts what arrives, optionally echoes it back.

@@ -36,7 +36,7 @@ pub enum OriginateMode {
 }
 
 /// A request to place a call between `from` and the first of `to` to answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct OriginateRequest {
     pub tenant: String,
@@ -49,15 +49,74 @@ pub struct OriginateRequest {
     /// Seconds each side may ring before it counts as no answer (default from config).
     #[serde(default)]
     pub ring_timeout_secs: Option<u32>,
-    /// Extra headers put on the outgoing INVITEs (the gateway checks its allow-list).
+    /// Extra headers put on every outgoing INVITE of the call (the gateway checks its
+    /// allow-list; the B2BUA refuses names that are not SIP tokens, values with control
+    /// characters, and the headers it writes itself).
     #[serde(default)]
     pub headers: Vec<(String, String)>,
+    /// Intercom: ask the caller's phone to answer by itself (`Call-Info: ...;answer-after=0` and
+    /// `Alert-Info: ...;info=alert-autoanswer` on the caller's INVITEs only).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub auto_answer: bool,
+    /// Ring only the caller's `n`-th registered phone (1 = the one registered first) instead
+    /// of every phone the caller has registered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_phone: Option<u8>,
     /// Deferred start: create the call and return its id, but send no INVITE until
     /// `POST /v1/calls/{id}/start` or until this many milliseconds have passed, whichever comes
     /// first. A front end uses it to hand the id to its client before anything rings; the
     /// deadline means the call is never lost when the front end goes away in between.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_within_ms: Option<u32>,
+}
+
+/// Headers the B2BUA writes itself or that would break the dialog: an [`OriginateRequest`]
+/// may not set them (compact one-letter forms are refused too).
+const MANAGED_HEADERS: &[&str] = &[
+    "via",
+    "from",
+    "to",
+    "call-id",
+    "cseq",
+    "contact",
+    "max-forwards",
+    "route",
+    "record-route",
+    "content-type",
+    "content-length",
+    "content-encoding",
+    "content-disposition",
+    "user-agent",
+    "authorization",
+    "proxy-authorization",
+    "www-authenticate",
+    "proxy-authenticate",
+    "require",
+    "proxy-require",
+    "supported",
+    "allow",
+    "expires",
+    "call-info",
+    "alert-info",
+    "rseq",
+    "rack",
+];
+
+/// Why an extra INVITE header (see [`OriginateRequest::headers`]) is refused, or `None` when it
+/// may go on the wire: the name must be a SIP token (RFC 3261 25.1) not in the managed set, the
+/// value at most 256 bytes without control characters.
+pub fn header_refusal(name: &str, value: &str) -> Option<String> {
+    let token = |c: char| c.is_ascii_alphanumeric() || "-.!%*_+`'~".contains(c);
+    if name.len() < 2 || name.len() > 64 || !name.chars().all(token) {
+        return Some(format!("{name:?} is not a header name"));
+    }
+    if MANAGED_HEADERS.iter().any(|m| m.eq_ignore_ascii_case(name)) {
+        return Some(format!("{name} is written by the B2BUA"));
+    }
+    if value.len() > 256 || value.chars().any(|c| c.is_control()) {
+        return Some(format!("bad value for {name}"));
+    }
+    None
 }
 
 /// Which party keeps talking when a call is transferred.

@@ -94,6 +94,10 @@ pub(crate) struct Call {
     pub(crate) held: bool,
     /// The final status of the last failed leg of each side (for the cause when all fail).
     pub(crate) last_status: Option<u16>,
+    /// Extra headers for every outbound INVITE of the call (3PCC requests).
+    pub(crate) headers: Vec<(String, String)>,
+    /// Intercom: the caller's (A) INVITEs ask the phone to answer by itself.
+    pub(crate) auto_answer: bool,
 }
 
 pub(crate) fn side_index(side: Side) -> usize {

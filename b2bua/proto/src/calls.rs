@@ -255,6 +255,8 @@ impl Calls {
         );
         call.caller_first = req.mode == OriginateMode::CallerFirst;
         call.ring_timeout_ms = ring_timeout_ms;
+        call.headers = req.headers;
+        call.auto_answer = req.auto_answer;
         self.calls.insert(id.clone(), call);
         self.emit_created(now, &id);
         if a.is_empty() || b.is_empty() {
@@ -687,6 +689,7 @@ impl Calls {
         };
         let peer = call.winner(other(side));
         let deadline = now + call.ring_timeout_ms;
+        let auto_answer = call.auto_answer && side == Side::A && role == Role::Party;
         let mut announced = Vec::new();
         for target in targets {
             self.next_leg += 1;
@@ -711,6 +714,8 @@ impl Calls {
                 side,
                 target,
                 peer,
+                headers: call.headers.clone(),
+                auto_answer,
             }));
         }
         if role == Role::Party {
@@ -844,5 +849,7 @@ fn new_call(
         transferred_to: None,
         held: false,
         last_status: None,
+        headers: Vec::new(),
+        auto_answer: false,
     }
 }

@@ -136,13 +136,16 @@ pub enum Input {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LegAction {
     /// Send an INVITE for a new outbound leg. `peer` is the leg it will be bridged with, when
-    /// that leg already answered (the driver offers that leg's codec), or `None`.
+    /// that leg already answered (the driver offers that leg's codec), or `None`. `headers` go
+    /// on the INVITE as they are; `auto_answer` asks the phone to answer by itself (intercom).
     Invite {
         call: CallId,
         leg: LegId,
         side: Side,
         target: Target,
         peer: Option<LegId>,
+        headers: Vec<(String, String)>,
+        auto_answer: bool,
     },
     /// Send 180 Ringing on an inbound leg.
     Ring { leg: LegId },

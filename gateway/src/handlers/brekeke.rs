@@ -79,23 +79,50 @@ pub(crate) async fn handle_3pcc(
         mode,
         tenant,
         credentials,
+        phone,
+        page,
     } = brekeke::parse_3pcc(req)?;
     let p = authorize(gw, ctx, &credentials, tenant.as_deref(), THREE_PCC_SCOPE).await?;
-    let id = place_call(gw, ctx, &p.tenant, &user, from, to, mode).await?;
+    let call = Placement {
+        user: &user,
+        from,
+        to,
+        mode,
+        phone,
+        page,
+    };
+    let id = place_call(gw, ctx, &p.tenant, call).await?;
     Ok(Reply::Full(brekeke::render_succeeded(&id)))
 }
 
 /// `callControl` and `/pbx/3pcc`: the calling `user` must exist (unless it is a SIP URI) and its
 /// ring time applies; the call id is returned.
+/// A Brekeke call request (`callControl` or `/pbx/3pcc`).
+struct Placement<'a> {
+    user: &'a str,
+    from: String,
+    to: Vec<String>,
+    mode: OriginateMode,
+    /// `/pbx/3pcc` `phone` (callControl has none).
+    phone: Option<u8>,
+    /// `/pbx/3pcc` `page=true`.
+    page: bool,
+}
+
 async fn place_call(
     gw: &Gateway,
     ctx: &mut Ctx,
     tenant: &str,
-    user: &str,
-    from: String,
-    to: Vec<String>,
-    mode: OriginateMode,
+    call: Placement<'_>,
 ) -> Result<String, Failure> {
+    let Placement {
+        user,
+        from,
+        to,
+        mode,
+        phone,
+        page,
+    } = call;
     let ring = if user.starts_with("sip:") || user.starts_with("sips:") {
         None
     } else {
@@ -115,6 +142,8 @@ async fn place_call(
                 ring_timeout_secs: ring,
                 headers: vec![],
                 start_within_ms: None,
+                auto_answer: page,
+                from_phone: phone,
             },
         )
         .await?;
@@ -346,9 +375,17 @@ async fn run(
             from,
             to,
             mode,
-        } => Ok(SoapReturn::Str(
-            place_call(gw, ctx, tenant, &user, from, to, mode).await?,
-        )),
+        } => {
+            let call = Placement {
+                user: &user,
+                from,
+                to,
+                mode,
+                phone: None,
+                page: false,
+            };
+            Ok(SoapReturn::Str(place_call(gw, ctx, tenant, call).await?))
+        }
         SoapOp::CreateTenant => {
             if !p.roles.contains(&Role::System) {
                 return Err(Failure::Forbidden);

@@ -1,6 +1,7 @@
 //! Bad SIP input never crashes the B2BUA: malformed datagrams are dropped, bad credentials get a
 //! challenge identical in shape for unknown users and wrong passwords, a flood of bad
-//! credentials from one address turns into 403, and overload gives 503 with Retry-After.
+//! credentials from one address turns into 403, and overload gives 503 with Retry-After; the
+//! control API refuses extra INVITE headers that would break the dialog.
 use patchbay_api::client::ClientError;
 use patchbay_api::{ApiErrorKind, CallState, OriginateMode};
 use patchbay_tests::*;
@@ -200,5 +201,28 @@ async fn overload_sheds_with_503_and_fast_api_error() {
     assert!(r.contains("Retry-After: 5"), "{r}");
     stack.api.hangup(&first.id).await.unwrap();
     assert_eq!(a.wait(10).await, 0);
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_api_refuses_headers_it_writes_itself() {
+    let stack = Stack::start().await;
+    for (name, value) in [
+        ("Via", "SIP/2.0/UDP 10.0.0.1"),
+        ("call-id", "x"),
+        ("X Crm", "1"),
+        ("X-Crm-Id", "a\r\nVia: x"),
+    ] {
+        let mut req = click_to_call("4005", &["4007"], OriginateMode::CallerFirst);
+        req.headers = vec![(name.to_string(), value.to_string())];
+        match stack.api.originate(&req).await {
+            Err(ClientError::Api {
+                kind: ApiErrorKind::BadRequest,
+                ..
+            }) => {}
+            other => panic!("{name}: expected bad request, got {other:?}"),
+        }
+    }
+    assert!(stack.api.list_calls().await.unwrap().is_empty());
     stack.stop().await;
 }

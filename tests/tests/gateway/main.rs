@@ -4,6 +4,7 @@
 mod b2bua_down;
 mod bans;
 mod basic_and_api_keys;
+mod brekeke_3pcc_page;
 mod brekeke_conformance;
 mod brekeke_hostile_xml;
 mod brekeke_new_tenant;

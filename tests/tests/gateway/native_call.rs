@@ -220,8 +220,13 @@ async fn native_click_to_call() {
         "SSE carried every event in order"
     );
     assert!(stream.contains("event: ended"));
-    assert_eq!(a.wait(10).await, 0, "phone scenario passed");
-    assert_eq!(b.wait(10).await, 0, "phone scenario passed");
+    // The allow-listed header of the request went on both INVITEs.
+    for (phone, name) in [(a, "4005"), (b, "4007")] {
+        let (code, trace) = phone.wait_messages(10).await;
+        assert_eq!(code, 0, "{name}'s phone scenario passed");
+        let invite = received_invite(&trace);
+        assert!(invite.contains("\nX-Crm-Id: 42"), "{name}: {invite}");
+    }
     drop(ts_guard);
     gw.stop().await;
     stack.stop().await;

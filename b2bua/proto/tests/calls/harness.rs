@@ -102,6 +102,8 @@ impl H {
             ring_timeout_secs: None,
             headers: vec![],
             start_within_ms,
+            auto_answer: false,
+            from_phone: None,
         };
         let a = vec![Target::new(from, format!("sip:{from}@127.0.0.1:5071"))];
         let b = to

@@ -8,6 +8,7 @@ mod harness;
 mod inbound_answered;
 mod inbound_busy_and_cancel;
 mod originate_caller_first;
+mod originate_headers_intercom;
 mod originate_held_start;
 mod originate_simultaneous_fork;
 mod state_action_table;

@@ -47,6 +47,8 @@ fn originate_with_no_callee_is_refused() {
         ring_timeout_secs: None,
         headers: vec![],
         start_within_ms: None,
+        auto_answer: false,
+        from_phone: None,
     };
     let r = h.try_input(Input::Originate {
         call: "c".into(),
@@ -70,6 +72,8 @@ fn unregistered_party_ends_as_not_found() {
         ring_timeout_secs: None,
         headers: vec![],
         start_within_ms: None,
+        auto_answer: false,
+        from_phone: None,
     };
     h.input(Input::Originate {
         call: "c".into(),

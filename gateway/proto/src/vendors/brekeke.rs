@@ -24,6 +24,10 @@ pub struct ThreePcc {
     pub tenant: Option<String>,
     /// Optional credentials; without them the client IP pattern decides.
     pub credentials: Credentials,
+    /// `phone=1..4`: ring only that phone of the caller (the n-th it registered).
+    pub phone: Option<u8>,
+    /// `page=true`: the caller's phone answers by itself (intercom).
+    pub page: bool,
 }
 
 pub fn parse_3pcc(req: &Request) -> Result<ThreePcc, Failure> {
@@ -60,6 +64,17 @@ pub fn parse_3pcc(req: &Request) -> Result<ThreePcc, Failure> {
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .map(str::to_string);
+    let phone = match p.get("phone").map(str::trim) {
+        None | Some("") => None,
+        Some(n) => match n.parse::<u8>() {
+            Ok(n @ 1..=4) => Some(n),
+            _ => return Err(Failure::bad("phone", "1 to 4")),
+        },
+    };
+    // Brekeke is Java: `Boolean.parseBoolean`, so "TRUE" pages and anything but "true" does not.
+    let page = p
+        .get("page")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
     Ok(ThreePcc {
         to,
         from,
@@ -67,6 +82,8 @@ pub fn parse_3pcc(req: &Request) -> Result<ThreePcc, Failure> {
         mode,
         tenant,
         credentials: from_authorization(req),
+        phone,
+        page,
     })
 }
 
@@ -134,6 +151,16 @@ mod tests {
             parse_3pcc(&get("from=4005")).unwrap_err(),
             Failure::bad("to", "required")
         );
+        let r = parse_3pcc(&get("to=4007&from=4005&phone=2&page=TRUE")).unwrap();
+        assert_eq!((r.phone, r.page), (Some(2), true));
+        let r = parse_3pcc(&get("to=4007&from=4005&phone=&page=yes")).unwrap();
+        assert_eq!((r.phone, r.page), (None, false), "Boolean.parseBoolean");
+        for bad in ["0", "5", "x", "-1"] {
+            assert_eq!(
+                parse_3pcc(&get(&format!("to=4007&from=4005&phone={bad}"))).unwrap_err(),
+                Failure::bad("phone", "1 to 4")
+            );
+        }
     }
 
     #[test]

@@ -126,6 +126,12 @@ pub struct CallBody {
     /// Extra SIP headers; names must be on the gateway's allow-list.
     #[serde(default)]
     pub headers: std::collections::BTreeMap<String, String>,
+    /// Intercom: the caller's phone is asked to answer by itself.
+    #[serde(default)]
+    pub auto_answer: bool,
+    /// Ring only the caller's n-th registered phone (1 = registered first).
+    #[serde(default)]
+    pub from_phone: Option<u8>,
 }
 
 impl CallBody {
@@ -151,6 +157,9 @@ impl CallBody {
         if let Some(bad) = to.iter().find(|t| !valid_party(t)) {
             return Err(Failure::bad("to", format!("bad callee {bad:?}")));
         }
+        if self.from_phone.is_some_and(|n| n == 0 || n > 16) {
+            return Err(Failure::bad("from_phone", "1..=16"));
+        }
         if self.ring_timeout_secs.is_some_and(|s| s == 0 || s > 600) {
             return Err(Failure::bad("ring_timeout_secs", "1..=600"));
         }
@@ -159,8 +168,8 @@ impl CallBody {
             if !ok_name {
                 return Err(Failure::bad("headers", format!("{name} is not allowed")));
             }
-            if value.len() > 256 || value.chars().any(|c| c.is_control()) {
-                return Err(Failure::bad("headers", format!("bad value for {name}")));
+            if let Some(why) = patchbay_api::header_refusal(name, value) {
+                return Err(Failure::bad("headers", why));
             }
         }
         Ok(())
@@ -405,7 +414,16 @@ mod tests {
                 .unwrap();
         assert!(b.validate(&["x-crm-id".into()]).is_ok());
         assert!(b.validate(&[]).is_err());
+        // Allow-listed by a careless operator, still refused: the B2BUA writes these.
+        for name in ["Via", "call-info", "Contact", "X Bad"] {
+            b.headers = [(name.to_string(), "1".to_string())].into();
+            assert!(b.validate(&[name.into()]).is_err(), "{name}");
+        }
         b.headers.clear();
+        b.from_phone = Some(17);
+        assert!(b.validate(&[]).is_err());
+        b.from_phone = Some(2);
+        assert!(b.validate(&[]).is_ok());
         b.from = "40 05".into();
         assert!(b.validate(&[]).is_err());
         assert!(valid_party("sip:4007@demo") && valid_party("+6686123") && !valid_party(""));
