@@ -45,6 +45,8 @@ pub(crate) struct Ctx {
     pub(crate) endpoint: &'static str,
     /// A call created held by this request: started once the reply is written.
     pub(crate) start_call: Option<CallId>,
+    /// The request came over TLS (URLs the gateway hands out say `https`).
+    pub(crate) tls: bool,
 }
 
 impl Gateway {

@@ -194,6 +194,7 @@ impl HttpService {
             origin: Origin { ip, tenant },
             endpoint: "none",
             start_call: None,
+            tls: session.digest().is_some_and(|d| d.ssl_digest.is_some()),
         };
         let out = match vendor {
             Vendor::Native => handlers::native::handle(gw, &mut ctx, &req).await,

@@ -150,16 +150,17 @@ async fn place_call(
     Ok(info.id.0)
 }
 
-/// `http://<Host>/pbx/services/UserImpl`: Axis names its namespace and address after the URL
+/// `http(s)://<Host>/pbx/services/UserImpl`: Axis names its namespace and address after the URL
 /// the client used.
-fn service_url(req: &Request) -> String {
+fn service_url(req: &Request, tls: bool) -> String {
     let host = req
         .headers()
         .get(http::header::HOST)
         .and_then(|v| v.to_str().ok())
         .filter(|h| !h.is_empty() && !h.contains(['"', '<', '>', ' ']))
         .unwrap_or("127.0.0.1");
-    format!("http://{host}{SERVICE_PATH}")
+    let scheme = if tls { "https" } else { "http" };
+    format!("{scheme}://{host}{SERVICE_PATH}")
 }
 
 /// `/pbx/services/UserImpl`: `GET ?wsdl` (open, as Axis serves it), `POST` a SOAP call.
@@ -172,7 +173,7 @@ pub(crate) async fn handle_soap(
         ctx.endpoint = "unknown";
         return Err(Failure::NotFound("no service at this URL".into()));
     }
-    let url = service_url(req);
+    let url = service_url(req, ctx.tls);
     if req.method() == http::Method::GET {
         let wsdl = req
             .uri()

@@ -14,4 +14,5 @@ mod digest;
 mod jwt;
 mod limits;
 mod native_call;
+mod tls_listener;
 mod vendor_forms;
