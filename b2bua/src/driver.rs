@@ -213,7 +213,7 @@ impl Driver {
         // Tenants created since start-up (for INVITEs and originates; the registrar also
         // reloads on an unknown realm). The store read runs in its own task.
         self.ticks += 1;
-        if self.ticks % 10 == 0 {
+        if self.ticks.is_multiple_of(10) {
             let sh = self.sh.clone();
             tokio::spawn(async move {
                 sh.auth.refresh(Duration::from_secs(5)).await;
@@ -556,30 +556,29 @@ impl Driver {
             .as_deref()
             .and_then(|a| a.parse::<std::net::SocketAddr>().ok())
             .map(|a| a.ip());
-        if let Some(ip) = source_ip {
-            if self
+        if let Some(ip) = source_ip
+            && self
                 .sh
                 .failures
                 .lock()
                 .map(|f| f.is_blocked(ip, now))
                 .unwrap_or(false)
-            {
-                self.sh
-                    .metrics
-                    .auth_failures
-                    .with_label_values(&["blocked"])
-                    .inc();
-                self.reject_invite(&f.id, 403).await;
-                return;
-            }
+        {
+            self.sh
+                .metrics
+                .auth_failures
+                .with_label_values(&["blocked"])
+                .inc();
+            self.reject_invite(&f.id, 403).await;
+            return;
         }
         // A malformed SDP offer is a bad request, whoever sends it (checked before the digest,
         // which costs a store read). No offer, or no codec we relay, is 488 after auth.
-        if let Some(Err(e)) = f.sdp.as_deref().map(sdp::parse) {
-            if matches!(e, sdp::SdpError::Syntax(_) | sdp::SdpError::NoAddress) {
-                self.reject_invite(&f.id, 400).await;
-                return;
-            }
+        if let Some(Err(e)) = f.sdp.as_deref().map(sdp::parse)
+            && matches!(e, sdp::SdpError::Syntax(_) | sdp::SdpError::NoAddress)
+        {
+            self.reject_invite(&f.id, 400).await;
+            return;
         }
         let (_, domain) = uri_parts(if f.ruri.is_empty() { &f.to } else { &f.ruri });
         let Some(ta) = self.sh.auth.pick(
@@ -901,10 +900,9 @@ impl Driver {
                     .send_provisional(&s, 180)
                     .with_sdp(sdp)
                     .with_raw_header(HeaderName::UserAgent, USER_AGENT)
+                    && b.send().await.is_ok()
                 {
-                    if b.send().await.is_ok() {
-                        self.sh.metrics.response("sent", "INVITE", 180);
-                    }
+                    self.sh.metrics.response("sent", "INVITE", 180);
                 }
                 None
             }
@@ -1060,12 +1058,11 @@ async fn authenticate_invite(
             let b = c
                 .challenge(&f.id, AuthScheme::Digest)
                 .with_raw_www_authenticate(last.clone());
-            if let Some(b) = crate::sip::stage_challenges(b, &challenges[..challenges.len() - 1]) {
-                if b.send().await.is_ok() {
-                    sh.metrics.response("sent", "INVITE", 401);
-                }
+            if let Some(b) = crate::sip::stage_challenges(b, &challenges[..challenges.len() - 1])
+                && b.send().await.is_ok()
+            {
+                sh.metrics.response("sent", "INVITE", 401);
             }
-            return;
         }
     }
 }

@@ -22,20 +22,19 @@ pub(crate) async fn handle_register(sh: Arc<Shared>, r: IncomingRegister) {
         .clone()
         .unwrap_or_else(|| "UDP".into());
     let ip = source.parse::<std::net::SocketAddr>().ok().map(|a| a.ip());
-    if let Some(ip) = ip {
-        if sh
+    if let Some(ip) = ip
+        && sh
             .failures
             .lock()
             .map(|f| f.is_blocked(ip, now))
             .unwrap_or(false)
-        {
-            sh.metrics
-                .auth_failures
-                .with_label_values(&["blocked"])
-                .inc();
-            reply(&sh, r.reject_builder(403).send().await, 403);
-            return;
-        }
+    {
+        sh.metrics
+            .auth_failures
+            .with_label_values(&["blocked"])
+            .inc();
+        reply(&sh, r.reject_builder(403).send().await, 403);
+        return;
     }
     let (_, domain) = uri_parts(&r.to_uri);
     // A realm (answered, or the REGISTER's domain) we do not know may be a tenant created since

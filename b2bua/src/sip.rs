@@ -196,7 +196,7 @@ impl rvoip_sip::DigestReplayStore for ReplayStore {
         nc: u32,
         now: std::time::SystemTime,
     ) -> Result<bool, CredentialAuthError> {
-        if !self.nonces.get(nonce).is_some_and(|exp| exp > now) {
+        if self.nonces.get(nonce).is_none_or(|exp| exp <= now) {
             return Ok(false);
         }
         Ok(self.accept(

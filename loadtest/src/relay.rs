@@ -107,7 +107,7 @@ pub(crate) fn run(pairs: usize, rates: &[u64], secs: u64) -> String {
                     sent += 1;
                 }
                 i += 1;
-                if i % senders.len() == 0 {
+                if i.is_multiple_of(senders.len()) {
                     seq = seq.wrapping_add(1);
                 }
             }
@@ -171,12 +171,12 @@ pub(crate) fn latency(packets: u64, pps: u64) -> String {
             let sent = origin.elapsed().as_nanos() as u64;
             pkt[12..20].copy_from_slice(&sent.to_be_bytes());
             pa.send_to(&pkt, dest).expect("send");
-            if let Ok(n) = sink.recv(&mut buf) {
-                if n >= 20 {
-                    let t = u64::from_be_bytes(buf[12..20].try_into().expect("8 bytes"));
-                    let now = origin.elapsed().as_nanos() as u64;
-                    lat.push(now.saturating_sub(t) as f64 / 1000.0);
-                }
+            if let Ok(n) = sink.recv(&mut buf)
+                && n >= 20
+            {
+                let t = u64::from_be_bytes(buf[12..20].try_into().expect("8 bytes"));
+                let now = origin.elapsed().as_nanos() as u64;
+                lat.push(now.saturating_sub(t) as f64 / 1000.0);
             }
             std::thread::sleep(gap);
         }

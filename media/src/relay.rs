@@ -35,7 +35,10 @@ impl Default for MediaConfig {
 
 impl MediaConfig {
     pub fn validate(&self) -> Result<(), MediaError> {
-        if self.port_min % 2 != 0 || self.port_min >= self.port_max || self.port_min < 1024 {
+        if !self.port_min.is_multiple_of(2)
+            || self.port_min >= self.port_max
+            || self.port_min < 1024
+        {
             return Err(MediaError::Config(format!(
                 "media port range {}-{} must start on an even port >= 1024 and hold at least one pair",
                 self.port_min, self.port_max
@@ -358,7 +361,7 @@ async fn forward(src: Arc<LegMedia>, dst: Arc<LegMedia>, rtcp: bool, m: Arc<Rela
                 if let Some(clock) = clock {
                     let ts = u32::from_be_bytes([buf[4], buf[5], buf[6], buf[7]]);
                     jitter.push(origin.elapsed().as_secs_f64(), ts, clock);
-                    if rtp_seen % JITTER_SAMPLE_EVERY == 0 {
+                    if rtp_seen.is_multiple_of(JITTER_SAMPLE_EVERY) {
                         m.jitter.observe(jitter.seconds());
                     }
                 }

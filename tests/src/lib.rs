@@ -151,10 +151,12 @@ impl Stack {
             .await
             .expect("demo tenant");
         let block = NEXT_RTP_BLOCK.fetch_add(1, Ordering::Relaxed);
-        let mut cfg = B2buaConfig::default();
-        cfg.sip_listen = SocketAddr::from(([127, 0, 0, 1], free_port()));
-        // A fixed port, so a restarted B2BUA is found again at the same address.
-        cfg.admin_listen = SocketAddr::from(([127, 0, 0, 1], free_port()));
+        let mut cfg = B2buaConfig {
+            sip_listen: SocketAddr::from(([127, 0, 0, 1], free_port())),
+            // A fixed port, so a restarted B2BUA is found again at the same address.
+            admin_listen: SocketAddr::from(([127, 0, 0, 1], free_port())),
+            ..B2buaConfig::default()
+        };
         cfg.media.port_min = 30000 + block * 200;
         cfg.media.port_max = cfg.media.port_min + 199;
         cfg.ring_timeout_secs = 10;
@@ -276,10 +278,10 @@ impl Stack {
     /// The first live call, once it reaches `state`.
     pub async fn call_in_state(&self, state: CallState) -> CallInfo {
         for _ in 0..200 {
-            if let Ok(calls) = self.api.list_calls().await {
-                if let Some(c) = calls.into_iter().find(|c| c.state == state) {
-                    return c;
-                }
+            if let Ok(calls) = self.api.list_calls().await
+                && let Some(c) = calls.into_iter().find(|c| c.state == state)
+            {
+                return c;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -892,10 +894,10 @@ impl Prometheus {
                 .expect("client"),
         };
         for _ in 0..200 {
-            if let Ok(r) = p.http.get(format!("{}/-/ready", p.url)).send().await {
-                if r.status().is_success() {
-                    return p;
-                }
+            if let Ok(r) = p.http.get(format!("{}/-/ready", p.url)).send().await
+                && r.status().is_success()
+            {
+                return p;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

@@ -453,12 +453,13 @@ impl Calls {
             call.state = CallState::Ringing;
         }
         // An inbound caller hears ringback when the callee rings.
-        if call.direction == Direction::Inbound && side == Side::B {
-            if let Some(a) = call.a {
-                self.out.push_back(Output::Leg(LegAction::Ring { leg: a }));
-                if let Some(al) = call.leg_mut(a) {
-                    al.state = LegState::Ringing;
-                }
+        if call.direction == Direction::Inbound
+            && side == Side::B
+            && let Some(a) = call.a
+        {
+            self.out.push_back(Output::Leg(LegAction::Ring { leg: a }));
+            if let Some(al) = call.leg_mut(a) {
+                al.state = LegState::Ringing;
             }
         }
         self.emit(now, id, EventKind::Ringing { side, party });
@@ -568,21 +569,21 @@ impl Calls {
         let cause = cause_of_status(status);
         // 408 from our own timer is "no answer", decided by us.
         let by = ended_by(side);
-        if call.direction == Direction::Inbound {
-            if let Some(a) = call.a {
-                let reply = match status {
-                    408 => 480,
-                    s if (400..700).contains(&s) => s,
-                    _ => 503,
-                };
-                if let Some(al) = call.leg_mut(a) {
-                    al.state = LegState::Ended;
-                }
-                self.out.push_back(Output::Leg(LegAction::Reject {
-                    leg: a,
-                    status: reply,
-                }));
+        if call.direction == Direction::Inbound
+            && let Some(a) = call.a
+        {
+            let reply = match status {
+                408 => 480,
+                s if (400..700).contains(&s) => s,
+                _ => 503,
+            };
+            if let Some(al) = call.leg_mut(a) {
+                al.state = LegState::Ended;
             }
+            self.out.push_back(Output::Leg(LegAction::Reject {
+                leg: a,
+                status: reply,
+            }));
         }
         self.end_call(now, id, cause, by, Some(status));
     }

@@ -281,10 +281,11 @@ async fn run(gw: &Gateway, ctx: &mut Ctx, p: &Principal, op: NativeOp) -> Result
         NativeOp::Originate(b) => {
             b.validate(&gw.cfg.allowed_call_headers)?;
             // A user may only place calls from its own extension.
-            if let Some(u) = &p.user {
-                if !p.has(Role::Admin) && *u != b.from {
-                    return Err(Failure::Forbidden);
-                }
+            if let Some(u) = &p.user
+                && !p.has(Role::Admin)
+                && *u != b.from
+            {
+                return Err(Failure::Forbidden);
             }
             let info = gw
                 .originate(

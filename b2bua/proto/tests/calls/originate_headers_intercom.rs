@@ -4,7 +4,10 @@ use crate::harness::H;
 use patchbay_proto::api::{CallId, OriginateMode, OriginateRequest, Side};
 use patchbay_proto::{Input, LegAction, LegEvent, Target};
 
-fn invites(acts: &[LegAction]) -> Vec<(Side, Vec<(String, String)>, bool)> {
+type Headers = Vec<(String, String)>;
+
+/// (side, headers, auto_answer) of each INVITE.
+fn invites(acts: &[LegAction]) -> Vec<(Side, Headers, bool)> {
     acts.iter()
         .filter_map(|a| match a {
             LegAction::Invite {

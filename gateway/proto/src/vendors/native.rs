@@ -262,10 +262,10 @@ pub fn parse_request(req: &Request) -> Result<NativeOp, Failure> {
         (_, ["me" | "tenants" | "calls", ..]) => return Err(Failure::MethodNotAllowed),
         _ => return Err(Failure::NotFound(path.to_string())),
     };
-    if let NativeOp::CreateTenant(t) = &op {
-        if !valid_name(&t.name) {
-            return Err(Failure::bad("name", "1-64 of a-z, 0-9, '-', '_', '.'"));
-        }
+    if let NativeOp::CreateTenant(t) = &op
+        && !valid_name(&t.name)
+    {
+        return Err(Failure::bad("name", "1-64 of a-z, 0-9, '-', '_', '.'"));
     }
     Ok(op)
 }
