@@ -43,3 +43,6 @@ pub(crate) fn response(
         r
     })
 }
+
+#[cfg(test)]
+mod robustness_tests;
