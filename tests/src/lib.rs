@@ -681,7 +681,8 @@ impl Gw {
 /// name order (cases may depend on earlier ones), sent to `base`; the reply must equal
 /// `<case>.response`: status line, each header listed there, and the body byte for byte.
 /// `{host}` stands for the gateway's `host:port` in both files; the walker sets
-/// `Content-Length` itself (a request file's body ends before its last newline).
+/// `Content-Length` itself (a request file's body ends before its last newline). A header value
+/// ending in `*` in a response file pins only what comes before it (digest nonces).
 /// `PATCHBAY_BLESS=1` writes the replies as the new expectations instead (review the diff).
 /// Returns the number of cases.
 pub async fn walk_compat_cases(vendor: &str, base: &str) -> usize {
@@ -754,7 +755,12 @@ pub async fn walk_compat_cases(vendor: &str, base: &str) -> usize {
                 .iter()
                 .filter_map(|v| v.to_str().ok())
                 .collect();
-            if !all.contains(&v) {
+            // A value ending in `*` pins the prefix (a fresh digest nonce follows it).
+            let found = all.iter().any(|a| match v.strip_suffix('*') {
+                Some(prefix) => a.starts_with(prefix),
+                None => *a == v,
+            });
+            if !found {
                 failures.push(format!("{name}: header {k}: {all:?}, expected {v:?}"));
             }
         }
@@ -945,4 +951,109 @@ impl Drop for Prometheus {
         let _ = self.child.start_kill();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// `compat-specs/MATRIX.md`: the conformance matrix, rendered from the case files. One row per
+/// case: the request line, the expected status and the start of the expected body. Every row is
+/// checked against the running gateway by the vendor's conformance walk in the same test run,
+/// so the matrix of a commit whose tests pass is the set of behaviours that commit reproduces.
+pub fn render_compat_matrix() -> String {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../compat-specs");
+    let mut vendors: Vec<PathBuf> = std::fs::read_dir(&root)
+        .expect("compat-specs")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    vendors.sort();
+    let cell = |s: &str| {
+        let s: String = s.chars().filter(|c| *c != '\r').collect();
+        let one = s.split('\n').map(str::trim).collect::<Vec<_>>().join(" ");
+        let short: String = one.chars().take(72).collect();
+        let more = if one.chars().count() > 72 { "…" } else { "" };
+        format!("`{}{more}`", short.replace('`', "'").replace('|', "\\|"))
+    };
+    let mut out = String::from(
+        "# Conformance matrix\n\n\
+         Generated from `*/cases/` by `patchbay_tests::render_compat_matrix` (the test\n\
+         `compat_matrix` fails when this file is stale; `PATCHBAY_BLESS=1` rewrites it). Every row\n\
+         is sent to the running gateway and compared byte for byte by the vendor's conformance\n\
+         test, so on a commit whose CI passed, every row below holds. Choices behind the\n\
+         responses: `<vendor>/choices.md`.\n",
+    );
+    let mut summary = String::from("\n| Vendor | Cases | Choices recorded |\n|---|---|---|\n");
+    let mut tables = String::new();
+    for v in &vendors {
+        let name = v.file_name().unwrap().to_string_lossy().into_owned();
+        let choices = std::fs::read_to_string(v.join("choices.md"))
+            .map(|s| {
+                s.lines()
+                    .filter(|l| l.starts_with("| ") && !l.starts_with("| Topic"))
+                    .count()
+            })
+            .unwrap_or(0);
+        let mut cases: Vec<PathBuf> = std::fs::read_dir(v.join("cases"))
+            .map(|rd| rd.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        cases.retain(|p| p.extension().is_some_and(|x| x == "request"));
+        cases.sort();
+        summary.push_str(&format!("| {name} | {} | {choices} |\n", cases.len()));
+        if cases.is_empty() {
+            continue;
+        }
+        tables.push_str(&format!(
+            "\n## {name}\n\n| Case | Request | Status | Response body |\n|---|---|---|---|\n"
+        ));
+        for c in &cases {
+            let req = std::fs::read_to_string(c).unwrap_or_default();
+            let line = req.lines().next().unwrap_or("");
+            let mut line = line.strip_suffix(" HTTP/1.1").unwrap_or(line).to_string();
+            // SOAP: name the operation (the first element inside the Body).
+            if let Some(i) = req.find(":Body>") {
+                let op = req[i + 6..]
+                    .trim_start()
+                    .trim_start_matches('<')
+                    .split([' ', '>', '/'])
+                    .next()
+                    .unwrap_or("");
+                let op = op.rsplit(':').next().unwrap_or(op);
+                if !op.is_empty() {
+                    line = format!("{line} {op}");
+                }
+            }
+            let resp = std::fs::read_to_string(c.with_extension("response")).unwrap_or_default();
+            let (head, body) = resp.split_once("\n\n").unwrap_or((&resp, ""));
+            let status = head
+                .lines()
+                .next()
+                .and_then(|l| l.split(' ').nth(1))
+                .unwrap_or("?");
+            let stem = c.file_stem().unwrap().to_string_lossy();
+            // XML bodies: their text (fault strings, return values) says more than the markup.
+            let text = if body.starts_with("<?xml") && !body.contains("<wsdl:") {
+                let mut t = String::new();
+                let mut in_tag = false;
+                for ch in body.chars() {
+                    match ch {
+                        '<' => {
+                            in_tag = true;
+                            t.push(' ');
+                        }
+                        '>' => in_tag = false,
+                        _ if !in_tag => t.push(ch),
+                        _ => {}
+                    }
+                }
+                t.split_whitespace().collect::<Vec<_>>().join(" ")
+            } else {
+                body.to_string()
+            };
+            tables.push_str(&format!(
+                "| {stem} | {} | {status} | {} |\n",
+                cell(&line),
+                cell(&text)
+            ));
+        }
+    }
+    out + &summary + &tables
 }

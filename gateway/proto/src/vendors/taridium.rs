@@ -112,8 +112,9 @@ pub fn render_error(f: &Failure) -> Response {
         Failure::BadRequest { field, .. } if field == "queue_name" => {
             "ERROR: NO QUEUE NAME SUPPLIED".to_string()
         }
-        Failure::NotFound(_) => "ERROR: NOT FOUND".to_string(),
         Failure::NotImplemented(_) => "ERROR: NOT SUPPORTED".to_string(),
+        // Everything else ends a `call` that could not be placed (the caller's phone is not
+        // registered, the B2BUA refused or is down): the vendor has one text for all of it.
         _ => "ERROR: FAILED PLACING CALL".to_string(),
     };
     render_text(&text)
@@ -144,6 +145,10 @@ mod tests {
         assert_eq!(
             render_error(&Failure::AuthFailed { challenges: vec![] }).body(),
             "ERROR: AUTH FAILED"
+        );
+        assert_eq!(
+            render_error(&Failure::NotFound("4005 is not registered".into())).body(),
+            "ERROR: FAILED PLACING CALL"
         );
     }
 }
