@@ -973,7 +973,7 @@ pub fn render_compat_matrix() -> String {
         let more = if one.chars().count() > 72 { "…" } else { "" };
         format!("`{}{more}`", short.replace('`', "'").replace('|', "\\|"))
     };
-    let mut out = String::from(
+    let out = String::from(
         "# Conformance matrix\n\n\
          Generated from `*/cases/` by `patchbay_tests::render_compat_matrix` (the test\n\
          `compat_matrix` fails when this file is stale; `PATCHBAY_BLESS=1` rewrites it). Every row\n\
