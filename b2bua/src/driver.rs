@@ -872,7 +872,13 @@ impl Driver {
                     .with_from_display(shown);
                 let b = match invite_headers(b, &self.sip_host, &headers, auto_answer) {
                     Ok(b) => b,
-                    Err(_) => return Some((leg, LegEvent::Failed { status: 500 })),
+                    Err(e) => {
+                        // `header_refusal` screens request headers when the call is made, so
+                        // this means rvoip's policy grew: fail the leg visibly, free its media.
+                        tracing::warn!(call = %call, error = ?e, "rvoip refused an INVITE header");
+                        self.call_legs.entry(call).or_default().push(leg);
+                        return Some((leg, LegEvent::Failed { status: 500 }));
+                    }
                 };
                 match b.send().await {
                     Ok(sid) => {

@@ -18,14 +18,22 @@ pub struct Location {
 
 impl Location {
     /// Add or refresh a contact (expires 0 removes it). Returns the user's live bindings.
+    /// Bindings stay in the order they first registered (a refresh keeps its place): "phone n"
+    /// of a user (`OriginateRequest::from_phone`, Brekeke's `phone`) is the n-th of them.
     pub fn register(&mut self, tenant: &str, user: &str, b: Binding, now_ms: u64) -> Vec<Binding> {
         let v = self
             .map
             .entry((tenant.to_string(), user.to_string()))
             .or_default();
-        v.retain(|x| x.contact != b.contact && x.expires_at_ms > now_ms);
-        if b.expires_at_ms > now_ms {
-            v.push(b);
+        v.retain(|x| x.expires_at_ms > now_ms);
+        let live = b.expires_at_ms > now_ms;
+        match v.iter().position(|x| x.contact == b.contact) {
+            Some(i) if live => v[i] = b,
+            Some(i) => {
+                v.remove(i);
+            }
+            None if live => v.push(b),
+            None => {}
         }
         let out = v.clone();
         if v.is_empty() {
@@ -114,5 +122,19 @@ mod tests {
         assert!(l.lookup("other", "4007", 0).is_empty());
         l.expire(7_000);
         assert_eq!(l.count(), 0);
+    }
+
+    #[test]
+    fn a_refresh_keeps_the_phone_number() {
+        let mut l = Location::default();
+        l.register("t", "4005", b("sip:a", 10_000), 0);
+        l.register("t", "4005", b("sip:b", 10_000), 0);
+        l.register("t", "4005", b("sip:a", 20_000), 5_000);
+        let order: Vec<String> = l
+            .lookup("t", "4005", 6_000)
+            .into_iter()
+            .map(|x| x.contact)
+            .collect();
+        assert_eq!(order, ["sip:a", "sip:b"], "phone 1 is still sip:a");
     }
 }

@@ -164,6 +164,11 @@ impl GatewayConfig {
         if self.b2bua_timeout_ms < 50 {
             errs.push("gateway.b2bua_timeout_ms must be >= 50".into());
         }
+        for h in &self.allowed_call_headers {
+            if let Some(why) = patchbay_api::header_refusal(h, "") {
+                errs.push(format!("gateway.allowed_call_headers: {why}"));
+            }
+        }
         if !(1..=10_000).contains(&self.call_start_within_ms) {
             errs.push("gateway.call_start_within_ms must be 1..=10000".into());
         }
@@ -197,5 +202,21 @@ impl GatewayConfig {
             errs.push("gateway.limits: rates and call caps must be > 0".into());
         }
         errs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_reserved_headers_cannot_be_allow_listed() {
+        let mut c = GatewayConfig::default();
+        assert_eq!(c.validate(), Vec::<String>::new());
+        c.allowed_call_headers.push("Via".into());
+        c.allowed_call_headers.push("Answer-Mode".into());
+        let errs = c.validate();
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert!(errs[0].contains("Via is reserved to the B2BUA"), "{errs:?}");
     }
 }

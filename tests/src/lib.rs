@@ -499,9 +499,10 @@ pub fn received_invite(messages: &str) -> String {
         .find("\nINVITE sip:")
         .unwrap_or_else(|| panic!("no INVITE in the trace:\n{messages}"));
     let rest = &messages[start + 1..];
-    let end = rest
-        .find("\n\n")
-        .or_else(|| rest.find("\r\n\r\n"))
+    let end = [rest.find("\r\n\r\n"), rest.find("\n\n")]
+        .into_iter()
+        .flatten()
+        .min()
         .unwrap_or(rest.len());
     rest[..end].to_string()
 }
@@ -725,7 +726,7 @@ pub async fn walk_compat_cases(vendor: &str, base: &str) -> usize {
         let expected_path = case.with_extension("response");
         if bless {
             let mut out = format!("HTTP/1.1 {status}\n");
-            for name in ["content-type", "www-authenticate", "retry-after"] {
+            for name in ["content-type", "server", "www-authenticate", "retry-after"] {
                 for v in headers.get_all(name) {
                     out.push_str(&format!("{name}: {}\n", v.to_str().unwrap()));
                 }

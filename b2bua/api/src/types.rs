@@ -58,8 +58,9 @@ pub struct OriginateRequest {
     /// `Alert-Info: ...;info=alert-autoanswer` on the caller's INVITEs only).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub auto_answer: bool,
-    /// Ring only the caller's `n`-th registered phone (1 = the one registered first) instead
-    /// of every phone the caller has registered.
+    /// Ring only the caller's `n`-th registered phone (1 = the one registered first; a refresh
+    /// keeps its place, an expired phone leaves the list; a restarted B2BUA numbers phones in
+    /// the order they register again) instead of every phone the caller has.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from_phone: Option<u8>,
     /// Deferred start: create the call and return its id, but send no INVITE until
@@ -70,8 +71,9 @@ pub struct OriginateRequest {
     pub start_within_ms: Option<u32>,
 }
 
-/// Headers the B2BUA writes itself or that would break the dialog: an [`OriginateRequest`]
-/// may not set them (compact one-letter forms are refused too).
+/// Headers the B2BUA writes itself, that would break the dialog, or that would let an API
+/// client act on phones beyond ringing them: an [`OriginateRequest`] may not set them (compact
+/// one-letter forms are refused too).
 const MANAGED_HEADERS: &[&str] = &[
     "via",
     "from",
@@ -100,6 +102,17 @@ const MANAGED_HEADERS: &[&str] = &[
     "alert-info",
     "rseq",
     "rack",
+    // Would auto-answer a callee, take over or join a call on the target phone, or set the
+    // caller identity the B2BUA vouches for.
+    "answer-mode",
+    "priv-answer-mode",
+    "replaces",
+    "join",
+    "refer-to",
+    "referred-by",
+    "p-asserted-identity",
+    "p-preferred-identity",
+    "remote-party-id",
 ];
 
 /// Why an extra INVITE header (see [`OriginateRequest::headers`]) is refused, or `None` when it
@@ -111,7 +124,7 @@ pub fn header_refusal(name: &str, value: &str) -> Option<String> {
         return Some(format!("{name:?} is not a header name"));
     }
     if MANAGED_HEADERS.iter().any(|m| m.eq_ignore_ascii_case(name)) {
-        return Some(format!("{name} is written by the B2BUA"));
+        return Some(format!("{name} is reserved to the B2BUA"));
     }
     if value.len() > 256 || value.chars().any(|c| c.is_control()) {
         return Some(format!("bad value for {name}"));

@@ -93,19 +93,19 @@ impl Rng {
 
 fn seeds() -> Vec<(String, Vec<u8>)> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../compat-specs");
-    let mut out = Vec::new();
-    for vendor in std::fs::read_dir(&root).expect("compat-specs").flatten() {
-        let Ok(cases) = std::fs::read_dir(vendor.path().join("cases")) else {
-            continue;
-        };
-        for case in cases.flatten() {
-            let p = case.path();
-            if p.extension().is_some_and(|e| e == "request") {
-                let raw = std::fs::read(&p).expect("case");
-                out.push((p.display().to_string(), raw));
-            }
-        }
-    }
+    // Sorted: the same seeds get the same mutations on every machine.
+    let mut paths: Vec<std::path::PathBuf> = std::fs::read_dir(&root)
+        .expect("compat-specs")
+        .flatten()
+        .filter_map(|v| std::fs::read_dir(v.path().join("cases")).ok())
+        .flat_map(|cases| cases.flatten().map(|c| c.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "request"))
+        .collect();
+    paths.sort();
+    let mut out: Vec<(String, Vec<u8>)> = paths
+        .iter()
+        .map(|p| (p.display().to_string(), std::fs::read(p).expect("case")))
+        .collect();
     assert!(
         out.len() >= 30,
         "compat-specs requests found: {}",

@@ -95,8 +95,6 @@ pub(crate) async fn handle_3pcc(
     Ok(Reply::Full(brekeke::render_succeeded(&id)))
 }
 
-/// `callControl` and `/pbx/3pcc`: the calling `user` must exist (unless it is a SIP URI) and its
-/// ring time applies; the call id is returned.
 /// A Brekeke call request (`callControl` or `/pbx/3pcc`).
 struct Placement<'a> {
     user: &'a str,
@@ -109,6 +107,8 @@ struct Placement<'a> {
     page: bool,
 }
 
+/// `callControl` and `/pbx/3pcc`: the calling `user` must exist (unless it is a SIP URI) and its
+/// ring time applies; the call id is returned.
 async fn place_call(
     gw: &Gateway,
     ctx: &mut Ctx,

@@ -1,14 +1,12 @@
 //! compat-specs/{taridium,promptcall,ozeki,native}/cases: every request/response pair, walked in
 //! order against the running gateway (demo tenant, no phones registered, so calls fail in the
-//! vendor's form). The operator here allow-listed `Via` by mistake: the native case that sends
-//! it shows the header is still refused.
+//! vendor's form).
 use patchbay_tests::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vendor_cases_answer_byte_for_byte() {
     let stack = Stack::start().await;
     let gw = stack.gateway(|c| {
-        c.allowed_call_headers.push("Via".into());
         // The cases include failed logins; none of them may ban 127.0.0.1 for the next ones.
         c.auth.max_failures = 1_000;
     });
