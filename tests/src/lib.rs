@@ -329,11 +329,7 @@ pub fn click_to_call(
         from: from.into(),
         to: to.iter().map(|s| s.to_string()).collect(),
         mode,
-        ring_timeout_secs: None,
-        headers: vec![],
-        start_within_ms: None,
-        auto_answer: false,
-        from_phone: None,
+        ..Default::default()
     }
 }
 

@@ -29,11 +29,7 @@ pub(crate) async fn handle(gw: &Gateway, ctx: &mut Ctx, req: &Request) -> Result
                         from: ext,
                         to: vec![tel],
                         mode: OriginateMode::CallerFirst,
-                        ring_timeout_secs: None,
-                        headers: vec![],
-                        start_within_ms: None,
-                        auto_answer: false,
-                        from_phone: None,
+                        ..Default::default()
                     },
                 )
                 .await?;

@@ -57,10 +57,7 @@ pub(crate) async fn handle(gw: &Gateway, ctx: &mut Ctx, req: &Request) -> Result
                     to: vec![number],
                     mode: OriginateMode::CallerFirst,
                     ring_timeout_secs: st.map(|s| s.ring_secs),
-                    headers: vec![],
-                    start_within_ms: None,
-                    auto_answer: false,
-                    from_phone: None,
+                    ..Default::default()
                 },
             )
             .await?;

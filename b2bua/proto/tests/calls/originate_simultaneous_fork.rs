@@ -44,11 +44,7 @@ fn originate_with_no_callee_is_refused() {
         from: "4005".into(),
         to: vec![],
         mode: OriginateMode::Simultaneous,
-        ring_timeout_secs: None,
-        headers: vec![],
-        start_within_ms: None,
-        auto_answer: false,
-        from_phone: None,
+        ..Default::default()
     };
     let r = h.try_input(Input::Originate {
         call: "c".into(),
@@ -69,11 +65,7 @@ fn unregistered_party_ends_as_not_found() {
         from: "4005".into(),
         to: vec!["4099".into()],
         mode: OriginateMode::CallerFirst,
-        ring_timeout_secs: None,
-        headers: vec![],
-        start_within_ms: None,
-        auto_answer: false,
-        from_phone: None,
+        ..Default::default()
     };
     h.input(Input::Originate {
         call: "c".into(),
