@@ -1,6 +1,7 @@
 //! The control API server (see `patchbay_api` for the endpoints), `/metrics` and `/health`.
 
 use crate::driver::{Cmd, CmdError, Shared, now_ms};
+use crate::policy;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -51,6 +52,55 @@ async fn ask<T>(
     rx.await.map_err(|_| unavailable())?
 }
 
+/// Every route but `/health` (and `/metrics` when `metrics_open`) needs
+/// `Authorization: Bearer <control_token>`; else 401, counted by reason.
+async fn require_token(
+    State(st): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = req.uri().path();
+    if path == "/health" || (path == "/metrics" && st.sh.cfg.metrics_open) {
+        return next.run(req).await;
+    }
+    let given = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let refused = match given {
+        None => Some("missing"),
+        Some(t) if !same_secret(t.trim().as_bytes(), st.sh.cfg.control_token.as_bytes()) => {
+            Some("wrong")
+        }
+        Some(_) => None,
+    };
+    match refused {
+        None => next.run(req).await,
+        Some(reason) => {
+            st.sh
+                .metrics
+                .control_unauthorized
+                .with_label_values(&[reason])
+                .inc();
+            let mut r = render_error(CmdError {
+                kind: ApiErrorKind::Unauthorized,
+                message: format!("bearer token {reason}"),
+            });
+            r.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"patchbay-b2bua\""),
+            );
+            r
+        }
+    }
+}
+
+/// Equal secrets, in time independent of where they differ.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 pub(crate) fn router(st: AppState) -> axum::Router {
     axum::Router::new()
         .route("/v1/calls", post(originate).get(list))
@@ -72,6 +122,7 @@ pub(crate) fn router(st: AppState) -> axum::Router {
                 message: "no such endpoint".into(),
             })
         })
+        .layer(axum::middleware::from_fn_with_state(st.clone(), require_token))
         .with_state(st)
 }
 
@@ -85,10 +136,60 @@ async fn originate(State(st): State<AppState>, body: axum::body::Bytes) -> Respo
             });
         }
     };
+    let mut req = req;
+    let mut parties = std::mem::take(&mut req.to);
+    parties.insert(0, std::mem::take(&mut req.from));
+    if let Err(e) = check_parties(&st, &req.tenant, &mut parties).await {
+        return render_error(e);
+    }
+    req.from = parties.remove(0);
+    req.to = parties;
     match ask(&st, |tx| Cmd::Originate(req, tx)).await {
         Ok(info) => (StatusCode::CREATED, Json(info)).into_response(),
         Err(e) => render_error(e),
     }
+}
+
+/// Who may be called (see [`crate::policy`]): refuse what the tenant may not reach, before any
+/// INVITE; SIP URIs naming this PBX become extensions.
+async fn check_parties(
+    st: &AppState,
+    tenant: &str,
+    parties: &mut [String],
+) -> Result<(), CmdError> {
+    let refused = |reason: &str| {
+        st.sh
+            .metrics
+            .destinations_refused
+            .with_label_values(&["api", reason])
+            .inc();
+    };
+    for p in parties.iter_mut() {
+        if p.is_empty() {
+            continue;
+        }
+        match policy::check(st.sh.store.as_ref(), st.sh.cfg.sip_listen, tenant, p).await {
+            Ok((policy::Dest::User(u), known)) => {
+                // No dial plan routes numbers yet: a party that is no user has no
+                // registration, and the call refuses it as not found.
+                if !known {
+                    refused("no_route");
+                }
+                *p = u;
+            }
+            Ok((policy::Dest::Uri(u), _)) => *p = u,
+            Err(r) => {
+                if !r.reason.is_empty() {
+                    refused(r.reason);
+                }
+                return Err(CmdError {
+                    kind: r.kind,
+                    message: r.message,
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn list(State(st): State<AppState>) -> Response {
@@ -140,6 +241,17 @@ async fn transfer(
             });
         }
     };
+    let mut req = req;
+    let tenant = match ask(&st, |tx| Cmd::Get(CallId(id.clone()), tx)).await {
+        Ok(info) => info.tenant,
+        Err(e) => return render_error(e),
+    };
+    let mut target = [std::mem::take(&mut req.target)];
+    if let Err(e) = check_parties(&st, &tenant, &mut target).await {
+        return render_error(e);
+    }
+    let [target] = target;
+    req.target = target;
     match ask(&st, |tx| Cmd::Transfer(CallId(id), req, tx)).await {
         Ok(()) => StatusCode::ACCEPTED.into_response(),
         Err(e) => render_error(e),

@@ -9,8 +9,14 @@ use std::net::SocketAddr;
 pub struct B2buaConfig {
     /// SIP listen address (UDP and TCP on the same port).
     pub sip_listen: SocketAddr,
-    /// Control API, /metrics and /health (loopback: it has no authentication).
+    /// Control API, /metrics and /health.
     pub admin_listen: SocketAddr,
+    /// Bearer token every control-API request must carry (all routes but `/health`, and
+    /// `/metrics` unless `metrics_open`). Required to start; `patchbay` fills it from
+    /// `<data_dir>/control_token` (made on first start) when left empty here.
+    pub control_token: String,
+    /// Serve `/metrics` without the token (a Prometheus that cannot send one).
+    pub metrics_open: bool,
     /// Tenant for requests whose domain names no tenant (the embedded default serves one).
     pub default_tenant: String,
     /// Seconds a party may ring before it counts as no answer.
@@ -37,6 +43,8 @@ impl Default for B2buaConfig {
         Self {
             sip_listen: SocketAddr::from(([127, 0, 0, 1], 5060)),
             admin_listen: SocketAddr::from(([127, 0, 0, 1], 9181)),
+            control_token: String::new(),
+            metrics_open: false,
             default_tenant: "demo".into(),
             ring_timeout_secs: 30,
             max_setups_in_flight: 400,
@@ -57,6 +65,11 @@ impl B2buaConfig {
         let mut errs = Vec::new();
         if self.default_tenant.is_empty() {
             errs.push("b2bua.default_tenant must not be empty".into());
+        }
+        if !self.control_token.is_empty()
+            && (self.control_token.len() < 16 || !self.control_token.is_ascii())
+        {
+            errs.push("b2bua.control_token must be at least 16 ASCII characters".into());
         }
         if self.ring_timeout_secs == 0 || self.ring_timeout_secs > 600 {
             errs.push("b2bua.ring_timeout_secs must be 1..=600".into());

@@ -7,6 +7,7 @@ use crate::events::EventLog;
 use crate::location::{Binding, Location};
 use crate::metrics::Metrics;
 use crate::ratelimit::AuthFailures;
+use crate::policy;
 use crate::sip::{Auth, InviteFacts, SipIn, host_only, uri_parts};
 use patchbay_api::{
     ApiErrorKind, CallId, CallInfo, Event, OriginateRequest, Side, TransferRequest,
@@ -100,8 +101,11 @@ pub(crate) struct Driver {
     leg_sess: HashMap<LegId, rvoip_sip::CallId>,
     inbound_legs: std::collections::HashSet<LegId>,
     leg_media: HashMap<LegId, Arc<LegMedia>>,
-    /// Codecs agreed on a leg: our answer to an inbound caller, or the callee's answer.
+    /// Codecs of a leg: for an inbound caller, what its callees may be offered until one
+    /// answers, then our answer; for an outbound leg, the callee's answer.
     leg_codecs: HashMap<LegId, Vec<Codec>>,
+    /// An inbound caller's whole offer (our answer takes the codec its callee chose).
+    leg_offer: HashMap<LegId, Vec<Codec>>,
     call_legs: HashMap<CallId, Vec<LegId>>,
     bridges: HashMap<CallId, Bridge>,
     /// Sessions of released calls, forgotten after a minute (late 200s still get a BYE).
@@ -161,6 +165,7 @@ impl Driver {
             inbound_legs: Default::default(),
             leg_media: HashMap::new(),
             leg_codecs: HashMap::new(),
+            leg_offer: HashMap::new(),
             call_legs: HashMap::new(),
             bridges: HashMap::new(),
             graveyard: VecDeque::new(),
@@ -526,7 +531,8 @@ impl Driver {
                 facts,
                 tenant,
                 caller,
-            } => self.handle_authorized(facts, tenant, caller).await,
+                outside,
+            } => self.handle_authorized(facts, tenant, caller, outside).await,
             SipIn::Register(r) => {
                 self.sh
                     .metrics
@@ -599,15 +605,22 @@ impl Driver {
         tokio::spawn(authenticate_invite(c, sh, tx, ta, f, source_ip, now));
     }
 
-    async fn handle_authorized(&mut self, f: InviteFacts, tenant: String, caller: String) {
+    async fn handle_authorized(
+        &mut self,
+        f: InviteFacts,
+        tenant: String,
+        caller: String,
+        outside: Option<String>,
+    ) {
         let now = now_ms();
         let (callee, _) = uri_parts(if f.ruri.is_empty() { &f.to } else { &f.ruri });
-        // Media: we answer the caller with one codec it offered and offer callees only that.
+        // Media: callees are offered every codec of the caller's that we can relay; the caller
+        // is answered with the one its callee chose (no transcoding, any phone pair works).
         let Some(offer) = f.sdp.as_deref().and_then(|s| sdp::parse(s).ok()) else {
             self.reject_invite(&f.id, 488).await;
             return;
         };
-        let codecs = sdp::choose(&offer.codecs, None);
+        let codecs = sdp::relayable(&offer.codecs);
         if codecs.is_empty() {
             self.reject_invite(&f.id, 488).await;
             return;
@@ -620,13 +633,24 @@ impl Driver {
             }
         };
         media.set_remote(offer.rtp);
-        let targets = self.targets(&tenant, &callee);
+        let targets = match &outside {
+            Some(uri) => vec![Target::new(callee.clone(), uri.clone())],
+            None => self.targets(&tenant, &callee),
+        };
         let no_target_status = if !targets.is_empty() {
             0
         } else {
             match self.sh.store.user(&tenant, &callee).await {
                 Ok(Some(_)) => 480,
-                Ok(None) => 404,
+                Ok(None) => {
+                    // No dial plan routes numbers yet: no user, no route.
+                    self.sh
+                        .metrics
+                        .destinations_refused
+                        .with_label_values(&["sip", "no_route"])
+                        .inc();
+                    404
+                }
                 Err(_) => 503,
             }
         };
@@ -637,6 +661,7 @@ impl Driver {
         media.set_audio_codecs(&codecs);
         self.leg_media.insert(leg, media);
         self.leg_codecs.insert(leg, codecs);
+        self.leg_offer.insert(leg, offer.codecs);
         self.sh
             .metrics
             .calls_started
@@ -657,6 +682,24 @@ impl Driver {
         }
     }
 
+    /// A callee's answer we can use: an SDP with an audio codec, and one that the call's
+    /// inbound caller offered too (the relay does not transcode).
+    fn usable_answer(&self, leg: LegId, answer: Option<&str>) -> Option<sdp::AudioDesc> {
+        let desc = sdp::parse(answer?).ok()?;
+        if !sdp::has_audio(&desc.codecs) {
+            return None;
+        }
+        let caller_offer = self
+            .calls
+            .call_of(leg)
+            .and_then(|c| self.call_legs.get(c))
+            .and_then(|legs| legs.iter().find_map(|l| self.leg_offer.get(l)));
+        match caller_offer {
+            Some(offer) if !sdp::has_audio(&sdp::choose(offer, Some(&desc.codecs))) => None,
+            _ => Some(desc),
+        }
+    }
+
     fn map_leg(&mut self, call: &CallId, leg: LegId, sess: rvoip_sip::CallId) {
         self.sess_leg.insert(sess.0.clone(), leg);
         self.leg_sess.insert(leg, sess);
@@ -674,23 +717,40 @@ impl Driver {
                 self.sh.metrics.response("received", "INVITE", status_code);
                 (leg, LegEvent::Ringing)
             }),
-            SipEvent::CallAnswered { call_id, sdp } => leg_of(self, &call_id).map(|leg| {
-                if let Some(t) = self.invite_sent.remove(&leg) {
-                    self.sh.metrics.response("received", "INVITE", 200);
-                    self.sh
-                        .metrics
-                        .invite_to_answer
-                        .observe(t.elapsed().as_secs_f64());
-                }
-                if let Some(desc) = sdp.as_deref().and_then(|s| sdp::parse(s).ok()) {
-                    if let Some(m) = self.leg_media.get(&leg) {
-                        m.set_remote(desc.rtp);
-                        m.set_audio_codecs(&desc.codecs);
+            SipEvent::CallAnswered { call_id, sdp } => match leg_of(self, &call_id) {
+                None => None,
+                Some(leg) => {
+                    if let Some(t) = self.invite_sent.remove(&leg) {
+                        self.sh.metrics.response("received", "INVITE", 200);
+                        self.sh
+                            .metrics
+                            .invite_to_answer
+                            .observe(t.elapsed().as_secs_f64());
                     }
-                    self.leg_codecs.insert(leg, desc.codecs);
+                    match self.usable_answer(leg, sdp.as_deref()) {
+                        Some(desc) => {
+                            if let Some(m) = self.leg_media.get(&leg) {
+                                m.set_remote(desc.rtp);
+                                m.set_audio_codecs(&desc.codecs);
+                            }
+                            self.leg_codecs.insert(leg, desc.codecs);
+                            Some((leg, LegEvent::Answered))
+                        }
+                        None => {
+                            // rvoip ACKed the 200; end the leg at once and fail it as 488.
+                            tracing::info!(?leg, "callee answer has no codec we can relay");
+                            if self.c.hangup(&call_id).await.is_ok() {
+                                self.sh
+                                    .metrics
+                                    .sip_requests_sent
+                                    .with_label_values(&["BYE"])
+                                    .inc();
+                            }
+                            Some((leg, LegEvent::Failed { status: 488 }))
+                        }
+                    }
                 }
-                (leg, LegEvent::Answered)
-            }),
+            },
             SipEvent::CallFailed {
                 call_id,
                 status_code,
@@ -840,10 +900,14 @@ impl Driver {
                     },
                 };
                 *group = Some((call.clone(), side, media.clone()));
-                let codecs = peer
-                    .and_then(|p| self.leg_codecs.get(&p).cloned())
-                    .map(|c| sdp::choose(&c, None))
-                    .unwrap_or_else(sdp::default_offer);
+                // An inbound caller's leg holds what may be offered on its behalf (or, once
+                // answered, the agreed codec); an answered callee, its answer: offer one codec.
+                let codecs = match peer {
+                    Some(p) if self.inbound_legs.contains(&p) => self.leg_codecs.get(&p).cloned(),
+                    Some(p) => self.leg_codecs.get(&p).map(|c| sdp::choose(c, None)),
+                    None => None,
+                }
+                .unwrap_or_else(sdp::default_offer);
                 self.leg_media.insert(leg, media.clone());
                 self.sdp_version += 1;
                 let offer = sdp::render(
@@ -899,12 +963,12 @@ impl Driver {
             }
             LegAction::Ring { leg } => {
                 let s = sess(self, leg)?;
-                let sdp = self.render_for(leg, SdpDir::SendRecv)?;
-                // A staged header also makes rvoip send the 180 unreliably (no 100rel needed).
+                // No SDP: the callee has not chosen a codec yet, and the caller must stay free
+                // to get a 488 (our state table keeps it in Ringing). A staged header also
+                // makes rvoip send the 180 unreliably (no 100rel needed).
                 if let Ok(b) = self
                     .c
                     .send_provisional(&s, 180)
-                    .with_sdp(sdp)
                     .with_raw_header(HeaderName::UserAgent, USER_AGENT)
                     && b.send().await.is_ok()
                 {
@@ -912,8 +976,18 @@ impl Driver {
                 }
                 None
             }
-            LegAction::Answer { leg, .. } => {
+            LegAction::Answer { leg, peer } => {
                 let s = sess(self, leg)?;
+                // The caller gets the codec its callee chose, under the caller's numbers.
+                if let (Some(offer), Some(chosen)) =
+                    (self.leg_offer.get(&leg), self.leg_codecs.get(&peer))
+                {
+                    let codecs = sdp::choose(offer, Some(chosen));
+                    if let Some(m) = self.leg_media.get(&leg) {
+                        m.set_audio_codecs(&codecs);
+                    }
+                    self.leg_codecs.insert(leg, codecs);
+                }
                 let sdp = self.render_for(leg, SdpDir::SendRecv)?;
                 let b = self.c.accept(&s).with_sdp(sdp);
                 let ok = match b.with_raw_header(HeaderName::UserAgent, USER_AGENT) {
@@ -1010,6 +1084,7 @@ impl Driver {
             self.leg_media.remove(&leg);
             self.invite_sent.remove(&leg);
             self.leg_codecs.remove(&leg);
+            self.leg_offer.remove(&leg);
             self.inbound_legs.remove(&leg);
             if let Some(s) = self.leg_sess.remove(&leg) {
                 self.graveyard.push_back((now, s.0));
@@ -1044,10 +1119,50 @@ async fn authenticate_invite(
     match decision {
         Ok(SipAuthDecision::Authorized(idn)) => {
             let caller = idn.username.unwrap_or_default();
+            // Who may be called: this PBX's users, or an allowed outside domain.
+            let ruri = if f.ruri.is_empty() { &f.to } else { &f.ruri };
+            let (host, port) = policy::uri_host(ruri);
+            let other = sh
+                .auth
+                .realm_tenant(&host)
+                .is_some_and(|t| t != ta.tenant);
+            let allowed = match sh.store.allowed_sip_domains(&ta.tenant).await {
+                Ok(a) => a,
+                Err(_) => {
+                    reject(&c, &sh, &f.id, 503).await;
+                    return;
+                }
+            };
+            let target = policy::Target { host: &host, port };
+            let outside = match policy::classify(
+                target,
+                &ta.realm,
+                sh.cfg.sip_listen,
+                true,
+                other,
+                &allowed,
+            ) {
+                policy::Domain::Own => None,
+                policy::Domain::Allowed => Some(ruri.to_string()),
+                refused => {
+                    let reason = if refused == policy::Domain::OtherTenant {
+                        "foreign_tenant"
+                    } else {
+                        "sip_domain"
+                    };
+                    sh.metrics
+                        .destinations_refused
+                        .with_label_values(&["sip", reason])
+                        .inc();
+                    reject(&c, &sh, &f.id, 403).await;
+                    return;
+                }
+            };
             let _ = tx.send(SipIn::Authorized {
                 facts: f,
                 tenant: ta.tenant.clone(),
                 caller,
+                outside,
             });
         }
         _ => {
@@ -1115,6 +1230,7 @@ fn cause_label(c: patchbay_api::Cause) -> &'static str {
         Transferred => "transferred",
         NotFound => "not_found",
         Failed => "failed",
+        IncompatibleMedia => "incompatible_media",
     }
 }
 

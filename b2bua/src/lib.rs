@@ -10,6 +10,7 @@ mod driver;
 pub mod events;
 pub mod location;
 pub mod metrics;
+pub mod policy;
 pub mod ratelimit;
 mod registrar;
 pub mod sip;
@@ -68,11 +69,51 @@ impl Running {
     }
 }
 
+/// rvoip's state table with Patchbay's change (`sip_states.yaml`), in a file for as long as
+/// the SIP stack takes to load it.
+struct StateTableFile {
+    path: std::path::PathBuf,
+}
+
+impl StateTableFile {
+    fn write() -> Result<Self, B2buaError> {
+        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!(
+            "patchbay-sip-states-{}-{n}.yaml",
+            std::process::id()
+        ));
+        let f = Self { path };
+        std::fs::write(&f.path, SIP_STATES)
+            .map_err(|e| B2buaError::Sip(format!("{}: {e}", f.path.display())))?;
+        // rvoip falls back to its own table, silently, on any error: check with its loader.
+        let table = rvoip_sip::state_table::YamlTableLoader::load_from_file(&f.path)
+            .map_err(|e| B2buaError::Sip(format!("SIP state table: {e}")))?;
+        table
+            .validate()
+            .map_err(|e| B2buaError::Sip(format!("SIP state table: {}", e.join("; "))))?;
+        Ok(f)
+    }
+}
+
+impl Drop for StateTableFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+const SIP_STATES: &str = include_str!("sip_states.yaml");
+
 /// Start the B2BUA on `cfg` with `store` (already migrated, tenants provisioned).
 pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B2buaError> {
     let errs = cfg.validate();
     if !errs.is_empty() {
         return Err(B2buaError::Config(errs.join("; ")));
+    }
+    if cfg.control_token.is_empty() {
+        return Err(B2buaError::Config(
+            "b2bua.control_token is required (the control API is never open)".into(),
+        ));
     }
     let cfg = Arc::new(cfg);
     let tenants = store.tenants().await?;
@@ -107,10 +148,13 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
             source,
         })?;
 
-    let sip_cfg = rvoip_sip::Config::on("patchbay", cfg.sip_listen.ip(), cfg.sip_listen.port())
-        .with_signaling_only_media(9)
-        .with_auto_180_ringing(false)
-        .with_fast_auto_accept_incoming_calls(false);
+    let mut sip_cfg =
+        rvoip_sip::Config::on("patchbay", cfg.sip_listen.ip(), cfg.sip_listen.port())
+            .with_signaling_only_media(9)
+            .with_auto_180_ringing(false)
+            .with_fast_auto_accept_incoming_calls(false);
+    let states = StateTableFile::write()?;
+    sip_cfg.state_table_path = Some(states.path.display().to_string());
     let (sip_tx, sip_rx) = mpsc::unbounded_channel();
     let sip_tx_loop = sip_tx.clone();
     let pump = sip::Pump {
@@ -120,6 +164,7 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
     let peer = rvoip_sip::CallbackPeer::new(pump, sip_cfg)
         .await
         .map_err(|e| B2buaError::Sip(e.to_string()))?;
+    drop(states);
     let coordinator = peer.coordinator().clone();
     tokio::spawn(async move {
         let _ = peer.run().await;

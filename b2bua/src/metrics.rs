@@ -19,6 +19,8 @@ pub struct Metrics {
     pub invite_to_answer: Histogram,
     pub rtp_ports_in_use: IntGauge,
     pub cdr_write_errors: IntCounter,
+    pub control_unauthorized: IntCounterVec,
+    pub destinations_refused: IntCounterVec,
 }
 
 impl Metrics {
@@ -112,8 +114,26 @@ impl Metrics {
                 "patchbay_b2bua_cdr_write_errors_total",
                 "CDRs that could not be stored.",
             ),
+            control_unauthorized: cv(
+                "patchbay_b2bua_control_unauthorized_total",
+                "Control API requests refused for their bearer token (missing or wrong).",
+                &["reason"],
+            ),
+            destinations_refused: cv(
+                "patchbay_b2bua_destinations_refused_total",
+                "Call destinations refused before any INVITE, by origin (api, sip) and reason.",
+                &["origin", "reason"],
+            ),
             registry,
         };
+        for r in ["missing", "wrong"] {
+            m.control_unauthorized.with_label_values(&[r]);
+        }
+        for o in ["api", "sip"] {
+            for r in REFUSALS {
+                m.destinations_refused.with_label_values(&[o, r]);
+            }
+        }
         // Bounded label values start at 0, so every series exists from the first scrape
         // (dashboards and rate() see them before the first event).
         for d in ["originate", "inbound"] {
@@ -169,8 +189,13 @@ impl Metrics {
     }
 }
 
+/// Every value of the `reason` label of `destinations_refused`: a SIP URI whose domain is not
+/// on the tenant's `allowed_sip_domains`; a user of another tenant; a number no dial plan of
+/// the tenant routes.
+pub const REFUSALS: [&str; 3] = ["sip_domain", "foreign_tenant", "no_route"];
+
 /// Every value of the `cause` label (see `driver::cause_label`).
-pub const CAUSES: [&str; 8] = [
+pub const CAUSES: [&str; 9] = [
     "normal",
     "busy",
     "no_answer",
@@ -179,6 +204,7 @@ pub const CAUSES: [&str; 8] = [
     "transferred",
     "not_found",
     "failed",
+    "incompatible_media",
 ];
 
 impl Default for Metrics {

@@ -83,9 +83,14 @@ pub(crate) async fn handle_register(sh: Arc<Shared>, r: IncomingRegister) {
             return;
         }
     };
-    // The authenticated user may only register its own address of record.
+    // The authenticated user may only register its own address of record, in its own tenant
+    // (never under another tenant's realm).
     let (aor_user, _) = uri_parts(&r.to_uri);
-    if aor_user != user {
+    let foreign = sh
+        .auth
+        .realm_tenant(&host_only(&domain).to_ascii_lowercase())
+        .is_some_and(|t| t != ta.tenant);
+    if aor_user != user || foreign {
         sh.metrics
             .auth_failures
             .with_label_values(&["aor_mismatch"])

@@ -37,6 +37,9 @@ pub enum SipIn {
         facts: InviteFacts,
         tenant: String,
         caller: String,
+        /// The request URI when it names an outside domain on the tenant's allow-list (dialled
+        /// as it is); `None` for this PBX (its user is looked up).
+        outside: Option<String>,
     },
 }
 
@@ -335,6 +338,12 @@ impl Auth {
         self.maps
             .read()
             .is_ok_and(|m| m.by_tenant.contains_key(name))
+    }
+
+    /// The tenant whose realm is `realm`.
+    pub fn realm_tenant(&self, realm: &str) -> Option<String> {
+        let m = self.maps.read().ok()?;
+        m.by_realm.get(realm).map(|t| t.tenant.clone())
     }
 
     pub fn knows_realm(&self, realm: &str) -> bool {

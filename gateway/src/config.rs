@@ -91,6 +91,9 @@ pub struct GatewayConfig {
     pub admin_listen: SocketAddr,
     /// The B2BUA's control API.
     pub b2bua_url: String,
+    /// The B2BUA's `control_token`, sent as a bearer token on every control-API request.
+    /// Required to start; `patchbay` fills it from `<data_dir>/control_token` when empty.
+    pub b2bua_token: String,
     /// Per-request timeout towards the B2BUA (connect: half of it).
     pub b2bua_timeout_ms: u64,
     /// Calls are created held and started once the reply with the call id is written; if that
@@ -121,6 +124,7 @@ impl Default for GatewayConfig {
             ],
             admin_listen: SocketAddr::from(([127, 0, 0, 1], 9180)),
             b2bua_url: "http://127.0.0.1:9181".into(),
+            b2bua_token: String::new(),
             b2bua_timeout_ms: 800,
             call_start_within_ms: 2000,
             threads: 2,

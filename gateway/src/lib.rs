@@ -96,9 +96,15 @@ pub fn start(cfg: GatewayConfig, store: Arc<dyn Store>) -> Result<RunningGateway
     if !errs.is_empty() {
         return Err(GatewayError::Config(errs.join("; ")));
     }
+    if cfg.b2bua_token.is_empty() {
+        return Err(GatewayError::Config(
+            "gateway.b2bua_token is required (the B2BUA's control_token)".into(),
+        ));
+    }
     let metrics = metrics::Metrics::new();
     let b2bua = ControlClient::new(
         cfg.b2bua_url.clone(),
+        &cfg.b2bua_token,
         Duration::from_millis(cfg.b2bua_timeout_ms),
     )
     .map_err(|e| GatewayError::Config(e.to_string()))?;

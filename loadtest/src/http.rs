@@ -195,6 +195,8 @@ pub(crate) fn run(conns: usize, secs: u64, rounds: u32) -> String {
     cfg.listeners[0].listen = free_addr();
     cfg.admin_listen = free_addr();
     cfg.threads = 2;
+    // No B2BUA behind this gateway (GET /api/v1/me never reaches it), but a token is required.
+    cfg.b2bua_token = "bench-unused-control-token".into();
     cfg.limits.requests_per_sec_per_key = 10_000_000;
     cfg.limits.requests_per_sec_per_tenant = 10_000_000;
     let gw = patchbay_gateway::start(cfg, store).expect("gateway");

@@ -150,6 +150,36 @@ pub fn choose(offer: &[Codec], peer: Option<&[Codec]>) -> Vec<Codec> {
     audio.into_iter().chain(dtmf).cloned().collect()
 }
 
+/// What a callee can be offered on behalf of a caller who offered `offer`, so that the callee's
+/// choice can be relayed to the caller unchanged: every G.711 codec of the offer (PCMU 0,
+/// PCMA 8, the static numbers the SIP stack checks answers against) in the caller's order,
+/// and telephone-event when the caller numbered it 101 (the only number the stack accepts in
+/// an answer; the relay does not renumber). No audio codec means no common codec: 488.
+pub fn relayable(offer: &[Codec]) -> Vec<Codec> {
+    let name = |c: &Codec| c.rtpmap.to_ascii_lowercase();
+    let audio = offer.iter().filter(|c| {
+        let n = name(c);
+        (c.pt == 0 && n.starts_with("pcmu/")) || (c.pt == 8 && n.starts_with("pcma/"))
+    });
+    let dtmf = offer
+        .iter()
+        .find(|c| c.pt == 101 && name(c).starts_with("telephone-event/"));
+    let out: Vec<Codec> = audio.chain(dtmf).cloned().collect();
+    if out.iter().any(|c| c.pt != 101) {
+        out
+    } else {
+        Vec::new()
+    }
+}
+
+/// Whether `codecs` has an audio codec (not only telephone-event / comfort noise).
+pub fn has_audio(codecs: &[Codec]) -> bool {
+    codecs.iter().any(|c| {
+        let n = c.rtpmap.to_ascii_lowercase();
+        !n.starts_with("telephone-event/") && !n.starts_with("cn/") && c.pt != 13
+    })
+}
+
 /// The codecs we offer on a fresh leg when nothing is known: PCMU, PCMA, telephone-event.
 pub fn default_offer() -> Vec<Codec> {
     vec![
@@ -255,6 +285,40 @@ pub fn render(
 
 #[cfg(test)]
 mod tests {
+
+    fn codec(pt: u8, rtpmap: &str) -> Codec {
+        Codec {
+            pt,
+            rtpmap: rtpmap.into(),
+            fmtp: None,
+        }
+    }
+
+    #[test]
+    fn relayable_keeps_the_callers_g711_order_and_dtmf_101() {
+        let pcma_first = [
+            codec(8, "PCMA/8000"),
+            codec(0, "PCMU/8000"),
+            codec(101, "telephone-event/8000"),
+        ];
+        assert_eq!(relayable(&pcma_first), pcma_first.to_vec());
+        let odd = [
+            codec(9, "G722/8000"),
+            codec(0, "PCMU/8000"),
+            codec(96, "telephone-event/8000"),
+        ];
+        assert_eq!(relayable(&odd), vec![codec(0, "PCMU/8000")]);
+        let none = [codec(9, "G722/8000"), codec(101, "telephone-event/8000")];
+        assert!(relayable(&none).is_empty());
+        // The callee's choice, answered to the caller under the caller's numbers.
+        let answer = [codec(0, "PCMU/8000"), codec(101, "telephone-event/8000")];
+        assert_eq!(
+            choose(&pcma_first, Some(&answer)),
+            vec![codec(0, "PCMU/8000"), codec(101, "telephone-event/8000")]
+        );
+        assert!(has_audio(&answer) && !has_audio(&answer[1..]));
+    }
+
     use super::*;
 
     const SIPP_OFFER: &str = "v=0\r\no=user1 53655765 2353687637 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 8 101\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-11,16\r\n";

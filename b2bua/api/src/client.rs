@@ -38,10 +38,23 @@ pub struct ControlClient {
 }
 
 impl ControlClient {
-    /// `base` like `http://127.0.0.1:9181`. Requests time out after `timeout`
-    /// (connect after `timeout` / 2), so a dead B2BUA fails fast.
-    pub fn new(base: impl Into<String>, timeout: Duration) -> Result<Self, ClientError> {
+    /// `base` like `http://127.0.0.1:9181`; every request carries `token` as a bearer token
+    /// (the B2BUA's `control_token`). Requests time out after `timeout` (connect after
+    /// `timeout` / 2), so a dead B2BUA fails fast.
+    pub fn new(
+        base: impl Into<String>,
+        token: &str,
+        timeout: Duration,
+    ) -> Result<Self, ClientError> {
+        let mut auth = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
+            .map_err(|_| ClientError::BadReply("control token is not a header value".into()))?;
+        auth.set_sensitive(true);
+        let headers = reqwest::header::HeaderMap::from_iter([(
+            reqwest::header::AUTHORIZATION,
+            auth,
+        )]);
         let http = reqwest::Client::builder()
+            .default_headers(headers)
             .connect_timeout(timeout / 2)
             .timeout(timeout)
             .pool_idle_timeout(Duration::from_secs(30))

@@ -199,6 +199,8 @@ pub enum Cause {
     NotFound,
     /// Signalling or media failure.
     Failed,
+    /// No codec in common, or an answer whose SDP cannot be used (488 / 606).
+    IncompatibleMedia,
 }
 
 /// Overall state of a call.
@@ -348,6 +350,11 @@ pub enum ApiErrorKind {
     Overloaded,
     /// B2BUA not reachable or failing (client-side, or 500).
     Unavailable,
+    /// Missing or wrong control-API bearer token (401).
+    Unauthorized,
+    /// A call destination the tenant may not reach (403): a SIP URI whose domain is not on
+    /// the tenant's `allowed_sip_domains`, or a number no dial plan of the tenant routes.
+    Forbidden,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -364,6 +371,8 @@ impl ApiErrorKind {
             ApiErrorKind::InvalidState => 409,
             ApiErrorKind::Overloaded => 503,
             ApiErrorKind::Unavailable => 500,
+            ApiErrorKind::Unauthorized => 401,
+            ApiErrorKind::Forbidden => 403,
         }
     }
 }

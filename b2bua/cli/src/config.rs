@@ -77,6 +77,10 @@ impl AppConfig {
                 Err(_) => errs.push(format!("PATCHBAY_B2BUA_ADMIN_LISTEN: not an address: {v}")),
             }
         }
+        if let Some(v) = env.var("PATCHBAY_CONTROL_TOKEN") {
+            cfg.b2bua.control_token = v.clone();
+            cfg.gateway.b2bua_token = v;
+        }
         if let Some(v) = env.var("PATCHBAY_B2BUA_URL") {
             cfg.gateway.b2bua_url = v;
         }
@@ -104,6 +108,41 @@ impl AppConfig {
             return Ok(Self::default());
         }
         serde_yaml::from_str(text)
+    }
+
+    /// Fill empty control tokens from `<data_dir>/control_token`. `create`: make the file
+    /// (a random token, mode 0600) when it does not exist yet.
+    pub(crate) fn fill_control_token(&mut self, create: bool) -> Result<(), String> {
+        if !self.b2bua.control_token.is_empty() && !self.gateway.b2bua_token.is_empty() {
+            return Ok(());
+        }
+        let path = self.data_dir.join("control_token");
+        let token = match std::fs::read_to_string(&path) {
+            Ok(t) => t.trim().to_string(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
+                let t = crate::secret::random_token();
+                crate::secret::write_private(&path, &t)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                t
+            }
+            Err(e) => {
+                return Err(format!(
+                    "no control token: set b2bua.control_token / gateway.b2bua_token or \
+                     PATCHBAY_CONTROL_TOKEN, or start the B2BUA with this data dir first ({}: {e})",
+                    path.display()
+                ));
+            }
+        };
+        if token.len() < 16 {
+            return Err(format!("{}: token shorter than 16 characters", path.display()));
+        }
+        if self.b2bua.control_token.is_empty() {
+            self.b2bua.control_token = token.clone();
+        }
+        if self.gateway.b2bua_token.is_empty() {
+            self.gateway.b2bua_token = token;
+        }
+        Ok(())
     }
 
     pub(crate) fn store_url(&self) -> String {

@@ -9,9 +9,11 @@
 //! are an error naming the key), then `PATCHBAY_*` environment overrides, then validation.
 
 mod config;
+mod secret;
 
 use clap::{Parser, Subcommand};
 use config::AppConfig;
+use patchbay_store::Store as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -42,6 +44,8 @@ enum Cmd {
     Gateway,
     /// Print the effective config as YAML and exit.
     Config,
+    /// Replace the system API key's secret and print the new one (the old stops working).
+    RotateSystemKey,
 }
 
 /// mimalloc: glibc malloc's arena locks were futex contention between the gateway's threads.
@@ -74,6 +78,14 @@ fn main() {
         print!("{}", serde_yaml::to_string(&cfg).unwrap_or_default());
         return;
     }
+    let mut cfg = cfg;
+    // The control API is never open: B2BUA and gateway of one data dir share its token.
+    if !matches!(cli.cmd, Cmd::RotateSystemKey)
+        && let Err(e) = cfg.fill_control_token(!matches!(cli.cmd, Cmd::Gateway))
+    {
+        eprintln!("patchbay: config: {e}");
+        std::process::exit(2);
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -84,6 +96,19 @@ fn main() {
             std::process::exit(1);
         }
     };
+    if let Cmd::RotateSystemKey = cli.cmd {
+        match rt.block_on(rotate_system_key(&cfg)) {
+            Ok(secret) => println!(
+                "patchbay: system API key {} / {secret} (printed once; stored hashed)",
+                secret::SYSTEM_KEY
+            ),
+            Err(e) => {
+                eprintln!("patchbay: {e}");
+                std::process::exit(1);
+            }
+        }
+        return;
+    }
     let demo = matches!(cli.cmd, Cmd::Up) || cfg.demo;
     let parts = match cli.cmd {
         Cmd::Up => Parts {
@@ -122,6 +147,15 @@ async fn run(
         patchbay_store::demo::provision_demo(store.as_ref()).await?;
     }
     println!("patchbay: store      {}", redact(&url));
+    // The operator's credential for tenants and their first admin keys: made once.
+    if parts.b2bua && parts.gateway && store.api_key(secret::SYSTEM_KEY).await?.is_none() {
+        let secret = secret::make_system_key(store.as_ref(), &cfg.b2bua.default_tenant).await?;
+        println!(
+            "patchbay: system API key {} / {secret} (printed once, stored hashed; \
+             `patchbay rotate-system-key` makes a new one)",
+            secret::SYSTEM_KEY
+        );
+    }
     let b2bua = if parts.b2bua {
         let b = patchbay_b2bua::start(cfg.b2bua.clone(), store.clone()).await?;
         println!("patchbay: SIP        {} (UDP and TCP)", b.sip);
@@ -180,6 +214,12 @@ async fn run(
     }
     println!("patchbay: stopped");
     Ok(())
+}
+
+async fn rotate_system_key(cfg: &AppConfig) -> Result<String, Box<dyn std::error::Error>> {
+    std::fs::create_dir_all(&cfg.data_dir)?;
+    let store = patchbay_store::SqlStore::connect(&cfg.store_url()).await?;
+    Ok(secret::make_system_key(&store, &cfg.b2bua.default_tenant).await?)
 }
 
 fn redact(url: &str) -> String {

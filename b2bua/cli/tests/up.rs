@@ -48,28 +48,7 @@ fn up_runs_and_stops_on_sigterm() {
         ),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_patchbay"))
-        .arg("--config")
-        .arg(&cfg)
-        .args(["up", "--data-dir"])
-        .arg(&dir)
-        .env("PATCHBAY_SIP_LISTEN", format!("127.0.0.1:{sip}"))
-        .env("PATCHBAY_B2BUA_ADMIN_LISTEN", format!("127.0.0.1:{admin}"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let start = Instant::now();
-    let mut printed = Vec::new();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        printed.push(line.clone());
-        if line.contains("ready") || start.elapsed() > Duration::from_secs(30) {
-            break;
-        }
-    }
-    let text = printed.join("\n");
+    let (mut child, lines, text) = spawn_up(&cfg, &dir, sip, admin);
     assert!(
         text.contains(&format!("SIP        127.0.0.1:{sip}")),
         "{text}"
@@ -81,10 +60,31 @@ fn up_runs_and_stops_on_sigterm() {
     );
     let addr = format!("127.0.0.1:{admin}");
     assert!(http_get(&addr, "/health").ends_with("ok\n"));
-    let metrics = http_get(&addr, "/metrics");
+    // The control API needs the data dir's token (made on first start, owner-only).
+    let token_file = dir.join("control_token");
+    let token = std::fs::read_to_string(&token_file).unwrap();
+    let token = token.trim();
+    assert_eq!(token.len(), 64, "{token}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&token_file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    let bearer = format!("Authorization: Bearer {token}\r\n");
+    assert!(http_get(&addr, "/metrics").starts_with("HTTP/1.1 401"));
+    assert!(http_get(&addr, "/v1/registrations").starts_with("HTTP/1.1 401"));
+    let metrics = http_get_with(&addr, "/metrics", &bearer);
     assert!(metrics.contains("patchbay_b2bua_calls_active"), "{metrics}");
-    let regs = http_get(&addr, "/v1/registrations?tenant=demo");
+    assert!(
+        metrics.contains("patchbay_b2bua_control_unauthorized_total{reason=\"missing\"} 2"),
+        "{metrics}"
+    );
+    let regs = http_get_with(&addr, "/v1/registrations?tenant=demo", &bearer);
     assert!(regs.ends_with("[]"), "{regs}");
+    // The system API key, printed once, creates tenants through the gateway.
+    let system = text
+        .lines()
+        .find_map(|l| l.split_once("system API key system / "))
+        .map(|(_, rest)| rest.split(' ').next().unwrap_or_default().to_string())
+        .expect("the system key is printed on first start");
     // The gateway of the same process, with the demo API key (demo-key:demo-secret).
     let gw = format!("127.0.0.1:{http}");
     let me = http_get_with(
@@ -95,6 +95,9 @@ fn up_runs_and_stops_on_sigterm() {
     assert!(me.starts_with("HTTP/1.1 200"), "{me}");
     assert!(me.contains("\"scheme\":\"api_key\""), "{me}");
     assert!(http_get(&gw, "/api/v1/me").starts_with("HTTP/1.1 401"));
+    let tenants = http_get_with(&gw, "/api/v1/tenants", &basic("system", &system));
+    assert!(tenants.starts_with("HTTP/1.1 200"), "{tenants}");
+    assert!(tenants.contains("\"name\":\"demo\""), "{tenants}");
     let gw_metrics = http_get(&format!("127.0.0.1:{gw_admin}"), "/metrics");
     assert!(
         gw_metrics.contains("patchbay_gateway_requests_total"),
@@ -113,7 +116,70 @@ fn up_runs_and_stops_on_sigterm() {
     let status = child.wait().unwrap();
     assert!(status.success(), "clean exit: {status:?}");
     assert!(rest.iter().any(|l| l.contains("stopped")), "{rest:?}");
+
+    // Rotation: a new secret is printed; the old one stops working, the key is not made again.
+    let out = Command::new(env!("CARGO_BIN_EXE_patchbay"))
+        .arg("--config")
+        .arg(&cfg)
+        .args(["rotate-system-key", "--data-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{printed}");
+    let rotated = printed
+        .split_once("system API key system / ")
+        .map(|(_, rest)| rest.split(' ').next().unwrap_or_default().to_string())
+        .expect("new secret printed");
+    assert_ne!(rotated, system);
+    let (mut child, _lines, text) = spawn_up(&cfg, &dir, sip, admin);
+    assert!(!text.contains("system API key"), "made once: {text}");
+    let me = |secret: &str| http_get_with(&gw, "/api/v1/me", &basic("system", secret));
+    assert!(me(&rotated).starts_with("HTTP/1.1 200"), "{}", me(&rotated));
+    assert!(me(&system).starts_with("HTTP/1.1 401"));
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(child.wait().unwrap().success());
     std::fs::remove_dir_all(&dir).ok();
+}
+
+type Lines = std::io::Lines<BufReader<std::process::ChildStdout>>;
+
+/// `patchbay up` on `dir`; its output up to "ready".
+fn spawn_up(
+    cfg: &std::path::Path,
+    dir: &std::path::Path,
+    sip: u16,
+    admin: u16,
+) -> (std::process::Child, Lines, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_patchbay"))
+        .arg("--config")
+        .arg(cfg)
+        .args(["up", "--data-dir"])
+        .arg(dir)
+        .env("PATCHBAY_SIP_LISTEN", format!("127.0.0.1:{sip}"))
+        .env("PATCHBAY_B2BUA_ADMIN_LISTEN", format!("127.0.0.1:{admin}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let start = Instant::now();
+    let mut printed = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        printed.push(line.clone());
+        if line.contains("ready") || start.elapsed() > Duration::from_secs(30) {
+            break;
+        }
+    }
+    (child, lines, printed.join("\n"))
+}
+
+fn basic(user: &str, secret: &str) -> String {
+    use base64::Engine as _;
+    let b = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{secret}"));
+    format!("Authorization: Basic {b}\r\n")
 }
 
 #[test]

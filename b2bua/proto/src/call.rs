@@ -122,6 +122,7 @@ pub(crate) fn cause_of_status(status: u16) -> Cause {
         404 | 484 | 604 => Cause::NotFound,
         403 | 603 => Cause::Rejected,
         487 => Cause::Cancelled,
+        488 | 606 => Cause::IncompatibleMedia,
         _ => Cause::Failed,
     }
 }

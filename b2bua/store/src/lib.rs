@@ -155,4 +155,18 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn insert_recording(&self, rec: &Recording) -> Result<(), StoreError>;
     /// Newest first.
     async fn recordings(&self, tenant: &str, limit: u32) -> Result<Vec<Recording>, StoreError>;
+
+    // --- a tenant's settings (native admin API) ---
+    /// Replace the outside SIP domains the tenant's calls may reach (lower-cased; empty: none).
+    async fn set_allowed_sip_domains(
+        &self,
+        tenant: &str,
+        domains: &[String],
+    ) -> Result<(), StoreError>;
+    async fn allowed_sip_domains(&self, tenant: &str) -> Result<Vec<String>, StoreError>;
+    /// Host names mapped to the tenant (see `set_tenant_host`).
+    async fn tenant_hosts(&self, tenant: &str) -> Result<Vec<String>, StoreError>;
+    async fn delete_tenant_host(&self, tenant: &str, host: &str) -> Result<bool, StoreError>;
+    async fn jwt_keys(&self, tenant: &str) -> Result<Vec<JwtKey>, StoreError>;
+    async fn delete_jwt_key(&self, tenant: &str, kid: &str) -> Result<bool, StoreError>;
 }

@@ -6,6 +6,8 @@ use patchbay_api::{CallId, Cdr};
 use sqlx::Row;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 
+mod tenant_config;
+
 /// Schema versions, applied in order; each runs once (recorded in `schema_version`).
 const MIGRATIONS: &[&[&str]] = &[&[
     "CREATE TABLE tenants (name TEXT PRIMARY KEY, realm TEXT NOT NULL)",
@@ -44,6 +46,10 @@ const MIGRATIONS: &[&[&str]] = &[&[
         path TEXT NOT NULL, started_ms BIGINT NOT NULL, duration_ms BIGINT NOT NULL,
         bytes BIGINT NOT NULL, PRIMARY KEY (call_id, leg))",
     "CREATE INDEX recordings_tenant ON recordings (tenant, started_ms)",
+], &[
+    // v3: outside SIP domains a tenant's calls may reach (empty: none).
+    "CREATE TABLE sip_domains (tenant TEXT NOT NULL, domain TEXT NOT NULL,
+        PRIMARY KEY (tenant, domain))",
 ]];
 
 /// [`Store`] over SQLite or PostgreSQL, chosen by the URL scheme.
@@ -356,6 +362,7 @@ impl Store for SqlStore {
             "jwt_keys",
             "phonebook",
             "tenant_hosts",
+            "sip_domains",
         ] {
             sqlx::query(&format!("DELETE FROM {table} WHERE tenant = $1"))
                 .bind(name)
@@ -780,5 +787,33 @@ impl Store for SqlStore {
                 })
             })
             .collect()
+    }
+
+    async fn set_allowed_sip_domains(
+        &self,
+        tenant: &str,
+        domains: &[String],
+    ) -> Result<(), StoreError> {
+        self.put_allowed_sip_domains(tenant, domains).await
+    }
+
+    async fn allowed_sip_domains(&self, tenant: &str) -> Result<Vec<String>, StoreError> {
+        self.get_allowed_sip_domains(tenant).await
+    }
+
+    async fn tenant_hosts(&self, tenant: &str) -> Result<Vec<String>, StoreError> {
+        self.get_tenant_hosts(tenant).await
+    }
+
+    async fn delete_tenant_host(&self, tenant: &str, host: &str) -> Result<bool, StoreError> {
+        self.remove_tenant_host(tenant, host).await
+    }
+
+    async fn jwt_keys(&self, tenant: &str) -> Result<Vec<JwtKey>, StoreError> {
+        self.get_jwt_keys(tenant).await
+    }
+
+    async fn delete_jwt_key(&self, tenant: &str, kid: &str) -> Result<bool, StoreError> {
+        self.remove_jwt_key(tenant, kid).await
     }
 }

@@ -1,5 +1,5 @@
-//! The store suite: runs on SQLite always, and on PostgreSQL when PATCHBAY_TEST_POSTGRES_URL is set
-//! (.ci/run sets it).
+//! The store suite: runs on SQLite and on PostgreSQL (PATCHBAY_TEST_POSTGRES_URL, required;
+//! `make test` sets it).
 use patchbay_api::{CallId, Cause, Cdr, EndedBy};
 use patchbay_store::{
     ApiKey, JwtKey, PhonebookEntry, Recording, SqlStore, Store, Tenant, User, UserSettings, ha1,
@@ -257,10 +257,12 @@ async fn store_suite_sqlite() {
 
 #[tokio::test]
 async fn store_suite_postgres() {
-    let Ok(url) = std::env::var("PATCHBAY_TEST_POSTGRES_URL") else {
-        eprintln!("PATCHBAY_TEST_POSTGRES_URL not set: PostgreSQL run skipped");
-        return;
-    };
+    // Hosted mode runs on PostgreSQL: this suite never passes without it. `make test` installs
+    // and starts a local server and sets the URL.
+    let url = std::env::var("PATCHBAY_TEST_POSTGRES_URL").expect(
+        "PATCHBAY_TEST_POSTGRES_URL is not set: the store suite needs a PostgreSQL server \
+         (`make test` installs Debian's postgresql, starts it and sets the URL)",
+    );
     let store = SqlStore::connect(&url).await.unwrap();
     let tenant = format!("pg{}", std::process::id());
     suite(&store, &tenant).await;

@@ -18,6 +18,10 @@ pub enum Failure {
     /// Authenticated, but lacking the role for this operation.
     #[error("not allowed")]
     Forbidden,
+    /// A call destination the tenant may not reach (an outside SIP domain, a number no dial
+    /// plan routes). Refused before any INVITE.
+    #[error("destination not allowed: {0}")]
+    DestinationRefused(String),
     /// Too many failed logins from this address; it is ignored for a while.
     #[error("too many failed attempts")]
     Banned { retry_after_secs: u32 },
@@ -64,6 +68,7 @@ impl Failure {
             Failure::AuthFailed { .. } => "auth_failed",
             Failure::AddressForbidden => "address_forbidden",
             Failure::Forbidden => "forbidden",
+            Failure::DestinationRefused(_) => "destination_refused",
             Failure::Banned { .. } => "banned",
             Failure::RateLimited { .. } => "rate_limited",
             Failure::Overloaded => "overloaded",

@@ -1,5 +1,7 @@
 //! `/api/v1`: Patchbay's own JSON API.
 
+mod settings;
+
 use super::{Ctx, Reply, db, random_hex};
 use crate::Gateway;
 use patchbay_api::{CallId, CallInfo, OriginateRequest};
@@ -35,6 +37,9 @@ fn endpoint(op: &NativeOp) -> &'static str {
         NativeOp::Hangup(_) => "calls.delete",
         NativeOp::Events { .. } => "calls.events",
         NativeOp::EventStream { .. } => "calls.stream",
+        NativeOp::Transfer { .. } => "calls.transfer",
+        NativeOp::Cdrs { .. } => "cdrs",
+        NativeOp::Setting { .. } => "tenant_settings",
     }
 }
 
@@ -343,5 +348,37 @@ async fn run(gw: &Gateway, ctx: &mut Ctx, p: &Principal, op: NativeOp) -> Result
             own_call(gw, p, &call).await?;
             Ok(Reply::Events { call, after })
         }
+        NativeOp::Transfer { call, body } => {
+            let c = own_call(gw, p, &call).await?;
+            // A user may move only calls it is a party of.
+            if let Some(u) = &p.user
+                && !p.has(Role::Admin)
+                && c.from != *u
+                && !c.to.contains(u)
+            {
+                return Err(Failure::Forbidden);
+            }
+            gw.b2bua
+                .transfer(&call, &body)
+                .await
+                .map_err(|e| gw.b2bua_failure("transfer", e))?;
+            full(render_json(
+                202,
+                &json!({"id": call, "transfer": body.target}),
+            ))
+        }
+        NativeOp::Cdrs { limit } => {
+            let cdrs = gw.store.cdrs(&p.tenant, limit).await.map_err(db)?;
+            // Admins read the tenant's records; a user only the calls it was a party of.
+            let mine: Vec<_> = match (&p.user, p.has(Role::Admin)) {
+                (Some(u), false) => cdrs
+                    .into_iter()
+                    .filter(|c| c.from == *u || c.to == *u)
+                    .collect(),
+                _ => cdrs,
+            };
+            full(render_json(200, &mine))
+        }
+        NativeOp::Setting { tenant, op } => full(settings::run(gw, p, &tenant, op).await?),
     }
 }

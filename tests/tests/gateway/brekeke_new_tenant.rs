@@ -63,15 +63,8 @@ async fn created_tenant_registers_without_restart() {
         "5001@acme registers in the new tenant"
     );
     // The binding is in the new tenant, not the default one.
-    let regs: serde_json::Value = reqwest::get(format!(
-        "http://{}/v1/registrations",
-        stack.cfg.admin_listen
-    ))
-    .await
-    .expect("registrations")
-    .json()
-    .await
-    .expect("json");
+    let regs: serde_json::Value =
+        serde_json::from_str(&stack.b2bua_get("/v1/registrations").await).expect("json");
     let text = regs.to_string();
     assert!(text.contains("acme") && text.contains("5001"), "{text}");
     // A wrong password in the new realm is refused.

@@ -7,7 +7,7 @@ use patchbay_tests::render_compat_matrix;
 fn compat_matrix_is_current() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../compat-specs/MATRIX.md");
     let want = render_compat_matrix();
-    if std::env::var_os("PATCHBAY_BLESS").is_some() {
+    if patchbay_tests::bless() {
         std::fs::write(&path, &want).unwrap();
         return;
     }

@@ -100,19 +100,18 @@ async fn tls_listener_serves_https() {
         wsdl.contains(&format!(r#"location="{https}/pbx/services/UserImpl""#)),
         "{wsdl}"
     );
-    if let Some(php) = php() {
-        let script = format!(
-            r#"$ctx = stream_context_create(["ssl" => ["cafile" => "{ca}"]]); $c = new SoapClient("{https}/pbx/services/UserImpl?wsdl", ["stream_context" => $ctx]); print(implode(",", $c->getUserPropertyNames("4005")));"#
-        );
-        let (code, out, err) = run_tool(
-            &php,
-            &["-d", "soap.wsdl_cache_enabled=0", "-r", &script],
-            20,
-        )
-        .await;
-        assert_eq!(code, 0, "php over TLS: {out} {err}");
-        assert!(out.split(',').any(|p| p == "name"), "{out}");
-    }
+    let php = php();
+    let script = format!(
+        r#"$ctx = stream_context_create(["ssl" => ["cafile" => "{ca}"]]); $c = new SoapClient("{https}/pbx/services/UserImpl?wsdl", ["stream_context" => $ctx]); print(implode(",", $c->getUserPropertyNames("4005")));"#
+    );
+    let (code, out, err) = run_tool(
+        &php,
+        &["-d", "soap.wsdl_cache_enabled=0", "-r", &script],
+        20,
+    )
+    .await;
+    assert_eq!(code, 0, "php over TLS: {out} {err}");
+    assert!(out.split(',').any(|p| p == "name"), "{out}");
     gw.stop().await;
     stack.stop().await;
     let _ = std::fs::remove_dir_all(&dir);

@@ -68,16 +68,17 @@ pub fn kid(token: &str) -> Result<String, JwtError> {
         .ok_or(JwtError::NoKid)
 }
 
-/// Verify `token` with the tenant key (`alg`, `material` as stored) and build the principal.
-/// `exp` is required.
-pub fn verify(
-    token: &str,
-    tenant: &str,
-    alg: &str,
-    material: &str,
-    now_secs: u64,
-) -> Result<Principal, JwtError> {
-    let (alg, key) = match alg {
+/// Whether a tenant key can verify tokens: a known `alg`, a PEM public key for RS256 / ES256,
+/// an HS256 secret of at least 16 bytes.
+pub fn check_key(alg: &str, material: &str) -> Result<(), JwtError> {
+    if alg == "HS256" && material.len() < 16 {
+        return Err(JwtError::Key);
+    }
+    decoding_key(alg, material).map(|_| ())
+}
+
+fn decoding_key(alg: &str, material: &str) -> Result<(Algorithm, DecodingKey), JwtError> {
+    Ok(match alg {
         "HS256" => (
             Algorithm::HS256,
             DecodingKey::from_secret(material.as_bytes()),
@@ -91,7 +92,19 @@ pub fn verify(
             DecodingKey::from_ec_pem(material.as_bytes()).map_err(|_| JwtError::Key)?,
         ),
         _ => return Err(JwtError::Algorithm),
-    };
+    })
+}
+
+/// Verify `token` with the tenant key (`alg`, `material` as stored) and build the principal.
+/// `exp` is required.
+pub fn verify(
+    token: &str,
+    tenant: &str,
+    alg: &str,
+    material: &str,
+    now_secs: u64,
+) -> Result<Principal, JwtError> {
+    let (alg, key) = decoding_key(alg, material)?;
     let mut v = Validation::new(alg);
     v.validate_exp = false;
     v.validate_nbf = false;

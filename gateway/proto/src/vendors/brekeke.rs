@@ -100,6 +100,8 @@ pub fn render_succeeded(id: &str) -> Response {
 pub fn render_error(f: &Failure) -> Response {
     let (status, reason) = match f {
         Failure::AddressForbidden | Failure::Forbidden => (403, "forbidden".to_string()),
+        // Like the PBX's own call failures: 200 with the reason.
+        Failure::DestinationRefused(what) => (200, format!("not allowed: {what}")),
         Failure::AuthRequired { .. } | Failure::AuthFailed { .. } => {
             (403, "authentication failed".to_string())
         }

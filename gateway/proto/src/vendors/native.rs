@@ -3,9 +3,13 @@
 //! Errors: `{"error": "<kind>", "message": "..."}` with the matching HTTP status; 401 carries
 //! Digest (MD5, SHA-256), Basic and Bearer challenges.
 
+mod settings;
+
+pub use settings::{IP_SCOPES, JWT_ALGS, SettingOp, valid_host};
+
 use crate::query::Params;
 use crate::{Failure, Request, Response, response};
-use patchbay_api::{CallId, Event, OriginateMode};
+use patchbay_api::{CallId, Event, OriginateMode, TransferRequest};
 use serde::{Deserialize, Serialize};
 
 /// What a native request asks for.
@@ -57,6 +61,19 @@ pub enum NativeOp {
     EventStream {
         call: CallId,
         after: u64,
+    },
+    Transfer {
+        call: CallId,
+        body: TransferRequest,
+    },
+    /// The principal's tenant's CDRs, newest first.
+    Cdrs {
+        limit: u32,
+    },
+    /// A tenant's settings (see [`SettingOp`]).
+    Setting {
+        tenant: String,
+        op: SettingOp,
     },
 }
 
@@ -218,6 +235,14 @@ pub fn parse_request(req: &Request) -> Result<NativeOp, Failure> {
     };
     let m = req.method().as_str();
     let s = |i: usize| segs[i].to_string();
+    if let ["tenants", tenant, rest @ ..] = segs.as_slice()
+        && let Some(op) = settings::parse(m, rest, req.body())?
+    {
+        return Ok(NativeOp::Setting {
+            tenant: tenant.to_string(),
+            op,
+        });
+    }
     let op = match (m, segs.as_slice()) {
         ("GET", ["me"]) => NativeOp::Me,
         ("GET", ["tenants"]) => NativeOp::ListTenants,
@@ -259,7 +284,20 @@ pub fn parse_request(req: &Request) -> Result<NativeOp, Failure> {
             call: CallId(s(1)),
             after: num("after", 0)?,
         },
-        (_, ["me" | "tenants" | "calls", ..]) => return Err(Failure::MethodNotAllowed),
+        ("POST", ["calls", _, "transfer"]) => {
+            let body: TransferRequest = json(req)?;
+            if !valid_party(&body.target) {
+                return Err(Failure::bad("target", "an extension, number or sip: URI"));
+            }
+            NativeOp::Transfer {
+                call: CallId(s(1)),
+                body,
+            }
+        }
+        ("GET", ["cdrs"]) => NativeOp::Cdrs {
+            limit: num("limit", 100)?.clamp(1, 1000) as u32,
+        },
+        (_, ["me" | "tenants" | "calls" | "cdrs", ..]) => return Err(Failure::MethodNotAllowed),
         _ => return Err(Failure::NotFound(path.to_string())),
     };
     if let NativeOp::CreateTenant(t) = &op
@@ -314,7 +352,7 @@ struct ErrorBody<'a> {
 pub fn render_error(f: &Failure) -> Response {
     let status = match f {
         Failure::AuthRequired { .. } | Failure::AuthFailed { .. } => 401,
-        Failure::AddressForbidden | Failure::Forbidden => 403,
+        Failure::AddressForbidden | Failure::Forbidden | Failure::DestinationRefused(_) => 403,
         Failure::NotFound(_) => 404,
         Failure::MethodNotAllowed => 405,
         Failure::Conflict(_) => 409,

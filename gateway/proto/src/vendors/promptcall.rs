@@ -112,6 +112,7 @@ pub fn render_error(f: &Failure) -> Response {
         Failure::BadRequest { field, .. } => format!("Missing or invalid parameter {field}"),
         Failure::NotImplemented(a) => format!("Unknown action {a}"),
         Failure::NotFound(what) => format!("Dial failed: {what}"),
+        Failure::DestinationRefused(_) => "Dial failed: destination not allowed".to_string(),
         Failure::RateLimited { .. } | Failure::Overloaded => "Too many requests".to_string(),
         Failure::Unavailable(_) => "PBX unavailable".to_string(),
         other => format!("Dial failed: {}", other.label()),

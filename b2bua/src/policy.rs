@@ -1,0 +1,201 @@
+//! Who may be called. A destination of a call (an API-originated call's parties, a transfer
+//! target, the request URI of a phone's INVITE) is one of:
+//! - a user of the caller's tenant: an extension, or a SIP URI naming this PBX: the tenant's
+//!   realm, `localhost`, or our own SIP address (any IP literal in the request URI of an
+//!   INVITE that reached us);
+//! - a number the tenant's dial plan routes (trunks come with PBX routing: none yet);
+//! - a SIP URI whose domain is on the tenant's `allowed_sip_domains` (empty by default).
+//!
+//! Everything else is refused before any INVITE and counted in
+//! `patchbay_b2bua_destinations_refused_total{origin, reason}`. [`classify`] is the pure rule;
+//! [`check`] reads the store for it (from tasks, never the driver loop).
+
+use crate::sip::{host_only, uri_parts};
+use patchbay_api::ApiErrorKind;
+use patchbay_store::Store;
+
+/// Where a checked destination goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dest {
+    /// A party of the tenant, by extension (looked up in the location table).
+    User(String),
+    /// An outside SIP URI on the tenant's allow-list, dialled as it is.
+    Uri(String),
+}
+
+/// A refused destination: the metric's `reason` label and the API error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub reason: &'static str,
+    pub kind: ApiErrorKind,
+    pub message: String,
+}
+
+/// What a SIP domain is to a tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Domain {
+    /// This PBX for this tenant: its realm, `localhost`, our own address.
+    Own,
+    /// Another tenant's realm.
+    OtherTenant,
+    /// On the tenant's `allowed_sip_domains`.
+    Allowed,
+    Outside,
+}
+
+/// Where a request URI points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target<'a> {
+    /// Lower case, no port, no brackets.
+    pub host: &'a str,
+    pub port: Option<u16>,
+}
+
+/// The rule, without I/O. `own` is our SIP listen address; `any_ip_is_own` for the request URI
+/// of an INVITE that reached us (a phone may know us by any address: the URI is never dialled,
+/// its user is looked up). `other_tenant` tells whether the host is another tenant's realm.
+pub fn classify(
+    t: Target<'_>,
+    realm: &str,
+    own: std::net::SocketAddr,
+    any_ip_is_own: bool,
+    other_tenant: bool,
+    allowed: &[String],
+) -> Domain {
+    let own_ip = t.host.parse::<std::net::IpAddr>().is_ok_and(|ip| {
+        any_ip_is_own
+            || ((ip == own.ip() || own.ip().is_unspecified())
+                && t.port.unwrap_or(5060) == own.port())
+    });
+    if t.host.eq_ignore_ascii_case(realm) || t.host == "localhost" || own_ip {
+        Domain::Own
+    } else if other_tenant {
+        Domain::OtherTenant
+    } else if allowed.iter().any(|d| d.eq_ignore_ascii_case(t.host)) {
+        Domain::Allowed
+    } else {
+        Domain::Outside
+    }
+}
+
+fn is_sip_uri(party: &str) -> bool {
+    let p = party.trim_start().to_ascii_lowercase();
+    p.starts_with("sip:") || p.starts_with("sips:")
+}
+
+/// The lower-case host of a SIP URI (no port, no brackets) and its port.
+pub fn uri_host(uri: &str) -> (String, Option<u16>) {
+    let (_, domain) = uri_parts(uri);
+    let host = host_only(&domain).to_ascii_lowercase();
+    let port = domain
+        .rsplit_once(':')
+        .filter(|(h, _)| !h.is_empty() && (!domain.starts_with('[') || h.ends_with(']')))
+        .and_then(|(_, p)| p.parse().ok());
+    (host, port)
+}
+
+/// Check one destination of `tenant`'s call (store reads). Plain parties pass as
+/// [`Dest::User`]; `Err` only for SIP URIs the tenant may not reach. A plain party that is no
+/// user of the tenant comes back as `Ok` with `known == false`: no dial plan routes numbers
+/// yet, so the caller refuses it as not found (it has no registration) and counts it.
+pub async fn check(
+    store: &dyn Store,
+    own: std::net::SocketAddr,
+    tenant: &str,
+    party: &str,
+) -> Result<(Dest, bool), Refusal> {
+    let unavailable = |e: patchbay_store::StoreError| Refusal {
+        reason: "",
+        kind: ApiErrorKind::Unavailable,
+        message: e.to_string(),
+    };
+    if !is_sip_uri(party) {
+        let known = store
+            .user(tenant, party)
+            .await
+            .map_err(unavailable)?
+            .is_some();
+        return Ok((Dest::User(party.to_string()), known));
+    }
+    let (host, port) = uri_host(party);
+    let realm = store
+        .tenant(tenant)
+        .await
+        .map_err(unavailable)?
+        .map(|t| t.realm)
+        .unwrap_or_default();
+    let other = store
+        .tenant_by_realm(&host)
+        .await
+        .map_err(unavailable)?
+        .is_some_and(|t| t.name != tenant);
+    let allowed = store
+        .allowed_sip_domains(tenant)
+        .await
+        .map_err(unavailable)?;
+    let target = Target { host: &host, port };
+    match classify(target, &realm, own, false, other, &allowed) {
+        Domain::Own => {
+            let (user, _) = uri_parts(party);
+            if user.is_empty() {
+                return Err(Refusal {
+                    reason: "",
+                    kind: ApiErrorKind::BadRequest,
+                    message: format!("{party} names no user"),
+                });
+            }
+            let known = store
+                .user(tenant, &user)
+                .await
+                .map_err(unavailable)?
+                .is_some();
+            Ok((Dest::User(user), known))
+        }
+        Domain::Allowed => Ok((Dest::Uri(party.trim().to_string()), true)),
+        Domain::OtherTenant => Err(Refusal {
+            reason: "foreign_tenant",
+            kind: ApiErrorKind::Forbidden,
+            message: format!("{party}: users of other tenants cannot be called"),
+        }),
+        Domain::Outside => Err(Refusal {
+            reason: "sip_domain",
+            kind: ApiErrorKind::Forbidden,
+            message: format!("{party}: domain {host} is not on the tenant's allowed_sip_domains"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rule() {
+        let allowed = vec!["carrier.example".to_string(), "192.0.2.7".to_string()];
+        let own: std::net::SocketAddr = "127.0.0.1:5060".parse().unwrap();
+        let c = |uri: &str, inbound, other| {
+            let (host, port) = uri_host(uri);
+            classify(Target { host: &host, port }, "demo", own, inbound, other, &allowed)
+        };
+        assert_eq!(c("sip:1@demo", false, false), Domain::Own);
+        assert_eq!(c("sip:1@DEMO:5999", false, false), Domain::Own);
+        assert_eq!(c("sip:1@localhost", false, false), Domain::Own);
+        assert_eq!(c("sip:1@127.0.0.1", false, false), Domain::Own);
+        assert_eq!(c("sip:1@127.0.0.1:5060", false, false), Domain::Own);
+        // Another SIP endpoint on our own machine is outside.
+        assert_eq!(c("sip:1@127.0.0.1:5999", false, false), Domain::Outside);
+        assert_eq!(c("sip:1@127.0.0.2", false, false), Domain::Outside);
+        // An INVITE that reached us: any IP literal means us (its user is looked up).
+        assert_eq!(c("sip:1@10.1.2.3:5999", true, false), Domain::Own);
+        assert_eq!(c("sip:1@acme", false, true), Domain::OtherTenant);
+        assert_eq!(c("sip:1@acme", true, true), Domain::OtherTenant);
+        assert_eq!(c("sip:1@carrier.example", false, false), Domain::Allowed);
+        assert_eq!(c("sip:1@192.0.2.7:5070", false, false), Domain::Allowed);
+        assert_eq!(c("sip:1@evil.example", false, false), Domain::Outside);
+        assert_eq!(c("sip:1@sub.carrier.example", false, false), Domain::Outside);
+        assert_eq!(uri_host("sip:4007@Demo:5060;transport=tcp"), ("demo".into(), Some(5060)));
+        assert_eq!(uri_host("<sips:x@[::1]:5061>"), ("::1".into(), Some(5061)));
+        assert_eq!(uri_host("sip:x@[::1]"), ("::1".into(), None));
+        assert!(is_sip_uri(" SIP:a@b") && !is_sip_uri("4007"));
+    }
+}

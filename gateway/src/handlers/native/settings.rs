@@ -1,0 +1,105 @@
+//! `/api/v1/tenants/{tenant}/...` settings: IP allow-lists, outside SIP domains, Host names,
+//! JWT keys. Tenant admins (and the system role) only. Host names and key ids are global:
+//! one tenant cannot take another's.
+
+use super::super::db;
+use crate::Gateway;
+use patchbay_gateway_proto::vendors::native::{SettingOp, render_json};
+use patchbay_gateway_proto::{Failure, Principal, Response};
+use patchbay_store::JwtKey;
+use serde_json::json;
+
+pub(super) async fn run(
+    gw: &Gateway,
+    p: &Principal,
+    tenant: &str,
+    op: SettingOp,
+) -> Result<Response, Failure> {
+    if !p.administers(tenant) {
+        return Err(Failure::Forbidden);
+    }
+    if gw.store.tenant(tenant).await.map_err(db)?.is_none() {
+        return Err(Failure::NotFound(format!("tenant {tenant}")));
+    }
+    let s = &gw.store;
+    Ok(match op {
+        SettingOp::GetIpPatterns { scope } => {
+            let v = s.ip_patterns(tenant, &scope).await.map_err(db)?;
+            render_json(200, &json!({"scope": scope, "patterns": v}))
+        }
+        SettingOp::PutIpPatterns { scope, patterns } => {
+            s.set_ip_patterns(tenant, &scope, &patterns)
+                .await
+                .map_err(db)?;
+            gw.authn.invalidate();
+            render_json(200, &json!({"scope": scope, "patterns": patterns}))
+        }
+        SettingOp::GetSipDomains => {
+            let v = s.allowed_sip_domains(tenant).await.map_err(db)?;
+            render_json(200, &json!({"domains": v}))
+        }
+        SettingOp::PutSipDomains(domains) => {
+            s.set_allowed_sip_domains(tenant, &domains)
+                .await
+                .map_err(db)?;
+            render_json(200, &json!({"domains": domains}))
+        }
+        SettingOp::ListHosts => {
+            let v = s.tenant_hosts(tenant).await.map_err(db)?;
+            render_json(200, &json!({"hosts": v}))
+        }
+        SettingOp::PutHost(host) => {
+            match s.tenant_for_host(&host).await.map_err(db)? {
+                Some(t) if t != tenant => {
+                    return Err(Failure::Conflict(format!("host {host} belongs to another tenant")));
+                }
+                _ => {}
+            }
+            s.set_tenant_host(&host, tenant).await.map_err(db)?;
+            gw.authn.invalidate();
+            render_json(200, &json!({"host": host, "tenant": tenant}))
+        }
+        SettingOp::DeleteHost(host) => {
+            if !s.delete_tenant_host(tenant, &host).await.map_err(db)? {
+                return Err(Failure::NotFound(format!("host {host}")));
+            }
+            gw.authn.invalidate();
+            render_json(200, &json!({"deleted": host}))
+        }
+        SettingOp::ListJwtKeys => {
+            let keys = s.jwt_keys(tenant).await.map_err(db)?;
+            let v: Vec<_> = keys.iter().map(key_json).collect();
+            render_json(200, &v)
+        }
+        SettingOp::PutJwtKey { kid, alg, key } => {
+            match s.jwt_key(&kid).await.map_err(db)? {
+                Some(k) if k.tenant != tenant => {
+                    return Err(Failure::Conflict(format!("key id {kid} is taken")));
+                }
+                _ => {}
+            }
+            let k = JwtKey {
+                kid,
+                tenant: tenant.to_string(),
+                alg,
+                key_material: key,
+            };
+            s.upsert_jwt_key(&k).await.map_err(db)?;
+            gw.authn.invalidate();
+            render_json(200, &key_json(&k))
+        }
+        SettingOp::DeleteJwtKey(kid) => {
+            if !s.delete_jwt_key(tenant, &kid).await.map_err(db)? {
+                return Err(Failure::NotFound(format!("key {kid}")));
+            }
+            gw.authn.invalidate();
+            render_json(200, &json!({"deleted": kid}))
+        }
+    })
+}
+
+/// A JWT key as listed: HS256 secrets are never shown; public keys are.
+fn key_json(k: &JwtKey) -> serde_json::Value {
+    let public = (k.alg != "HS256").then_some(k.key_material.as_str());
+    json!({"kid": k.kid, "tenant": k.tenant, "alg": k.alg, "public_key": public})
+}
