@@ -418,7 +418,11 @@ impl Sipp {
         if !remote.is_empty() {
             cmd.arg(remote);
         }
-        cmd.arg("-sf").arg(scenario(scenario_name));
+        // `sn:uas`: one of SIPp's built-in scenarios; else a file of loadtest/sipp/.
+        match scenario_name.strip_prefix("sn:") {
+            Some(builtin) => cmd.arg("-sn").arg(builtin),
+            None => cmd.arg("-sf").arg(scenario(scenario_name)),
+        };
         let (max_calls, timeout) = (max_calls.to_string(), format!("{timeout_secs}s"));
         cmd.args([
             "-i",
@@ -873,6 +877,32 @@ impl LoadPhones {
         tokio::time::sleep(Duration::from_millis(300)).await;
         Self { caller, callee }
     }
+}
+
+/// A SIPp phone (`uac_offer.xml` or `uac_offer_refused.xml`) authenticated as `auth` (user,
+/// password) calling `sip:<service>@<domain>`, offering the payload types `fmt`, RTP on `rtp`.
+#[allow(clippy::too_many_arguments)]
+pub fn offer_call(
+    stack: &Stack,
+    scenario: &str,
+    auth: (&str, &str),
+    service: &str,
+    domain: &str,
+    port: u16,
+    rtp: u16,
+    fmt: &str,
+) -> Sipp {
+    let auth_uri = format!("{service}@{domain}");
+    let (port, rtp) = (port.to_string(), rtp.to_string());
+    Sipp::spawn(
+        scenario,
+        &stack.sip(),
+        &[
+            "-s", service, "-p", &port, "-au", auth.0, "-ap", auth.1, "-auth_uri", &auth_uri,
+            "-set", "user", auth.0, "-set", "rtpport", &rtp, "-set", "talk_ms", "1500",
+            "-set", "fmt", fmt, "-set", "domain", domain,
+        ],
+    )
 }
 
 /// The B2BUA's counter of calls that ended normally (answered and hung up), from its /metrics.

@@ -1,6 +1,8 @@
 //! B2BUA end-to-end scenarios, one per module: the real B2BUA, SIPp phones, RTP on loopback.
 
 mod bad_input;
+mod codec_choice;
+mod control_token;
 mod digest_sha256;
 mod inbound_call_rtp;
 mod state_cells;
