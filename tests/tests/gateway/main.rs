@@ -17,6 +17,7 @@ mod digest;
 mod jwt;
 mod limits;
 mod native_call;
+mod tenant_settings;
 mod tls_listener;
 mod vendor_forms;
 mod vendors_conformance;
