@@ -728,6 +728,65 @@ pub fn bless() -> bool {
 /// `PATCHBAY_BLESS=1` writes the replies as the new expectations instead (review the diff).
 /// Returns the number of cases.
 pub async fn walk_compat_cases(vendor: &str, base: &str) -> usize {
+    walk_cases(vendor, base, false).await
+}
+
+/// The `*.phones.request` cases of `vendor`: calls that succeed, walked with 4005 and 4007
+/// registered (answering phones). A response body may hold `{id}` or `{ms}` where the reply
+/// has a number that differs on every run (call ids, timestamps): the shape is pinned, not
+/// the number. `PATCHBAY_BLESS` writes runs of 13 or more digits as those placeholders.
+pub async fn walk_compat_cases_with_phones(vendor: &str, base: &str) -> usize {
+    walk_cases(vendor, base, true).await
+}
+
+/// Whether `got` is `want` with each `{id}` / `{ms}` of `want` standing for one or more digits.
+pub fn body_matches(want: &str, got: &str) -> bool {
+    let want = want.replace("{ms}", "{id}");
+    let mut parts = want.split("{id}");
+    let Some(first) = parts.next() else {
+        return got.is_empty();
+    };
+    let Some(mut rest) = got.strip_prefix(first) else {
+        return false;
+    };
+    for part in parts {
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if digits == 0 {
+            return false;
+        }
+        match rest[digits..].strip_prefix(part) {
+            Some(r) => rest = r,
+            None => return false,
+        }
+    }
+    rest.is_empty()
+}
+
+/// Runs of 13+ digits (call ids, unix milliseconds) as `{id}` / `{ms}` (after `_ms":`).
+fn placeholders(body: &str) -> String {
+    let mut out = String::new();
+    let mut digits = String::new();
+    let flush = |out: &mut String, digits: &mut String| {
+        if digits.len() >= 13 {
+            out.push_str(if out.ends_with("_ms\":") { "{ms}" } else { "{id}" });
+        } else {
+            out.push_str(digits);
+        }
+        digits.clear();
+    };
+    for c in body.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            flush(&mut out, &mut digits);
+            out.push(c);
+        }
+    }
+    flush(&mut out, &mut digits);
+    out
+}
+
+async fn walk_cases(vendor: &str, base: &str, with_phones: bool) -> usize {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../compat-specs")
         .join(vendor)
@@ -739,6 +798,10 @@ pub async fn walk_compat_cases(vendor: &str, base: &str) -> usize {
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "request"))
+        .filter(|p| {
+            let stem = p.file_stem().unwrap_or_default().to_string_lossy();
+            stem.ends_with(".phones") == with_phones
+        })
         .collect();
     cases.sort();
     let http = reqwest::Client::builder()
@@ -773,7 +836,7 @@ pub async fn walk_compat_cases(vendor: &str, base: &str) -> usize {
                 }
             }
             out.push('\n');
-            out.push_str(&got);
+            out.push_str(&if with_phones { placeholders(&got) } else { got });
             std::fs::write(&expected_path, out).unwrap();
             continue;
         }
@@ -806,7 +869,7 @@ pub async fn walk_compat_cases(vendor: &str, base: &str) -> usize {
                 failures.push(format!("{name}: header {k}: {all:?}, expected {v:?}"));
             }
         }
-        if got != want_body {
+        if !body_matches(want_body, &got) {
             failures.push(format!(
                 "{name}: body\n  got:      {got:?}\n  expected: {want_body:?}"
             ));

@@ -11,6 +11,7 @@ mod brekeke_new_tenant;
 mod brekeke_php_call;
 mod brekeke_zeep_users;
 mod compat_matrix;
+mod compat_with_phones;
 mod cross_tenant;
 mod destinations_refused;
 mod digest;
