@@ -122,7 +122,10 @@ pub(crate) fn router(st: AppState) -> axum::Router {
                 message: "no such endpoint".into(),
             })
         })
-        .layer(axum::middleware::from_fn_with_state(st.clone(), require_token))
+        .layer(axum::middleware::from_fn_with_state(
+            st.clone(),
+            require_token,
+        ))
         .with_state(st)
 }
 

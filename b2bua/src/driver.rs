@@ -6,8 +6,8 @@ use crate::config::B2buaConfig;
 use crate::events::EventLog;
 use crate::location::{Binding, Location};
 use crate::metrics::Metrics;
-use crate::ratelimit::AuthFailures;
 use crate::policy;
+use crate::ratelimit::AuthFailures;
 use crate::sip::{Auth, InviteFacts, SipIn, host_only, uri_parts};
 use patchbay_api::{
     ApiErrorKind, CallId, CallInfo, Event, OriginateRequest, Side, TransferRequest,
@@ -1122,10 +1122,7 @@ async fn authenticate_invite(
             // Who may be called: this PBX's users, or an allowed outside domain.
             let ruri = if f.ruri.is_empty() { &f.to } else { &f.ruri };
             let (host, port) = policy::uri_host(ruri);
-            let other = sh
-                .auth
-                .realm_tenant(&host)
-                .is_some_and(|t| t != ta.tenant);
+            let other = sh.auth.realm_tenant(&host).is_some_and(|t| t != ta.tenant);
             let allowed = match sh.store.allowed_sip_domains(&ta.tenant).await {
                 Ok(a) => a,
                 Err(_) => {
@@ -1134,30 +1131,25 @@ async fn authenticate_invite(
                 }
             };
             let target = policy::Target { host: &host, port };
-            let outside = match policy::classify(
-                target,
-                &ta.realm,
-                sh.cfg.sip_listen,
-                true,
-                other,
-                &allowed,
-            ) {
-                policy::Domain::Own => None,
-                policy::Domain::Allowed => Some(ruri.to_string()),
-                refused => {
-                    let reason = if refused == policy::Domain::OtherTenant {
-                        "foreign_tenant"
-                    } else {
-                        "sip_domain"
-                    };
-                    sh.metrics
-                        .destinations_refused
-                        .with_label_values(&["sip", reason])
-                        .inc();
-                    reject(&c, &sh, &f.id, 403).await;
-                    return;
-                }
-            };
+            let outside =
+                match policy::classify(target, &ta.realm, sh.cfg.sip_listen, true, other, &allowed)
+                {
+                    policy::Domain::Own => None,
+                    policy::Domain::Allowed => Some(ruri.to_string()),
+                    refused => {
+                        let reason = if refused == policy::Domain::OtherTenant {
+                            "foreign_tenant"
+                        } else {
+                            "sip_domain"
+                        };
+                        sh.metrics
+                            .destinations_refused
+                            .with_label_values(&["sip", reason])
+                            .inc();
+                        reject(&c, &sh, &f.id, 403).await;
+                        return;
+                    }
+                };
             let _ = tx.send(SipIn::Authorized {
                 facts: f,
                 tenant: ta.tenant.clone(),

@@ -148,11 +148,10 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
             source,
         })?;
 
-    let mut sip_cfg =
-        rvoip_sip::Config::on("patchbay", cfg.sip_listen.ip(), cfg.sip_listen.port())
-            .with_signaling_only_media(9)
-            .with_auto_180_ringing(false)
-            .with_fast_auto_accept_incoming_calls(false);
+    let mut sip_cfg = rvoip_sip::Config::on("patchbay", cfg.sip_listen.ip(), cfg.sip_listen.port())
+        .with_signaling_only_media(9)
+        .with_auto_180_ringing(false)
+        .with_fast_auto_accept_incoming_calls(false);
     let states = StateTableFile::write()?;
     sip_cfg.state_table_path = Some(states.path.display().to_string());
     let (sip_tx, sip_rx) = mpsc::unbounded_channel();

@@ -175,7 +175,14 @@ mod tests {
         let own: std::net::SocketAddr = "127.0.0.1:5060".parse().unwrap();
         let c = |uri: &str, inbound, other| {
             let (host, port) = uri_host(uri);
-            classify(Target { host: &host, port }, "demo", own, inbound, other, &allowed)
+            classify(
+                Target { host: &host, port },
+                "demo",
+                own,
+                inbound,
+                other,
+                &allowed,
+            )
         };
         assert_eq!(c("sip:1@demo", false, false), Domain::Own);
         assert_eq!(c("sip:1@DEMO:5999", false, false), Domain::Own);
@@ -192,8 +199,14 @@ mod tests {
         assert_eq!(c("sip:1@carrier.example", false, false), Domain::Allowed);
         assert_eq!(c("sip:1@192.0.2.7:5070", false, false), Domain::Allowed);
         assert_eq!(c("sip:1@evil.example", false, false), Domain::Outside);
-        assert_eq!(c("sip:1@sub.carrier.example", false, false), Domain::Outside);
-        assert_eq!(uri_host("sip:4007@Demo:5060;transport=tcp"), ("demo".into(), Some(5060)));
+        assert_eq!(
+            c("sip:1@sub.carrier.example", false, false),
+            Domain::Outside
+        );
+        assert_eq!(
+            uri_host("sip:4007@Demo:5060;transport=tcp"),
+            ("demo".into(), Some(5060))
+        );
         assert_eq!(uri_host("<sips:x@[::1]:5061>"), ("::1".into(), Some(5061)));
         assert_eq!(uri_host("sip:x@[::1]"), ("::1".into(), None));
         assert!(is_sip_uri(" SIP:a@b") && !is_sip_uri("4007"));

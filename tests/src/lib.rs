@@ -85,8 +85,18 @@ pub fn k6() -> String {
 /// Prometheus and promtool (Debian package `prometheus`).
 pub fn prometheus() -> (String, String) {
     let install = "apt-get install prometheus";
-    let p = tool("PATCHBAY_TEST_PROMETHEUS", "prometheus", &["--version"], install);
-    let t = tool("PATCHBAY_TEST_PROMTOOL", "promtool", &["--version"], install);
+    let p = tool(
+        "PATCHBAY_TEST_PROMETHEUS",
+        "prometheus",
+        &["--version"],
+        install,
+    );
+    let t = tool(
+        "PATCHBAY_TEST_PROMTOOL",
+        "promtool",
+        &["--version"],
+        install,
+    );
     (p, t)
 }
 
@@ -181,7 +191,7 @@ impl Stack {
             CONTROL_TOKEN,
             Duration::from_secs(5),
         )
-            .expect("client");
+        .expect("client");
         Self {
             b2bua: Some(b2bua),
             cfg,
@@ -444,9 +454,9 @@ impl Sipp {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true);
-        let child = cmd
-            .spawn()
-            .expect("sipp is missing: install it with `apt-get install sip-tester` (or run `make test`)");
+        let child = cmd.spawn().expect(
+            "sipp is missing: install it with `apt-get install sip-tester` (or run `make test`)",
+        );
         Sipp {
             child,
             name: scenario_name.to_string(),
@@ -768,7 +778,11 @@ fn placeholders(body: &str) -> String {
     let mut digits = String::new();
     let flush = |out: &mut String, digits: &mut String| {
         if digits.len() >= 13 {
-            out.push_str(if out.ends_with("_ms\":") { "{ms}" } else { "{id}" });
+            out.push_str(if out.ends_with("_ms\":") {
+                "{ms}"
+            } else {
+                "{id}"
+            });
         } else {
             out.push_str(digits);
         }
@@ -961,9 +975,31 @@ pub fn offer_call(
         scenario,
         &stack.sip(),
         &[
-            "-s", service, "-p", &port, "-au", auth.0, "-ap", auth.1, "-auth_uri", &auth_uri,
-            "-set", "user", auth.0, "-set", "rtpport", &rtp, "-set", "talk_ms", "1500",
-            "-set", "fmt", fmt, "-set", "domain", domain,
+            "-s",
+            service,
+            "-p",
+            &port,
+            "-au",
+            auth.0,
+            "-ap",
+            auth.1,
+            "-auth_uri",
+            &auth_uri,
+            "-set",
+            "user",
+            auth.0,
+            "-set",
+            "rtpport",
+            &rtp,
+            "-set",
+            "talk_ms",
+            "1500",
+            "-set",
+            "fmt",
+            fmt,
+            "-set",
+            "domain",
+            domain,
         ],
     )
 }

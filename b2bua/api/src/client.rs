@@ -49,10 +49,8 @@ impl ControlClient {
         let mut auth = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
             .map_err(|_| ClientError::BadReply("control token is not a header value".into()))?;
         auth.set_sensitive(true);
-        let headers = reqwest::header::HeaderMap::from_iter([(
-            reqwest::header::AUTHORIZATION,
-            auth,
-        )]);
+        let headers =
+            reqwest::header::HeaderMap::from_iter([(reqwest::header::AUTHORIZATION, auth)]);
         let http = reqwest::Client::builder()
             .default_headers(headers)
             .connect_timeout(timeout / 2)

@@ -134,7 +134,10 @@ impl AppConfig {
             }
         };
         if token.len() < 16 {
-            return Err(format!("{}: token shorter than 16 characters", path.display()));
+            return Err(format!(
+                "{}: token shorter than 16 characters",
+                path.display()
+            ));
         }
         if self.b2bua.control_token.is_empty() {
             self.b2bua.control_token = token.clone();

@@ -138,7 +138,13 @@ fn up_runs_and_stops_on_sigterm() {
     assert!(me(&rotated).starts_with("HTTP/1.1 200"), "{}", me(&rotated));
     assert!(me(&system).starts_with("HTTP/1.1 401"));
     let pid = child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     assert!(child.wait().unwrap().success());
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -21,7 +21,16 @@ fn m_line(trace: &str, first_line: &str) -> String {
 }
 
 fn caller(stack: &Stack, scenario: &str, port: u16, rtp: u16, fmt: &str) -> Sipp {
-    offer_call(stack, scenario, ("4005", "demo-4005"), "4007", &stack.sip(), port, rtp, fmt)
+    offer_call(
+        stack,
+        scenario,
+        ("4005", "demo-4005"),
+        "4007",
+        &stack.sip(),
+        port,
+        rtp,
+        fmt,
+    )
 }
 
 async fn builtin_uas_answers(fmt: &str) {
@@ -82,7 +91,14 @@ async fn callee_answering_an_unoffered_codec_ends_at_once() {
     let callee = Sipp::phone(
         "uas_wrong_codec.xml",
         p4007,
-        &["-set", "ring_ms", "200", "-set", "rtpport", &callee_rtp.port().to_string()],
+        &[
+            "-set",
+            "ring_ms",
+            "200",
+            "-set",
+            "rtpport",
+            &callee_rtp.port().to_string(),
+        ],
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
     let started = Instant::now();
@@ -115,7 +131,10 @@ async fn callee_answering_an_unoffered_codec_ends_at_once() {
     );
     let metrics = stack.b2bua_get("/metrics").await;
     assert_eq!(
-        metric(&metrics, "patchbay_b2bua_calls_ended_total{cause=\"incompatible_media\"}"),
+        metric(
+            &metrics,
+            "patchbay_b2bua_calls_ended_total{cause=\"incompatible_media\"}"
+        ),
         Some(1.0)
     );
     stack.stop().await;

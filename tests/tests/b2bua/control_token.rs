@@ -15,11 +15,25 @@ async fn control_api_needs_the_token() {
     let stack = Stack::start().await;
     let base = format!("http://{}", stack.cfg.admin_listen);
     assert_eq!(status(&format!("{base}/health"), None).await, 200);
-    for path in ["/v1/calls", "/v1/registrations", "/v1/cdrs", "/v1/events", "/metrics"] {
+    for path in [
+        "/v1/calls",
+        "/v1/registrations",
+        "/v1/cdrs",
+        "/v1/events",
+        "/metrics",
+    ] {
         let url = format!("{base}{path}");
         assert_eq!(status(&url, None).await, 401, "{path} without a token");
-        assert_eq!(status(&url, Some("wrong-token-0123456789")).await, 401, "{path}");
-        assert_eq!(status(&url, Some(CONTROL_TOKEN)).await, 200, "{path} with it");
+        assert_eq!(
+            status(&url, Some("wrong-token-0123456789")).await,
+            401,
+            "{path}"
+        );
+        assert_eq!(
+            status(&url, Some(CONTROL_TOKEN)).await,
+            200,
+            "{path} with it"
+        );
     }
     // Originating is refused before any parsing or store access.
     let r = reqwest::Client::new()

@@ -31,10 +31,16 @@ async fn success_replies_with_phones_registered() {
 
 #[test]
 fn placeholders_pin_the_shape() {
-    assert!(body_matches("succeeded: {id}", "succeeded: 1795910565000001"));
+    assert!(body_matches(
+        "succeeded: {id}",
+        "succeeded: 1795910565000001"
+    ));
     assert!(!body_matches("succeeded: {id}", "succeeded: "));
     assert!(!body_matches("succeeded: {id}", "succeeded: 17x"));
     assert!(!body_matches("succeeded: {id}", "failed: 17"));
-    assert!(body_matches(r#"{"id":"{id}","created_ms":{ms}}"#, r#"{"id":"12","created_ms":34}"#));
+    assert!(body_matches(
+        r#"{"id":"{id}","created_ms":{ms}}"#,
+        r#"{"id":"12","created_ms":34}"#
+    ));
     assert!(!body_matches(r#"{"id":"{id}"}"#, r#"{"id":"12"} "#));
 }

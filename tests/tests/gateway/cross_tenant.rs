@@ -78,8 +78,12 @@ async fn tenants_cannot_reach_each_other() {
     // A live call of demo: 4005's phone (a silent socket) rings.
     let phone4005 = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let phone4007 = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    stack.register("4005", phone4005.local_addr().unwrap().port()).await;
-    stack.register("4007", phone4007.local_addr().unwrap().port()).await;
+    stack
+        .register("4005", phone4005.local_addr().unwrap().port())
+        .await;
+    stack
+        .register("4007", phone4007.local_addr().unwrap().port())
+        .await;
     let r = gw
         .send(
             demo(M::POST, "/api/v1/calls")
@@ -133,8 +137,13 @@ async fn tenants_cannot_reach_each_other() {
         .await;
     assert_eq!(r.status, 409, "{}", r.body);
     // The call is still demo's, untouched; demo's key ends it.
-    assert_eq!(stack.api.call(&CallId(id.clone())).await.unwrap().tenant, "demo");
-    let r = gw.send(demo(M::DELETE, &format!("/api/v1/calls/{id}"))).await;
+    assert_eq!(
+        stack.api.call(&CallId(id.clone())).await.unwrap().tenant,
+        "demo"
+    );
+    let r = gw
+        .send(demo(M::DELETE, &format!("/api/v1/calls/{id}")))
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let ended = stack.events_until_end(&CallId(id.clone())).await;
     assert_one_terminal(&ended);
@@ -157,7 +166,12 @@ async fn tenants_cannot_reach_each_other() {
     let port5001 = p5001.local_addr().unwrap().port();
     // (The B2BUA reads new tenants at most once a second: wait that out once.)
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert_eq!(stack.try_register_in("acme", "5001", "pw-5001", port5001).await, 0);
+    assert_eq!(
+        stack
+            .try_register_in("acme", "5001", "pw-5001", port5001)
+            .await,
+        0
+    );
     let r = gw
         .send(
             acme(M::POST, "/api/v1/calls")
@@ -172,7 +186,11 @@ async fn tenants_cannot_reach_each_other() {
                 .json(&serde_json::json!({"from": "5001", "to": ["4007"]})),
         )
         .await;
-    assert_eq!(r.status, 404, "acme's own 4007 is not registered: {}", r.body);
+    assert_eq!(
+        r.status, 404,
+        "acme's own 4007 is not registered: {}",
+        r.body
+    );
     // From a phone: acme's 5001 dials 4007 in its own realm (acme's 4007, not registered: 480)
     // and in demo's (its credentials fail there: 401 again); demo's 4007 never rings.
     for (domain, want) in [("acme", "SIP/2.0 480"), ("demo", "SIP/2.0 401")] {
@@ -189,12 +207,20 @@ async fn tenants_cannot_reach_each_other() {
         let (code, trace) = phone.wait_messages(20).await;
         assert_eq!(code, 0, "refused:\n{trace}");
         // The last response the phone got (the first 401 is the challenge).
-        let last = trace.rfind("SIP/2.0 ").map(|i| &trace[i..i + 11]).unwrap_or("");
+        let last = trace
+            .rfind("SIP/2.0 ")
+            .map(|i| &trace[i..i + 11])
+            .unwrap_or("");
         assert_eq!(last, want, "{domain}:\n{trace}");
     }
     assert!(silent(&phone4007, 500).await, "demo's 4007 never rang");
     // acme's 5001 cannot register under demo's realm.
-    assert_ne!(stack.try_register_in("demo", "5001", "pw-5001", port5001).await, 0);
+    assert_ne!(
+        stack
+            .try_register_in("demo", "5001", "pw-5001", port5001)
+            .await,
+        0
+    );
     let regs = stack.api.registrations("demo").await.unwrap();
     assert!(regs.iter().all(|r| r.user != "5001"), "{regs:?}");
     let m = stack.b2bua_get("/metrics").await;

@@ -29,7 +29,9 @@ async fn outside_destinations_are_refused_by_every_api() {
     // Someone else's SIP server, and 4005's phone: both only listen.
     let outside = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let phone = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    stack.register("4005", phone.local_addr().unwrap().port()).await;
+    stack
+        .register("4005", phone.local_addr().unwrap().port())
+        .await;
     let uri = format!("sip:bob@{}", outside.local_addr().unwrap());
     let enc: String = uri.replace(':', "%3A").replace('@', "%40");
     let token = "ZGVtby1rZXk6ZGVtby1zZWNyZXQ="; // demo-key:demo-secret
@@ -46,9 +48,15 @@ async fn outside_destinations_are_refused_by_every_api() {
     assert_eq!(r.status, 403, "{}", r.body);
     assert_eq!(r.json()["error"], "destination_refused", "{}", r.body);
     // Brekeke /pbx/3pcc.
-    let r = gw.get(&format!("/pbx/3pcc?from=4005&to={enc}&type=2")).await;
+    let r = gw
+        .get(&format!("/pbx/3pcc?from=4005&to={enc}&type=2"))
+        .await;
     assert_eq!(r.status, 200);
-    assert!(r.body.starts_with("failed: not allowed: sip:bob@"), "{}", r.body);
+    assert!(
+        r.body.starts_with("failed: not allowed: sip:bob@"),
+        "{}",
+        r.body
+    );
     // Brekeke SOAP callControl.
     let r = gw
         .send(
@@ -61,7 +69,8 @@ async fn outside_destinations_are_refused_by_every_api() {
         .await;
     assert_eq!(r.status, 500, "{}", r.body);
     assert!(
-        r.body.contains("<faultstring>java.lang.Exception: destination not allowed: sip:bob@"),
+        r.body
+            .contains("<faultstring>java.lang.Exception: destination not allowed: sip:bob@"),
         "{}",
         r.body
     );
@@ -74,7 +83,9 @@ async fn outside_destinations_are_refused_by_every_api() {
         r#"{"success":false,"msg":"Dial failed: destination not allowed"}"#
     );
     let r = gw
-        .get(&format!("/pbxws.php/dial?ext=4005&tel=004915551234&token={token}"))
+        .get(&format!(
+            "/pbxws.php/dial?ext=4005&tel=004915551234&token={token}"
+        ))
         .await;
     assert!(r.body.starts_with(r#"{"success":false"#), "{}", r.body);
     // Taridium URL control: numbers only; one no dial plan routes.
@@ -82,7 +93,11 @@ async fn outside_destinations_are_refused_by_every_api() {
     assert_eq!(r.body, "ERROR: FAILED PLACING CALL");
 
     // Nothing was sent anywhere, and each refusal was counted.
-    assert_eq!(received(&outside, 1000).await, None, "no INVITE to the outside");
+    assert_eq!(
+        received(&outside, 1000).await,
+        None,
+        "no INVITE to the outside"
+    );
     assert_eq!(received(&phone, 10).await, None, "4005 was not rung");
     let m = stack.b2bua_get("/metrics").await;
     let refused = |reason: &str| {
@@ -116,8 +131,13 @@ async fn outside_destinations_are_refused_by_every_api() {
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
-    let invite = received(&outside, 5000).await.expect("the allowed domain is called");
-    assert!(invite.starts_with(&format!("INVITE {uri} SIP/2.0")), "{invite}");
+    let invite = received(&outside, 5000)
+        .await
+        .expect("the allowed domain is called");
+    assert!(
+        invite.starts_with(&format!("INVITE {uri} SIP/2.0")),
+        "{invite}"
+    );
     let id = r.json()["id"].as_str().unwrap().to_string();
     let _ = stack.api.hangup(&patchbay_api::CallId(id)).await;
     gw.stop().await;

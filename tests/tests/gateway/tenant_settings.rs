@@ -29,7 +29,11 @@ async fn admin_api_sets_up_a_tenant() {
         created_ms: 0,
         secret_hash: String::new(),
     };
-    stack.store.create_api_key(&sys, "system-secret").await.unwrap();
+    stack
+        .store
+        .create_api_key(&sys, "system-secret")
+        .await
+        .unwrap();
     let req = |key: &str, secret: &str, m: M, path: &str| {
         gw.http
             .request(m, format!("{}{path}", gw.base))
@@ -44,8 +48,13 @@ async fn admin_api_sets_up_a_tenant() {
     assert_eq!(r.status, 201, "{}", r.body);
     let r = gw
         .send(
-            req("system", "system-secret", M::POST, "/api/v1/tenants/acme/api-keys")
-                .json(&serde_json::json!({"roles": ["admin"]})),
+            req(
+                "system",
+                "system-secret",
+                M::POST,
+                "/api/v1/tenants/acme/api-keys",
+            )
+            .json(&serde_json::json!({"roles": ["admin"]})),
         )
         .await;
     let (k, s) = (
@@ -71,17 +80,29 @@ async fn admin_api_sets_up_a_tenant() {
                 .basic_auth("5001", Some("web-5001")),
         )
     };
-    assert_eq!(me_at("pbx.acme.example").await.status, 401, "not mapped yet");
+    assert_eq!(
+        me_at("pbx.acme.example").await.status,
+        401,
+        "not mapped yet"
+    );
     let r = gw
         .send(acme(M::PUT, "/api/v1/tenants/acme/hosts/PBX.acme.example"))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let r = me_at("pbx.acme.example").await;
-    assert_eq!((r.status, r.json()["tenant"].as_str()), (200, Some("acme")), "{}", r.body);
+    assert_eq!(
+        (r.status, r.json()["tenant"].as_str()),
+        (200, Some("acme")),
+        "{}",
+        r.body
+    );
     let r = gw.send(acme(M::GET, "/api/v1/tenants/acme/hosts")).await;
     assert_eq!(r.body, r#"{"hosts":["pbx.acme.example"]}"#);
     let r = gw
-        .send(acme(M::DELETE, "/api/v1/tenants/acme/hosts/pbx.acme.example"))
+        .send(acme(
+            M::DELETE,
+            "/api/v1/tenants/acme/hosts/pbx.acme.example",
+        ))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(me_at("pbx.acme.example").await.status, 401);
@@ -97,7 +118,12 @@ async fn admin_api_sets_up_a_tenant() {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let r = me_jwt(token(secret, "acme-k1")).await;
-    assert_eq!((r.status, r.json()["tenant"].as_str()), (200, Some("acme")), "{}", r.body);
+    assert_eq!(
+        (r.status, r.json()["tenant"].as_str()),
+        (200, Some("acme")),
+        "{}",
+        r.body
+    );
     let r = gw.send(acme(M::GET, "/api/v1/tenants/acme/jwt-keys")).await;
     assert_eq!(
         r.body,
@@ -123,17 +149,38 @@ async fn admin_api_sets_up_a_tenant() {
                 .json(&serde_json::json!({ "patterns": patterns })),
         )
     };
-    assert_eq!(set("brekeke-3pcc", serde_json::json!(["10.0.0.0/8"])).await.status, 200);
+    assert_eq!(
+        set("brekeke-3pcc", serde_json::json!(["10.0.0.0/8"]))
+            .await
+            .status,
+        200
+    );
     let r = gw.get("/pbx/3pcc?to=4007&from=4005&type=2").await;
     assert_eq!((r.status, r.body.as_str()), (403, "failed: forbidden"));
-    assert_eq!(set("brekeke-3pcc", serde_json::json!(["127.0.0.1/32"])).await.status, 200);
+    assert_eq!(
+        set("brekeke-3pcc", serde_json::json!(["127.0.0.1/32"]))
+            .await
+            .status,
+        200
+    );
     let r = gw.get("/pbx/3pcc?to=4007&from=4005&type=2").await;
     assert_eq!(r.body, "failed: not found: 4005 is not registered");
     let r = gw
-        .send(demo(M::GET, "/api/v1/tenants/demo/ip-patterns/brekeke-3pcc"))
+        .send(demo(
+            M::GET,
+            "/api/v1/tenants/demo/ip-patterns/brekeke-3pcc",
+        ))
         .await;
-    assert_eq!(r.body, r#"{"patterns":["127.0.0.1/32"],"scope":"brekeke-3pcc"}"#);
-    assert_eq!(set("brekeke-3pcc", serde_json::json!(["(unclosed"])).await.status, 400);
+    assert_eq!(
+        r.body,
+        r#"{"patterns":["127.0.0.1/32"],"scope":"brekeke-3pcc"}"#
+    );
+    assert_eq!(
+        set("brekeke-3pcc", serde_json::json!(["(unclosed"]))
+            .await
+            .status,
+        400
+    );
     // Ozeki's address list.
     let ozeki = || {
         gw.send(gw.http.get(format!(
@@ -141,11 +188,24 @@ async fn admin_api_sets_up_a_tenant() {
             gw.ozeki
         )))
     };
-    assert!(ozeki().await.body.contains("<Code>301</Code>"), "no list: open");
-    assert_eq!(set("ozeki", serde_json::json!(["192.0.2.0/24"])).await.status, 200);
+    assert!(
+        ozeki().await.body.contains("<Code>301</Code>"),
+        "no list: open"
+    );
+    assert_eq!(
+        set("ozeki", serde_json::json!(["192.0.2.0/24"]))
+            .await
+            .status,
+        200
+    );
     let r = ozeki().await;
     assert!(r.body.contains("<Code>307</Code>"), "{}", r.body);
-    assert_eq!(set("ozeki", serde_json::json!(["127.0.0.0/8"])).await.status, 200);
+    assert_eq!(
+        set("ozeki", serde_json::json!(["127.0.0.0/8"]))
+            .await
+            .status,
+        200
+    );
     assert!(ozeki().await.body.contains("<Code>301</Code>"));
 
     // Outside SIP domains (their effect: destinations_refused).
@@ -156,13 +216,22 @@ async fn admin_api_sets_up_a_tenant() {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let r = gw.send(demo(M::GET, "/api/v1/tenants/demo/sip-domains")).await;
+    let r = gw
+        .send(demo(M::GET, "/api/v1/tenants/demo/sip-domains"))
+        .await;
     assert_eq!(r.body, r#"{"domains":["carrier.example"]}"#);
     // A tenant admin cannot touch another tenant's settings; unknown tenants are not found.
-    let r = gw.send(acme(M::GET, "/api/v1/tenants/demo/sip-domains")).await;
+    let r = gw
+        .send(acme(M::GET, "/api/v1/tenants/demo/sip-domains"))
+        .await;
     assert_eq!(r.status, 403);
     let r = gw
-        .send(req("system", "system-secret", M::GET, "/api/v1/tenants/nope/hosts"))
+        .send(req(
+            "system",
+            "system-secret",
+            M::GET,
+            "/api/v1/tenants/nope/hosts",
+        ))
         .await;
     assert_eq!(r.status, 404);
     gw.stop().await;

@@ -72,6 +72,20 @@ async fn every_dashboard_query_returns_data() {
     // An authentication failure, for the auth-failure panel.
     let r = gw.get_basic("/api/v1/me", "demo-key", "wrong").await;
     assert_eq!(r.status, 401);
+    // A refused destination and a control-API request without the token, for their panels.
+    let r = gw
+        .send(
+            gw.http
+                .post(format!("{}/api/v1/calls", gw.base))
+                .basic_auth("demo-key", Some("demo-secret"))
+                .json(&serde_json::json!({"from": "4005", "to": ["sip:x@192.0.2.1"]})),
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = reqwest::get(format!("http://{}/v1/calls", stack.cfg.admin_listen))
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
 
     // The four calls really happen and end normally (4007 hangs up after 1.5 s of RTP).
     let mut ended = 0.0;

@@ -15,7 +15,12 @@ async fn promtool_accepts_every_metrics_output() {
     let r = gw.get("/pbx/3pcc?to=4007&from=4005&type=2").await;
     assert!(r.body.starts_with("failed: "), "{}", r.body);
     let outputs = [
-        ("gateway", gw.send(gw.http.get(format!("{}/metrics", gw.admin))).await.body),
+        (
+            "gateway",
+            gw.send(gw.http.get(format!("{}/metrics", gw.admin)))
+                .await
+                .body,
+        ),
         ("b2bua", stack.b2bua_get("/metrics").await),
     ];
     for (name, text) in outputs {

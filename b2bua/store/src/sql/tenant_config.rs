@@ -40,9 +40,7 @@ impl SqlStore {
             .bind(tenant)
             .fetch_all(&self.pool)
             .await?;
-        rows.into_iter()
-            .map(|r| Ok(r.try_get("domain")?))
-            .collect()
+        rows.into_iter().map(|r| Ok(r.try_get("domain")?)).collect()
     }
 
     pub(super) async fn get_tenant_hosts(&self, tenant: &str) -> Result<Vec<String>, StoreError> {

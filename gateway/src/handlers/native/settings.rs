@@ -51,7 +51,9 @@ pub(super) async fn run(
         SettingOp::PutHost(host) => {
             match s.tenant_for_host(&host).await.map_err(db)? {
                 Some(t) if t != tenant => {
-                    return Err(Failure::Conflict(format!("host {host} belongs to another tenant")));
+                    return Err(Failure::Conflict(format!(
+                        "host {host} belongs to another tenant"
+                    )));
                 }
                 _ => {}
             }

@@ -15,15 +15,24 @@ pub const JWT_ALGS: [&str; 3] = ["HS256", "RS256", "ES256"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SettingOp {
-    GetIpPatterns { scope: String },
-    PutIpPatterns { scope: String, patterns: Vec<String> },
+    GetIpPatterns {
+        scope: String,
+    },
+    PutIpPatterns {
+        scope: String,
+        patterns: Vec<String>,
+    },
     GetSipDomains,
     PutSipDomains(Vec<String>),
     ListHosts,
     PutHost(String),
     DeleteHost(String),
     ListJwtKeys,
-    PutJwtKey { kid: String, alg: String, key: String },
+    PutJwtKey {
+        kid: String,
+        alg: String,
+        key: String,
+    },
     DeleteJwtKey(String),
 }
 
@@ -64,7 +73,11 @@ pub fn valid_host(s: &str) -> Option<String> {
 }
 
 /// Parse `segs` after `tenants/{tenant}/` (method, remaining path, body).
-pub(super) fn parse(method: &str, segs: &[&str], body: &[u8]) -> Result<Option<SettingOp>, Failure> {
+pub(super) fn parse(
+    method: &str,
+    segs: &[&str],
+    body: &[u8],
+) -> Result<Option<SettingOp>, Failure> {
     fn json<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Failure> {
         serde_json::from_slice(body).map_err(|e| Failure::bad("body", e.to_string()))
     }
@@ -153,7 +166,11 @@ mod tests {
     fn parses_and_validates() {
         let p = |m, segs: &[&str], body: &str| parse(m, segs, body.as_bytes());
         assert_eq!(
-            p("PUT", &["ip-patterns", "ozeki"], r#"{"patterns":["10.0.0.0/8","^192\\.168\\."]}"#),
+            p(
+                "PUT",
+                &["ip-patterns", "ozeki"],
+                r#"{"patterns":["10.0.0.0/8","^192\\.168\\."]}"#
+            ),
             Ok(Some(SettingOp::PutIpPatterns {
                 scope: "ozeki".into(),
                 patterns: vec!["10.0.0.0/8".into(), "^192\\.168\\.".into()]
@@ -162,7 +179,11 @@ mod tests {
         assert!(p("PUT", &["ip-patterns", "ozeki"], r#"{"patterns":["("]}"#).is_err());
         assert!(p("GET", &["ip-patterns", "nope"], "").is_err());
         assert_eq!(
-            p("PUT", &["sip-domains"], r#"{"domains":["Carrier.Example","carrier.example","192.0.2.1"]}"#),
+            p(
+                "PUT",
+                &["sip-domains"],
+                r#"{"domains":["Carrier.Example","carrier.example","192.0.2.1"]}"#
+            ),
             Ok(Some(SettingOp::PutSipDomains(vec![
                 "carrier.example".into(),
                 "192.0.2.1".into()
@@ -174,11 +195,36 @@ mod tests {
             p("PUT", &["hosts", "PBX.acme.example"], ""),
             Ok(Some(SettingOp::PutHost("pbx.acme.example".into())))
         );
-        assert!(p("PUT", &["jwt-keys", "k1"], r#"{"alg":"HS256","key":"short"}"#).is_err());
-        assert!(p("PUT", &["jwt-keys", "k1"], r#"{"alg":"RS256","key":"not pem"}"#).is_err());
-        assert!(p("PUT", &["jwt-keys", "k1"], r#"{"alg":"none","key":"0123456789abcdef"}"#).is_err());
+        assert!(
+            p(
+                "PUT",
+                &["jwt-keys", "k1"],
+                r#"{"alg":"HS256","key":"short"}"#
+            )
+            .is_err()
+        );
+        assert!(
+            p(
+                "PUT",
+                &["jwt-keys", "k1"],
+                r#"{"alg":"RS256","key":"not pem"}"#
+            )
+            .is_err()
+        );
+        assert!(
+            p(
+                "PUT",
+                &["jwt-keys", "k1"],
+                r#"{"alg":"none","key":"0123456789abcdef"}"#
+            )
+            .is_err()
+        );
         assert!(matches!(
-            p("PUT", &["jwt-keys", "k1"], r#"{"alg":"HS256","key":"0123456789abcdef"}"#),
+            p(
+                "PUT",
+                &["jwt-keys", "k1"],
+                r#"{"alg":"HS256","key":"0123456789abcdef"}"#
+            ),
             Ok(Some(SettingOp::PutJwtKey { .. }))
         ));
         assert_eq!(p("POST", &["hosts"], ""), Err(Failure::MethodNotAllowed));
