@@ -1,7 +1,8 @@
 //! k6 smoke: every script in loadtest/k6 (click-to-call through the native API and each vendor
 //! API that places calls) runs for 10 s against the live stack and must pass its thresholds
 //! (error rate, checks, p95); every request it made must have become a real call that SIPp
-//! answered and hung up (the B2BUA's normally-ended calls grow by k6's iteration count).
+//! answered and hung up (the B2BUA's normally-ended calls grow by k6's iteration count). Then
+//! the native API's reads (CDRs, calls, tenant settings) run the same way, with those CDRs.
 use patchbay_tests::*;
 use std::time::Duration;
 
@@ -23,30 +24,40 @@ async fn k6_click_to_call_smoke() {
     let k6_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../loadtest/k6");
     let before = normal_calls_ended(&stack).await;
     let mut iterations = 0.0;
+    let run = |script: &'static str| {
+        let (k6, base, summary) = (
+            k6.clone(),
+            gw.base.clone(),
+            stack.dir.join(format!("k6-{script}.json")),
+        );
+        async move {
+            let (code, out, err) = run_tool(
+                &k6,
+                &[
+                    "run",
+                    "--quiet",
+                    "--no-usage-report",
+                    "--no-color",
+                    "-e",
+                    &format!("PATCHBAY_URL={base}"),
+                    "-e",
+                    "DURATION=10s",
+                    "--summary-export",
+                    &summary.display().to_string(),
+                    &format!("{k6_dir}/{script}.js"),
+                ],
+                60,
+            )
+            .await;
+            assert_eq!(code, 0, "k6 {script}: thresholds hold\n{out}\n{err}");
+            let s: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&summary).expect("summary"))
+                    .expect("summary json");
+            s
+        }
+    };
     for script in SCRIPTS {
-        let summary = stack.dir.join(format!("k6-{script}.json"));
-        let (code, out, err) = run_tool(
-            &k6,
-            &[
-                "run",
-                "--quiet",
-                "--no-usage-report",
-                "--no-color",
-                "-e",
-                &format!("PATCHBAY_URL={}", gw.base),
-                "-e",
-                "DURATION=10s",
-                "--summary-export",
-                &summary.display().to_string(),
-                &format!("{k6_dir}/{script}.js"),
-            ],
-            60,
-        )
-        .await;
-        assert_eq!(code, 0, "k6 {script}: thresholds hold\n{out}\n{err}");
-        let s: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&summary).expect("summary"))
-                .expect("summary json");
+        let s = run(script).await;
         let n = s["metrics"]["iterations"]["count"].as_f64().unwrap_or(0.0);
         let failed = s["metrics"]["http_req_failed"]["value"].as_f64();
         let p95 = s["metrics"]["http_req_duration"]["p(95)"].as_f64();
@@ -76,6 +87,10 @@ async fn k6_click_to_call_smoke() {
             calls.join("\n")
         );
     }
+    let s = run("native_admin").await;
+    let n = s["metrics"]["iterations"]["count"].as_f64().unwrap_or(0.0);
+    let checks = s["metrics"]["checks"]["value"].as_f64();
+    assert!(n >= 10.0 && checks == Some(1.0), "k6 native_admin: {s}");
     gw.stop().await;
     stack.stop().await;
 }
