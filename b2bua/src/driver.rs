@@ -487,7 +487,7 @@ impl Driver {
             patchbay_api::TransferMethod::Bridge => self.targets(&tenant, &t.target),
             // The phone dials the target through us.
             patchbay_api::TransferMethod::Refer => {
-                let uri = if t.target.starts_with("sip:") {
+                let uri = if t.target.starts_with("sip:") || t.target.starts_with("sips:") {
                     t.target.clone()
                 } else {
                     format!("sip:{}@{}", t.target, self.sip_host)
@@ -667,6 +667,7 @@ impl Driver {
             .calls_started
             .with_label_values(&["inbound"])
             .inc();
+        let call_id = call.clone();
         let input = Input::Inbound {
             call,
             leg,
@@ -677,8 +678,13 @@ impl Driver {
             no_target_status,
             ring_timeout_ms: u64::from(self.sh.cfg.ring_timeout_secs) * 1000,
         };
-        if self.calls.handle_input(now, input).is_ok() {
-            self.drain().await;
+        match self.calls.handle_input(now, input) {
+            Ok(()) => self.drain().await,
+            // (Unreachable with fresh ids; never leave the leg's media and maps behind.)
+            Err(_) => {
+                self.release(&call_id);
+                self.reject_invite(&f.id, 500).await;
+            }
         }
     }
 
@@ -1121,7 +1127,11 @@ async fn authenticate_invite(
             let caller = idn.username.unwrap_or_default();
             // Who may be called: this PBX's users, or an allowed outside domain.
             let ruri = if f.ruri.is_empty() { &f.to } else { &f.ruri };
-            let (host, port) = policy::uri_host(ruri);
+            let Some(uri) = crate::sip::parse_sip_uri(ruri) else {
+                reject(&c, &sh, &f.id, 400).await;
+                return;
+            };
+            let (host, port) = (uri.host, uri.port);
             let other = sh.auth.realm_tenant(&host).is_some_and(|t| t != ta.tenant);
             let allowed = match sh.store.allowed_sip_domains(&ta.tenant).await {
                 Ok(a) => a,
@@ -1135,7 +1145,7 @@ async fn authenticate_invite(
                 match policy::classify(target, &ta.realm, sh.cfg.sip_listen, true, other, &allowed)
                 {
                     policy::Domain::Own => None,
-                    policy::Domain::Allowed => Some(ruri.to_string()),
+                    policy::Domain::Allowed => Some(uri.canonical),
                     refused => {
                         let reason = if refused == policy::Domain::OtherTenant {
                             "foreign_tenant"

@@ -76,16 +76,43 @@ struct StateTableFile {
 }
 
 impl StateTableFile {
+    /// A new file (never an existing one or a link planted there: `create_new`), owner-only.
     fn write() -> Result<Self, B2buaError> {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
         static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!(
-            "patchbay-sip-states-{}-{n}.yaml",
-            std::process::id()
-        ));
+        let err = |p: &std::path::Path, e: std::io::Error| {
+            B2buaError::Sip(format!("{}: {e}", p.display()))
+        };
+        let mut attempts = 0;
+        let (path, mut file) = loop {
+            attempts += 1;
+            let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(0);
+            let path = std::env::temp_dir().join(format!(
+                "patchbay-sip-states-{}-{n}-{nanos:08x}.yaml",
+                std::process::id()
+            ));
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+            {
+                Ok(f) => break (path, f),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempts < 100 => {
+                    continue;
+                }
+                Err(e) => return Err(err(&path, e)),
+            }
+        };
         let f = Self { path };
-        std::fs::write(&f.path, SIP_STATES)
-            .map_err(|e| B2buaError::Sip(format!("{}: {e}", f.path.display())))?;
+        file.write_all(SIP_STATES.as_bytes())
+            .map_err(|e| err(&f.path, e))?;
+        drop(file);
         // rvoip falls back to its own table, silently, on any error: check with its loader.
         let table = rvoip_sip::state_table::YamlTableLoader::load_from_file(&f.path)
             .map_err(|e| B2buaError::Sip(format!("SIP state table: {e}")))?;

@@ -10,7 +10,7 @@
 //! `patchbay_b2bua_destinations_refused_total{origin, reason}`. [`classify`] is the pure rule;
 //! [`check`] reads the store for it (from tasks, never the driver loop).
 
-use crate::sip::{host_only, uri_parts};
+use crate::sip::parse_sip_uri;
 use patchbay_api::ApiErrorKind;
 use patchbay_store::Store;
 
@@ -83,21 +83,12 @@ fn is_sip_uri(party: &str) -> bool {
     p.starts_with("sip:") || p.starts_with("sips:")
 }
 
-/// The lower-case host of a SIP URI (no port, no brackets) and its port.
-pub fn uri_host(uri: &str) -> (String, Option<u16>) {
-    let (_, domain) = uri_parts(uri);
-    let host = host_only(&domain).to_ascii_lowercase();
-    let port = domain
-        .rsplit_once(':')
-        .filter(|(h, _)| !h.is_empty() && (!domain.starts_with('[') || h.ends_with(']')))
-        .and_then(|(_, p)| p.parse().ok());
-    (host, port)
-}
-
-/// Check one destination of `tenant`'s call (store reads). Plain parties pass as
-/// [`Dest::User`]; `Err` only for SIP URIs the tenant may not reach. A plain party that is no
-/// user of the tenant comes back as `Ok` with `known == false`: no dial plan routes numbers
-/// yet, so the caller refuses it as not found (it has no registration) and counts it.
+/// Check one destination of `tenant`'s call (store reads). `own` is our SIP listen address.
+/// Plain parties pass as [`Dest::User`]; a SIP URI is read by rvoip's own parser (the reading
+/// it would be dialled by) and comes back as a user of the tenant or, allowed, as rvoip's
+/// rendering of it. `Err` for URIs the tenant may not reach or that do not parse. The `bool`
+/// is false for a party that is no user of the tenant: no dial plan routes numbers yet, so the
+/// caller refuses it as not found (it has no registration) and counts it.
 pub async fn check(
     store: &dyn Store,
     own: std::net::SocketAddr,
@@ -117,7 +108,13 @@ pub async fn check(
             .is_some();
         return Ok((Dest::User(party.to_string()), known));
     }
-    let (host, port) = uri_host(party);
+    let Some(uri) = parse_sip_uri(party) else {
+        return Err(Refusal {
+            reason: "",
+            kind: ApiErrorKind::BadRequest,
+            message: format!("{party}: not a SIP URI that can be dialled"),
+        });
+    };
     let realm = store
         .tenant(tenant)
         .await
@@ -125,7 +122,7 @@ pub async fn check(
         .map(|t| t.realm)
         .unwrap_or_default();
     let other = store
-        .tenant_by_realm(&host)
+        .tenant_by_realm(&uri.host)
         .await
         .map_err(unavailable)?
         .is_some_and(|t| t.name != tenant);
@@ -133,11 +130,13 @@ pub async fn check(
         .allowed_sip_domains(tenant)
         .await
         .map_err(unavailable)?;
-    let target = Target { host: &host, port };
+    let target = Target {
+        host: &uri.host,
+        port: uri.port,
+    };
     match classify(target, &realm, own, false, other, &allowed) {
         Domain::Own => {
-            let (user, _) = uri_parts(party);
-            if user.is_empty() {
+            if uri.user.is_empty() {
                 return Err(Refusal {
                     reason: "",
                     kind: ApiErrorKind::BadRequest,
@@ -145,13 +144,13 @@ pub async fn check(
                 });
             }
             let known = store
-                .user(tenant, &user)
+                .user(tenant, &uri.user)
                 .await
                 .map_err(unavailable)?
                 .is_some();
-            Ok((Dest::User(user), known))
+            Ok((Dest::User(uri.user), known))
         }
-        Domain::Allowed => Ok((Dest::Uri(party.trim().to_string()), true)),
+        Domain::Allowed => Ok((Dest::Uri(uri.canonical), true)),
         Domain::OtherTenant => Err(Refusal {
             reason: "foreign_tenant",
             kind: ApiErrorKind::Forbidden,
@@ -160,7 +159,10 @@ pub async fn check(
         Domain::Outside => Err(Refusal {
             reason: "sip_domain",
             kind: ApiErrorKind::Forbidden,
-            message: format!("{party}: domain {host} is not on the tenant's allowed_sip_domains"),
+            message: format!(
+                "{party}: domain {} is not on the tenant's allowed_sip_domains",
+                uri.host
+            ),
         }),
     }
 }
@@ -169,12 +171,19 @@ pub async fn check(
 mod tests {
     use super::*;
 
+    use crate::sip::SipUri;
+
+    fn host_port(uri: &str) -> (String, Option<u16>) {
+        let SipUri { host, port, .. } = parse_sip_uri(uri).expect(uri);
+        (host, port)
+    }
+
     #[test]
     fn the_rule() {
         let allowed = vec!["carrier.example".to_string(), "192.0.2.7".to_string()];
         let own: std::net::SocketAddr = "127.0.0.1:5060".parse().unwrap();
         let c = |uri: &str, inbound, other| {
-            let (host, port) = uri_host(uri);
+            let (host, port) = host_port(uri);
             classify(
                 Target { host: &host, port },
                 "demo",
@@ -197,18 +206,32 @@ mod tests {
         assert_eq!(c("sip:1@acme", false, true), Domain::OtherTenant);
         assert_eq!(c("sip:1@acme", true, true), Domain::OtherTenant);
         assert_eq!(c("sip:1@carrier.example", false, false), Domain::Allowed);
+        assert_eq!(c("sips:1@carrier.example", false, false), Domain::Allowed);
         assert_eq!(c("sip:1@192.0.2.7:5070", false, false), Domain::Allowed);
         assert_eq!(c("sip:1@evil.example", false, false), Domain::Outside);
         assert_eq!(
             c("sip:1@sub.carrier.example", false, false),
             Domain::Outside
         );
+        // The host is what rvoip dials, whatever the user part holds.
         assert_eq!(
-            uri_host("sip:4007@Demo:5060;transport=tcp"),
+            c("sip:carrier.example;x@evil.example", false, false),
+            Domain::Outside
+        );
+        assert_eq!(
+            c("sip:carrier.example?x@evil.example", false, false),
+            Domain::Outside
+        );
+        assert_eq!(
+            host_port("sip:4007@Demo:5060;transport=tcp"),
             ("demo".into(), Some(5060))
         );
-        assert_eq!(uri_host("<sips:x@[::1]:5061>"), ("::1".into(), Some(5061)));
-        assert_eq!(uri_host("sip:x@[::1]"), ("::1".into(), None));
+        assert_eq!(host_port("sips:x@[::1]:5061"), ("::1".into(), Some(5061)));
+        // Routed elsewhere than their host: refused outright.
+        assert!(parse_sip_uri("sip:x@carrier.example;maddr=203.0.113.9").is_none());
+        assert!(parse_sip_uri("sip:x@carrier.example?Route=%3Csip:evil.example%3E").is_none());
+        assert!(parse_sip_uri("sip:x@carrier.example junk").is_none());
+        assert!(parse_sip_uri("tel:+15551234").is_none());
         assert!(is_sip_uri(" SIP:a@b") && !is_sip_uri("4007"));
     }
 }

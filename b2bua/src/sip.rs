@@ -420,6 +420,44 @@ fn split_params(s: &str) -> Vec<&str> {
 }
 
 /// `user` and `host[:port]` of a SIP URI, with or without display name and brackets.
+/// A SIP URI as rvoip reads it: the reading any INVITE to it would be sent by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SipUri {
+    pub user: String,
+    /// Lower case; IPv6 without brackets.
+    pub host: String,
+    pub port: Option<u16>,
+    /// rvoip's own rendering: what is dialled, so what was checked is what is sent.
+    pub canonical: String,
+}
+
+/// Parse a `sip:` / `sips:` URI with rvoip's parser. `None` for anything else, and for URIs
+/// that would route somewhere other than their host (`maddr`, URI headers).
+pub fn parse_sip_uri(s: &str) -> Option<SipUri> {
+    use rvoip_sip_core::types::uri::{Host, Scheme, Uri};
+    let uri: Uri = s.trim().parse().ok()?;
+    if !matches!(uri.scheme, Scheme::Sip | Scheme::Sips)
+        || uri.raw_uri.is_some()
+        || !uri.headers.is_empty()
+    {
+        return None;
+    }
+    let canonical = uri.to_string();
+    if canonical.to_ascii_lowercase().contains(";maddr") {
+        return None;
+    }
+    let host = match &uri.host {
+        Host::Domain(d) => d.to_ascii_lowercase(),
+        Host::Address(ip) => ip.to_string(),
+    };
+    Some(SipUri {
+        user: uri.user.clone().unwrap_or_default(),
+        host,
+        port: uri.port,
+        canonical,
+    })
+}
+
 pub fn uri_parts(uri: &str) -> (String, String) {
     let s = uri.trim();
     let s = match (s.find('<'), s.find('>')) {

@@ -17,6 +17,9 @@ use patchbay_gateway_proto::{Failure, Principal, Response};
 pub(crate) fn db(e: patchbay_store::StoreError) -> Failure {
     match e {
         patchbay_store::StoreError::UnknownTenant(t) => Failure::NotFound(format!("tenant {t}")),
+        patchbay_store::StoreError::Taken(what) => {
+            Failure::Conflict(format!("{what} belongs to another tenant"))
+        }
         other => Failure::Internal(other.to_string()),
     }
 }

@@ -110,41 +110,34 @@ impl AppConfig {
         serde_yaml::from_str(text)
     }
 
-    /// Fill empty control tokens from `<data_dir>/control_token`. `create`: make the file
-    /// (a random token, mode 0600) when it does not exist yet.
-    pub(crate) fn fill_control_token(&mut self, create: bool) -> Result<(), String> {
-        if !self.b2bua.control_token.is_empty() && !self.gateway.b2bua_token.is_empty() {
+    /// Fill the control tokens a command needs (`b2bua`: the B2BUA's, `gateway`: the
+    /// gateway's). A token set on one side serves the other; else both come from
+    /// `<data_dir>/control_token`, which `create` makes (random, mode 0600) when missing.
+    pub(crate) fn fill_control_token(
+        &mut self,
+        b2bua: bool,
+        gateway: bool,
+        create: bool,
+    ) -> Result<(), String> {
+        let (b, g) = (&mut self.b2bua.control_token, &mut self.gateway.b2bua_token);
+        if b.is_empty() && !g.is_empty() {
+            *b = g.clone();
+        } else if g.is_empty() && !b.is_empty() {
+            *g = b.clone();
+        }
+        if !((b2bua && b.is_empty()) || (gateway && g.is_empty())) {
             return Ok(());
         }
         let path = self.data_dir.join("control_token");
-        let token = match std::fs::read_to_string(&path) {
-            Ok(t) => t.trim().to_string(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
-                let t = crate::secret::random_token();
-                crate::secret::write_private(&path, &t)
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
-                t
-            }
-            Err(e) => {
-                return Err(format!(
-                    "no control token: set b2bua.control_token / gateway.b2bua_token or \
-                     PATCHBAY_CONTROL_TOKEN, or start the B2BUA with this data dir first ({}: {e})",
-                    path.display()
-                ));
-            }
-        };
-        if token.len() < 16 {
-            return Err(format!(
-                "{}: token shorter than 16 characters",
+        let token = crate::secret::read_or_make_token(&path, create).map_err(|e| {
+            format!(
+                "no control token ({}: {e}): set b2bua.control_token / gateway.b2bua_token or \
+                 PATCHBAY_CONTROL_TOKEN, or start the B2BUA with this data dir first",
                 path.display()
-            ));
-        }
-        if self.b2bua.control_token.is_empty() {
-            self.b2bua.control_token = token.clone();
-        }
-        if self.gateway.b2bua_token.is_empty() {
-            self.gateway.b2bua_token = token;
-        }
+            )
+        })?;
+        *b = token.clone();
+        *g = token;
         Ok(())
     }
 
@@ -197,5 +190,42 @@ mod tests {
         let cfg = AppConfig::load(None, Some(Path::new("/tmp/x")), &env).unwrap();
         assert_eq!(cfg.b2bua.sip_listen.port(), 5999);
         assert_eq!(cfg.store_url(), "sqlite:///tmp/x/patchbay.db?mode=rwc");
+    }
+
+    #[test]
+    fn control_token_from_the_data_dir() {
+        let dir = std::env::temp_dir().join(format!("pb-token-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        // `up` on a data dir that does not exist yet: made, with the token.
+        let mut up = AppConfig {
+            data_dir: dir.join("data"),
+            ..AppConfig::default()
+        };
+        up.fill_control_token(true, true, true).unwrap();
+        let t = up.b2bua.control_token.clone();
+        assert_eq!((t.len(), &up.gateway.b2bua_token), (64, &t));
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join("data/control_token"))
+            .unwrap()
+            .permissions();
+        assert_eq!(mode.mode() & 0o777, 0o600);
+        // A gateway of the same data dir reads it; it never makes one.
+        let mut gw = AppConfig {
+            data_dir: dir.join("data"),
+            ..AppConfig::default()
+        };
+        gw.fill_control_token(false, true, false).unwrap();
+        assert_eq!(gw.gateway.b2bua_token, t);
+        let mut lone = AppConfig {
+            data_dir: dir.join("nowhere"),
+            ..AppConfig::default()
+        };
+        assert!(lone.fill_control_token(false, true, false).is_err());
+        // A token set on one side serves the other; no file is needed.
+        lone.gateway.b2bua_token = "configured-token-0123456789".into();
+        lone.fill_control_token(true, true, false).unwrap();
+        assert_eq!(lone.b2bua.control_token, "configured-token-0123456789");
+        assert!(!dir.join("nowhere").exists());
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

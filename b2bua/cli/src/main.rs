@@ -80,9 +80,13 @@ fn main() {
     }
     let mut cfg = cfg;
     // The control API is never open: B2BUA and gateway of one data dir share its token.
-    if !matches!(cli.cmd, Cmd::RotateSystemKey)
-        && let Err(e) = cfg.fill_control_token(!matches!(cli.cmd, Cmd::Gateway))
-    {
+    let (b2bua, gateway) = match cli.cmd {
+        Cmd::Up => (true, true),
+        Cmd::B2bua => (true, false),
+        Cmd::Gateway => (false, true),
+        _ => (false, false),
+    };
+    if let Err(e) = cfg.fill_control_token(b2bua, gateway, b2bua) {
         eprintln!("patchbay: config: {e}");
         std::process::exit(2);
     }

@@ -11,6 +11,36 @@ pub(crate) fn random_token() -> String {
         .collect()
 }
 
+/// The token in `path`; with `create`, a new random one written there first when the file does
+/// not exist (its directory made too). Safe against a second process doing the same: the file
+/// appears whole (written aside, then hard-linked, which never replaces), and the loser reads
+/// the winner's.
+pub(crate) fn read_or_make_token(path: &Path, create: bool) -> std::io::Result<String> {
+    use std::io::{Error, ErrorKind};
+    for _ in 0..3 {
+        match std::fs::read_to_string(path) {
+            Ok(t) if t.trim().len() >= 16 => return Ok(t.trim().to_string()),
+            Ok(_) => return Err(Error::new(ErrorKind::InvalidData, "token shorter than 16")),
+            Err(e) if e.kind() == ErrorKind::NotFound && create => {}
+            Err(e) => return Err(e),
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let aside = path.with_extension(format!("new-{}", std::process::id()));
+        let _ = std::fs::remove_file(&aside);
+        write_private(&aside, &random_token())?;
+        let linked = std::fs::hard_link(&aside, path);
+        let _ = std::fs::remove_file(&aside);
+        match linked {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Err(Error::other("control token file keeps disappearing"))
+}
+
 /// Write `text` to a new file readable by its owner only.
 pub(crate) fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;

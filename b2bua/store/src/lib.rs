@@ -24,6 +24,9 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("unknown tenant {0}")]
     UnknownTenant(String),
+    /// A global name (Host name, JWT key id) another tenant holds.
+    #[error("{0} belongs to another tenant")]
+    Taken(String),
     #[error("bad value in column {column}: {value}")]
     Corrupt { column: &'static str, value: String },
 }
@@ -82,7 +85,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     // --- gateway-side accounts (see `accounts`) ---
     async fn tenant_by_realm(&self, realm: &str) -> Result<Option<Tenant>, StoreError>;
     async fn delete_tenant(&self, name: &str) -> Result<bool, StoreError>;
-    /// Map a Host header value (lower case, no port) to a tenant.
+    /// Map a Host header value (lower case, no port) to a tenant; `Taken` if another tenant
+    /// has it.
     async fn set_tenant_host(&self, host: &str, tenant: &str) -> Result<(), StoreError>;
     async fn tenant_for_host(&self, host: &str) -> Result<Option<String>, StoreError>;
     async fn users(&self, tenant: &str) -> Result<Vec<User>, StoreError>;

@@ -379,14 +379,19 @@ impl Store for SqlStore {
 
     async fn set_tenant_host(&self, host: &str, tenant: &str) -> Result<(), StoreError> {
         self.require_tenant(tenant).await?;
-        sqlx::query(
+        // Never moves a name another tenant holds (checked in the statement: no race).
+        let r = sqlx::query(
             "INSERT INTO tenant_hosts (host, tenant) VALUES ($1, $2)
-             ON CONFLICT (host) DO UPDATE SET tenant = excluded.tenant",
+             ON CONFLICT (host) DO UPDATE SET tenant = excluded.tenant
+             WHERE tenant_hosts.tenant = excluded.tenant",
         )
         .bind(host.to_ascii_lowercase())
         .bind(tenant)
         .execute(&self.pool)
         .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::Taken(format!("host {host}")));
+        }
         Ok(())
     }
 
@@ -667,10 +672,12 @@ impl Store for SqlStore {
 
     async fn upsert_jwt_key(&self, k: &JwtKey) -> Result<(), StoreError> {
         self.require_tenant(&k.tenant).await?;
-        sqlx::query(
+        // Never moves a key id another tenant holds.
+        let r = sqlx::query(
             "INSERT INTO jwt_keys (kid, tenant, alg, key_material) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (kid) DO UPDATE SET tenant = excluded.tenant, alg = excluded.alg,
-                key_material = excluded.key_material",
+             ON CONFLICT (kid) DO UPDATE SET alg = excluded.alg,
+                key_material = excluded.key_material
+             WHERE jwt_keys.tenant = excluded.tenant",
         )
         .bind(&k.kid)
         .bind(&k.tenant)
@@ -678,6 +685,9 @@ impl Store for SqlStore {
         .bind(&k.key_material)
         .execute(&self.pool)
         .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::Taken(format!("key id {}", k.kid)));
+        }
         Ok(())
     }
 

@@ -168,6 +168,20 @@ async fn accounts(store: &dyn Store, tenant: &str) {
         Some(tenant.to_string())
     );
     assert!(store.set_tenant_host("x.example", "nope").await.is_err());
+    // A Host name (and below, a JWT key id) never moves to another tenant.
+    let other = format!("{tenant}-other");
+    store
+        .upsert_tenant(&Tenant {
+            name: other.clone(),
+            realm: other.clone(),
+        })
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.set_tenant_host(&host, &other).await,
+        Err(patchbay_store::StoreError::Taken(_))
+    ));
+    store.set_tenant_host(&host, tenant).await.unwrap();
     // API keys: secret hashed, roles kept.
     let k = ApiKey {
         key_id: format!("{tenant}-key"),
@@ -211,6 +225,15 @@ async fn accounts(store: &dyn Store, tenant: &str) {
         key_material: "c2VjcmV0".into(),
     };
     store.upsert_jwt_key(&jk).await.unwrap();
+    store.upsert_jwt_key(&jk).await.unwrap();
+    let theirs = JwtKey {
+        tenant: other.clone(),
+        ..jk.clone()
+    };
+    assert!(matches!(
+        store.upsert_jwt_key(&theirs).await,
+        Err(patchbay_store::StoreError::Taken(_))
+    ));
     assert_eq!(store.jwt_key(&jk.kid).await.unwrap(), Some(jk));
     // Phonebook.
     let e = PhonebookEntry {
@@ -251,7 +274,7 @@ async fn store_suite_sqlite() {
     // Migrations are idempotent on reopen.
     drop(store);
     let store = SqlStore::connect(&url).await.unwrap();
-    assert_eq!(store.tenants().await.unwrap().len(), 1);
+    assert_eq!(store.tenants().await.unwrap().len(), 2);
     std::fs::remove_dir_all(&dir).ok();
 }
 

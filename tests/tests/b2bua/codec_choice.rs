@@ -57,7 +57,8 @@ async fn builtin_uas_answers(fmt: &str) {
     // The callee was offered everything the caller could use, in the caller's order ...
     let offered = m_line(&callee_trace, "INVITE sip:");
     assert!(offered.ends_with(&format!("RTP/AVP {fmt}")), "{offered}");
-    // ... and the caller was answered with the callee's choice: PCMU, plus telephone-event.
+    // ... and the caller was answered with the callee's choice: PCMU (the canned answer
+    // has no telephone-event).
     let answered = m_line(&caller_trace, "SIP/2.0 200 OK");
     assert!(answered.ends_with("RTP/AVP 0"), "{answered}");
     // The 180 committed to no codec.

@@ -5,5 +5,6 @@ mod codec_choice;
 mod control_token;
 mod digest_sha256;
 mod inbound_call_rtp;
+mod sip_foreign_tenant;
 mod state_cells;
 mod threepcc_caller_first;

@@ -71,7 +71,7 @@ async fn tenants_cannot_reach_each_other() {
         assert_eq!(r.status, 201, "{}", r.body);
     }
     let r = gw
-        .send(demo(M::PUT, "/api/v1/tenants/demo/hosts/pbx.demo.example"))
+        .send(sys(M::PUT, "/api/v1/tenants/demo/hosts/pbx.demo.example"))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
 
@@ -124,9 +124,14 @@ async fn tenants_cannot_reach_each_other() {
         let r = gw.send(acme(M::GET, path)).await;
         assert_eq!(r.status, 403, "{path}: {}", r.body);
     }
-    // Global names stay with their tenant.
+    // Global names stay with their tenant: Host names are the operator's to map, and not even
+    // the operator moves one from a tenant to another by mistake.
     let r = gw
-        .send(acme(M::PUT, "/api/v1/tenants/acme/hosts/pbx.demo.example"))
+        .send(acme(M::PUT, "/api/v1/tenants/acme/hosts/pbx.acme.example"))
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = gw
+        .send(sys(M::PUT, "/api/v1/tenants/acme/hosts/pbx.demo.example"))
         .await;
     assert_eq!(r.status, 409, "{}", r.body);
     let r = gw

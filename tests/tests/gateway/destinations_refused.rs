@@ -140,6 +140,32 @@ async fn outside_destinations_are_refused_by_every_api() {
     );
     let id = r.json()["id"].as_str().unwrap().to_string();
     let _ = stack.api.hangup(&patchbay_api::CallId(id)).await;
+    // The allowed name hidden in a user part, or a maddr, does not carry a call elsewhere:
+    // the host the SIP stack would dial is what is checked.
+    let elsewhere = UdpSocket::bind("127.0.0.3:0").await.unwrap();
+    let port = elsewhere.local_addr().unwrap().port();
+    for (uri, status) in [
+        (format!("sip:127.0.0.1;x@127.0.0.3:{port}"), 403),
+        (format!("sip:127.0.0.1?x@127.0.0.3:{port}"), 403),
+        (format!("sip:bob@127.0.0.1:{port};maddr=127.0.0.3"), 400),
+    ] {
+        let r = gw
+            .send(
+                gw.http
+                    .post(format!("{}/api/v1/calls", gw.base))
+                    .basic_auth("demo-key", Some("demo-secret"))
+                    .json(
+                        &serde_json::json!({"from": "4005", "to": [uri], "mode": "simultaneous"}),
+                    ),
+            )
+            .await;
+        assert_eq!(r.status, status, "{uri}: {}", r.body);
+    }
+    assert_eq!(
+        received(&elsewhere, 1000).await,
+        None,
+        "nothing reached 127.0.0.3"
+    );
     gw.stop().await;
     stack.stop().await;
 }

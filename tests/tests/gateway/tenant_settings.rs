@@ -71,7 +71,7 @@ async fn admin_api_sets_up_a_tenant() {
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
 
-    // Host names: an extension's Basic credentials name the Host's tenant.
+    // Host names (the operator's): an extension's Basic credentials name the Host's tenant.
     let me_at = |host: &'static str| {
         gw.send(
             gw.http
@@ -85,8 +85,13 @@ async fn admin_api_sets_up_a_tenant() {
         401,
         "not mapped yet"
     );
+    let sys = |m: M, path: &str| req("system", "system-secret", m, path);
     let r = gw
         .send(acme(M::PUT, "/api/v1/tenants/acme/hosts/PBX.acme.example"))
+        .await;
+    assert_eq!(r.status, 403, "Host names are the operator's: {}", r.body);
+    let r = gw
+        .send(sys(M::PUT, "/api/v1/tenants/acme/hosts/PBX.acme.example"))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let r = me_at("pbx.acme.example").await;
@@ -99,7 +104,7 @@ async fn admin_api_sets_up_a_tenant() {
     let r = gw.send(acme(M::GET, "/api/v1/tenants/acme/hosts")).await;
     assert_eq!(r.body, r#"{"hosts":["pbx.acme.example"]}"#);
     let r = gw
-        .send(acme(
+        .send(sys(
             M::DELETE,
             "/api/v1/tenants/acme/hosts/pbx.acme.example",
         ))

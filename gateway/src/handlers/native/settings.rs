@@ -1,11 +1,13 @@
 //! `/api/v1/tenants/{tenant}/...` settings: IP allow-lists, outside SIP domains, Host names,
-//! JWT keys. Tenant admins (and the system role) only. Host names and key ids are global:
-//! one tenant cannot take another's.
+//! JWT keys. Tenant admins (and the system role) only; mapping Host names is the operator's
+//! (system role): a Host name decides which tenant a request without tenant credentials
+//! reaches, so a tenant must not claim one its neighbours' clients use. Host names and key ids
+//! are global: one tenant cannot take another's (409, checked in the store's statement).
 
 use super::super::db;
 use crate::Gateway;
 use patchbay_gateway_proto::vendors::native::{SettingOp, render_json};
-use patchbay_gateway_proto::{Failure, Principal, Response};
+use patchbay_gateway_proto::{Failure, Principal, Response, Role};
 use patchbay_store::JwtKey;
 use serde_json::json;
 
@@ -49,19 +51,17 @@ pub(super) async fn run(
             render_json(200, &json!({"hosts": v}))
         }
         SettingOp::PutHost(host) => {
-            match s.tenant_for_host(&host).await.map_err(db)? {
-                Some(t) if t != tenant => {
-                    return Err(Failure::Conflict(format!(
-                        "host {host} belongs to another tenant"
-                    )));
-                }
-                _ => {}
+            if !p.roles.contains(&Role::System) {
+                return Err(Failure::Forbidden);
             }
             s.set_tenant_host(&host, tenant).await.map_err(db)?;
             gw.authn.invalidate();
             render_json(200, &json!({"host": host, "tenant": tenant}))
         }
         SettingOp::DeleteHost(host) => {
+            if !p.roles.contains(&Role::System) {
+                return Err(Failure::Forbidden);
+            }
             if !s.delete_tenant_host(tenant, &host).await.map_err(db)? {
                 return Err(Failure::NotFound(format!("host {host}")));
             }
@@ -74,12 +74,6 @@ pub(super) async fn run(
             render_json(200, &v)
         }
         SettingOp::PutJwtKey { kid, alg, key } => {
-            match s.jwt_key(&kid).await.map_err(db)? {
-                Some(k) if k.tenant != tenant => {
-                    return Err(Failure::Conflict(format!("key id {kid} is taken")));
-                }
-                _ => {}
-            }
             let k = JwtKey {
                 kid,
                 tenant: tenant.to_string(),
