@@ -78,7 +78,7 @@ async fn every_dashboard_query_returns_data() {
             gw.http
                 .post(format!("{}/api/v1/calls", gw.base))
                 .basic_auth("demo-key", Some("demo-secret"))
-                .json(&serde_json::json!({"from": "4005", "to": ["sip:x@192.0.2.1"]})),
+                .json(&serde_json::json!({"from": "4005", "to": ["sip:x@127.0.0.9"]})),
         )
         .await;
     assert_eq!(r.status, 403, "{}", r.body);
