@@ -147,9 +147,18 @@ async fn originate(State(st): State<AppState>, body: axum::body::Bytes) -> Respo
     }
     req.from = parties.remove(0);
     req.to = parties;
+    let (tenant, named) = (
+        req.tenant.clone(),
+        [vec![req.from.clone()], req.to.clone()].concat(),
+    );
     match ask(&st, |tx| Cmd::Originate(req, tx)).await {
         Ok(info) => (StatusCode::CREATED, Json(info)).into_response(),
-        Err(e) => render_error(e),
+        Err(e) => {
+            if e.kind == ApiErrorKind::NotFound {
+                count_unrouted(&st, &tenant, &named).await;
+            }
+            render_error(e)
+        }
     }
 }
 
@@ -172,15 +181,8 @@ async fn check_parties(
             continue;
         }
         match policy::check(st.sh.store.as_ref(), st.sh.cfg.sip_listen, tenant, p).await {
-            Ok((policy::Dest::User(u), known)) => {
-                // No dial plan routes numbers yet: a party that is no user has no
-                // registration, and the call refuses it as not found.
-                if !known {
-                    refused("no_route");
-                }
-                *p = u;
-            }
-            Ok((policy::Dest::Uri(u), _)) => *p = u,
+            Ok(policy::Dest::User(u)) => *p = u,
+            Ok(policy::Dest::Uri(u)) => *p = u,
             Err(r) => {
                 if !r.reason.is_empty() {
                     refused(r.reason);
@@ -193,6 +195,23 @@ async fn check_parties(
         }
     }
     Ok(())
+}
+
+/// A call refused as not found: count the parties that are no user of the tenant (numbers no
+/// dial plan routes yet). Store reads on this failure path only.
+async fn count_unrouted(st: &AppState, tenant: &str, parties: &[String]) {
+    for p in parties {
+        if p.starts_with("sip:") || p.starts_with("sips:") {
+            continue;
+        }
+        if let Ok(None) = st.sh.store.user(tenant, p).await {
+            st.sh
+                .metrics
+                .destinations_refused
+                .with_label_values(&["api", "no_route"])
+                .inc();
+        }
+    }
 }
 
 async fn list(State(st): State<AppState>) -> Response {

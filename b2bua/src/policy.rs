@@ -83,30 +83,25 @@ fn is_sip_uri(party: &str) -> bool {
     p.starts_with("sip:") || p.starts_with("sips:")
 }
 
-/// Check one destination of `tenant`'s call (store reads). `own` is our SIP listen address.
-/// Plain parties pass as [`Dest::User`]; a SIP URI is read by rvoip's own parser (the reading
-/// it would be dialled by) and comes back as a user of the tenant or, allowed, as rvoip's
-/// rendering of it. `Err` for URIs the tenant may not reach or that do not parse. The `bool`
-/// is false for a party that is no user of the tenant: no dial plan routes numbers yet, so the
-/// caller refuses it as not found (it has no registration) and counts it.
+/// Check one destination of `tenant`'s call. `own` is our SIP listen address. Plain parties
+/// pass as [`Dest::User`] without a store read (a party that is no user of the tenant has no
+/// registration, so the call refuses it as not found: no dial plan routes numbers yet); a SIP
+/// URI is read by rvoip's own parser (the reading it would be dialled by) and comes back as a
+/// user of the tenant or, allowed, as rvoip's rendering of it (store reads: the tenant's realm,
+/// other realms, the allow-list). `Err` for URIs the tenant may not reach or that do not parse.
 pub async fn check(
     store: &dyn Store,
     own: std::net::SocketAddr,
     tenant: &str,
     party: &str,
-) -> Result<(Dest, bool), Refusal> {
+) -> Result<Dest, Refusal> {
     let unavailable = |e: patchbay_store::StoreError| Refusal {
         reason: "",
         kind: ApiErrorKind::Unavailable,
         message: e.to_string(),
     };
     if !is_sip_uri(party) {
-        let known = store
-            .user(tenant, party)
-            .await
-            .map_err(unavailable)?
-            .is_some();
-        return Ok((Dest::User(party.to_string()), known));
+        return Ok(Dest::User(party.to_string()));
     }
     let Some(uri) = parse_sip_uri(party) else {
         return Err(Refusal {
@@ -143,14 +138,9 @@ pub async fn check(
                     message: format!("{party} names no user"),
                 });
             }
-            let known = store
-                .user(tenant, &uri.user)
-                .await
-                .map_err(unavailable)?
-                .is_some();
-            Ok((Dest::User(uri.user), known))
+            Ok(Dest::User(uri.user))
         }
-        Domain::Allowed => Ok((Dest::Uri(uri.canonical), true)),
+        Domain::Allowed => Ok(Dest::Uri(uri.canonical)),
         Domain::OtherTenant => Err(Refusal {
             reason: "foreign_tenant",
             kind: ApiErrorKind::Forbidden,
