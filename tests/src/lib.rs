@@ -15,6 +15,40 @@ use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::net::UdpSocket;
 
+/// The operator's system API key of the tests (id, secret): see [`add_system_key`].
+pub const SYSTEM_KEY: (&str, &str) = ("system", "system-secret");
+
+/// Give `stack` the operator's credential, as `patchbay up` makes it (role system, secret
+/// hashed): [`SYSTEM_KEY`].
+pub async fn add_system_key(stack: &Stack) {
+    let key = patchbay_store::ApiKey {
+        key_id: SYSTEM_KEY.0.into(),
+        tenant: "demo".into(),
+        roles: vec!["system".into()],
+        label: "system".into(),
+        created_ms: 0,
+        secret_hash: String::new(),
+    };
+    stack
+        .store
+        .create_api_key(&key, SYSTEM_KEY.1)
+        .await
+        .expect("system key");
+}
+
+/// Send one SIP request from `sock` to `sip`; the first final response (provisionals skipped).
+pub fn sip_exchange(sock: &StdUdp, sip: &str, msg: &str) -> String {
+    sock.send_to(msg.as_bytes(), sip).expect("send");
+    let mut buf = [0u8; 8192];
+    loop {
+        let (n, _) = sock.recv_from(&mut buf).expect("a SIP response");
+        let t = String::from_utf8_lossy(&buf[..n]).to_string();
+        if !t.starts_with("SIP/2.0 1") {
+            return t;
+        }
+    }
+}
+
 /// The control-API token of every test stack.
 pub const CONTROL_TOKEN: &str = "e2e-control-token-0123456789";
 
@@ -698,6 +732,42 @@ impl Gw {
     pub async fn get(&self, path: &str) -> Reply {
         self.send(self.http.get(format!("{}{path}", self.base)))
             .await
+    }
+
+    /// A request to `path` with HTTP Basic `key:secret` (an API key, or an extension and PIN).
+    pub fn as_key(
+        &self,
+        key: &str,
+        secret: &str,
+        method: reqwest::Method,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .basic_auth(key, Some(secret))
+    }
+
+    /// Onboard tenant `name` through the API with the system key ([`add_system_key`]): the
+    /// tenant, then an admin key for it; that key's (id, secret).
+    pub async fn onboard(&self, name: &str) -> (String, String) {
+        use reqwest::Method as M;
+        let sys = |m, path: &str| self.as_key(SYSTEM_KEY.0, SYSTEM_KEY.1, m, path);
+        let r = self
+            .send(sys(M::POST, "/api/v1/tenants").json(&serde_json::json!({"name": name})))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let r = self
+            .send(
+                sys(M::POST, &format!("/api/v1/tenants/{name}/api-keys"))
+                    .json(&serde_json::json!({"roles": ["admin", "user"], "label": "admin"})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let v = r.json();
+        (
+            v["key_id"].as_str().unwrap().to_string(),
+            v["secret"].as_str().unwrap().to_string(),
+        )
     }
 
     /// GET `path` with HTTP Basic credentials (an API key and secret, or user and PIN).

@@ -29,18 +29,6 @@ fn register(sip: &str, local: u16, user: &str, contact: u16, cseq: u32, auth: &s
     )
 }
 
-fn exchange(sock: &UdpSocket, sip: &str, msg: &str) -> String {
-    sock.send_to(msg.as_bytes(), sip).unwrap();
-    let mut buf = [0u8; 4096];
-    loop {
-        let (n, _) = sock.recv_from(&mut buf).expect("answer");
-        let t = String::from_utf8_lossy(&buf[..n]).to_string();
-        if !t.starts_with("SIP/2.0 1") {
-            return t;
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn register_with_sha256_and_md5() {
     let stack = Stack::start().await;
@@ -53,7 +41,7 @@ async fn register_with_sha256_and_md5() {
         .enumerate()
     {
         let cseq = 10 * (i as u32 + 1);
-        let ch = exchange(
+        let ch = sip_exchange(
             &sock,
             &sip,
             &register(&sip, local, user, 6000 + i as u16, cseq, ""),
@@ -85,14 +73,14 @@ async fn register_with_sha256_and_md5() {
             "Authorization: Digest username=\"{user}\", realm=\"{realm}\", nonce=\"{nonce}\", uri=\"{uri}\", \
              response=\"{resp}\", algorithm={alg}, qop=auth, nc=00000001, cnonce=\"c0ffee\", opaque=\"{opaque}\"\r\n"
         );
-        let ok = exchange(
+        let ok = sip_exchange(
             &sock,
             &sip,
             &register(&sip, local, user, 6000 + i as u16, cseq + 1, &auth),
         );
         assert!(ok.starts_with("SIP/2.0 200"), "{alg}: {ok}");
         // The same credentials again (nonce-count replay) are refused.
-        let replay = exchange(
+        let replay = sip_exchange(
             &sock,
             &sip,
             &register(&sip, local, user, 6000 + i as u16, cseq + 2, &auth),

@@ -19,18 +19,6 @@ fn param(hdr: &str, name: &str) -> String {
     rest[..rest.find(['"', ',']).unwrap_or(rest.len())].to_string()
 }
 
-fn exchange(sock: &UdpSocket, sip: &str, msg: &str) -> String {
-    sock.send_to(msg.as_bytes(), sip).unwrap();
-    let mut buf = [0u8; 8192];
-    loop {
-        let (n, _) = sock.recv_from(&mut buf).expect("answer");
-        let t = String::from_utf8_lossy(&buf[..n]).to_string();
-        if !t.starts_with("SIP/2.0 1") {
-            return t;
-        }
-    }
-}
-
 struct Acme {
     sip: String,
     local: u16,
@@ -112,7 +100,7 @@ async fn acme_phone_cannot_reach_demo() {
         opaque: String::new(),
     };
     // A challenge in acme's realm, and a registration there: the credentials are good.
-    let ch = exchange(&sock, &sip, &acme.register("5001@acme", 1, ""));
+    let ch = sip_exchange(&sock, &sip, &acme.register("5001@acme", 1, ""));
     assert!(ch.starts_with("SIP/2.0 401"), "{ch}");
     let www = ch
         .lines()
@@ -121,14 +109,14 @@ async fn acme_phone_cannot_reach_demo() {
     assert_eq!(param(www, "realm"), "acme");
     (acme.nonce, acme.opaque) = (param(www, "nonce"), param(www, "opaque"));
     let uri = format!("sip:{sip}");
-    let ok = exchange(
+    let ok = sip_exchange(
         &sock,
         &sip,
         &acme.register("5001@acme", 2, &acme.auth("REGISTER", &uri, 1)),
     );
     assert!(ok.starts_with("SIP/2.0 200"), "{ok}");
     // The same credentials for an address of record in demo's realm.
-    let r = exchange(
+    let r = sip_exchange(
         &sock,
         &sip,
         &acme.register("5001@demo", 3, &acme.auth("REGISTER", &uri, 2)),
@@ -138,7 +126,7 @@ async fn acme_phone_cannot_reach_demo() {
     for (n, ruri) in [(3, "sip:4007@demo"), (4, "sip:bob@evil.example")] {
         let call = format!("x{n}");
         let auth = acme.auth("INVITE", ruri, n);
-        let r = exchange(&sock, &sip, &acme.invite(ruri, &call, &auth));
+        let r = sip_exchange(&sock, &sip, &acme.invite(ruri, &call, &auth));
         assert!(r.starts_with("SIP/2.0 403"), "{ruri}: {r}");
     }
     let mut buf = [0u8; 2048];

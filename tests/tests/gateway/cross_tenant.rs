@@ -3,7 +3,6 @@
 //! transfer the first tenant's calls, nor read its users, settings or CDRs, nor call its users
 //! (by API or from a phone), nor take its Host names or JWT key ids.
 use patchbay_api::CallId;
-use patchbay_store::{ApiKey, Store as _};
 use patchbay_tests::*;
 use std::time::Duration;
 use tokio::net::UdpSocket;
@@ -19,48 +18,13 @@ async fn silent(sock: &UdpSocket, ms: u64) -> bool {
 async fn tenants_cannot_reach_each_other() {
     let stack = Stack::start().await;
     let gw = stack.gateway(|_| {});
-    // The operator's credential, as `patchbay up` makes it (system role, secret hashed).
-    stack
-        .store
-        .create_api_key(
-            &ApiKey {
-                key_id: "system".into(),
-                tenant: "demo".into(),
-                roles: vec!["system".into()],
-                label: "system".into(),
-                created_ms: 0,
-                secret_hash: String::new(),
-            },
-            "system-secret",
-        )
-        .await
-        .unwrap();
-    let as_key = |key: &str, secret: &str, m: reqwest::Method, path: &str| {
-        gw.http
-            .request(m, format!("{}{path}", gw.base))
-            .basic_auth(key.to_string(), Some(secret.to_string()))
-    };
-    let sys = |m, path: &str| as_key("system", "system-secret", m, path);
+    add_system_key(&stack).await;
     use reqwest::Method as M;
-
+    let sys = |m, path: &str| gw.as_key(SYSTEM_KEY.0, SYSTEM_KEY.1, m, path);
     // Onboarding through the API alone.
-    let r = gw
-        .send(sys(M::POST, "/api/v1/tenants").json(&serde_json::json!({"name": "acme"})))
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let r = gw
-        .send(
-            sys(M::POST, "/api/v1/tenants/acme/api-keys")
-                .json(&serde_json::json!({"roles": ["admin", "user"], "label": "acme admin"})),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let (acme_key, acme_secret) = (
-        r.json()["key_id"].as_str().unwrap().to_string(),
-        r.json()["secret"].as_str().unwrap().to_string(),
-    );
-    let acme = |m, path: &str| as_key(&acme_key, &acme_secret, m, path);
-    let demo = |m, path: &str| as_key("demo-key", "demo-secret", m, path);
+    let (acme_key, acme_secret) = gw.onboard("acme").await;
+    let acme = |m, path: &str| gw.as_key(&acme_key, &acme_secret, m, path);
+    let demo = |m, path: &str| gw.as_key("demo-key", "demo-secret", m, path);
     for ext in ["5001", "4007"] {
         let r = gw
             .send(

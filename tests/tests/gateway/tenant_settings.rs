@@ -2,7 +2,6 @@
 //! Host names, JWT keys, Brekeke client IP patterns, Ozeki address list and outside SIP
 //! domains, and each takes effect on the next request.
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
-use patchbay_store::{ApiKey, Store as _};
 use patchbay_tests::*;
 use reqwest::Method as M;
 
@@ -21,46 +20,9 @@ fn token(secret: &str, kid: &str) -> String {
 async fn admin_api_sets_up_a_tenant() {
     let stack = Stack::start().await;
     let gw = stack.gateway(|_| {});
-    let sys = ApiKey {
-        key_id: "system".into(),
-        tenant: "demo".into(),
-        roles: vec!["system".into()],
-        label: "system".into(),
-        created_ms: 0,
-        secret_hash: String::new(),
-    };
-    stack
-        .store
-        .create_api_key(&sys, "system-secret")
-        .await
-        .unwrap();
-    let req = |key: &str, secret: &str, m: M, path: &str| {
-        gw.http
-            .request(m, format!("{}{path}", gw.base))
-            .basic_auth(key.to_string(), Some(secret.to_string()))
-    };
-    let r = gw
-        .send(
-            req("system", "system-secret", M::POST, "/api/v1/tenants")
-                .json(&serde_json::json!({"name": "acme"})),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let r = gw
-        .send(
-            req(
-                "system",
-                "system-secret",
-                M::POST,
-                "/api/v1/tenants/acme/api-keys",
-            )
-            .json(&serde_json::json!({"roles": ["admin"]})),
-        )
-        .await;
-    let (k, s) = (
-        r.json()["key_id"].as_str().unwrap().to_string(),
-        r.json()["secret"].as_str().unwrap().to_string(),
-    );
+    add_system_key(&stack).await;
+    let req = |key: &str, secret: &str, m: M, path: &str| gw.as_key(key, secret, m, path);
+    let (k, s) = gw.onboard("acme").await;
     let acme = |m: M, path: &str| req(&k, &s, m, path);
     let demo = |m: M, path: &str| req("demo-key", "demo-secret", m, path);
     let r = gw
@@ -85,7 +47,7 @@ async fn admin_api_sets_up_a_tenant() {
         401,
         "not mapped yet"
     );
-    let sys = |m: M, path: &str| req("system", "system-secret", m, path);
+    let sys = |m: M, path: &str| req(SYSTEM_KEY.0, SYSTEM_KEY.1, m, path);
     let r = gw
         .send(acme(M::PUT, "/api/v1/tenants/acme/hosts/PBX.acme.example"))
         .await;
