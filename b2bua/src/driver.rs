@@ -6,7 +6,6 @@ use crate::config::B2buaConfig;
 use crate::events::EventLog;
 use crate::location::{Binding, Location};
 use crate::metrics::Metrics;
-use crate::policy;
 use crate::ratelimit::AuthFailures;
 use crate::sip::{Auth, InviteFacts, SipIn, host_only, uri_parts};
 use patchbay_api::{
@@ -16,8 +15,7 @@ use patchbay_media::sdp::{self, Codec, Direction as SdpDir};
 use patchbay_media::{Bridge, LegMedia, Relay};
 use patchbay_proto::{Calls, Input, LegAction, LegEvent, LegId, Output, Target};
 use patchbay_store::Store;
-use rvoip_sip::api::AuthScheme;
-use rvoip_sip::{Event as SipEvent, SipAuthDecision, SipRequestOptions, UnifiedCoordinator};
+use rvoip_sip::{Event as SipEvent, SipRequestOptions, UnifiedCoordinator};
 use rvoip_sip_core::types::headers::HeaderName;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -26,6 +24,10 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 /// Longest deferred start of a held 3PCC call.
 const MAX_START_WITHIN_MS: u32 = 10_000;
+
+mod commands;
+mod invite_auth;
+use invite_auth::{authenticate_invite, reject};
 
 pub(crate) const USER_AGENT: &str = concat!("Patchbay/", env!("CARGO_PKG_VERSION"));
 
@@ -124,23 +126,6 @@ pub(crate) struct Driver {
     invite_sent: HashMap<LegId, Instant>,
     /// Housekeeping ticks (one a second).
     ticks: u64,
-}
-
-fn reason_phrase(status: u16) -> &'static str {
-    match status {
-        400 => "Bad Request",
-        403 => "Forbidden",
-        404 => "Not Found",
-        408 => "Request Timeout",
-        480 => "Temporarily Unavailable",
-        486 => "Busy Here",
-        487 => "Request Terminated",
-        488 => "Not Acceptable Here",
-        503 => "Service Unavailable",
-        600 => "Busy Everywhere",
-        603 => "Decline",
-        _ => "Error",
-    }
 }
 
 // === impl Driver ===
@@ -256,263 +241,6 @@ impl Driver {
 
     fn overloaded(&self) -> bool {
         self.calls.setups_in_flight() >= self.sh.cfg.max_setups_in_flight
-    }
-
-    // --- control commands ---
-
-    async fn handle_cmd(&mut self, cmd: Cmd) {
-        match cmd {
-            Cmd::Originate(req, reply) => {
-                let held = req.start_within_ms.is_some();
-                let r = self.originate(req);
-                if let (Ok(info), false) = (&r, held) {
-                    self.startable.insert(info.id.clone(), Instant::now());
-                }
-                let ok = r.is_ok();
-                let _ = reply.send(r);
-                // The reply (with the call id) is on its way before the first INVITE leaves.
-                if ok {
-                    self.drain().await;
-                }
-            }
-            Cmd::Start(id, reply) => {
-                let r = self
-                    .calls
-                    .handle_input(now_ms(), Input::Start { call: id.clone() });
-                if r.is_ok() {
-                    self.startable.insert(id.clone(), Instant::now());
-                }
-                let _ = reply.send(r.map_err(|e| self.cmd_error(&id, e)));
-                self.drain().await;
-            }
-            Cmd::Hangup(id, reply) => {
-                let r = self
-                    .calls
-                    .handle_input(now_ms(), Input::Hangup { call: id.clone() });
-                let _ = reply.send(r.map_err(|e| self.cmd_error(&id, e)));
-                self.drain().await;
-            }
-            Cmd::Transfer(id, t, reply) => {
-                let r = self.transfer(&id, t);
-                let _ = reply.send(r);
-                self.drain().await;
-            }
-            Cmd::Hold(id, on, reply) => {
-                let r = self.calls.handle_input(
-                    now_ms(),
-                    Input::Hold {
-                        call: id.clone(),
-                        on,
-                    },
-                );
-                let _ = reply.send(r.map_err(|e| self.cmd_error(&id, e)));
-                self.drain().await;
-            }
-            Cmd::List(reply) => {
-                let _ = reply.send(Ok(self.calls.list()));
-            }
-            Cmd::Media(id, reply) => {
-                let _ = reply.send(self.media_of(&id));
-            }
-            Cmd::Get(id, reply) => {
-                let r = self
-                    .calls
-                    .info(&id)
-                    .or_else(|| self.sh.log.info(&id))
-                    .ok_or_else(|| CmdError::new(ApiErrorKind::NotFound, format!("no call {id}")));
-                let _ = reply.send(r);
-            }
-        }
-    }
-
-    fn media_of(&self, id: &CallId) -> Result<Vec<patchbay_api::MediaLeg>, CmdError> {
-        use std::sync::atomic::Ordering::Relaxed;
-        let legs = self
-            .call_legs
-            .get(id)
-            .ok_or_else(|| CmdError::new(ApiErrorKind::NotFound, format!("no live call {id}")))?;
-        let mut out = Vec::new();
-        let mut seen: Vec<*const LegMedia> = Vec::new();
-        for leg in legs {
-            let (Some(m), Some(l)) = (self.leg_media.get(leg), self.calls.leg(*leg)) else {
-                continue;
-            };
-            if seen.contains(&Arc::as_ptr(m)) {
-                continue;
-            }
-            seen.push(Arc::as_ptr(m));
-            out.push(patchbay_api::MediaLeg {
-                side: l.side,
-                party: l.party.clone(),
-                local_rtp: m.local_rtp().to_string(),
-                remote_rtp: m.remote_rtp().map(|a| a.to_string()),
-                latched: m.is_latched(),
-                rtp_in: m.stats.rtp_in.load(Relaxed),
-                rtp_out: m.stats.rtp_out.load(Relaxed),
-                rtp_lost: m.stats.rtp_lost.load(Relaxed),
-            });
-        }
-        Ok(out)
-    }
-
-    fn cmd_error(&self, id: &CallId, e: patchbay_proto::CallError) -> CmdError {
-        use patchbay_proto::CallError as E;
-        match e {
-            E::UnknownCall(_) if self.sh.log.knows(id) => {
-                CmdError::new(ApiErrorKind::InvalidState, format!("call {id} has ended"))
-            }
-            E::UnknownCall(_) => CmdError::new(ApiErrorKind::NotFound, e.to_string()),
-            E::NoCallee => CmdError::new(ApiErrorKind::BadRequest, e.to_string()),
-            _ => CmdError::new(ApiErrorKind::InvalidState, e.to_string()),
-        }
-    }
-
-    /// Contacts of a party: a SIP URI is dialled as it is; an extension is looked up.
-    fn targets(&self, tenant: &str, party: &str) -> Vec<Target> {
-        if party.starts_with("sip:") || party.starts_with("sips:") {
-            return vec![Target::new(uri_parts(party).0, party)];
-        }
-        let now = now_ms();
-        let Ok(loc) = self.sh.location.lock() else {
-            return vec![];
-        };
-        loc.lookup(tenant, party, now)
-            .into_iter()
-            .map(|b| Target::new(party, b.contact))
-            .collect()
-    }
-
-    fn originate(&mut self, req: OriginateRequest) -> Result<CallInfo, CmdError> {
-        if req.to.is_empty() || req.from.is_empty() {
-            return Err(CmdError::new(
-                ApiErrorKind::BadRequest,
-                "from and at least one callee are required",
-            ));
-        }
-        if !self.sh.auth.has_tenant(&req.tenant) {
-            return Err(CmdError::new(
-                ApiErrorKind::NotFound,
-                format!("unknown tenant {}", req.tenant),
-            ));
-        }
-        if self.overloaded() {
-            self.sh
-                .metrics
-                .sip_rejected
-                .with_label_values(&["originate_overload"])
-                .inc();
-            return Err(CmdError::new(
-                ApiErrorKind::Overloaded,
-                "too many calls being set up",
-            ));
-        }
-        if let Some(why) = req
-            .headers
-            .iter()
-            .find_map(|(n, v)| patchbay_api::header_refusal(n, v))
-        {
-            return Err(CmdError::new(ApiErrorKind::BadRequest, why));
-        }
-        let mut a = self.targets(&req.tenant, &req.from);
-        if a.is_empty() {
-            return Err(CmdError::new(
-                ApiErrorKind::NotFound,
-                format!("{} is not registered", req.from),
-            ));
-        }
-        if let Some(n) = req.from_phone {
-            // Bindings are kept in the order they registered: phone 1 registered first.
-            match a.get(usize::from(n).wrapping_sub(1)) {
-                Some(t) if n > 0 => a = vec![t.clone()],
-                _ => {
-                    return Err(CmdError::new(
-                        ApiErrorKind::NotFound,
-                        format!("{} has no phone {n} registered", req.from),
-                    ));
-                }
-            }
-        }
-        let b: Vec<Target> = req
-            .to
-            .iter()
-            .flat_map(|t| self.targets(&req.tenant, t))
-            .collect();
-        if b.is_empty() {
-            return Err(CmdError::new(
-                ApiErrorKind::NotFound,
-                "no callee is registered",
-            ));
-        }
-        if req
-            .start_within_ms
-            .is_some_and(|ms| ms > MAX_START_WITHIN_MS)
-        {
-            return Err(CmdError::new(
-                ApiErrorKind::BadRequest,
-                format!("start_within_ms is at most {MAX_START_WITHIN_MS}"),
-            ));
-        }
-        let ring = req
-            .ring_timeout_secs
-            .unwrap_or(self.sh.cfg.ring_timeout_secs)
-            .clamp(1, 600);
-        let id = self.new_call_id();
-        self.calls
-            .handle_input(
-                now_ms(),
-                Input::Originate {
-                    call: id.clone(),
-                    req,
-                    a,
-                    b,
-                    ring_timeout_ms: u64::from(ring) * 1000,
-                },
-            )
-            .map_err(|e| self.cmd_error(&id, e))?;
-        self.sh
-            .metrics
-            .calls_started
-            .with_label_values(&["originate"])
-            .inc();
-        self.calls
-            .info(&id)
-            .ok_or_else(|| CmdError::new(ApiErrorKind::Unavailable, "call vanished"))
-    }
-
-    fn transfer(&mut self, id: &CallId, t: TransferRequest) -> Result<(), CmdError> {
-        let tenant = self.calls.info(id).map(|i| i.tenant).ok_or_else(|| {
-            self.cmd_error(id, patchbay_proto::CallError::UnknownCall(id.clone()))
-        })?;
-        let targets = match t.method {
-            patchbay_api::TransferMethod::Bridge => self.targets(&tenant, &t.target),
-            // The phone dials the target through us.
-            patchbay_api::TransferMethod::Refer => {
-                let uri = if t.target.starts_with("sip:") || t.target.starts_with("sips:") {
-                    t.target.clone()
-                } else {
-                    format!("sip:{}@{}", t.target, self.sip_host)
-                };
-                vec![Target::new(t.target.clone(), uri)]
-            }
-        };
-        if targets.is_empty() {
-            return Err(CmdError::new(
-                ApiErrorKind::NotFound,
-                format!("{} is not registered", t.target),
-            ));
-        }
-        self.calls
-            .handle_input(
-                now_ms(),
-                Input::Transfer {
-                    call: id.clone(),
-                    target: t.target,
-                    targets,
-                    keep: t.keep,
-                    method: t.method,
-                },
-            )
-            .map_err(|e| self.cmd_error(id, e))
     }
 
     // --- SIP input ---
@@ -1096,115 +824,6 @@ impl Driver {
                 self.graveyard.push_back((now, s.0));
             }
         }
-    }
-}
-
-/// Verify an INVITE's credentials (a store read); challenge or hand it back to the loop.
-async fn authenticate_invite(
-    c: Arc<UnifiedCoordinator>,
-    sh: Arc<Shared>,
-    tx: mpsc::UnboundedSender<SipIn>,
-    ta: Arc<crate::sip::TenantAuth>,
-    f: InviteFacts,
-    source_ip: Option<std::net::IpAddr>,
-    now: u64,
-) {
-    let svc = ta.service_for(f.authorization.as_deref());
-    let body = (!f.body.is_empty()).then_some(&f.body[..]);
-    let decision =
-        rvoip_sip::SipIncomingAuthenticator::authenticate_incoming_with_transport_context(
-            svc,
-            f.authorization.as_deref(),
-            "INVITE",
-            &f.ruri,
-            body,
-            rvoip_sip::SipAuthSource::Origin,
-            &f.transport,
-        )
-        .await;
-    match decision {
-        Ok(SipAuthDecision::Authorized(idn)) => {
-            let caller = idn.username.unwrap_or_default();
-            // Who may be called: this PBX's users, or an allowed outside domain.
-            let ruri = if f.ruri.is_empty() { &f.to } else { &f.ruri };
-            let Some(uri) = crate::sip::parse_sip_uri(ruri) else {
-                reject(&c, &sh, &f.id, 400).await;
-                return;
-            };
-            let (host, port) = (uri.host, uri.port);
-            let other = sh.auth.realm_tenant(&host).is_some_and(|t| t != ta.tenant);
-            let allowed = match sh.store.allowed_sip_domains(&ta.tenant).await {
-                Ok(a) => a,
-                Err(_) => {
-                    reject(&c, &sh, &f.id, 503).await;
-                    return;
-                }
-            };
-            let target = policy::Target { host: &host, port };
-            let outside =
-                match policy::classify(target, &ta.realm, sh.cfg.sip_listen, true, other, &allowed)
-                {
-                    policy::Domain::Own => None,
-                    policy::Domain::Allowed => Some(uri.canonical),
-                    refused => {
-                        let reason = if refused == policy::Domain::OtherTenant {
-                            "foreign_tenant"
-                        } else {
-                            "sip_domain"
-                        };
-                        sh.metrics
-                            .destinations_refused
-                            .with_label_values(&["sip", reason])
-                            .inc();
-                        reject(&c, &sh, &f.id, 403).await;
-                        return;
-                    }
-                };
-            let _ = tx.send(SipIn::Authorized {
-                facts: f,
-                tenant: ta.tenant.clone(),
-                caller,
-                outside,
-            });
-        }
-        _ => {
-            if f.authorization.is_some() {
-                sh.record_bad_credentials(source_ip, now);
-            }
-            let challenges = ta.challenges().await;
-            let Some(last) = challenges.last() else {
-                reject(&c, &sh, &f.id, 503).await;
-                return;
-            };
-            // On a 401 to INVITE rvoip writes staged raw headers before the main
-            // WWW-Authenticate: stage all but the last so MD5 stays first on the wire.
-            let b = c
-                .challenge(&f.id, AuthScheme::Digest)
-                .with_raw_www_authenticate(last.clone());
-            if let Some(b) = crate::sip::stage_challenges(b, &challenges[..challenges.len() - 1])
-                && b.send().await.is_ok()
-            {
-                sh.metrics.response("sent", "INVITE", 401);
-            }
-        }
-    }
-}
-
-async fn reject(c: &Arc<UnifiedCoordinator>, sh: &Shared, id: &rvoip_sip::CallId, status: u16) {
-    sh.metrics
-        .sip_rejected
-        .with_label_values(&[&status.to_string()])
-        .inc();
-    sh.metrics.response("sent", "INVITE", status);
-    let mut b = c
-        .reject(id)
-        .with_status(status)
-        .with_reason(reason_phrase(status));
-    if status == 503 {
-        b = b.with_retry_after(sh.cfg.retry_after_secs);
-    }
-    if let Ok(b) = b.with_raw_header(HeaderName::UserAgent, USER_AGENT) {
-        let _ = b.send().await;
     }
 }
 

@@ -1,0 +1,270 @@
+//! Control commands (from the control API) on the driver: originate, start, hangup, transfer,
+//! hold, list, detail, media. Replies go out before the core's outputs are executed, so an
+//! originated call's id reaches the API before its first INVITE leaves.
+
+use super::{Cmd, CmdError, Driver, MAX_START_WITHIN_MS, now_ms};
+use crate::sip::uri_parts;
+use patchbay_api::{ApiErrorKind, CallId, CallInfo, OriginateRequest, TransferRequest};
+use patchbay_media::LegMedia;
+use patchbay_proto::{Input, Target};
+use std::sync::Arc;
+use std::time::Instant;
+
+// === impl Driver ===
+
+impl Driver {
+    pub(super) async fn handle_cmd(&mut self, cmd: Cmd) {
+        match cmd {
+            Cmd::Originate(req, reply) => {
+                let held = req.start_within_ms.is_some();
+                let r = self.originate(req);
+                if let (Ok(info), false) = (&r, held) {
+                    self.startable.insert(info.id.clone(), Instant::now());
+                }
+                let ok = r.is_ok();
+                let _ = reply.send(r);
+                // The reply (with the call id) is on its way before the first INVITE leaves.
+                if ok {
+                    self.drain().await;
+                }
+            }
+            Cmd::Start(id, reply) => {
+                let r = self
+                    .calls
+                    .handle_input(now_ms(), Input::Start { call: id.clone() });
+                if r.is_ok() {
+                    self.startable.insert(id.clone(), Instant::now());
+                }
+                let _ = reply.send(r.map_err(|e| self.cmd_error(&id, e)));
+                self.drain().await;
+            }
+            Cmd::Hangup(id, reply) => {
+                let r = self
+                    .calls
+                    .handle_input(now_ms(), Input::Hangup { call: id.clone() });
+                let _ = reply.send(r.map_err(|e| self.cmd_error(&id, e)));
+                self.drain().await;
+            }
+            Cmd::Transfer(id, t, reply) => {
+                let r = self.transfer(&id, t);
+                let _ = reply.send(r);
+                self.drain().await;
+            }
+            Cmd::Hold(id, on, reply) => {
+                let r = self.calls.handle_input(
+                    now_ms(),
+                    Input::Hold {
+                        call: id.clone(),
+                        on,
+                    },
+                );
+                let _ = reply.send(r.map_err(|e| self.cmd_error(&id, e)));
+                self.drain().await;
+            }
+            Cmd::List(reply) => {
+                let _ = reply.send(Ok(self.calls.list()));
+            }
+            Cmd::Media(id, reply) => {
+                let _ = reply.send(self.media_of(&id));
+            }
+            Cmd::Get(id, reply) => {
+                let r = self
+                    .calls
+                    .info(&id)
+                    .or_else(|| self.sh.log.info(&id))
+                    .ok_or_else(|| CmdError::new(ApiErrorKind::NotFound, format!("no call {id}")));
+                let _ = reply.send(r);
+            }
+        }
+    }
+
+    fn media_of(&self, id: &CallId) -> Result<Vec<patchbay_api::MediaLeg>, CmdError> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let legs = self
+            .call_legs
+            .get(id)
+            .ok_or_else(|| CmdError::new(ApiErrorKind::NotFound, format!("no live call {id}")))?;
+        let mut out = Vec::new();
+        let mut seen: Vec<*const LegMedia> = Vec::new();
+        for leg in legs {
+            let (Some(m), Some(l)) = (self.leg_media.get(leg), self.calls.leg(*leg)) else {
+                continue;
+            };
+            if seen.contains(&Arc::as_ptr(m)) {
+                continue;
+            }
+            seen.push(Arc::as_ptr(m));
+            out.push(patchbay_api::MediaLeg {
+                side: l.side,
+                party: l.party.clone(),
+                local_rtp: m.local_rtp().to_string(),
+                remote_rtp: m.remote_rtp().map(|a| a.to_string()),
+                latched: m.is_latched(),
+                rtp_in: m.stats.rtp_in.load(Relaxed),
+                rtp_out: m.stats.rtp_out.load(Relaxed),
+                rtp_lost: m.stats.rtp_lost.load(Relaxed),
+            });
+        }
+        Ok(out)
+    }
+
+    pub(super) fn cmd_error(&self, id: &CallId, e: patchbay_proto::CallError) -> CmdError {
+        use patchbay_proto::CallError as E;
+        match e {
+            E::UnknownCall(_) if self.sh.log.knows(id) => {
+                CmdError::new(ApiErrorKind::InvalidState, format!("call {id} has ended"))
+            }
+            E::UnknownCall(_) => CmdError::new(ApiErrorKind::NotFound, e.to_string()),
+            E::NoCallee => CmdError::new(ApiErrorKind::BadRequest, e.to_string()),
+            _ => CmdError::new(ApiErrorKind::InvalidState, e.to_string()),
+        }
+    }
+
+    /// Contacts of a party: a SIP URI is dialled as it is; an extension is looked up.
+    pub(super) fn targets(&self, tenant: &str, party: &str) -> Vec<Target> {
+        if party.starts_with("sip:") || party.starts_with("sips:") {
+            return vec![Target::new(uri_parts(party).0, party)];
+        }
+        let now = now_ms();
+        let Ok(loc) = self.sh.location.lock() else {
+            return vec![];
+        };
+        loc.lookup(tenant, party, now)
+            .into_iter()
+            .map(|b| Target::new(party, b.contact))
+            .collect()
+    }
+
+    fn originate(&mut self, req: OriginateRequest) -> Result<CallInfo, CmdError> {
+        if req.to.is_empty() || req.from.is_empty() {
+            return Err(CmdError::new(
+                ApiErrorKind::BadRequest,
+                "from and at least one callee are required",
+            ));
+        }
+        if !self.sh.auth.has_tenant(&req.tenant) {
+            return Err(CmdError::new(
+                ApiErrorKind::NotFound,
+                format!("unknown tenant {}", req.tenant),
+            ));
+        }
+        if self.overloaded() {
+            self.sh
+                .metrics
+                .sip_rejected
+                .with_label_values(&["originate_overload"])
+                .inc();
+            return Err(CmdError::new(
+                ApiErrorKind::Overloaded,
+                "too many calls being set up",
+            ));
+        }
+        if let Some(why) = req
+            .headers
+            .iter()
+            .find_map(|(n, v)| patchbay_api::header_refusal(n, v))
+        {
+            return Err(CmdError::new(ApiErrorKind::BadRequest, why));
+        }
+        let mut a = self.targets(&req.tenant, &req.from);
+        if a.is_empty() {
+            return Err(CmdError::new(
+                ApiErrorKind::NotFound,
+                format!("{} is not registered", req.from),
+            ));
+        }
+        if let Some(n) = req.from_phone {
+            // Bindings are kept in the order they registered: phone 1 registered first.
+            match a.get(usize::from(n).wrapping_sub(1)) {
+                Some(t) if n > 0 => a = vec![t.clone()],
+                _ => {
+                    return Err(CmdError::new(
+                        ApiErrorKind::NotFound,
+                        format!("{} has no phone {n} registered", req.from),
+                    ));
+                }
+            }
+        }
+        let b: Vec<Target> = req
+            .to
+            .iter()
+            .flat_map(|t| self.targets(&req.tenant, t))
+            .collect();
+        if b.is_empty() {
+            return Err(CmdError::new(
+                ApiErrorKind::NotFound,
+                "no callee is registered",
+            ));
+        }
+        if req
+            .start_within_ms
+            .is_some_and(|ms| ms > MAX_START_WITHIN_MS)
+        {
+            return Err(CmdError::new(
+                ApiErrorKind::BadRequest,
+                format!("start_within_ms is at most {MAX_START_WITHIN_MS}"),
+            ));
+        }
+        let ring = req
+            .ring_timeout_secs
+            .unwrap_or(self.sh.cfg.ring_timeout_secs)
+            .clamp(1, 600);
+        let id = self.new_call_id();
+        self.calls
+            .handle_input(
+                now_ms(),
+                Input::Originate {
+                    call: id.clone(),
+                    req,
+                    a,
+                    b,
+                    ring_timeout_ms: u64::from(ring) * 1000,
+                },
+            )
+            .map_err(|e| self.cmd_error(&id, e))?;
+        self.sh
+            .metrics
+            .calls_started
+            .with_label_values(&["originate"])
+            .inc();
+        self.calls
+            .info(&id)
+            .ok_or_else(|| CmdError::new(ApiErrorKind::Unavailable, "call vanished"))
+    }
+
+    fn transfer(&mut self, id: &CallId, t: TransferRequest) -> Result<(), CmdError> {
+        let tenant = self.calls.info(id).map(|i| i.tenant).ok_or_else(|| {
+            self.cmd_error(id, patchbay_proto::CallError::UnknownCall(id.clone()))
+        })?;
+        let targets = match t.method {
+            patchbay_api::TransferMethod::Bridge => self.targets(&tenant, &t.target),
+            // The phone dials the target through us.
+            patchbay_api::TransferMethod::Refer => {
+                let uri = if t.target.starts_with("sip:") || t.target.starts_with("sips:") {
+                    t.target.clone()
+                } else {
+                    format!("sip:{}@{}", t.target, self.sip_host)
+                };
+                vec![Target::new(t.target.clone(), uri)]
+            }
+        };
+        if targets.is_empty() {
+            return Err(CmdError::new(
+                ApiErrorKind::NotFound,
+                format!("{} is not registered", t.target),
+            ));
+        }
+        self.calls
+            .handle_input(
+                now_ms(),
+                Input::Transfer {
+                    call: id.clone(),
+                    target: t.target,
+                    targets,
+                    keep: t.keep,
+                    method: t.method,
+                },
+            )
+            .map_err(|e| self.cmd_error(id, e))
+    }
+}
