@@ -143,7 +143,11 @@ pub async fn run_tool(prog: &str, args: &[&str], secs: u64) -> (i32, String, Str
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .unwrap_or_else(|e| panic!("{prog}: {e}"));
+        .unwrap_or_else(|e| {
+            panic!(
+                "{prog}: {e}: this test needs it (`make test` installs every tool the tests use)"
+            )
+        });
     match tokio::time::timeout(Duration::from_secs(secs), child.wait_with_output()).await {
         Ok(Ok(o)) => (
             o.status.code().unwrap_or(-1),
