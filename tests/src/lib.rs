@@ -36,7 +36,7 @@ pub async fn add_system_key(stack: &Stack) {
         .expect("system key");
 }
 
-/// Send one SIP request from `sock` to `sip`; the first final response (provisionals skipped).
+/// Send one SIP request from `sock` to `sip`; the first final response (1xx passed over).
 pub fn sip_exchange(sock: &StdUdp, sip: &str, msg: &str) -> String {
     sock.send_to(msg.as_bytes(), sip).expect("send");
     let mut buf = [0u8; 8192];
