@@ -140,17 +140,13 @@ async fn originate(State(st): State<AppState>, body: axum::body::Bytes) -> Respo
         }
     };
     let mut req = req;
-    let mut parties = std::mem::take(&mut req.to);
-    parties.insert(0, std::mem::take(&mut req.from));
-    if let Err(e) = check_parties(&st, &req.tenant, &mut parties).await {
-        return render_error(e);
+    let tenant = req.tenant.clone();
+    for party in std::iter::once(&mut req.from).chain(req.to.iter_mut()) {
+        if let Err(e) = check_party(&st, &tenant, party).await {
+            return render_error(e);
+        }
     }
-    req.from = parties.remove(0);
-    req.to = parties;
-    let (tenant, named) = (
-        req.tenant.clone(),
-        [vec![req.from.clone()], req.to.clone()].concat(),
-    );
+    let named = [vec![req.from.clone()], req.to.clone()].concat();
     match ask(&st, |tx| Cmd::Originate(req, tx)).await {
         Ok(info) => (StatusCode::CREATED, Json(info)).into_response(),
         Err(e) => {
@@ -163,38 +159,31 @@ async fn originate(State(st): State<AppState>, body: axum::body::Bytes) -> Respo
 }
 
 /// Who may be called (see [`crate::policy`]): refuse what the tenant may not reach, before any
-/// INVITE; SIP URIs naming this PBX become extensions.
-async fn check_parties(
-    st: &AppState,
-    tenant: &str,
-    parties: &mut [String],
-) -> Result<(), CmdError> {
-    let refused = |reason: &str| {
-        st.sh
-            .metrics
-            .destinations_refused
-            .with_label_values(&["api", reason])
-            .inc();
-    };
-    for p in parties.iter_mut() {
-        if p.is_empty() {
-            continue;
+/// INVITE (counted); a SIP URI naming this PBX becomes an extension, an allowed one the form
+/// the SIP stack will dial.
+async fn check_party(st: &AppState, tenant: &str, party: &mut String) -> Result<(), CmdError> {
+    if party.is_empty() {
+        return Ok(());
+    }
+    match policy::check(st.sh.store.as_ref(), st.sh.cfg.sip_listen, tenant, party).await {
+        Ok(policy::Dest::User(u) | policy::Dest::Uri(u)) => {
+            *party = u;
+            Ok(())
         }
-        match policy::check(st.sh.store.as_ref(), st.sh.cfg.sip_listen, tenant, p).await {
-            Ok(policy::Dest::User(u)) => *p = u,
-            Ok(policy::Dest::Uri(u)) => *p = u,
-            Err(r) => {
-                if !r.reason.is_empty() {
-                    refused(r.reason);
-                }
-                return Err(CmdError {
-                    kind: r.kind,
-                    message: r.message,
-                });
+        Err(r) => {
+            if let Some(reason) = r.reason {
+                st.sh
+                    .metrics
+                    .destinations_refused
+                    .with_label_values(&["api", reason])
+                    .inc();
             }
+            Err(CmdError {
+                kind: r.kind,
+                message: r.message,
+            })
         }
     }
-    Ok(())
 }
 
 /// A call refused as not found: count the parties that are no user of the tenant (numbers no
@@ -268,12 +257,9 @@ async fn transfer(
         Ok(info) => info.tenant,
         Err(e) => return render_error(e),
     };
-    let mut target = [std::mem::take(&mut req.target)];
-    if let Err(e) = check_parties(&st, &tenant, &mut target).await {
+    if let Err(e) = check_party(&st, &tenant, &mut req.target).await {
         return render_error(e);
     }
-    let [target] = target;
-    req.target = target;
     match ask(&st, |tx| Cmd::Transfer(CallId(id), req, tx)).await {
         Ok(()) => StatusCode::ACCEPTED.into_response(),
         Err(e) => render_error(e),

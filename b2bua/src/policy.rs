@@ -23,10 +23,11 @@ pub enum Dest {
     Uri(String),
 }
 
-/// A refused destination: the metric's `reason` label and the API error.
+/// A refused destination: the metric's `reason` label (`None`: not a refused destination but
+/// a bad request or a store failure, not counted) and the API error.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
-    pub reason: &'static str,
+    pub reason: Option<&'static str>,
     pub kind: ApiErrorKind,
     pub message: String,
 }
@@ -96,7 +97,7 @@ pub async fn check(
     party: &str,
 ) -> Result<Dest, Refusal> {
     let unavailable = |e: patchbay_store::StoreError| Refusal {
-        reason: "",
+        reason: None,
         kind: ApiErrorKind::Unavailable,
         message: e.to_string(),
     };
@@ -105,7 +106,7 @@ pub async fn check(
     }
     let Some(uri) = parse_sip_uri(party) else {
         return Err(Refusal {
-            reason: "",
+            reason: None,
             kind: ApiErrorKind::BadRequest,
             message: format!("{party}: not a SIP URI that can be dialled"),
         });
@@ -133,7 +134,7 @@ pub async fn check(
         Domain::Own => {
             if uri.user.is_empty() {
                 return Err(Refusal {
-                    reason: "",
+                    reason: None,
                     kind: ApiErrorKind::BadRequest,
                     message: format!("{party} names no user"),
                 });
@@ -142,12 +143,12 @@ pub async fn check(
         }
         Domain::Allowed => Ok(Dest::Uri(uri.canonical)),
         Domain::OtherTenant => Err(Refusal {
-            reason: "foreign_tenant",
+            reason: Some("foreign_tenant"),
             kind: ApiErrorKind::Forbidden,
             message: format!("{party}: users of other tenants cannot be called"),
         }),
         Domain::Outside => Err(Refusal {
-            reason: "sip_domain",
+            reason: Some("sip_domain"),
             kind: ApiErrorKind::Forbidden,
             message: format!(
                 "{party}: domain {} is not on the tenant's allowed_sip_domains",

@@ -80,11 +80,7 @@ fn up_runs_and_stops_on_sigterm() {
     let regs = http_get_with(&addr, "/v1/registrations?tenant=demo", &bearer);
     assert!(regs.ends_with("[]"), "{regs}");
     // The system API key, printed once, creates tenants through the gateway.
-    let system = text
-        .lines()
-        .find_map(|l| l.split_once("system API key system / "))
-        .map(|(_, rest)| rest.split(' ').next().unwrap_or_default().to_string())
-        .expect("the system key is printed on first start");
+    let system = printed_secret(&text).expect("the system key is printed on first start");
     // The gateway of the same process, with the demo API key (demo-key:demo-secret).
     let gw = format!("127.0.0.1:{http}");
     let me = http_get_with(
@@ -104,14 +100,7 @@ fn up_runs_and_stops_on_sigterm() {
         "{gw_metrics}"
     );
 
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    sigterm(&child);
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     let status = child.wait().unwrap();
     assert!(status.success(), "clean exit: {status:?}");
@@ -127,26 +116,28 @@ fn up_runs_and_stops_on_sigterm() {
         .unwrap();
     let printed = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(out.status.success(), "{printed}");
-    let rotated = printed
-        .split_once("system API key system / ")
-        .map(|(_, rest)| rest.split(' ').next().unwrap_or_default().to_string())
-        .expect("new secret printed");
+    let rotated = printed_secret(&printed).expect("new secret printed");
     assert_ne!(rotated, system);
     let (mut child, _lines, text) = spawn_up(&cfg, &dir, sip, admin);
     assert!(!text.contains("system API key"), "made once: {text}");
     let me = |secret: &str| http_get_with(&gw, "/api/v1/me", &basic("system", secret));
     assert!(me(&rotated).starts_with("HTTP/1.1 200"), "{}", me(&rotated));
     assert!(me(&system).starts_with("HTTP/1.1 401"));
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    sigterm(&child);
     assert!(child.wait().unwrap().success());
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The system key's secret as `patchbay` prints it.
+fn printed_secret(text: &str) -> Option<String> {
+    let (_, rest) = text.split_once("system API key system / ")?;
+    rest.split_whitespace().next().map(str::to_string)
+}
+
+fn sigterm(child: &std::process::Child) {
+    let pid = child.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status();
+    assert!(killed.unwrap().success());
 }
 
 type Lines = std::io::Lines<BufReader<std::process::ChildStdout>>;

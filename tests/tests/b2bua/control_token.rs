@@ -52,6 +52,29 @@ async fn control_api_needs_the_token() {
         )
     };
     assert_eq!((count("missing"), count("wrong")), (Some(6.0), Some(5.0)));
+
+    // Neither process starts without the token (no open control API by omission).
+    let mut cfg = stack.cfg.clone();
+    cfg.control_token = String::new();
+    let e = patchbay_b2bua::start(cfg, stack.store.clone()).await.err();
+    assert!(
+        e.is_some_and(|e| e.to_string().contains("control_token is required")),
+        "b2bua refuses to start"
+    );
+    let mut gcfg = patchbay_gateway::GatewayConfig::default();
+    gcfg.b2bua_token = String::new();
+    let e = patchbay_gateway::start(gcfg, stack.store.clone()).err();
+    assert!(
+        e.is_some_and(|e| e.to_string().contains("b2bua_token is required")),
+        "gateway refuses to start"
+    );
+    let mut cfg = stack.cfg.clone();
+    cfg.control_token = "short".into();
+    assert!(
+        patchbay_b2bua::start(cfg, stack.store.clone())
+            .await
+            .is_err()
+    );
     stack.stop().await;
 
     // metrics_open: /metrics for a Prometheus without the token; the API stays closed.
