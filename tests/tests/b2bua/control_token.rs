@@ -61,8 +61,8 @@ async fn control_api_needs_the_token() {
         e.is_some_and(|e| e.to_string().contains("control_token is required")),
         "b2bua refuses to start"
     );
-    let mut gcfg = patchbay_gateway::GatewayConfig::default();
-    gcfg.b2bua_token = String::new();
+    let gcfg = patchbay_gateway::GatewayConfig::default(); // b2bua_token: empty
+    assert!(gcfg.b2bua_token.is_empty());
     let e = patchbay_gateway::start(gcfg, stack.store.clone()).err();
     assert!(
         e.is_some_and(|e| e.to_string().contains("b2bua_token is required")),
