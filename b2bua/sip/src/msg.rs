@@ -1,0 +1,218 @@
+//! Reading and building messages with rvoip-sip-core's types, without cloning header trees:
+//! the few fields transactions and dialogs key on, and responses built from their request.
+
+use bytes::Bytes;
+use rvoip_sip_core::types::headers::{HeaderName, HeaderValue, TypedHeader};
+use rvoip_sip_core::types::param::Param;
+use rvoip_sip_core::types::sip_request::Request;
+use rvoip_sip_core::types::sip_response::Response;
+use rvoip_sip_core::types::via::ViaHeader;
+use rvoip_sip_core::{Method, StatusCode};
+use std::io::Write as _;
+
+/// RFC 3261 branch prefix: a branch starting with it is unique per transaction.
+pub const MAGIC_COOKIE: &str = "z9hG4bK";
+
+/// The topmost Via value.
+pub fn top_via(headers: &[TypedHeader]) -> Option<&ViaHeader> {
+    headers.iter().find_map(|h| match h {
+        TypedHeader::Via(v) => v.0.first(),
+        _ => None,
+    })
+}
+
+pub fn via_branch(v: &ViaHeader) -> Option<&str> {
+    v.params.iter().find_map(|p| match p {
+        Param::Branch(b) => Some(b.as_str()),
+        _ => None,
+    })
+}
+
+/// The top Via's branch.
+pub fn branch(headers: &[TypedHeader]) -> Option<&str> {
+    top_via(headers).and_then(via_branch)
+}
+
+pub fn call_id(headers: &[TypedHeader]) -> Option<&str> {
+    headers.iter().find_map(|h| match h {
+        TypedHeader::CallId(c) => Some(c.0.as_str()),
+        _ => None,
+    })
+}
+
+/// CSeq number and method.
+pub fn cseq(headers: &[TypedHeader]) -> Option<(u32, &Method)> {
+    headers.iter().find_map(|h| match h {
+        TypedHeader::CSeq(c) => Some((c.seq, &c.method)),
+        _ => None,
+    })
+}
+
+pub fn from_tag(headers: &[TypedHeader]) -> Option<&str> {
+    headers.iter().find_map(|h| match h {
+        TypedHeader::From(f) => f.0.tag(),
+        _ => None,
+    })
+}
+
+pub fn to_tag(headers: &[TypedHeader]) -> Option<&str> {
+    headers.iter().find_map(|h| match h {
+        TypedHeader::To(t) => t.0.tag(),
+        _ => None,
+    })
+}
+
+/// The first header named `name` (any case), as text: typed headers are rendered.
+pub fn header_text(headers: &[TypedHeader], name: &str) -> Option<String> {
+    headers.iter().find_map(|h| {
+        let n = h.name();
+        if !n.as_str().eq_ignore_ascii_case(name) {
+            return None;
+        }
+        Some(match h {
+            TypedHeader::Other(_, HeaderValue::Raw(v)) => String::from_utf8_lossy(v).into_owned(),
+            other => {
+                let s = other.to_string();
+                match s.split_once(':') {
+                    Some((_, v)) => v.trim().to_string(),
+                    None => s,
+                }
+            }
+        })
+    })
+}
+
+/// Whether `headers` hold a header of this name.
+pub fn has_header(headers: &[TypedHeader], name: &HeaderName) -> bool {
+    headers.iter().any(|h| &h.name() == name)
+}
+
+/// The reason phrase RFC 3261 gives a status (the peer may write its own).
+pub fn reason_for(status: u16) -> &'static str {
+    match status {
+        100 => "Trying",
+        180 => "Ringing",
+        181 => "Call Is Being Forwarded",
+        182 => "Queued",
+        183 => "Session Progress",
+        200 => "OK",
+        202 => "Accepted",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        407 => "Proxy Authentication Required",
+        408 => "Request Timeout",
+        415 => "Unsupported Media Type",
+        416 => "Unsupported URI Scheme",
+        420 => "Bad Extension",
+        422 => "Session Interval Too Small",
+        423 => "Interval Too Brief",
+        480 => "Temporarily Unavailable",
+        481 => "Call/Transaction Does Not Exist",
+        482 => "Loop Detected",
+        483 => "Too Many Hops",
+        486 => "Busy Here",
+        487 => "Request Terminated",
+        488 => "Not Acceptable Here",
+        489 => "Bad Event",
+        491 => "Request Pending",
+        500 => "Server Internal Error",
+        501 => "Not Implemented",
+        503 => "Service Unavailable",
+        504 => "Server Time-out",
+        505 => "Version Not Supported",
+        513 => "Message Too Large",
+        600 => "Busy Everywhere",
+        603 => "Decline",
+        604 => "Does Not Exist Anywhere",
+        606 => "Not Acceptable",
+        _ => "",
+    }
+}
+
+/// A response to `req` (RFC 3261 8.2.6.2): its Via values, From, Call-ID and CSeq copied, its
+/// To with `to_tag` added when the request had none. Statuses outside 100-699 become 500.
+pub fn response(req: &Request, status: u16, to_tag: Option<&str>) -> Response {
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::ServerInternalError);
+    let mut resp = Response::new(code);
+    let reason = reason_for(status);
+    if !reason.is_empty() {
+        resp.reason = Some(reason.to_string());
+    }
+    for h in &req.headers {
+        match h {
+            TypedHeader::Via(_)
+            | TypedHeader::From(_)
+            | TypedHeader::CallId(_)
+            | TypedHeader::CSeq(_) => resp.headers.push(h.clone()),
+            TypedHeader::To(to) => {
+                let mut to = to.clone();
+                if let (Some(tag), None) = (to_tag, to.0.tag()) {
+                    to.0.set_tag(tag);
+                }
+                resp.headers.push(TypedHeader::To(to));
+            }
+            _ => {}
+        }
+    }
+    resp
+}
+
+/// A header rvoip-sip-core has no type for (or that we write as text).
+pub fn raw(name: &str, value: impl Into<String>) -> TypedHeader {
+    TypedHeader::Other(
+        HeaderName::Other(name.to_string()),
+        HeaderValue::Raw(value.into().into_bytes()),
+    )
+}
+
+/// Set a message body and its Content-Type (Content-Length is written by [`encode_request`] /
+/// [`encode_response`]).
+pub fn set_body(
+    headers: &mut Vec<TypedHeader>,
+    body: &mut Bytes,
+    content_type: &str,
+    data: impl Into<Bytes>,
+) {
+    headers.retain(|h| {
+        !matches!(
+            h,
+            TypedHeader::ContentType(_) | TypedHeader::ContentLength(_)
+        ) && !h.name().as_str().eq_ignore_ascii_case("content-type")
+    });
+    headers.push(raw("Content-Type", content_type));
+    *body = data.into();
+}
+
+/// Wire form of a request, with a Content-Length that matches its body whatever its headers
+/// said.
+pub fn encode_request(req: &Request) -> Bytes {
+    let mut out = Vec::with_capacity(96 + req.headers.len() * 48 + req.body.len());
+    let _ = write!(out, "{} {} SIP/2.0\r\n", req.method, req.uri);
+    finish(&mut out, &req.headers, &req.body);
+    out.into()
+}
+
+/// Wire form of a response, as [`encode_request`].
+pub fn encode_response(resp: &Response) -> Bytes {
+    let mut out = Vec::with_capacity(64 + resp.headers.len() * 48 + resp.body.len());
+    let reason = resp
+        .reason
+        .as_deref()
+        .unwrap_or_else(|| resp.status.reason_phrase());
+    let _ = write!(out, "SIP/2.0 {} {}\r\n", resp.status.as_u16(), reason);
+    finish(&mut out, &resp.headers, &resp.body);
+    out.into()
+}
+
+fn finish(out: &mut Vec<u8>, headers: &[TypedHeader], body: &[u8]) {
+    for h in headers {
+        if !matches!(h, TypedHeader::ContentLength(_)) {
+            let _ = write!(out, "{h}\r\n");
+        }
+    }
+    let _ = write!(out, "Content-Length: {}\r\n\r\n", body.len());
+    out.extend_from_slice(body);
+}
