@@ -14,6 +14,7 @@ pub mod policy;
 pub mod ratelimit;
 mod registrar;
 pub mod sip;
+mod ua;
 
 pub use config::B2buaConfig;
 

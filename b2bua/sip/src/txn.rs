@@ -229,6 +229,11 @@ impl Transactions {
         self.clients.get(tx.idx, tx.epoch).map(|t| &t.request)
     }
 
+    /// Where a client transaction's request went.
+    pub fn client_peer(&self, tx: ClientTxId) -> Option<Peer> {
+        self.clients.get(tx.idx, tx.epoch).map(|t| t.peer)
+    }
+
     /// Whether an INVITE client transaction may still be cancelled (no final response yet).
     pub fn is_pending(&self, tx: ClientTxId) -> bool {
         self.clients

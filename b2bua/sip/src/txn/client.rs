@@ -30,7 +30,7 @@ pub(crate) struct ClientTx {
     pub(crate) request: Request,
     pub(crate) state: ClientState,
     bytes: Bytes,
-    peer: Peer,
+    pub(crate) peer: Peer,
     invite: bool,
     /// Current retransmission interval.
     interval: Ms,

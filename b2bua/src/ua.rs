@@ -1,0 +1,401 @@
+//! The user agent of the B2BUA, sans-IO: it owns the node's SIP transactions
+//! ([`patchbay_sip::txn`]) and one dialog per call leg, turns what phones send into
+//! [`UaEvent`]s for the driver, and what the call core decides (ring, answer, cancel, BYE,
+//! re-INVITE, REFER) into SIP. No sockets, no clock, no store: the driver feeds it parsed
+//! messages and the time, and sends its transmits.
+//!
+//! SDP is opaque here (a body with `application/sdp`): the driver's media wiring chooses
+//! codecs and addresses.
+//!
+//! Where RFC 3261 gives the user agent core a duty, it is done here, not left to the driver:
+//! 2xx ACKs (and again for each retransmitted 2xx), 481 for requests in no dialog, 500 for
+//! CSeq out of order, 491 for a re-INVITE while one of ours is pending, 487 for a cancelled
+//! INVITE, ACK + BYE for a 2xx that arrives for a leg we no longer have.
+
+mod inbound;
+mod indialog;
+mod outbound;
+
+use bytes::Bytes;
+use patchbay_proto::LegId;
+use patchbay_sip::core::types::headers::TypedHeader;
+use patchbay_sip::core::types::sip_request::Request;
+use patchbay_sip::core::types::sip_response::Response;
+use patchbay_sip::core::{Message, Method};
+use patchbay_sip::dialog::{Dialog, Local};
+use patchbay_sip::txn::{ClientTxId, ServerTxId, Transactions, TxEvent};
+use patchbay_sip::{Ms, Peer, Timers, Transmit, msg};
+use std::collections::{HashMap, VecDeque};
+
+pub(crate) use outbound::InviteSpec;
+
+/// What the driver must act on.
+#[derive(Debug)]
+pub(crate) enum UaEvent {
+    /// A new INVITE outside any dialog: authenticate it, then [`Ua::accept_inbound`] or
+    /// [`Ua::respond`] with an error.
+    Invite {
+        tx: ServerTxId,
+        req: Request,
+        peer: Peer,
+    },
+    /// A REGISTER: answer with [`Ua::respond`].
+    Register {
+        tx: ServerTxId,
+        req: Request,
+        peer: Peer,
+    },
+    /// Another request outside any dialog (MESSAGE, NOTIFY, SUBSCRIBE, INFO...); OPTIONS is
+    /// answered here.
+    Request {
+        tx: ServerTxId,
+        req: Request,
+        peer: Peer,
+    },
+    /// An INVITE not yet accepted was cancelled (its 487 is sent).
+    InviteCancelled { tx: ServerTxId },
+    /// Something happened on a leg.
+    Leg { leg: LegId, signal: LegSignal },
+    /// A request we sent outside any dialog (MESSAGE, NOTIFY, REGISTER) got its final answer
+    /// (`status` 408 on timeout).
+    OutOfDialogResult {
+        tx: ClientTxId,
+        status: u16,
+        resp: Option<Response>,
+    },
+}
+
+/// What a leg's phone did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum LegSignal {
+    /// 180/183 on an outbound leg.
+    Ringing { status: u16 },
+    /// 2xx on an outbound leg (ACKed already, unless it carried an offer: see
+    /// [`Ua::ack_with_answer`]); `sdp` is its body.
+    Answered { sdp: Option<String> },
+    /// Final non-2xx on an outbound leg, or no answer at all (408).
+    Failed { status: u16 },
+    /// The phone hung up (BYE, CANCEL of an inbound leg), or never acknowledged our 2xx.
+    Ended,
+    /// The ACK of an inbound leg's 2xx; `sdp` when we made the offer in the 2xx.
+    Acked { sdp: Option<String> },
+    /// A re-INVITE or UPDATE from the phone: answer with [`Ua::answer_offer`]. `sdp` is
+    /// `None` for an offerless re-INVITE (we offer in the 2xx, the answer comes with the ACK).
+    Offer { sdp: Option<String> },
+    /// The 2xx to our re-INVITE (`sdp`: the phone's answer).
+    OfferAnswered { sdp: Option<String> },
+    /// Our re-INVITE failed (491, 488 ... or timeout).
+    OfferFailed { status: u16 },
+    /// The progress of a REFER we sent (the NOTIFY's sipfrag, or the REFER's own failure).
+    ReferResult { ok: bool, status: u16 },
+    /// The phone asks us to transfer (REFER; answered 202). `replaces` for attended transfer.
+    Referred {
+        target: String,
+        replaces: Option<String>,
+    },
+}
+
+/// Which request of a leg a transaction carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Invite,
+    Reinvite,
+    Bye,
+    Refer,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LegPhase {
+    /// Inbound: INVITE received, no final response. Outbound: INVITE sent, no 2xx.
+    Early,
+    /// 2xx sent (inbound, waiting for or past the ACK) or received (outbound).
+    Confirmed,
+    /// BYE sent or received, or failed: in-dialog requests get 481.
+    Ended,
+}
+
+#[derive(Debug)]
+struct SipLeg {
+    inbound: bool,
+    phase: LegPhase,
+    /// The initial INVITE's transaction (server for inbound legs, client for outbound).
+    server_invite: Option<ServerTxId>,
+    client_invite: Option<ClientTxId>,
+    /// Inbound: made at accept with our tag. Outbound: from the first 1xx/2xx with a tag.
+    dialog: Option<Dialog>,
+    local_tag: String,
+    peer: Peer,
+    /// Outbound: our ACK for the 2xx, sent again for each retransmission of it.
+    ack: Option<Bytes>,
+    /// Inbound: the 2xx carried our offer (offerless INVITE or re-INVITE): the ACK has the
+    /// answer.
+    answer_in_ack: bool,
+    /// A re-INVITE / UPDATE of the phone being answered.
+    /// (transaction, INVITE or UPDATE, offerless).
+    offer_in: Option<(ServerTxId, Method, bool)>,
+    /// Our re-INVITE in flight.
+    reinvite_out: Option<ClientTxId>,
+    /// Our REFER in flight or awaiting NOTIFYs.
+    refer_out: bool,
+}
+
+/// Tags, branches and Call-IDs: unique per node run (seed) and per message (counter).
+#[derive(Debug)]
+struct Ids {
+    seed: u64,
+    next: u64,
+    host: String,
+}
+
+impl Ids {
+    fn next(&mut self) -> u64 {
+        self.next += 1;
+        // Spread the counter so ids do not look sequential on the wire.
+        self.seed ^ self.next.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+    fn tag(&mut self) -> String {
+        format!("{:x}", self.next())
+    }
+    fn branch(&mut self) -> String {
+        format!("{}{:x}", msg::MAGIC_COOKIE, self.next())
+    }
+    fn call_id(&mut self) -> String {
+        format!("{:x}@{}", self.next(), self.host)
+    }
+}
+
+/// The user agent. See the module docs.
+#[derive(Debug)]
+pub(crate) struct Ua {
+    txs: Transactions,
+    local: Local,
+    ids: Ids,
+    user_agent: String,
+    legs: HashMap<LegId, SipLeg>,
+    /// (Call-ID, our tag) -> leg.
+    dialogs: HashMap<(String, String), LegId>,
+    server_txs: HashMap<ServerTxId, (LegId, Role)>,
+    client_txs: HashMap<ClientTxId, (LegId, Role)>,
+    /// Requests we sent outside any dialog.
+    loose_txs: HashMap<ClientTxId, ()>,
+    events: VecDeque<UaEvent>,
+}
+
+// === impl Ua ===
+
+impl Ua {
+    /// `seed` makes this run's tags and Call-IDs differ from any other run's.
+    pub(crate) fn new(now: Ms, local: Local, seed: u64, user_agent: &str, timers: Timers) -> Self {
+        let host = local.sent_by.clone();
+        Self {
+            txs: Transactions::new(now, timers),
+            local,
+            ids: Ids {
+                seed,
+                next: 0,
+                host,
+            },
+            user_agent: user_agent.to_string(),
+            legs: HashMap::new(),
+            dialogs: HashMap::new(),
+            server_txs: HashMap::new(),
+            client_txs: HashMap::new(),
+            loose_txs: HashMap::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    pub(crate) fn poll_event(&mut self) -> Option<UaEvent> {
+        self.events.pop_front()
+    }
+
+    pub(crate) fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.txs.poll_transmit()
+    }
+
+    pub(crate) fn poll_timeout(&self) -> Option<Ms> {
+        self.txs.poll_timeout()
+    }
+
+    pub(crate) fn handle_timeout(&mut self, now: Ms) {
+        self.txs.handle_timeout(now);
+        self.pump(now);
+    }
+
+    /// Legs and live transactions (client, server), for gauges.
+    pub(crate) fn counts(&self) -> (usize, usize, usize) {
+        let (c, s) = self.txs.len();
+        (self.legs.len(), c, s)
+    }
+
+    pub(crate) fn tx_stats(&self) -> patchbay_sip::txn::TxStats {
+        self.txs.stats()
+    }
+
+    /// Feed one received message.
+    pub(crate) fn handle_message(&mut self, now: Ms, msg: Message, peer: Peer) {
+        self.txs.handle_message(now, msg, peer);
+        self.pump(now);
+    }
+
+    /// Forget a leg (its call ended). Later requests in its dialog get 481; a late 2xx to its
+    /// INVITE gets ACK and BYE.
+    pub(crate) fn release(&mut self, leg: LegId) {
+        if let Some(l) = self.legs.remove(&leg)
+            && let Some(d) = &l.dialog
+        {
+            self.dialogs
+                .remove(&(d.call_id.clone(), d.local_tag.clone()));
+        }
+    }
+
+    /// Answer a request outside any leg (REGISTER, a challenge or refusal of an INVITE,
+    /// MESSAGE...). `headers` are added as they are; `body` is (content type, bytes).
+    pub(crate) fn respond(
+        &mut self,
+        now: Ms,
+        tx: ServerTxId,
+        status: u16,
+        headers: Vec<TypedHeader>,
+        body: Option<(&str, Bytes)>,
+    ) {
+        let tag = (status > 100).then(|| self.ids.tag());
+        let Some(mut resp) = self.txs.response(tx, status, tag.as_deref()) else {
+            return;
+        };
+        resp.headers.extend(headers);
+        resp.headers.push(self.ua_header());
+        if let Some((ctype, data)) = body {
+            msg::set_body(&mut resp.headers, &mut resp.body, ctype, data);
+        }
+        let _ = self.txs.respond(now, tx, resp);
+        self.pump(now);
+    }
+
+    fn ua_header(&self) -> TypedHeader {
+        msg::raw("User-Agent", self.user_agent.clone())
+    }
+
+    /// Turn transaction events into leg signals until none is left.
+    fn pump(&mut self, now: Ms) {
+        while let Some(ev) = self.txs.poll_event() {
+            match ev {
+                TxEvent::Request { tx, req, peer } => self.on_request(now, tx, req, peer),
+                TxEvent::Ack { req, peer, invite } => self.on_ack(now, req, peer, invite),
+                TxEvent::Cancelled { invite } => self.on_cancelled(now, invite),
+                TxEvent::Response { tx, resp } => self.on_response(now, tx, resp),
+                TxEvent::ClientTimeout { tx } => self.on_client_timeout(now, tx),
+                TxEvent::ServerTimeout { tx } => self.on_server_timeout(tx),
+                TxEvent::StrayResponse { resp, peer } => self.on_stray(now, resp, peer),
+            }
+        }
+    }
+
+    fn on_request(&mut self, now: Ms, tx: ServerTxId, req: Request, peer: Peer) {
+        if msg::to_tag(&req.headers).is_some() {
+            self.in_dialog_request(now, tx, req, peer);
+            return;
+        }
+        match req.method {
+            Method::Invite => self.events.push_back(UaEvent::Invite { tx, req, peer }),
+            Method::Register => self.events.push_back(UaEvent::Register { tx, req, peer }),
+            Method::Options => {
+                let allow = msg::raw("Allow", ALLOW);
+                let accept = msg::raw("Accept", "application/sdp");
+                self.respond(now, tx, 200, vec![allow, accept], None);
+            }
+            Method::Bye | Method::Refer | Method::Update | Method::Prack => {
+                self.respond(now, tx, 481, Vec::new(), None);
+            }
+            _ => self.events.push_back(UaEvent::Request { tx, req, peer }),
+        }
+    }
+
+    fn on_client_timeout(&mut self, now: Ms, tx: ClientTxId) {
+        if self.loose_txs.remove(&tx).is_some() {
+            self.events.push_back(UaEvent::OutOfDialogResult {
+                tx,
+                status: 408,
+                resp: None,
+            });
+            return;
+        }
+        let Some((leg, role)) = self.client_txs.remove(&tx) else {
+            return;
+        };
+        match role {
+            Role::Invite => self.outbound_failed(leg, 408),
+            Role::Reinvite => {
+                if let Some(l) = self.legs.get_mut(&leg) {
+                    l.reinvite_out = None;
+                }
+                self.signal(leg, LegSignal::OfferFailed { status: 408 });
+                // A dialog whose peer does not answer a re-INVITE is gone (RFC 3261 14.1).
+                self.bye(now, leg);
+                self.signal(leg, LegSignal::Ended);
+            }
+            Role::Refer => self.signal(
+                leg,
+                LegSignal::ReferResult {
+                    ok: false,
+                    status: 408,
+                },
+            ),
+            Role::Bye | Role::Other => {}
+        }
+    }
+
+    fn on_server_timeout(&mut self, tx: ServerTxId) {
+        // Our 2xx (or failure) to an INVITE was never acknowledged.
+        if let Some((leg, Role::Invite)) = self.server_txs.remove(&tx)
+            && let Some(l) = self.legs.get_mut(&leg)
+            && l.phase == LegPhase::Confirmed
+        {
+            self.signal(leg, LegSignal::Ended);
+        }
+    }
+
+    fn signal(&mut self, leg: LegId, signal: LegSignal) {
+        self.events.push_back(UaEvent::Leg { leg, signal });
+    }
+
+    /// Send a request outside any dialog (MESSAGE, NOTIFY for message waiting, OPTIONS).
+    pub(crate) fn send_out_of_dialog(
+        &mut self,
+        now: Ms,
+        method: Method,
+        uri: patchbay_sip::core::Uri,
+        peer: Peer,
+        headers: Vec<TypedHeader>,
+        body: Option<(&str, Bytes)>,
+    ) -> Option<ClientTxId> {
+        let mut req = outbound::new_request(self, method, uri, "patchbay", None, None);
+        req.headers.extend(headers);
+        if let Some((ctype, data)) = body {
+            msg::set_body(&mut req.headers, &mut req.body, ctype, data);
+        }
+        let tx = self.txs.send_request(now, req, peer).ok()?;
+        self.loose_txs.insert(tx, ());
+        Some(tx)
+    }
+}
+
+/// Methods we take (Allow in OPTIONS answers and our Contacts' dialogs).
+pub(crate) const ALLOW: &str =
+    "INVITE, ACK, CANCEL, BYE, OPTIONS, REFER, NOTIFY, UPDATE, PRACK, MESSAGE, INFO";
+
+/// The body of a message as SDP, if it has one.
+fn sdp_of(headers: &[TypedHeader], body: &[u8]) -> Option<String> {
+    if body.is_empty() {
+        return None;
+    }
+    let ctype = msg::header_text(headers, "content-type").unwrap_or_default();
+    if !ctype.is_empty() && !ctype.to_ascii_lowercase().contains("application/sdp") {
+        return None;
+    }
+    Some(String::from_utf8_lossy(body).into_owned())
+}
+
+#[cfg(test)]
+mod tests;
