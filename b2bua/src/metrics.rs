@@ -21,6 +21,8 @@ pub struct Metrics {
     pub cdr_write_errors: IntCounter,
     pub control_unauthorized: IntCounterVec,
     pub destinations_refused: IntCounterVec,
+    pub sip_transactions: IntGauge,
+    pub sip_retransmissions: IntCounterVec,
 }
 
 impl Metrics {
@@ -124,8 +126,20 @@ impl Metrics {
                 "Call destinations refused before any INVITE, by origin (api, sip) and reason.",
                 &["origin", "reason"],
             ),
+            sip_transactions: g(
+                "patchbay_b2bua_sip_transactions",
+                "Live SIP transactions (client and server).",
+            ),
+            sip_retransmissions: cv(
+                "patchbay_b2bua_sip_retransmissions_total",
+                "SIP messages retransmitted on a timer (sent) and retransmissions absorbed (received).",
+                &["direction"],
+            ),
             registry,
         };
+        for d in ["sent", "received"] {
+            m.sip_retransmissions.with_label_values(&[d]);
+        }
         for r in ["missing", "wrong"] {
             m.control_unauthorized.with_label_values(&[r]);
         }
@@ -179,6 +193,17 @@ impl Metrics {
         self.sip_responses
             .with_label_values(&[direction, method, class])
             .inc();
+    }
+
+    /// Bring the retransmission counters up to the transaction layer's totals.
+    pub fn set_retransmissions(&self, sent: u64, received: u64) {
+        for (d, total) in [("sent", sent), ("received", received)] {
+            let c = self.sip_retransmissions.with_label_values(&[d]);
+            let now = c.get();
+            if total > now {
+                c.inc_by(total - now);
+            }
+        }
     }
 
     pub fn render(&self) -> String {

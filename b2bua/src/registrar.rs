@@ -1,46 +1,86 @@
 //! REGISTER handling: digest authentication per tenant, expiry bounds, the location table.
-//! Runs in its own task per request so the driver loop never waits on the store.
+//! Runs in its own task per request so the driver loop never waits on the store; the answer
+//! goes back to the loop as [`TaskDone::Respond`].
 
-use crate::driver::{Shared, USER_AGENT, binding, now_ms};
-use crate::sip::{digest_param, host_only, uri_parts};
-use rvoip_sip::api::AuthScheme;
-use rvoip_sip::{IncomingRegister, SipAuthDecision, SipRequestOptions};
-use rvoip_sip_core::types::headers::HeaderName;
+use crate::auth::{Verdict, digest_param};
+use crate::driver::{Shared, TaskDone, binding, now_ms};
+use crate::sip::{host_only, uri_parts};
+use patchbay_sip::core::types::contact::ContactValue;
+use patchbay_sip::core::types::headers::TypedHeader;
+use patchbay_sip::core::types::param::Param;
+use patchbay_sip::core::types::sip_request::Request;
+use patchbay_sip::txn::ServerTxId;
+use patchbay_sip::{Peer, msg};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::mpsc;
 
-pub(crate) async fn handle_register(sh: Arc<Shared>, r: IncomingRegister) {
-    let now = now_ms();
-    let source = r
-        .transport_security_context()
-        .remote_addr
-        .clone()
-        .unwrap_or_default();
-    let transport = r
-        .transport_security_context()
-        .transport
-        .clone()
-        .unwrap_or_else(|| "UDP".into());
-    let ip = source.parse::<std::net::SocketAddr>().ok().map(|a| a.ip());
-    if let Some(ip) = ip
-        && sh
-            .failures
-            .lock()
-            .map(|f| f.is_blocked(ip, now))
-            .unwrap_or(false)
-    {
-        sh.metrics
-            .auth_failures
-            .with_label_values(&["blocked"])
-            .inc();
-        reply(&sh, r.reject_builder(403).send().await, 403);
-        return;
+/// The Contact of a REGISTER: `*`, or the first URI with its `expires` parameter.
+enum ContactOf {
+    Star,
+    Uri(String, Option<u32>),
+    None,
+}
+
+fn contact_of(req: &Request) -> ContactOf {
+    for h in &req.headers {
+        if let TypedHeader::Contact(c) = h {
+            for v in &c.0 {
+                match v {
+                    ContactValue::Star => return ContactOf::Star,
+                    ContactValue::Params(ps) => {
+                        if let Some(p) = ps.first() {
+                            let exp = p.address.params.iter().find_map(|x| match x {
+                                Param::Expires(e) => Some(*e),
+                                _ => None,
+                            });
+                            return ContactOf::Uri(p.address.uri.to_string(), exp);
+                        }
+                    }
+                }
+            }
+        }
     }
-    let (_, domain) = uri_parts(&r.to_uri);
+    ContactOf::None
+}
+
+fn expires_header(req: &Request) -> Option<u32> {
+    req.headers.iter().find_map(|h| match h {
+        TypedHeader::Expires(e) => Some(e.0),
+        _ => None,
+    })
+}
+
+pub(crate) async fn handle_register(
+    sh: Arc<Shared>,
+    done: mpsc::UnboundedSender<TaskDone>,
+    tx: ServerTxId,
+    req: Request,
+    peer: Peer,
+) {
+    let reply = |status: u16, headers: Vec<TypedHeader>| {
+        let _ = done.send(TaskDone::Respond {
+            tx,
+            method: "REGISTER",
+            status,
+            headers,
+        });
+    };
+    let now = now_ms();
+    let ip = peer.addr.ip();
+    let to_uri = req
+        .headers
+        .iter()
+        .find_map(|h| match h {
+            TypedHeader::To(t) => Some(t.0.uri.to_string()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let (aor_user, domain) = uri_parts(&to_uri);
+    let authorization = msg::header_text(&req.headers, "authorization");
     // A realm (answered, or the REGISTER's domain) we do not know may be a tenant created since
     // start-up: read the tenant list again (at most once a second).
-    let realm = r
-        .authorization
+    let realm = authorization
         .as_deref()
         .and_then(|a| digest_param(a, "realm"))
         .unwrap_or_else(|| host_only(&domain).to_string());
@@ -49,7 +89,7 @@ pub(crate) async fn handle_register(sh: Arc<Shared>, r: IncomingRegister) {
         sh.auth.refresh(Duration::from_secs(1)).await;
     }
     let Some(ta) = sh.auth.pick(
-        r.authorization.as_deref(),
+        authorization.as_deref(),
         host_only(&domain),
         &sh.cfg.default_tenant,
     ) else {
@@ -57,35 +97,31 @@ pub(crate) async fn handle_register(sh: Arc<Shared>, r: IncomingRegister) {
             .auth_failures
             .with_label_values(&["unknown_realm"])
             .inc();
-        reply(&sh, r.reject_builder(403).send().await, 403);
-        return;
+        return reply(403, Vec::new());
     };
-    let decision = r
-        .authenticate_with(ta.service_for(r.authorization.as_deref()))
-        .await;
-    let user = match decision {
-        Ok(SipAuthDecision::Authorized(id)) => id.username.unwrap_or_default(),
-        _ => {
-            if r.authorization.is_some() {
-                sh.record_bad_credentials(ip, now);
+    let ruri = req.uri.to_string();
+    let user = match sh
+        .auth
+        .verify(&ta, authorization.as_deref(), "REGISTER", &ruri)
+        .await
+    {
+        Ok(Verdict::Authorized { user }) => user,
+        Ok(Verdict::Challenge { stale, bad }) => {
+            if bad {
+                sh.record_bad_credentials(Some(ip), now);
             }
-            let challenges = ta.challenges().await;
-            let Some(first) = challenges.first() else {
-                reply(&sh, r.reject_builder(503).send().await, 503);
-                return;
-            };
-            let b = r
-                .challenge_builder(AuthScheme::Digest)
-                .with_raw_www_authenticate(first.clone());
-            if let Some(b) = crate::sip::stage_challenges(b, &challenges[1..]) {
-                reply(&sh, b.send().await, 401);
-            }
-            return;
+            let headers = sh
+                .auth
+                .challenges(&ta.realm, stale)
+                .into_iter()
+                .map(|v| msg::raw("WWW-Authenticate", v))
+                .collect();
+            return reply(401, headers);
         }
+        Err(_) => return reply(503, Vec::new()),
     };
     // The authenticated user may only register its own address of record, in its own tenant
     // (never under another tenant's realm).
-    let (aor_user, _) = uri_parts(&r.to_uri);
     let foreign = sh
         .auth
         .realm_tenant(&host_only(&domain).to_ascii_lowercase())
@@ -95,53 +131,55 @@ pub(crate) async fn handle_register(sh: Arc<Shared>, r: IncomingRegister) {
             .auth_failures
             .with_label_values(&["aor_mismatch"])
             .inc();
-        reply(&sh, r.reject_builder(403).send().await, 403);
-        return;
+        return reply(403, Vec::new());
     }
     let cfg = &sh.cfg;
-    let granted = if r.expires == 0 {
-        0
-    } else if r.expires < cfg.min_expires_secs {
-        let sent = r
-            .reject_builder(423)
-            .with_min_expires(cfg.min_expires_secs)
-            .send()
-            .await;
-        reply(&sh, sent, 423);
-        return;
-    } else {
-        r.expires.min(cfg.max_expires_secs)
+    let (contact, contact_expires) = match contact_of(&req) {
+        ContactOf::Star => ("*".to_string(), None),
+        ContactOf::Uri(u, e) => (u, e),
+        ContactOf::None => {
+            // A query: nothing changes (the bindings are not listed back).
+            return reply(200, Vec::new());
+        }
     };
-    let contact = r.contact_uri.trim().to_string();
+    let asked = contact_expires.or(expires_header(&req)).unwrap_or(3600);
+    let granted = if asked == 0 {
+        0
+    } else if asked < cfg.min_expires_secs {
+        return reply(
+            423,
+            vec![msg::raw("Min-Expires", cfg.min_expires_secs.to_string())],
+        );
+    } else {
+        asked.min(cfg.max_expires_secs)
+    };
+    if contact == "*" && granted != 0 {
+        return reply(400, Vec::new());
+    }
     {
         let Ok(mut loc) = sh.location.lock() else {
-            return;
+            return reply(500, Vec::new());
         };
-        if contact == "*" && granted == 0 {
+        if contact == "*" {
             loc.clear(&ta.tenant, &user);
         } else {
             let b = binding(
                 contact.clone(),
-                source,
-                transport.to_ascii_lowercase(),
+                peer.addr.to_string(),
+                peer.transport.as_str().to_ascii_lowercase(),
                 now + u64::from(granted) * 1000,
             );
             loc.register(&ta.tenant, &user, b, now);
         }
         sh.metrics.registrations.set(loc.count() as i64);
     }
-    let b = r
-        .accept_builder()
-        .with_expires(granted)
-        .with_contact_from_binding(contact);
-    if let Ok(b) = b.with_raw_header(HeaderName::UserAgent, USER_AGENT) {
-        reply(&sh, b.send().await, 200);
+    let mut headers = Vec::new();
+    if contact != "*" && granted > 0 {
+        headers.push(msg::raw(
+            "Contact",
+            format!("<{contact}>;expires={granted}"),
+        ));
     }
-}
-
-/// Count a response we sent to a REGISTER (if it went out).
-fn reply<T, E>(sh: &Shared, sent: Result<T, E>, status: u16) {
-    if sent.is_ok() {
-        sh.metrics.response("sent", "REGISTER", status);
-    }
+    headers.push(msg::raw("Expires", granted.to_string()));
+    reply(200, headers);
 }

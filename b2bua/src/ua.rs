@@ -47,13 +47,10 @@ pub(crate) enum UaEvent {
     },
     /// Another request outside any dialog (MESSAGE, NOTIFY, SUBSCRIBE, INFO...); OPTIONS is
     /// answered here.
-    Request {
-        tx: ServerTxId,
-        req: Request,
-        peer: Peer,
-    },
-    /// An INVITE not yet accepted was cancelled (its 487 is sent).
-    InviteCancelled { tx: ServerTxId },
+    Request { tx: ServerTxId, req: Request },
+    /// An INVITE not yet accepted was cancelled (its 487 is sent): its authentication result
+    /// will find the transaction answered.
+    InviteCancelled,
     /// Something happened on a leg.
     Leg { leg: LegId, signal: LegSignal },
     /// A request we sent outside any dialog (MESSAGE, NOTIFY, REGISTER) got its final answer
@@ -117,7 +114,6 @@ enum LegPhase {
 
 #[derive(Debug)]
 struct SipLeg {
-    inbound: bool,
     phase: LegPhase,
     /// The initial INVITE's transaction (server for inbound legs, client for outbound).
     server_invite: Option<ServerTxId>,
@@ -229,6 +225,11 @@ impl Ua {
         (self.legs.len(), c, s)
     }
 
+    /// Whether a server transaction still waits for its final response.
+    pub(crate) fn is_unanswered(&self, tx: ServerTxId) -> bool {
+        self.txs.is_unanswered(tx)
+    }
+
     pub(crate) fn tx_stats(&self) -> patchbay_sip::txn::TxStats {
         self.txs.stats()
     }
@@ -273,6 +274,14 @@ impl Ua {
         self.pump(now);
     }
 
+    /// Answer a request without creating any transaction (refusals of banned sources).
+    pub(crate) fn respond_stateless(&mut self, req: &Request, peer: Peer, status: u16) {
+        let tag = self.ids.tag();
+        let mut resp = msg::response(req, status, Some(&tag));
+        resp.headers.push(self.ua_header());
+        self.txs.send_raw(peer, msg::encode_response(&resp));
+    }
+
     fn ua_header(&self) -> TypedHeader {
         msg::raw("User-Agent", self.user_agent.clone())
     }
@@ -308,7 +317,7 @@ impl Ua {
             Method::Bye | Method::Refer | Method::Update | Method::Prack => {
                 self.respond(now, tx, 481, Vec::new(), None);
             }
-            _ => self.events.push_back(UaEvent::Request { tx, req, peer }),
+            _ => self.events.push_back(UaEvent::Request { tx, req }),
         }
     }
 

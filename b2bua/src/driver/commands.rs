@@ -25,7 +25,7 @@ impl Driver {
                 let _ = reply.send(r);
                 // The reply (with the call id) is on its way before the first INVITE leaves.
                 if ok {
-                    self.drain().await;
+                    self.step();
                 }
             }
             Cmd::Start(id, reply) => {
@@ -36,19 +36,19 @@ impl Driver {
                     self.startable.insert(id.clone(), Instant::now());
                 }
                 let _ = reply.send(r.map_err(|e| self.cmd_error(&id, e)));
-                self.drain().await;
+                self.step();
             }
             Cmd::Hangup(id, reply) => {
                 let r = self
                     .calls
                     .handle_input(now_ms(), Input::Hangup { call: id.clone() });
                 let _ = reply.send(r.map_err(|e| self.cmd_error(&id, e)));
-                self.drain().await;
+                self.step();
             }
             Cmd::Transfer(id, t, reply) => {
                 let r = self.transfer(&id, t);
                 let _ = reply.send(r);
-                self.drain().await;
+                self.step();
             }
             Cmd::Hold(id, on, reply) => {
                 let r = self.calls.handle_input(
@@ -59,7 +59,7 @@ impl Driver {
                     },
                 );
                 let _ = reply.send(r.map_err(|e| self.cmd_error(&id, e)));
-                self.drain().await;
+                self.step();
             }
             Cmd::List(reply) => {
                 let _ = reply.send(Ok(self.calls.list()));

@@ -47,7 +47,6 @@ impl Ua {
         self.legs.insert(
             leg,
             SipLeg {
-                inbound: true,
                 phase: LegPhase::Early,
                 server_invite: Some(tx),
                 client_invite: None,
@@ -144,8 +143,7 @@ impl Ua {
             None => {
                 // Not a leg yet (authentication in flight): 487 here, the driver forgets it.
                 self.respond(now, invite, 487, Vec::new(), None);
-                self.events
-                    .push_back(UaEvent::InviteCancelled { tx: invite });
+                self.events.push_back(UaEvent::InviteCancelled);
             }
         }
     }

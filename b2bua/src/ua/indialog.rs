@@ -170,10 +170,11 @@ impl Ua {
         };
         if status < 300 {
             resp.headers.push(self.local.contact("patchbay"));
-            if method == Method::Invite && offerless {
-                if let Some(l) = self.legs.get_mut(&leg) {
-                    l.answer_in_ack = true;
-                }
+            if method == Method::Invite
+                && offerless
+                && let Some(l) = self.legs.get_mut(&leg)
+            {
+                l.answer_in_ack = true;
             }
         }
         resp.headers.push(self.ua_header());

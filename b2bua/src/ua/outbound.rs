@@ -102,7 +102,6 @@ impl Ua {
         self.legs.insert(
             leg,
             SipLeg {
-                inbound: false,
                 phase: LegPhase::Early,
                 server_invite: None,
                 client_invite: Some(tx),
@@ -169,7 +168,9 @@ impl Ua {
             return;
         }
         let Some(&(leg, role)) = self.client_txs.get(&tx) else {
-            if (200..300).contains(&status) {
+            // (CANCELs and BYEs of released legs end here too: only an INVITE's 2xx needs us.)
+            let invite = matches!(msg::cseq(&resp.headers), Some((_, Method::Invite)));
+            if invite && (200..300).contains(&status) {
                 self.ack_and_bye(now, tx, &resp);
             }
             return;

@@ -270,7 +270,11 @@ fn cancel_before_and_after_accept() {
         sent(&mut ua).iter().map(status).collect::<Vec<_>>(),
         [200, 487]
     );
-    assert!(matches!(events(&mut ua).as_slice(), [UaEvent::InviteCancelled { tx: t }] if *t == tx));
+    let _ = tx;
+    assert!(matches!(
+        events(&mut ua).as_slice(),
+        [UaEvent::InviteCancelled]
+    ));
     // After: the leg ends.
     let mut ua2 = self::ua();
     inbound_call(&mut ua2, true);

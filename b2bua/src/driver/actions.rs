@@ -1,0 +1,288 @@
+//! The call core's [`LegAction`]s, executed on the user agent and the relay.
+
+use super::Driver;
+use crate::ua::InviteSpec;
+use patchbay_api::{CallId, Side};
+use patchbay_media::LegMedia;
+use patchbay_media::sdp::{self, Direction as SdpDir};
+use patchbay_proto::{LegAction, LegEvent, LegId, Target};
+use patchbay_sip::core::Uri;
+use patchbay_sip::core::types::headers::TypedHeader;
+use patchbay_sip::{Peer, Transport, msg};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The relay endpoint of the last outbound leg allocated: forks of one side share it.
+pub(super) type ForkGroup = Option<(CallId, Side, Arc<LegMedia>)>;
+
+/// Where an INVITE to a contact URI goes: the URI's host (an IP address) and port, over the
+/// transport it names.
+fn peer_of_uri(uri: &Uri) -> Option<Peer> {
+    let ip: IpAddr = match &uri.host {
+        patchbay_sip::core::Host::Address(ip) => *ip,
+        patchbay_sip::core::Host::Domain(d) => d.parse().ok()?,
+    };
+    let transport = uri
+        .parameters
+        .iter()
+        .find_map(|p| match p {
+            patchbay_sip::core::types::param::Param::Transport(t) => Some(t.to_ascii_lowercase()),
+            _ => None,
+        })
+        .map(|t| match t.as_str() {
+            "tcp" => Transport::Tcp,
+            "tls" => Transport::Tls,
+            _ => Transport::Udp,
+        })
+        .unwrap_or(Transport::Udp);
+    Some(Peer {
+        addr: SocketAddr::new(ip, uri.port.unwrap_or(5060)),
+        transport,
+    })
+}
+
+/// The extra headers of an INVITE: the request's own (checked by `header_refusal` when the
+/// call was made) and, for an intercom leg, the two auto-answer forms phones understand:
+/// `Call-Info` with `answer-after=0` (Snom, Yealink, Grandstream, Linphone) and `Alert-Info`
+/// `info=alert-autoanswer` (Polycom, Cisco).
+fn invite_headers(
+    sip_host: &str,
+    headers: &[(String, String)],
+    auto_answer: bool,
+) -> Vec<TypedHeader> {
+    let mut out: Vec<TypedHeader> = headers
+        .iter()
+        .map(|(n, v)| msg::raw(n, v.clone()))
+        .collect();
+    if auto_answer {
+        out.push(msg::raw(
+            "Call-Info",
+            format!("<sip:{sip_host}>;answer-after=0"),
+        ));
+        out.push(msg::raw(
+            "Alert-Info",
+            format!("<sip:{sip_host}>;info=alert-autoanswer;delay=0"),
+        ));
+    }
+    out
+}
+
+// === impl Driver ===
+
+impl Driver {
+    /// Where to send an INVITE for `target`: the contact URI's address (RFC 3261; phones
+    /// behind NAT register a reachable contact or sit behind the SIP edge proxy), over the
+    /// transport the URI names, else the one the contact registered over.
+    fn peer_for(&self, call: &CallId, target: &Target, uri: &Uri) -> Option<Peer> {
+        let mut peer = peer_of_uri(uri)?;
+        let named = uri
+            .parameters
+            .iter()
+            .any(|p| matches!(p, patchbay_sip::core::types::param::Param::Transport(_)));
+        if !named
+            && let Some(tenant) = self.calls.info(call).map(|i| i.tenant)
+            && let Ok(l) = self.sh.location.lock()
+            && let Some(b) = l
+                .lookup(&tenant, &target.party, super::now_ms())
+                .into_iter()
+                .find(|b| b.contact == target.uri)
+        {
+            peer.transport = match b.transport.as_str() {
+                "tcp" => Transport::Tcp,
+                "tls" => Transport::Tls,
+                _ => Transport::Udp,
+            };
+        }
+        Some(peer)
+    }
+
+    /// Run one action; a failure comes back as a leg event for the core.
+    pub(super) fn execute(
+        &mut self,
+        action: LegAction,
+        group: &mut ForkGroup,
+    ) -> Option<(LegId, LegEvent)> {
+        let now = self.mono();
+        match action {
+            LegAction::Invite {
+                call,
+                leg,
+                side,
+                target,
+                peer,
+                headers,
+                auto_answer,
+            } => {
+                let media = match group {
+                    Some((c, s, m)) if *c == call && *s == side => m.clone(),
+                    _ => match self.relay.alloc_leg() {
+                        Ok(m) => m,
+                        Err(_) => return Some((leg, LegEvent::Failed { status: 503 })),
+                    },
+                };
+                *group = Some((call.clone(), side, media.clone()));
+                self.map_leg(&call, leg);
+                self.leg_media.insert(leg, media.clone());
+                // An inbound caller's leg holds what may be offered on its behalf (or, once
+                // answered, the agreed codec); an answered callee, its answer: offer one codec.
+                let codecs = match peer {
+                    Some(p) if self.inbound_legs.contains(&p) => self.leg_codecs.get(&p).cloned(),
+                    Some(p) => self.leg_codecs.get(&p).map(|c| sdp::choose(c, None)),
+                    None => None,
+                }
+                .unwrap_or_else(sdp::default_offer);
+                self.sdp_version += 1;
+                let offer = sdp::render(
+                    media.local_rtp(),
+                    leg.0,
+                    self.sdp_version,
+                    &codecs,
+                    SdpDir::SendRecv,
+                );
+                // The phone shows who it is connected to: callers see the callee and vice versa.
+                let shown = self
+                    .calls
+                    .info(&call)
+                    .map(|i| {
+                        if side == Side::A {
+                            i.to.first().cloned().unwrap_or_default()
+                        } else {
+                            i.from
+                        }
+                    })
+                    .unwrap_or_default();
+                let Ok(ruri) = target.uri.parse::<Uri>() else {
+                    return Some((leg, LegEvent::Failed { status: 400 }));
+                };
+                let Some(dest) = self.peer_for(&call, &target, &ruri) else {
+                    // (Contacts by host name need DNS, RFC 3263: not resolved yet.)
+                    tracing::info!(uri = %target.uri, "no address for the contact");
+                    return Some((leg, LegEvent::Failed { status: 502 }));
+                };
+                let spec = InviteSpec {
+                    ruri,
+                    peer: dest,
+                    from_user: shown.clone(),
+                    from_display: Some(shown),
+                    to: None,
+                    headers: invite_headers(&self.sip_host, &headers, auto_answer),
+                    sdp: Some(offer),
+                };
+                if !self.ua.invite(now, leg, spec) {
+                    return Some((leg, LegEvent::Failed { status: 503 }));
+                }
+                self.count_sent("INVITE");
+                if let Some(t) = self.startable.remove(&call) {
+                    self.sh
+                        .metrics
+                        .api_to_invite
+                        .observe(t.elapsed().as_secs_f64());
+                }
+                self.invite_sent.insert(leg, Instant::now());
+                None
+            }
+            LegAction::Ring { leg } => {
+                // No SDP: the callee has not chosen a codec yet.
+                if self.ua.ring(now, leg) {
+                    self.sh.metrics.response("sent", "INVITE", 180);
+                }
+                None
+            }
+            LegAction::Answer { leg, peer } => {
+                let offered = !self.delayed_offer.contains(&leg);
+                let chosen = self.leg_codecs.get(&peer).cloned();
+                let codecs = match (self.leg_offer.get(&leg), chosen) {
+                    // The caller gets the codec its callee chose, under the caller's numbers.
+                    (Some(offer), Some(chosen)) => sdp::choose(offer, Some(&chosen)),
+                    // Offerless INVITE: our 2xx offers what the callee chose.
+                    (None, Some(chosen)) => chosen,
+                    (_, None) => self.leg_codecs.get(&leg).cloned().unwrap_or_default(),
+                };
+                if let Some(m) = self.leg_media.get(&leg) {
+                    m.set_audio_codecs(&codecs);
+                }
+                self.leg_codecs.insert(leg, codecs);
+                let sdp = self.render_for(leg, SdpDir::SendRecv)?;
+                if self.ua.answer(now, leg, sdp, !offered) {
+                    self.sh.metrics.response("sent", "INVITE", 200);
+                    None
+                } else {
+                    Some((leg, LegEvent::Ended))
+                }
+            }
+            LegAction::Reject { leg, status } => {
+                let mut headers = Vec::new();
+                if status == 503 {
+                    headers.push(msg::raw(
+                        "Retry-After",
+                        self.sh.cfg.retry_after_secs.to_string(),
+                    ));
+                }
+                if self.ua.reject(now, leg, status, headers) {
+                    self.sh
+                        .metrics
+                        .sip_rejected
+                        .with_label_values(&[&status.to_string()])
+                        .inc();
+                    self.sh.metrics.response("sent", "INVITE", status);
+                }
+                None
+            }
+            LegAction::Cancel { leg } => {
+                self.invite_sent.remove(&leg);
+                self.ua.cancel(now, leg);
+                self.count_sent("CANCEL");
+                None
+            }
+            LegAction::Bye { leg } => {
+                if self.ua.bye(now, leg) {
+                    self.count_sent("BYE");
+                } else {
+                    // Not answered on the SIP side yet: a CANCEL ends it.
+                    self.ua.cancel(now, leg);
+                }
+                None
+            }
+            LegAction::Bridge { a, b } => {
+                let call = self.calls.call_of(a).cloned()?;
+                let (ma, mb) = (
+                    self.leg_media.get(&a)?.clone(),
+                    self.leg_media.get(&b)?.clone(),
+                );
+                self.bridges.insert(call, self.relay.bridge(&ma, &mb));
+                None
+            }
+            LegAction::Refer { leg, uri } => {
+                if self.ua.refer(now, leg, &uri) {
+                    self.count_sent("REFER");
+                    None
+                } else {
+                    Some((
+                        leg,
+                        LegEvent::ReferResult {
+                            ok: false,
+                            status: 500,
+                        },
+                    ))
+                }
+            }
+            LegAction::Hold { leg, on } => {
+                let dir = if on {
+                    SdpDir::SendOnly
+                } else {
+                    SdpDir::SendRecv
+                };
+                let sdp = self.render_for(leg, dir)?;
+                if self.ua.reinvite(now, leg, sdp) {
+                    self.count_sent("INVITE");
+                }
+                None
+            }
+            LegAction::Release { call } => {
+                self.release(&call);
+                None
+            }
+        }
+    }
+}

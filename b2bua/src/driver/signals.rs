@@ -1,0 +1,165 @@
+//! What a leg's phone did ([`LegSignal`]), turned into the call core's leg events and media
+//! changes; and transfers asked by phones (REFER), run as the core's bridge transfer with the
+//! progress reported back to the phone in NOTIFYs.
+
+use super::Driver;
+use crate::sip::uri_parts;
+use crate::ua::LegSignal;
+use patchbay_api::{Event, EventKind, Side, TransferMethod};
+use patchbay_proto::{Input, LegEvent, LegId};
+
+// === impl Driver ===
+
+impl Driver {
+    pub(super) fn handle_signal(&mut self, leg: LegId, signal: LegSignal) {
+        match signal {
+            LegSignal::Ringing { .. } => self.feed(leg, LegEvent::Ringing),
+            LegSignal::Answered { sdp } => self.on_answered(leg, sdp),
+            LegSignal::Failed { status } => {
+                self.invite_sent.remove(&leg);
+                self.feed(leg, LegEvent::Failed { status });
+            }
+            LegSignal::Ended => {
+                if self.inbound_legs.contains(&leg) || self.calls.leg(leg).is_some() {
+                    self.feed(leg, LegEvent::Ended);
+                }
+            }
+            LegSignal::Acked { sdp } => {
+                let expected = self.delayed_offer.remove(&leg);
+                match sdp {
+                    Some(body) if !self.take_ack_answer(leg, &body) => self.end_unusable(leg),
+                    None if expected => self.end_unusable(leg),
+                    _ => {}
+                }
+            }
+            LegSignal::Offer { sdp } => self.handle_reoffer(leg, sdp),
+            LegSignal::OfferAnswered { sdp } => self.take_reinvite_answer(leg, sdp.as_deref()),
+            LegSignal::OfferFailed { status } => {
+                tracing::info!(?leg, status, "re-INVITE refused by the phone");
+            }
+            LegSignal::ReferResult { ok, status } => {
+                self.feed(leg, LegEvent::ReferResult { ok, status })
+            }
+            LegSignal::Referred { target, replaces } => self.on_referred(leg, target, replaces),
+        }
+    }
+
+    fn on_answered(&mut self, leg: LegId, sdp: Option<String>) {
+        if let Some(t) = self.invite_sent.remove(&leg) {
+            self.sh
+                .metrics
+                .invite_to_answer
+                .observe(t.elapsed().as_secs_f64());
+        }
+        match self.usable_answer(leg, sdp.as_deref()) {
+            Some(desc) => {
+                if let Some(m) = self.leg_media.get(&leg) {
+                    m.set_remote(desc.rtp);
+                    m.set_audio_codecs(&desc.codecs);
+                }
+                self.leg_codecs.insert(leg, desc.codecs);
+                self.feed(leg, LegEvent::Answered);
+            }
+            None => {
+                // ACKed already; end the leg at once and fail it as 488.
+                tracing::info!(?leg, "callee answer has no codec we can relay");
+                let now = self.mono();
+                if self.ua.bye(now, leg) {
+                    self.count_sent("BYE");
+                }
+                self.feed(leg, LegEvent::Failed { status: 488 });
+            }
+        }
+    }
+
+    /// A phone whose answer (in an ACK) we cannot use: hang it up, end its call.
+    fn end_unusable(&mut self, leg: LegId) {
+        tracing::info!(
+            ?leg,
+            "the phone's answer in the ACK has no codec we offered"
+        );
+        let now = self.mono();
+        if self.ua.bye(now, leg) {
+            self.count_sent("BYE");
+        }
+        self.feed(leg, LegEvent::Ended);
+    }
+
+    pub(super) fn count_sent(&self, method: &str) {
+        self.sh
+            .metrics
+            .sip_requests_sent
+            .with_label_values(&[method])
+            .inc();
+    }
+
+    /// A phone asks to transfer the party it talks to (blind transfer, RFC 3515): the other
+    /// side is kept and bridged to the target on answer, this leg is released; NOTIFYs tell
+    /// the phone how it went. Attended transfer (`Replaces`) is for the routing work.
+    fn on_referred(&mut self, leg: LegId, target: String, replaces: Option<String>) {
+        let refuse = |d: &mut Self, status: u16| {
+            let now = d.mono();
+            d.ua.notify_refer(now, leg, status, true);
+        };
+        if replaces.is_some() {
+            return refuse(self, 501);
+        }
+        let (Some(call), Some(l)) = (self.calls.call_of(leg).cloned(), self.calls.leg(leg)) else {
+            return refuse(self, 481);
+        };
+        let keep = match l.side {
+            Side::A => Side::B,
+            Side::B => Side::A,
+        };
+        let Some(tenant) = self.calls.info(&call).map(|i| i.tenant) else {
+            return refuse(self, 481);
+        };
+        let (user, host) = uri_parts(&target);
+        // Only this tenant's own users (as an extension at this PBX): outside URIs go through
+        // the same policy as any dial, in the routing work.
+        let own = self.sh.auth.realm_tenant(crate::sip::host_only(&host)) == Some(tenant.clone())
+            || host.parse::<std::net::SocketAddr>().is_ok()
+            || host.parse::<std::net::IpAddr>().is_ok();
+        if user.is_empty() || !own {
+            self.sh
+                .metrics
+                .destinations_refused
+                .with_label_values(&["sip", "sip_domain"])
+                .inc();
+            return refuse(self, 403);
+        }
+        let targets = self.targets(&tenant, &user);
+        if targets.is_empty() {
+            return refuse(self, 480);
+        }
+        let input = Input::Transfer {
+            call: call.clone(),
+            target: user,
+            targets,
+            keep,
+            method: TransferMethod::Bridge,
+        };
+        match self.calls.handle_input(super::now_ms(), input) {
+            Ok(()) => {
+                self.referrers.insert(call, leg);
+            }
+            Err(_) => refuse(self, 491),
+        }
+    }
+
+    /// Transfer events of calls a phone asked to transfer become NOTIFYs to that phone.
+    pub(super) fn on_transfer_event(&mut self, ev: &Event) {
+        let Some(&leg) = self.referrers.get(&ev.call) else {
+            return;
+        };
+        let (status, done) = match &ev.kind {
+            EventKind::Transferred { .. } => (200, true),
+            EventKind::TransferFailed { status, .. } => (*status, true),
+            EventKind::Ended { .. } => (487, true),
+            _ => return,
+        };
+        self.referrers.remove(&ev.call);
+        let now = self.mono();
+        self.ua.notify_refer(now, leg, status, done);
+    }
+}
