@@ -234,8 +234,17 @@ impl Ua {
         self.txs.stats()
     }
 
-    /// Feed one received message.
+    /// Feed one received message. A request that fails RFC 3261's basic checks is refused
+    /// (400, 416) without any transaction state; an ACK like that is dropped.
     pub(crate) fn handle_message(&mut self, now: Ms, msg: Message, peer: Peer) {
+        if let Message::Request(req) = &msg
+            && let Err(why) = msg::validate_request(req)
+        {
+            if req.method != Method::Ack {
+                self.respond_stateless(req, peer, why.status());
+            }
+            return;
+        }
         self.txs.handle_message(now, msg, peer);
         self.pump(now);
     }

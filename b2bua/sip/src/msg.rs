@@ -216,3 +216,72 @@ fn finish(out: &mut Vec<u8>, headers: &[TypedHeader], body: &[u8]) {
     let _ = write!(out, "Content-Length: {}\r\n\r\n", body.len());
     out.extend_from_slice(body);
 }
+
+/// Why a parsed request cannot be processed (answered 400, or 416 for a Request-URI scheme
+/// we do not serve).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Invalid {
+    #[error("missing or repeated {0}")]
+    Header(&'static str),
+    #[error("CSeq method differs from the request method")]
+    CSeqMethod,
+    #[error("Request-URI scheme is not sip or sips")]
+    Scheme,
+    #[error("Content-Length does not match the body")]
+    ContentLength,
+}
+
+impl Invalid {
+    /// The status RFC 3261 gives the refusal.
+    pub fn status(self) -> u16 {
+        match self {
+            Invalid::Scheme => 416,
+            _ => 400,
+        }
+    }
+}
+
+/// The checks RFC 3261 8.2 asks of a UAS before any processing: exactly one To, From,
+/// Call-ID and CSeq, at least one Via, a CSeq method equal to the request's, a sip/sips
+/// Request-URI (tel: is not served here), a Content-Length that fits the body.
+pub fn validate_request(req: &Request) -> Result<(), Invalid> {
+    use rvoip_sip_core::types::uri::Scheme;
+    let count = |f: fn(&TypedHeader) -> bool| req.headers.iter().filter(|h| f(h)).count();
+    if count(|h| matches!(h, TypedHeader::To(_))) != 1 {
+        return Err(Invalid::Header("To"));
+    }
+    if count(|h| matches!(h, TypedHeader::From(_))) != 1 {
+        return Err(Invalid::Header("From"));
+    }
+    if count(|h| matches!(h, TypedHeader::CallId(_))) != 1 {
+        return Err(Invalid::Header("Call-ID"));
+    }
+    if count(|h| matches!(h, TypedHeader::CSeq(_))) != 1 {
+        return Err(Invalid::Header("CSeq"));
+    }
+    if top_via(&req.headers).is_none() {
+        return Err(Invalid::Header("Via"));
+    }
+    match cseq(&req.headers) {
+        Some((_, m)) if *m == req.method => {}
+        _ => return Err(Invalid::CSeqMethod),
+    }
+    if !matches!(req.uri.scheme, Scheme::Sip | Scheme::Sips) {
+        return Err(Invalid::Scheme);
+    }
+    let lengths: Vec<u64> = req
+        .headers
+        .iter()
+        .filter_map(|h| match h {
+            TypedHeader::ContentLength(l) => Some(u64::from(l.0)),
+            _ => None,
+        })
+        .collect();
+    match lengths.as_slice() {
+        [] => {}
+        [n] if *n == req.body.len() as u64 => {}
+        _ => return Err(Invalid::ContentLength),
+    }
+    Ok(())
+}

@@ -236,6 +236,13 @@ impl Driver {
                 None
             }
             LegAction::Bye { leg } => {
+                // A phone that asked for this transfer hears that it worked before its BYE.
+                if let Some(call) = self.calls.call_of(leg).cloned()
+                    && self.referrers.get(&call) == Some(&leg)
+                {
+                    self.referrers.remove(&call);
+                    self.ua.notify_refer(now, leg, 200, true);
+                }
                 if self.ua.bye(now, leg) {
                     self.count_sent("BYE");
                 } else {

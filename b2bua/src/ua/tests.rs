@@ -423,3 +423,39 @@ fn busy_callee_fails_the_leg() {
     // The transaction ACKed the 486 itself.
     assert!(matches!(&sent(&mut ua)[..], [Message::Request(r)] if r.method == Method::Ack));
 }
+
+#[test]
+fn cancelled_leg_acks_only_the_487() {
+    let mut ua = ua();
+    ua.invite(0, LegId(2), spec());
+    let invite = match sent(&mut ua).pop() {
+        Some(Message::Request(r)) => r,
+        other => panic!("{other:?}"),
+    };
+    ua.handle_message(10, answer_to(&invite, 180, "cal1", None), phone());
+    events(&mut ua);
+    ua.cancel(20, LegId(2));
+    let cancel = match sent(&mut ua).pop() {
+        Some(Message::Request(r)) if r.method == Method::Cancel => r,
+        other => panic!("expected CANCEL, got {other:?}"),
+    };
+    // The CANCEL's own 200: nothing to ACK (a bug once answered it with ACK and BYE).
+    ua.handle_message(30, answer_to(&cancel, 200, "cal1", None), phone());
+    assert!(sent(&mut ua).is_empty());
+    assert!(events(&mut ua).is_empty());
+    ua.handle_message(40, answer_to(&invite, 487, "cal1", None), phone());
+    assert!(matches!(&sent(&mut ua)[..], [Message::Request(r)] if r.method == Method::Ack));
+    assert_eq!(signals(&mut ua), [LegSignal::Failed { status: 487 }]);
+}
+
+#[test]
+fn invalid_requests_are_refused_without_a_transaction() {
+    let mut ua = ua();
+    // CSeq method differs from the request's: 400, and nothing reaches the driver.
+    let bad =
+        in_dialog("BYE", "z9hG4bKv1", 2, "x", "Content-Length: 0\n\n").replace("2 BYE", "2 INVITE");
+    ua.handle_message(0, parse(&bad), phone());
+    assert_eq!(sent(&mut ua).iter().map(status).collect::<Vec<_>>(), [400]);
+    assert!(events(&mut ua).is_empty());
+    assert_eq!(ua.counts(), (0, 0, 0));
+}
