@@ -9,6 +9,11 @@ use std::net::SocketAddr;
 pub struct B2buaConfig {
     /// SIP listen address (UDP and TCP on the same port).
     pub sip_listen: SocketAddr,
+    /// SIP over TLS for phones (RFC 3261 26.2; 5061 by convention), with `sip_tls_cert` and
+    /// `sip_tls_key` (PEM files). Off unless all three are set.
+    pub sip_tls_listen: Option<SocketAddr>,
+    pub sip_tls_cert: Option<std::path::PathBuf>,
+    pub sip_tls_key: Option<std::path::PathBuf>,
     /// Control API, /metrics and /health.
     pub admin_listen: SocketAddr,
     /// Bearer token every control-API request must carry (all routes but `/health`, and
@@ -42,6 +47,9 @@ impl Default for B2buaConfig {
     fn default() -> Self {
         Self {
             sip_listen: SocketAddr::from(([127, 0, 0, 1], 5060)),
+            sip_tls_listen: None,
+            sip_tls_cert: None,
+            sip_tls_key: None,
             admin_listen: SocketAddr::from(([127, 0, 0, 1], 9181)),
             control_token: String::new(),
             metrics_open: false,
@@ -79,6 +87,25 @@ impl B2buaConfig {
         }
         if self.min_expires_secs == 0 || self.min_expires_secs > self.max_expires_secs {
             errs.push("b2bua.min_expires_secs must be > 0 and <= max_expires_secs".into());
+        }
+        let tls = [
+            self.sip_tls_listen.is_some(),
+            self.sip_tls_cert.is_some(),
+            self.sip_tls_key.is_some(),
+        ];
+        if tls.iter().any(|x| *x) && !tls.iter().all(|x| *x) {
+            errs.push(
+                "b2bua.sip_tls_listen, sip_tls_cert and sip_tls_key go together (all or none)"
+                    .into(),
+            );
+        }
+        for p in [&self.sip_tls_cert, &self.sip_tls_key]
+            .into_iter()
+            .flatten()
+        {
+            if !p.is_file() {
+                errs.push(format!("b2bua TLS file {} is not readable", p.display()));
+            }
         }
         if self.auth_fail_window_secs == 0 {
             errs.push("b2bua.auth_fail_window_secs must be > 0".into());

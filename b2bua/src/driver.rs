@@ -188,13 +188,21 @@ impl Driver {
     ) -> Self {
         let sip_host = sh.cfg.sip_listen.to_string();
         let boot = now_ms() / 1000;
-        let local = patchbay_sip::dialog::Local {
-            sent_by: transport.local_addr().to_string(),
-            transport: patchbay_sip::Transport::Udp,
+        use patchbay_sip::dialog::Local;
+        let at = |a: std::net::SocketAddr, transport| Local {
+            sent_by: a.to_string(),
+            transport,
+        };
+        let locals = crate::ua::Locals {
+            udp: at(transport.local_addr(), patchbay_sip::Transport::Udp),
+            tcp: Some(at(transport.local_addr(), patchbay_sip::Transport::Tcp)),
+            tls: transport
+                .tls_addr()
+                .map(|a| at(a, patchbay_sip::Transport::Tls)),
         };
         let ua = Ua::new(
             0,
-            local,
+            locals,
             rand::random::<u64>(),
             USER_AGENT,
             patchbay_sip::Timers::default(),
@@ -233,7 +241,7 @@ impl Driver {
 
     pub(crate) async fn run(
         mut self,
-        mut sip_rx: mpsc::Receiver<rvoip_sip_transport::TransportEvent>,
+        mut sip_rx: crate::transport::Receivers,
         mut task_rx: mpsc::UnboundedReceiver<TaskDone>,
         mut cmd_rx: mpsc::Receiver<Cmd>,
         mut shutdown: watch::Receiver<bool>,
@@ -242,16 +250,18 @@ impl Driver {
         loop {
             let wake = self.next_wake();
             tokio::select! {
-                Some(m) = sip_rx.recv() => {
+                Some(m) = sip_rx.udp.recv() => {
                     self.handle_incoming(m);
                     // Take what else is already queued before sending anything.
                     for _ in 0..64 {
-                        match sip_rx.try_recv() {
+                        match sip_rx.udp.try_recv() {
                             Ok(m) => self.handle_incoming(m),
                             Err(_) => break,
                         }
                     }
                 }
+                Some(m) = sip_rx.tcp.recv() => self.handle_incoming(m),
+                Some(m) = recv_opt(&mut sip_rx.tls) => self.handle_incoming(m),
                 Some(done) = task_rx.recv() => self.handle_task(done),
                 Some(cmd) = cmd_rx.recv() => self.handle_cmd(cmd).await,
                 _ = sleep_opt(wake) => {
@@ -502,6 +512,13 @@ fn cause_label(c: patchbay_api::Cause) -> &'static str {
     }
 }
 
+async fn recv_opt<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
 async fn sleep_opt(at: Option<tokio::time::Instant>) {
     match at {
         Some(t) => tokio::time::sleep_until(t).await,
@@ -510,16 +527,12 @@ async fn sleep_opt(at: Option<tokio::time::Instant>) {
 }
 
 /// Binding from a REGISTER (used by the registrar).
-pub(crate) fn binding(
-    contact: String,
-    source: String,
-    transport: String,
-    expires_at_ms: u64,
-) -> Binding {
+pub(crate) fn binding(contact: String, peer: Peer, expires_at_ms: u64) -> Binding {
     Binding {
         contact,
-        source,
-        transport,
+        source: peer.addr.to_string(),
+        transport: peer.transport.as_str().to_ascii_lowercase(),
+        flow: peer.flow,
         expires_at_ms,
     }
 }

@@ -50,6 +50,8 @@ pub enum B2buaError {
 /// A started B2BUA. Stop it with [`Running::stop`].
 pub struct Running {
     pub sip: SocketAddr,
+    /// The TLS listener's address, when configured.
+    pub sip_tls: Option<SocketAddr>,
     pub admin: SocketAddr,
     shutdown: watch::Sender<bool>,
     driver: tokio::task::JoinHandle<()>,
@@ -107,9 +109,18 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
             addr: cfg.admin_listen,
             source,
         })?;
-    let (transport, sip_rx) = transport::SipTransport::bind(cfg.sip_listen)
+    let tls = match (&cfg.sip_tls_listen, &cfg.sip_tls_cert, &cfg.sip_tls_key) {
+        (Some(listen), Some(cert), Some(key)) => Some(transport::TlsSettings {
+            listen: *listen,
+            cert,
+            key,
+        }),
+        _ => None,
+    };
+    let (transport, sip_rx) = transport::SipTransport::bind(cfg.sip_listen, tls)
         .await
         .map_err(|e| B2buaError::Sip(e.to_string()))?;
+    let sip_tls = transport.tls_addr();
     let sip = transport.local_addr();
     let (cmd_tx, cmd_rx) = mpsc::channel(1024);
     let (shutdown, shutdown_rx) = watch::channel(false);
@@ -128,6 +139,7 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
     });
     Ok(Running {
         sip,
+        sip_tls,
         admin,
         shutdown,
         driver,

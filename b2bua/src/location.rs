@@ -8,6 +8,8 @@ pub struct Binding {
     pub contact: String,
     pub source: String,
     pub transport: String,
+    /// The TCP/TLS connection it registered over (requests to the phone reuse it).
+    pub flow: Option<u64>,
     pub expires_at_ms: u64,
 }
 
@@ -104,6 +106,7 @@ mod tests {
             contact: c.into(),
             source: "127.0.0.1:1".into(),
             transport: "udp".into(),
+            flow: None,
             expires_at_ms: exp,
         }
     }

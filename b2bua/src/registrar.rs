@@ -163,12 +163,7 @@ pub(crate) async fn handle_register(
         if contact == "*" {
             loc.clear(&ta.tenant, &user);
         } else {
-            let b = binding(
-                contact.clone(),
-                peer.addr.to_string(),
-                peer.transport.as_str().to_ascii_lowercase(),
-                now + u64::from(granted) * 1000,
-            );
+            let b = binding(contact.clone(), peer, now + u64::from(granted) * 1000);
             loc.register(&ta.tenant, &user, b, now);
         }
         sh.metrics.registrations.set(loc.count() as i64);

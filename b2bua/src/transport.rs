@@ -1,13 +1,19 @@
-//! The SIP transports: rvoip-sip-transport's UDP listener (it receives and parses datagrams
-//! in its own tasks) and a send path for the bytes the user agent produces. The only I/O of
-//! SIP in the B2BUA.
+//! The SIP transports, the only SIP I/O of the B2BUA: rvoip-sip-transport's UDP and TCP
+//! listeners on `sip_listen` and, when a certificate is configured, TLS on `sip_tls_listen`.
+//! They receive and parse in their own tasks; the driver reads their events and sends the
+//! bytes the user agent produces. Over TCP and TLS a reply (and a later request to the same
+//! phone) reuses the connection its request came on; when that is gone, a new connection goes
+//! to the address.
 
 use patchbay_sip::core::Message;
 use patchbay_sip::{Peer, Transmit, Transport};
 use rvoip_sip_transport::transport::TransportType;
-use rvoip_sip_transport::{Transport as _, TransportEvent, UdpTransport};
+use rvoip_sip_transport::{
+    TcpTransport, TlsTransport, Transport as _, TransportAuthority, TransportEvent,
+    TransportFlowId, TransportRoute, UdpTransport,
+};
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::path::Path;
 use tokio::sync::mpsc;
 
 /// A parsed message and where it came from.
@@ -18,12 +24,13 @@ pub(crate) struct Incoming {
 }
 
 /// A received message, if the event is one (parse errors never get here: rvoip drops
-/// datagrams it cannot parse).
+/// datagrams and stream frames it cannot parse).
 pub(crate) fn incoming(ev: TransportEvent) -> Option<Incoming> {
     let TransportEvent::MessageReceived {
         message,
         source,
         transport_type,
+        flow_id,
         ..
     } = ev
     else {
@@ -36,49 +43,118 @@ pub(crate) fn incoming(ev: TransportEvent) -> Option<Incoming> {
     };
     Some(Incoming {
         msg: message,
-        peer: Peer {
-            addr: source,
-            transport,
-        },
+        peer: Peer::new(source, transport, flow_id.map(|f| f.as_u64())),
     })
+}
+
+/// The event streams of the listeners.
+pub(crate) struct Receivers {
+    pub(crate) udp: mpsc::Receiver<TransportEvent>,
+    pub(crate) tcp: mpsc::Receiver<TransportEvent>,
+    pub(crate) tls: Option<mpsc::Receiver<TransportEvent>>,
+}
+
+/// TLS listener settings (PEM files).
+pub(crate) struct TlsSettings<'a> {
+    pub(crate) listen: SocketAddr,
+    pub(crate) cert: &'a Path,
+    pub(crate) key: &'a Path,
 }
 
 /// The node's SIP sockets.
 pub(crate) struct SipTransport {
-    udp: Arc<UdpTransport>,
+    udp: UdpTransport,
+    tcp: TcpTransport,
+    tls: Option<TlsTransport>,
     local: SocketAddr,
+    tls_local: Option<SocketAddr>,
 }
 
 impl SipTransport {
-    /// Bind UDP on `addr`; rvoip's transport events (parsed messages) arrive on the returned
-    /// channel: read them with [`incoming`].
+    /// Bind UDP and TCP on `addr` (TCP on the port UDP got), and TLS when asked.
     pub(crate) async fn bind(
         addr: SocketAddr,
-    ) -> Result<(Self, mpsc::Receiver<TransportEvent>), rvoip_sip_transport::Error> {
-        let (udp, events) = UdpTransport::bind(addr, Some(16_384)).await?;
+        tls: Option<TlsSettings<'_>>,
+    ) -> Result<(Self, Receivers), rvoip_sip_transport::Error> {
+        let (udp, udp_rx) = UdpTransport::bind(addr, Some(16_384)).await?;
         let local = udp.local_addr()?;
+        let (tcp, tcp_rx) = TcpTransport::bind(local, Some(4_096), None).await?;
+        let (tls, tls_rx, tls_local) = match tls {
+            Some(t) => {
+                let (tls, rx) = TlsTransport::bind(t.listen, t.cert, t.key, None).await?;
+                let a = tls.local_addr()?;
+                (Some(tls), Some(rx), Some(a))
+            }
+            None => (None, None, None),
+        };
         Ok((
             Self {
-                udp: Arc::new(udp),
+                udp,
+                tcp,
+                tls,
                 local,
+                tls_local,
             },
-            events,
+            Receivers {
+                udp: udp_rx,
+                tcp: tcp_rx,
+                tls: tls_rx,
+            },
         ))
     }
 
+    /// UDP's (and TCP's) address.
     pub(crate) fn local_addr(&self) -> SocketAddr {
         self.local
+    }
+
+    pub(crate) fn tls_addr(&self) -> Option<SocketAddr> {
+        self.tls_local
     }
 
     /// Send one message (a failed send is the transaction's business: it retransmits or
     /// times out).
     pub(crate) async fn send(&self, t: Transmit) {
-        if let Err(e) = self.udp.send_message_raw(t.bytes, t.peer.addr).await {
-            tracing::debug!(peer = %t.peer.addr, error = %e, "SIP send failed");
+        let r = match t.peer.transport {
+            Transport::Udp => self.udp.send_message_raw(t.bytes, t.peer.addr).await,
+            Transport::Tcp => stream_send(&self.tcp, t).await,
+            Transport::Tls => match &self.tls {
+                Some(tls) => stream_send(tls, t).await,
+                None => Ok(()),
+            },
+        };
+        if let Err(e) = r {
+            tracing::debug!(error = %e, "SIP send failed");
         }
     }
 
     pub(crate) async fn close(&self) {
         let _ = self.udp.close().await;
+        let _ = self.tcp.close().await;
+        if let Some(t) = &self.tls {
+            let _ = t.close().await;
+        }
     }
+}
+
+/// On the connection the peer used, else on a new one to its address.
+async fn stream_send(
+    tr: &impl rvoip_sip_transport::Transport,
+    t: Transmit,
+) -> Result<(), rvoip_sip_transport::Error> {
+    let route = TransportRoute::new(t.peer.addr);
+    if let Some(flow) = t
+        .peer
+        .flow
+        .and_then(TransportFlowId::from_process_local_value)
+        && tr
+            .send_message_raw_via(t.bytes.clone(), route.clone().with_flow_id(flow))
+            .await
+            .is_ok()
+    {
+        return Ok(());
+    }
+    let authority = TransportAuthority::ip(t.peer.addr.ip());
+    tr.send_message_raw_via(t.bytes, route.with_authority(authority))
+        .await
 }

@@ -136,6 +136,25 @@ struct SipLeg {
     refer_out: bool,
 }
 
+/// Our Via and Contact for each transport we listen on.
+#[derive(Debug, Clone)]
+pub(crate) struct Locals {
+    pub(crate) udp: Local,
+    pub(crate) tcp: Option<Local>,
+    pub(crate) tls: Option<Local>,
+}
+
+impl Locals {
+    pub(crate) fn get(&self, t: patchbay_sip::Transport) -> &Local {
+        use patchbay_sip::Transport as T;
+        match t {
+            T::Udp => &self.udp,
+            T::Tcp => self.tcp.as_ref().unwrap_or(&self.udp),
+            T::Tls => self.tls.as_ref().unwrap_or(&self.udp),
+        }
+    }
+}
+
 /// Tags, branches and Call-IDs: unique per node run (seed) and per message (counter).
 #[derive(Debug)]
 struct Ids {
@@ -165,7 +184,7 @@ impl Ids {
 #[derive(Debug)]
 pub(crate) struct Ua {
     txs: Transactions,
-    local: Local,
+    locals: Locals,
     ids: Ids,
     user_agent: String,
     legs: HashMap<LegId, SipLeg>,
@@ -182,11 +201,17 @@ pub(crate) struct Ua {
 
 impl Ua {
     /// `seed` makes this run's tags and Call-IDs differ from any other run's.
-    pub(crate) fn new(now: Ms, local: Local, seed: u64, user_agent: &str, timers: Timers) -> Self {
-        let host = local.sent_by.clone();
+    pub(crate) fn new(
+        now: Ms,
+        locals: Locals,
+        seed: u64,
+        user_agent: &str,
+        timers: Timers,
+    ) -> Self {
+        let host = locals.udp.sent_by.clone();
         Self {
             txs: Transactions::new(now, timers),
-            local,
+            locals,
             ids: Ids {
                 seed,
                 next: 0,
@@ -241,7 +266,8 @@ impl Ua {
             && let Err(why) = msg::validate_request(req)
         {
             if req.method != Method::Ack {
-                self.respond_stateless(req, peer, why.status());
+                let headers = why.headers(req);
+                self.respond_stateless(req, peer, why.status(), headers);
             }
             return;
         }
@@ -284,9 +310,16 @@ impl Ua {
     }
 
     /// Answer a request without creating any transaction (refusals of banned sources).
-    pub(crate) fn respond_stateless(&mut self, req: &Request, peer: Peer, status: u16) {
+    pub(crate) fn respond_stateless(
+        &mut self,
+        req: &Request,
+        peer: Peer,
+        status: u16,
+        headers: Vec<TypedHeader>,
+    ) {
         let tag = self.ids.tag();
         let mut resp = msg::response(req, status, Some(&tag));
+        resp.headers.extend(headers);
         resp.headers.push(self.ua_header());
         self.txs.send_raw(peer, msg::encode_response(&resp));
     }
@@ -388,7 +421,8 @@ impl Ua {
         headers: Vec<TypedHeader>,
         body: Option<(&str, Bytes)>,
     ) -> Option<ClientTxId> {
-        let mut req = outbound::new_request(self, method, uri, "patchbay", None, None);
+        let mut req =
+            outbound::new_request(self, method, uri, peer.transport, "patchbay", None, None);
         req.headers.extend(headers);
         if let Some((ctype, data)) = body {
             msg::set_body(&mut req.headers, &mut req.body, ctype, data);

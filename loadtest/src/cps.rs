@@ -114,12 +114,46 @@ pub(crate) fn register(target: &str, user: &str, contact_port: u16, dir: &Path) 
     assert!(reg.success(), "registration of {user} failed");
 }
 
-pub(crate) fn run(patchbay: &str, rates: &[u64], secs: u64) -> String {
+/// Set-up times (ms) of every call of the SIPp runs under `dir` (`-trace_rtt` files).
+fn setup_times(dir: &Path) -> Vec<f64> {
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for f in rd.flatten() {
+        if !f.file_name().to_string_lossy().ends_with("_rtt.csv") {
+            continue;
+        }
+        let text = std::fs::read_to_string(f.path()).unwrap_or_default();
+        for line in text.lines().skip(1) {
+            if let Some(v) = line.split(';').nth(1).and_then(|v| v.trim().parse().ok()) {
+                out.push(v);
+            }
+        }
+    }
+    out
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// Callees of the SIPp pairs (the demo tenant's users; every caller authenticates as 4005).
+const CALLEES: [&str; 3] = ["4007", "4009", "4005"];
+
+/// Calls per second through the B2BUA: `pairs` SIPp callers (authenticated INVITE, 1 s calls,
+/// media anchored in the relay) each calling its own SIPp callee, at `rate` in total.
+pub(crate) fn run(patchbay: &str, rates: &[u64], secs: u64, pairs: usize) -> String {
+    let pairs = pairs.clamp(1, CALLEES.len());
     let mut o = String::new();
     let dir = std::env::temp_dir().join(format!("patchbay-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("dir");
-    let (sip, admin, uas_port) = (free_port(), free_port(), free_port());
+    let (sip, admin) = (free_port(), free_port());
     let cfg = dir.join("bench.yaml");
     std::fs::write(
         &cfg,
@@ -131,78 +165,97 @@ pub(crate) fn run(patchbay: &str, rates: &[u64], secs: u64) -> String {
     let pb = start_patchbay(patchbay, &cfg, &dir);
     let pid = pb.0.id();
     let target = format!("127.0.0.1:{sip}");
-    register(&target, "4007", uas_port, &dir);
-    let _uas = Kill(
-        Command::new("sipp")
-            .arg("-sf")
-            .arg(scenario("uas_bench.xml"))
-            .args([
-                "-i",
-                "127.0.0.1",
-                "-p",
-                &uas_port.to_string(),
-                "-nostdin",
-                "-max_socket",
-                "65000",
-            ])
-            .current_dir(&dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("sipp uas"),
-    );
+    let mut uases = Vec::new();
+    for callee in &CALLEES[..pairs] {
+        let uas_port = free_port();
+        register(&target, callee, uas_port, &dir);
+        uases.push(Kill(
+            Command::new("sipp")
+                .arg("-sf")
+                .arg(scenario("uas_bench.xml"))
+                .args([
+                    "-i",
+                    "127.0.0.1",
+                    "-p",
+                    &uas_port.to_string(),
+                    "-nostdin",
+                    "-max_socket",
+                    "65000",
+                ])
+                .current_dir(&dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("sipp uas"),
+        ));
+    }
     std::thread::sleep(Duration::from_millis(500));
     outln!(
         o,
-        "| offered CPS | calls | successful | failed | avg setup (ms) | B2BUA CPU s | calls per CPU s |"
+        "| offered CPS | SIPp pairs | calls | successful | failed | setup p50 / p99 (ms) | B2BUA CPU s | calls per CPU s |"
     );
-    outln!(o, "|---|---|---|---|---|---|---|");
+    outln!(o, "|---|---|---|---|---|---|---|---|");
     let stat = format!("/proc/{pid}/stat");
     for &rate in rates {
         let calls = rate * secs;
-        let csv = dir.join(format!("uac_{rate}.csv"));
         let cpu0 = crate::cpu_secs(&stat);
-        let _ = Command::new("sipp")
-            .arg(&target)
-            .arg("-sf")
-            .arg(scenario("uac_bench.xml"))
-            .args([
-                "-s",
-                "4007",
-                "-i",
-                "127.0.0.1",
-                "-nostdin",
-                "-au",
-                "4005",
-                "-ap",
-                "demo-4005",
-            ])
-            .args(["-auth_uri", &format!("4007@{target}")])
-            .args([
-                "-r",
-                &rate.to_string(),
-                "-m",
-                &calls.to_string(),
-                "-l",
-                &(rate * 4).to_string(),
-                "-d",
-                "1000",
-            ])
-            .args([
-                "-timeout",
-                &format!("{}s", secs + 30),
-                "-max_socket",
-                "65000",
-            ])
-            .args(["-trace_stat", "-stf"])
-            .arg(&csv)
-            .args(["-fd", "1"])
-            .current_dir(&dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        let run_dir = dir.join(format!("rate_{rate}"));
+        let mut uacs = Vec::new();
+        for (i, callee) in CALLEES[..pairs].iter().enumerate() {
+            let share = rate / pairs as u64 + u64::from((i as u64) < rate % pairs as u64);
+            let sub = run_dir.join(format!("uac_{i}"));
+            std::fs::create_dir_all(&sub).expect("dir");
+            let child = Command::new("sipp")
+                .arg(&target)
+                .arg("-sf")
+                .arg(scenario("uac_bench.xml"))
+                .args([
+                    "-s",
+                    callee,
+                    "-i",
+                    "127.0.0.1",
+                    "-nostdin",
+                    "-au",
+                    "4005",
+                    "-ap",
+                    "demo-4005",
+                ])
+                .args(["-auth_uri", &format!("{callee}@{target}")])
+                .args([
+                    "-r",
+                    &share.to_string(),
+                    "-m",
+                    &(share * secs).to_string(),
+                    "-l",
+                    &(share * 4).to_string(),
+                    "-d",
+                    "1000",
+                ])
+                .args([
+                    "-timeout",
+                    &format!("{}s", secs + 30),
+                    "-max_socket",
+                    "65000",
+                ])
+                .args(["-trace_stat", "-stf", "stat.csv", "-fd", "1"])
+                .args(["-trace_rtt", "-rtt_freq", "1"])
+                .current_dir(&sub)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("sipp uac");
+            uacs.push((sub, child));
+        }
+        let (mut ok, mut failed, mut times) = (0, 0, Vec::new());
+        for (sub, mut child) in uacs {
+            let _ = child.wait();
+            let (o, f, _) = sipp_totals(&sub.join("stat.csv"));
+            ok += o;
+            failed += f;
+            times.extend(setup_times(&sub));
+        }
         let cpu = crate::cpu_secs(&stat) - cpu0;
-        let (ok, failed, setup) = sipp_totals(&csv);
+        times.sort_by(|a, b| a.total_cmp(b));
         let per_cpu = if cpu > 0.0 {
             (ok as f64 / cpu) as u64
         } else {
@@ -210,10 +263,13 @@ pub(crate) fn run(patchbay: &str, rates: &[u64], secs: u64) -> String {
         };
         outln!(
             o,
-            "| {rate} | {calls} | {ok} | {failed} | {setup} | {cpu:.2} | {per_cpu} |"
+            "| {rate} | {pairs} | {calls} | {ok} | {failed} | {:.1} / {:.1} | {cpu:.2} | {per_cpu} |",
+            percentile(&times, 0.5),
+            percentile(&times, 0.99)
         );
         std::thread::sleep(Duration::from_secs(3));
     }
+    drop(uases);
     drop(pb);
     let _ = std::fs::remove_dir_all(&dir);
     o

@@ -1,9 +1,11 @@
 //! Benchmark harness. Prints markdown rows for docs/BENCHMARKS.md.
 //!
-//! `patchbay-bench cps [--patchbay PATH] [--rates 100,200,...] [--secs N]`
-//!   Starts `patchbay up` (release build), registers 4007 to a SIPp UAS, then runs a SIPp UAC
-//!   (authenticated INVITE, 1 s call, BYE) at each rate for N seconds. Reports successful/failed
-//!   calls, setup time, and the B2BUA's CPU time per call (from /proc).
+//! `patchbay-bench cps [--patchbay PATH] [--rates 100,200,...] [--secs N] [--pairs N]`
+//!   Starts `patchbay up` (release build), registers up to three demo users to SIPp UASes, then
+//!   runs N SIPp UACs at once (authenticated INVITE, 1 s call, media anchored, BYE), sharing
+//!   each rate, for N seconds (one SIPp tops out near 1,000 CPS). Reports successful/failed
+//!   calls, set-up p50/p99 (SIPp's per-call response times), and the B2BUA's CPU time per call
+//!   (from /proc).
 //! `patchbay-bench relay [--pairs N] [--rates 20000,...] [--secs N]`
 //!   Bridges N leg pairs in an in-process relay on its own one-thread runtime, sends 172-byte RTP
 //!   packets A->B at each rate and counts what arrives; reports loss and relay CPU per packet.
@@ -82,7 +84,8 @@ fn main() {
                 .unwrap_or_else(|| "target/release/patchbay".into());
             let rates = list(&args, "--rates", &[100, 200, 400, 600, 800, 1000]);
             let secs = arg(&args, "--secs").unwrap_or(10);
-            print!("{}", cps::run(&patchbay, &rates, secs));
+            let pairs = arg(&args, "--pairs").unwrap_or(1);
+            print!("{}", cps::run(&patchbay, &rates, secs, pairs));
         }
         Some("relay") => {
             let pairs = arg(&args, "--pairs").unwrap_or(50);
@@ -152,9 +155,9 @@ fn report(patchbay: &str, out: &str) {
             Box::new(move || setup::invite_latency(patchbay, 500, 10)),
         ),
         (
-            "B2BUA call rate (SIPp uac -> B2BUA -> SIPp uas, 0 failures; goal >= 1,000 CPS per core)",
-            "patchbay-bench cps --rates 200,400 --secs 10",
-            Box::new(move || cps::run(patchbay, &[200, 400], 10)),
+            "B2BUA call rate (SIPp uac -> B2BUA -> SIPp uas, 0 failures; goal >= 1,000 calls per CPU second)",
+            "patchbay-bench cps --rates 200,400,800,1200 --secs 10 --pairs 3",
+            Box::new(move || cps::run(patchbay, &[200, 400, 800, 1200], 10, 3)),
         ),
         (
             "RTP relay (pps at 0 loss; goal >= 100k pps per core)",

@@ -169,7 +169,7 @@ impl Dialog {
         Ok(Self {
             call_id: call_id.to_string(),
             local_tag: local_tag.to_string(),
-            remote_tag: from.tag().unwrap_or("").to_string(),
+            remote_tag: msg::address_tag(from).unwrap_or("").to_string(),
             local_uri: without_tag(to),
             remote_uri: without_tag(from),
             local_seq: 0,
@@ -200,8 +200,10 @@ impl Dialog {
         route_set.reverse();
         Ok(Self {
             call_id: call_id.to_string(),
-            local_tag: from.tag().unwrap_or("").to_string(),
-            remote_tag: to.tag().ok_or(DialogError::Missing("To tag"))?.to_string(),
+            local_tag: msg::address_tag(from).unwrap_or("").to_string(),
+            remote_tag: msg::address_tag(to)
+                .ok_or(DialogError::Missing("To tag"))?
+                .to_string(),
             local_uri: without_tag(from),
             remote_uri: without_tag(to),
             local_seq: seq,

@@ -59,6 +59,9 @@ impl Transport {
 pub struct Peer {
     pub addr: SocketAddr,
     pub transport: Transport,
+    /// For TCP and TLS: the connection a message came on (the transport's process-local flow
+    /// id), which replies and later requests to the same phone reuse while it is open.
+    pub flow: Option<u64>,
 }
 
 impl Peer {
@@ -66,6 +69,15 @@ impl Peer {
         Self {
             addr,
             transport: Transport::Udp,
+            flow: None,
+        }
+    }
+
+    pub fn new(addr: SocketAddr, transport: Transport, flow: Option<u64>) -> Self {
+        Self {
+            addr,
+            transport,
+            flow,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! the few fields transactions and dialogs key on, and responses built from their request.
 
 use bytes::Bytes;
+use rvoip_sip_core::types::address::Address;
 use rvoip_sip_core::types::headers::{HeaderName, HeaderValue, TypedHeader};
 use rvoip_sip_core::types::param::Param;
 use rvoip_sip_core::types::sip_request::Request;
@@ -48,16 +49,28 @@ pub fn cseq(headers: &[TypedHeader]) -> Option<(u32, &Method)> {
     })
 }
 
+/// The `tag` of a From/To address. Written without `<>`, rvoip keeps the header's parameters
+/// in the URI (RFC 3261 20.10 says they are the header's): the tag is looked for there too.
+pub fn address_tag(a: &Address) -> Option<&str> {
+    a.tag().or_else(|| {
+        a.uri.parameters.iter().find_map(|p| match p {
+            Param::Tag(t) => Some(t.as_str()),
+            Param::Other(k, Some(v)) if k.eq_ignore_ascii_case("tag") => v.as_str(),
+            _ => None,
+        })
+    })
+}
+
 pub fn from_tag(headers: &[TypedHeader]) -> Option<&str> {
     headers.iter().find_map(|h| match h {
-        TypedHeader::From(f) => f.0.tag(),
+        TypedHeader::From(f) => address_tag(&f.0),
         _ => None,
     })
 }
 
 pub fn to_tag(headers: &[TypedHeader]) -> Option<&str> {
     headers.iter().find_map(|h| match h {
-        TypedHeader::To(t) => t.0.tag(),
+        TypedHeader::To(t) => address_tag(&t.0),
         _ => None,
     })
 }
@@ -230,6 +243,20 @@ pub enum Invalid {
     Scheme,
     #[error("Content-Length does not match the body")]
     ContentLength,
+    #[error("a header we need could not be parsed")]
+    Unparsed,
+    #[error("the Request-URI could not be parsed")]
+    RequestUri,
+    #[error("SIP version other than 2.0")]
+    Version,
+    #[error("a branch of just the magic cookie")]
+    Branch,
+    #[error("Require names an extension we do not support")]
+    Extension,
+    #[error("an INVITE body that is not SDP")]
+    MediaType,
+    #[error("Accept does not take SDP")]
+    NotAcceptable,
 }
 
 impl Invalid {
@@ -237,16 +264,91 @@ impl Invalid {
     pub fn status(self) -> u16 {
         match self {
             Invalid::Scheme => 416,
+            Invalid::Version => 505,
+            Invalid::Extension => 420,
+            Invalid::MediaType => 415,
+            Invalid::NotAcceptable => 406,
             _ => 400,
+        }
+    }
+
+    /// Headers the refusal carries (RFC 3261 8.2.2.3, 8.2.3): `Unsupported` with the option
+    /// tags of `req`'s Require, `Accept` for a media type we do not take.
+    pub fn headers(self, req: &Request) -> Vec<TypedHeader> {
+        match self {
+            Invalid::Extension => {
+                let tags = header_text(&req.headers, "require").unwrap_or_default();
+                vec![raw("Unsupported", tags)]
+            }
+            Invalid::MediaType | Invalid::NotAcceptable => vec![raw("Accept", "application/sdp")],
+            _ => Vec::new(),
         }
     }
 }
 
-/// The checks RFC 3261 8.2 asks of a UAS before any processing: exactly one To, From,
-/// Call-ID and CSeq, at least one Via, a CSeq method equal to the request's, a sip/sips
-/// Request-URI (tel: is not served here), a Content-Length that fits the body.
+/// A Contact rvoip left as text that is still a usable one: it names a SIP URI (rvoip does not
+/// parse URIs with escaped headers, RFC 4475 3.3.14) and has no empty parameter (`;;`).
+fn raw_names_uri(v: &HeaderValue) -> bool {
+    match v {
+        HeaderValue::Raw(b) => {
+            let t = String::from_utf8_lossy(b).to_ascii_lowercase();
+            let t = t.trim();
+            let empty_param = t.contains(";;") || t.ends_with(';') || t.contains(";,");
+            t == "*" || ((t.contains("sip:") || t.contains("sips:")) && !empty_param)
+        }
+        _ => true,
+    }
+}
+
+/// Core headers rvoip keeps as raw text when it cannot parse them (full and compact names).
+const CORE: [&str; 14] = [
+    "via",
+    "v",
+    "from",
+    "f",
+    "to",
+    "t",
+    "call-id",
+    "i",
+    "cseq",
+    "contact",
+    "m",
+    "max-forwards",
+    "content-length",
+    "l",
+];
+
+/// The checks RFC 3261 8.2 asks of a UAS before any processing: SIP/2.0; a Request-URI that
+/// parses and is sip/sips (tel: is not served here); exactly one To, From, Call-ID and CSeq,
+/// at least one Via, none of them (nor Contact, Max-Forwards, Content-Length) left unparsed; a
+/// CSeq method equal to the request's; a branch that is more than the magic cookie; a
+/// Content-Length that fits the body; no Require (we support no extension that needs one);
+/// for an INVITE, an SDP body if any, and an Accept that takes SDP.
 pub fn validate_request(req: &Request) -> Result<(), Invalid> {
     use rvoip_sip_core::types::uri::Scheme;
+    if req.version != rvoip_sip_core::types::version::Version::new(2, 0) {
+        return Err(Invalid::Version);
+    }
+    if let Some(raw_uri) = &req.uri.raw_uri {
+        let lower = raw_uri.trim().to_ascii_lowercase();
+        return Err(if lower.contains("sip:") || lower.contains("sips:") {
+            Invalid::RequestUri
+        } else {
+            Invalid::Scheme
+        });
+    }
+    if req.headers.iter().any(|h| match h {
+        TypedHeader::Other(name, value) => {
+            let n = name.as_str();
+            let contact = n.eq_ignore_ascii_case("contact") || n.eq_ignore_ascii_case("m");
+            CORE.iter().any(|c| n.eq_ignore_ascii_case(c))
+                // rvoip leaves a Contact with URI headers as text: fine if it names a URI.
+                && !(contact && raw_names_uri(value))
+        }
+        _ => false,
+    }) {
+        return Err(Invalid::Unparsed);
+    }
     let count = |f: fn(&TypedHeader) -> bool| req.headers.iter().filter(|h| f(h)).count();
     if count(|h| matches!(h, TypedHeader::To(_))) != 1 {
         return Err(Invalid::Header("To"));
@@ -267,6 +369,9 @@ pub fn validate_request(req: &Request) -> Result<(), Invalid> {
         Some((_, m)) if *m == req.method => {}
         _ => return Err(Invalid::CSeqMethod),
     }
+    if branch(&req.headers) == Some(MAGIC_COOKIE) {
+        return Err(Invalid::Branch);
+    }
     if !matches!(req.uri.scheme, Scheme::Sip | Scheme::Sips) {
         return Err(Invalid::Scheme);
     }
@@ -282,6 +387,29 @@ pub fn validate_request(req: &Request) -> Result<(), Invalid> {
         [] => {}
         [n] if *n == req.body.len() as u64 => {}
         _ => return Err(Invalid::ContentLength),
+    }
+    if !matches!(req.method, Method::Ack | Method::Cancel)
+        && header_text(&req.headers, "require").is_some_and(|r| !r.trim().is_empty())
+    {
+        return Err(Invalid::Extension);
+    }
+    if req.method == Method::Invite {
+        if !req.body.is_empty()
+            && let Some(ct) = header_text(&req.headers, "content-type")
+            && !ct
+                .to_ascii_lowercase()
+                .trim_start()
+                .starts_with("application/sdp")
+        {
+            return Err(Invalid::MediaType);
+        }
+        if let Some(accept) = header_text(&req.headers, "accept") {
+            let a = accept.to_ascii_lowercase();
+            if !(a.contains("application/sdp") || a.contains("application/*") || a.contains("*/*"))
+            {
+                return Err(Invalid::NotAcceptable);
+            }
+        }
     }
     Ok(())
 }

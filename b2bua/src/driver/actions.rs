@@ -36,10 +36,11 @@ fn peer_of_uri(uri: &Uri) -> Option<Peer> {
             _ => Transport::Udp,
         })
         .unwrap_or(Transport::Udp);
-    Some(Peer {
-        addr: SocketAddr::new(ip, uri.port.unwrap_or(5060)),
+    Some(Peer::new(
+        SocketAddr::new(ip, uri.port.unwrap_or(5060)),
         transport,
-    })
+        None,
+    ))
 }
 
 /// The extra headers of an INVITE: the request's own (checked by `header_refusal` when the
@@ -88,11 +89,15 @@ impl Driver {
                 .into_iter()
                 .find(|b| b.contact == target.uri)
         {
+            // Over TCP/TLS the phone's registration connection is tried first.
             peer.transport = match b.transport.as_str() {
                 "tcp" => Transport::Tcp,
                 "tls" => Transport::Tls,
                 _ => Transport::Udp,
             };
+            if peer.transport.is_reliable() {
+                peer.flow = b.flow;
+            }
         }
         Some(peer)
     }

@@ -30,7 +30,7 @@ impl Driver {
                 .auth_failures
                 .with_label_values(&["blocked"])
                 .inc();
-            self.ua.respond_stateless(req, peer, 403);
+            self.ua.respond_stateless(req, peer, 403, Vec::new());
             return;
         }
         if let Message::Response(r) = &msg

@@ -82,7 +82,8 @@ impl Ua {
             return false;
         };
         if status < 300 {
-            resp.headers.push(self.local.contact("patchbay"));
+            resp.headers
+                .push(self.locals.get(l.peer.transport).contact("patchbay"));
         }
         resp.headers.extend(headers);
         resp.headers.push(self.ua_header());

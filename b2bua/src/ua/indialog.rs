@@ -169,7 +169,11 @@ impl Ua {
             return;
         };
         if status < 300 {
-            resp.headers.push(self.local.contact("patchbay"));
+            let t = self
+                .legs
+                .get(&leg)
+                .map_or(patchbay_sip::Transport::Udp, |l| l.peer.transport);
+            resp.headers.push(self.locals.get(t).contact("patchbay"));
             if method == Method::Invite
                 && offerless
                 && let Some(l) = self.legs.get_mut(&leg)
@@ -229,7 +233,11 @@ impl Ua {
 
     /// REFER the leg's phone to `uri` (it calls the target itself).
     pub(crate) fn refer(&mut self, now: Ms, leg: LegId, uri: &str) -> bool {
-        let referred_by = format!("<sip:patchbay@{}>", self.local.sent_by);
+        let t = self
+            .legs
+            .get(&leg)
+            .map_or(patchbay_sip::Transport::Udp, |l| l.peer.transport);
+        let referred_by = format!("<sip:patchbay@{}>", self.locals.get(t).sent_by);
         let headers = vec![
             msg::raw("Refer-To", format!("<{uri}>")),
             msg::raw("Referred-By", referred_by),
@@ -256,7 +264,12 @@ impl Ua {
         let ua = self.ua_header();
         let l = self.legs.get_mut(&leg)?;
         let d = l.dialog.as_mut()?;
-        let mut req = d.request(method, &self.local, &branch, "patchbay");
+        let mut req = d.request(
+            method,
+            self.locals.get(d.peer.transport),
+            &branch,
+            "patchbay",
+        );
         req.headers.extend(headers);
         req.headers.push(ua);
         if let Some((ctype, data)) = body {
@@ -288,7 +301,7 @@ impl Ua {
         let branch = self.ids.branch();
         if let (Some(d), Some(seq)) = (l.dialog.as_mut(), seq) {
             d.take_refresh_response(&resp);
-            let ack = d.ack(&self.local, &branch, seq);
+            let ack = d.ack(self.locals.get(d.peer.transport), &branch, seq);
             let peer = d.peer;
             self.txs.send_raw(peer, msg::encode_request(&ack));
         }

@@ -41,16 +41,18 @@ pub(super) fn new_request(
     ua: &mut Ua,
     method: Method,
     ruri: Uri,
+    transport: patchbay_sip::Transport,
     from_user: &str,
     from_display: Option<&str>,
     to: Option<Uri>,
 ) -> Request {
     let mut req = Request::new(method.clone(), ruri.clone());
     let branch = ua.ids.branch();
-    req.headers.push(ua.local.via(&branch));
+    let local = ua.locals.get(transport).clone();
+    req.headers.push(local.via(&branch));
     req.headers
         .push(TypedHeader::MaxForwards(MaxForwards::new(70)));
-    let from_uri: Uri = format!("sip:{from_user}@{}", ua.local.sent_by)
+    let from_uri: Uri = format!("sip:{from_user}@{}", local.sent_by)
         .parse()
         .unwrap_or_else(|_| ruri.clone());
     let mut from = match from_display.filter(|d| !d.is_empty()) {
@@ -67,7 +69,7 @@ pub(super) fn new_request(
     req.headers
         .push(TypedHeader::CSeq(CSeq::new(1, method.clone())));
     if matches!(method, Method::Invite | Method::Subscribe | Method::Refer) {
-        req.headers.push(ua.local.contact(from_user));
+        req.headers.push(local.contact(from_user));
     }
     req.headers.push(ua.ua_header());
     req
@@ -80,6 +82,7 @@ impl Ua {
             self,
             Method::Invite,
             spec.ruri,
+            spec.peer.transport,
             &spec.from_user,
             spec.from_display.as_deref(),
             spec.to,
@@ -139,7 +142,7 @@ impl Ua {
             .and_then(|r| msg::cseq(&r.headers).map(|c| c.0))
             .unwrap_or(d.local_seq);
         let branch = self.ids.branch();
-        let mut ack = d.ack(&self.local, &branch, seq);
+        let mut ack = d.ack(self.locals.get(d.peer.transport), &branch, seq);
         if let Some(sdp) = sdp {
             msg::set_body(
                 &mut ack.headers,
@@ -279,10 +282,15 @@ impl Ua {
         };
         let seq = msg::cseq(&req.headers).map(|c| c.0).unwrap_or(1);
         let branch = self.ids.branch();
-        let ack = d.ack(&self.local, &branch, seq);
+        let ack = d.ack(self.locals.get(peer.transport), &branch, seq);
         self.txs.send_raw(peer, msg::encode_request(&ack));
         let branch = self.ids.branch();
-        let mut bye = d.request(Method::Bye, &self.local, &branch, "patchbay");
+        let mut bye = d.request(
+            Method::Bye,
+            self.locals.get(peer.transport),
+            &branch,
+            "patchbay",
+        );
         bye.headers.push(self.ua_header());
         let _ = self.txs.send_request(now, bye, peer);
     }

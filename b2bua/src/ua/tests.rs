@@ -11,11 +11,16 @@ fn phone() -> Peer {
 }
 
 fn ua() -> Ua {
-    let local = Local {
+    let udp = Local {
         sent_by: "127.0.0.1:5060".into(),
         transport: Transport::Udp,
     };
-    Ua::new(0, local, 42, "Patchbay/test", Timers::default())
+    let locals = Locals {
+        udp,
+        tcp: None,
+        tls: None,
+    };
+    Ua::new(0, locals, 42, "Patchbay/test", Timers::default())
 }
 
 fn parse(text: &str) -> Message {

@@ -105,7 +105,7 @@ impl ServerTx {
 
 fn server_key(req: &Request, method: Method) -> ServerKey {
     let branch = match msg::branch(&req.headers) {
-        Some(b) if b.starts_with(MAGIC_COOKIE) => b.to_string(),
+        Some(b) if b.starts_with(MAGIC_COOKIE) && b.len() > MAGIC_COOKIE.len() => b.to_string(),
         _ => legacy_branch(req),
     };
     ServerKey {

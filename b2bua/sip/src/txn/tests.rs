@@ -339,10 +339,7 @@ fn client_timeout_and_cancel_before_any_provisional() {
 #[test]
 fn reliable_transports_never_retransmit() {
     let mut txs = Transactions::new(0, Timers::default());
-    let tcp = Peer {
-        addr: "127.0.0.1:5070".parse().unwrap(),
-        transport: Transport::Tcp,
-    };
+    let tcp = Peer::new("127.0.0.1:5070".parse().unwrap(), Transport::Tcp, Some(1));
     txs.send_request(0, outbound_invite("z9hG4bKc1"), tcp)
         .unwrap();
     sent(&mut txs);
