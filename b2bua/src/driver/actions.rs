@@ -81,21 +81,24 @@ impl Driver {
             .parameters
             .iter()
             .any(|p| matches!(p, patchbay_sip::core::types::param::Param::Transport(_)));
-        if !named
-            && let Some(tenant) = self.calls.info(call).map(|i| i.tenant)
-            && let Ok(l) = self.sh.location.lock()
-            && let Some(b) = l
-                .lookup(&tenant, &target.party, super::now_ms())
+        let binding = self.calls.info(call).and_then(|i| {
+            let l = self.sh.location.lock().ok()?;
+            l.lookup(&i.tenant, &target.party, super::now_ms())
                 .into_iter()
                 .find(|b| b.contact == target.uri)
-        {
+        });
+        if let Some(b) = binding {
+            if !named {
+                peer.transport = match b.transport.as_str() {
+                    "tcp" => Transport::Tcp,
+                    "tls" => Transport::Tls,
+                    _ => Transport::Udp,
+                };
+            }
             // Over TCP/TLS the phone's registration connection is tried first.
-            peer.transport = match b.transport.as_str() {
-                "tcp" => Transport::Tcp,
-                "tls" => Transport::Tls,
-                _ => Transport::Udp,
-            };
-            if peer.transport.is_reliable() {
+            if peer.transport.is_reliable()
+                && b.transport == peer.transport.as_str().to_ascii_lowercase()
+            {
                 peer.flow = b.flow;
             }
         }

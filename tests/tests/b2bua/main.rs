@@ -8,6 +8,8 @@ mod inbound_call_rtp;
 mod offerless_invite;
 mod phone_hold;
 mod phone_refer;
+mod phone_tcp;
+mod phone_tls;
 mod sip_foreign_tenant;
 mod state_cells;
 mod threepcc_caller_first;
