@@ -1,0 +1,58 @@
+//! A phone calls in: the inbound leg and its callees.
+
+use super::Calls;
+use crate::call::{Call, Leg, LegState, Role, cause_of_status};
+use crate::{CallError, LegAction, LegId, Ms, Output, Target};
+use patchbay_api::{EndedBy, Side};
+
+// === impl Calls ===
+
+impl Calls {
+    pub(super) fn handle_inbound(
+        &mut self,
+        now: Ms,
+        mut call: Call,
+        leg: LegId,
+        targets: Vec<Target>,
+        no_target_status: u16,
+        ring_timeout_ms: Ms,
+    ) -> Result<(), CallError> {
+        let id = call.id.clone();
+        if self.calls.contains_key(&id) {
+            return Err(CallError::DuplicateCall(id));
+        }
+        let from = call.from.clone();
+        call.ring_timeout_ms = ring_timeout_ms;
+        call.legs.push(Leg {
+            id: leg,
+            side: Side::A,
+            party: from,
+            inbound: true,
+            state: LegState::Inviting,
+            role: Role::Party,
+            deadline: None,
+        });
+        call.a = Some(leg);
+        self.leg_index.insert(leg, id.clone());
+        self.calls.insert(id.clone(), call);
+        self.emit_created(now, &id);
+        if targets.is_empty() {
+            let status = no_target_status;
+            self.out
+                .push_back(Output::Leg(LegAction::Reject { leg, status }));
+            if let Some(l) = self.calls.get_mut(&id).and_then(|c| c.leg_mut(leg)) {
+                l.state = LegState::Ended;
+            }
+            self.end_call(
+                now,
+                &id,
+                cause_of_status(status),
+                EndedBy::System,
+                Some(status),
+            );
+            return Ok(());
+        }
+        self.invite_all(now, &id, Side::B, targets, Role::Party);
+        Ok(())
+    }
+}
