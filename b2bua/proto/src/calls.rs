@@ -184,12 +184,6 @@ impl Calls {
         }
     }
 
-    // --- inputs ---
-
-    // --- leg events ---
-
-    // --- helpers ---
-
     /// End a call once: tear down every leg still up, emit the terminal event and the CDR.
     pub(super) fn end_call(
         &mut self,
