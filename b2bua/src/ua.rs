@@ -134,6 +134,48 @@ struct SipLeg {
     reinvite_out: Option<ClientTxId>,
     /// Our REFER in flight or awaiting NOTIFYs.
     refer_out: bool,
+    /// Inbound: the INVITE requires reliable provisionals (RFC 3262); the last RSeq sent.
+    rel_required: bool,
+    rseq: u32,
+    /// Outbound: the last RSeq we PRACKed.
+    rseq_in: Option<u32>,
+    /// Inbound: the session interval agreed (RFC 4028, the phone refreshes), and when the
+    /// session expires without a refresh.
+    session: Option<u32>,
+    session_deadline: Option<Ms>,
+}
+
+impl SipLeg {
+    fn new(peer: Peer, local_tag: String) -> Self {
+        Self {
+            phase: LegPhase::Early,
+            server_invite: None,
+            client_invite: None,
+            dialog: None,
+            local_tag,
+            peer,
+            ack: None,
+            answer_in_ack: false,
+            offer_in: None,
+            reinvite_out: None,
+            refer_out: false,
+            rel_required: false,
+            rseq: 0,
+            rseq_in: None,
+            session: None,
+            session_deadline: None,
+        }
+    }
+}
+
+/// The smallest session interval we take (RFC 4028 Min-SE default).
+pub(crate) const MIN_SE: u32 = 90;
+
+/// `Session-Expires` (or `x`) of a message: its delta-seconds.
+fn session_expires(headers: &[TypedHeader]) -> Option<u32> {
+    msg::header_text(headers, "session-expires")
+        .or_else(|| msg::header_text(headers, "x"))
+        .and_then(|v| v.split(';').next().and_then(|n| n.trim().parse().ok()))
 }
 
 /// Our Via and Contact for each transport we listen on.
@@ -194,6 +236,8 @@ pub(crate) struct Ua {
     client_txs: HashMap<ClientTxId, (LegId, Role)>,
     /// Requests we sent outside any dialog.
     loose_txs: HashMap<ClientTxId, ()>,
+    /// Session-timer deadlines (stale entries are dropped when due).
+    sessions: std::collections::BTreeSet<(Ms, LegId)>,
     events: VecDeque<UaEvent>,
 }
 
@@ -223,6 +267,7 @@ impl Ua {
             server_txs: HashMap::new(),
             client_txs: HashMap::new(),
             loose_txs: HashMap::new(),
+            sessions: std::collections::BTreeSet::new(),
             events: VecDeque::new(),
         }
     }
@@ -236,12 +281,41 @@ impl Ua {
     }
 
     pub(crate) fn poll_timeout(&self) -> Option<Ms> {
-        self.txs.poll_timeout()
+        let session = self.sessions.first().map(|(t, _)| *t);
+        match (self.txs.poll_timeout(), session) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     pub(crate) fn handle_timeout(&mut self, now: Ms) {
         self.txs.handle_timeout(now);
         self.pump(now);
+        while let Some(&(due, leg)) = self.sessions.first() {
+            if due > now {
+                break;
+            }
+            self.sessions.pop_first();
+            let expired = self
+                .legs
+                .get(&leg)
+                .is_some_and(|l| l.session_deadline == Some(due) && l.phase == LegPhase::Confirmed);
+            if expired {
+                // No refresh within the session interval (RFC 4028 10): the session is gone.
+                self.bye(now, leg);
+                self.signal(leg, LegSignal::Ended);
+            }
+        }
+    }
+
+    /// (Re)start a leg's session timer after a 2xx that agreed on `secs`.
+    fn arm_session(&mut self, now: Ms, leg: LegId, secs: u32) {
+        if let Some(l) = self.legs.get_mut(&leg) {
+            let due = now + u64::from(secs) * 1000;
+            l.session = Some(secs);
+            l.session_deadline = Some(due);
+            self.sessions.insert((due, leg));
+        }
     }
 
     /// Legs and live transactions (client, server), for gauges.
@@ -339,6 +413,14 @@ impl Ua {
                 TxEvent::ClientTimeout { tx } => self.on_client_timeout(now, tx),
                 TxEvent::ServerTimeout { tx } => self.on_server_timeout(tx),
                 TxEvent::StrayResponse { resp, peer } => self.on_stray(now, resp, peer),
+                TxEvent::ProvisionalTimeout { tx } => {
+                    // No PRACK for our reliable 180 (RFC 3262 3): the INVITE is refused.
+                    if let Some(&(leg, Role::Invite)) = self.server_txs.get(&tx)
+                        && self.reject(now, leg, 504, Vec::new())
+                    {
+                        self.signal(leg, LegSignal::Ended);
+                    }
+                }
             }
         }
     }
@@ -349,7 +431,13 @@ impl Ua {
             return;
         }
         match req.method {
-            Method::Invite => self.events.push_back(UaEvent::Invite { tx, req, peer }),
+            Method::Invite => {
+                if session_expires(&req.headers).is_some_and(|s| s < MIN_SE) {
+                    let min = msg::raw("Min-SE", MIN_SE.to_string());
+                    return self.respond(now, tx, 422, vec![min], None);
+                }
+                self.events.push_back(UaEvent::Invite { tx, req, peer })
+            }
             Method::Register => self.events.push_back(UaEvent::Register { tx, req, peer }),
             Method::Options => {
                 let allow = msg::raw("Allow", ALLOW);

@@ -278,7 +278,14 @@ impl Invalid {
         match self {
             Invalid::Extension => {
                 let tags = header_text(&req.headers, "require").unwrap_or_default();
-                vec![raw("Unsupported", tags)]
+                let unsupported: Vec<&str> = tags
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|t| {
+                        !t.is_empty() && !SUPPORTED.iter().any(|s| s.eq_ignore_ascii_case(t))
+                    })
+                    .collect();
+                vec![raw("Unsupported", unsupported.join(", "))]
             }
             Invalid::MediaType | Invalid::NotAcceptable => vec![raw("Accept", "application/sdp")],
             _ => Vec::new(),
@@ -297,6 +304,34 @@ fn raw_names_uri(v: &HeaderValue) -> bool {
             t == "*" || ((t.contains("sip:") || t.contains("sips:")) && !empty_param)
         }
         _ => true,
+    }
+}
+
+/// Option tags we support (RFC 3262 reliable provisionals, RFC 4028 session timers).
+pub const SUPPORTED: [&str; 2] = ["100rel", "timer"];
+
+/// Whether a `Require`/`Supported` header list names `tag`.
+pub fn lists(headers: &[TypedHeader], name: &str, tag: &str) -> bool {
+    headers.iter().any(|h| {
+        h.name().as_str().eq_ignore_ascii_case(name)
+            && header_value_text(h)
+                .split(',')
+                .any(|t| t.trim().eq_ignore_ascii_case(tag))
+    }) || (name.eq_ignore_ascii_case("supported")
+        && header_text(headers, "k")
+            .is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(tag))))
+}
+
+fn header_value_text(h: &TypedHeader) -> String {
+    match h {
+        TypedHeader::Other(_, HeaderValue::Raw(v)) => String::from_utf8_lossy(v).into_owned(),
+        other => {
+            let s = other.to_string();
+            match s.split_once(':') {
+                Some((_, v)) => v.trim().to_string(),
+                None => s,
+            }
+        }
     }
 }
 
@@ -389,7 +424,10 @@ pub fn validate_request(req: &Request) -> Result<(), Invalid> {
         _ => return Err(Invalid::ContentLength),
     }
     if !matches!(req.method, Method::Ack | Method::Cancel)
-        && header_text(&req.headers, "require").is_some_and(|r| !r.trim().is_empty())
+        && let Some(r) = header_text(&req.headers, "require")
+        && r.split(',')
+            .map(str::trim)
+            .any(|t| !t.is_empty() && !SUPPORTED.iter().any(|s| s.eq_ignore_ascii_case(t)))
     {
         return Err(Invalid::Extension);
     }

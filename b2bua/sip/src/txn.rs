@@ -74,6 +74,9 @@ pub enum TxEvent {
     /// A response that matches none of our transactions (for a 2xx to an INVITE, the user
     /// may ACK it and end that dialog).
     StrayResponse { resp: Response, peer: Peer },
+    /// A reliable provisional response got no PRACK within 64 T1 (RFC 3262 3): the user
+    /// rejects the INVITE with a 5xx.
+    ProvisionalTimeout { tx: ServerTxId },
 }
 
 /// Misuse by the transaction user.
@@ -104,6 +107,8 @@ enum TimerKind {
     Retransmit,
     Timeout,
     Linger,
+    /// A reliable provisional response (RFC 3262) again, until its PRACK.
+    Reliable,
 }
 
 #[derive(Debug, Clone, Copy)]

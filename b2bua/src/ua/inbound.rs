@@ -44,22 +44,15 @@ impl Ua {
         self.dialogs
             .insert((dialog.call_id.clone(), tag.clone()), leg);
         self.server_txs.insert(tx, (leg, Role::Invite));
-        self.legs.insert(
-            leg,
-            SipLeg {
-                phase: LegPhase::Early,
-                server_invite: Some(tx),
-                client_invite: None,
-                dialog: Some(dialog),
-                local_tag: tag,
-                peer,
-                ack: None,
-                answer_in_ack: false,
-                offer_in: None,
-                reinvite_out: None,
-                refer_out: false,
-            },
-        );
+        let mut l = SipLeg::new(peer, tag);
+        l.server_invite = Some(tx);
+        l.dialog = Some(dialog);
+        l.rel_required = msg::lists(&req.headers, "require", "100rel");
+        // RFC 4028: a session interval the phone will refresh (only if it supports timers).
+        if msg::lists(&req.headers, "supported", "timer") {
+            l.session = super::session_expires(&req.headers).map(|s| s.max(super::MIN_SE));
+        }
+        self.legs.insert(leg, l);
         Ok(())
     }
 
@@ -98,22 +91,74 @@ impl Ua {
         self.txs.respond(now, tx, resp).is_ok()
     }
 
-    /// 180 Ringing (no SDP) on an inbound leg.
+    /// 180 Ringing (no SDP) on an inbound leg; reliably (RFC 3262) when the INVITE requires
+    /// it, and not again while the last one waits for its PRACK.
     pub(crate) fn ring(&mut self, now: Ms, leg: LegId) -> bool {
-        self.leg_response(now, leg, 180, Vec::new(), None)
+        let Some(l) = self.legs.get_mut(&leg) else {
+            return false;
+        };
+        if !l.rel_required {
+            return self.leg_response(now, leg, 180, Vec::new(), None);
+        }
+        let Some(tx) = l.server_invite else {
+            return false;
+        };
+        if self.txs.awaits_prack(tx) {
+            return false;
+        }
+        l.rseq += 1;
+        let headers = vec![
+            msg::raw("Require", "100rel"),
+            msg::raw("RSeq", l.rseq.to_string()),
+        ];
+        let tag = l.local_tag.clone();
+        let contact = self.locals.get(l.peer.transport).contact("patchbay");
+        let Some(mut resp) = self.txs.response(tx, 180, Some(&tag)) else {
+            return false;
+        };
+        resp.headers.push(contact);
+        resp.headers.extend(headers);
+        resp.headers.push(self.ua_header());
+        self.txs.respond_reliable(now, tx, resp).is_ok()
+    }
+
+    /// A PRACK on an inbound leg: it acknowledges our reliable 180 if its RAck names it.
+    pub(super) fn take_prack(&mut self, leg: LegId, req: &Request) -> bool {
+        let Some(l) = self.legs.get(&leg) else {
+            return false;
+        };
+        let (Some(tx), Some(rack)) = (l.server_invite, msg::header_text(&req.headers, "rack"))
+        else {
+            return false;
+        };
+        let mut parts = rack.split_whitespace();
+        let rseq: Option<u32> = parts.next().and_then(|n| n.parse().ok());
+        if rseq != Some(l.rseq) || !self.txs.awaits_prack(tx) {
+            return false;
+        }
+        self.txs.provisional_acked(tx);
+        true
     }
 
     /// 200 OK with our SDP on an inbound leg. When the INVITE had no offer, `sdp` is our
     /// offer and the phone's answer comes with the ACK ([`LegSignal::Acked`]).
     pub(crate) fn answer(&mut self, now: Ms, leg: LegId, sdp: String, is_offer: bool) -> bool {
-        let headers = vec![
+        let mut headers = vec![
             msg::raw("Allow", super::ALLOW),
-            msg::raw("Supported", "replaces"),
+            msg::raw("Supported", msg::SUPPORTED.join(", ")),
         ];
+        let session = self.legs.get(&leg).and_then(|l| l.session);
+        if let Some(secs) = session {
+            headers.push(msg::raw("Session-Expires", format!("{secs};refresher=uac")));
+            headers.push(msg::raw("Require", "timer"));
+        }
         let ok = self.leg_response(now, leg, 200, headers, Some(sdp));
         if ok && let Some(l) = self.legs.get_mut(&leg) {
             l.phase = LegPhase::Confirmed;
             l.answer_in_ack = is_offer;
+        }
+        if ok && let Some(secs) = session {
+            self.arm_session(now, leg, secs);
         }
         ok
     }

@@ -58,8 +58,19 @@ impl Ua {
                     return self.respond(now, tx, 500, vec![retry], None);
                 }
                 let sdp = sdp_of(&req.headers, &req.body);
+                // A session refresh may change the interval (never below our minimum).
+                if l.session.is_some()
+                    && let Some(se) = super::session_expires(&req.headers)
+                {
+                    l.session = Some(se.max(super::MIN_SE));
+                }
                 l.offer_in = Some((tx, req.method.clone(), sdp.is_none()));
                 self.server_txs.insert(tx, (leg, Role::Reinvite));
+                if req.method == Method::Update && sdp.is_none() {
+                    // A session refresh without an offer: a bodiless 200 here, nothing changes.
+                    self.answer_offer(now, leg, Err(200));
+                    return;
+                }
                 self.signal(leg, LegSignal::Offer { sdp });
             }
             Method::Refer => self.on_refer(now, tx, leg, &req),
@@ -78,9 +89,12 @@ impl Ua {
                     }
                 }
             }
-            // DTMF by SIP INFO, session keep-alives, PRACKs of provisionals we never send
-            // reliably: acknowledged.
-            Method::Info | Method::Options | Method::Prack | Method::Message => {
+            Method::Prack => {
+                let status = if self.take_prack(leg, &req) { 200 } else { 481 };
+                self.respond(now, tx, status, Vec::new(), None)
+            }
+            // DTMF by SIP INFO, keep-alives: acknowledged.
+            Method::Info | Method::Options | Method::Message => {
                 self.respond(now, tx, 200, Vec::new(), None)
             }
             _ => {
@@ -150,7 +164,8 @@ impl Ua {
     }
 
     /// Answer the phone's re-INVITE / UPDATE: `Ok(sdp)` with 200 (for an offerless re-INVITE
-    /// `sdp` is our offer, and the answer comes with the ACK), `Err(status)` to refuse it.
+    /// `sdp` is our offer, and the answer comes with the ACK), `Err(status)` to refuse it (or,
+    /// `Err(200)`, to accept a bodiless session refresh).
     pub(crate) fn answer_offer(&mut self, now: Ms, leg: LegId, answer: Result<String, u16>) {
         let Some(l) = self.legs.get_mut(&leg) else {
             return;
@@ -168,12 +183,20 @@ impl Ua {
         let Some(mut resp) = self.txs.response(tx, status, Some(&tag)) else {
             return;
         };
+        let session = self.legs.get(&leg).and_then(|l| l.session);
         if status < 300 {
             let t = self
                 .legs
                 .get(&leg)
                 .map_or(patchbay_sip::Transport::Udp, |l| l.peer.transport);
             resp.headers.push(self.locals.get(t).contact("patchbay"));
+            if let Some(secs) = session {
+                // The refresh is answered with the interval, and the session lives on.
+                resp.headers
+                    .push(msg::raw("Session-Expires", format!("{secs};refresher=uac")));
+                resp.headers.push(msg::raw("Require", "timer"));
+                self.arm_session(now, leg, secs);
+            }
             if method == Method::Invite
                 && offerless
                 && let Some(l) = self.legs.get_mut(&leg)
@@ -251,7 +274,7 @@ impl Ua {
         sent.is_some()
     }
 
-    fn dialog_request(
+    pub(super) fn dialog_request(
         &mut self,
         now: Ms,
         leg: LegId,

@@ -102,22 +102,9 @@ impl Ua {
             return false;
         };
         self.client_txs.insert(tx, (leg, Role::Invite));
-        self.legs.insert(
-            leg,
-            SipLeg {
-                phase: LegPhase::Early,
-                server_invite: None,
-                client_invite: Some(tx),
-                dialog: None,
-                local_tag,
-                peer: spec.peer,
-                ack: None,
-                answer_in_ack: false,
-                offer_in: None,
-                reinvite_out: None,
-                refer_out: false,
-            },
-        );
+        let mut l = SipLeg::new(spec.peer, local_tag);
+        l.client_invite = Some(tx);
+        self.legs.insert(leg, l);
         true
     }
 
@@ -205,6 +192,13 @@ impl Ua {
         match status {
             100 => {}
             101..=199 => {
+                let rseq =
+                    msg::header_text(&resp.headers, "rseq").and_then(|v| v.trim().parse().ok());
+                if let Some(rseq) = rseq
+                    && msg::lists(&resp.headers, "require", "100rel")
+                {
+                    self.prack(now, tx, leg, &resp, rseq);
+                }
                 if matches!(status, 180 | 183) {
                     self.signal(leg, LegSignal::Ringing { status });
                 }
@@ -231,14 +225,25 @@ impl Ua {
                     return;
                 };
                 let offerless = req.body.is_empty();
-                let dialog = match Dialog::from_uac(req, &resp, l.peer) {
-                    Ok(d) => d,
-                    Err(_) => {
-                        // No To tag: nothing to ACK into; treat as a failure.
-                        l.phase = LegPhase::Ended;
-                        self.signal(leg, LegSignal::Failed { status: 502 });
-                        return;
+                // The early dialog of a PRACKed provisional carries on (its CSeq counts).
+                let early = l
+                    .dialog
+                    .take()
+                    .filter(|d| Some(d.remote_tag.as_str()) == msg::to_tag(&resp.headers));
+                let dialog = match early {
+                    Some(mut d) => {
+                        d.take_refresh_response(&resp);
+                        d
                     }
+                    None => match Dialog::from_uac(req, &resp, l.peer) {
+                        Ok(d) => d,
+                        Err(_) => {
+                            // No To tag: nothing to ACK into; treat as a failure.
+                            l.phase = LegPhase::Ended;
+                            self.signal(leg, LegSignal::Failed { status: 502 });
+                            return;
+                        }
+                    },
                 };
                 self.dialogs
                     .insert((dialog.call_id.clone(), dialog.local_tag.clone()), leg);
@@ -256,6 +261,35 @@ impl Ua {
                 self.outbound_failed(leg, status);
             }
         }
+    }
+
+    /// PRACK a reliable provisional (RFC 3262 4), once per RSeq, in its early dialog.
+    fn prack(&mut self, now: Ms, tx: ClientTxId, leg: LegId, resp: &Response, rseq: u32) {
+        let Some(req) = self.txs.client_request(tx) else {
+            return;
+        };
+        let Some(invite_seq) = msg::cseq(&req.headers).map(|c| c.0) else {
+            return;
+        };
+        let Some(l) = self.legs.get_mut(&leg) else {
+            return;
+        };
+        if l.rseq_in.is_some_and(|last| rseq <= last) {
+            return; // a retransmission: our PRACK's answer will stop it
+        }
+        if l.dialog.is_none() {
+            match Dialog::from_uac(req, resp, l.peer) {
+                Ok(d) => {
+                    self.dialogs
+                        .insert((d.call_id.clone(), d.local_tag.clone()), leg);
+                    l.dialog = Some(d);
+                }
+                Err(_) => return,
+            }
+        }
+        l.rseq_in = Some(rseq);
+        let rack = msg::raw("RAck", format!("{rseq} {invite_seq} INVITE"));
+        self.dialog_request(now, leg, Method::Prack, vec![rack], None, Role::Other);
     }
 
     pub(super) fn outbound_failed(&mut self, leg: LegId, status: u16) {

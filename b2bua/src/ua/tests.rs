@@ -464,3 +464,5 @@ fn invalid_requests_are_refused_without_a_transaction() {
     assert!(events(&mut ua).is_empty());
     assert_eq!(ua.counts(), (0, 0, 0));
 }
+
+mod extensions;

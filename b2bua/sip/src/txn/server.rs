@@ -41,6 +41,11 @@ pub(crate) struct ServerTx {
     linger_at: Option<Ms>,
     /// The 2xx was acknowledged (ACKs after the first are absorbed).
     acked: bool,
+    /// A reliable provisional waiting for its PRACK, when it was first sent, and the next
+    /// retransmission.
+    reliable: Option<(Bytes, Ms)>,
+    reliable_interval: Ms,
+    reliable_at: Option<Ms>,
     accepted_key: Option<(String, u32)>,
 }
 
@@ -73,6 +78,9 @@ impl ServerTx {
             timeout_at: None,
             linger_at: None,
             acked: false,
+            reliable: None,
+            reliable_interval: 0,
+            reliable_at: None,
             accepted_key: None,
         }
     }
@@ -254,6 +262,10 @@ impl Transactions {
             bytes: bytes.clone(),
         });
         t.last = Some(bytes);
+        if status >= 200 {
+            t.reliable = None;
+            t.reliable_at = None;
+        }
         if status < 200 {
             if t.invite {
                 t.retransmit_at = None; // no 100 Trying of ours any more
@@ -298,6 +310,7 @@ impl Transactions {
                 TimerKind::Retransmit => t.retransmit_at = Some(at),
                 TimerKind::Timeout => t.timeout_at = Some(at),
                 TimerKind::Linger => t.linger_at = Some(at),
+                TimerKind::Reliable => t.reliable_at = Some(at),
             }
             self.wheel.insert(
                 at,
@@ -311,6 +324,50 @@ impl Transactions {
             );
         }
         Ok(())
+    }
+
+    /// Send a provisional response reliably (RFC 3262): again at T1, 2 T1, 4 T1 ... until
+    /// [`Transactions::provisional_acked`] or a final response; no PRACK within 64 T1 gives
+    /// [`TxEvent::ProvisionalTimeout`].
+    pub fn respond_reliable(
+        &mut self,
+        now: Ms,
+        tx: ServerTxId,
+        resp: Response,
+    ) -> Result<(), TxError> {
+        let t1 = self.timers.t1;
+        self.respond(now, tx, resp)?;
+        let t = self
+            .servers
+            .get_mut(tx.idx, tx.epoch)
+            .ok_or(TxError::Gone)?;
+        let bytes = t.last.clone().unwrap_or_default();
+        t.reliable = Some((bytes, now));
+        t.reliable_interval = t1;
+        // Over TCP/TLS nothing is sent again; the timer still bounds the wait for the PRACK.
+        let at = if t.peer.transport.is_reliable() {
+            now + 64 * t1
+        } else {
+            now + t1
+        };
+        t.reliable_at = Some(at);
+        self.timer(true, tx.idx, tx.epoch, TimerKind::Reliable, at);
+        Ok(())
+    }
+
+    /// The PRACK of the reliable provisional of `tx` arrived: stop sending it.
+    pub fn provisional_acked(&mut self, tx: ServerTxId) {
+        if let Some(t) = self.servers.get_mut(tx.idx, tx.epoch) {
+            t.reliable = None;
+            t.reliable_at = None;
+        }
+    }
+
+    /// Whether `tx` has a reliable provisional waiting for its PRACK.
+    pub fn awaits_prack(&self, tx: ServerTxId) -> bool {
+        self.servers
+            .get(tx.idx, tx.epoch)
+            .is_some_and(|t| t.reliable.is_some())
     }
 
     pub(super) fn server_timer(&mut self, now: Ms, t: TimerRef) {
@@ -347,6 +404,28 @@ impl Transactions {
                 let at = now + tx.interval;
                 tx.retransmit_at = Some(at);
                 self.timer(true, t.idx, t.epoch, TimerKind::Retransmit, at);
+            }
+            TimerKind::Reliable if tx.reliable_at == Some(t.due) => {
+                let t1 = self.timers.t1;
+                let Some((bytes, started)) = tx.reliable.clone() else {
+                    return;
+                };
+                if now >= started + 64 * t1 {
+                    tx.reliable = None;
+                    tx.reliable_at = None;
+                    self.events
+                        .push_back(TxEvent::ProvisionalTimeout { tx: id });
+                    return;
+                }
+                self.stats.retransmissions_sent += 1;
+                self.transmits.push_back(Transmit {
+                    peer: tx.peer,
+                    bytes,
+                });
+                tx.reliable_interval *= 2;
+                let at = (now + tx.reliable_interval).min(started + 64 * t1);
+                tx.reliable_at = Some(at);
+                self.timer(true, t.idx, t.epoch, TimerKind::Reliable, at);
             }
             TimerKind::Timeout if tx.timeout_at == Some(t.due) => {
                 // Timer H: our non-2xx final response was never acknowledged.
