@@ -114,6 +114,7 @@ pub(crate) fn router(st: AppState) -> axum::Router {
         .route("/v1/events", get(all_events))
         .route("/v1/registrations", get(registrations))
         .route("/v1/cdrs", get(cdrs))
+        .route("/v1/sip/messages", post(sip_message))
         .route("/metrics", get(metrics))
         .route("/health", get(|| async { "ok\n" }))
         .fallback(|| async {
@@ -200,6 +201,36 @@ async fn count_unrouted(st: &AppState, tenant: &str, parties: &[String]) {
                 .with_label_values(&["api", "no_route"])
                 .inc();
         }
+    }
+}
+
+async fn sip_message(State(st): State<AppState>, body: axum::body::Bytes) -> Response {
+    let req: patchbay_api::SipMessageRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return render_error(CmdError {
+                kind: ApiErrorKind::BadRequest,
+                message: e.to_string(),
+            });
+        }
+    };
+    if let Some(why) = patchbay_api::sip_message_refusal(&req) {
+        return render_error(CmdError {
+            kind: ApiErrorKind::BadRequest,
+            message: why,
+        });
+    }
+    let rx = match ask(&st, |tx| Cmd::SipMessage(req, tx)).await {
+        Ok(rx) => rx,
+        Err(e) => return render_error(e),
+    };
+    // The phones' answers come later (up to timer F, 32 s).
+    match rx.await {
+        Ok(v) => Json(v).into_response(),
+        Err(_) => render_error(CmdError {
+            kind: ApiErrorKind::Unavailable,
+            message: "b2bua is shutting down".into(),
+        }),
     }
 }
 

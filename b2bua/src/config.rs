@@ -38,6 +38,12 @@ pub struct B2buaConfig {
     /// address is answered 403 without a challenge for the rest of the window.
     pub auth_fail_limit: u32,
     pub auth_fail_window_secs: u32,
+    /// New SIP requests (outside any dialog: INVITE, REGISTER, OPTIONS ...) a second per
+    /// source address, and the burst above that; requests over it are dropped before any
+    /// transaction state and counted. 0 switches it off (e.g. behind a SIP edge proxy, where
+    /// every request comes from one address and the proxy rate-limits).
+    pub sip_source_rate: u32,
+    pub sip_source_burst: u32,
     /// Ended calls stay readable (detail and events) for this long.
     pub ended_call_retention_secs: u32,
     pub media: MediaConfig,
@@ -62,6 +68,8 @@ impl Default for B2buaConfig {
             auth_fail_limit: 20,
             auth_fail_window_secs: 60,
             ended_call_retention_secs: 600,
+            sip_source_rate: 200,
+            sip_source_burst: 400,
             media: MediaConfig::default(),
         }
     }

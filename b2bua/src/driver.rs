@@ -76,6 +76,12 @@ pub(crate) enum Cmd {
     List(Reply<Vec<CallInfo>>),
     Get(CallId, Reply<CallInfo>),
     Media(CallId, Reply<Vec<patchbay_api::MediaLeg>>),
+    /// MESSAGE / NOTIFY to a user's phones; the reply is where the results go once every
+    /// phone answered.
+    SipMessage(
+        patchbay_api::SipMessageRequest,
+        Reply<oneshot::Receiver<Vec<patchbay_api::SipMessageResult>>>,
+    ),
 }
 
 /// What a task that read the store hands back to the loop.
@@ -115,6 +121,7 @@ pub(crate) struct Shared {
     pub(crate) auth: Auth,
     pub(crate) location: Mutex<Location>,
     pub(crate) failures: Mutex<AuthFailures>,
+    pub(crate) source_rate: Mutex<crate::ratelimit::SourceRate>,
     pub(crate) log: EventLog,
     pub(crate) metrics: Metrics,
 }
@@ -172,6 +179,10 @@ pub(crate) struct Driver {
     invite_sent: HashMap<LegId, Instant>,
     /// Legs whose phone asked for a transfer (REFER) that is under way.
     referrers: HashMap<CallId, LegId>,
+    /// MESSAGE / NOTIFY requests in flight: which batch each belongs to.
+    messages: HashMap<patchbay_sip::txn::ClientTxId, (u64, String)>,
+    batches: HashMap<u64, commands::Batch>,
+    next_batch: u64,
     /// Housekeeping ticks (one a second).
     ticks: u64,
 }
@@ -230,6 +241,9 @@ impl Driver {
             startable: HashMap::new(),
             invite_sent: HashMap::new(),
             referrers: HashMap::new(),
+            messages: HashMap::new(),
+            batches: HashMap::new(),
+            next_batch: 0,
             ticks: 0,
         }
     }
@@ -321,6 +335,9 @@ impl Driver {
                 sh.auth.refresh(Duration::from_secs(5)).await;
             });
         }
+        if let Ok(mut r) = self.sh.source_rate.lock() {
+            r.prune(now);
+        }
         if let Ok(mut l) = self.sh.location.lock() {
             l.expire(now);
             self.sh.metrics.registrations.set(l.count() as i64);
@@ -389,7 +406,8 @@ impl Driver {
                 let now = self.mono();
                 self.ua.respond(now, tx, status, vec![allow], None);
             }
-            UaEvent::InviteCancelled | UaEvent::OutOfDialogResult { .. } => {}
+            UaEvent::InviteCancelled => {}
+            UaEvent::OutOfDialogResult { tx, status, .. } => self.message_answered(tx, status),
             UaEvent::Leg { leg, signal } => self.handle_signal(leg, signal),
         }
     }

@@ -90,6 +90,10 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
             cfg.auth_fail_limit,
             u64::from(cfg.auth_fail_window_secs) * 1000,
         )),
+        source_rate: Mutex::new(ratelimit::SourceRate::new(
+            cfg.sip_source_rate,
+            cfg.sip_source_burst,
+        )),
         log: events::EventLog::default(),
         metrics: metrics::Metrics::new(),
     });

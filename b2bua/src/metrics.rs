@@ -22,6 +22,7 @@ pub struct Metrics {
     pub control_unauthorized: IntCounterVec,
     pub destinations_refused: IntCounterVec,
     pub sip_transactions: IntGauge,
+    pub sip_dropped: IntCounterVec,
     pub sip_retransmissions: IntCounterVec,
 }
 
@@ -130,6 +131,11 @@ impl Metrics {
                 "patchbay_b2bua_sip_transactions",
                 "Live SIP transactions (client and server).",
             ),
+            sip_dropped: cv(
+                "patchbay_b2bua_sip_dropped_total",
+                "SIP requests dropped before any transaction state, by reason (flood: over the per-source rate).",
+                &["reason"],
+            ),
             sip_retransmissions: cv(
                 "patchbay_b2bua_sip_retransmissions_total",
                 "SIP messages retransmitted on a timer (sent) and retransmissions absorbed (received).",
@@ -140,6 +146,7 @@ impl Metrics {
         for d in ["sent", "received"] {
             m.sip_retransmissions.with_label_values(&[d]);
         }
+        m.sip_dropped.with_label_values(&["flood"]);
         for r in ["missing", "wrong"] {
             m.control_unauthorized.with_label_values(&[r]);
         }

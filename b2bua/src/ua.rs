@@ -55,11 +55,7 @@ pub(crate) enum UaEvent {
     Leg { leg: LegId, signal: LegSignal },
     /// A request we sent outside any dialog (MESSAGE, NOTIFY, REGISTER) got its final answer
     /// (`status` 408 on timeout).
-    OutOfDialogResult {
-        tx: ClientTxId,
-        status: u16,
-        resp: Option<Response>,
-    },
+    OutOfDialogResult { tx: ClientTxId, status: u16 },
 }
 
 /// What a leg's phone did.
@@ -453,11 +449,8 @@ impl Ua {
 
     fn on_client_timeout(&mut self, now: Ms, tx: ClientTxId) {
         if self.loose_txs.remove(&tx).is_some() {
-            self.events.push_back(UaEvent::OutOfDialogResult {
-                tx,
-                status: 408,
-                resp: None,
-            });
+            self.events
+                .push_back(UaEvent::OutOfDialogResult { tx, status: 408 });
             return;
         }
         let Some((leg, role)) = self.client_txs.remove(&tx) else {

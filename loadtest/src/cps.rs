@@ -147,7 +147,9 @@ const CALLEES: [&str; 3] = ["4007", "4009", "4005"];
 
 /// Calls per second through the B2BUA: `pairs` SIPp callers (authenticated INVITE, 1 s calls,
 /// media anchored in the relay) each calling its own SIPp callee, at `rate` in total.
-pub(crate) fn run(patchbay: &str, rates: &[u64], secs: u64, pairs: usize) -> String {
+/// `extra`: more `b2bua:` config lines (e.g. `sip_source_rate: 0`, which a binary older than
+/// that key would refuse).
+pub(crate) fn run(patchbay: &str, rates: &[u64], secs: u64, pairs: usize, extra: &str) -> String {
     let pairs = pairs.clamp(1, CALLEES.len());
     let mut o = String::new();
     let dir = std::env::temp_dir().join(format!("patchbay-bench-{}", std::process::id()));
@@ -158,7 +160,7 @@ pub(crate) fn run(patchbay: &str, rates: &[u64], secs: u64, pairs: usize) -> Str
     std::fs::write(
         &cfg,
         format!(
-            "b2bua:\n  sip_listen: 127.0.0.1:{sip}\n  admin_listen: 127.0.0.1:{admin}\n  max_setups_in_flight: 5000\n  auth_fail_limit: 1000000\n"
+            "b2bua:\n  sip_listen: 127.0.0.1:{sip}\n  admin_listen: 127.0.0.1:{admin}\n  max_setups_in_flight: 5000\n  auth_fail_limit: 1000000\n{extra}"
         ),
     )
     .expect("config");

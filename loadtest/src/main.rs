@@ -5,7 +5,8 @@
 //!   runs N SIPp UACs at once (authenticated INVITE, 1 s call, media anchored, BYE), sharing
 //!   each rate, for N seconds (one SIPp tops out near 1,000 CPS). Reports successful/failed
 //!   calls, set-up p50/p99 (SIPp's per-call response times), and the B2BUA's CPU time per call
-//!   (from /proc).
+//!   (from /proc). `--b2bua-config 'key: value'` adds a line to the B2BUA's config (the load
+//!   comes from one address: `sip_source_rate: 0` lifts the per-source limit).
 //! `patchbay-bench relay [--pairs N] [--rates 20000,...] [--secs N]`
 //!   Bridges N leg pairs in an in-process relay on its own one-thread runtime, sends 172-byte RTP
 //!   packets A->B at each rate and counts what arrives; reports loss and relay CPU per packet.
@@ -85,7 +86,10 @@ fn main() {
             let rates = list(&args, "--rates", &[100, 200, 400, 600, 800, 1000]);
             let secs = arg(&args, "--secs").unwrap_or(10);
             let pairs = arg(&args, "--pairs").unwrap_or(1);
-            print!("{}", cps::run(&patchbay, &rates, secs, pairs));
+            let extra = arg::<String>(&args, "--b2bua-config")
+                .map(|l| format!("  {l}\n"))
+                .unwrap_or_default();
+            print!("{}", cps::run(&patchbay, &rates, secs, pairs, &extra));
         }
         Some("relay") => {
             let pairs = arg(&args, "--pairs").unwrap_or(50);
@@ -156,8 +160,16 @@ fn report(patchbay: &str, out: &str) {
         ),
         (
             "B2BUA call rate (SIPp uac -> B2BUA -> SIPp uas, 0 failures; goal >= 1,000 calls per CPU second)",
-            "patchbay-bench cps --rates 200,400,800,1200 --secs 10 --pairs 3",
-            Box::new(move || cps::run(patchbay, &[200, 400, 800, 1200], 10, 3)),
+            "patchbay-bench cps --rates 200,400,800,1200 --secs 10 --pairs 3 --b2bua-config 'sip_source_rate: 0'",
+            Box::new(move || {
+                cps::run(
+                    patchbay,
+                    &[200, 400, 800, 1200],
+                    10,
+                    3,
+                    "  sip_source_rate: 0\n",
+                )
+            }),
         ),
         (
             "RTP relay (pps at 0 loss; goal >= 100k pps per core)",

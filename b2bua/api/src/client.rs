@@ -2,7 +2,7 @@
 
 use crate::{
     ApiErrorBody, ApiErrorKind, CallId, CallInfo, Cdr, Event, MediaLeg, OriginateRequest,
-    Registration, TransferRequest,
+    Registration, SipMessageRequest, SipMessageResult, TransferRequest,
 };
 use std::time::Duration;
 
@@ -148,6 +148,20 @@ impl ControlClient {
             self.http
                 .get(self.url("/v1/registrations"))
                 .query(&[("tenant", tenant)]),
+        )
+        .await
+    }
+
+    /// Send a MESSAGE or NOTIFY to every registered phone of a user; what each answered.
+    pub async fn sip_message(
+        &self,
+        req: &SipMessageRequest,
+    ) -> Result<Vec<SipMessageResult>, ClientError> {
+        self.send(
+            self.http
+                .post(self.url("/v1/sip/messages"))
+                .json(req)
+                .timeout(Duration::from_secs(40)),
         )
         .await
     }

@@ -15,6 +15,8 @@
 //! - `GET    /v1/events?after=N&wait_ms=M`   -> every call's events, global order ([`Event::gseq`])
 //! - `GET    /v1/registrations?tenant=T`     -> `Vec<Registration>`
 //! - `GET    /v1/cdrs?tenant=T&limit=N`      -> `Vec<Cdr>`
+//! - `POST   /v1/sip/messages`               [`SipMessageRequest`] -> `Vec<SipMessageResult>`
+//!   (MESSAGE / NOTIFY to every registered phone of a user, once each answered or timed out)
 //!
 //! Errors are `{"error": <ApiErrorKind>, "message": ...}` with a matching HTTP status.
 

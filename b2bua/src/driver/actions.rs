@@ -76,14 +76,19 @@ impl Driver {
     /// behind NAT register a reachable contact or sit behind the SIP edge proxy), over the
     /// transport the URI names, else the one the contact registered over.
     fn peer_for(&self, call: &CallId, target: &Target, uri: &Uri) -> Option<Peer> {
+        let tenant = self.calls.info(call)?.tenant;
+        self.contact_peer(&tenant, target, uri)
+    }
+
+    /// Where requests to a registered contact of `tenant` go (see [`Driver::peer_for`]).
+    pub(super) fn contact_peer(&self, tenant: &str, target: &Target, uri: &Uri) -> Option<Peer> {
         let mut peer = peer_of_uri(uri)?;
         let named = uri
             .parameters
             .iter()
             .any(|p| matches!(p, patchbay_sip::core::types::param::Param::Transport(_)));
-        let binding = self.calls.info(call).and_then(|i| {
-            let l = self.sh.location.lock().ok()?;
-            l.lookup(&i.tenant, &target.party, super::now_ms())
+        let binding = self.sh.location.lock().ok().and_then(|l| {
+            l.lookup(tenant, &target.party, super::now_ms())
                 .into_iter()
                 .find(|b| b.contact == target.uri)
         });

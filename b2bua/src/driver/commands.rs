@@ -10,6 +10,13 @@ use patchbay_proto::{Input, Target};
 use std::sync::Arc;
 use std::time::Instant;
 
+/// A MESSAGE / NOTIFY sent to several phones: the answers so far and where they go.
+pub(crate) struct Batch {
+    results: Vec<patchbay_api::SipMessageResult>,
+    waiting: usize,
+    reply: tokio::sync::oneshot::Sender<Vec<patchbay_api::SipMessageResult>>,
+}
+
 // === impl Driver ===
 
 impl Driver {
@@ -66,6 +73,10 @@ impl Driver {
             }
             Cmd::Media(id, reply) => {
                 let _ = reply.send(self.media_of(&id));
+            }
+            Cmd::SipMessage(req, reply) => {
+                let r = self.send_messages(req);
+                let _ = reply.send(r);
             }
             Cmd::Get(id, reply) => {
                 let r = self
@@ -133,6 +144,93 @@ impl Driver {
             .into_iter()
             .map(|b| Target::new(party, b.contact))
             .collect()
+    }
+
+    /// Send a MESSAGE / NOTIFY to every registered phone of `req.to`; the receiver gets what
+    /// they answered once all did (or timed out).
+    fn send_messages(
+        &mut self,
+        req: patchbay_api::SipMessageRequest,
+    ) -> Result<tokio::sync::oneshot::Receiver<Vec<patchbay_api::SipMessageResult>>, CmdError> {
+        use patchbay_api::SipMessageMethod;
+        use patchbay_sip::core::{Method, Uri};
+        if !self.sh.auth.has_tenant(&req.tenant) {
+            return Err(CmdError::new(
+                ApiErrorKind::NotFound,
+                format!("unknown tenant {}", req.tenant),
+            ));
+        }
+        let targets = self.targets(&req.tenant, &req.to);
+        if targets.is_empty() || req.to.starts_with("sip") {
+            return Err(CmdError::new(
+                ApiErrorKind::NotFound,
+                format!("{} is not registered", req.to),
+            ));
+        }
+        let method = match req.method {
+            SipMessageMethod::Message => Method::Message,
+            SipMessageMethod::Notify => Method::Notify,
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.next_batch += 1;
+        let batch = self.next_batch;
+        let mut waiting = 0;
+        let mut results = Vec::new();
+        let now = self.mono();
+        for t in targets {
+            let sent = t.uri.parse::<Uri>().ok().and_then(|uri| {
+                let peer = self.contact_peer(&req.tenant, &t, &uri)?;
+                let headers = req
+                    .headers
+                    .iter()
+                    .map(|(n, v)| patchbay_sip::msg::raw(n, v.clone()))
+                    .collect();
+                let body = Some((req.content_type.as_str(), req.body.clone().into()));
+                self.ua
+                    .send_out_of_dialog(now, method.clone(), uri, peer, headers, body)
+            });
+            match sent {
+                Some(ctx) => {
+                    self.messages.insert(ctx, (batch, t.uri));
+                    waiting += 1;
+                }
+                None => results.push(patchbay_api::SipMessageResult {
+                    contact: t.uri,
+                    status: 502,
+                }),
+            }
+        }
+        self.count_sent(method.as_str());
+        let b = Batch {
+            results,
+            waiting,
+            reply: tx,
+        };
+        if waiting == 0 {
+            let _ = b.reply.send(b.results);
+        } else {
+            self.batches.insert(batch, b);
+        }
+        Ok(rx)
+    }
+
+    /// One phone answered a MESSAGE / NOTIFY (or timed out).
+    pub(super) fn message_answered(&mut self, tx: patchbay_sip::txn::ClientTxId, status: u16) {
+        let Some((batch, contact)) = self.messages.remove(&tx) else {
+            return;
+        };
+        let done = match self.batches.get_mut(&batch) {
+            Some(b) => {
+                b.results
+                    .push(patchbay_api::SipMessageResult { contact, status });
+                b.waiting -= 1;
+                b.waiting == 0
+            }
+            None => false,
+        };
+        if done && let Some(b) = self.batches.remove(&batch) {
+            let _ = b.reply.send(b.results);
+        }
     }
 
     fn originate(&mut self, req: OriginateRequest) -> Result<CallInfo, CmdError> {

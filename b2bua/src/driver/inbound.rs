@@ -19,9 +19,27 @@ impl Driver {
         let Some(Incoming { msg, peer }) = incoming(ev) else {
             return;
         };
+        let new_request = matches!(&msg, Message::Request(req)
+            if !matches!(req.method, Method::Ack | Method::Cancel)
+                && msg::to_tag(&req.headers).is_none());
+        if new_request
+            && !self
+                .sh
+                .source_rate
+                .lock()
+                .map(|mut r| r.admit(peer.addr.ip(), now_ms()))
+                .unwrap_or(true)
+        {
+            // A source flooding us: dropped before any transaction state (no amplification).
+            self.sh
+                .metrics
+                .sip_dropped
+                .with_label_values(&["flood"])
+                .inc();
+            return;
+        }
         if let Message::Request(req) = &msg
-            && !matches!(req.method, Method::Ack | Method::Cancel)
-            && msg::to_tag(&req.headers).is_none()
+            && new_request
             && self.sh.is_blocked(peer.addr.ip(), now_ms())
         {
             // A source past its failed-auth limit: 403 without any transaction state.

@@ -149,11 +149,8 @@ impl Ua {
         if self.loose_txs.contains_key(&tx) {
             if status >= 200 {
                 self.loose_txs.remove(&tx);
-                self.events.push_back(UaEvent::OutOfDialogResult {
-                    tx,
-                    status,
-                    resp: Some(resp),
-                });
+                self.events
+                    .push_back(UaEvent::OutOfDialogResult { tx, status });
             }
             return;
         }

@@ -10,6 +10,8 @@ mod phone_hold;
 mod phone_refer;
 mod phone_tcp;
 mod phone_tls;
+mod sip_flood;
 mod sip_foreign_tenant;
+mod sip_message;
 mod state_cells;
 mod threepcc_caller_first;

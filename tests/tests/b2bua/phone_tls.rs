@@ -52,7 +52,7 @@ async fn phone_over_tls_registers_and_is_called() {
         &["-c", "import ssl"],
         "apt-get install python3",
     );
-    let mut phone = tokio::process::Command::new(python)
+    let phone = tokio::process::Command::new(python)
         .args([
             script,
             &format!("127.0.0.1:{tls_port}"),
