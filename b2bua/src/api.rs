@@ -115,6 +115,7 @@ pub(crate) fn router(st: AppState) -> axum::Router {
         .route("/v1/registrations", get(registrations))
         .route("/v1/cdrs", get(cdrs))
         .route("/v1/sip/messages", post(sip_message))
+        .route("/v1/trunk-registrations", get(trunk_registrations))
         .route("/metrics", get(metrics))
         .route("/health", get(|| async { "ok\n" }))
         .fallback(|| async {
@@ -231,6 +232,13 @@ async fn sip_message(State(st): State<AppState>, body: axum::body::Bytes) -> Res
             kind: ApiErrorKind::Unavailable,
             message: "b2bua is shutting down".into(),
         }),
+    }
+}
+
+async fn trunk_registrations(State(st): State<AppState>) -> Response {
+    match ask(&st, Cmd::TrunkRegistrations).await {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => render_error(e),
     }
 }
 

@@ -44,6 +44,9 @@ pub struct B2buaConfig {
     /// every request comes from one address and the proxy rate-limits).
     pub sip_source_rate: u32,
     pub sip_source_burst: u32,
+    /// Registrations this node keeps up at other registrars (carrier trunks): each REGISTERs
+    /// `aor` at `registrar` with Digest credentials and refreshes it before it expires.
+    pub registrations: Vec<RegistrationConfig>,
     /// Ended calls stay readable (detail and events) for this long.
     pub ended_call_retention_secs: u32,
     pub media: MediaConfig,
@@ -70,9 +73,29 @@ impl Default for B2buaConfig {
             ended_call_retention_secs: 600,
             sip_source_rate: 200,
             sip_source_burst: 400,
+            registrations: Vec::new(),
             media: MediaConfig::default(),
         }
     }
+}
+
+/// One registration at another registrar. The password is kept as given (Digest needs it).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationConfig {
+    /// The registrar's address (an IP address and port: names are not resolved yet).
+    pub registrar: SocketAddr,
+    /// The address of record, `sip:user@domain`.
+    pub aor: String,
+    pub user: String,
+    pub password: String,
+    /// Seconds asked for (the registrar may grant less; refreshed at 80 %).
+    #[serde(default = "default_reg_expires")]
+    pub expires: u32,
+}
+
+fn default_reg_expires() -> u32 {
+    3600
 }
 
 impl B2buaConfig {
@@ -113,6 +136,20 @@ impl B2buaConfig {
         {
             if !p.is_file() {
                 errs.push(format!("b2bua TLS file {} is not readable", p.display()));
+            }
+        }
+        for r in &self.registrations {
+            if crate::sip::parse_sip_uri(&r.aor).is_none_or(|u| u.user.is_empty()) {
+                errs.push(format!(
+                    "b2bua.registrations: aor {:?} is not sip:user@domain",
+                    r.aor
+                ));
+            }
+            if r.expires < 60 {
+                errs.push(format!(
+                    "b2bua.registrations: expires of {} must be >= 60",
+                    r.aor
+                ));
             }
         }
         if self.auth_fail_window_secs == 0 {

@@ -76,6 +76,7 @@ pub(crate) enum Cmd {
     List(Reply<Vec<CallInfo>>),
     Get(CallId, Reply<CallInfo>),
     Media(CallId, Reply<Vec<patchbay_api::MediaLeg>>),
+    TrunkRegistrations(Reply<Vec<patchbay_api::TrunkRegistration>>),
     /// MESSAGE / NOTIFY to a user's phones; the reply is where the results go once every
     /// phone answered.
     SipMessage(
@@ -211,13 +212,26 @@ impl Driver {
                 .tls_addr()
                 .map(|a| at(a, patchbay_sip::Transport::Tls)),
         };
-        let ua = Ua::new(
+        let mut ua = Ua::new(
             0,
             locals,
             rand::random::<u64>(),
             USER_AGENT,
             patchbay_sip::Timers::default(),
         );
+        for r in &sh.cfg.registrations {
+            let Ok(aor) = r.aor.parse() else { continue };
+            ua.add_registration(
+                0,
+                crate::ua::RegistrationSpec {
+                    aor,
+                    registrar: Peer::udp(r.registrar),
+                    user: r.user.clone(),
+                    password: r.password.clone(),
+                    expires: r.expires,
+                },
+            );
+        }
         Self {
             sh,
             ua,
@@ -356,6 +370,19 @@ impl Driver {
         m.sip_transactions.set((client + server) as i64);
         let s = self.ua.tx_stats();
         m.set_retransmissions(s.retransmissions_sent, s.retransmissions_received);
+        let mut by_state = [0i64; 3];
+        for (_, st) in self.ua.registrations() {
+            by_state[match st {
+                crate::ua::RegState::Registered { .. } => 0,
+                crate::ua::RegState::Registering => 1,
+                crate::ua::RegState::Failed { .. } => 2,
+            }] += 1;
+        }
+        for (i, s) in ["registered", "registering", "failed"].iter().enumerate() {
+            m.trunk_registrations
+                .with_label_values(&[s])
+                .set(by_state[i]);
+        }
     }
 
     fn new_call_id(&mut self) -> CallId {

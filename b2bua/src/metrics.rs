@@ -23,6 +23,7 @@ pub struct Metrics {
     pub destinations_refused: IntCounterVec,
     pub sip_transactions: IntGauge,
     pub sip_dropped: IntCounterVec,
+    pub trunk_registrations: prometheus::IntGaugeVec,
     pub sip_retransmissions: IntCounterVec,
 }
 
@@ -136,6 +137,20 @@ impl Metrics {
                 "SIP requests dropped before any transaction state, by reason (flood: over the per-source rate).",
                 &["reason"],
             ),
+            trunk_registrations: {
+                let g = prometheus::IntGaugeVec::new(
+                    Opts::new(
+                        "patchbay_b2bua_trunk_registrations",
+                        "Registrations this node keeps up at other registrars, by state.",
+                    ),
+                    &["state"],
+                )
+                .expect("valid metric");
+                registry
+                    .register(Box::new(g.clone()))
+                    .expect("unique metric");
+                g
+            },
             sip_retransmissions: cv(
                 "patchbay_b2bua_sip_retransmissions_total",
                 "SIP messages retransmitted on a timer (sent) and retransmissions absorbed (received).",
@@ -147,6 +162,9 @@ impl Metrics {
             m.sip_retransmissions.with_label_values(&[d]);
         }
         m.sip_dropped.with_label_values(&["flood"]);
+        for s in ["registered", "registering", "failed"] {
+            m.trunk_registrations.with_label_values(&[s]);
+        }
         for r in ["missing", "wrong"] {
             m.control_unauthorized.with_label_values(&[r]);
         }

@@ -15,12 +15,12 @@
 mod inbound;
 mod indialog;
 mod outbound;
+mod register;
 
 use bytes::Bytes;
 use patchbay_proto::LegId;
 use patchbay_sip::core::types::headers::TypedHeader;
 use patchbay_sip::core::types::sip_request::Request;
-use patchbay_sip::core::types::sip_response::Response;
 use patchbay_sip::core::{Message, Method};
 use patchbay_sip::dialog::{Dialog, Local};
 use patchbay_sip::txn::{ClientTxId, ServerTxId, Transactions, TxEvent};
@@ -28,6 +28,7 @@ use patchbay_sip::{Ms, Peer, Timers, Transmit, msg};
 use std::collections::{HashMap, VecDeque};
 
 pub(crate) use outbound::InviteSpec;
+pub(crate) use register::{RegState, RegistrationSpec};
 
 /// What the driver must act on.
 #[derive(Debug)]
@@ -234,6 +235,9 @@ pub(crate) struct Ua {
     loose_txs: HashMap<ClientTxId, ()>,
     /// Session-timer deadlines (stale entries are dropped when due).
     sessions: std::collections::BTreeSet<(Ms, LegId)>,
+    /// Registrations we keep up at registrars (trunks), and their REGISTERs in flight.
+    regs: Vec<register::ClientReg>,
+    reg_txs: HashMap<ClientTxId, usize>,
     events: VecDeque<UaEvent>,
 }
 
@@ -264,6 +268,8 @@ impl Ua {
             client_txs: HashMap::new(),
             loose_txs: HashMap::new(),
             sessions: std::collections::BTreeSet::new(),
+            regs: Vec::new(),
+            reg_txs: HashMap::new(),
             events: VecDeque::new(),
         }
     }
@@ -278,15 +284,16 @@ impl Ua {
 
     pub(crate) fn poll_timeout(&self) -> Option<Ms> {
         let session = self.sessions.first().map(|(t, _)| *t);
-        match (self.txs.poll_timeout(), session) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [self.txs.poll_timeout(), session, self.reg_next()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     pub(crate) fn handle_timeout(&mut self, now: Ms) {
         self.txs.handle_timeout(now);
         self.pump(now);
+        self.reg_timers(now);
         while let Some(&(due, leg)) = self.sessions.first() {
             if due > now {
                 break;
@@ -448,6 +455,10 @@ impl Ua {
     }
 
     fn on_client_timeout(&mut self, now: Ms, tx: ClientTxId) {
+        if let Some(i) = self.reg_txs.remove(&tx) {
+            self.reg_response(now, i, None);
+            return;
+        }
         if self.loose_txs.remove(&tx).is_some() {
             self.events
                 .push_back(UaEvent::OutOfDialogResult { tx, status: 408 });

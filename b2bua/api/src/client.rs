@@ -2,7 +2,7 @@
 
 use crate::{
     ApiErrorBody, ApiErrorKind, CallId, CallInfo, Cdr, Event, MediaLeg, OriginateRequest,
-    Registration, SipMessageRequest, SipMessageResult, TransferRequest,
+    Registration, SipMessageRequest, SipMessageResult, TransferRequest, TrunkRegistration,
 };
 use std::time::Duration;
 
@@ -150,6 +150,11 @@ impl ControlClient {
                 .query(&[("tenant", tenant)]),
         )
         .await
+    }
+
+    pub async fn trunk_registrations(&self) -> Result<Vec<TrunkRegistration>, ClientError> {
+        self.send(self.http.get(self.url("/v1/trunk-registrations")))
+            .await
     }
 
     /// Send a MESSAGE or NOTIFY to every registered phone of a user; what each answered.

@@ -15,6 +15,7 @@
 //! - `GET    /v1/events?after=N&wait_ms=M`   -> every call's events, global order ([`Event::gseq`])
 //! - `GET    /v1/registrations?tenant=T`     -> `Vec<Registration>`
 //! - `GET    /v1/cdrs?tenant=T&limit=N`      -> `Vec<Cdr>`
+//! - `GET    /v1/trunk-registrations`        -> `Vec<TrunkRegistration>`
 //! - `POST   /v1/sip/messages`               [`SipMessageRequest`] -> `Vec<SipMessageResult>`
 //!   (MESSAGE / NOTIFY to every registered phone of a user, once each answered or timed out)
 //!

@@ -427,6 +427,20 @@ pub struct SipMessageResult {
     pub status: u16,
 }
 
+/// A registration the B2BUA keeps up at another registrar (a trunk).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrunkRegistration {
+    pub aor: String,
+    /// `registered`, `registering` or `failed`.
+    pub state: String,
+    /// The refusing status when failed (408: no answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// Seconds left of the binding when registered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<u64>,
+}
+
 /// Largest body of a SIP message request (RFC 3428 6: 1300 bytes keeps it in one datagram).
 pub const SIP_MESSAGE_MAX_BODY: usize = 1300;
 

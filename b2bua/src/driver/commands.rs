@@ -74,6 +74,31 @@ impl Driver {
             Cmd::Media(id, reply) => {
                 let _ = reply.send(self.media_of(&id));
             }
+            Cmd::TrunkRegistrations(reply) => {
+                let now = self.mono();
+                let v = self
+                    .ua
+                    .registrations()
+                    .into_iter()
+                    .map(|(aor, st)| {
+                        use crate::ua::RegState as S;
+                        let (state, status, expires_in) = match st {
+                            S::Registered { until } => {
+                                ("registered", None, Some(until.saturating_sub(now) / 1000))
+                            }
+                            S::Registering => ("registering", None, None),
+                            S::Failed { status } => ("failed", Some(status), None),
+                        };
+                        patchbay_api::TrunkRegistration {
+                            aor,
+                            state: state.into(),
+                            status,
+                            expires_in,
+                        }
+                    })
+                    .collect();
+                let _ = reply.send(Ok(v));
+            }
             Cmd::SipMessage(req, reply) => {
                 let r = self.send_messages(req);
                 let _ = reply.send(r);

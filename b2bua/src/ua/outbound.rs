@@ -68,7 +68,10 @@ pub(super) fn new_request(
         .push(TypedHeader::CallId(CallId::new(ua.ids.call_id())));
     req.headers
         .push(TypedHeader::CSeq(CSeq::new(1, method.clone())));
-    if matches!(method, Method::Invite | Method::Subscribe | Method::Refer) {
+    if matches!(
+        method,
+        Method::Invite | Method::Subscribe | Method::Refer | Method::Register
+    ) {
         req.headers.push(local.contact(from_user));
     }
     req.headers.push(ua.ua_header());
@@ -146,6 +149,13 @@ impl Ua {
 
     pub(super) fn on_response(&mut self, now: Ms, tx: ClientTxId, resp: Response) {
         let status = resp.status.as_u16();
+        if let Some(&i) = self.reg_txs.get(&tx) {
+            if status >= 200 {
+                self.reg_txs.remove(&tx);
+                self.reg_response(now, i, Some(&resp));
+            }
+            return;
+        }
         if self.loose_txs.contains_key(&tx) {
             if status >= 200 {
                 self.loose_txs.remove(&tx);

@@ -15,3 +15,4 @@ mod sip_foreign_tenant;
 mod sip_message;
 mod state_cells;
 mod threepcc_caller_first;
+mod trunk_register;
