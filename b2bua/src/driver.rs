@@ -5,6 +5,8 @@
 //! wants sent. Everything on the loop is synchronous but the sends; store reads happen in
 //! tasks whose results come back as [`TaskDone`].
 
+pub(crate) use crate::shared::{Authorized, Shared, TaskDone, now_ms};
+
 mod actions;
 mod commands;
 mod inbound;
@@ -12,40 +14,22 @@ mod invite_auth;
 mod media;
 mod signals;
 
-use crate::auth::Auth;
-use crate::config::B2buaConfig;
-use crate::events::EventLog;
-use crate::location::{Binding, Location};
-use crate::metrics::Metrics;
-use crate::ratelimit::AuthFailures;
 use crate::transport::SipTransport;
 use crate::ua::{Ua, UaEvent};
 use patchbay_api::{ApiErrorKind, CallId, CallInfo, Event, OriginateRequest, TransferRequest};
 use patchbay_media::sdp::Codec;
 use patchbay_media::{Bridge, LegMedia, Relay};
 use patchbay_proto::{Calls, Input, LegEvent, LegId, Output};
-use patchbay_sip::core::types::headers::TypedHeader;
-use patchbay_sip::core::types::sip_request::Request;
-use patchbay_sip::txn::ServerTxId;
 use patchbay_sip::{Ms, Peer};
-use patchbay_store::Store;
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, watch};
 
 /// Longest deferred start of a held 3PCC call.
 const MAX_START_WITHIN_MS: u32 = 10_000;
 
 pub(crate) const USER_AGENT: &str = concat!("Patchbay/", env!("CARGO_PKG_VERSION"));
-
-/// Wall-clock unix milliseconds (the call core's time).
-pub(crate) fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
 
 /// An error of a control command, as the API reports it.
 #[derive(Debug, Clone)]
@@ -83,68 +67,6 @@ pub(crate) enum Cmd {
         patchbay_api::SipMessageRequest,
         Reply<oneshot::Receiver<Vec<patchbay_api::SipMessageResult>>>,
     ),
-}
-
-/// What a task that read the store hands back to the loop.
-#[derive(Debug)]
-pub(crate) enum TaskDone {
-    /// An INVITE whose credentials and destination checked out.
-    Authorized(Box<Authorized>),
-    /// Answer a request (REGISTER, or an INVITE's challenge or refusal).
-    Respond {
-        tx: ServerTxId,
-        method: &'static str,
-        status: u16,
-        headers: Vec<TypedHeader>,
-    },
-}
-
-/// An INVITE whose credentials and destination checked out.
-#[derive(Debug)]
-pub(crate) struct Authorized {
-    pub(crate) tx: ServerTxId,
-    pub(crate) req: Request,
-    pub(crate) peer: Peer,
-    pub(crate) tenant: String,
-    pub(crate) caller: String,
-    /// The Request-URI when it names an outside domain on the tenant's allow-list (dialled
-    /// as it is); `None` for this PBX (its user is looked up).
-    pub(crate) outside: Option<String>,
-    /// The callee is a user of the tenant (registered or not): 480 rather than 404 when it
-    /// has no contact.
-    pub(crate) callee_known: bool,
-}
-
-/// State shared with the registrar tasks and the control API.
-pub(crate) struct Shared {
-    pub(crate) cfg: Arc<B2buaConfig>,
-    pub(crate) store: Arc<dyn Store>,
-    pub(crate) auth: Auth,
-    pub(crate) location: Mutex<Location>,
-    pub(crate) failures: Mutex<AuthFailures>,
-    pub(crate) source_rate: Mutex<crate::ratelimit::SourceRate>,
-    pub(crate) log: EventLog,
-    pub(crate) metrics: Metrics,
-}
-
-impl Shared {
-    /// A digest answer that did not check out: count it, and count it against its source.
-    pub(crate) fn record_bad_credentials(&self, ip: Option<std::net::IpAddr>, now: u64) {
-        self.metrics
-            .auth_failures
-            .with_label_values(&["bad_credentials"])
-            .inc();
-        if let (Some(ip), Ok(mut f)) = (ip, self.failures.lock()) {
-            f.record(ip, now);
-        }
-    }
-
-    pub(crate) fn is_blocked(&self, ip: std::net::IpAddr, now: u64) -> bool {
-        self.failures
-            .lock()
-            .map(|f| f.is_blocked(ip, now))
-            .unwrap_or(false)
-    }
 }
 
 pub(crate) struct Driver {
@@ -568,16 +490,5 @@ async fn sleep_opt(at: Option<tokio::time::Instant>) {
     match at {
         Some(t) => tokio::time::sleep_until(t).await,
         None => std::future::pending().await,
-    }
-}
-
-/// Binding from a REGISTER (used by the registrar).
-pub(crate) fn binding(contact: String, peer: Peer, expires_at_ms: u64) -> Binding {
-    Binding {
-        contact,
-        source: peer.addr.to_string(),
-        transport: peer.transport.as_str().to_ascii_lowercase(),
-        flow: peer.flow,
-        expires_at_ms,
     }
 }

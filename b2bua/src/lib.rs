@@ -16,15 +16,17 @@ pub mod metrics;
 pub mod policy;
 pub mod ratelimit;
 mod registrar;
+mod shared;
 pub mod sip;
 mod transport;
 mod ua;
 
 pub use config::B2buaConfig;
 
-use driver::{Driver, Shared};
+use driver::Driver;
 use patchbay_media::Relay;
 use patchbay_store::Store;
+use shared::Shared;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

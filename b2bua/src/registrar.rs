@@ -3,7 +3,7 @@
 //! goes back to the loop as [`TaskDone::Respond`].
 
 use crate::auth::{Verdict, digest_param};
-use crate::driver::{Shared, TaskDone, binding, now_ms};
+use crate::shared::{Shared, TaskDone, binding, now_ms};
 use crate::sip::{host_only, uri_parts};
 use patchbay_sip::core::types::contact::ContactValue;
 use patchbay_sip::core::types::headers::TypedHeader;

@@ -2,9 +2,9 @@
 //! call (`policy`), whether its callee is a user; back to the loop as
 //! [`TaskDone::Authorized`], or as the challenge or refusal to send.
 
-use super::{Shared, TaskDone, now_ms};
 use crate::auth::{TenantAuth, Verdict};
 use crate::policy;
+use crate::shared::{Authorized, Shared, TaskDone, now_ms};
 use crate::sip::uri_parts;
 use patchbay_sip::core::types::sip_request::Request;
 use patchbay_sip::txn::ServerTxId;
@@ -112,7 +112,7 @@ pub(super) async fn authenticate_invite(
                 }
         }
     };
-    let _ = done.send(TaskDone::Authorized(Box::new(super::Authorized {
+    let _ = done.send(TaskDone::Authorized(Box::new(Authorized {
         tx: p.tx,
         req: p.req,
         peer: p.peer,

@@ -1,0 +1,98 @@
+//! What the driver loop shares with the tasks it spawns (registrar, INVITE authentication)
+//! and with the control API: the shared state, the tasks' results, the clock. Neither the
+//! driver nor the tasks import each other.
+
+use crate::auth::Auth;
+use crate::config::B2buaConfig;
+use crate::events::EventLog;
+use crate::location::{Binding, Location};
+use crate::metrics::Metrics;
+use crate::ratelimit::AuthFailures;
+use patchbay_sip::Peer;
+use patchbay_sip::core::types::headers::TypedHeader;
+use patchbay_sip::core::types::sip_request::Request;
+use patchbay_sip::txn::ServerTxId;
+use patchbay_store::Store;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Wall-clock unix milliseconds (the call core's time).
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// What a task that read the store hands back to the loop.
+#[derive(Debug)]
+pub(crate) enum TaskDone {
+    /// An INVITE whose credentials and destination checked out.
+    Authorized(Box<Authorized>),
+    /// Answer a request (REGISTER, or an INVITE's challenge or refusal).
+    Respond {
+        tx: ServerTxId,
+        method: &'static str,
+        status: u16,
+        headers: Vec<TypedHeader>,
+    },
+}
+
+/// An INVITE whose credentials and destination checked out.
+#[derive(Debug)]
+pub(crate) struct Authorized {
+    pub(crate) tx: ServerTxId,
+    pub(crate) req: Request,
+    pub(crate) peer: Peer,
+    pub(crate) tenant: String,
+    pub(crate) caller: String,
+    /// The Request-URI when it names an outside domain on the tenant's allow-list (dialled
+    /// as it is); `None` for this PBX (its user is looked up).
+    pub(crate) outside: Option<String>,
+    /// The callee is a user of the tenant (registered or not): 480 rather than 404 when it
+    /// has no contact.
+    pub(crate) callee_known: bool,
+}
+
+/// State shared with the registrar tasks and the control API.
+pub(crate) struct Shared {
+    pub(crate) cfg: Arc<B2buaConfig>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) auth: Auth,
+    pub(crate) location: Mutex<Location>,
+    pub(crate) failures: Mutex<AuthFailures>,
+    pub(crate) source_rate: Mutex<crate::ratelimit::SourceRate>,
+    pub(crate) log: EventLog,
+    pub(crate) metrics: Metrics,
+}
+
+impl Shared {
+    /// A digest answer that did not check out: count it, and count it against its source.
+    pub(crate) fn record_bad_credentials(&self, ip: Option<std::net::IpAddr>, now: u64) {
+        self.metrics
+            .auth_failures
+            .with_label_values(&["bad_credentials"])
+            .inc();
+        if let (Some(ip), Ok(mut f)) = (ip, self.failures.lock()) {
+            f.record(ip, now);
+        }
+    }
+
+    pub(crate) fn is_blocked(&self, ip: std::net::IpAddr, now: u64) -> bool {
+        self.failures
+            .lock()
+            .map(|f| f.is_blocked(ip, now))
+            .unwrap_or(false)
+    }
+}
+
+/// Binding from a REGISTER (used by the registrar).
+pub(crate) fn binding(contact: String, peer: Peer, expires_at_ms: u64) -> Binding {
+    Binding {
+        contact,
+        source: peer.addr.to_string(),
+        transport: peer.transport.as_str().to_ascii_lowercase(),
+        flow: peer.flow,
+        expires_at_ms,
+    }
+}
