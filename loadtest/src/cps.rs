@@ -31,7 +31,7 @@ impl Drop for Kill {
 }
 
 /// Last row of a SIPp `-trace_stat` CSV: (successful, failed, avg setup ms).
-fn sipp_totals(csv: &Path) -> (u64, u64, String) {
+pub(crate) fn sipp_totals(csv: &Path) -> (u64, u64, String) {
     let text = std::fs::read_to_string(csv).unwrap_or_default();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap_or("").split(';').collect();

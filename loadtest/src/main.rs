@@ -7,6 +7,10 @@
 //!   calls, set-up p50/p99 (SIPp's per-call response times), and the B2BUA's CPU time per call
 //!   (from /proc). `--b2bua-config 'key: value'` adds a line to the B2BUA's config (the load
 //!   comes from one address: `sip_source_rate: 0` lifts the per-source limit).
+//! `patchbay-bench register [--patchbay PATH] [--rates 500,1000,...] [--secs N] [--b2bua-config L]`
+//!   SIPp REGISTERs 4005 with digest (401, then the answer), each with a contact of its own, at
+//!   each rate for N seconds; registrations per CPU second of the B2BUA, and its RSS growth per
+//!   contact held (every contact stays bound).
 //! `patchbay-bench relay [--pairs N] [--rates 20000,...] [--secs N]`
 //!   Bridges N leg pairs in an in-process relay on its own one-thread runtime, sends 172-byte RTP
 //!   packets A->B at each rate and counts what arrives; reports loss and relay CPU per packet.
@@ -40,6 +44,7 @@ macro_rules! outln {
 
 mod cps;
 mod http;
+mod register;
 mod relay;
 mod setup;
 
@@ -90,6 +95,16 @@ fn main() {
                 .map(|l| format!("  {l}\n"))
                 .unwrap_or_default();
             print!("{}", cps::run(&patchbay, &rates, secs, pairs, &extra));
+        }
+        Some("register") => {
+            let patchbay = arg::<String>(&args, "--patchbay")
+                .unwrap_or_else(|| "target/release/patchbay".into());
+            let rates = list(&args, "--rates", &[500, 1000, 2000]);
+            let secs = arg(&args, "--secs").unwrap_or(10);
+            let extra = arg::<String>(&args, "--b2bua-config")
+                .map(|l| format!("  {l}\n"))
+                .unwrap_or_default();
+            print!("{}", register::run(&patchbay, &rates, secs, &extra));
         }
         Some("relay") => {
             let pairs = arg(&args, "--pairs").unwrap_or(50);
@@ -170,6 +185,11 @@ fn report(patchbay: &str, out: &str) {
                     "  sip_source_rate: 0\n",
                 )
             }),
+        ),
+        (
+            "B2BUA registrations (SIPp REGISTER with digest, each a contact of its own; goal >= 5,000 per CPU second)",
+            "patchbay-bench register --rates 1000,2000 --secs 10 --b2bua-config 'sip_source_rate: 0'",
+            Box::new(move || register::run(patchbay, &[1000, 2000], 10, "  sip_source_rate: 0\n")),
         ),
         (
             "RTP relay (pps at 0 loss; goal >= 100k pps per core)",

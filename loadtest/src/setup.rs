@@ -176,7 +176,7 @@ pub(crate) fn invite_latency(patchbay: &str, calls: usize, gap_ms: u64) -> Strin
     o
 }
 
-fn rss_kib(pid: u32) -> u64 {
+pub(crate) fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap_or_default()
         .lines()
