@@ -13,10 +13,6 @@ use std::time::{Duration, Instant, SystemTime};
 /// How long a nonce we issued is accepted.
 const NONCE_TTL: Duration = Duration::from_secs(300);
 
-/// How long a user's HA1s (or their absence) are reused before the store is read again: a
-/// changed or removed SIP password takes effect within this on every node.
-pub const CREDENTIALS_TTL: Duration = Duration::from_secs(5);
-
 /// Nonces we issued and nonce counts seen, bounded by moka (capacity and time to live).
 ///
 /// (rvoip's built-in state kept at most 4,096 nonces and then handed the newest to every
@@ -102,9 +98,6 @@ pub enum Verdict {
 pub struct Auth {
     store: Arc<dyn Store>,
     replay: ReplayStore,
-    /// HA1s by (tenant, user), for [`CREDENTIALS_TTL`]: one store read per user and period
-    /// instead of one per request (the registrar and the INVITE path run hot).
-    credentials: moka::sync::Cache<(String, String), Option<patchbay_store::SipCredentials>>,
     maps: RwLock<TenantMaps>,
     /// When the tenant list was last read (reloads are throttled).
     loaded_at: Mutex<Instant>,
@@ -122,10 +115,6 @@ impl Auth {
             store,
             // Replay state outlives the nonce by a minute.
             replay: ReplayStore::new(1_000_000, NONCE_TTL + Duration::from_secs(60)),
-            credentials: moka::sync::Cache::builder()
-                .max_capacity(200_000)
-                .time_to_live(CREDENTIALS_TTL)
-                .build(),
             maps: RwLock::new(TenantMaps::default()),
             loaded_at: Mutex::new(Instant::now()),
         };
@@ -273,19 +262,11 @@ impl Auth {
         if status == NonceStatus::Unknown {
             return Ok(bad);
         }
-        let key = (ta.tenant.clone(), resp.username.clone());
-        let creds = match self.credentials.get(&key) {
-            Some(c) => c,
-            None => {
-                let c = self
-                    .store
-                    .sip_credentials(&ta.tenant, &resp.username)
-                    .await?;
-                self.credentials.insert(key, c.clone());
-                c
-            }
-        };
-        let Some(creds) = creds else {
+        let Some(creds) = self
+            .store
+            .sip_credentials(&ta.tenant, &resp.username)
+            .await?
+        else {
             return Ok(bad);
         };
         let ha1 = match resp.algorithm {

@@ -96,10 +96,6 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
             cfg.sip_source_rate,
             cfg.sip_source_burst,
         )),
-        allowed_domains: moka::sync::Cache::builder()
-            .max_capacity(100_000)
-            .time_to_live(auth::CREDENTIALS_TTL)
-            .build(),
         log: events::EventLog::default(),
         metrics: metrics::Metrics::new(),
     });

@@ -62,9 +62,6 @@ pub(crate) struct Shared {
     pub(crate) location: Mutex<Location>,
     pub(crate) failures: Mutex<AuthFailures>,
     pub(crate) source_rate: Mutex<crate::ratelimit::SourceRate>,
-    /// Each tenant's `allowed_sip_domains` for the INVITE path, re-read after
-    /// [`crate::auth::CREDENTIALS_TTL`] (a change takes effect within it).
-    pub(crate) allowed_domains: moka::sync::Cache<String, Arc<Vec<String>>>,
     pub(crate) log: EventLog,
     pub(crate) metrics: Metrics,
 }

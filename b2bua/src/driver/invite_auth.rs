@@ -73,16 +73,9 @@ pub(super) async fn authenticate_invite(
     };
     let (host, port) = (uri.host, uri.port);
     let other = sh.auth.realm_tenant(&host).is_some_and(|t| t != ta.tenant);
-    let allowed = match sh.allowed_domains.get(&ta.tenant) {
-        Some(a) => a,
-        None => match sh.store.allowed_sip_domains(&ta.tenant).await {
-            Ok(a) => {
-                let a = Arc::new(a);
-                sh.allowed_domains.insert(ta.tenant.clone(), a.clone());
-                a
-            }
-            Err(_) => return respond(&done, p.tx, 503),
-        },
+    let allowed = match sh.store.allowed_sip_domains(&ta.tenant).await {
+        Ok(a) => a,
+        Err(_) => return respond(&done, p.tx, 503),
     };
     let target = policy::Target { host: &host, port };
     let outside =
