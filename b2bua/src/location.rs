@@ -16,17 +16,21 @@ pub struct Binding {
 #[derive(Debug, Default)]
 pub struct Location {
     map: HashMap<(String, String), Vec<Binding>>,
+    /// Bindings in `map` (the gauge reads it on every REGISTER: no scan).
+    total: usize,
 }
 
 impl Location {
-    /// Add or refresh a contact (expires 0 removes it). Returns the user's live bindings.
+    /// Add or refresh a contact (expires 0 removes it). Returns how many live bindings the
+    /// user has.
     /// Bindings stay in the order they first registered (a refresh keeps its place): "phone n"
     /// of a user (`OriginateRequest::from_phone`, Brekeke's `phone`) is the n-th of them.
-    pub fn register(&mut self, tenant: &str, user: &str, b: Binding, now_ms: u64) -> Vec<Binding> {
+    pub fn register(&mut self, tenant: &str, user: &str, b: Binding, now_ms: u64) -> usize {
         let v = self
             .map
             .entry((tenant.to_string(), user.to_string()))
             .or_default();
+        let before = v.len();
         v.retain(|x| x.expires_at_ms > now_ms);
         let live = b.expires_at_ms > now_ms;
         match v.iter().position(|x| x.contact == b.contact) {
@@ -37,16 +41,19 @@ impl Location {
             None if live => v.push(b),
             None => {}
         }
-        let out = v.clone();
-        if v.is_empty() {
+        let n = v.len();
+        self.total = self.total + n - before;
+        if n == 0 {
             self.map.remove(&(tenant.to_string(), user.to_string()));
         }
-        out
+        n
     }
 
     /// Remove every contact of a user (`Contact: *` with expires 0, or user deleted).
     pub fn clear(&mut self, tenant: &str, user: &str) {
-        self.map.remove(&(tenant.to_string(), user.to_string()));
+        if let Some(v) = self.map.remove(&(tenant.to_string(), user.to_string())) {
+            self.total -= v.len();
+        }
     }
 
     /// Live contacts of a user, oldest first.
@@ -68,6 +75,7 @@ impl Location {
             v.retain(|b| b.expires_at_ms > now_ms);
             !v.is_empty()
         });
+        self.total = self.map.values().map(Vec::len).sum();
     }
 
     pub fn list(&self, tenant: Option<&str>, now_ms: u64) -> Vec<Registration> {
@@ -93,7 +101,7 @@ impl Location {
     }
 
     pub fn count(&self) -> usize {
-        self.map.values().map(Vec::len).sum()
+        self.total
     }
 }
 

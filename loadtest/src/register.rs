@@ -1,10 +1,54 @@
-//! Registrations through the B2BUA's registrar: SIPp REGISTERs with digest (401, then the
-//! answer), every one with a contact of its own, at a given rate; registrations per CPU second
-//! and the memory each registered contact holds.
+//! Registrations through the B2BUA's registrar: `USERS` users are put in the store before
+//! `patchbay up` starts; SIPp REGISTERs them in turn with digest (401, then the answer), one
+//! contact each, at a given rate; registrations per CPU second and the memory each registered
+//! phone holds.
 
 use crate::cps::{Kill, free_port, scenario, start_patchbay};
 use std::process::{Command, Stdio};
 use std::time::Duration;
+
+/// Users provisioned (5000, 5001 ... with password `pw-<ext>`), registered in turn.
+const USERS: u32 = 6_000;
+
+/// The users, in the store `patchbay up` will open, and as SIPp's `-inf` file.
+fn provision(dir: &std::path::Path) -> std::path::PathBuf {
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    let url = format!("sqlite://{}?mode=rwc", data.join("patchbay.db").display());
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        use patchbay_store::Store as _;
+        let store = patchbay_store::SqlStore::connect(&url)
+            .await
+            .expect("store");
+        patchbay_store::demo::provision_demo(&store)
+            .await
+            .expect("demo");
+        for i in 0..USERS {
+            let ext = (5000 + i).to_string();
+            let u = patchbay_store::User {
+                tenant: "demo".into(),
+                ext: ext.clone(),
+                display_name: ext.clone(),
+            };
+            store
+                .upsert_user(&u, &format!("pw-{ext}"))
+                .await
+                .expect("user");
+        }
+    });
+    let csv = dir.join("users.csv");
+    let mut text = String::from("SEQUENTIAL\n");
+    for i in 0..USERS {
+        let ext = 5000 + i;
+        // SIPp expands the second field as its authentication keyword.
+        text.push_str(&format!(
+            "{ext};[authentication username={ext} password=pw-{ext}]\n"
+        ));
+    }
+    std::fs::write(&csv, text).expect("users.csv");
+    csv
+}
 
 /// `rates` registrations a second for `secs` seconds each; `extra` more `b2bua:` config lines.
 pub(crate) fn run(patchbay: &str, rates: &[u64], secs: u64, extra: &str) -> String {
@@ -12,6 +56,7 @@ pub(crate) fn run(patchbay: &str, rates: &[u64], secs: u64, extra: &str) -> Stri
     let dir = std::env::temp_dir().join(format!("patchbay-bench-reg-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("dir");
+    let users = provision(&dir);
     let (sip, admin) = (free_port(), free_port());
     let cfg = dir.join("bench.yaml");
     std::fs::write(
@@ -41,25 +86,9 @@ pub(crate) fn run(patchbay: &str, rates: &[u64], secs: u64, extra: &str) -> Stri
             .arg(&target)
             .arg("-sf")
             .arg(scenario("register_bench.xml"))
-            .args([
-                "-i",
-                "127.0.0.1",
-                "-nostdin",
-                "-au",
-                "4005",
-                "-ap",
-                "demo-4005",
-            ])
-            .args([
-                "-auth_uri",
-                &target,
-                "-set",
-                "user",
-                "4005",
-                "-set",
-                "domain",
-                &target,
-            ])
+            .args(["-i", "127.0.0.1", "-nostdin", "-inf"])
+            .arg(&users)
+            .args(["-auth_uri", &target, "-set", "domain", &target])
             .args(["-set", "expires", "3600"])
             .args([
                 "-r",
@@ -82,7 +111,7 @@ pub(crate) fn run(patchbay: &str, rates: &[u64], secs: u64, extra: &str) -> Stri
             .status();
         let cpu = crate::cpu_secs(&stat) - cpu0;
         let (ok, failed, _) = crate::cps::sipp_totals(&sub.join("stat.csv"));
-        held += ok;
+        held = (held + ok).min(u64::from(USERS));
         let grown = crate::setup::rss_kib(pid).saturating_sub(rss0) * 1024;
         let per = if ok > 0 { grown / ok } else { 0 };
         let per_cpu = if cpu > 0.0 {
