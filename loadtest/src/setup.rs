@@ -187,9 +187,13 @@ pub(crate) fn rss_kib(pid: u32) -> u64 {
 
 /// The B2BUA's `patchbay_b2bua_calls_active` gauge, from its admin listener.
 fn active_calls(admin: &str) -> u64 {
-    let Ok(mut c) = TcpStream::connect(admin) else {
-        return 0;
-    };
+    metric(admin, "patchbay_b2bua_calls_active ").map_or(0, |v| v as u64)
+}
+
+/// One sample of the B2BUA's `/metrics` (open, `metrics_open`) by its line prefix (name and
+/// labels, then a space); `None` when the binary has no such series.
+pub(crate) fn metric(admin: &str, prefix: &str) -> Option<f64> {
+    let mut c = TcpStream::connect(admin).ok()?;
     let _ = write!(
         c,
         "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
@@ -197,9 +201,8 @@ fn active_calls(admin: &str) -> u64 {
     let mut text = String::new();
     let _ = c.read_to_string(&mut text);
     text.lines()
-        .find_map(|l| l.strip_prefix("patchbay_b2bua_calls_active "))
+        .find_map(|l| l.strip_prefix(prefix))
         .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0)
 }
 
 pub(crate) fn memory(patchbay: &str, calls: u64, rate: u64) -> String {
