@@ -140,6 +140,11 @@ struct SipLeg {
     /// session expires without a refresh.
     session: Option<u32>,
     session_deadline: Option<Ms>,
+    /// Transactions of the leg besides its INVITE (dropped from the maps on release).
+    txs_client: Vec<ClientTxId>,
+    txs_server: Vec<ServerTxId>,
+    /// Our ACK to the 2xx of our last re-INVITE, sent again for each retransmission of it.
+    reinvite_ack: Option<Bytes>,
 }
 
 impl SipLeg {
@@ -161,6 +166,9 @@ impl SipLeg {
             rseq_in: None,
             session: None,
             session_deadline: None,
+            txs_client: Vec::new(),
+            txs_server: Vec::new(),
+            reinvite_ack: None,
         }
     }
 }
@@ -355,11 +363,19 @@ impl Ua {
     /// Forget a leg (its call ended). Later requests in its dialog get 481; a late 2xx to its
     /// INVITE gets ACK and BYE.
     pub(crate) fn release(&mut self, leg: LegId) {
-        if let Some(l) = self.legs.remove(&leg)
-            && let Some(d) = &l.dialog
-        {
+        let Some(l) = self.legs.remove(&leg) else {
+            return;
+        };
+        if let Some(d) = &l.dialog {
             self.dialogs
                 .remove(&(d.call_id.clone(), d.local_tag.clone()));
+        }
+        // (A late 2xx to the INVITE still gets ACK and BYE: the transaction layer keeps it.)
+        for tx in l.client_invite.iter().chain(&l.txs_client) {
+            self.client_txs.remove(tx);
+        }
+        for tx in l.server_invite.iter().chain(&l.txs_server) {
+            self.server_txs.remove(tx);
         }
     }
 
@@ -414,7 +430,7 @@ impl Ua {
                 TxEvent::Cancelled { invite } => self.on_cancelled(now, invite),
                 TxEvent::Response { tx, resp } => self.on_response(now, tx, resp),
                 TxEvent::ClientTimeout { tx } => self.on_client_timeout(now, tx),
-                TxEvent::ServerTimeout { tx } => self.on_server_timeout(tx),
+                TxEvent::ServerTimeout { tx } => self.on_server_timeout(now, tx),
                 TxEvent::StrayResponse { resp, peer } => self.on_stray(now, resp, peer),
                 TxEvent::ProvisionalTimeout { tx } => {
                     // No PRACK for our reliable 180 (RFC 3262 3): the INVITE is refused.
@@ -489,12 +505,16 @@ impl Ua {
         }
     }
 
-    fn on_server_timeout(&mut self, tx: ServerTxId) {
-        // Our 2xx (or failure) to an INVITE was never acknowledged.
+    fn on_server_timeout(&mut self, now: Ms, tx: ServerTxId) {
+        // Our 2xx to an INVITE was never acknowledged: the dialog is ended with BYE (RFC
+        // 3261 13.3.1.4) and the leg is gone.
         if let Some((leg, Role::Invite)) = self.server_txs.remove(&tx)
-            && let Some(l) = self.legs.get_mut(&leg)
-            && l.phase == LegPhase::Confirmed
+            && self
+                .legs
+                .get(&leg)
+                .is_some_and(|l| l.phase == LegPhase::Confirmed)
         {
+            self.bye(now, leg);
             self.signal(leg, LegSignal::Ended);
         }
     }

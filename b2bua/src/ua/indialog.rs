@@ -42,8 +42,18 @@ impl Ua {
         match req.method {
             Method::Bye => {
                 let was_live = l.phase != LegPhase::Ended;
+                let early_invite = l.server_invite.filter(|_| l.phase == LegPhase::Early);
                 l.phase = LegPhase::Ended;
                 self.respond(now, tx, 200, Vec::new(), None);
+                // A BYE in an early dialog: the INVITE gets its 487 too (RFC 3261 15.1.2).
+                if let Some(invite) = early_invite
+                    && self.txs.is_unanswered(invite)
+                {
+                    let tag = self.legs.get(&leg).map(|l| l.local_tag.clone());
+                    if let Some(resp) = self.txs.response(invite, 487, tag.as_deref()) {
+                        let _ = self.txs.respond(now, invite, resp);
+                    }
+                }
                 if was_live {
                     self.signal(leg, LegSignal::Ended);
                 }
@@ -65,6 +75,7 @@ impl Ua {
                     l.session = Some(se.max(super::MIN_SE));
                 }
                 l.offer_in = Some((tx, req.method.clone(), sdp.is_none()));
+                l.txs_server.push(tx);
                 self.server_txs.insert(tx, (leg, Role::Reinvite));
                 if req.method == Method::Update && sdp.is_none() {
                     // A session refresh without an offer: a bodiless 200 here, nothing changes.
@@ -301,6 +312,9 @@ impl Ua {
         let peer = d.peer;
         let tx = self.txs.send_request(now, req, peer).ok()?;
         self.client_txs.insert(tx, (leg, role));
+        if let Some(l) = self.legs.get_mut(&leg) {
+            l.txs_client.push(tx);
+        }
         Some(tx)
     }
 
@@ -312,6 +326,16 @@ impl Ua {
         let Some(l) = self.legs.get_mut(&leg) else {
             return;
         };
+        if l.reinvite_out != Some(tx) {
+            // The 2xx again (our ACK was lost): the ACK again, nothing else.
+            if (200..300).contains(&status)
+                && let Some(ack) = l.reinvite_ack.clone()
+            {
+                let peer = l.peer;
+                self.txs.send_raw(peer, ack);
+            }
+            return;
+        }
         l.reinvite_out = None;
         if status >= 300 {
             self.signal(leg, LegSignal::OfferFailed { status });
@@ -324,9 +348,10 @@ impl Ua {
         let branch = self.ids.branch();
         if let (Some(d), Some(seq)) = (l.dialog.as_mut(), seq) {
             d.take_refresh_response(&resp);
-            let ack = d.ack(self.locals.get(d.peer.transport), &branch, seq);
+            let ack = msg::encode_request(&d.ack(self.locals.get(d.peer.transport), &branch, seq));
             let peer = d.peer;
-            self.txs.send_raw(peer, msg::encode_request(&ack));
+            l.reinvite_ack = Some(ack.clone());
+            self.txs.send_raw(peer, ack);
         }
         let sdp = sdp_of(&resp.headers, &resp.body);
         self.signal(leg, LegSignal::OfferAnswered { sdp });

@@ -172,7 +172,9 @@ impl Ua {
             }
             return;
         };
-        if status >= 200 && role != Role::Invite {
+        // (INVITE and re-INVITE entries stay: a retransmitted 2xx is ACKed again. They go
+        // with the leg.)
+        if status >= 200 && !matches!(role, Role::Invite | Role::Reinvite) {
             self.client_txs.remove(&tx);
         }
         match role {

@@ -11,6 +11,12 @@ use rvoip_sip_core::types::sip_request::Request;
 use rvoip_sip_core::types::sip_response::Response;
 use rvoip_sip_core::types::via::Via;
 
+/// How long an INVITE may stay in `Proceeding` (ringing, no final response) before its
+/// transaction ends with a timeout, like a proxy's timer C (RFC 3261 16.6, "> 3 minutes"):
+/// 11 minutes, past the longest ring time the B2BUA allows (600 s), so it only ends
+/// transactions whose peer went silent.
+pub(crate) const PROCEEDING_GUARD_MS: Ms = 660_000;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ClientState {
     /// INVITE sent, nothing heard (timers A, B) / non-INVITE `Trying` (E, F).
@@ -156,9 +162,23 @@ impl Transactions {
             ClientState::Proceeding => {
                 let cancel = cancel_for(&t.request);
                 let peer = t.peer;
-                self.send_request(now, cancel, peer).map(|_| ())
+                self.send_request(now, cancel, peer)?;
+                self.cancel_deadline(now, tx);
+                Ok(())
             }
             ClientState::Accepted | ClientState::Completed => Err(TxError::AlreadyFinal),
+        }
+    }
+
+    /// A cancelled INVITE that gets no final response ends 64 T1 after the CANCEL (RFC
+    /// 3261 9.1).
+    fn cancel_deadline(&mut self, now: Ms, id: ClientTxId) {
+        let at = now + 64 * self.timers.t1;
+        if let Some(t) = self.clients.get_mut(id.idx, id.epoch)
+            && t.timeout_at.is_none_or(|d| d > at)
+        {
+            t.timeout_at = Some(at);
+            self.timer(false, id.idx, id.epoch, TimerKind::Timeout, at);
         }
     }
 
@@ -184,10 +204,17 @@ impl Transactions {
             (ClientState::Calling | ClientState::Proceeding, 100..=199) => {
                 let first = tx.state == ClientState::Calling;
                 tx.state = ClientState::Proceeding;
+                let mut guard = None;
                 if tx.invite {
-                    // No more retransmissions, no timer B (the user runs its own no-answer).
+                    // No more retransmissions, no timer B (the user runs its own no-answer);
+                    // a guard like a proxy's timer C ends a transaction whose peer went
+                    // silent after ringing.
                     tx.retransmit_at = None;
-                    tx.timeout_at = None;
+                    if first {
+                        let at = now + PROCEEDING_GUARD_MS;
+                        tx.timeout_at = Some(at);
+                        guard = Some(at);
+                    }
                 }
                 // (Non-INVITE: timer E goes on, at T2 from its next firing; F stays.)
                 let cancel = (first && tx.cancel_pending).then(|| {
@@ -195,8 +222,12 @@ impl Transactions {
                     (cancel_for(&tx.request), tx.peer)
                 });
                 self.events.push_back(TxEvent::Response { tx: id, resp });
+                if let Some(at) = guard {
+                    self.timer(false, id.idx, id.epoch, TimerKind::Timeout, at);
+                }
                 if let Some((c, p)) = cancel {
                     let _ = self.send_request(now, c, p);
+                    self.cancel_deadline(now, id);
                 }
             }
             (ClientState::Calling | ClientState::Proceeding, _) if tx.invite && status < 300 => {

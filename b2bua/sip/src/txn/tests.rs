@@ -371,3 +371,51 @@ fn responses_to_nothing_are_stray() {
         "a request without a branch is refused"
     );
 }
+
+#[test]
+fn a_cancelled_invite_without_a_final_response_ends_64_t1_after_the_cancel() {
+    let mut txs = Transactions::new(0, Timers::default());
+    let tx = txs
+        .send_request(0, outbound_invite("z9hG4bKc7"), peer())
+        .unwrap();
+    txs.handle_message(
+        100,
+        response(180, "Ringing", "z9hG4bKc7", "INVITE", ";tag=b1"),
+        peer(),
+    );
+    events(&mut txs);
+    txs.cancel(1_000, tx).unwrap();
+    for t in (1_000..33_000).step_by(100) {
+        txs.handle_timeout(t);
+    }
+    assert!(
+        !events(&mut txs)
+            .iter()
+            .any(|e| matches!(e, TxEvent::ClientTimeout { tx: t } if *t == tx)),
+        "not before 64 T1"
+    );
+    txs.handle_timeout(33_010);
+    assert!(
+        events(&mut txs)
+            .iter()
+            .any(|e| matches!(e, TxEvent::ClientTimeout { tx: t } if *t == tx))
+    );
+    // A ringing INVITE nobody cancels ends after the proceeding guard (11 min).
+    let tx2 = txs
+        .send_request(40_000, outbound_invite("z9hG4bKc8"), peer())
+        .unwrap();
+    txs.handle_message(
+        40_100,
+        response(180, "Ringing", "z9hG4bKc8", "INVITE", ";tag=b2"),
+        peer(),
+    );
+    events(&mut txs);
+    txs.handle_timeout(40_100 + 659_000);
+    assert!(events(&mut txs).is_empty());
+    txs.handle_timeout(40_100 + 660_010);
+    assert!(
+        events(&mut txs)
+            .iter()
+            .any(|e| matches!(e, TxEvent::ClientTimeout { tx: t } if *t == tx2))
+    );
+}

@@ -191,3 +191,62 @@ fn too_short_session_interval_gets_422() {
     assert_eq!(out.iter().map(status).collect::<Vec<_>>(), [420]);
     assert_eq!(header_of(&out[0], "unsupported").as_deref(), Some("foo"));
 }
+
+#[test]
+fn a_retransmitted_2xx_to_our_reinvite_is_acked_again_not_byed() {
+    let mut ua = ua();
+    ua.invite(0, LegId(2), spec());
+    let invite = match sent(&mut ua).pop() {
+        Some(Message::Request(r)) => r,
+        other => panic!("{other:?}"),
+    };
+    ua.handle_message(10, answer_to(&invite, 200, "cal1", Some(SDP_A)), phone());
+    sent(&mut ua);
+    events(&mut ua);
+    assert!(ua.reinvite(20, LegId(2), SDP_A.into()));
+    let reinvite = match sent(&mut ua).pop() {
+        Some(Message::Request(r)) => r,
+        other => panic!("{other:?}"),
+    };
+    ua.handle_message(30, answer_to(&reinvite, 200, "cal1", Some(SDP_A)), phone());
+    let first: Vec<Method> = sent(&mut ua)
+        .into_iter()
+        .filter_map(|m| match m {
+            Message::Request(r) => Some(r.method),
+            Message::Response(_) => None,
+        })
+        .collect();
+    assert_eq!(first, [Method::Ack]);
+    assert_eq!(
+        signals(&mut ua),
+        [LegSignal::OfferAnswered {
+            sdp: Some(SDP_A.into())
+        }]
+    );
+    // The same 2xx again (our ACK was lost): the ACK again, never a BYE.
+    ua.handle_message(600, answer_to(&reinvite, 200, "cal1", Some(SDP_A)), phone());
+    let again: Vec<Method> = sent(&mut ua)
+        .into_iter()
+        .filter_map(|m| match m {
+            Message::Request(r) => Some(r.method),
+            Message::Response(_) => None,
+        })
+        .collect();
+    assert_eq!(again, [Method::Ack]);
+    assert!(signals(&mut ua).is_empty());
+}
+
+#[test]
+fn released_legs_leave_no_transaction_entries() {
+    let mut ua = ua();
+    accept(&mut ua, invite_with(""));
+    ua.ring(0, LegId(1));
+    ua.reject(10, LegId(1), 486, Vec::new());
+    ua.invite(20, LegId(2), spec());
+    ua.cancel(30, LegId(2));
+    ua.release(LegId(1));
+    ua.release(LegId(2));
+    assert!(ua.server_txs.is_empty(), "{:?}", ua.server_txs);
+    assert!(ua.client_txs.is_empty(), "{:?}", ua.client_txs);
+    assert!(ua.dialogs.is_empty());
+}
