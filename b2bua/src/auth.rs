@@ -259,9 +259,6 @@ impl Auth {
             return Ok(bad);
         };
         let status = self.replay.nonce_status(&resp.nonce, SystemTime::now());
-        if status == NonceStatus::Unknown {
-            return Ok(bad);
-        }
         let Some(creds) = self
             .store
             .sip_credentials(&ta.tenant, &resp.username)
@@ -276,7 +273,9 @@ impl Auth {
         if !check(&ta.realm, &resp, method, ha1) {
             return Ok(bad);
         }
-        if status == NonceStatus::Expired {
+        // Right password, nonce not (or no longer) ours: after a restart, or one kept too long.
+        // A fresh challenge with stale=true, and no failure counted against the source.
+        if status != NonceStatus::Active {
             return Ok(Verdict::Challenge {
                 stale: true,
                 bad: false,

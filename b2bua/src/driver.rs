@@ -351,7 +351,7 @@ impl Driver {
                 } else {
                     405
                 };
-                let allow = patchbay_sip::msg::raw("Allow", crate::ua::ALLOW);
+                let allow = patchbay_sip::msg::raw("Allow", crate::ua::ALLOW_OUTSIDE);
                 let now = self.mono();
                 self.ua.respond(now, tx, status, vec![allow], None);
             }

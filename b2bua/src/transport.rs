@@ -14,6 +14,8 @@ use rvoip_sip_transport::{
 };
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::mpsc;
 
 /// A parsed message and where it came from.
@@ -64,11 +66,26 @@ pub(crate) struct TlsSettings<'a> {
 /// The node's SIP sockets.
 pub(crate) struct SipTransport {
     udp: UdpTransport,
-    tcp: TcpTransport,
-    tls: Option<TlsTransport>,
+    streams: Arc<Streams>,
+    /// One sender task per TCP/TLS peer, so a peer that stops reading (or a connection that
+    /// takes long to open) never holds up the driver loop or another peer.
+    senders: std::collections::HashMap<(Transport, SocketAddr), mpsc::Sender<Transmit>>,
     local: SocketAddr,
     tls_local: Option<SocketAddr>,
 }
+
+struct Streams {
+    tcp: TcpTransport,
+    tls: Option<TlsTransport>,
+}
+
+/// Messages queued for one stream peer before further ones are dropped (the peer is not
+/// reading; the transaction layer treats it as a lost message).
+const STREAM_QUEUE: usize = 256;
+/// Longest a write (or a connect) to one stream peer may take.
+const STREAM_SEND_TIMEOUT: Duration = Duration::from_secs(5);
+/// A peer's sender task ends after this long without anything to send.
+const STREAM_IDLE: Duration = Duration::from_secs(60);
 
 impl SipTransport {
     /// Bind UDP and TCP on `addr` (TCP on the port UDP got), and TLS when asked.
@@ -90,8 +107,8 @@ impl SipTransport {
         Ok((
             Self {
                 udp,
-                tcp,
-                tls,
+                streams: Arc::new(Streams { tcp, tls }),
+                senders: std::collections::HashMap::new(),
                 local,
                 tls_local,
             },
@@ -114,24 +131,58 @@ impl SipTransport {
 
     /// Send one message (a failed send is the transaction's business: it retransmits or
     /// times out).
-    pub(crate) async fn send(&self, t: Transmit) {
-        let r = match t.peer.transport {
-            Transport::Udp => self.udp.send_message_raw(t.bytes, t.peer.addr).await,
-            Transport::Tcp => stream_send(&self.tcp, t).await,
-            Transport::Tls => match &self.tls {
-                Some(tls) => stream_send(tls, t).await,
-                None => Ok(()),
+    pub(crate) async fn send(&mut self, t: Transmit) {
+        if t.peer.transport == Transport::Udp {
+            if let Err(e) = self.udp.send_message_raw(t.bytes, t.peer.addr).await {
+                tracing::debug!(error = %e, "SIP send failed");
+            }
+            return;
+        }
+        let key = (t.peer.transport, t.peer.addr);
+        let t = match self.senders.get(&key) {
+            None => t,
+            Some(tx) => match tx.try_send(t) {
+                Ok(()) => return,
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    tracing::debug!(peer = %key.1, "SIP stream peer not reading: message dropped");
+                    return;
+                }
+                // Its task ended (idle): a new one.
+                Err(mpsc::error::TrySendError::Closed(t)) => t,
             },
         };
-        if let Err(e) = r {
-            tracing::debug!(error = %e, "SIP send failed");
+        if self.senders.len() >= 10_000 {
+            self.senders.retain(|_, tx| !tx.is_closed());
         }
+        let (tx, mut rx) = mpsc::channel::<Transmit>(STREAM_QUEUE);
+        let streams = self.streams.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(t)) = tokio::time::timeout(STREAM_IDLE, rx.recv()).await {
+                let sent = match t.peer.transport {
+                    Transport::Tcp => {
+                        tokio::time::timeout(STREAM_SEND_TIMEOUT, stream_send(&streams.tcp, t))
+                            .await
+                    }
+                    _ => match &streams.tls {
+                        Some(tls) => {
+                            tokio::time::timeout(STREAM_SEND_TIMEOUT, stream_send(tls, t)).await
+                        }
+                        None => Ok(Ok(())),
+                    },
+                };
+                if !matches!(sent, Ok(Ok(()))) {
+                    tracing::debug!("SIP stream send failed or timed out");
+                }
+            }
+        });
+        let _ = tx.try_send(t);
+        self.senders.insert(key, tx);
     }
 
     pub(crate) async fn close(&self) {
         let _ = self.udp.close().await;
-        let _ = self.tcp.close().await;
-        if let Some(t) = &self.tls {
+        let _ = self.streams.tcp.close().await;
+        if let Some(t) = &self.streams.tls {
             let _ = t.close().await;
         }
     }

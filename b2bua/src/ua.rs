@@ -347,14 +347,33 @@ impl Ua {
     /// Feed one received message. A request that fails RFC 3261's basic checks is refused
     /// (400, 416) without any transaction state; an ACK like that is dropped.
     pub(crate) fn handle_message(&mut self, now: Ms, msg: Message, peer: Peer) {
-        if let Message::Request(req) = &msg
-            && let Err(why) = msg::validate_request(req)
-        {
-            if req.method != Method::Ack {
-                let headers = why.headers(req);
-                self.respond_stateless(req, peer, why.status(), headers);
+        if let Message::Request(req) = &msg {
+            if let Err(why) = msg::validate_request(req) {
+                if req.method != Method::Ack {
+                    let headers = why.headers(req);
+                    self.respond_stateless(req, peer, why.status(), headers);
+                }
+                return;
             }
-            return;
+            // A request in no dialog of ours (and no retransmission of one we answered), or a
+            // CANCEL matching nothing: 481 without creating any state (RFC 3261 12.2.2, 9.2).
+            let orphan = match req.method {
+                Method::Ack => false,
+                Method::Cancel => !self.txs.knows(req),
+                _ => {
+                    msg::to_tag(&req.headers).is_some_and(|tag| {
+                        let key = (
+                            msg::call_id(&req.headers).unwrap_or("").to_string(),
+                            tag.to_string(),
+                        );
+                        !self.dialogs.contains_key(&key)
+                    }) && !self.txs.knows(req)
+                }
+            };
+            if orphan {
+                self.respond_stateless(req, peer, 481, Vec::new());
+                return;
+            }
         }
         self.txs.handle_message(now, msg, peer);
         self.pump(now);
@@ -548,6 +567,9 @@ impl Ua {
 /// Methods we take (Allow in OPTIONS answers and our Contacts' dialogs).
 pub(crate) const ALLOW: &str =
     "INVITE, ACK, CANCEL, BYE, OPTIONS, REFER, NOTIFY, UPDATE, PRACK, MESSAGE, INFO";
+
+/// Methods we take outside any dialog (new calls, registrations, keep-alives).
+pub(crate) const ALLOW_OUTSIDE: &str = "INVITE, ACK, CANCEL, OPTIONS, REGISTER";
 
 /// The body of a message as SDP, if it has one.
 fn sdp_of(headers: &[TypedHeader], body: &[u8]) -> Option<String> {

@@ -357,7 +357,8 @@ const CORE: [&str; 14] = [
 /// parses and is sip/sips (tel: is not served here); exactly one To, From, Call-ID and CSeq,
 /// at least one Via, none of them (nor Contact, Max-Forwards, Content-Length) left unparsed; a
 /// CSeq method equal to the request's; a branch that is more than the magic cookie; a
-/// Content-Length that fits the body; no Require (we support no extension that needs one);
+/// Content-Length that fits the body; no Require naming an extension we do not support
+/// ([`SUPPORTED`]);
 /// for an INVITE, an SDP body if any, and an Accept that takes SDP.
 pub fn validate_request(req: &Request) -> Result<(), Invalid> {
     use rvoip_sip_core::types::uri::Scheme;

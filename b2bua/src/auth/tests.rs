@@ -95,8 +95,19 @@ async fn verifies_md5_and_sha256_and_refuses_replays_wrong_uris_and_passwords() 
             .unwrap(),
         Verdict::Challenge { bad: true, .. }
     ));
-    // A nonce we never issued.
-    let forged = answer(&ch[0].replace("nonce=\"", "nonce=\"f"), "secret", uri, 1);
+    // A nonce we never issued (a restart, or a client keeping one): with the right password,
+    // a stale challenge and no failure counted; with a wrong one, a failure.
+    let unknown = answer(&ch[0].replace("nonce=\"", "nonce=\"f"), "secret", uri, 1);
+    assert_eq!(
+        auth.verify(&ta, Some(&unknown), "INVITE", uri)
+            .await
+            .unwrap(),
+        Verdict::Challenge {
+            stale: true,
+            bad: false
+        }
+    );
+    let forged = answer(&ch[0].replace("nonce=\"", "nonce=\"f"), "guess", uri, 1);
     assert!(matches!(
         auth.verify(&ta, Some(&forged), "INVITE", uri)
             .await

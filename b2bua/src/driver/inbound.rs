@@ -22,7 +22,11 @@ impl Driver {
         let new_request = matches!(&msg, Message::Request(req)
             if !matches!(req.method, Method::Ack | Method::Cancel)
                 && msg::to_tag(&req.headers).is_none());
-        if new_request
+        // Every request but ACK counts against its source's rate (in-dialog ones too: a made-up
+        // To tag must not be a way around it); only new requests are refused to banned sources
+        // (a banned office NAT can still hang up its calls).
+        let limited = matches!(&msg, Message::Request(req) if req.method != Method::Ack);
+        if limited
             && !self
                 .sh
                 .source_rate
@@ -226,9 +230,9 @@ impl Driver {
         };
         if self.calls.handle_input(now, input).is_err() {
             // (Unreachable with fresh ids; never leave the leg's media and maps behind.)
-            self.release(&call_id);
             let mono = self.mono();
             self.ua.reject(mono, leg, 500, Vec::new());
+            self.release(&call_id);
         }
     }
 

@@ -168,10 +168,20 @@ impl Ua {
         let resp = resp.expect("status came from it");
         match status {
             200..=299 => {
+                let transport = self.regs[i].spec.registrar.transport;
+                let ours = format!(
+                    "sip:{}@{}",
+                    self.regs[i].spec.user,
+                    self.locals.get(transport).sent_by
+                );
                 let r = &mut self.regs[i];
-                let granted = granted_expires(&resp.headers)
-                    .unwrap_or(r.spec.expires)
-                    .max(1);
+                let granted = granted_expires(&resp.headers, &ours).unwrap_or(r.spec.expires);
+                if granted == 0 {
+                    // Accepted but not bound: as good as refused.
+                    r.state = RegState::Failed { status };
+                    r.next_at = Some(now + RETRY_SECS * 1000);
+                    return;
+                }
                 let until = now + u64::from(granted) * 1000;
                 r.state = RegState::Registered { until };
                 // Refresh with a margin: at 80 % of the interval, at least 5 s before.
@@ -194,6 +204,9 @@ impl Ua {
                     // Our credentials were refused (not for a stale nonce): they are wrong;
                     // asking again would only get the source banned.
                     Some(d) if r.answered && !d.stale => {
+                        // The retry starts afresh (a new challenge, e.g. after the registrar
+                        // restarted), not with this one again.
+                        r.challenge = None;
                         r.state = RegState::Failed { status };
                         r.next_at = Some(now + RETRY_SECS * 1000);
                     }
@@ -247,9 +260,14 @@ impl Ua {
 }
 
 /// What the registrar granted: our Contact's `expires`, else the Expires header.
-fn granted_expires(headers: &[TypedHeader]) -> Option<u32> {
+fn granted_expires(headers: &[TypedHeader], ours: &str) -> Option<u32> {
+    // A registrar lists every binding of the address of record: ours is the one that counts.
     let contact = headers.iter().find_map(|h| match h {
-        TypedHeader::Contact(c) => c.addresses().find_map(|a| a.expires()),
+        TypedHeader::Contact(c) => c.addresses().find_map(|a| {
+            let uri = a.uri.to_string();
+            let same = uri.split(';').next() == Some(ours);
+            if same { a.expires() } else { None }
+        }),
         _ => None,
     });
     contact.or_else(|| {

@@ -51,6 +51,9 @@ pub(crate) struct ServerTx {
 
 impl ServerTx {
     fn new(key: ServerKey, req: &Request, peer: Peer) -> Self {
+        let invite = req.method == Method::Invite;
+        // An INVITE's responses create the dialog: they carry its Record-Route (RFC 3261
+        // 12.1.1), so a record-routing proxy stays on the path.
         let template = req
             .headers
             .iter()
@@ -62,7 +65,7 @@ impl ServerTx {
                         | TypedHeader::To(_)
                         | TypedHeader::CallId(_)
                         | TypedHeader::CSeq(_)
-                )
+                ) || (invite && matches!(h, TypedHeader::RecordRoute(_)))
             })
             .cloned()
             .collect();
@@ -233,8 +236,8 @@ impl Transactions {
         let id = ServerTxId { idx, epoch };
         self.server_keys.insert(key, id);
         let pending = invite.filter(|i| self.is_unanswered(*i));
-        // The CANCEL's 200 carries the To tag the INVITE's responses will carry; a CANCEL that
-        // matches nothing gets 481 (9.2).
+        // A CANCEL that matches nothing gets 481 (9.2); the 200 goes without a To tag (the
+        // INVITE's tag is the user's, chosen later).
         let status = if invite.is_some() { 200 } else { 481 };
         if let Some(resp) = self.response(id, status, None) {
             let _ = self.respond(now, id, resp);
@@ -360,6 +363,22 @@ impl Transactions {
         if let Some(t) = self.servers.get_mut(tx.idx, tx.epoch) {
             t.reliable = None;
             t.reliable_at = None;
+        }
+    }
+
+    /// Whether a request belongs to a transaction we have (a retransmission, the ACK of one
+    /// of our INVITE responses), or a CANCEL to an INVITE we have: what the user may answer
+    /// statelessly otherwise.
+    pub fn knows(&self, req: &Request) -> bool {
+        let own = server_key(req, req.method.clone());
+        if self.server_keys.contains_key(&own) {
+            return true;
+        }
+        match req.method {
+            Method::Cancel | Method::Ack => self
+                .server_keys
+                .contains_key(&server_key(req, Method::Invite)),
+            _ => false,
         }
     }
 
