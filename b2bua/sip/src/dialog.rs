@@ -234,6 +234,15 @@ impl Dialog {
         Ok(())
     }
 
+    /// The 2xx that confirms an early dialog of ours (a PRACKed provisional came first): its
+    /// Contact and Record-Route are the dialog's from now on (RFC 3261 13.2.2.4).
+    pub fn confirm_uac(&mut self, resp: &Response) {
+        self.take_refresh_response(resp);
+        let mut route_set = record_route(&resp.headers);
+        route_set.reverse();
+        self.route_set = route_set;
+    }
+
     /// A 2xx to our re-INVITE or UPDATE with a Contact moves the remote target too.
     pub fn take_refresh_response(&mut self, resp: &Response) {
         if let Some(uri) = contact_uri(&resp.headers) {

@@ -241,7 +241,7 @@ impl Ua {
                     .filter(|d| Some(d.remote_tag.as_str()) == msg::to_tag(&resp.headers));
                 let dialog = match early {
                     Some(mut d) => {
-                        d.take_refresh_response(&resp);
+                        d.confirm_uac(&resp);
                         d
                     }
                     None => match Dialog::from_uac(req, &resp, l.peer) {
