@@ -113,7 +113,7 @@ pub(crate) fn run(patchbay: &str, rates: &[u64], secs: u64, extra: &str) -> Stri
         let (ok, failed, _) = crate::cps::sipp_totals(&sub.join("stat.csv"));
         held = (held + ok).min(u64::from(USERS));
         let grown = crate::setup::rss_kib(pid).saturating_sub(rss0) * 1024;
-        let per = if ok > 0 { grown / ok } else { 0 };
+        let per = grown.checked_div(ok).unwrap_or(0);
         let per_cpu = if cpu > 0.0 {
             (ok as f64 / cpu) as u64
         } else {

@@ -292,7 +292,7 @@ enum Outcome {
     Refused(u16),
     /// Delivered to the transaction user (a request in a new server transaction, a stray
     /// response).
-    Processed(Message),
+    Processed(Box<Message>),
     /// A response the transaction layer dropped.
     Ignored,
 }
@@ -320,14 +320,14 @@ fn run(bytes: &[u8]) -> Result<Outcome, String> {
             if txs.poll_event().is_some() {
                 return Err("a retransmission opened another transaction".into());
             }
-            Ok(Outcome::Processed(Message::Request(req)))
+            Ok(Outcome::Processed(Box::new(Message::Request(req))))
         }
         Message::Response(_) => {
             txs.handle_message(0, msg, peer());
             match txs.poll_event() {
                 None => Ok(Outcome::Ignored),
                 Some(TxEvent::StrayResponse { resp, .. }) => {
-                    Ok(Outcome::Processed(Message::Response(resp)))
+                    Ok(Outcome::Processed(Box::new(Message::Response(resp))))
                 }
                 Some(other) => Err(format!("unexpected {other:?}")),
             }
