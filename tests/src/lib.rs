@@ -36,6 +36,39 @@ pub async fn add_system_key(stack: &Stack) {
         .expect("system key");
 }
 
+/// A self-signed certificate for 127.0.0.1 (P-256, one day) and its key, made by openssl in
+/// `dir`: `(cert.pem, key.pem)`.
+pub async fn self_signed_cert(dir: &std::path::Path) -> (PathBuf, PathBuf) {
+    std::fs::create_dir_all(dir).expect("cert dir");
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let (code, _, err) = run_tool(
+        "openssl",
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            key.to_str().expect("utf-8 path"),
+            "-out",
+            cert.to_str().expect("utf-8 path"),
+        ],
+        20,
+    )
+    .await;
+    assert_eq!(code, 0, "openssl: {err}");
+    (cert, key)
+}
+
 /// Send one SIP request from `sock` to `sip`; the first final response (1xx passed over).
 pub fn sip_exchange(sock: &StdUdp, sip: &str, msg: &str) -> String {
     sock.send_to(msg.as_bytes(), sip).expect("send");
@@ -508,6 +541,45 @@ impl Sipp {
         all.extend(args.iter().map(|s| s.to_string()));
         let refs: Vec<&str> = all.iter().map(String::as_str).collect();
         Self::spawn(scenario_name, "", &refs)
+    }
+
+    /// Demo phone 4005 (digest with its demo password) on SIP port `port` calling `callee`
+    /// through `stack` with one of the `uac_*.xml` scenarios; `rtp_port` is its RTP socket and
+    /// `extra` more SIPp arguments (`-set talk_ms 3000`, `-t t1` ...).
+    pub fn caller(
+        scenario: &str,
+        stack: &Stack,
+        port: u16,
+        callee: &str,
+        rtp_port: u16,
+        extra: &[&str],
+    ) -> Sipp {
+        let sip = stack.sip();
+        let (port, rtp, auth_uri) = (
+            port.to_string(),
+            rtp_port.to_string(),
+            format!("{callee}@{sip}"),
+        );
+        let mut args = vec![
+            "-s",
+            callee,
+            "-p",
+            &port,
+            "-au",
+            "4005",
+            "-ap",
+            "demo-4005",
+            "-auth_uri",
+            &auth_uri,
+            "-set",
+            "user",
+            "4005",
+            "-set",
+            "rtpport",
+            &rtp,
+        ];
+        args.extend_from_slice(extra);
+        Self::spawn(scenario, &sip, &args)
     }
 
     /// A phone on `port` that rings `ring_ms`, answers, and sends its RTP from / expects it on

@@ -116,12 +116,24 @@ pub struct Dialog {
     pub peer: Peer,
 }
 
-fn address_of(h: &TypedHeader) -> Option<&Address> {
-    match h {
-        TypedHeader::From(f) => Some(&f.0),
-        TypedHeader::To(t) => Some(&t.0),
-        _ => None,
-    }
+fn from_address(headers: &[TypedHeader]) -> Result<&Address, DialogError> {
+    headers
+        .iter()
+        .find_map(|h| match h {
+            TypedHeader::From(f) => Some(&f.0),
+            _ => None,
+        })
+        .ok_or(DialogError::Missing("From"))
+}
+
+fn to_address(headers: &[TypedHeader]) -> Result<&Address, DialogError> {
+    headers
+        .iter()
+        .find_map(|h| match h {
+            TypedHeader::To(t) => Some(&t.0),
+            _ => None,
+        })
+        .ok_or(DialogError::Missing("To"))
 }
 
 fn without_tag(a: &Address) -> Address {
@@ -152,18 +164,8 @@ fn record_route(headers: &[TypedHeader]) -> Vec<Address> {
 impl Dialog {
     /// The dialog a UAS makes when it answers `req` (an INVITE) with `local_tag`.
     pub fn from_uas(req: &Request, local_tag: &str, peer: Peer) -> Result<Self, DialogError> {
-        let from = req
-            .headers
-            .iter()
-            .find(|h| matches!(h, TypedHeader::From(_)))
-            .and_then(address_of)
-            .ok_or(DialogError::Missing("From"))?;
-        let to = req
-            .headers
-            .iter()
-            .find(|h| matches!(h, TypedHeader::To(_)))
-            .and_then(address_of)
-            .ok_or(DialogError::Missing("To"))?;
+        let from = from_address(&req.headers)?;
+        let to = to_address(&req.headers)?;
         let call_id = msg::call_id(&req.headers).ok_or(DialogError::Missing("Call-ID"))?;
         let (seq, _) = msg::cseq(&req.headers).ok_or(DialogError::Missing("CSeq"))?;
         Ok(Self {
@@ -182,18 +184,8 @@ impl Dialog {
 
     /// The dialog a UAC gets from a 1xx/2xx with a To tag to its INVITE `req`.
     pub fn from_uac(req: &Request, resp: &Response, peer: Peer) -> Result<Self, DialogError> {
-        let from = req
-            .headers
-            .iter()
-            .find(|h| matches!(h, TypedHeader::From(_)))
-            .and_then(address_of)
-            .ok_or(DialogError::Missing("From"))?;
-        let to = resp
-            .headers
-            .iter()
-            .find(|h| matches!(h, TypedHeader::To(_)))
-            .and_then(address_of)
-            .ok_or(DialogError::Missing("To"))?;
+        let from = from_address(&req.headers)?;
+        let to = to_address(&resp.headers)?;
         let call_id = msg::call_id(&req.headers).ok_or(DialogError::Missing("Call-ID"))?;
         let (seq, _) = msg::cseq(&req.headers).ok_or(DialogError::Missing("CSeq"))?;
         let mut route_set = record_route(&resp.headers);

@@ -72,6 +72,24 @@ fn sent(ua: &mut Ua) -> Vec<Message> {
         .collect()
 }
 
+/// The last message the UA sent, which must be a request.
+fn last_request(ua: &mut Ua) -> Request {
+    match sent(ua).pop() {
+        Some(Message::Request(r)) => r,
+        other => panic!("expected a request, got {other:?}"),
+    }
+}
+
+/// The methods of the requests among `msgs`.
+fn methods(msgs: Vec<Message>) -> Vec<Method> {
+    msgs.into_iter()
+        .filter_map(|m| match m {
+            Message::Request(r) => Some(r.method),
+            Message::Response(_) => None,
+        })
+        .collect()
+}
+
 fn status(m: &Message) -> u16 {
     match m {
         Message::Response(r) => r.status.as_u16(),
@@ -359,10 +377,7 @@ fn spec() -> InviteSpec {
 fn outbound_leg_rings_answers_is_acked_and_byed_at_its_contact() {
     let mut ua = ua();
     assert!(ua.invite(0, LegId(2), spec()));
-    let invite = match sent(&mut ua).pop() {
-        Some(Message::Request(r)) => r,
-        other => panic!("{other:?}"),
-    };
+    let invite = last_request(&mut ua);
     assert_eq!(
         msg::header_text(&invite.headers, "x-campaign").as_deref(),
         Some("7")
@@ -395,34 +410,21 @@ fn outbound_leg_rings_answers_is_acked_and_byed_at_its_contact() {
 fn late_answer_after_release_gets_ack_and_bye() {
     let mut ua = ua();
     ua.invite(0, LegId(2), spec());
-    let invite = match sent(&mut ua).pop() {
-        Some(Message::Request(r)) => r,
-        other => panic!("{other:?}"),
-    };
+    let invite = last_request(&mut ua);
     ua.handle_message(10, answer_to(&invite, 180, "cal1", None), phone());
     ua.cancel(11, LegId(2));
     ua.release(LegId(2));
     events(&mut ua);
     sent(&mut ua);
     ua.handle_message(20, answer_to(&invite, 200, "cal1", Some(SDP_A)), phone());
-    let methods: Vec<Method> = sent(&mut ua)
-        .into_iter()
-        .filter_map(|m| match m {
-            Message::Request(r) => Some(r.method),
-            Message::Response(_) => None,
-        })
-        .collect();
-    assert_eq!(methods, [Method::Ack, Method::Bye]);
+    assert_eq!(methods(sent(&mut ua)), [Method::Ack, Method::Bye]);
 }
 
 #[test]
 fn busy_callee_fails_the_leg() {
     let mut ua = ua();
     ua.invite(0, LegId(2), spec());
-    let invite = match sent(&mut ua).pop() {
-        Some(Message::Request(r)) => r,
-        other => panic!("{other:?}"),
-    };
+    let invite = last_request(&mut ua);
     ua.handle_message(10, answer_to(&invite, 486, "cal1", None), phone());
     assert_eq!(signals(&mut ua), [LegSignal::Failed { status: 486 }]);
     // The transaction ACKed the 486 itself.
@@ -433,10 +435,7 @@ fn busy_callee_fails_the_leg() {
 fn cancelled_leg_acks_only_the_487() {
     let mut ua = ua();
     ua.invite(0, LegId(2), spec());
-    let invite = match sent(&mut ua).pop() {
-        Some(Message::Request(r)) => r,
-        other => panic!("{other:?}"),
-    };
+    let invite = last_request(&mut ua);
     ua.handle_message(10, answer_to(&invite, 180, "cal1", None), phone());
     events(&mut ua);
     ua.cancel(20, LegId(2));

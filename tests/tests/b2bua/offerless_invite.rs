@@ -14,30 +14,13 @@ async fn offerless_invite_takes_the_answer_from_the_ack() {
     let caller_rtp = RtpPeer::new(false).await;
     let callee = Sipp::answering(p4007, 200, callee_rtp.port());
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let caller = Sipp::spawn(
+    let caller = Sipp::caller(
         "uac_offerless.xml",
-        &stack.sip(),
-        &[
-            "-s",
-            "4007",
-            "-p",
-            &p4005.to_string(),
-            "-au",
-            "4005",
-            "-ap",
-            "demo-4005",
-            "-auth_uri",
-            &format!("4007@{}", stack.sip()),
-            "-set",
-            "user",
-            "4005",
-            "-set",
-            "rtpport",
-            &caller_rtp.port().to_string(),
-            "-set",
-            "talk_ms",
-            "3000",
-        ],
+        &stack,
+        p4005,
+        "4007",
+        caller_rtp.port(),
+        &["-set", "talk_ms", "3000"],
     );
     let call = stack.call_in_state(CallState::Bridged).await;
     // The ACK's answer is where the relay sends the caller's media.

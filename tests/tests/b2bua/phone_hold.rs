@@ -27,30 +27,13 @@ async fn phone_holds_and_resumes_and_media_flows_after() {
         ],
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let caller = Sipp::spawn(
+    let caller = Sipp::caller(
         "uac_hold.xml",
-        &stack.sip(),
-        &[
-            "-s",
-            "4007",
-            "-p",
-            &p4005.to_string(),
-            "-au",
-            "4005",
-            "-ap",
-            "demo-4005",
-            "-auth_uri",
-            &format!("4007@{}", stack.sip()),
-            "-set",
-            "user",
-            "4005",
-            "-set",
-            "rtpport",
-            &caller_rtp.port().to_string(),
-            "-set",
-            "talk_ms",
-            "4000",
-        ],
+        &stack,
+        p4005,
+        "4007",
+        caller_rtp.port(),
+        &["-set", "talk_ms", "4000"],
     );
     let call = stack.call_in_state(CallState::Bridged).await;
     // Hold at ~1 s after the answer, resume at ~2 s: play after the resume.

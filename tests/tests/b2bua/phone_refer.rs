@@ -18,30 +18,13 @@ async fn refer_from_a_phone_transfers_the_other_party() {
     let b = Sipp::answering(p4007, 100, rtp7.port());
     let c = Sipp::answering(p4009, 300, rtp9.port());
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let a = Sipp::spawn(
+    let a = Sipp::caller(
         "uac_refer.xml",
-        &stack.sip(),
-        &[
-            "-s",
-            "4007",
-            "-p",
-            &p4005.to_string(),
-            "-au",
-            "4005",
-            "-ap",
-            "demo-4005",
-            "-auth_uri",
-            &format!("4007@{}", stack.sip()),
-            "-set",
-            "user",
-            "4005",
-            "-set",
-            "rtpport",
-            &rtp5.port().to_string(),
-            "-set",
-            "target",
-            "4009",
-        ],
+        &stack,
+        p4005,
+        "4007",
+        rtp5.port(),
+        &["-set", "target", "4009"],
     );
     assert_eq!(a.wait(20).await, 0, "202, NOTIFY 100, NOTIFY 200, then BYE");
     let call = stack.call_in_state(CallState::Bridged).await;

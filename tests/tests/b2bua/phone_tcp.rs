@@ -56,32 +56,13 @@ async fn phones_over_tcp_register_call_and_hang_up() {
         ],
     );
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let caller = Sipp::spawn(
+    let caller = Sipp::caller(
         "uac_call.xml",
-        &sip,
-        &[
-            "-t",
-            "t1",
-            "-s",
-            "4007",
-            "-p",
-            &p4005.to_string(),
-            "-au",
-            "4005",
-            "-ap",
-            "demo-4005",
-            "-auth_uri",
-            &format!("4007@{sip}"),
-            "-set",
-            "user",
-            "4005",
-            "-set",
-            "rtpport",
-            &caller_rtp.port().to_string(),
-            "-set",
-            "talk_ms",
-            "2000",
-        ],
+        &stack,
+        p4005,
+        "4007",
+        caller_rtp.port(),
+        &["-t", "t1", "-set", "talk_ms", "2000"],
     );
     let call = stack.call_in_state(CallState::Bridged).await;
     let relay_a = relay_addr(&stack.api, &call.id, Side::A).await;

@@ -9,33 +9,7 @@ use std::time::Duration;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn phone_over_tls_registers_and_is_called() {
     let dir = std::env::temp_dir().join(format!("patchbay-sip-tls-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let (code, _, err) = run_tool(
-        "openssl",
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            key.to_str().unwrap(),
-            "-out",
-            cert.to_str().unwrap(),
-        ],
-        20,
-    )
-    .await;
-    assert_eq!(code, 0, "openssl: {err}");
+    let (cert, key) = self_signed_cert(&dir).await;
     let tls_port = free_port();
     let (c2, k2) = (cert.clone(), key.clone());
     let stack = Stack::start_with(move |c| {
@@ -78,30 +52,13 @@ async fn phone_over_tls_registers_and_is_called() {
     }
     assert!(registered, "the TLS phone registered");
     let caller_rtp = RtpPeer::new(false).await;
-    let caller = Sipp::spawn(
+    let caller = Sipp::caller(
         "uac_call.xml",
-        &stack.sip(),
-        &[
-            "-s",
-            "4007",
-            "-p",
-            &free_port().to_string(),
-            "-au",
-            "4005",
-            "-ap",
-            "demo-4005",
-            "-auth_uri",
-            &format!("4007@{}", stack.sip()),
-            "-set",
-            "user",
-            "4005",
-            "-set",
-            "rtpport",
-            &caller_rtp.port().to_string(),
-            "-set",
-            "talk_ms",
-            "1000",
-        ],
+        &stack,
+        free_port(),
+        "4007",
+        caller_rtp.port(),
+        &["-set", "talk_ms", "1000"],
     );
     stack.call_in_state(CallState::Bridged).await;
     assert_eq!(

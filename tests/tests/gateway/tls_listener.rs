@@ -9,33 +9,7 @@ use patchbay_tests::*;
 async fn tls_listener_serves_https() {
     let stack = Stack::start().await;
     let dir = std::env::temp_dir().join(format!("patchbay-tls-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let (code, _, err) = run_tool(
-        "openssl",
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            key.to_str().unwrap(),
-            "-out",
-            cert.to_str().unwrap(),
-        ],
-        20,
-    )
-    .await;
-    assert_eq!(code, 0, "openssl: {err}");
+    let (cert, key) = self_signed_cert(&dir).await;
     let tls = TlsConfig {
         cert: cert.to_string_lossy().into(),
         key: key.to_string_lossy().into(),

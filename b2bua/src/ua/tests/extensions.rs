@@ -68,10 +68,7 @@ fn reliable_180_without_prack_ends_in_504() {
 fn reliable_provisional_from_a_callee_gets_one_prack_and_the_dialog_goes_on() {
     let mut ua = ua();
     ua.invite(0, LegId(2), spec());
-    let invite = match sent(&mut ua).pop() {
-        Some(Message::Request(r)) => r,
-        other => panic!("{other:?}"),
-    };
+    let invite = last_request(&mut ua);
     let reliable = |ua: &mut Ua| {
         let mut resp = msg::response(&invite, 183, Some("cal1"));
         resp.headers
@@ -196,27 +193,14 @@ fn too_short_session_interval_gets_422() {
 fn a_retransmitted_2xx_to_our_reinvite_is_acked_again_not_byed() {
     let mut ua = ua();
     ua.invite(0, LegId(2), spec());
-    let invite = match sent(&mut ua).pop() {
-        Some(Message::Request(r)) => r,
-        other => panic!("{other:?}"),
-    };
+    let invite = last_request(&mut ua);
     ua.handle_message(10, answer_to(&invite, 200, "cal1", Some(SDP_A)), phone());
     sent(&mut ua);
     events(&mut ua);
     assert!(ua.reinvite(20, LegId(2), SDP_A.into()));
-    let reinvite = match sent(&mut ua).pop() {
-        Some(Message::Request(r)) => r,
-        other => panic!("{other:?}"),
-    };
+    let reinvite = last_request(&mut ua);
     ua.handle_message(30, answer_to(&reinvite, 200, "cal1", Some(SDP_A)), phone());
-    let first: Vec<Method> = sent(&mut ua)
-        .into_iter()
-        .filter_map(|m| match m {
-            Message::Request(r) => Some(r.method),
-            Message::Response(_) => None,
-        })
-        .collect();
-    assert_eq!(first, [Method::Ack]);
+    assert_eq!(methods(sent(&mut ua)), [Method::Ack]);
     assert_eq!(
         signals(&mut ua),
         [LegSignal::OfferAnswered {
@@ -225,14 +209,7 @@ fn a_retransmitted_2xx_to_our_reinvite_is_acked_again_not_byed() {
     );
     // The same 2xx again (our ACK was lost): the ACK again, never a BYE.
     ua.handle_message(600, answer_to(&reinvite, 200, "cal1", Some(SDP_A)), phone());
-    let again: Vec<Method> = sent(&mut ua)
-        .into_iter()
-        .filter_map(|m| match m {
-            Message::Request(r) => Some(r.method),
-            Message::Response(_) => None,
-        })
-        .collect();
-    assert_eq!(again, [Method::Ack]);
+    assert_eq!(methods(sent(&mut ua)), [Method::Ack]);
     assert!(signals(&mut ua).is_empty());
 }
 
