@@ -75,17 +75,7 @@ impl<T> TimerWheel<T> {
         let mut turns = 0;
         loop {
             let idx = slot_of(self.cursor);
-            let slot = &mut self.slots[idx];
-            let mut i = 0;
-            while i < slot.len() {
-                if slot[i].0 <= now {
-                    let (_, v) = slot.swap_remove(i);
-                    fired.push(v);
-                    self.len -= 1;
-                } else {
-                    i += 1;
-                }
-            }
+            self.len -= drain_due(&mut self.slots[idx], now, fired);
             if self.cursor + SLOT_MS > now {
                 break;
             }
@@ -94,16 +84,7 @@ impl<T> TimerWheel<T> {
             if turns >= SLOTS {
                 self.cursor = now - now % SLOT_MS;
                 for slot in &mut self.slots {
-                    let mut i = 0;
-                    while i < slot.len() {
-                        if slot[i].0 <= now {
-                            let (_, v) = slot.swap_remove(i);
-                            fired.push(v);
-                            self.len -= 1;
-                        } else {
-                            i += 1;
-                        }
-                    }
+                    self.len -= drain_due(slot, now, fired);
                 }
                 break;
             }
@@ -124,6 +105,22 @@ impl<T> TimerWheel<T> {
             }
         }
     }
+}
+
+/// Move every entry of `slot` due at `now` to `fired`; how many moved.
+fn drain_due<T>(slot: &mut Vec<(Ms, T)>, now: Ms, fired: &mut Vec<T>) -> usize {
+    let mut moved = 0;
+    let mut i = 0;
+    while i < slot.len() {
+        if slot[i].0 <= now {
+            let (_, v) = slot.swap_remove(i);
+            fired.push(v);
+            moved += 1;
+        } else {
+            i += 1;
+        }
+    }
+    moved
 }
 
 fn slot_of(deadline: Ms) -> usize {
