@@ -10,8 +10,11 @@
 //! the buffer lives on the task's stack and peer addresses are packed into atomics.
 //!
 //! [`sdp`] holds the pure SDP functions (parse an offer/answer, render our side).
+//! [`engine`] holds the sans-IO pieces of the media engine (G.711, RFC 4733 DTMF, in-band
+//! DTMF detection, tones) that playback, collection and recording are built from.
 //! This crate knows nothing of SIP or calls.
 
+pub mod engine;
 mod metrics;
 mod relay;
 pub mod sdp;

@@ -1,0 +1,19 @@
+//! The media engine's building blocks, sans-IO: audio in and out of a leg as 16-bit linear
+//! samples at 8 kHz, G.711 on the wire, RFC 4733 telephone-events and in-band DTMF, tones.
+//! No sockets and no clock: the pacing loop that sends packets lives with the relay's I/O.
+//!
+//! - [`g711`]: PCMU / PCMA frames to and from linear samples (rvoip-codec-core's G.711).
+//! - [`dtmf`]: RFC 4733 telephone-event payloads: sending (an event's packets, end packets
+//!   sent three times) and receiving (each key once, whatever the retransmissions).
+//! - [`goertzel`]: in-band DTMF detection for legs that did not agree on telephone-event.
+//! - [`tone`]: dual-frequency tones with cadences: DTMF keys, ringback, busy, a beep.
+
+pub mod dtmf;
+pub mod g711;
+pub mod goertzel;
+pub mod tone;
+
+/// Samples a second of everything the engine handles (narrowband telephony).
+pub const RATE: u32 = 8_000;
+/// Samples in one 20 ms packet (the ptime every phone takes).
+pub const FRAME: usize = 160;
