@@ -2,12 +2,14 @@
 //! samples at 8 kHz, G.711 on the wire, RFC 4733 telephone-events and in-band DTMF, tones.
 //! No sockets and no clock: the pacing loop that sends packets lives with the relay's I/O.
 //!
+//! - [`audio`]: WAV prompts (any rate, PCM / float / G.711) to 8 kHz mono samples.
 //! - [`g711`]: PCMU / PCMA frames to and from linear samples (rvoip-codec-core's G.711).
 //! - [`dtmf`]: RFC 4733 telephone-event payloads: sending (an event's packets, end packets
 //!   sent three times) and receiving (each key once, whatever the retransmissions).
 //! - [`goertzel`]: in-band DTMF detection for legs that did not agree on telephone-event.
 //! - [`tone`]: dual-frequency tones with cadences: DTMF keys, ringback, busy, a beep.
 
+pub mod audio;
 pub mod dtmf;
 pub mod g711;
 pub mod goertzel;
