@@ -7,12 +7,17 @@
 //! - [`dtmf`]: RFC 4733 telephone-event payloads: sending (an event's packets, end packets
 //!   sent three times) and receiving (each key once, whatever the retransmissions).
 //! - [`goertzel`]: in-band DTMF detection for legs that did not agree on telephone-event.
+//! - [`playback`]: a prompt (or looped hold music) as 20 ms G.711 RTP packets.
+//! - [`rtp`]: RTP headers in and out; a leg's outgoing stream, continuous across prompts and
+//!   across a move from the relay to the engine.
 //! - [`tone`]: dual-frequency tones with cadences: DTMF keys, ringback, busy, a beep.
 
 pub mod audio;
 pub mod dtmf;
 pub mod g711;
 pub mod goertzel;
+pub mod playback;
+pub mod rtp;
 pub mod tone;
 
 /// Samples a second of everything the engine handles (narrowband telephony).
