@@ -4,18 +4,22 @@
 //!
 //! - [`audio`]: WAV prompts (any rate, PCM / float / G.711) to 8 kHz mono samples.
 //! - [`g711`]: PCMU / PCMA frames to and from linear samples (rvoip-codec-core's G.711).
+//! - [`collect`]: digit collection: max digits, terminators, first and inter-digit timeouts.
 //! - [`dtmf`]: RFC 4733 telephone-event payloads: sending (an event's packets, end packets
 //!   sent three times) and receiving (each key once, whatever the retransmissions).
 //! - [`goertzel`]: in-band DTMF detection for legs that did not agree on telephone-event.
+//! - [`mixer`]: conference frames, each member hearing the others, with a soft limit.
 //! - [`playback`]: a prompt (or looped hold music) as 20 ms G.711 RTP packets.
 //! - [`rtp`]: RTP headers in and out; a leg's outgoing stream, continuous across prompts and
 //!   across a move from the relay to the engine.
 //! - [`tone`]: dual-frequency tones with cadences: DTMF keys, ringback, busy, a beep.
 
 pub mod audio;
+pub mod collect;
 pub mod dtmf;
 pub mod g711;
 pub mod goertzel;
+pub mod mixer;
 pub mod playback;
 pub mod rtp;
 pub mod tone;
