@@ -10,6 +10,8 @@
 //! - [`goertzel`]: in-band DTMF detection for legs that did not agree on telephone-event.
 //! - [`mixer`]: conference frames, each member hearing the others, with a soft limit.
 //! - [`playback`]: a prompt (or looped hold music) as 20 ms G.711 RTP packets.
+//! - [`record`]: a leg or a call to WAV (mono, stereo A/B or mixed), stopping on length,
+//!   silence or a key.
 //! - [`rtp`]: RTP headers in and out; a leg's outgoing stream, continuous across prompts and
 //!   across a move from the relay to the engine.
 //! - [`tone`]: dual-frequency tones with cadences: DTMF keys, ringback, busy, a beep.
@@ -21,6 +23,7 @@ pub mod g711;
 pub mod goertzel;
 pub mod mixer;
 pub mod playback;
+pub mod record;
 pub mod rtp;
 pub mod tone;
 
