@@ -24,3 +24,8 @@ apt_install() {
 build_needs() {
   command -v cmake >/dev/null || echo cmake
 }
+
+# What the running stack uses: espeak-ng renders the media engine's text-to-speech.
+runtime_needs() {
+  command -v espeak-ng >/dev/null || echo espeak-ng
+}

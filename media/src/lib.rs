@@ -11,13 +11,15 @@
 //!
 //! [`sdp`] holds the pure SDP functions (parse an offer/answer, render our side).
 //! [`engine`] holds the sans-IO pieces of the media engine (G.711, RFC 4733 DTMF, in-band
-//! DTMF detection, tones) that playback, collection and recording are built from.
+//! DTMF detection, tones) that playback, collection and recording are built from; [`tts`]
+//! renders text to prompts with espeak-ng.
 //! This crate knows nothing of SIP or calls.
 
 pub mod engine;
 mod metrics;
 mod relay;
 pub mod sdp;
+pub mod tts;
 
 pub use metrics::RelayMetrics;
 pub use relay::{Bridge, LegMedia, LegStats, MediaConfig, MediaError, Relay};
