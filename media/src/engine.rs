@@ -8,6 +8,8 @@
 //! - [`dtmf`]: RFC 4733 telephone-event payloads: sending (an event's packets, end packets
 //!   sent three times) and receiving (each key once, whatever the retransmissions).
 //! - [`goertzel`]: in-band DTMF detection for legs that did not agree on telephone-event.
+//! - [`leg`]: the application end of one leg: prompts, tones and keys out, keys in, digit
+//!   collection, paced by a 20 ms tick.
 //! - [`mixer`]: conference frames, each member hearing the others, with a soft limit.
 //! - [`playback`]: a prompt (or looped hold music) as 20 ms G.711 RTP packets.
 //! - [`record`]: a leg or a call to WAV (mono, stereo A/B or mixed), stopping on length,
@@ -21,6 +23,7 @@ pub mod collect;
 pub mod dtmf;
 pub mod g711;
 pub mod goertzel;
+pub mod leg;
 pub mod mixer;
 pub mod playback;
 pub mod record;

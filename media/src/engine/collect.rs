@@ -67,6 +67,11 @@ impl Collector {
         }
     }
 
+    /// The digits so far.
+    pub fn digits(&self) -> &str {
+        &self.digits
+    }
+
     /// A key at `now`; the result when it ends the collection.
     pub fn key(&mut self, key: char, now: u64) -> Option<Collected> {
         if self.done {
