@@ -1,7 +1,7 @@
 //! Socket side of the relay: port pool, per-leg sockets, forwarding tasks.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket as StdUdpSocket};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use tokio::net::UdpSocket;
 use tokio::task::JoinHandle;
@@ -99,7 +99,7 @@ pub struct LegStats {
 /// Media end of one call leg: an RTP socket on an even port and RTCP on the next.
 #[derive(Debug)]
 pub struct LegMedia {
-    rtp: UdpSocket,
+    pub(crate) rtp: UdpSocket,
     rtcp: UdpSocket,
     port: u16,
     advertise: SocketAddr,
@@ -111,6 +111,11 @@ pub struct LegMedia {
     /// The audio codec agreed for what this leg's phone sends: payload type << 32 | RTP clock
     /// rate (0 = not known; jitter then covers the static 8 kHz types only).
     audio: AtomicU64,
+    /// The last RTP header sent to this leg's phone: SSRC << 32 | sequence << 16 (the low
+    /// bits: 1 once anything was sent), and the timestamp. Whoever sends next (the relay, the
+    /// engine) carries the phone's stream on from there.
+    last_out: AtomicU64,
+    last_out_ts: AtomicU32,
     pub stats: LegStats,
     pool: Arc<Mutex<PortPool>>,
 }
@@ -200,6 +205,8 @@ impl Relay {
                         latched_rtp: AtomicBool::new(false),
                         latched_rtcp: AtomicBool::new(false),
                         audio: AtomicU64::new(0),
+                        last_out: AtomicU64::new(0),
+                        last_out_ts: AtomicU32::new(0),
                         stats: LegStats::default(),
                         pool: self.pool.clone(),
                     }));
@@ -288,6 +295,46 @@ impl LegMedia {
 
     pub fn is_latched(&self) -> bool {
         self.latched_rtp.load(Relaxed)
+    }
+
+    /// Latching for a reader of the RTP socket other than the relay: whether a packet from
+    /// `from` is the phone's (the first source is taken as the phone's when none is latched).
+    pub(crate) fn accept_from(&self, from: SocketAddr) -> bool {
+        let from = pack(from);
+        if self.latched_rtp.load(Relaxed) {
+            if self.peer_rtp.load(Relaxed) != from {
+                self.stats.foreign_dropped.fetch_add(1, Relaxed);
+                return false;
+            }
+        } else if from != 0 {
+            self.peer_rtp.store(from, Relaxed);
+            self.latched_rtp.store(true, Relaxed);
+        }
+        true
+    }
+
+    /// The header of the last RTP packet sent to the phone (`None` before the first).
+    pub fn last_sent(&self) -> Option<crate::engine::rtp::Header> {
+        let v = self.last_out.load(Relaxed);
+        (v & 1 == 1).then(|| crate::engine::rtp::Header {
+            pt: 0,
+            marker: false,
+            ssrc: (v >> 32) as u32,
+            seq: (v >> 16) as u16,
+            ts: self.last_out_ts.load(Relaxed),
+        })
+    }
+
+    /// Note the header of an RTP packet just sent to the phone (`pkt` starts with it).
+    pub(crate) fn note_sent(&self, pkt: &[u8]) {
+        if pkt.len() >= 12 {
+            let ssrc = u32::from_be_bytes([pkt[8], pkt[9], pkt[10], pkt[11]]);
+            let seq = u16::from_be_bytes([pkt[2], pkt[3]]);
+            let ts = u32::from_be_bytes([pkt[4], pkt[5], pkt[6], pkt[7]]);
+            self.last_out_ts.store(ts, Relaxed);
+            self.last_out
+                .store((u64::from(ssrc) << 32) | (u64::from(seq) << 16) | 1, Relaxed);
+        }
     }
 }
 
@@ -378,6 +425,7 @@ async fn forward(src: Arc<LegMedia>, dst: Arc<LegMedia>, rtcp: bool, m: Arc<Rela
                 m.relayed(true, n);
             }
             Ok(_) => {
+                dst.note_sent(&buf[..n]);
                 dst.stats.rtp_out.fetch_add(1, Relaxed);
                 dst.stats.rtp_out_bytes.fetch_add(n as u64, Relaxed);
                 m.relayed(false, n);

@@ -1,0 +1,65 @@
+//! Prometheus metrics of the media engine's legs.
+
+use prometheus::{IntCounter, IntGauge, Registry};
+
+#[derive(Debug, Clone)]
+pub struct EngineMetrics {
+    pub(crate) legs: IntGauge,
+    pub(crate) packets: IntCounter,
+    pub(crate) late: IntCounter,
+    pub(crate) keys: IntCounter,
+}
+
+impl Default for EngineMetrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EngineMetrics {
+    pub fn new() -> Self {
+        Self {
+            legs: IntGauge::new(
+                "patchbay_media_engine_legs",
+                "Legs the media engine serves now (prompts, digits, recording), not the relay.",
+            )
+            .expect("valid metric"),
+            packets: IntCounter::new(
+                "patchbay_media_engine_packets_sent_total",
+                "RTP packets the media engine sent (prompts, tones, keys).",
+            )
+            .expect("valid metric"),
+            late: IntCounter::new(
+                "patchbay_media_engine_late_packets_total",
+                "Packets the media engine sent more than 10 ms after their 20 ms slot.",
+            )
+            .expect("valid metric"),
+            keys: IntCounter::new(
+                "patchbay_media_engine_keys_received_total",
+                "DTMF keys the media engine heard from phones (RFC 4733 or in-band), each once.",
+            )
+            .expect("valid metric"),
+        }
+    }
+
+    pub fn register(&self, registry: &Registry) -> Result<(), prometheus::Error> {
+        registry.register(Box::new(self.legs.clone()))?;
+        registry.register(Box::new(self.packets.clone()))?;
+        registry.register(Box::new(self.late.clone()))?;
+        registry.register(Box::new(self.keys.clone()))?;
+        Ok(())
+    }
+
+    /// Legs served now.
+    pub fn legs(&self) -> i64 {
+        self.legs.get()
+    }
+
+    pub fn packets_sent(&self) -> u64 {
+        self.packets.get()
+    }
+
+    pub fn late_packets(&self) -> u64 {
+        self.late.get()
+    }
+}
