@@ -2,6 +2,8 @@
 
 use crate::driver::{Cmd, CmdError, Shared, now_ms};
 use crate::policy;
+
+mod media;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -111,6 +113,11 @@ pub(crate) fn router(st: AppState) -> axum::Router {
         .route("/v1/calls/{id}/unhold", post(unhold))
         .route("/v1/calls/{id}/events", get(call_events))
         .route("/v1/calls/{id}/media", get(media))
+        .route("/v1/calls/{id}/play", post(media::play))
+        .route("/v1/calls/{id}/collect", post(media::collect))
+        .route("/v1/calls/{id}/dtmf", post(media::dtmf))
+        .route("/v1/calls/{id}/tone", post(media::tone))
+        .route("/v1/calls/{id}/stop", post(media::stop))
         .route("/v1/events", get(all_events))
         .route("/v1/registrations", get(registrations))
         .route("/v1/cdrs", get(cdrs))
@@ -143,7 +150,16 @@ async fn originate(State(st): State<AppState>, body: axum::body::Bytes) -> Respo
     };
     let mut req = req;
     let tenant = req.tenant.clone();
-    for party in std::iter::once(&mut req.from).chain(req.to.iter_mut()) {
+    if req.app && !media::caller_id_ok(&req.from) {
+        return render_error(CmdError {
+            kind: ApiErrorKind::BadRequest,
+            message:
+                "from of an application call is a caller id: up to 32 of 0-9 A-Z a-z + * # . _ -"
+                    .into(),
+        });
+    }
+    let from = (!req.app).then_some(&mut req.from);
+    for party in from.into_iter().chain(req.to.iter_mut()) {
         if let Err(e) = check_party(&st, &tenant, party).await {
             return render_error(e);
         }

@@ -50,6 +50,14 @@ pub struct B2buaConfig {
     /// Ended calls stay readable (detail and events) for this long.
     pub ended_call_retention_secs: u32,
     pub media: MediaConfig,
+    /// Prompts played by name: `<prompts_dir>/<tenant>/<name>`, else `<prompts_dir>/<name>`.
+    /// `patchbay` makes it `<data_dir>/prompts` when left empty (else `./prompts`).
+    pub prompts_dir: std::path::PathBuf,
+    /// The espeak-ng program that speaks text prompts.
+    pub tts_program: String,
+    /// Samples (8 kHz) kept of decoded prompt files, and as many of rendered speech
+    /// (28,800,000 = an hour = 57.6 MB each).
+    pub prompt_cache_samples: u64,
 }
 
 impl Default for B2buaConfig {
@@ -75,6 +83,9 @@ impl Default for B2buaConfig {
             sip_source_burst: 400,
             registrations: Vec::new(),
             media: MediaConfig::default(),
+            prompts_dir: std::path::PathBuf::new(),
+            tts_program: "espeak-ng".into(),
+            prompt_cache_samples: 28_800_000,
         }
     }
 }
@@ -154,6 +165,9 @@ impl B2buaConfig {
         }
         if self.auth_fail_window_secs == 0 {
             errs.push("b2bua.auth_fail_window_secs must be > 0".into());
+        }
+        if self.tts_program.is_empty() {
+            errs.push("b2bua.tts_program must name the espeak-ng program".into());
         }
         if let Err(e) = self.media.validate() {
             errs.push(format!("b2bua.media: {e}"));

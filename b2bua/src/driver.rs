@@ -8,6 +8,7 @@
 pub(crate) use crate::shared::{Authorized, Shared, TaskDone, now_ms};
 
 mod actions;
+pub(crate) mod app;
 mod commands;
 mod inbound;
 mod invite_auth;
@@ -67,6 +68,10 @@ pub(crate) enum Cmd {
         patchbay_api::SipMessageRequest,
         Reply<oneshot::Receiver<Vec<patchbay_api::SipMessageResult>>>,
     ),
+    /// A media primitive on a call; the reply is its command id.
+    Primitive(CallId, patchbay_api::MediaOp, Reply<u64>),
+    /// Stop a primitive.
+    StopPrimitive(CallId, u64, Reply<()>),
 }
 
 pub(crate) struct Driver {
@@ -108,6 +113,9 @@ pub(crate) struct Driver {
     next_batch: u64,
     /// Housekeeping ticks (one a second).
     ticks: u64,
+    /// Legs served by the media engine, and prompts being loaded.
+    apps: app::Apps,
+    engine_rx: Option<mpsc::UnboundedReceiver<(u64, patchbay_media::engine::leg::Event)>>,
 }
 
 // === impl Driver ===
@@ -119,7 +127,9 @@ impl Driver {
         relay: Relay,
         tasks: mpsc::UnboundedSender<TaskDone>,
         cdr_tx: mpsc::UnboundedSender<patchbay_api::Cdr>,
+        engine_metrics: patchbay_media::endpoint::EngineMetrics,
     ) -> Self {
+        let (apps, engine_rx) = app::Apps::new(&sh.cfg, engine_metrics);
         let sip_host = sh.cfg.sip_listen.to_string();
         let boot = now_ms() / 1000;
         use patchbay_sip::dialog::Local;
@@ -181,6 +191,8 @@ impl Driver {
             batches: HashMap::new(),
             next_batch: 0,
             ticks: 0,
+            apps,
+            engine_rx: Some(engine_rx),
         }
     }
 
@@ -197,6 +209,7 @@ impl Driver {
         mut shutdown: watch::Receiver<bool>,
     ) {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let mut engine_rx = self.engine_rx.take();
         loop {
             let wake = self.next_wake();
             tokio::select! {
@@ -213,6 +226,7 @@ impl Driver {
                 Some(m) = sip_rx.tcp.recv() => self.handle_incoming(m),
                 Some(m) = recv_opt(&mut sip_rx.tls) => self.handle_incoming(m),
                 Some(done) = task_rx.recv() => self.handle_task(done),
+                Some((tag, ev)) = recv_unbounded(&mut engine_rx) => self.engine_event(tag, ev),
                 Some(cmd) = cmd_rx.recv() => self.handle_cmd(cmd).await,
                 _ = sleep_opt(wake) => {
                     self.calls.handle_timeout(now_ms());
@@ -364,6 +378,13 @@ impl Driver {
     fn handle_task(&mut self, done: TaskDone) {
         match done {
             TaskDone::Authorized(a) => self.handle_authorized(*a),
+            TaskDone::Prompt {
+                leg,
+                command,
+                result,
+                repeat,
+                barge_in,
+            } => self.prompt_loaded(leg, command, result, repeat, barge_in),
             TaskDone::Respond {
                 tx,
                 method,
@@ -440,6 +461,7 @@ impl Driver {
         self.startable.remove(call);
         self.referrers.remove(call);
         for leg in self.call_legs.remove(call).unwrap_or_default() {
+            self.detach(leg);
             self.leg_media.remove(&leg);
             self.invite_sent.remove(&leg);
             self.leg_codecs.remove(&leg);
@@ -480,6 +502,13 @@ fn cause_label(c: patchbay_api::Cause) -> &'static str {
 }
 
 async fn recv_opt<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn recv_unbounded<T>(rx: &mut Option<mpsc::UnboundedReceiver<T>>) -> Option<T> {
     match rx {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,

@@ -103,6 +103,10 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
         .metrics()
         .register(&sh.metrics.registry)
         .map_err(|e| B2buaError::Config(e.to_string()))?;
+    let engine_metrics = patchbay_media::endpoint::EngineMetrics::new();
+    engine_metrics
+        .register(&sh.metrics.registry)
+        .map_err(|e| B2buaError::Config(e.to_string()))?;
     let admin_listener = tokio::net::TcpListener::bind(cfg.admin_listen)
         .await
         .map_err(|source| B2buaError::Listen {
@@ -133,7 +137,14 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
     let (cdr_tx, cdr_rx) = mpsc::unbounded_channel();
     let (task_tx, task_rx) = mpsc::unbounded_channel();
     let cdr_writer = tokio::spawn(driver::cdr_writer(sh.clone(), cdr_rx));
-    let driver = Driver::new(sh.clone(), transport, relay, task_tx, cdr_tx);
+    let driver = Driver::new(
+        sh.clone(),
+        transport,
+        relay,
+        task_tx,
+        cdr_tx,
+        engine_metrics,
+    );
     let driver = tokio::spawn(async move {
         driver.run(sip_rx, task_rx, cmd_rx, shutdown_rx).await;
         // The driver dropped its CDR sender: wait until the last CDR is stored.

@@ -27,6 +27,14 @@ pub(crate) fn now_ms() -> u64 {
 /// What a task that read the store hands back to the loop.
 #[derive(Debug)]
 pub(crate) enum TaskDone {
+    /// A prompt loaded (or not) for a `play` on a leg the engine serves.
+    Prompt {
+        leg: patchbay_proto::LegId,
+        command: u64,
+        result: Result<std::sync::Arc<[i16]>, String>,
+        repeat: bool,
+        barge_in: bool,
+    },
     /// An INVITE whose credentials and destination checked out.
     Authorized(Box<Authorized>),
     /// Answer a request (REGISTER, or an INVITE's challenge or refusal).

@@ -18,6 +18,7 @@
 pub mod endpoint;
 pub mod engine;
 mod metrics;
+pub mod prompts;
 mod relay;
 pub mod sdp;
 pub mod tts;

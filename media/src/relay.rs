@@ -332,8 +332,10 @@ impl LegMedia {
             let seq = u16::from_be_bytes([pkt[2], pkt[3]]);
             let ts = u32::from_be_bytes([pkt[4], pkt[5], pkt[6], pkt[7]]);
             self.last_out_ts.store(ts, Relaxed);
-            self.last_out
-                .store((u64::from(ssrc) << 32) | (u64::from(seq) << 16) | 1, Relaxed);
+            self.last_out.store(
+                (u64::from(ssrc) << 32) | (u64::from(seq) << 16) | 1,
+                Relaxed,
+            );
         }
     }
 }

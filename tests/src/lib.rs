@@ -2,6 +2,8 @@
 //! phones' RTP sockets (count what arrives, echo, play SIPp's g711a.pcap).
 #![allow(unreachable_pub)]
 
+pub mod media;
+
 use patchbay_api::client::ControlClient;
 use patchbay_api::{CallId, CallInfo, CallState, Event, EventKind};
 use patchbay_b2bua::{B2buaConfig, Running};
@@ -252,6 +254,7 @@ impl Stack {
         cfg.media.port_min = 30000 + block * 200;
         cfg.media.port_max = cfg.media.port_min + 199;
         cfg.ring_timeout_secs = 10;
+        cfg.prompts_dir = dir.join("prompts");
         tune(&mut cfg);
         let sip_port = cfg.sip_listen.port();
         let b2bua = patchbay_b2bua::start(cfg.clone(), store.clone())

@@ -108,6 +108,38 @@ impl ControlClient {
             .await
     }
 
+    /// Run a media primitive on a call; its command id (the end comes as an event).
+    pub async fn primitive(
+        &self,
+        id: &CallId,
+        op: &crate::MediaOp,
+    ) -> Result<crate::CommandAccepted, ClientError> {
+        use crate::MediaOp;
+        let (verb, body) = match op {
+            MediaOp::Play(r) => ("play", serde_json::to_value(r)),
+            MediaOp::Collect(r) => ("collect", serde_json::to_value(r)),
+            MediaOp::Dtmf(r) => ("dtmf", serde_json::to_value(r)),
+            MediaOp::Tone(r) => ("tone", serde_json::to_value(r)),
+        };
+        let body = body.unwrap_or_default();
+        self.send(
+            self.http
+                .post(self.url(&format!("/v1/calls/{id}/{verb}")))
+                .json(&body),
+        )
+        .await
+    }
+
+    /// Stop a media primitive still running.
+    pub async fn stop_command(&self, id: &CallId, command: u64) -> Result<(), ClientError> {
+        self.send_empty(
+            self.http
+                .post(self.url(&format!("/v1/calls/{id}/stop")))
+                .json(&crate::StopRequest { command }),
+        )
+        .await
+    }
+
     pub async fn media(&self, id: &CallId) -> Result<Vec<MediaLeg>, ClientError> {
         self.send(self.http.get(self.url(&format!("/v1/calls/{id}/media"))))
             .await

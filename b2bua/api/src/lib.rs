@@ -11,6 +11,9 @@
 //! - `POST   /v1/calls/{id}/transfer`        [`TransferRequest`] -> 202
 //! - `POST   /v1/calls/{id}/hold`, `/unhold` -> 202
 //! - `GET    /v1/calls/{id}/media`           -> `Vec<MediaLeg>` (relay addresses and counters)
+//! - `POST   /v1/calls/{id}/play|collect|dtmf|tone` [`PlayRequest`] ... -> 202 [`CommandAccepted`]
+//!   (completion as an event: `play_finished`, `digits`, `dtmf_sent`, `tone_finished`)
+//! - `POST   /v1/calls/{id}/stop`            [`StopRequest`] -> 202
 //! - `GET    /v1/calls/{id}/events?after=N&wait_ms=M` -> `Vec<Event>` with `seq > N` (long poll)
 //! - `GET    /v1/events?after=N&wait_ms=M`   -> every call's events, global order ([`Event::gseq`])
 //! - `GET    /v1/registrations?tenant=T`     -> `Vec<Registration>`
@@ -23,6 +26,8 @@
 
 #[cfg(feature = "client")]
 pub mod client;
+mod media;
 mod types;
 
+pub use media::*;
 pub use types::*;

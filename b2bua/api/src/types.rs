@@ -69,6 +69,11 @@ pub struct OriginateRequest {
     /// deadline means the call is never lost when the front end goes away in between.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_within_ms: Option<u32>,
+    /// Application call: ring the callees (`to`, as side A) and, on answer, hold the call in
+    /// the B2BUA's media engine (no second party); `from` is then only the caller id shown
+    /// (may be empty). Driven by the media primitives.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub app: bool,
 }
 
 /// Headers the B2BUA writes itself, that would break the dialog, or that would let an API
@@ -266,6 +271,48 @@ pub enum EventKind {
         target: String,
         status: u16,
     },
+    /// A `play` ended.
+    PlayFinished {
+        command: u64,
+        side: Side,
+        reason: crate::MediaReason,
+        played_ms: u64,
+        /// The key that barged in.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key: Option<String>,
+        /// Why the prompt could not be played (reason `error`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+    /// A `collect` ended with these digits (`ok`: at least `min_digits` of them).
+    Digits {
+        command: u64,
+        side: Side,
+        digits: String,
+        reason: crate::MediaReason,
+        ok: bool,
+        /// The terminator key that ended it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key: Option<String>,
+    },
+    /// A key pressed on a leg's phone (RFC 4733 or in-band), each once, as it is pressed.
+    Dtmf {
+        side: Side,
+        key: String,
+    },
+    /// A `dtmf` send ended.
+    DtmfSent {
+        command: u64,
+        side: Side,
+        reason: crate::MediaReason,
+    },
+    /// A `tone` ended.
+    ToneFinished {
+        command: u64,
+        side: Side,
+        reason: crate::MediaReason,
+        played_ms: u64,
+    },
     /// The one terminal event of every call.
     Ended {
         cause: Cause,
@@ -298,6 +345,9 @@ pub struct CallInfo {
     pub answered_ms: Option<u64>,
     #[serde(default)]
     pub ended_ms: Option<u64>,
+    /// An application call (held by the B2BUA's media engine, not bridged to a party).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub app: bool,
 }
 
 /// Call detail record, written once per call when it ends.

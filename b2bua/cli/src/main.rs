@@ -86,6 +86,9 @@ fn main() {
         Cmd::Gateway => (false, true),
         _ => (false, false),
     };
+    if cfg.b2bua.prompts_dir.as_os_str().is_empty() {
+        cfg.b2bua.prompts_dir = cfg.data_dir.join("prompts");
+    }
     if let Err(e) = cfg.fill_control_token(b2bua, gateway, b2bua) {
         eprintln!("patchbay: config: {e}");
         std::process::exit(2);

@@ -98,6 +98,10 @@ pub(crate) struct Call {
     pub(crate) headers: Vec<(String, String)>,
     /// Intercom: the caller's (A) INVITEs ask the phone to answer by itself.
     pub(crate) auto_answer: bool,
+    /// An application call: its party (side A) is served by the media engine on answer.
+    pub(crate) app: bool,
+    /// Media primitives not ended yet.
+    pub(crate) media: Vec<crate::calls::app::Pending>,
 }
 
 pub(crate) fn side_index(side: Side) -> usize {
@@ -194,6 +198,7 @@ impl Call {
             created_ms: self.created_ms,
             answered_ms: self.answered_ms,
             ended_ms: None,
+            app: self.app,
         }
     }
 }

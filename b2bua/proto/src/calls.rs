@@ -1,6 +1,7 @@
 //! The set of live calls and the state machine driving them: the dispatch of inputs, timers
 //! and shutdown, ending calls and emitting events here; each kind of input in `calls/`.
 
+pub(crate) mod app;
 mod control;
 mod inbound;
 mod legs;
@@ -25,6 +26,7 @@ pub struct Calls {
     /// Calls in state `Bridged` (so set-ups in flight need no scan).
     bridged: usize,
     next_leg: u64,
+    next_command: u64,
     out: VecDeque<Output>,
 }
 
@@ -130,6 +132,12 @@ impl Calls {
                 self.handle_leg(now, leg, event);
                 Ok(())
             }
+            Input::Media { call, command, op } => self.handle_media(&call, command, op),
+            Input::MediaStop { call, command } => self.handle_media_stop(&call, command),
+            Input::MediaEvent { leg, event } => {
+                self.handle_media_event(now, leg, event);
+                Ok(())
+            }
         }
     }
 
@@ -220,6 +228,8 @@ impl Calls {
                 self.out.push_back(Output::Leg(a));
             }
         }
+        let hangups = app::hangup_all(&mut call, now);
+        self.out.extend(hangups);
         call.state = CallState::Ended;
         call.seq += 1;
         self.out.push_back(Output::Event(Event {
@@ -317,5 +327,7 @@ fn new_call(
         last_status: None,
         headers: Vec::new(),
         auto_answer: false,
+        app: false,
+        media: Vec::new(),
     }
 }

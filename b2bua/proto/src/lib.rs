@@ -39,7 +39,9 @@ pub use call::{Direction, Leg, LegState};
 pub use calls::Calls;
 pub use patchbay_api as api;
 
-use patchbay_api::{CallId, Cdr, Event, OriginateRequest, Side, TransferMethod};
+use patchbay_api::{
+    CallId, Cdr, Event, MediaOp, MediaReason, OriginateRequest, Side, TransferMethod,
+};
 
 /// Unix time in milliseconds, always passed in by the driver.
 pub type Ms = u64;
@@ -78,6 +80,24 @@ pub enum LegEvent {
     Ended,
     /// Outcome of a REFER we sent on this leg (NOTIFY sipfrag, or the REFER's own failure).
     ReferResult { ok: bool, status: u16 },
+}
+
+/// What the media engine reports about a leg it serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaEvent {
+    /// A primitive ended (`digits` and `ok` for a collection; `key`: the barge-in or
+    /// terminator key; `error`: why a prompt could not be played).
+    Done {
+        command: u64,
+        reason: MediaReason,
+        played_ms: u64,
+        digits: Option<String>,
+        ok: bool,
+        key: Option<char>,
+        error: Option<String>,
+    },
+    /// The phone pressed a key.
+    Key(char),
 }
 
 /// Inputs of the call core.
@@ -130,6 +150,22 @@ pub enum Input {
         leg: LegId,
         event: LegEvent,
     },
+    /// A media primitive on an application call; `command` from [`Calls::alloc_command`].
+    Media {
+        call: CallId,
+        command: u64,
+        op: MediaOp,
+    },
+    /// Stop a primitive that has not ended yet.
+    MediaStop {
+        call: CallId,
+        command: u64,
+    },
+    /// The media engine's report on a leg it serves.
+    MediaEvent {
+        leg: LegId,
+        event: MediaEvent,
+    },
 }
 
 /// What the driver must do on the SIP / media side.
@@ -163,6 +199,17 @@ pub enum LegAction {
     Refer { leg: LegId, uri: String },
     /// re-INVITE `leg` to put it on hold (`on`) or take it off hold.
     Hold { leg: LegId, on: bool },
+    /// Serve an answered leg from the media engine (an application call's party).
+    Attach { leg: LegId },
+    /// Run a primitive on a leg the engine serves (`call` names the tenant's prompts).
+    Media {
+        call: CallId,
+        leg: LegId,
+        command: u64,
+        op: MediaOp,
+    },
+    /// Stop a primitive on a leg the engine serves.
+    MediaStop { leg: LegId, command: u64 },
     /// The call ended: free its media and bookkeeping. Always after every other action of it.
     Release { call: CallId },
 }
@@ -189,4 +236,6 @@ pub enum CallError {
     },
     #[error("no callee given")]
     NoCallee,
+    #[error("no media command {0} is running on this call")]
+    UnknownCommand(u64),
 }

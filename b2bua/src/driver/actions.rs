@@ -158,7 +158,14 @@ impl Driver {
                     .calls
                     .info(&call)
                     .map(|i| {
-                        if side == Side::A {
+                        if i.app {
+                            // An application shows its caller id, or its own name.
+                            if i.from.is_empty() {
+                                "patchbay".to_string()
+                            } else {
+                                i.from
+                            }
+                        } else if side == Side::A {
                             i.to.first().cloned().unwrap_or_default()
                         } else {
                             i.from
@@ -297,6 +304,23 @@ impl Driver {
                 if self.ua.reinvite(now, leg, sdp) {
                     self.count_sent("INVITE");
                 }
+                None
+            }
+            LegAction::Attach { leg } => {
+                self.attach(leg);
+                None
+            }
+            LegAction::Media {
+                call,
+                leg,
+                command,
+                op,
+            } => {
+                self.media_command(&call, leg, command, op);
+                None
+            }
+            LegAction::MediaStop { leg, command } => {
+                self.media_stop(leg, command);
                 None
             }
             LegAction::Release { call } => {

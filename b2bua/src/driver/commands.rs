@@ -103,6 +103,30 @@ impl Driver {
                 let r = self.send_messages(req);
                 let _ = reply.send(r);
             }
+            Cmd::Primitive(id, op, reply) => {
+                let command = self.calls.alloc_command();
+                let r = self.calls.handle_input(
+                    now_ms(),
+                    Input::Media {
+                        call: id.clone(),
+                        command,
+                        op,
+                    },
+                );
+                let _ = reply.send(r.map(|()| command).map_err(|e| self.cmd_error(&id, e)));
+                self.step();
+            }
+            Cmd::StopPrimitive(id, command, reply) => {
+                let r = self.calls.handle_input(
+                    now_ms(),
+                    Input::MediaStop {
+                        call: id.clone(),
+                        command,
+                    },
+                );
+                let _ = reply.send(r.map_err(|e| self.cmd_error(&id, e)));
+                self.step();
+            }
             Cmd::Get(id, reply) => {
                 let r = self
                     .calls
@@ -152,6 +176,7 @@ impl Driver {
             }
             E::UnknownCall(_) => CmdError::new(ApiErrorKind::NotFound, e.to_string()),
             E::NoCallee => CmdError::new(ApiErrorKind::BadRequest, e.to_string()),
+            E::UnknownCommand(_) => CmdError::new(ApiErrorKind::NotFound, e.to_string()),
             _ => CmdError::new(ApiErrorKind::InvalidState, e.to_string()),
         }
     }
@@ -258,37 +283,9 @@ impl Driver {
         }
     }
 
-    fn originate(&mut self, req: OriginateRequest) -> Result<CallInfo, CmdError> {
-        if req.to.is_empty() || req.from.is_empty() {
-            return Err(CmdError::new(
-                ApiErrorKind::BadRequest,
-                "from and at least one callee are required",
-            ));
-        }
-        if !self.sh.auth.has_tenant(&req.tenant) {
-            return Err(CmdError::new(
-                ApiErrorKind::NotFound,
-                format!("unknown tenant {}", req.tenant),
-            ));
-        }
-        if self.overloaded() {
-            self.sh
-                .metrics
-                .sip_rejected
-                .with_label_values(&["originate_overload"])
-                .inc();
-            return Err(CmdError::new(
-                ApiErrorKind::Overloaded,
-                "too many calls being set up",
-            ));
-        }
-        if let Some(why) = req
-            .headers
-            .iter()
-            .find_map(|(n, v)| patchbay_api::header_refusal(n, v))
-        {
-            return Err(CmdError::new(ApiErrorKind::BadRequest, why));
-        }
+    /// The contacts of a 3PCC call's caller (`from`, or its `from_phone`-th phone) and
+    /// callees.
+    fn parties(&self, req: &OriginateRequest) -> Result<(Vec<Target>, Vec<Target>), CmdError> {
         let mut a = self.targets(&req.tenant, &req.from);
         if a.is_empty() {
             return Err(CmdError::new(
@@ -319,6 +316,63 @@ impl Driver {
                 "no callee is registered",
             ));
         }
+        Ok((a, b))
+    }
+
+    fn originate(&mut self, req: OriginateRequest) -> Result<CallInfo, CmdError> {
+        if req.to.is_empty() || (req.from.is_empty() && !req.app) {
+            return Err(CmdError::new(
+                ApiErrorKind::BadRequest,
+                "from and at least one callee are required",
+            ));
+        }
+        if req.app && req.from_phone.is_some() {
+            return Err(CmdError::new(
+                ApiErrorKind::BadRequest,
+                "from_phone names a caller's phone: an application call has no caller",
+            ));
+        }
+        if !self.sh.auth.has_tenant(&req.tenant) {
+            return Err(CmdError::new(
+                ApiErrorKind::NotFound,
+                format!("unknown tenant {}", req.tenant),
+            ));
+        }
+        if self.overloaded() {
+            self.sh
+                .metrics
+                .sip_rejected
+                .with_label_values(&["originate_overload"])
+                .inc();
+            return Err(CmdError::new(
+                ApiErrorKind::Overloaded,
+                "too many calls being set up",
+            ));
+        }
+        if let Some(why) = req
+            .headers
+            .iter()
+            .find_map(|(n, v)| patchbay_api::header_refusal(n, v))
+        {
+            return Err(CmdError::new(ApiErrorKind::BadRequest, why));
+        }
+        let (a, b) = if req.app {
+            // The application rings its party as side A; nobody is on side B.
+            let a: Vec<Target> = req
+                .to
+                .iter()
+                .flat_map(|t| self.targets(&req.tenant, t))
+                .collect();
+            if a.is_empty() {
+                return Err(CmdError::new(
+                    ApiErrorKind::NotFound,
+                    "no callee is registered",
+                ));
+            }
+            (a, Vec::new())
+        } else {
+            self.parties(&req)?
+        };
         if req
             .start_within_ms
             .is_some_and(|ms| ms > MAX_START_WITHIN_MS)

@@ -144,6 +144,7 @@ async fn place_call(
                 start_within_ms: None,
                 auto_answer: page,
                 from_phone: phone,
+                app: false,
             },
         )
         .await?;

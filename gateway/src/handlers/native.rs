@@ -305,6 +305,7 @@ async fn run(gw: &Gateway, ctx: &mut Ctx, p: &Principal, op: NativeOp) -> Result
                         start_within_ms: None,
                         auto_answer: b.auto_answer,
                         from_phone: b.from_phone,
+                        app: false,
                     },
                 )
                 .await?;

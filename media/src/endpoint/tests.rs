@@ -1,8 +1,8 @@
 use super::*;
+use crate::MediaConfig;
 use crate::engine::leg::{Done, Reason};
 use crate::engine::{dtmf, rtp};
 use crate::relay::Relay;
-use crate::MediaConfig;
 use std::net::UdpSocket as StdUdpSocket;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -50,16 +50,33 @@ async fn a_leg_gets_a_paced_prompt_continuing_the_relayed_stream_and_its_keys_ar
     assert_eq!(headers[0].ssrc, 77);
     assert_eq!(headers[0].seq, 501);
     assert!(headers[0].marker);
-    assert!(headers.windows(2).all(|w| w[1].seq == w[0].seq + 1 && w[1].ts == w[0].ts + 160));
+    assert!(
+        headers
+            .windows(2)
+            .all(|w| w[1].seq == w[0].seq + 1 && w[1].ts == w[0].ts + 160)
+    );
     let (tag, ev) = events.recv().await.unwrap();
     assert_eq!(tag, 7);
-    assert!(matches!(ev, Event::Done(Done { id: 1, reason: Reason::Finished, played_ms: 200, .. })));
+    assert!(matches!(
+        ev,
+        Event::Done(Done {
+            id: 1,
+            reason: Reason::Finished,
+            played_ms: 200,
+            ..
+        })
+    ));
     assert_eq!(m.packets_sent(), 10);
     assert_eq!(m.legs(), 1);
 
     // The phone presses 9 (RFC 4733, end packet repeated).
     for (seq, end) in [(1u16, false), (2, true), (3, true), (4, true)] {
-        let p = dtmf::Payload { event: 9, end, volume: 10, duration: 800 };
+        let p = dtmf::Payload {
+            event: 9,
+            end,
+            volume: 10,
+            duration: 800,
+        };
         let mut pkt = Vec::new();
         Sender::new(5, seq, 4_000).event(101, seq == 1, 4_000, &p.bytes(), &mut pkt);
         phone.send_to(&pkt, leg.local_rtp()).unwrap();

@@ -1,5 +1,6 @@
 //! B2BUA end-to-end scenarios, one per module: the real B2BUA, SIPp phones, RTP on loopback.
 
+mod app_play_wav;
 mod bad_input;
 mod codec_choice;
 mod control_token;

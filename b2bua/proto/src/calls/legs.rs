@@ -97,7 +97,12 @@ impl Calls {
             return;
         }
         call.set_winner(side, leg);
+        let app = call.app;
         self.emit(now, id, EventKind::Answered { side, party });
+        if app {
+            self.app_answered(now, id, leg);
+            return;
+        }
         let Some(call) = self.calls.get_mut(id) else {
             return;
         };

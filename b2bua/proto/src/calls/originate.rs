@@ -32,9 +32,10 @@ impl Calls {
         call.ring_timeout_ms = ring_timeout_ms;
         call.headers = req.headers;
         call.auto_answer = req.auto_answer;
+        call.app = req.app;
         self.calls.insert(id.clone(), call);
         self.emit_created(now, &id);
-        if a.is_empty() || b.is_empty() {
+        if a.is_empty() || (b.is_empty() && !req.app) {
             self.end_call(now, &id, Cause::NotFound, EndedBy::System, Some(404));
             return Ok(());
         }

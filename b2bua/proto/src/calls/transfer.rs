@@ -21,9 +21,12 @@ impl Calls {
             .calls
             .get_mut(id)
             .ok_or_else(|| CallError::UnknownCall(id.clone()))?;
-        if call.state != CallState::Bridged || call.transfer.is_some() {
+        if call.state != CallState::Bridged || call.transfer.is_some() || call.app {
             let state = if call.transfer.is_some() {
                 "transferring"
+            } else if call.app {
+                // Moving an application's caller on to a party comes with call routing.
+                "an application call"
             } else {
                 state_name(call.state)
             };

@@ -104,6 +104,7 @@ impl H {
             start_within_ms,
             auto_answer: false,
             from_phone: None,
+            app: false,
         };
         let a = vec![Target::new(from, format!("sip:{from}@127.0.0.1:5071"))];
         let b = to
@@ -115,6 +116,24 @@ impl H {
             req,
             a,
             b,
+            ring_timeout_ms: 20_000,
+        });
+    }
+
+    /// An application call ringing `to` (side A), with no second party.
+    pub fn originate_app(&mut self, id: &str, to: &str) {
+        let req = OriginateRequest {
+            tenant: "demo".into(),
+            to: vec![to.into()],
+            app: true,
+            ..Default::default()
+        };
+        let a = vec![Target::new(to, format!("sip:{to}@127.0.0.1:5071"))];
+        self.input(Input::Originate {
+            call: CallId(id.into()),
+            req,
+            a,
+            b: vec![],
             ring_timeout_ms: 20_000,
         });
     }
@@ -178,6 +197,11 @@ impl H {
                 EventKind::TransferStarted { .. } => "transfer_started",
                 EventKind::Transferred { .. } => "transferred",
                 EventKind::TransferFailed { .. } => "transfer_failed",
+                EventKind::PlayFinished { .. } => "play_finished",
+                EventKind::Digits { .. } => "digits",
+                EventKind::Dtmf { .. } => "dtmf",
+                EventKind::DtmfSent { .. } => "dtmf_sent",
+                EventKind::ToneFinished { .. } => "tone_finished",
                 EventKind::Ended { .. } => "ended",
             })
             .collect()

@@ -5,6 +5,8 @@
 
 mod harness;
 
+mod app_call;
+
 mod inbound_answered;
 mod inbound_busy_and_cancel;
 mod originate_caller_first;

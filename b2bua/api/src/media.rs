@@ -1,0 +1,245 @@
+//! Media primitives on a live call: requests (`POST /v1/calls/{id}/play` ...), and what their
+//! completion events carry. Each request returns a [`CommandAccepted`] at once; the command
+//! ends with exactly one completion event on the call's event log (`play_finished`,
+//! `digits`, `dtmf_sent`, `tone_finished`), also when the call ends first (reason `hangup`).
+
+use crate::Side;
+use serde::{Deserialize, Serialize};
+
+/// Longest text spoken at once, in bytes.
+pub const MAX_TEXT: usize = 4_000;
+/// Most digits one collection or one send may hold.
+pub const MAX_DIGITS: usize = 64;
+
+fn side_a() -> Side {
+    Side::A
+}
+
+/// What to play: exactly one of `file`, `url`, `text`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlayRequest {
+    /// The leg that hears it (an application call has only `a`).
+    #[serde(default = "side_a")]
+    pub side: Side,
+    /// A WAV prompt by name: `<data_dir>/prompts/<tenant>/<name>`, else
+    /// `<data_dir>/prompts/<name>` (names of letters, digits, `.`, `_`, `-` and `/`; no `..`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// A WAV prompt at an HTTP(S) URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Text to speak (espeak-ng).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Voice or language for `text` (`en`, `de`, `en-us`, `fr+f2` ...; default `en`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice: Option<String>,
+    /// Loop until stopped (hold music) instead of playing once.
+    #[serde(default)]
+    pub repeat: bool,
+    /// A key pressed on the phone ends it (the key still counts for a collection).
+    #[serde(default)]
+    pub barge_in: bool,
+}
+
+/// Collect keys pressed on a leg's phone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollectRequest {
+    #[serde(default = "side_a")]
+    pub side: Side,
+    #[serde(default = "one")]
+    pub min_digits: usize,
+    #[serde(default = "one")]
+    pub max_digits: usize,
+    /// Keys that end the collection (not part of the digits).
+    #[serde(default = "hash")]
+    pub terminators: String,
+    /// Time for the first key, counted from when nothing plays on the leg any more.
+    #[serde(default = "five_s")]
+    pub first_timeout_ms: u64,
+    #[serde(default = "three_s")]
+    pub inter_timeout_ms: u64,
+}
+
+fn one() -> usize {
+    1
+}
+fn hash() -> String {
+    "#".into()
+}
+fn five_s() -> u64 {
+    5_000
+}
+fn three_s() -> u64 {
+    3_000
+}
+fn hundred() -> u32 {
+    100
+}
+
+/// Send keys to a leg's phone (RFC 4733 telephone-events; in-band tones when the phone did
+/// not agree on telephone-event).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DtmfRequest {
+    #[serde(default = "side_a")]
+    pub side: Side,
+    pub digits: String,
+    /// How long each key is held (40-2000 ms).
+    #[serde(default = "hundred")]
+    pub duration_ms: u32,
+}
+
+/// The tones the engine knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToneName {
+    Ringback,
+    Busy,
+    Beep,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToneRequest {
+    #[serde(default = "side_a")]
+    pub side: Side,
+    pub tone: ToneName,
+    /// Stop after this long (ringback and busy repeat until stopped otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    #[serde(default)]
+    pub barge_in: bool,
+}
+
+/// `POST /v1/calls/{id}/stop`: end one command early.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StopRequest {
+    pub command: u64,
+}
+
+/// The reply to a primitive: its id, named again by its completion event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandAccepted {
+    pub command: u64,
+}
+
+/// One media primitive, as the call core carries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaOp {
+    Play(PlayRequest),
+    Collect(CollectRequest),
+    Dtmf(DtmfRequest),
+    Tone(ToneRequest),
+}
+
+impl MediaOp {
+    pub fn side(&self) -> Side {
+        match self {
+            MediaOp::Play(r) => r.side,
+            MediaOp::Collect(r) => r.side,
+            MediaOp::Dtmf(r) => r.side,
+            MediaOp::Tone(r) => r.side,
+        }
+    }
+
+    /// Why the request cannot be carried out as given (`None`: it can).
+    pub fn refusal(&self) -> Option<String> {
+        let keys = |s: &str| s.chars().all(|c| "0123456789*#ABCDabcd".contains(c));
+        match self {
+            MediaOp::Play(r) => {
+                let given = [&r.file, &r.url, &r.text]
+                    .iter()
+                    .filter(|x| x.is_some())
+                    .count();
+                if given != 1 {
+                    return Some("give exactly one of file, url, text".into());
+                }
+                if let Some(t) = &r.text
+                    && (t.trim().is_empty() || t.len() > MAX_TEXT)
+                {
+                    return Some(format!("text must be 1 to {MAX_TEXT} bytes"));
+                }
+                if let Some(f) = &r.file
+                    && !prompt_name_ok(f)
+                {
+                    return Some(format!("{f:?} is not a prompt name"));
+                }
+                if let Some(u) = &r.url
+                    && !(u.starts_with("http://") || u.starts_with("https://"))
+                {
+                    return Some("url must be http:// or https://".into());
+                }
+                None
+            }
+            MediaOp::Collect(r) => {
+                if r.max_digits == 0 || r.max_digits > MAX_DIGITS || r.min_digits > r.max_digits {
+                    return Some(format!(
+                        "need 0 <= min_digits <= max_digits, 1 <= max_digits <= {MAX_DIGITS}"
+                    ));
+                }
+                if !keys(&r.terminators) {
+                    return Some("terminators must be keys (0-9 * # A-D)".into());
+                }
+                if r.first_timeout_ms > 600_000 || r.inter_timeout_ms > 600_000 {
+                    return Some("timeouts are at most 600000 ms".into());
+                }
+                None
+            }
+            MediaOp::Dtmf(r) => {
+                if r.digits.is_empty() || r.digits.len() > MAX_DIGITS || !keys(&r.digits) {
+                    return Some(format!(
+                        "digits must be 1 to {MAX_DIGITS} keys (0-9 * # A-D)"
+                    ));
+                }
+                if !(40..=2_000).contains(&r.duration_ms) {
+                    return Some("duration_ms must be 40 to 2000".into());
+                }
+                None
+            }
+            MediaOp::Tone(r) => match r.duration_ms {
+                Some(0) => Some("duration_ms must be positive".into()),
+                Some(ms) if ms > 3_600_000 => Some("duration_ms is at most an hour".into()),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// A prompt name: relative, of letters, digits, `.`, `_`, `-` and `/`, no empty, `.` or `..`
+/// component.
+pub fn prompt_name_ok(name: &str) -> bool {
+    name.len() <= 200
+        && name.split('/').all(|c| {
+            !c.is_empty()
+                && c != "."
+                && c != ".."
+                && c.chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || "._-".contains(ch))
+        })
+}
+
+/// Why a primitive ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaReason {
+    /// Played to its end; every key sent.
+    Finished,
+    /// `POST .../stop`, or replaced by a newer collection.
+    Stopped,
+    /// A key from the phone ended a prompt played with `barge_in`.
+    BargeIn,
+    /// Collection: `max_digits` keys.
+    MaxDigits,
+    /// Collection: a terminator key.
+    Terminator,
+    /// Collection: no (further) key in time; tone: its duration passed.
+    Timeout,
+    /// The call (or the leg) ended first.
+    Hangup,
+    /// The prompt could not be loaded or rendered (see `error`).
+    Error,
+}

@@ -1,0 +1,230 @@
+//! Applications: calls held by the B2BUA's media engine, and the media primitives on them.
+//!
+//! An application call rings its party as side A; on answer the leg is *attached* to the
+//! engine ([`LegAction::Attach`]) instead of bridged, and the call counts as connected
+//! (`bridged` in its state). Each primitive gets a command id, becomes a
+//! [`LegAction::Media`] for the driver, and is pending until the engine reports its end: then
+//! exactly one completion event. When the call ends first, every pending primitive ends here
+//! with reason `hangup`, before the call's `ended` event.
+
+use super::Calls;
+use crate::call::{Call, side_index, state_name};
+use crate::{CallError, LegAction, LegId, MediaEvent, Ms, Output};
+use patchbay_api::{CallId, CallState, Event, EventKind, MediaOp, MediaReason, Side};
+
+/// A primitive waiting for its end.
+#[derive(Debug, Clone)]
+pub(crate) struct Pending {
+    pub(crate) command: u64,
+    pub(crate) side: Side,
+    pub(crate) kind: Kind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Play,
+    Collect,
+    Dtmf,
+    Tone,
+}
+
+impl Kind {
+    fn of(op: &MediaOp) -> Self {
+        match op {
+            MediaOp::Play(_) => Kind::Play,
+            MediaOp::Collect(_) => Kind::Collect,
+            MediaOp::Dtmf(_) => Kind::Dtmf,
+            MediaOp::Tone(_) => Kind::Tone,
+        }
+    }
+}
+
+/// The completion event of `p` with `reason` and the engine's details.
+fn completion(p: &Pending, reason: MediaReason, d: Details) -> EventKind {
+    let (command, side) = (p.command, p.side);
+    match p.kind {
+        Kind::Play => EventKind::PlayFinished {
+            command,
+            side,
+            reason,
+            played_ms: d.played_ms,
+            key: d.key.map(String::from),
+            error: d.error,
+        },
+        Kind::Collect => EventKind::Digits {
+            command,
+            side,
+            digits: d.digits.unwrap_or_default(),
+            reason,
+            ok: d.ok,
+            key: d.key.map(String::from),
+        },
+        Kind::Dtmf => EventKind::DtmfSent {
+            command,
+            side,
+            reason,
+        },
+        Kind::Tone => EventKind::ToneFinished {
+            command,
+            side,
+            reason,
+            played_ms: d.played_ms,
+        },
+    }
+}
+
+#[derive(Debug, Default)]
+struct Details {
+    played_ms: u64,
+    digits: Option<String>,
+    ok: bool,
+    key: Option<char>,
+    error: Option<String>,
+}
+
+/// The completion events of everything still pending on `call` (it is ending), numbered
+/// after the call's events so far.
+pub(super) fn hangup_all(call: &mut Call, now: Ms) -> Vec<Output> {
+    let pending = std::mem::take(&mut call.media);
+    pending
+        .iter()
+        .map(|p| {
+            call.seq += 1;
+            Output::Event(Event {
+                call: call.id.clone(),
+                seq: call.seq,
+                gseq: 0,
+                at_ms: now,
+                kind: completion(p, MediaReason::Hangup, Details::default()),
+            })
+        })
+        .collect()
+}
+
+// === impl Calls ===
+
+impl Calls {
+    /// A fresh id for a media primitive (unique on this node).
+    pub fn alloc_command(&mut self) -> u64 {
+        self.next_command += 1;
+        self.next_command
+    }
+
+    /// An application call's party answered: the engine takes the leg.
+    pub(super) fn app_answered(&mut self, now: Ms, id: &CallId, leg: LegId) {
+        let Some(call) = self.calls.get_mut(id) else {
+            return;
+        };
+        if call.state != CallState::Bridged {
+            self.bridged += 1;
+        }
+        call.state = CallState::Bridged;
+        call.answered_ms = Some(now);
+        self.out.push_back(Output::Leg(LegAction::Attach { leg }));
+    }
+
+    pub(super) fn handle_media(
+        &mut self,
+        id: &CallId,
+        command: u64,
+        op: MediaOp,
+    ) -> Result<(), CallError> {
+        let call = self
+            .calls
+            .get_mut(id)
+            .ok_or_else(|| CallError::UnknownCall(id.clone()))?;
+        let action = match &op {
+            MediaOp::Play(_) => "play",
+            MediaOp::Collect(_) => "collect",
+            MediaOp::Dtmf(_) => "dtmf",
+            MediaOp::Tone(_) => "tone",
+        };
+        if !call.app || call.state != CallState::Bridged {
+            return Err(CallError::InvalidState {
+                action,
+                state: if call.app {
+                    state_name(call.state)
+                } else {
+                    "not an application call"
+                },
+            });
+        }
+        let side = op.side();
+        let Some(leg) = call.winner(side) else {
+            return Err(CallError::InvalidState {
+                action,
+                state: ["no leg on side a", "no leg on side b"][side_index(side)],
+            });
+        };
+        call.media.push(Pending {
+            command,
+            side,
+            kind: Kind::of(&op),
+        });
+        self.out.push_back(Output::Leg(LegAction::Media {
+            call: id.clone(),
+            leg,
+            command,
+            op,
+        }));
+        Ok(())
+    }
+
+    pub(super) fn handle_media_stop(&mut self, id: &CallId, command: u64) -> Result<(), CallError> {
+        let call = self
+            .calls
+            .get(id)
+            .ok_or_else(|| CallError::UnknownCall(id.clone()))?;
+        let p = call
+            .media
+            .iter()
+            .find(|p| p.command == command)
+            .ok_or(CallError::UnknownCommand(command))?;
+        if let Some(leg) = call.winner(p.side) {
+            self.out
+                .push_back(Output::Leg(LegAction::MediaStop { leg, command }));
+        }
+        Ok(())
+    }
+
+    pub(super) fn handle_media_event(&mut self, now: Ms, leg: LegId, event: MediaEvent) {
+        let Some(id) = self.leg_index.get(&leg).cloned() else {
+            return; // the call ended: its primitives were ended with it
+        };
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        let Some(side) = call.leg(leg).map(|l| l.side) else {
+            return;
+        };
+        let kind = match event {
+            MediaEvent::Key(key) => EventKind::Dtmf {
+                side,
+                key: key.to_string(),
+            },
+            MediaEvent::Done {
+                command,
+                reason,
+                played_ms,
+                digits,
+                ok,
+                key,
+                error,
+            } => {
+                let Some(pos) = call.media.iter().position(|p| p.command == command) else {
+                    return; // ended already (reported once)
+                };
+                let p = call.media.remove(pos);
+                let d = Details {
+                    played_ms,
+                    digits,
+                    ok,
+                    key,
+                    error,
+                };
+                completion(&p, reason, d)
+            }
+        };
+        self.emit(now, &id, kind);
+    }
+}

@@ -1,0 +1,248 @@
+//! Media wiring of applications: legs the core attaches to the media engine get an
+//! [`Endpoint`] (instead of a relay bridge); primitives become engine commands, with prompts
+//! loaded in tasks first (a file read, a TTS render: never on the packet loop nor on this
+//! one); what the engine reports goes back to the core as [`Input::MediaEvent`].
+
+use super::{Driver, TaskDone, now_ms};
+use patchbay_api::{MediaOp, MediaReason, ToneName};
+use patchbay_media::endpoint::{Endpoint, EngineMetrics};
+use patchbay_media::engine::collect::CollectSpec;
+use patchbay_media::engine::g711::Law;
+use patchbay_media::engine::leg::{Command, Done, Event, Reason};
+use patchbay_media::engine::tone;
+use patchbay_media::prompts::Prompts;
+use patchbay_media::tts::Tts;
+use patchbay_proto::{Input, LegId, MediaEvent};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// The engine side of the driver.
+pub(crate) struct Apps {
+    endpoints: HashMap<LegId, Endpoint>,
+    /// `play` commands whose prompt is still loading.
+    loading: HashSet<(LegId, u64)>,
+    prompts: Prompts,
+    metrics: EngineMetrics,
+    events: mpsc::UnboundedSender<(u64, Event)>,
+}
+
+impl Apps {
+    /// The engine's state, and where its endpoints' events arrive.
+    pub(crate) fn new(
+        cfg: &crate::B2buaConfig,
+        metrics: EngineMetrics,
+    ) -> (Self, mpsc::UnboundedReceiver<(u64, Event)>) {
+        let tts = Tts::new(&cfg.tts_program, cfg.prompt_cache_samples);
+        let dir = if cfg.prompts_dir.as_os_str().is_empty() {
+            std::path::PathBuf::from("prompts")
+        } else {
+            cfg.prompts_dir.clone()
+        };
+        let (events, rx) = mpsc::unbounded_channel();
+        let apps = Self {
+            endpoints: HashMap::new(),
+            loading: HashSet::new(),
+            prompts: Prompts::new(dir, tts, cfg.prompt_cache_samples),
+            metrics,
+            events,
+        };
+        (apps, rx)
+    }
+}
+
+fn media_reason(r: Reason) -> (MediaReason, Option<char>) {
+    match r {
+        Reason::Finished => (MediaReason::Finished, None),
+        Reason::Stopped => (MediaReason::Stopped, None),
+        Reason::BargeIn(k) => (MediaReason::BargeIn, Some(k)),
+        Reason::MaxDigits => (MediaReason::MaxDigits, None),
+        Reason::Terminator(k) => (MediaReason::Terminator, Some(k)),
+        Reason::Timeout => (MediaReason::Timeout, None),
+    }
+}
+
+fn done_event(command: u64, reason: MediaReason, error: Option<String>) -> MediaEvent {
+    MediaEvent::Done {
+        command,
+        reason,
+        played_ms: 0,
+        digits: None,
+        ok: false,
+        key: None,
+        error,
+    }
+}
+
+// === impl Driver ===
+
+impl Driver {
+    /// Serve `leg` from the engine, in the law its phone agreed on.
+    pub(super) fn attach(&mut self, leg: LegId) {
+        let Some(media) = self.leg_media.get(&leg).cloned() else {
+            return;
+        };
+        let codecs = self.leg_codecs.get(&leg).cloned().unwrap_or_default();
+        let law = codecs
+            .iter()
+            .find_map(|c| Law::from_pt(c.pt))
+            .unwrap_or(Law::Mu);
+        let te_pt = codecs
+            .iter()
+            .find(|c| {
+                c.rtpmap
+                    .to_ascii_lowercase()
+                    .starts_with("telephone-event/8000")
+            })
+            .map(|c| c.pt);
+        let ep = Endpoint::start(
+            media,
+            law,
+            te_pt,
+            leg.0,
+            self.apps.events.clone(),
+            self.apps.metrics.clone(),
+        );
+        self.apps.endpoints.insert(leg, ep);
+    }
+
+    /// Run a primitive on a leg the engine serves.
+    pub(super) fn media_command(
+        &mut self,
+        call: &patchbay_api::CallId,
+        leg: LegId,
+        command: u64,
+        op: MediaOp,
+    ) {
+        let Some(ep) = self.apps.endpoints.get(&leg) else {
+            self.feed_media(leg, done_event(command, MediaReason::Hangup, None));
+            return;
+        };
+        match op {
+            MediaOp::Play(p) => {
+                let tenant = self.calls.info(call).map(|i| i.tenant).unwrap_or_default();
+                let prompts = self.apps.prompts.clone();
+                let tasks = self.tasks.clone();
+                self.apps.loading.insert((leg, command));
+                tokio::spawn(async move {
+                    let result = match (&p.file, &p.text, &p.url) {
+                        (Some(f), _, _) => prompts.file(&tenant, f).await,
+                        (_, Some(t), _) => {
+                            prompts.text(p.voice.as_deref().unwrap_or("en"), t).await
+                        }
+                        _ => Err(patchbay_media::prompts::PromptError::NotFound(
+                            "URL prompts are not supported yet".into(),
+                        )),
+                    };
+                    let _ = tasks.send(TaskDone::Prompt {
+                        leg,
+                        command,
+                        result: result.map_err(|e| e.to_string()),
+                        repeat: p.repeat,
+                        barge_in: p.barge_in,
+                    });
+                });
+            }
+            MediaOp::Collect(c) => ep.command(Command::Collect {
+                id: command,
+                spec: CollectSpec {
+                    min_digits: c.min_digits,
+                    max_digits: c.max_digits,
+                    terminators: c.terminators,
+                    first_timeout_ms: c.first_timeout_ms,
+                    inter_timeout_ms: c.inter_timeout_ms,
+                },
+            }),
+            MediaOp::Dtmf(d) => ep.command(Command::SendDtmf {
+                id: command,
+                digits: d.digits,
+                duration_ms: d.duration_ms,
+            }),
+            MediaOp::Tone(t) => ep.command(Command::Tone {
+                id: command,
+                tone: match t.tone {
+                    ToneName::Ringback => tone::RINGBACK,
+                    ToneName::Busy => tone::BUSY,
+                    ToneName::Beep => tone::BEEP,
+                },
+                max_ms: t.duration_ms,
+                barge_in: t.barge_in,
+            }),
+        }
+    }
+
+    pub(super) fn media_stop(&mut self, leg: LegId, command: u64) {
+        if self.apps.loading.remove(&(leg, command)) {
+            self.feed_media(leg, done_event(command, MediaReason::Stopped, None));
+        } else if let Some(ep) = self.apps.endpoints.get(&leg) {
+            ep.stop(command);
+        }
+    }
+
+    /// A prompt finished loading: play it, or report why not.
+    pub(super) fn prompt_loaded(
+        &mut self,
+        leg: LegId,
+        command: u64,
+        result: Result<Arc<[i16]>, String>,
+        repeat: bool,
+        barge_in: bool,
+    ) {
+        if !self.apps.loading.remove(&(leg, command)) {
+            return; // stopped, or the call ended, meanwhile
+        }
+        match (result, self.apps.endpoints.get(&leg)) {
+            (Ok(samples), Some(ep)) => ep.command(Command::Play {
+                id: command,
+                samples,
+                repeat,
+                barge_in,
+            }),
+            (Ok(_), None) => {}
+            (Err(e), _) => {
+                tracing::info!(leg = leg.0, command, error = %e, "prompt not played");
+                self.feed_media(leg, done_event(command, MediaReason::Error, Some(e)));
+            }
+        }
+    }
+
+    /// What an endpoint reported.
+    pub(super) fn engine_event(&mut self, tag: u64, event: Event) {
+        let leg = LegId(tag);
+        let event = match event {
+            Event::Key(k) => MediaEvent::Key(k),
+            Event::Done(Done {
+                id,
+                reason,
+                played_ms,
+                digits,
+                ok,
+            }) => {
+                let (reason, key) = media_reason(reason);
+                MediaEvent::Done {
+                    command: id,
+                    reason,
+                    played_ms,
+                    digits,
+                    ok,
+                    key,
+                    error: None,
+                }
+            }
+        };
+        self.feed_media(leg, event);
+        self.step();
+    }
+
+    fn feed_media(&mut self, leg: LegId, event: MediaEvent) {
+        let _ = self
+            .calls
+            .handle_input(now_ms(), Input::MediaEvent { leg, event });
+    }
+
+    /// The leg's call ended: stop its endpoint (the core already ended its primitives).
+    pub(super) fn detach(&mut self, leg: LegId) {
+        self.apps.endpoints.remove(&leg);
+        self.apps.loading.retain(|(l, _)| *l != leg);
+    }
+}

@@ -1,0 +1,175 @@
+//! Where prompts come from, off any packet loop: WAV files under the prompts directory
+//! (a tenant's own first, then the shared ones), and text rendered by [`Tts`]. Decoded files
+//! are cached (bounded by their total length, re-read after [`FILE_TTL`] so a replaced greeting
+//! is heard within a minute).
+
+use crate::engine::audio::{AudioError, decode_wav};
+use crate::tts::{Tts, TtsError};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a decoded file is used before it is read again.
+pub const FILE_TTL: Duration = Duration::from_secs(60);
+/// Largest prompt file read (10 minutes of 48 kHz stereo 16-bit is 115 MB; more is no prompt).
+pub const MAX_FILE_BYTES: u64 = 128 << 20;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PromptError {
+    #[error("no prompt {0:?}")]
+    NotFound(String),
+    #[error("prompt {0:?} is not a prompt name")]
+    Name(String),
+    #[error("prompt {0:?} is larger than {MAX_FILE_BYTES} bytes")]
+    TooLarge(String),
+    #[error("prompt {0:?} could not be read: {1}")]
+    Io(String, String),
+    #[error("prompt {0:?}: {1}")]
+    Audio(String, AudioError),
+    #[error(transparent)]
+    Tts(#[from] TtsError),
+}
+
+/// The prompt sources of one node.
+#[derive(Clone)]
+pub struct Prompts {
+    dir: PathBuf,
+    tts: Tts,
+    files: moka::future::Cache<PathBuf, Arc<[i16]>>,
+}
+
+impl Prompts {
+    /// Prompts under `dir` (`<dir>/<tenant>/<name>`, then `<dir>/<name>`); speech by `tts`;
+    /// decoded files cached up to `max_samples` samples.
+    pub fn new(dir: PathBuf, tts: Tts, max_samples: u64) -> Self {
+        Self {
+            dir,
+            tts,
+            files: moka::future::Cache::builder()
+                .weigher(|_, v: &Arc<[i16]>| u32::try_from(v.len()).unwrap_or(u32::MAX))
+                .max_capacity(max_samples)
+                .time_to_live(FILE_TTL)
+                .build(),
+        }
+    }
+
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
+    /// The WAV prompt `name` of `tenant`, as 8 kHz samples.
+    pub async fn file(&self, tenant: &str, name: &str) -> Result<Arc<[i16]>, PromptError> {
+        let tenant_ok = !tenant.is_empty()
+            && tenant
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+            && !tenant.starts_with('.');
+        if !tenant_ok || !name_ok(name) {
+            return Err(PromptError::Name(name.to_string()));
+        }
+        let candidates = [self.dir.join(tenant).join(name), self.dir.join(name)];
+        for path in candidates {
+            let Ok(meta) = tokio::fs::metadata(&path).await else {
+                continue;
+            };
+            if !meta.is_file() {
+                continue;
+            }
+            if meta.len() > MAX_FILE_BYTES {
+                return Err(PromptError::TooLarge(name.to_string()));
+            }
+            let shown = name.to_string();
+            let loaded = self
+                .files
+                .try_get_with(path.clone(), async move {
+                    let bytes = tokio::fs::read(&path)
+                        .await
+                        .map_err(|e| PromptError::Io(shown.clone(), e.to_string()))?;
+                    let samples = tokio::task::spawn_blocking(move || decode_wav(bytes))
+                        .await
+                        .map_err(|e| PromptError::Io(shown.clone(), e.to_string()))?
+                        .map_err(|e| PromptError::Audio(shown.clone(), e))?;
+                    Ok::<_, PromptError>(Arc::from(samples))
+                })
+                .await;
+            return loaded.map_err(|e| (*e).clone());
+        }
+        Err(PromptError::NotFound(name.to_string()))
+    }
+
+    /// `text` spoken in `voice`.
+    pub async fn text(&self, voice: &str, text: &str) -> Result<Arc<[i16]>, PromptError> {
+        Ok(self.tts.speak(voice, text).await?)
+    }
+}
+
+/// Same rule as the control API's prompt names: relative, of letters, digits, `.`, `_`, `-`
+/// and `/`, no empty, `.` or `..` component.
+fn name_ok(name: &str) -> bool {
+    name.len() <= 200
+        && name.split('/').all(|c| {
+            !c.is_empty()
+                && c != "."
+                && c != ".."
+                && c.chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || "._-".contains(ch))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wav(path: &std::path::Path, rate: u32, n: usize) {
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: rate,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(path, spec).unwrap();
+        for i in 0..n {
+            w.write_sample(((i as f32 * 0.1).sin() * 5_000.0) as i16)
+                .unwrap();
+        }
+        w.finalize().unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_tenants_own_prompt_comes_first_and_names_cannot_escape() {
+        let dir = std::env::temp_dir().join(format!("patchbay-prompts-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("acme/menu")).unwrap();
+        wav(&dir.join("hello.wav"), 8_000, 8_000);
+        wav(&dir.join("acme/hello.wav"), 16_000, 8_000);
+        wav(&dir.join("acme/menu/main.wav"), 8_000, 800);
+        std::fs::write(dir.join("acme/broken.wav"), b"RIFF nonsense").unwrap();
+        let p = Prompts::new(dir.clone(), Tts::new("espeak-ng", 1 << 20), 1 << 22);
+        assert_eq!(p.file("demo", "hello.wav").await.unwrap().len(), 8_000);
+        assert_eq!(
+            p.file("acme", "hello.wav").await.unwrap().len(),
+            4_000,
+            "acme's own (16 kHz, half a second)"
+        );
+        assert_eq!(p.file("acme", "menu/main.wav").await.unwrap().len(), 800);
+        assert!(matches!(
+            p.file("acme", "broken.wav").await,
+            Err(PromptError::Audio(..))
+        ));
+        for bad in ["../hello.wav", "/etc/passwd", "menu//main.wav", "a/./b", ""] {
+            assert!(
+                matches!(p.file("acme", bad).await, Err(PromptError::Name(_))),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            p.file("..", "hello.wav").await,
+            Err(PromptError::Name(_))
+        ));
+        assert!(matches!(
+            p.file("demo", "nothing.wav").await,
+            Err(PromptError::NotFound(_))
+        ));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,176 @@
+//! Media helpers of the end-to-end tests: a phone's RTP socket that keeps what it receives
+//! (to decode and compare), test prompts, audio comparison, and waiting for one event.
+
+use crate::Stack;
+use patchbay_api::{CallId, Event, EventKind};
+use patchbay_media::engine::g711::Law;
+use patchbay_media::engine::rtp::{self, Header};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::UdpSocket;
+
+/// Most packets a capture keeps (10 minutes at 20 ms).
+const MAX_PACKETS: usize = 30_000;
+
+/// A phone's RTP socket that keeps every packet it receives.
+pub struct RtpCapture {
+    pub sock: Arc<UdpSocket>,
+    packets: Arc<Mutex<Vec<Vec<u8>>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for RtpCapture {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl RtpCapture {
+    pub async fn new() -> Self {
+        let sock = Arc::new(UdpSocket::bind("127.0.0.1:0").await.expect("rtp socket"));
+        let packets = Arc::new(Mutex::new(Vec::new()));
+        let (s, p) = (sock.clone(), packets.clone());
+        let task = tokio::spawn(async move {
+            let mut buf = [0u8; 2048];
+            while let Ok((n, _)) = s.recv_from(&mut buf).await {
+                let mut v = p.lock().expect("lock");
+                if v.len() < MAX_PACKETS {
+                    v.push(buf[..n].to_vec());
+                }
+            }
+        });
+        Self {
+            sock,
+            packets,
+            task,
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.sock.local_addr().expect("addr").port()
+    }
+
+    /// Every packet so far.
+    pub fn packets(&self) -> Vec<Vec<u8>> {
+        self.packets.lock().expect("lock").clone()
+    }
+
+    /// The RTP headers of every packet so far, in arrival order.
+    pub fn headers(&self) -> Vec<Header> {
+        self.packets()
+            .iter()
+            .filter_map(|p| rtp::parse(p).map(|(h, _)| h))
+            .collect()
+    }
+
+    /// The G.711 audio received, decoded, in arrival order.
+    pub fn audio(&self) -> Vec<i16> {
+        let mut out = Vec::new();
+        for p in self.packets() {
+            if let Some((h, payload)) = rtp::parse(&p)
+                && let Some(law) = Law::from_pt(h.pt)
+            {
+                law.decode(payload, &mut out);
+            }
+        }
+        out
+    }
+}
+
+/// Write a mono 16-bit WAV of `samples` at `rate`.
+pub fn write_wav(path: &std::path::Path, rate: u32, samples: &[i16]) {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).expect("prompt dir");
+    }
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).expect("wav");
+    for s in samples {
+        w.write_sample(*s).expect("sample");
+    }
+    w.finalize().expect("wav written");
+}
+
+/// `secs` of a distinctive signal at `rate` (a falling chirp over pseudo-random noise), so a
+/// shifted or garbled copy does not correlate.
+pub fn test_signal(rate: u32, secs: f32) -> Vec<i16> {
+    let n = (rate as f32 * secs) as usize;
+    let mut x: u32 = 12345;
+    (0..n)
+        .map(|i| {
+            let t = i as f32 / rate as f32;
+            let f = 1_200.0 - 900.0 * t / secs;
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let noise = ((x >> 16) & 0x7fff) as f32 / 32_768.0 - 0.5;
+            ((2.0 * std::f32::consts::PI * f * t).sin() * 6_000.0 + noise * 3_000.0) as i16
+        })
+        .collect()
+}
+
+/// The best normalized cross-correlation of `want` within `got` (over every offset), and the
+/// offset.
+pub fn best_correlation(want: &[i16], got: &[i16]) -> (f64, usize) {
+    if got.len() < want.len() || want.is_empty() {
+        return (0.0, 0);
+    }
+    let w: Vec<f64> = want.iter().map(|&s| f64::from(s)).collect();
+    let wn = w.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let mut best = (0.0, 0);
+    for off in 0..=got.len() - want.len() {
+        let g = &got[off..off + want.len()];
+        let (mut dot, mut gn) = (0.0, 0.0);
+        for (a, &b) in w.iter().zip(g) {
+            let b = f64::from(b);
+            dot += a * b;
+            gn += b * b;
+        }
+        if gn > 0.0 {
+            let c = dot / (wn * gn.sqrt());
+            if c > best.0 {
+                best = (c, off);
+            }
+        }
+    }
+    best
+}
+
+/// Root mean square of samples.
+pub fn rms(s: &[i16]) -> f64 {
+    if s.is_empty() {
+        return 0.0;
+    }
+    (s.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>() / s.len() as f64).sqrt()
+}
+
+impl Stack {
+    /// Wait (up to `secs`) for the first event of call `id` after `after` that `pick` accepts.
+    pub async fn wait_event(
+        &self,
+        id: &CallId,
+        secs: u64,
+        pick: impl Fn(&EventKind) -> bool,
+    ) -> Event {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+        let mut after = 0;
+        let mut seen = Vec::new();
+        while tokio::time::Instant::now() < deadline {
+            let evs = self
+                .api
+                .events(id, after, Duration::from_millis(500))
+                .await
+                .expect("events");
+            for e in evs {
+                after = e.seq;
+                if pick(&e.kind) {
+                    return e;
+                }
+                seen.push(e);
+            }
+        }
+        panic!("no such event of {id} in {secs} s; saw {seen:?}");
+    }
+}
