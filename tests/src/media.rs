@@ -174,3 +174,108 @@ impl Stack {
         panic!("no such event of {id} in {secs} s; saw {seen:?}");
     }
 }
+
+/// An application call from the demo tenant to `user`, whose phone is SIPp `scenario` with
+/// `args` (ringing 200 ms): the call once answered, and the phone.
+pub async fn app_call(
+    stack: &Stack,
+    user: &str,
+    scenario: &str,
+    args: &[&str],
+) -> (patchbay_api::CallInfo, crate::Sipp) {
+    let port = crate::free_port();
+    stack.register(user, port).await;
+    let mut all = vec!["-set", "ring_ms", "200"];
+    all.extend_from_slice(args);
+    let phone = crate::Sipp::phone(scenario, port, &all);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let call = stack
+        .api
+        .originate(&patchbay_api::OriginateRequest {
+            tenant: "demo".into(),
+            to: vec![user.into()],
+            app: true,
+            ..Default::default()
+        })
+        .await
+        .expect("application call");
+    stack
+        .wait_event(&call.id, 10, |k| matches!(k, EventKind::Answered { .. }))
+        .await;
+    (call, phone)
+}
+
+/// A phone's outgoing stream: PCMA audio every 20 ms, continuous sequence numbers.
+pub struct PhoneStream {
+    sender: rtp::Sender,
+    talking: bool,
+}
+
+impl Default for PhoneStream {
+    fn default() -> Self {
+        Self {
+            sender: rtp::Sender::new(0x5eed, 1_000, 160_000),
+            talking: false,
+        }
+    }
+}
+
+impl PhoneStream {
+    /// 20 ms of `pcm` as one PCMA packet.
+    pub fn audio(&mut self, pcm: &[i16; 160]) -> Vec<u8> {
+        let mut payload = Vec::new();
+        Law::A.encode(pcm, &mut payload);
+        let mut out = Vec::new();
+        self.sender.audio(8, !self.talking, &payload, 160, &mut out);
+        self.talking = true;
+        out
+    }
+
+    /// The packets of `keys` as a phone sends them: 100 ms of silence, then each key as RFC
+    /// 4733 events (payload type 101; the end packet three times) followed by 100 ms of
+    /// silence, all in one stream.
+    pub fn rfc4733(&mut self, keys: &str) -> Vec<Vec<u8>> {
+        use patchbay_media::engine::dtmf;
+        let silence = [0i16; 160];
+        let mut out: Vec<Vec<u8>> = (0..5).map(|_| self.audio(&silence)).collect();
+        for key in keys.chars() {
+            let start = self.sender.ts();
+            for p in dtmf::key_packets(key, 100, 10).expect("a key") {
+                let mut pkt = Vec::new();
+                self.sender
+                    .event(101, p.marker, start, &p.payload.bytes(), &mut pkt);
+                if !p.payload.end {
+                    self.sender.skip(160);
+                }
+                out.push(pkt);
+            }
+            self.talking = false;
+            out.extend((0..5).map(|_| self.audio(&silence)));
+        }
+        out
+    }
+
+    /// `keys` as tones in the audio (100 ms each, 100 ms apart).
+    pub fn inband(&mut self, keys: &str) -> Vec<Vec<u8>> {
+        use patchbay_media::engine::tone::{ToneGen, dtmf};
+        let mut out = Vec::new();
+        for key in keys.chars() {
+            let mut g = ToneGen::new(dtmf(key, 100, 100).expect("a key"));
+            for _ in 0..10 {
+                let mut pcm = [0i16; 160];
+                g.fill(&mut pcm);
+                out.push(self.audio(&pcm));
+            }
+        }
+        out
+    }
+}
+
+/// Send `packets` from the phone's socket to `to`, 20 ms apart.
+pub async fn send_paced(sock: &UdpSocket, to: std::net::SocketAddr, packets: &[Vec<u8>]) {
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    for p in packets {
+        tick.tick().await;
+        sock.send_to(p, to).await.expect("send rtp");
+    }
+}

@@ -1,6 +1,10 @@
 //! B2BUA end-to-end scenarios, one per module: the real B2BUA, SIPp phones, RTP on loopback.
 
+mod app_collect_inband;
+mod app_collect_rfc4733;
+mod app_hangup;
 mod app_play_wav;
+mod app_speak;
 mod bad_input;
 mod codec_choice;
 mod control_token;
