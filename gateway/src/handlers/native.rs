@@ -38,6 +38,8 @@ fn endpoint(op: &NativeOp) -> &'static str {
         NativeOp::Events { .. } => "calls.events",
         NativeOp::EventStream { .. } => "calls.stream",
         NativeOp::Transfer { .. } => "calls.transfer",
+        NativeOp::Media { .. } => "calls.media",
+        NativeOp::StopMedia { .. } => "calls.stop",
         NativeOp::Cdrs { .. } => "cdrs",
         NativeOp::Setting { .. } => "tenant_settings",
     }
@@ -109,6 +111,20 @@ async fn own_call(gw: &Gateway, p: &Principal, id: &CallId) -> Result<CallInfo, 
         .map_err(|e| gw.b2bua_failure("get", e))?;
     if c.tenant != p.tenant && !p.roles.contains(&Role::System) {
         return Err(Failure::NotFound(format!("call {id}")));
+    }
+    Ok(c)
+}
+
+/// The call, if the principal may act on it: its tenant's admins (and the system), or a user
+/// who is one of its parties.
+async fn party_call(gw: &Gateway, p: &Principal, id: &CallId) -> Result<CallInfo, Failure> {
+    let c = own_call(gw, p, id).await?;
+    if let Some(u) = &p.user
+        && !p.has(Role::Admin)
+        && c.from != *u
+        && !c.to.contains(u)
+    {
+        return Err(Failure::Forbidden);
     }
     Ok(c)
 }
@@ -285,10 +301,15 @@ async fn run(gw: &Gateway, ctx: &mut Ctx, p: &Principal, op: NativeOp) -> Result
         }
         NativeOp::Originate(b) => {
             b.validate(&gw.cfg.allowed_call_headers)?;
-            // A user may only place calls from its own extension.
+            // A user may only place calls from its own extension, and application calls
+            // only to itself.
             if let Some(u) = &p.user
                 && !p.has(Role::Admin)
-                && *u != b.from
+                && (if b.app {
+                    b.callees() != [u.clone()]
+                } else {
+                    *u != b.from
+                })
             {
                 return Err(Failure::Forbidden);
             }
@@ -305,7 +326,7 @@ async fn run(gw: &Gateway, ctx: &mut Ctx, p: &Principal, op: NativeOp) -> Result
                         start_within_ms: None,
                         auto_answer: b.auto_answer,
                         from_phone: b.from_phone,
-                        app: false,
+                        app: b.app,
                     },
                 )
                 .await?;
@@ -367,6 +388,23 @@ async fn run(gw: &Gateway, ctx: &mut Ctx, p: &Principal, op: NativeOp) -> Result
                 202,
                 &json!({"id": call, "transfer": body.target}),
             ))
+        }
+        NativeOp::Media { call, op } => {
+            party_call(gw, p, &call).await?;
+            let accepted = gw
+                .b2bua
+                .primitive(&call, &op)
+                .await
+                .map_err(|e| gw.b2bua_failure("media", e))?;
+            full(render_json(202, &accepted))
+        }
+        NativeOp::StopMedia { call, command } => {
+            party_call(gw, p, &call).await?;
+            gw.b2bua
+                .stop_command(&call, command)
+                .await
+                .map_err(|e| gw.b2bua_failure("stop", e))?;
+            full(render_json(202, &json!({"id": call, "stopped": command})))
         }
         NativeOp::Cdrs { limit } => {
             let cdrs = gw.store.cdrs(&p.tenant, limit).await.map_err(db)?;

@@ -17,6 +17,7 @@ mod destinations_refused;
 mod digest;
 mod jwt;
 mod limits;
+mod native_app_call;
 mod native_call;
 mod tenant_settings;
 mod tls_listener;

@@ -9,7 +9,7 @@ pub use settings::{IP_SCOPES, JWT_ALGS, SettingOp, valid_host};
 
 use crate::query::Params;
 use crate::{Failure, Request, Response, response};
-use patchbay_api::{CallId, Event, OriginateMode, TransferRequest};
+use patchbay_api::{CallId, Event, MediaOp, OriginateMode, StopRequest, TransferRequest};
 use serde::{Deserialize, Serialize};
 
 /// What a native request asks for.
@@ -65,6 +65,16 @@ pub enum NativeOp {
     Transfer {
         call: CallId,
         body: TransferRequest,
+    },
+    /// A media primitive (`play`, `collect`, `dtmf`, `tone`) on an application call.
+    Media {
+        call: CallId,
+        op: MediaOp,
+    },
+    /// Stop a media primitive.
+    StopMedia {
+        call: CallId,
+        command: u64,
     },
     /// The principal's tenant's CDRs, newest first.
     Cdrs {
@@ -134,6 +144,8 @@ pub enum OneOrMany {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CallBody {
+    /// The caller (an application call: the caller id its party sees, may be empty).
+    #[serde(default)]
     pub from: String,
     pub to: OneOrMany,
     #[serde(default)]
@@ -149,6 +161,10 @@ pub struct CallBody {
     /// Ring only the caller's n-th registered phone (1 = registered first).
     #[serde(default)]
     pub from_phone: Option<u8>,
+    /// Application call: ring `to` and hold the answered call in Patchbay's media engine,
+    /// driven by `/calls/{id}/play|collect|dtmf|tone|stop`.
+    #[serde(default)]
+    pub app: bool,
 }
 
 impl CallBody {
@@ -161,7 +177,25 @@ impl CallBody {
 
     /// Checks the call is well formed and its headers allowed (case-insensitive names).
     pub fn validate(&self, allowed_headers: &[String]) -> Result<(), Failure> {
-        if !valid_party(&self.from) {
+        if self.app {
+            let caller_id = self.from.len() <= 32
+                && self
+                    .from
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+*#._-".contains(c));
+            if !caller_id {
+                return Err(Failure::bad(
+                    "from",
+                    "an application call's caller id: up to 32 of 0-9 A-Z a-z + * # . _ -",
+                ));
+            }
+            if self.from_phone.is_some() || self.auto_answer {
+                return Err(Failure::bad(
+                    "app",
+                    "from_phone and auto_answer need a calling party",
+                ));
+            }
+        } else if !valid_party(&self.from) {
             return Err(Failure::bad(
                 "from",
                 "must be an extension, number or SIP URI",
@@ -292,6 +326,28 @@ pub fn parse_request(req: &Request) -> Result<NativeOp, Failure> {
             NativeOp::Transfer {
                 call: CallId(s(1)),
                 body,
+            }
+        }
+        ("POST", ["calls", _, verb @ ("play" | "collect" | "dtmf" | "tone")]) => {
+            let op = match *verb {
+                "play" => MediaOp::Play(json(req)?),
+                "collect" => MediaOp::Collect(json(req)?),
+                "dtmf" => MediaOp::Dtmf(json(req)?),
+                _ => MediaOp::Tone(json(req)?),
+            };
+            if let Some(why) = op.refusal() {
+                return Err(Failure::bad(*verb, why));
+            }
+            NativeOp::Media {
+                call: CallId(s(1)),
+                op,
+            }
+        }
+        ("POST", ["calls", _, "stop"]) => {
+            let body: StopRequest = json(req)?;
+            NativeOp::StopMedia {
+                call: CallId(s(1)),
+                command: body.command,
             }
         }
         ("GET", ["cdrs"]) => NativeOp::Cdrs {

@@ -1,0 +1,144 @@
+//! The native API's application call: `POST /api/v1/calls` with `"app": true` rings a SIPp
+//! phone and holds the answered call in the media engine; `/play` speaks into it, `/collect`
+//! gathers the RFC 4733 keys the phone sends, the events come through the gateway's event
+//! feed; another tenant can neither see nor drive the call; bad requests get the API's 400.
+use patchbay_api::Side;
+use patchbay_tests::media::*;
+use patchbay_tests::*;
+use reqwest::Method as M;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+const DEMO: (&str, &str) = ("demo-key", "demo-secret");
+
+/// Events of `id` through the gateway until one of `ty` (its JSON).
+async fn wait_for(gw: &Gw, id: &str, ty: &str) -> (Value, Vec<Value>) {
+    let mut after = 0;
+    let mut all = Vec::new();
+    for _ in 0..40 {
+        let r = gw
+            .send(gw.as_key(
+                DEMO.0,
+                DEMO.1,
+                M::GET,
+                &format!("/api/v1/calls/{id}/events?after={after}&wait_ms=500"),
+            ))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        for e in r.json().as_array().unwrap() {
+            after = e["seq"].as_u64().unwrap();
+            all.push(e.clone());
+            if e["type"] == ty {
+                return (e.clone(), all);
+            }
+        }
+    }
+    panic!("no {ty} event: {all:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_application_call_through_the_native_api() {
+    let stack = Stack::start().await;
+    add_system_key(&stack).await;
+    let gw = stack.gateway(|_| {});
+    let p4007 = free_port();
+    stack.register("4007", p4007).await;
+    let rtp = RtpCapture::new().await;
+    let phone = Sipp::answering(p4007, 200, rtp.port());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let demo = |m, path: &str| gw.as_key(DEMO.0, DEMO.1, m, path);
+
+    // An application call has a caller id, not a calling party.
+    let r = gw
+        .send(
+            demo(M::POST, "/api/v1/calls")
+                .json(&json!({"to": "4007", "app": true, "from": "not a number"})),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let r = gw
+        .send(
+            demo(M::POST, "/api/v1/calls")
+                .json(&json!({"to": "4007", "app": true, "from": "+15550100"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let call = r.json();
+    let id = call["id"].as_str().unwrap().to_string();
+    assert_eq!(call["app"], true);
+    wait_for(&gw, &id, "answered").await;
+
+    let r = gw
+        .send(
+            demo(M::POST, &format!("/api/v1/calls/{id}/play"))
+                .json(&json!({"text": "Enter your code", "barge_in": true})),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let play = r.json()["command"].as_u64().unwrap();
+    let r = gw
+        .send(demo(M::POST, &format!("/api/v1/calls/{id}/collect")).json(&json!({"max_digits": 6})))
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let collect = r.json()["command"].as_u64().unwrap();
+    // Refused before anything happens: two sources, a bad key, an unknown command.
+    for (verb, body) in [
+        ("play", json!({"text": "x", "file": "y.wav"})),
+        ("dtmf", json!({"digits": "12x"})),
+        ("collect", json!({"max_digits": 0})),
+    ] {
+        let r = gw
+            .send(demo(M::POST, &format!("/api/v1/calls/{id}/{verb}")).json(&body))
+            .await;
+        assert_eq!(r.status, 400, "{verb}: {}", r.body);
+    }
+    let r = gw
+        .send(demo(M::POST, &format!("/api/v1/calls/{id}/stop")).json(&json!({"command": 999_999})))
+        .await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    // Another tenant cannot drive it.
+    let (key, secret) = gw.onboard("acme").await;
+    let r = gw
+        .send(
+            gw.as_key(&key, &secret, M::POST, &format!("/api/v1/calls/{id}/play"))
+                .json(&json!({"text": "hi"})),
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.body);
+
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let to = relay_addr(&stack.api, &call_id(&id), Side::A).await;
+    send_paced(&rtp.sock, to, &PhoneStream::default().rfc4733("42#")).await;
+    let (digits, all) = wait_for(&gw, &id, "digits").await;
+    assert_eq!(digits["command"].as_u64(), Some(collect));
+    assert_eq!(
+        (digits["digits"].as_str(), digits["reason"].as_str()),
+        (Some("42"), Some("terminator"))
+    );
+    let played = all
+        .iter()
+        .find(|e| e["type"] == "play_finished")
+        .expect("the prompt ended");
+    assert_eq!(played["command"].as_u64(), Some(play));
+    assert!(["barge_in", "finished"].contains(&played["reason"].as_str().unwrap()));
+    let keys: Vec<&str> = all
+        .iter()
+        .filter(|e| e["type"] == "dtmf")
+        .map(|e| e["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["4", "2", "#"]);
+    assert!(rms(&rtp.audio()) > 300.0, "the prompt was heard");
+
+    let r = gw
+        .send(demo(M::DELETE, &format!("/api/v1/calls/{id}")))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    wait_for(&gw, &id, "ended").await;
+    assert_eq!(phone.wait(10).await, 0);
+    gw.stop().await;
+    stack.stop().await;
+}
+
+fn call_id(id: &str) -> patchbay_api::CallId {
+    patchbay_api::CallId(id.to_string())
+}
