@@ -1,6 +1,7 @@
 //! The Grafana dashboard (loadtest/grafana/patchbay.json) against a live Prometheus: Prometheus
 //! scrapes the running gateway and B2BUA, click-to-call requests through four vendor APIs become
-//! real SIPp calls with RTP through the relay, then every PromQL expression of the dashboard
+//! real SIPp calls with RTP through the relay, an application call hears a beep from the media
+//! engine, then every PromQL expression of the dashboard
 //! must return data (at least one finite sample). A metric the dashboard uses that disappears,
 //! or is renamed, fails this test.
 use patchbay_tests::*;
@@ -69,6 +70,43 @@ async fn every_dashboard_query_returns_data() {
         .get("/pbxws.php/dial?ext=4005&tel=4007&token=ZGVtby1rZXk6ZGVtby1zZWNyZXQ=")
         .await;
     assert!(r.body.contains("\"success\":true"), "{}", r.body);
+    // An application call: a beep from the media engine, for its panels.
+    let demo = |m: reqwest::Method, path: &str| {
+        gw.http
+            .request(m, format!("{}{path}", gw.base))
+            .basic_auth("demo-key", Some("demo-secret"))
+    };
+    let r = gw
+        .send(
+            demo(reqwest::Method::POST, "/api/v1/calls")
+                .json(&serde_json::json!({"to": ["4007"], "app": true})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let app = r.json()["id"].as_str().unwrap().to_string();
+    let mut after = 0;
+    'answer: for _ in 0..20 {
+        let path = format!("/api/v1/calls/{app}/events?after={after}&wait_ms=500");
+        for e in gw
+            .send(demo(reqwest::Method::GET, &path))
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+        {
+            after = e["seq"].as_u64().unwrap();
+            if e["type"] == "answered" {
+                break 'answer;
+            }
+        }
+    }
+    let r = gw
+        .send(
+            demo(reqwest::Method::POST, &format!("/api/v1/calls/{app}/tone"))
+                .json(&serde_json::json!({"tone": "beep"})),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
     // An authentication failure, for the auth-failure panel.
     let r = gw.get_basic("/api/v1/me", "demo-key", "wrong").await;
     assert_eq!(r.status, 401);
@@ -87,18 +125,18 @@ async fn every_dashboard_query_returns_data() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 401);
 
-    // The four calls really happen and end normally (4007 hangs up after 1.5 s of RTP).
+    // The five calls really happen and end normally (4007 hangs up after 1.5 s of RTP).
     let mut ended = 0.0;
     for _ in 0..100 {
         ended = normal_calls_ended(&stack).await;
-        if ended >= 4.0 {
+        if ended >= 5.0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    if ended != 4.0 {
+    if ended != 5.0 {
         let m = stack.b2bua_get("/metrics").await;
-        panic!("four calls ended normally, not {ended}:\n{m}");
+        panic!("five calls ended normally, not {ended}:\n{m}");
     }
     // Two more scrapes after the calls, so every rate() sees the traffic.
     tokio::time::sleep(Duration::from_millis(2500)).await;

@@ -1,13 +1,14 @@
 //! k6 smoke: every script in loadtest/k6 (click-to-call through the native API and each vendor
-//! API that places calls) runs for 10 s against the live stack and must pass its thresholds
+//! API that places calls, and the native API's application calls with a beep) runs for 10 s against the live stack and must pass its thresholds
 //! (error rate, checks, p95); every request it made must have become a real call that SIPp
 //! answered and hung up (the B2BUA's normally-ended calls grow by k6's iteration count). Then
 //! the native API's reads (CDRs, calls, tenant settings) run the same way, with those CDRs.
 use patchbay_tests::*;
 use std::time::Duration;
 
-const SCRIPTS: [&str; 5] = [
+const SCRIPTS: [&str; 6] = [
     "native",
+    "native_app",
     "brekeke_3pcc",
     "brekeke_soap",
     "taridium",
