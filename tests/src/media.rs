@@ -2,7 +2,7 @@
 //! (to decode and compare), test prompts, audio comparison, and waiting for one event.
 
 use crate::Stack;
-use patchbay_api::{CallId, Event, EventKind};
+use patchbay_api::{CallId, CollectRequest, Event, EventKind, MediaOp, PlayRequest, Side};
 use patchbay_media::engine::g711::Law;
 use patchbay_media::engine::rtp::{self, Header};
 use std::sync::{Arc, Mutex};
@@ -277,5 +277,53 @@ pub async fn send_paced(sock: &UdpSocket, to: std::net::SocketAddr, packets: &[V
     for p in packets {
         tick.tick().await;
         sock.send_to(p, to).await.expect("send rtp");
+    }
+}
+
+/// A `play` on side A: a prompt `file` by name, or `text` to speak.
+pub fn play(file: Option<&str>, text: Option<&str>, repeat: bool, barge_in: bool) -> MediaOp {
+    MediaOp::Play(PlayRequest {
+        side: Side::A,
+        file: file.map(str::to_string),
+        url: None,
+        text: text.map(str::to_string),
+        voice: None,
+        repeat,
+        barge_in,
+    })
+}
+
+/// A `collect` on side A (5 s for the first key, 3 s between keys).
+pub fn collect(min_digits: usize, max_digits: usize, terminators: &str) -> MediaOp {
+    MediaOp::Collect(CollectRequest {
+        side: Side::A,
+        min_digits,
+        max_digits,
+        terminators: terminators.into(),
+        first_timeout_ms: 5_000,
+        inter_timeout_ms: 3_000,
+    })
+}
+
+impl Stack {
+    /// Run a primitive on call `id`; its command id.
+    pub async fn command(&self, id: &CallId, op: &MediaOp) -> u64 {
+        self.api
+            .primitive(id, op)
+            .await
+            .unwrap_or_else(|e| panic!("{op:?} refused: {e}"))
+            .command
+    }
+
+    /// The completion event of `command` (waiting up to `secs`).
+    pub async fn done(&self, id: &CallId, command: u64, secs: u64) -> Event {
+        self.wait_event(id, secs, |k| match k {
+            EventKind::PlayFinished { command: c, .. }
+            | EventKind::Digits { command: c, .. }
+            | EventKind::DtmfSent { command: c, .. }
+            | EventKind::ToneFinished { command: c, .. } => *c == command,
+            _ => false,
+        })
+        .await
     }
 }

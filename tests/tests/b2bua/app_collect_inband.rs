@@ -1,6 +1,6 @@
 //! A phone that did not agree on telephone-event (PCMA only) sends its keys as tones in the
 //! audio: the engine hears them in-band (Goertzel) and the collection ends on `max_digits`.
-use patchbay_api::{CollectRequest, EventKind, MediaOp, MediaReason, Side};
+use patchbay_api::{EventKind, MediaReason, Side};
 use patchbay_tests::media::*;
 use patchbay_tests::*;
 
@@ -16,34 +16,13 @@ async fn keys_sent_as_tones_are_heard_in_band() {
         &["-set", "rtpport", &port],
     )
     .await;
-    let collect = stack
-        .api
-        .primitive(
-            &call.id,
-            &MediaOp::Collect(CollectRequest {
-                side: Side::A,
-                min_digits: 3,
-                max_digits: 3,
-                terminators: "#".into(),
-                first_timeout_ms: 5_000,
-                inter_timeout_ms: 3_000,
-            }),
-        )
-        .await
-        .unwrap()
-        .command;
+    let cmd = stack.command(&call.id, &collect(3, 3, "#")).await;
     let to = relay_addr(&stack.api, &call.id, Side::A).await;
     let mut stream = PhoneStream::default();
     let mut packets: Vec<Vec<u8>> = (0..5).map(|_| stream.audio(&[0; 160])).collect();
     packets.extend(stream.inband("159"));
     send_paced(&rtp.sock, to, &packets).await;
-    let done = stack
-        .wait_event(
-            &call.id,
-            10,
-            |k| matches!(k, EventKind::Digits { command, .. } if *command == collect),
-        )
-        .await;
+    let done = stack.done(&call.id, cmd, 10).await;
     match &done.kind {
         EventKind::Digits {
             digits, reason, ok, ..

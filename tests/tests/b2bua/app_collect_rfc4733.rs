@@ -2,7 +2,7 @@
 //! RTP stream (audio, then each key's event packets with the end packet three times, audio
 //! again): every key is reported once and in order, the prompt is barged in by the first, and
 //! the collection returns the digits before the terminator.
-use patchbay_api::{CollectRequest, EventKind, MediaOp, MediaReason, PlayRequest, Side};
+use patchbay_api::{EventKind, MediaReason, Side};
 use patchbay_tests::media::*;
 use patchbay_tests::*;
 use std::time::Duration;
@@ -25,51 +25,16 @@ async fn keys_pressed_during_a_prompt_are_collected_once_each_in_order() {
     )
     .await;
     let play = stack
-        .api
-        .primitive(
-            &call.id,
-            &MediaOp::Play(PlayRequest {
-                side: Side::A,
-                file: Some("menu.wav".into()),
-                url: None,
-                text: None,
-                voice: None,
-                repeat: false,
-                barge_in: true,
-            }),
-        )
-        .await
-        .unwrap()
-        .command;
-    let collect = stack
-        .api
-        .primitive(
-            &call.id,
-            &MediaOp::Collect(CollectRequest {
-                side: Side::A,
-                min_digits: 1,
-                max_digits: 8,
-                terminators: "#".into(),
-                first_timeout_ms: 5_000,
-                inter_timeout_ms: 3_000,
-            }),
-        )
-        .await
-        .unwrap()
-        .command;
+        .command(&call.id, &play(Some("menu.wav"), None, false, true))
+        .await;
+    let collect = stack.command(&call.id, &collect(1, 8, "#")).await;
     // Let the prompt start, then press 1 2 3 #.
     tokio::time::sleep(Duration::from_millis(400)).await;
     let to = relay_addr(&stack.api, &call.id, Side::A).await;
     let packets = PhoneStream::default().rfc4733("123#");
     send_paced(&rtp.sock, to, &packets).await;
 
-    let digits = stack
-        .wait_event(
-            &call.id,
-            10,
-            |k| matches!(k, EventKind::Digits { command, .. } if *command == collect),
-        )
-        .await;
+    let digits = stack.done(&call.id, collect, 10).await;
     stack.api.hangup(&call.id).await.unwrap();
     let events = stack.events_until_end(&call.id).await;
     let keys: Vec<&str> = events

@@ -1,10 +1,7 @@
 //! The phone hangs up while a looped prompt plays, a collection waits and a tone sounds:
 //! each primitive ends with its completion event (reason `hangup`) before the call's one
 //! `ended`; no engine leg, relay port or endpoint task is left behind.
-use patchbay_api::{
-    Cause, CollectRequest, EndedBy, EventKind, MediaOp, MediaReason, PlayRequest, Side, ToneName,
-    ToneRequest,
-};
+use patchbay_api::{Cause, EndedBy, EventKind, MediaOp, MediaReason, Side, ToneName, ToneRequest};
 use patchbay_tests::media::*;
 use patchbay_tests::*;
 
@@ -25,23 +22,8 @@ async fn a_hangup_ends_every_primitive_with_its_event() {
     )
     .await;
     let ops = [
-        MediaOp::Play(PlayRequest {
-            side: Side::A,
-            file: Some("music.wav".into()),
-            url: None,
-            text: None,
-            voice: None,
-            repeat: true,
-            barge_in: false,
-        }),
-        MediaOp::Collect(CollectRequest {
-            side: Side::A,
-            min_digits: 4,
-            max_digits: 4,
-            terminators: String::new(),
-            first_timeout_ms: 60_000,
-            inter_timeout_ms: 60_000,
-        }),
+        play(Some("music.wav"), None, true, false),
+        collect(4, 4, ""),
         MediaOp::Tone(ToneRequest {
             side: Side::A,
             tone: ToneName::Ringback,
@@ -51,7 +33,7 @@ async fn a_hangup_ends_every_primitive_with_its_event() {
     ];
     let mut commands = Vec::new();
     for op in &ops {
-        commands.push(stack.api.primitive(&call.id, op).await.unwrap().command);
+        commands.push(stack.command(&call.id, op).await);
     }
     let events = stack.events_until_end(&call.id).await;
     assert_eq!(assert_one_terminal(&events), (Cause::Normal, EndedBy::A));

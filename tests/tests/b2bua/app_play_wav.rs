@@ -3,25 +3,11 @@
 //! RTP stream is one talkspurt (one SSRC, sequence and timestamps continuous, marker on the
 //! first packet); `play_finished` follows. A prompt that does not exist ends with `error`.
 //! Hangup ends the call and leaves no engine leg behind.
-use patchbay_api::{
-    CallState, EventKind, MediaOp, MediaReason, OriginateRequest, PlayRequest, Side,
-};
+use patchbay_api::{CallState, EventKind, MediaReason, OriginateRequest};
 use patchbay_media::engine::audio::decode_wav;
 use patchbay_tests::media::*;
 use patchbay_tests::*;
 use std::time::Duration;
-
-fn play_file(name: &str) -> MediaOp {
-    MediaOp::Play(PlayRequest {
-        side: Side::A,
-        file: Some(name.into()),
-        url: None,
-        text: None,
-        voice: None,
-        repeat: false,
-        barge_in: false,
-    })
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_application_call_plays_a_wav_the_phone_hears() {
@@ -57,18 +43,9 @@ async fn an_application_call_plays_a_wav_the_phone_hears() {
     );
 
     let cmd = stack
-        .api
-        .primitive(&call.id, &play_file("greeting.wav"))
-        .await
-        .unwrap()
-        .command;
-    let done = stack
-        .wait_event(
-            &call.id,
-            10,
-            |k| matches!(k, EventKind::PlayFinished { command, .. } if *command == cmd),
-        )
+        .command(&call.id, &play(Some("greeting.wav"), None, false, false))
         .await;
+    let done = stack.done(&call.id, cmd, 10).await;
     match &done.kind {
         EventKind::PlayFinished {
             reason, played_ms, ..
@@ -97,18 +74,9 @@ async fn an_application_call_plays_a_wav_the_phone_hears() {
 
     // A prompt that does not exist: an error, the call goes on.
     let cmd = stack
-        .api
-        .primitive(&call.id, &play_file("missing.wav"))
-        .await
-        .unwrap()
-        .command;
-    let done = stack
-        .wait_event(
-            &call.id,
-            5,
-            |k| matches!(k, EventKind::PlayFinished { command, .. } if *command == cmd),
-        )
+        .command(&call.id, &play(Some("missing.wav"), None, false, false))
         .await;
+    let done = stack.done(&call.id, cmd, 5).await;
     assert!(
         matches!(&done.kind, EventKind::PlayFinished { reason: MediaReason::Error, error: Some(e), .. } if e.contains("missing.wav")),
         "{done:?}"
@@ -116,7 +84,10 @@ async fn an_application_call_plays_a_wav_the_phone_hears() {
     // Bad requests are refused before anything happens.
     let bad = stack
         .api
-        .primitive(&call.id, &play_file("../../etc/passwd"))
+        .primitive(
+            &call.id,
+            &play(Some("../../etc/passwd"), None, false, false),
+        )
         .await;
     assert!(bad.is_err(), "{bad:?}");
 

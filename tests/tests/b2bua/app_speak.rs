@@ -1,22 +1,10 @@
 //! Text spoken by espeak-ng into an application call: the phone receives non-silent audio
 //! of a plausible length for the sentence, paced at 20 ms; the same text again comes from
 //! the render cache.
-use patchbay_api::{EventKind, MediaOp, MediaReason, PlayRequest, Side};
+use patchbay_api::{EventKind, MediaReason};
 use patchbay_tests::media::*;
 use patchbay_tests::*;
 use std::time::Duration;
-
-fn speak(text: &str) -> MediaOp {
-    MediaOp::Play(PlayRequest {
-        side: Side::A,
-        file: None,
-        url: None,
-        text: Some(text.into()),
-        voice: Some("en".into()),
-        repeat: false,
-        barge_in: false,
-    })
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sentence_is_spoken_into_the_call() {
@@ -34,18 +22,9 @@ async fn a_sentence_is_spoken_into_the_call() {
     let mut lengths = Vec::new();
     for _ in 0..2 {
         let cmd = stack
-            .api
-            .primitive(&call.id, &speak(sentence))
-            .await
-            .unwrap()
-            .command;
-        let done = stack
-            .wait_event(
-                &call.id,
-                20,
-                |k| matches!(k, EventKind::PlayFinished { command, .. } if *command == cmd),
-            )
+            .command(&call.id, &play(None, Some(sentence), false, false))
             .await;
+        let done = stack.done(&call.id, cmd, 20).await;
         match done.kind {
             EventKind::PlayFinished {
                 reason, played_ms, ..
