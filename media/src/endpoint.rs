@@ -48,12 +48,6 @@ impl Drop for Endpoint {
     }
 }
 
-impl std::fmt::Debug for Ctl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Ctl")
-    }
-}
-
 impl Endpoint {
     /// Serve `leg` (speaking `law`, with telephone-event on `te_pt` if agreed). Must run in a
     /// tokio runtime. Nothing else may read the leg's RTP socket meanwhile (no relay bridge).

@@ -29,6 +29,8 @@ pub enum PromptError {
     Audio(String, AudioError),
     #[error(transparent)]
     Tts(#[from] TtsError),
+    #[error("URL prompts are not supported yet")]
+    UrlUnsupported,
 }
 
 /// The prompt sources of one node.
@@ -52,10 +54,6 @@ impl Prompts {
                 .time_to_live(FILE_TTL)
                 .build(),
         }
-    }
-
-    pub fn dir(&self) -> &std::path::Path {
-        &self.dir
     }
 
     /// The WAV prompt `name` of `tenant`, as 8 kHz samples.

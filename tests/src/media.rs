@@ -205,6 +205,17 @@ pub async fn app_call(
     (call, phone)
 }
 
+/// [`app_call`] to 4007 whose phone (SIPp `scenario`) has its RTP on a [`RtpCapture`].
+pub async fn app_call_captured(
+    stack: &Stack,
+    scenario: &str,
+) -> (patchbay_api::CallInfo, crate::Sipp, RtpCapture) {
+    let rtp = RtpCapture::new().await;
+    let port = rtp.port().to_string();
+    let (call, phone) = app_call(stack, "4007", scenario, &["-set", "rtpport", &port]).await;
+    (call, phone, rtp)
+}
+
 /// A phone's outgoing stream: PCMA audio every 20 ms, continuous sequence numbers.
 pub struct PhoneStream {
     sender: rtp::Sender,

@@ -130,9 +130,8 @@ impl Driver {
                         (_, Some(t), _) => {
                             prompts.text(p.voice.as_deref().unwrap_or("en"), t).await
                         }
-                        _ => Err(patchbay_media::prompts::PromptError::NotFound(
-                            "URL prompts are not supported yet".into(),
-                        )),
+                        // Refused at the control API; a URL reaching here is still not fetched.
+                        _ => Err(patchbay_media::prompts::PromptError::UrlUnsupported),
                     };
                     let _ = tasks.send(TaskDone::Prompt {
                         leg,

@@ -170,10 +170,6 @@ impl LegEngine {
         self.sender
     }
 
-    pub fn law(&self) -> Law {
-        self.law
-    }
-
     /// Whether anything is asked of the leg (a sound, keys to send, a collection).
     pub fn busy(&self) -> bool {
         !self.queue.is_empty() || !self.sending.is_empty() || self.collecting.is_some()

@@ -7,15 +7,7 @@ use patchbay_tests::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_sent_as_tones_are_heard_in_band() {
     let stack = Stack::start().await;
-    let rtp = RtpCapture::new().await;
-    let port = rtp.port().to_string();
-    let (call, phone) = app_call(
-        &stack,
-        "4007",
-        "uas_answer_no_dtmf.xml",
-        &["-set", "rtpport", &port],
-    )
-    .await;
+    let (call, phone, rtp) = app_call_captured(&stack, "uas_answer_no_dtmf.xml").await;
     let cmd = stack.command(&call.id, &collect(3, 3, "#")).await;
     let to = relay_addr(&stack.api, &call.id, Side::A).await;
     let mut stream = PhoneStream::default();

@@ -15,15 +15,7 @@ async fn keys_pressed_during_a_prompt_are_collected_once_each_in_order() {
         8_000,
         &test_signal(8_000, 5.0),
     );
-    let rtp = RtpCapture::new().await;
-    let port = rtp.port().to_string();
-    let (call, phone) = app_call(
-        &stack,
-        "4007",
-        "uas_answer.xml",
-        &["-set", "rtpport", &port],
-    )
-    .await;
+    let (call, phone, rtp) = app_call_captured(&stack, "uas_answer.xml").await;
     let play = stack
         .command(&call.id, &play(Some("menu.wav"), None, false, true))
         .await;

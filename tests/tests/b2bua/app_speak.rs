@@ -9,15 +9,7 @@ use std::time::Duration;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sentence_is_spoken_into_the_call() {
     let stack = Stack::start().await;
-    let rtp = RtpCapture::new().await;
-    let port = rtp.port().to_string();
-    let (call, phone) = app_call(
-        &stack,
-        "4007",
-        "uas_answer.xml",
-        &["-set", "rtpport", &port],
-    )
-    .await;
+    let (call, phone, rtp) = app_call_captured(&stack, "uas_answer.xml").await;
     let sentence = "Welcome to Patchbay. Press one for sales, or two for support.";
     let mut lengths = Vec::new();
     for _ in 0..2 {
