@@ -4,6 +4,7 @@ use crate::driver::{Cmd, CmdError, Shared, now_ms};
 use crate::policy;
 
 mod media;
+pub(crate) mod recordings;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -118,6 +119,16 @@ pub(crate) fn router(st: AppState) -> axum::Router {
         .route("/v1/calls/{id}/dtmf", post(media::dtmf))
         .route("/v1/calls/{id}/tone", post(media::tone))
         .route("/v1/calls/{id}/stop", post(media::stop))
+        .route("/v1/calls/{id}/record", post(media::record))
+        .route("/v1/recordings", get(recordings::list))
+        .route(
+            "/v1/recordings/{id}",
+            get(recordings::download).delete(recordings::delete),
+        )
+        .route(
+            "/v1/tenants/{tenant}/recording",
+            get(recordings::policy).put(recordings::set_policy),
+        )
         .route("/v1/events", get(all_events))
         .route("/v1/registrations", get(registrations))
         .route("/v1/cdrs", get(cdrs))
@@ -165,6 +176,7 @@ async fn originate(State(st): State<AppState>, body: axum::body::Bytes) -> Respo
         }
     }
     let named = [vec![req.from.clone()], req.to.clone()].concat();
+    req.record |= st.sh.recording_policy(&tenant).await.record_calls;
     match ask(&st, |tx| Cmd::Originate(req, tx)).await {
         Ok(info) => (StatusCode::CREATED, Json(info)).into_response(),
         Err(e) => {

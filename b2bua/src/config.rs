@@ -58,6 +58,13 @@ pub struct B2buaConfig {
     /// Samples (8 kHz) kept of decoded prompt files, and as many of rendered speech
     /// (28,800,000 = an hour = 57.6 MB each).
     pub prompt_cache_samples: u64,
+    /// Recordings are written to `<recordings_dir>/<tenant>/<id>.wav` (in a cluster: a path
+    /// every node can read). `patchbay` makes it `<data_dir>/recordings` when left empty (else
+    /// `./recordings`).
+    pub recordings_dir: std::path::PathBuf,
+    /// Seconds between two retention sweeps (recordings older than their tenant's
+    /// `retention_days` are deleted).
+    pub retention_sweep_secs: u32,
 }
 
 impl Default for B2buaConfig {
@@ -86,6 +93,8 @@ impl Default for B2buaConfig {
             prompts_dir: std::path::PathBuf::new(),
             tts_program: "espeak-ng".into(),
             prompt_cache_samples: 28_800_000,
+            recordings_dir: std::path::PathBuf::new(),
+            retention_sweep_secs: 600,
         }
     }
 }

@@ -13,6 +13,7 @@ mod commands;
 mod inbound;
 mod invite_auth;
 mod media;
+mod record;
 mod signals;
 
 use crate::transport::SipTransport;
@@ -115,6 +116,8 @@ pub(crate) struct Driver {
     ticks: u64,
     /// Legs served by the media engine, and prompts being loaded.
     apps: app::Apps,
+    /// Recordings being written, by command.
+    recordings: HashMap<u64, patchbay_media::recording::RecordingHandle>,
     engine_rx: Option<mpsc::UnboundedReceiver<(u64, patchbay_media::engine::leg::Event)>>,
 }
 
@@ -192,6 +195,7 @@ impl Driver {
             next_batch: 0,
             ticks: 0,
             apps,
+            recordings: HashMap::new(),
             engine_rx: Some(engine_rx),
         }
     }
@@ -378,6 +382,11 @@ impl Driver {
     fn handle_task(&mut self, done: TaskDone) {
         match done {
             TaskDone::Authorized(a) => self.handle_authorized(*a),
+            TaskDone::Recording {
+                call,
+                command,
+                done,
+            } => self.recording_done(call, command, done),
             TaskDone::Prompt {
                 leg,
                 command,

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod policy;
 pub mod ratelimit;
 mod registrar;
+mod retention;
 mod shared;
 pub mod sip;
 mod transport;
@@ -58,6 +59,7 @@ pub struct Running {
     shutdown: watch::Sender<bool>,
     driver: tokio::task::JoinHandle<()>,
     admin_task: tokio::task::JoinHandle<()>,
+    retention: tokio::task::JoinHandle<()>,
 }
 
 impl Running {
@@ -66,6 +68,7 @@ impl Running {
         let _ = self.shutdown.send(true);
         let _ = tokio::time::timeout(Duration::from_secs(5), self.driver).await;
         self.admin_task.abort();
+        self.retention.abort();
     }
 }
 
@@ -98,6 +101,10 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
         )),
         log: events::EventLog::default(),
         metrics: metrics::Metrics::new(),
+        policies: moka::sync::Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(std::time::Duration::from_secs(10))
+            .build(),
     });
     relay
         .metrics()
@@ -150,6 +157,7 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
         // The driver dropped its CDR sender: wait until the last CDR is stored.
         let _ = cdr_writer.await;
     });
+    let retention = tokio::spawn(retention::sweeper(sh.clone()));
     let app = api::router(api::AppState { cmd: cmd_tx, sh });
     let admin_task = tokio::spawn(async move {
         let _ = axum::serve(admin_listener, app).await;
@@ -161,5 +169,6 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
         shutdown,
         driver,
         admin_task,
+        retention,
     })
 }

@@ -25,6 +25,7 @@ pub struct Metrics {
     pub sip_dropped: IntCounterVec,
     pub trunk_registrations: prometheus::IntGaugeVec,
     pub sip_retransmissions: IntCounterVec,
+    pub recordings_expired: IntCounter,
 }
 
 impl Metrics {
@@ -113,6 +114,10 @@ impl Metrics {
             rtp_ports_in_use: g(
                 "patchbay_media_ports_in_use",
                 "RTP port pairs held by legs.",
+            ),
+            recordings_expired: c(
+                "patchbay_b2bua_recordings_expired_total",
+                "Recordings deleted by their tenant's retention policy.",
             ),
             cdr_write_errors: c(
                 "patchbay_b2bua_cdr_write_errors_total",

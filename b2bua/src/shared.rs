@@ -37,6 +37,12 @@ pub(crate) enum TaskDone {
     },
     /// An INVITE whose credentials and destination checked out.
     Authorized(Box<Authorized>),
+    /// A recording is closed and indexed (or failed).
+    Recording {
+        call: patchbay_api::CallId,
+        command: u64,
+        done: patchbay_proto::RecordingDone,
+    },
     /// Answer a request (REGISTER, or an INVITE's challenge or refusal).
     Respond {
         tx: ServerTxId,
@@ -60,6 +66,8 @@ pub(crate) struct Authorized {
     /// The callee is a user of the tenant (registered or not): 480 rather than 404 when it
     /// has no contact.
     pub(crate) callee_known: bool,
+    /// The tenant records every call.
+    pub(crate) record: bool,
 }
 
 /// State shared with the registrar tasks and the control API.
@@ -72,9 +80,29 @@ pub(crate) struct Shared {
     pub(crate) source_rate: Mutex<crate::ratelimit::SourceRate>,
     pub(crate) log: EventLog,
     pub(crate) metrics: Metrics,
+    /// Tenants' recording policies as read from the store (a short TTL, so that a change
+    /// made through another node shows within seconds).
+    pub(crate) policies: moka::sync::Cache<String, patchbay_api::RecordingPolicy>,
 }
 
 impl Shared {
+    /// The tenant's recording policy (cached; the default when the store cannot say).
+    pub(crate) async fn recording_policy(&self, tenant: &str) -> patchbay_api::RecordingPolicy {
+        if let Some(p) = self.policies.get(tenant) {
+            return p;
+        }
+        match self.store.recording_policy(tenant).await {
+            Ok(p) => {
+                self.policies.insert(tenant.to_string(), p);
+                p
+            }
+            Err(e) => {
+                tracing::warn!(tenant, error = %e, "recording policy unreadable; not recording");
+                patchbay_api::RecordingPolicy::default()
+            }
+        }
+    }
+
     /// A digest answer that did not check out: count it, and count it against its source.
     pub(crate) fn record_bad_credentials(&self, ip: Option<std::net::IpAddr>, now: u64) {
         self.metrics

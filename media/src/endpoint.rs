@@ -142,6 +142,7 @@ async fn run(
                 }
                 leg.stats.rtp_in.fetch_add(1, Relaxed);
                 leg.stats.rtp_in_bytes.fetch_add(n as u64, Relaxed);
+                leg.tap(&buf[..n]);
                 let at = epoch.elapsed().as_millis() as u64;
                 engine.on_packet(at, &buf[..n]);
             }

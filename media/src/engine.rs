@@ -3,6 +3,8 @@
 //! No sockets and no clock: the pacing loop that sends packets lives with the relay's I/O.
 //!
 //! - [`audio`]: WAV prompts (any rate, PCM / float / G.711) to 8 kHz mono samples.
+//! - [`capture`]: what a phone sends as 20 ms frames (timestamps placed, losses as silence,
+//!   a small jitter cushion), and its keys: the input of recordings and conferences.
 //! - [`g711`]: PCMU / PCMA frames to and from linear samples (rvoip-codec-core's G.711).
 //! - [`collect`]: digit collection: max digits, terminators, first and inter-digit timeouts.
 //! - [`dtmf`]: RFC 4733 telephone-event payloads: sending (an event's packets, end packets
@@ -19,6 +21,7 @@
 //! - [`tone`]: dual-frequency tones with cadences: DTMF keys, ringback, busy, a beep.
 
 pub mod audio;
+pub mod capture;
 pub mod collect;
 pub mod dtmf;
 pub mod g711;

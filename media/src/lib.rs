@@ -19,6 +19,7 @@ pub mod endpoint;
 pub mod engine;
 mod metrics;
 pub mod prompts;
+pub mod recording;
 mod relay;
 pub mod sdp;
 pub mod tts;

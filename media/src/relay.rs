@@ -116,6 +116,10 @@ pub struct LegMedia {
     /// engine) carries the phone's stream on from there.
     last_out: AtomicU64,
     last_out_ts: AtomicU32,
+    /// Recordings (and mixes) copying what the phone sends; `tapped` says whether there are
+    /// any, so that the forwarding loop takes no lock when there are none.
+    taps: Mutex<Vec<crate::recording::Tap>>,
+    tapped: AtomicBool,
     pub stats: LegStats,
     pool: Arc<Mutex<PortPool>>,
 }
@@ -207,6 +211,8 @@ impl Relay {
                         audio: AtomicU64::new(0),
                         last_out: AtomicU64::new(0),
                         last_out_ts: AtomicU32::new(0),
+                        taps: Mutex::new(Vec::new()),
+                        tapped: AtomicBool::new(false),
                         stats: LegStats::default(),
                         pool: self.pool.clone(),
                     }));
@@ -325,6 +331,34 @@ impl LegMedia {
         })
     }
 
+    /// Copy every RTP packet from the phone to `tap` from now on.
+    pub(crate) fn add_tap(&self, tap: crate::recording::Tap) {
+        if let Ok(mut t) = self.taps.lock() {
+            t.push(tap);
+            self.tapped.store(true, Relaxed);
+        }
+    }
+
+    /// Stop copying to tap `id`.
+    pub(crate) fn remove_tap(&self, id: u64) {
+        if let Ok(mut t) = self.taps.lock() {
+            t.retain(|x| x.id != id);
+            self.tapped.store(!t.is_empty(), Relaxed);
+        }
+    }
+
+    /// An RTP packet from the phone, for the taps (if any).
+    #[inline]
+    pub(crate) fn tap(&self, pkt: &[u8]) {
+        if self.tapped.load(Relaxed)
+            && let Ok(t) = self.taps.lock()
+        {
+            for tap in t.iter() {
+                tap.send(pkt);
+            }
+        }
+    }
+
     /// Note the header of an RTP packet just sent to the phone (`pkt` starts with it).
     pub(crate) fn note_sent(&self, pkt: &[u8]) {
         if pkt.len() >= 12 {
@@ -392,6 +426,7 @@ async fn forward(src: Arc<LegMedia>, dst: Arc<LegMedia>, rtcp: bool, m: Arc<Rela
         } else {
             src.stats.rtp_in.fetch_add(1, Relaxed);
             src.stats.rtp_in_bytes.fetch_add(n as u64, Relaxed);
+            src.tap(&buf[..n]);
             if n >= 12 && buf[0] >> 6 == 2 {
                 let lost = seq.push(u16::from_be_bytes([buf[2], buf[3]]));
                 src.stats.rtp_lost.store(lost, Relaxed);

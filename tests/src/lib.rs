@@ -255,6 +255,7 @@ impl Stack {
         cfg.media.port_max = cfg.media.port_min + 199;
         cfg.ring_timeout_secs = 10;
         cfg.prompts_dir = dir.join("prompts");
+        cfg.recordings_dir = dir.join("recordings");
         tune(&mut cfg);
         let sip_port = cfg.sip_listen.port();
         let b2bua = patchbay_b2bua::start(cfg.clone(), store.clone())

@@ -120,6 +120,7 @@ impl ControlClient {
             MediaOp::Collect(r) => ("collect", serde_json::to_value(r)),
             MediaOp::Dtmf(r) => ("dtmf", serde_json::to_value(r)),
             MediaOp::Tone(r) => ("tone", serde_json::to_value(r)),
+            MediaOp::Record(r) => ("record", serde_json::to_value(r)),
         };
         let body = body.unwrap_or_default();
         self.send(
@@ -213,6 +214,80 @@ impl ControlClient {
         .await
     }
 
+    /// Finished recordings of a tenant (of one call if given), newest first.
+    pub async fn recordings(
+        &self,
+        tenant: &str,
+        call: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<crate::Recording>, ClientError> {
+        let limit = limit.to_string();
+        let mut q = vec![("tenant", tenant), ("limit", limit.as_str())];
+        if let Some(c) = call {
+            q.push(("call", c));
+        }
+        self.send(self.http.get(self.url("/v1/recordings")).query(&q))
+            .await
+    }
+
+    /// A recording's WAV (the whole file, or the `Range` asked for): the response as it came
+    /// (200 or 206 with its `Content-Range`; 416 for a range outside the file).
+    pub async fn recording_file(
+        &self,
+        tenant: &str,
+        id: &str,
+        range: Option<&str>,
+    ) -> Result<reqwest::Response, ClientError> {
+        let mut req = self
+            .http
+            .get(self.url(&format!("/v1/recordings/{id}")))
+            .query(&[("tenant", tenant)]);
+        if let Some(r) = range {
+            req = req.header(reqwest::header::RANGE, r);
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| ClientError::Unavailable(e.to_string()))?;
+        if resp.status().as_u16() == 416 {
+            return Ok(resp);
+        }
+        Self::checked_response(resp).await
+    }
+
+    pub async fn delete_recording(&self, tenant: &str, id: &str) -> Result<(), ClientError> {
+        self.send_empty(
+            self.http
+                .delete(self.url(&format!("/v1/recordings/{id}")))
+                .query(&[("tenant", tenant)]),
+        )
+        .await
+    }
+
+    pub async fn recording_policy(
+        &self,
+        tenant: &str,
+    ) -> Result<crate::RecordingPolicy, ClientError> {
+        self.send(
+            self.http
+                .get(self.url(&format!("/v1/tenants/{tenant}/recording"))),
+        )
+        .await
+    }
+
+    pub async fn set_recording_policy(
+        &self,
+        tenant: &str,
+        policy: &crate::RecordingPolicy,
+    ) -> Result<(), ClientError> {
+        self.send_empty(
+            self.http
+                .put(self.url(&format!("/v1/tenants/{tenant}/recording")))
+                .json(policy),
+        )
+        .await
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
@@ -236,6 +311,10 @@ impl ControlClient {
             .send()
             .await
             .map_err(|e| ClientError::Unavailable(e.to_string()))?;
+        Self::checked_response(resp).await
+    }
+
+    async fn checked_response(resp: reqwest::Response) -> Result<reqwest::Response, ClientError> {
         if resp.status().is_success() {
             return Ok(resp);
         }

@@ -13,7 +13,13 @@
 //! - `GET    /v1/calls/{id}/media`           -> `Vec<MediaLeg>` (relay addresses and counters)
 //! - `POST   /v1/calls/{id}/play|collect|dtmf|tone` [`PlayRequest`] ... -> 202 [`CommandAccepted`]
 //!   (completion as an event: `play_finished`, `digits`, `dtmf_sent`, `tone_finished`)
+//! - `POST   /v1/calls/{id}/record`          [`RecordRequest`] -> 202 [`CommandAccepted`]
+//!   (completion: `recording_ready`)
 //! - `POST   /v1/calls/{id}/stop`            [`StopRequest`] -> 202
+//! - `GET    /v1/recordings?tenant=T&call=C&limit=N` -> `Vec<Recording>` (newest first)
+//! - `GET    /v1/recordings/{id}?tenant=T`   -> `audio/wav` (`Range: bytes=` honoured, 206)
+//! - `DELETE /v1/recordings/{id}?tenant=T`   -> 204 (the file and its index entry)
+//! - `GET|PUT /v1/tenants/{tenant}/recording` [`RecordingPolicy`]
 //! - `GET    /v1/calls/{id}/events?after=N&wait_ms=M` -> `Vec<Event>` with `seq > N` (long poll)
 //! - `GET    /v1/events?after=N&wait_ms=M`   -> every call's events, global order ([`Event::gseq`])
 //! - `GET    /v1/registrations?tenant=T`     -> `Vec<Registration>`
@@ -27,7 +33,9 @@
 #[cfg(feature = "client")]
 pub mod client;
 mod media;
+mod recording;
 mod types;
 
 pub use media::*;
+pub use recording::*;
 pub use types::*;

@@ -1,7 +1,8 @@
 //! Media primitives on a live call: requests (`POST /v1/calls/{id}/play` ...), and what their
 //! completion events carry. Each request returns a [`CommandAccepted`] at once; the command
 //! ends with exactly one completion event on the call's event log (`play_finished`,
-//! `digits`, `dtmf_sent`, `tone_finished`), also when the call ends first (reason `hangup`).
+//! `digits`, `dtmf_sent`, `tone_finished`, `recording_ready`), also when the call ends first
+//! (reason `hangup`).
 
 use crate::Side;
 use serde::{Deserialize, Serialize};
@@ -134,6 +135,7 @@ pub enum MediaOp {
     Collect(CollectRequest),
     Dtmf(DtmfRequest),
     Tone(ToneRequest),
+    Record(crate::RecordRequest),
 }
 
 impl MediaOp {
@@ -143,6 +145,7 @@ impl MediaOp {
             MediaOp::Collect(r) => r.side,
             MediaOp::Dtmf(r) => r.side,
             MediaOp::Tone(r) => r.side,
+            MediaOp::Record(r) => r.side.unwrap_or(Side::A),
         }
     }
 
@@ -205,6 +208,7 @@ impl MediaOp {
                 Some(ms) if ms > 3_600_000 => Some("duration_ms is at most an hour".into()),
                 _ => None,
             },
+            MediaOp::Record(r) => r.refusal(),
         }
     }
 }
@@ -240,6 +244,10 @@ pub enum MediaReason {
     Timeout,
     /// The call (or the leg) ended first.
     Hangup,
-    /// The prompt could not be loaded or rendered (see `error`).
+    /// The prompt could not be loaded or rendered, the recording not written (see `error`).
     Error,
+    /// Recording: `max_ms` reached.
+    MaxLength,
+    /// Recording: `silence_ms` of silence.
+    Silence,
 }

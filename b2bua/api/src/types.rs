@@ -74,6 +74,10 @@ pub struct OriginateRequest {
     /// (may be empty). Driven by the media primitives.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub app: bool,
+    /// Record the call from answer to hangup (stereo for two parties: A left, B right); the
+    /// tenant's policy may record every call anyway.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub record: bool,
 }
 
 /// Headers the B2BUA writes itself, that would break the dialog, or that would let an API
@@ -312,6 +316,25 @@ pub enum EventKind {
         side: Side,
         reason: crate::MediaReason,
         played_ms: u64,
+    },
+    /// A `record` ended: the file is closed and indexed (`recording`: its id). A recording
+    /// the hangup stopped ends here too, before `ended`.
+    RecordingReady {
+        command: u64,
+        recording: String,
+        /// The leg recorded; absent: the whole call.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        side: Option<Side>,
+        layout: crate::RecordLayout,
+        reason: crate::MediaReason,
+        duration_ms: u64,
+        bytes: u64,
+        /// The key that stopped it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key: Option<String>,
+        /// Why nothing (or not everything) was written (reason `error`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
     },
     /// The one terminal event of every call.
     Ended {

@@ -86,6 +86,9 @@ fn main() {
         Cmd::Gateway => (false, true),
         _ => (false, false),
     };
+    if cfg.b2bua.recordings_dir.as_os_str().is_empty() {
+        cfg.b2bua.recordings_dir = cfg.data_dir.join("recordings");
+    }
     if cfg.b2bua.prompts_dir.as_os_str().is_empty() {
         cfg.b2bua.prompts_dir = cfg.data_dir.join("prompts");
     }

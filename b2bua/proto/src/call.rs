@@ -100,6 +100,8 @@ pub(crate) struct Call {
     pub(crate) auto_answer: bool,
     /// An application call: its party (side A) is served by the media engine on answer.
     pub(crate) app: bool,
+    /// Record the call from answer to hangup.
+    pub(crate) record: bool,
     /// Media primitives not ended yet.
     pub(crate) media: Vec<crate::calls::app::Pending>,
 }

@@ -6,6 +6,7 @@ mod control;
 mod inbound;
 mod legs;
 mod originate;
+mod recording;
 mod transfer;
 
 use crate::call::{Call, Direction, Leg, LegState};
@@ -27,6 +28,10 @@ pub struct Calls {
     bridged: usize,
     next_leg: u64,
     next_command: u64,
+    /// Ended calls whose recordings are still closing: their `ended` event and CDR wait.
+    closing: HashMap<CallId, recording::Closing>,
+    /// Deadlines of closing calls (after which they end without their recordings).
+    closing_deadlines: BTreeSet<(Ms, CallId)>,
     out: VecDeque<Output>,
 }
 
@@ -81,10 +86,8 @@ impl Calls {
     pub fn poll_timeout(&self) -> Option<Ms> {
         let leg = self.timers.first().map(|(d, _)| *d);
         let start = self.starts.first().map(|(d, _)| *d);
-        match (leg, start) {
-            (Some(l), Some(s)) => Some(l.min(s)),
-            (l, s) => l.or(s),
-        }
+        let closing = self.closing_deadlines.first().map(|(d, _)| *d);
+        [leg, start, closing].into_iter().flatten().min()
     }
 
     pub fn poll_output(&mut self) -> Option<Output> {
@@ -102,8 +105,10 @@ impl Calls {
                 targets,
                 no_target_status,
                 ring_timeout_ms,
+                record,
             } => {
-                let call = new_call(call, tenant, from, vec![to], Direction::Inbound, now);
+                let mut call = new_call(call, tenant, from, vec![to], Direction::Inbound, now);
+                call.record = record;
                 self.handle_inbound(now, call, leg, targets, no_target_status, ring_timeout_ms)
             }
             Input::Originate {
@@ -138,6 +143,14 @@ impl Calls {
                 self.handle_media_event(now, leg, event);
                 Ok(())
             }
+            Input::RecordingDone {
+                call,
+                command,
+                done,
+            } => {
+                self.handle_recording_done(now, &call, command, done);
+                Ok(())
+            }
         }
     }
 
@@ -162,6 +175,7 @@ impl Calls {
     /// Start every held call whose start deadline passed, and cancel every unanswered leg whose
     /// no-answer deadline is at or before `now`.
     pub fn handle_timeout(&mut self, now: Ms) {
+        self.closing_overdue(now);
         while let Some((due, _)) = self.starts.first() {
             if *due > now {
                 break;
@@ -230,7 +244,30 @@ impl Calls {
         }
         let hangups = app::hangup_all(&mut call, now);
         self.out.extend(hangups);
+        for l in &call.legs {
+            self.leg_index.remove(&l.id);
+        }
         call.state = CallState::Ended;
+        if call.media.is_empty() {
+            self.finish_call(call, now, cause, by, status);
+        } else {
+            // Recordings are closing: they report first, then `ended` and the CDR.
+            self.close_later(call, now, cause, by, status);
+        }
+    }
+
+    /// The end of an ended call: its terminal event, its CDR (ended at `ended_ms`), and the
+    /// release of what the driver holds for it.
+    pub(super) fn finish_call(
+        &mut self,
+        mut call: Call,
+        ended_ms: Ms,
+        cause: Cause,
+        by: EndedBy,
+        status: Option<u16>,
+    ) {
+        let id = call.id.clone();
+        let now = ended_ms;
         call.seq += 1;
         self.out.push_back(Output::Event(Event {
             call: id.clone(),
@@ -259,12 +296,7 @@ impl Calls {
             transferred_to: call.transferred_to.clone(),
         }));
         self.out
-            .push_back(Output::Leg(LegAction::Release { call: id.clone() }));
-        // Keep the leg index for legs still waiting for a final answer to a CANCEL? No: once
-        // the call is gone a late 200 on any of its legs gets a BYE (see handle_leg).
-        for l in &call.legs {
-            self.leg_index.remove(&l.id);
-        }
+            .push_back(Output::Leg(LegAction::Release { call: id }));
     }
 
     pub(super) fn emit_created(&mut self, now: Ms, id: &CallId) {
@@ -328,6 +360,7 @@ fn new_call(
         headers: Vec::new(),
         auto_answer: false,
         app: false,
+        record: false,
         media: Vec::new(),
     }
 }

@@ -40,7 +40,8 @@ pub use calls::Calls;
 pub use patchbay_api as api;
 
 use patchbay_api::{
-    CallId, Cdr, Event, MediaOp, MediaReason, OriginateRequest, Side, TransferMethod,
+    CallId, Cdr, Event, MediaOp, MediaReason, OriginateRequest, RecordLayout, RecordRequest, Side,
+    TransferMethod,
 };
 
 /// Unix time in milliseconds, always passed in by the driver.
@@ -115,6 +116,8 @@ pub enum Input {
         targets: Vec<Target>,
         no_target_status: u16,
         ring_timeout_ms: Ms,
+        /// Record the call from answer to hangup (the tenant's policy).
+        record: bool,
     },
     /// 3PCC from the control API, with the contacts of `from` (`a`) and of every callee (`b`).
     /// With `req.start_within_ms` the call is created *held*: nothing rings until
@@ -166,6 +169,23 @@ pub enum Input {
         leg: LegId,
         event: MediaEvent,
     },
+    /// A recording ([`LegAction::Record`]) is closed and indexed, or failed.
+    RecordingDone {
+        call: CallId,
+        command: u64,
+        done: RecordingDone,
+    },
+}
+
+/// How a recording ended (see [`Input::RecordingDone`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordingDone {
+    pub reason: MediaReason,
+    pub duration_ms: u64,
+    pub bytes: u64,
+    /// The stop key.
+    pub key: Option<char>,
+    pub error: Option<String>,
 }
 
 /// What the driver must do on the SIP / media side.
@@ -210,6 +230,19 @@ pub enum LegAction {
     },
     /// Stop a primitive on a leg the engine serves.
     MediaStop { leg: LegId, command: u64 },
+    /// Record what the phones of `legs` send (one leg; or A and B, in that order, for a whole
+    /// call) as recording `recording`, until [`LegAction::RecordStop`] or a limit; report with
+    /// [`Input::RecordingDone`].
+    Record {
+        call: CallId,
+        command: u64,
+        recording: String,
+        legs: Vec<LegId>,
+        layout: RecordLayout,
+        req: RecordRequest,
+    },
+    /// Stop a recording (it still reports [`Input::RecordingDone`]).
+    RecordStop { command: u64 },
     /// The call ended: free its media and bookkeeping. Always after every other action of it.
     Release { call: CallId },
 }

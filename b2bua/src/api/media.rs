@@ -1,4 +1,4 @@
-//! Media primitives on a call: `POST /v1/calls/{id}/play|collect|dtmf|tone|stop`. Each returns
+//! Media primitives on a call: `POST /v1/calls/{id}/play|collect|dtmf|tone|record|stop`. Each returns
 //! 202 with the command id at once; the command's end comes as an event.
 
 use super::{AppState, ask, render_error};
@@ -79,6 +79,14 @@ pub(super) async fn tone(
     body: axum::body::Bytes,
 ) -> Response {
     primitive::<ToneRequest>(st, id, &body, MediaOp::Tone).await
+}
+
+pub(super) async fn record(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    primitive::<patchbay_api::RecordRequest>(st, id, &body, MediaOp::Record).await
 }
 
 pub(super) async fn stop(

@@ -323,6 +323,21 @@ impl Driver {
                 self.media_stop(leg, command);
                 None
             }
+            LegAction::Record {
+                call,
+                command,
+                recording,
+                legs,
+                layout,
+                req,
+            } => {
+                self.record(call, command, recording, &legs, layout, req);
+                None
+            }
+            LegAction::RecordStop { command } => {
+                self.record_stop(command);
+                None
+            }
             LegAction::Release { call } => {
                 self.release(&call);
                 None

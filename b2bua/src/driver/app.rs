@@ -23,7 +23,7 @@ pub(crate) struct Apps {
     /// `play` commands whose prompt is still loading.
     loading: HashSet<(LegId, u64)>,
     prompts: Prompts,
-    metrics: EngineMetrics,
+    pub(super) metrics: EngineMetrics,
     events: mpsc::UnboundedSender<(u64, Event)>,
 }
 
@@ -167,6 +167,8 @@ impl Driver {
                 max_ms: t.duration_ms,
                 barge_in: t.barge_in,
             }),
+            // Recordings come as their own action (`LegAction::Record`, see `record`).
+            MediaOp::Record(_) => {}
         }
     }
 

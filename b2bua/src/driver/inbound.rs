@@ -144,6 +144,7 @@ impl Driver {
             caller,
             outside,
             callee_known,
+            record,
         } = a;
         if !self.ua_tx_open(tx) {
             return; // cancelled while we authenticated it
@@ -227,6 +228,7 @@ impl Driver {
             targets,
             no_target_status,
             ring_timeout_ms: u64::from(self.sh.cfg.ring_timeout_secs) * 1000,
+            record,
         };
         if self.calls.handle_input(now, input).is_err() {
             // (Unreachable with fresh ids; never leave the leg's media and maps behind.)

@@ -112,6 +112,7 @@ pub(super) async fn authenticate_invite(
                 }
         }
     };
+    let record = sh.recording_policy(&ta.tenant).await.record_calls;
     let _ = done.send(TaskDone::Authorized(Box::new(Authorized {
         tx: p.tx,
         req: p.req,
@@ -120,5 +121,6 @@ pub(super) async fn authenticate_invite(
         caller,
         outside,
         callee_known,
+        record,
     })));
 }

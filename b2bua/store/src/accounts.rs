@@ -71,12 +71,17 @@ pub struct PhonebookEntry {
     pub number: String,
 }
 
+/// A finished recording in the index.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Recording {
+    pub id: String,
     pub call_id: String,
-    /// Which leg (`a`, `b`, `mix`).
-    pub leg: String,
     pub tenant: String,
+    /// The leg recorded (`a`, `b`), or `call` (both).
+    pub side: String,
+    /// `mono` or `stereo`.
+    pub layout: String,
+    /// The WAV file (absolute, on a path every node can read in a cluster).
     pub path: String,
     pub started_ms: u64,
     pub duration_ms: u64,

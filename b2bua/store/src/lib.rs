@@ -157,8 +157,36 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     -> Result<Vec<PhonebookEntry>, StoreError>;
     async fn delete_phonebook_entry(&self, tenant: &str, id: &str) -> Result<bool, StoreError>;
     async fn insert_recording(&self, rec: &Recording) -> Result<(), StoreError>;
-    /// Newest first.
-    async fn recordings(&self, tenant: &str, limit: u32) -> Result<Vec<Recording>, StoreError>;
+    /// Newest first; of one call if given.
+    async fn recordings(
+        &self,
+        tenant: &str,
+        call: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Recording>, StoreError>;
+    async fn recording(&self, tenant: &str, id: &str) -> Result<Option<Recording>, StoreError>;
+    /// Remove the index entry; the entry removed (its file is the caller's to delete).
+    async fn delete_recording(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<Option<Recording>, StoreError>;
+    /// Recordings older than their tenant's retention, oldest first.
+    async fn expired_recordings(
+        &self,
+        now_ms: u64,
+        limit: u32,
+    ) -> Result<Vec<Recording>, StoreError>;
+    /// The default (record nothing, keep everything) when never set.
+    async fn recording_policy(
+        &self,
+        tenant: &str,
+    ) -> Result<patchbay_api::RecordingPolicy, StoreError>;
+    async fn set_recording_policy(
+        &self,
+        tenant: &str,
+        policy: &patchbay_api::RecordingPolicy,
+    ) -> Result<(), StoreError>;
 
     // --- a tenant's settings (native admin API) ---
     /// Replace the outside SIP domains the tenant's calls may reach (lower-cased; empty: none).

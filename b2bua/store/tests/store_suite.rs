@@ -1,5 +1,6 @@
 //! The store suite: runs on SQLite and on PostgreSQL (PATCHBAY_TEST_POSTGRES_URL, required;
 //! `make test` sets it).
+use patchbay_api::RecordingPolicy;
 use patchbay_api::{CallId, Cause, Cdr, EndedBy};
 use patchbay_store::{
     ApiKey, JwtKey, PhonebookEntry, Recording, SqlStore, Store, Tenant, User, UserSettings, ha1,
@@ -250,18 +251,74 @@ async fn accounts(store: &dyn Store, tenant: &str) {
     );
     assert!(store.phonebook(tenant, "").await.unwrap().is_empty());
     assert!(store.delete_phonebook_entry(tenant, "e1").await.unwrap());
-    // Recordings index.
-    let rec = Recording {
-        call_id: format!("{tenant}-c1"),
-        leg: "mix".into(),
+    // Recordings index and policy.
+    let rec = |id: &str, call: &str, started_ms: u64| Recording {
+        id: id.into(),
+        call_id: call.into(),
         tenant: tenant.into(),
-        path: "/data/rec/c1.wav".into(),
-        started_ms: 10,
+        side: "call".into(),
+        layout: "stereo".into(),
+        path: format!("/data/rec/{id}.wav"),
+        started_ms,
         duration_ms: 2000,
-        bytes: 32044,
+        bytes: 64044,
     };
-    store.insert_recording(&rec).await.unwrap();
-    assert_eq!(store.recordings(tenant, 5).await.unwrap(), vec![rec]);
+    let day = 86_400_000;
+    let (old, new) = (rec("c1-r1", "c1", 10), rec("c2-r2", "c2", 10 * day));
+    store.insert_recording(&old).await.unwrap();
+    store.insert_recording(&new).await.unwrap();
+    assert_eq!(
+        store.recordings(tenant, None, 5).await.unwrap(),
+        vec![new.clone(), old.clone()],
+        "newest first"
+    );
+    assert_eq!(
+        store.recordings(tenant, Some("c1"), 5).await.unwrap(),
+        vec![old.clone()]
+    );
+    assert_eq!(
+        store.recording(tenant, "c1-r1").await.unwrap(),
+        Some(old.clone())
+    );
+    assert_eq!(
+        store.recording("other", "c1-r1").await.unwrap(),
+        None,
+        "tenant-scoped"
+    );
+    assert_eq!(
+        store.recording_policy(tenant).await.unwrap(),
+        RecordingPolicy::default()
+    );
+    assert!(
+        store
+            .expired_recordings(11 * day, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "kept by default"
+    );
+    let policy = RecordingPolicy {
+        record_calls: true,
+        retention_days: 5,
+    };
+    store.set_recording_policy(tenant, &policy).await.unwrap();
+    assert_eq!(store.recording_policy(tenant).await.unwrap(), policy);
+    assert_eq!(
+        store.expired_recordings(11 * day, 10).await.unwrap(),
+        vec![old.clone()],
+        "older than 5 days at day 11"
+    );
+    assert_eq!(
+        store.delete_recording(tenant, "c1-r1").await.unwrap(),
+        Some(old)
+    );
+    assert_eq!(store.delete_recording(tenant, "c1-r1").await.unwrap(), None);
+    assert!(
+        store
+            .set_recording_policy("no-such", &policy)
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]

@@ -145,6 +145,7 @@ async fn place_call(
                 auto_answer: page,
                 from_phone: phone,
                 app: false,
+                record: false,
             },
         )
         .await?;

@@ -327,6 +327,7 @@ async fn run(gw: &Gateway, ctx: &mut Ctx, p: &Principal, op: NativeOp) -> Result
                         auto_answer: b.auto_answer,
                         from_phone: b.from_phone,
                         app: b.app,
+                        record: b.record,
                     },
                 )
                 .await?;

@@ -1,6 +1,6 @@
 //! Prometheus metrics of the media engine's legs.
 
-use prometheus::{IntCounter, IntGauge, Registry};
+use prometheus::{Counter, IntCounter, IntGauge, Registry};
 
 #[derive(Debug, Clone)]
 pub struct EngineMetrics {
@@ -8,6 +8,9 @@ pub struct EngineMetrics {
     pub(crate) packets: IntCounter,
     pub(crate) late: IntCounter,
     pub(crate) keys: IntCounter,
+    pub(crate) recordings: IntGauge,
+    pub(crate) recorded_seconds: Counter,
+    pub(crate) recording_errors: IntCounter,
 }
 
 impl Default for EngineMetrics {
@@ -39,6 +42,18 @@ impl EngineMetrics {
                 "DTMF keys the media engine heard from phones (RFC 4733 or in-band), each once.",
             )
             .expect("valid metric"),
+            recordings: IntGauge::new("patchbay_media_recordings", "Recordings being written now.")
+                .expect("valid metric"),
+            recorded_seconds: Counter::new(
+                "patchbay_media_recorded_seconds_total",
+                "Seconds of audio written to recordings (finished recordings).",
+            )
+            .expect("valid metric"),
+            recording_errors: IntCounter::new(
+                "patchbay_media_recording_errors_total",
+                "Recordings that could not be (completely) written.",
+            )
+            .expect("valid metric"),
         }
     }
 
@@ -47,6 +62,9 @@ impl EngineMetrics {
         registry.register(Box::new(self.packets.clone()))?;
         registry.register(Box::new(self.late.clone()))?;
         registry.register(Box::new(self.keys.clone()))?;
+        registry.register(Box::new(self.recordings.clone()))?;
+        registry.register(Box::new(self.recorded_seconds.clone()))?;
+        registry.register(Box::new(self.recording_errors.clone()))?;
         Ok(())
     }
 
@@ -61,5 +79,10 @@ impl EngineMetrics {
 
     pub fn late_packets(&self) -> u64 {
         self.late.get()
+    }
+
+    /// Recordings being written.
+    pub fn recordings(&self) -> i64 {
+        self.recordings.get()
     }
 }

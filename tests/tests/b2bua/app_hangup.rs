@@ -1,7 +1,10 @@
-//! The phone hangs up while a looped prompt plays, a collection waits and a tone sounds:
-//! each primitive ends with its completion event (reason `hangup`) before the call's one
-//! `ended`; no engine leg, relay port or endpoint task is left behind.
-use patchbay_api::{Cause, EndedBy, EventKind, MediaOp, MediaReason, Side, ToneName, ToneRequest};
+//! The phone hangs up while a looped prompt plays, a collection waits, a tone sounds and the
+//! leg is recorded: each primitive ends with its completion event (reason `hangup`; the
+//! recording once its file is closed) before the call's one `ended`; no engine leg, relay
+//! port, recording or endpoint task is left behind.
+use patchbay_api::{
+    Cause, EndedBy, EventKind, MediaOp, MediaReason, RecordRequest, Side, ToneName, ToneRequest,
+};
 use patchbay_tests::media::*;
 use patchbay_tests::*;
 
@@ -30,6 +33,10 @@ async fn a_hangup_ends_every_primitive_with_its_event() {
             duration_ms: None,
             barge_in: false,
         }),
+        MediaOp::Record(RecordRequest {
+            side: Some(Side::A),
+            ..Default::default()
+        }),
     ];
     let mut commands = Vec::new();
     for op in &ops {
@@ -38,7 +45,7 @@ async fn a_hangup_ends_every_primitive_with_its_event() {
     let events = stack.events_until_end(&call.id).await;
     assert_eq!(assert_one_terminal(&events), (Cause::Normal, EndedBy::A));
     let n = events.len();
-    let ends: Vec<(u64, MediaReason)> = events[n - 4..n - 1]
+    let ends: Vec<(u64, MediaReason)> = events[n - 5..n - 1]
         .iter()
         .map(|e| match &e.kind {
             EventKind::PlayFinished {
@@ -48,6 +55,9 @@ async fn a_hangup_ends_every_primitive_with_its_event() {
                 command, reason, ..
             }
             | EventKind::ToneFinished {
+                command, reason, ..
+            }
+            | EventKind::RecordingReady {
                 command, reason, ..
             } => (*command, *reason),
             other => panic!("{other:?}"),
@@ -66,5 +76,6 @@ async fn a_hangup_ends_every_primitive_with_its_event() {
     let metrics = stack.b2bua_get("/metrics").await;
     assert_eq!(metric(&metrics, "patchbay_media_engine_legs"), Some(0.0));
     assert_eq!(metric(&metrics, "patchbay_media_ports_in_use"), Some(0.0));
+    assert_eq!(metric(&metrics, "patchbay_media_recordings"), Some(0.0));
     stack.stop().await;
 }

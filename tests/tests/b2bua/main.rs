@@ -15,6 +15,7 @@ mod phone_hold;
 mod phone_refer;
 mod phone_tcp;
 mod phone_tls;
+mod record_bridged_stereo;
 mod sip_flood;
 mod sip_foreign_tenant;
 mod sip_message;

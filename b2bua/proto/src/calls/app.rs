@@ -10,7 +10,7 @@
 use super::Calls;
 use crate::call::{Call, side_index, state_name};
 use crate::{CallError, LegAction, LegId, MediaEvent, Ms, Output};
-use patchbay_api::{CallId, CallState, Event, EventKind, MediaOp, MediaReason, Side};
+use patchbay_api::{CallId, CallState, Event, EventKind, MediaOp, MediaReason, RecordLayout, Side};
 
 /// A primitive waiting for its end.
 #[derive(Debug, Clone)]
@@ -20,12 +20,18 @@ pub(crate) struct Pending {
     pub(crate) kind: Kind,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Kind {
     Play,
     Collect,
     Dtmf,
     Tone,
+    /// A recording (see `recording`): of one leg (`whole` false: of `side`) or of the call.
+    Record {
+        id: String,
+        whole: bool,
+        layout: RecordLayout,
+    },
 }
 
 impl Kind {
@@ -35,14 +41,26 @@ impl Kind {
             MediaOp::Collect(_) => Kind::Collect,
             MediaOp::Dtmf(_) => Kind::Dtmf,
             MediaOp::Tone(_) => Kind::Tone,
+            MediaOp::Record(_) => unreachable!("recordings start in calls::recording"),
         }
     }
 }
 
+/// The name of a primitive in errors.
+pub(super) fn action_name(op: &MediaOp) -> &'static str {
+    match op {
+        MediaOp::Play(_) => "play",
+        MediaOp::Collect(_) => "collect",
+        MediaOp::Dtmf(_) => "dtmf",
+        MediaOp::Tone(_) => "tone",
+        MediaOp::Record(_) => "record",
+    }
+}
+
 /// The completion event of `p` with `reason` and the engine's details.
-fn completion(p: &Pending, reason: MediaReason, d: Details) -> EventKind {
+pub(super) fn completion(p: &Pending, reason: MediaReason, d: Details) -> EventKind {
     let (command, side) = (p.command, p.side);
-    match p.kind {
+    match &p.kind {
         Kind::Play => EventKind::PlayFinished {
             command,
             side,
@@ -70,35 +88,54 @@ fn completion(p: &Pending, reason: MediaReason, d: Details) -> EventKind {
             reason,
             played_ms: d.played_ms,
         },
+        Kind::Record { id, whole, layout } => EventKind::RecordingReady {
+            command,
+            recording: id.clone(),
+            side: (!whole).then_some(side),
+            layout: *layout,
+            reason,
+            duration_ms: d.played_ms,
+            bytes: d.bytes,
+            key: d.key.map(String::from),
+            error: d.error,
+        },
     }
 }
 
 #[derive(Debug, Default)]
-struct Details {
-    played_ms: u64,
-    digits: Option<String>,
-    ok: bool,
-    key: Option<char>,
-    error: Option<String>,
+pub(super) struct Details {
+    /// Played, or recorded.
+    pub(super) played_ms: u64,
+    pub(super) digits: Option<String>,
+    pub(super) ok: bool,
+    pub(super) key: Option<char>,
+    pub(super) error: Option<String>,
+    pub(super) bytes: u64,
 }
 
 /// The completion events of everything still pending on `call` (it is ending), numbered
-/// after the call's events so far.
+/// after the call's events so far; recordings are told to stop instead and stay pending
+/// (they end when their file is closed).
 pub(super) fn hangup_all(call: &mut Call, now: Ms) -> Vec<Output> {
-    let pending = std::mem::take(&mut call.media);
-    pending
+    let (records, pending): (Vec<_>, Vec<_>) = std::mem::take(&mut call.media)
+        .into_iter()
+        .partition(|p| matches!(p.kind, Kind::Record { .. }));
+    let mut out: Vec<Output> = records
         .iter()
-        .map(|p| {
-            call.seq += 1;
-            Output::Event(Event {
-                call: call.id.clone(),
-                seq: call.seq,
-                gseq: 0,
-                at_ms: now,
-                kind: completion(p, MediaReason::Hangup, Details::default()),
-            })
+        .map(|p| Output::Leg(LegAction::RecordStop { command: p.command }))
+        .collect();
+    call.media = records;
+    out.extend(pending.iter().map(|p| {
+        call.seq += 1;
+        Output::Event(Event {
+            call: call.id.clone(),
+            seq: call.seq,
+            gseq: 0,
+            at_ms: now,
+            kind: completion(p, MediaReason::Hangup, Details::default()),
         })
-        .collect()
+    }));
+    out
 }
 
 // === impl Calls ===
@@ -121,6 +158,7 @@ impl Calls {
         call.state = CallState::Bridged;
         call.answered_ms = Some(now);
         self.out.push_back(Output::Leg(LegAction::Attach { leg }));
+        self.record_at_answer(id);
     }
 
     pub(super) fn handle_media(
@@ -129,16 +167,14 @@ impl Calls {
         command: u64,
         op: MediaOp,
     ) -> Result<(), CallError> {
+        if let MediaOp::Record(req) = op {
+            return self.start_recording(id, command, req);
+        }
         let call = self
             .calls
             .get_mut(id)
             .ok_or_else(|| CallError::UnknownCall(id.clone()))?;
-        let action = match &op {
-            MediaOp::Play(_) => "play",
-            MediaOp::Collect(_) => "collect",
-            MediaOp::Dtmf(_) => "dtmf",
-            MediaOp::Tone(_) => "tone",
-        };
+        let action = action_name(&op);
         if !call.app || call.state != CallState::Bridged {
             return Err(CallError::InvalidState {
                 action,
@@ -180,7 +216,10 @@ impl Calls {
             .iter()
             .find(|p| p.command == command)
             .ok_or(CallError::UnknownCommand(command))?;
-        if let Some(leg) = call.winner(p.side) {
+        if matches!(p.kind, Kind::Record { .. }) {
+            self.out
+                .push_back(Output::Leg(LegAction::RecordStop { command }));
+        } else if let Some(leg) = call.winner(p.side) {
             self.out
                 .push_back(Output::Leg(LegAction::MediaStop { leg, command }));
         }
@@ -221,6 +260,7 @@ impl Calls {
                     ok,
                     key,
                     error,
+                    bytes: 0,
                 };
                 completion(&p, reason, d)
             }

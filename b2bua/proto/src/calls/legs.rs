@@ -152,6 +152,7 @@ impl Calls {
         call.answered_ms = Some(now);
         self.out.push_back(Output::Leg(LegAction::Bridge { a, b }));
         self.emit(now, id, EventKind::Bridged);
+        self.record_at_answer(id);
     }
 
     /// The last unanswered leg of a side failed with `status`: the side failed.

@@ -33,6 +33,7 @@ impl Calls {
         call.headers = req.headers;
         call.auto_answer = req.auto_answer;
         call.app = req.app;
+        call.record = req.record;
         self.calls.insert(id.clone(), call);
         self.emit_created(now, &id);
         if a.is_empty() || (b.is_empty() && !req.app) {

@@ -105,6 +105,7 @@ impl H {
             auto_answer: false,
             from_phone: None,
             app: false,
+            record: false,
         };
         let a = vec![Target::new(from, format!("sip:{from}@127.0.0.1:5071"))];
         let b = to
@@ -153,6 +154,7 @@ impl H {
             no_target_status: 404,
             targets,
             ring_timeout_ms: 20_000,
+            record: false,
         });
         leg
     }
@@ -198,6 +200,7 @@ impl H {
                 EventKind::Transferred { .. } => "transferred",
                 EventKind::TransferFailed { .. } => "transfer_failed",
                 EventKind::PlayFinished { .. } => "play_finished",
+                EventKind::RecordingReady { .. } => "recording_ready",
                 EventKind::Digits { .. } => "digits",
                 EventKind::Dtmf { .. } => "dtmf",
                 EventKind::DtmfSent { .. } => "dtmf_sent",

@@ -6,6 +6,7 @@
 mod harness;
 
 mod app_call;
+mod recording;
 
 mod inbound_answered;
 mod inbound_busy_and_cancel;

@@ -165,6 +165,9 @@ pub struct CallBody {
     /// driven by `/calls/{id}/play|collect|dtmf|tone|stop`.
     #[serde(default)]
     pub app: bool,
+    /// Record the call from answer to hangup (`/recordings` lists it afterwards).
+    #[serde(default)]
+    pub record: bool,
 }
 
 impl CallBody {

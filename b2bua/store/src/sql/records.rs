@@ -1,0 +1,285 @@
+//! Records calls leave behind: CDRs, phonebook entries, the recordings index and the
+//! tenant's recording policy (the `Store` methods of the same names delegate here).
+
+use super::{SqlStore, from_json_str, ms, to_json_str};
+use crate::{PhonebookEntry, Recording, StoreError};
+use patchbay_api::{CallId, Cdr, RecordingPolicy};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+fn cdr_of(row: AnyRow) -> Result<Cdr, StoreError> {
+    Ok(Cdr {
+        call: CallId(row.try_get("call_id")?),
+        tenant: row.try_get("tenant")?,
+        from: row.try_get("from_party")?,
+        to: row.try_get("to_party")?,
+        direction: row.try_get("direction")?,
+        created_ms: ms(row.try_get("created_ms")?),
+        ringing_ms: row.try_get::<Option<i64>, _>("ringing_ms")?.map(ms),
+        answered_ms: row.try_get::<Option<i64>, _>("answered_ms")?.map(ms),
+        ended_ms: ms(row.try_get("ended_ms")?),
+        duration_s: ms(row.try_get("duration_s")?),
+        billsec: ms(row.try_get("billsec")?),
+        cause: from_json_str("cause", row.try_get("cause")?)?,
+        ended_by: from_json_str("ended_by", row.try_get("ended_by")?)?,
+        status: row
+            .try_get::<Option<i64>, _>("status")?
+            .and_then(|s| u16::try_from(s).ok()),
+        transferred_to: row.try_get("transferred_to")?,
+    })
+}
+
+fn recording_of(r: AnyRow) -> Result<Recording, StoreError> {
+    Ok(Recording {
+        id: r.try_get("id")?,
+        call_id: r.try_get("call_id")?,
+        tenant: r.try_get("tenant")?,
+        side: r.try_get("side")?,
+        layout: r.try_get("layout")?,
+        path: r.try_get("path")?,
+        started_ms: ms(r.try_get("started_ms")?),
+        duration_ms: ms(r.try_get("duration_ms")?),
+        bytes: ms(r.try_get("bytes")?),
+    })
+}
+
+// === impl SqlStore ===
+
+impl SqlStore {
+    pub(super) async fn put_cdr(&self, c: &Cdr) -> Result<(), StoreError> {
+        let opt = |v: Option<u64>| v.map(|x| x as i64);
+        sqlx::query(
+            "INSERT INTO cdrs (call_id, tenant, from_party, to_party, direction, created_ms, ringing_ms,
+                answered_ms, ended_ms, duration_s, billsec, cause, ended_by, status, transferred_to)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        )
+        .bind(&c.call.0)
+        .bind(&c.tenant)
+        .bind(&c.from)
+        .bind(&c.to)
+        .bind(&c.direction)
+        .bind(c.created_ms as i64)
+        .bind(opt(c.ringing_ms))
+        .bind(opt(c.answered_ms))
+        .bind(c.ended_ms as i64)
+        .bind(c.duration_s as i64)
+        .bind(c.billsec as i64)
+        .bind(to_json_str(&c.cause))
+        .bind(to_json_str(&c.ended_by))
+        .bind(c.status.map(i64::from))
+        .bind(c.transferred_to.clone())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub(super) async fn get_cdrs(&self, tenant: &str, limit: u32) -> Result<Vec<Cdr>, StoreError> {
+        let rows =
+            sqlx::query("SELECT * FROM cdrs WHERE tenant = $1 ORDER BY ended_ms DESC LIMIT $2")
+                .bind(tenant)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter().map(cdr_of).collect()
+    }
+
+    pub(super) async fn get_cdr(&self, call: &str) -> Result<Option<Cdr>, StoreError> {
+        let row = sqlx::query("SELECT * FROM cdrs WHERE call_id = $1")
+            .bind(call)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(cdr_of).transpose()
+    }
+
+    pub(super) async fn put_phonebook_entry(&self, e: &PhonebookEntry) -> Result<(), StoreError> {
+        self.require_tenant(&e.tenant).await?;
+        sqlx::query(
+            "INSERT INTO phonebook (tenant, owner, id, name, number) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (tenant, id) DO UPDATE SET owner = excluded.owner,
+                name = excluded.name, number = excluded.number",
+        )
+        .bind(&e.tenant)
+        .bind(&e.owner)
+        .bind(&e.id)
+        .bind(&e.name)
+        .bind(&e.number)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub(super) async fn get_phonebook(
+        &self,
+        tenant: &str,
+        owner: &str,
+    ) -> Result<Vec<PhonebookEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT tenant, owner, id, name, number FROM phonebook
+             WHERE tenant = $1 AND owner = $2 ORDER BY name, id",
+        )
+        .bind(tenant)
+        .bind(owner)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(PhonebookEntry {
+                    tenant: r.try_get("tenant")?,
+                    owner: r.try_get("owner")?,
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    number: r.try_get("number")?,
+                })
+            })
+            .collect()
+    }
+
+    pub(super) async fn remove_phonebook_entry(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<bool, StoreError> {
+        let r = sqlx::query("DELETE FROM phonebook WHERE tenant = $1 AND id = $2")
+            .bind(tenant)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    pub(super) async fn put_recording(&self, r: &Recording) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO recordings (id, call_id, tenant, side, layout, path, started_ms,
+                duration_ms, bytes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&r.id)
+        .bind(&r.call_id)
+        .bind(&r.tenant)
+        .bind(&r.side)
+        .bind(&r.layout)
+        .bind(&r.path)
+        .bind(r.started_ms as i64)
+        .bind(r.duration_ms as i64)
+        .bind(r.bytes as i64)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub(super) async fn get_recordings(
+        &self,
+        tenant: &str,
+        call: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Recording>, StoreError> {
+        let rows = match call {
+            Some(c) => {
+                sqlx::query(
+                    "SELECT * FROM recordings WHERE tenant = $1 AND call_id = $2
+                     ORDER BY started_ms DESC, id DESC LIMIT $3",
+                )
+                .bind(tenant)
+                .bind(c)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query(
+                    "SELECT * FROM recordings WHERE tenant = $1
+                     ORDER BY started_ms DESC, id DESC LIMIT $2",
+                )
+                .bind(tenant)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?
+            }
+        };
+        rows.into_iter().map(recording_of).collect()
+    }
+
+    pub(super) async fn get_recording(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<Option<Recording>, StoreError> {
+        let row = sqlx::query("SELECT * FROM recordings WHERE tenant = $1 AND id = $2")
+            .bind(tenant)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(recording_of).transpose()
+    }
+
+    pub(super) async fn remove_recording(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<Option<Recording>, StoreError> {
+        let Some(rec) = self.get_recording(tenant, id).await? else {
+            return Ok(None);
+        };
+        let r = sqlx::query("DELETE FROM recordings WHERE tenant = $1 AND id = $2")
+            .bind(tenant)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok((r.rows_affected() > 0).then_some(rec))
+    }
+
+    /// Recordings older than their tenant's retention (tenants with one), oldest first.
+    pub(super) async fn get_expired_recordings(
+        &self,
+        now_ms: u64,
+        limit: u32,
+    ) -> Result<Vec<Recording>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT r.* FROM recordings r JOIN recording_policy p ON p.tenant = r.tenant
+             WHERE p.retention_days > 0 AND r.started_ms < $1 - p.retention_days * 86400000
+             ORDER BY r.started_ms LIMIT $2",
+        )
+        .bind(now_ms as i64)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(recording_of).collect()
+    }
+
+    pub(super) async fn get_recording_policy(
+        &self,
+        tenant: &str,
+    ) -> Result<RecordingPolicy, StoreError> {
+        let row = sqlx::query(
+            "SELECT record_calls, retention_days FROM recording_policy WHERE tenant = $1",
+        )
+        .bind(tenant)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else {
+            return Ok(RecordingPolicy::default());
+        };
+        Ok(RecordingPolicy {
+            record_calls: r.try_get::<i64, _>("record_calls")? != 0,
+            retention_days: u32::try_from(r.try_get::<i64, _>("retention_days")?).unwrap_or(0),
+        })
+    }
+
+    pub(super) async fn put_recording_policy(
+        &self,
+        tenant: &str,
+        p: &RecordingPolicy,
+    ) -> Result<(), StoreError> {
+        self.require_tenant(tenant).await?;
+        sqlx::query(
+            "INSERT INTO recording_policy (tenant, record_calls, retention_days) VALUES ($1, $2, $3)
+             ON CONFLICT (tenant) DO UPDATE SET record_calls = excluded.record_calls,
+                retention_days = excluded.retention_days",
+        )
+        .bind(tenant)
+        .bind(i64::from(p.record_calls))
+        .bind(i64::from(p.retention_days))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

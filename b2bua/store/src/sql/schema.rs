@@ -1,0 +1,56 @@
+//! The schema, as migrations.
+
+/// Schema versions, applied in order; each runs once (recorded in `schema_version`).
+pub(super) const MIGRATIONS: &[&[&str]] = &[&[
+    "CREATE TABLE tenants (name TEXT PRIMARY KEY, realm TEXT NOT NULL)",
+    "CREATE TABLE users (tenant TEXT NOT NULL, ext TEXT NOT NULL, display_name TEXT NOT NULL,
+        ha1_md5 TEXT NOT NULL, ha1_sha256 TEXT NOT NULL, PRIMARY KEY (tenant, ext))",
+    "CREATE TABLE cdrs (call_id TEXT PRIMARY KEY, tenant TEXT NOT NULL, from_party TEXT NOT NULL,
+        to_party TEXT NOT NULL, direction TEXT NOT NULL, created_ms BIGINT NOT NULL,
+        ringing_ms BIGINT, answered_ms BIGINT, ended_ms BIGINT NOT NULL,
+        duration_s BIGINT NOT NULL, billsec BIGINT NOT NULL, cause TEXT NOT NULL,
+        ended_by TEXT NOT NULL, status BIGINT, transferred_to TEXT)",
+    "CREATE INDEX cdrs_tenant_ended ON cdrs (tenant, ended_ms)",
+], &[
+    // v2: what the gateway needs. Booleans are BIGINT 0/1 (one type for both databases).
+    "ALTER TABLE users ADD COLUMN web_pin_hash TEXT",
+    "ALTER TABLE users ADD COLUMN web_ha1_md5 TEXT",
+    "ALTER TABLE users ADD COLUMN web_ha1_sha256 TEXT",
+    "ALTER TABLE users ADD COLUMN vm_pin_hash TEXT",
+    "ALTER TABLE users ADD COLUMN url_key_sha256 TEXT",
+    "ALTER TABLE users ADD COLUMN forward_to TEXT",
+    "ALTER TABLE users ADD COLUMN forward_on BIGINT NOT NULL DEFAULT 0",
+    "ALTER TABLE users ADD COLUMN followme_on BIGINT NOT NULL DEFAULT 0",
+    "ALTER TABLE users ADD COLUMN vm_on BIGINT NOT NULL DEFAULT 1",
+    "ALTER TABLE users ADD COLUMN ring_secs BIGINT NOT NULL DEFAULT 30",
+    "CREATE UNIQUE INDEX users_url_key ON users (url_key_sha256)",
+    "CREATE TABLE tenant_hosts (host TEXT PRIMARY KEY, tenant TEXT NOT NULL)",
+    "CREATE TABLE api_keys (key_id TEXT PRIMARY KEY, tenant TEXT NOT NULL, secret_hash TEXT NOT NULL,
+        roles TEXT NOT NULL, label TEXT NOT NULL, created_ms BIGINT NOT NULL)",
+    "CREATE INDEX api_keys_tenant ON api_keys (tenant)",
+    "CREATE TABLE ip_patterns (tenant TEXT NOT NULL, scope TEXT NOT NULL, pattern TEXT NOT NULL,
+        PRIMARY KEY (tenant, scope, pattern))",
+    "CREATE TABLE jwt_keys (kid TEXT PRIMARY KEY, tenant TEXT NOT NULL, alg TEXT NOT NULL,
+        key_material TEXT NOT NULL)",
+    "CREATE TABLE phonebook (tenant TEXT NOT NULL, owner TEXT NOT NULL, id TEXT NOT NULL,
+        name TEXT NOT NULL, number TEXT NOT NULL, PRIMARY KEY (tenant, id))",
+    "CREATE TABLE recordings (call_id TEXT NOT NULL, leg TEXT NOT NULL, tenant TEXT NOT NULL,
+        path TEXT NOT NULL, started_ms BIGINT NOT NULL, duration_ms BIGINT NOT NULL,
+        bytes BIGINT NOT NULL, PRIMARY KEY (call_id, leg))",
+    "CREATE INDEX recordings_tenant ON recordings (tenant, started_ms)",
+], &[
+    // v3: outside SIP domains a tenant's calls may reach (empty: none).
+    "CREATE TABLE sip_domains (tenant TEXT NOT NULL, domain TEXT NOT NULL,
+        PRIMARY KEY (tenant, domain))",
+], &[
+    // v4: recordings by id (the v2 table was never written outside tests), and a tenant's
+    // recording policy.
+    "DROP TABLE recordings",
+    "CREATE TABLE recordings (id TEXT PRIMARY KEY, call_id TEXT NOT NULL, tenant TEXT NOT NULL,
+        side TEXT NOT NULL, layout TEXT NOT NULL, path TEXT NOT NULL, started_ms BIGINT NOT NULL,
+        duration_ms BIGINT NOT NULL, bytes BIGINT NOT NULL)",
+    "CREATE INDEX recordings_tenant ON recordings (tenant, started_ms)",
+    "CREATE INDEX recordings_call ON recordings (tenant, call_id)",
+    "CREATE TABLE recording_policy (tenant TEXT PRIMARY KEY, record_calls BIGINT NOT NULL,
+        retention_days BIGINT NOT NULL)",
+]];
