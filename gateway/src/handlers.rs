@@ -39,6 +39,9 @@ pub(crate) enum Reply {
         call: CallId,
         after: u64,
     },
+    /// A file from the B2BUA (a recording), passed on as it streams in: status and the
+    /// headers a download needs.
+    Download(reqwest::Response),
 }
 
 /// Per-request facts handlers need.

@@ -222,6 +222,10 @@ impl HttpService {
                 st.status = 200;
                 self.stream_events(session, call, after).await
             }
+            Ok(Reply::Download(resp)) => {
+                st.status = resp.status().as_u16();
+                stream_download(session, resp).await
+            }
             Err(f) => {
                 if let Failure::Internal(e) = &f {
                     tracing::warn!(vendor = vendor.as_str(), error = %e, "internal error");
@@ -278,6 +282,37 @@ impl HttpService {
             }
             if ended {
                 return session.write_response_body(Bytes::new(), true).await;
+            }
+        }
+    }
+}
+
+/// A file from the B2BUA as it streams in: its status and download headers, then the body.
+async fn stream_download(session: &mut Session, mut resp: reqwest::Response) -> Result<()> {
+    const PASSED: [&str; 7] = [
+        "content-type",
+        "content-length",
+        "content-range",
+        "accept-ranges",
+        "etag",
+        "last-modified",
+        "cache-control",
+    ];
+    let mut h = ResponseHeader::build(resp.status().as_u16(), Some(PASSED.len()))?;
+    for name in PASSED {
+        if let Some(v) = resp.headers().get(name) {
+            h.append_header(name, v.as_bytes())?;
+        }
+    }
+    session.write_response_header(Box::new(h)).await?;
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => session.write_response_body(chunk, false).await?,
+            Ok(None) => return session.write_response_body(Bytes::new(), true).await,
+            // The B2BUA went away mid-file: cut the response short (the length tells).
+            Err(e) => {
+                tracing::warn!(error = %e, "recording download interrupted");
+                return Ok(());
             }
         }
     }

@@ -1,6 +1,8 @@
 // Application calls through the native API: POST /api/v1/calls with "app": true rings TO and
 // holds the answered call in the media engine; once the event feed says "answered", a beep is
-// played into it (POST /calls/{id}/tone -> 202; 409 only if the phone already hung up).
+// played into it (POST /calls/{id}/tone -> 202; 409 only if the phone already hung up), 300 ms
+// of the phone are recorded (POST /calls/{id}/record), and once the feed says
+// "recording_ready" the WAV's header is fetched by byte range (GET /recordings/{id} -> 206).
 import http from 'k6/http';
 import { check, sleep } from 'k6';
 import { BASE, BASIC, TO, PAUSE } from './common.js';
@@ -39,6 +41,36 @@ export default function () {
         responseCallback: http.expectedStatuses(202, 409),
       });
       check(t, { 'tone accepted (or the call already over)': (x) => x.status === 202 || x.status === 409 });
+      const rec = http.post(`${BASE}/api/v1/calls/${id}/record`, JSON.stringify({ max_ms: 300 }), {
+        headers: HEADERS,
+        tags: { api: 'native_app_record' },
+        responseCallback: http.expectedStatuses(202, 409),
+      });
+      check(rec, { 'record accepted (or the call already over)': (x) => x.status === 202 || x.status === 409 });
+      if (rec.status === 202) {
+        const command = rec.json('command');
+        let recording = null;
+        for (let i = 0; i < 10 && recording === null; i++) {
+          const e = http.get(`${BASE}/api/v1/calls/${id}/events?after=${after}&wait_ms=1000`, {
+            headers: HEADERS,
+            tags: { api: 'native_app_events' },
+          });
+          for (const ev of e.json() || []) {
+            after = ev.seq;
+            if (ev.type === 'recording_ready' && ev.command === command) recording = ev.recording;
+          }
+        }
+        check(recording, { 'recording ready': (x) => x !== null });
+        if (recording !== null) {
+          const f = http.get(`${BASE}/api/v1/recordings/${recording}`, {
+            headers: { Authorization: BASIC, Range: 'bytes=0-43' },
+            tags: { api: 'native_recording' },
+          });
+          check(f, {
+            'WAV header by range': (x) => x.status === 206 && x.body.length === 44 && x.body.startsWith('RIFF'),
+          });
+        }
+      }
     }
   }
   sleep(PAUSE);

@@ -1,12 +1,13 @@
 //! `/api/v1`: Patchbay's own JSON API.
 
+mod recordings;
 mod settings;
 
 use super::{Ctx, Reply, db, random_hex};
 use crate::Gateway;
 use patchbay_api::{CallId, CallInfo, OriginateRequest};
 use patchbay_gateway_proto::auth::{Credentials, from_authorization};
-use patchbay_gateway_proto::vendors::native::{self, NativeOp, render_json};
+use patchbay_gateway_proto::vendors::native::{self, NativeOp, RecordingOp, render_json};
 use patchbay_gateway_proto::{Failure, Principal, Request, Role};
 use patchbay_store::{ApiKey, Tenant, User, UserSettings};
 use serde_json::json;
@@ -42,6 +43,9 @@ fn endpoint(op: &NativeOp) -> &'static str {
         NativeOp::StopMedia { .. } => "calls.stop",
         NativeOp::Cdrs { .. } => "cdrs",
         NativeOp::Setting { .. } => "tenant_settings",
+        NativeOp::Recording(RecordingOp::List { .. }) => "recordings.list",
+        NativeOp::Recording(RecordingOp::Get { .. }) => "recordings.get",
+        NativeOp::Recording(RecordingOp::Delete { .. }) => "recordings.delete",
     }
 }
 
@@ -420,5 +424,6 @@ async fn run(gw: &Gateway, ctx: &mut Ctx, p: &Principal, op: NativeOp) -> Result
             full(render_json(200, &mine))
         }
         NativeOp::Setting { tenant, op } => full(settings::run(gw, p, &tenant, op).await?),
+        NativeOp::Recording(op) => recordings::run(gw, p, op).await,
     }
 }

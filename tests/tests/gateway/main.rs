@@ -19,6 +19,7 @@ mod jwt;
 mod limits;
 mod native_app_call;
 mod native_call;
+mod native_recordings;
 mod tenant_settings;
 mod tls_listener;
 mod vendor_forms;

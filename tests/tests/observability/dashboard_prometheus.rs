@@ -1,7 +1,7 @@
 //! The Grafana dashboard (loadtest/grafana/patchbay.json) against a live Prometheus: Prometheus
 //! scrapes the running gateway and B2BUA, click-to-call requests through four vendor APIs become
 //! real SIPp calls with RTP through the relay, an application call hears a beep from the media
-//! engine, then every PromQL expression of the dashboard
+//! engine and is recorded, then every PromQL expression of the dashboard
 //! must return data (at least one finite sample). A metric the dashboard uses that disappears,
 //! or is renamed, fails this test.
 use patchbay_tests::*;
@@ -104,6 +104,17 @@ async fn every_dashboard_query_returns_data() {
         .send(
             demo(reqwest::Method::POST, &format!("/api/v1/calls/{app}/tone"))
                 .json(&serde_json::json!({"tone": "beep"})),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    // And a recording of it, for the recording panels.
+    let r = gw
+        .send(
+            demo(
+                reqwest::Method::POST,
+                &format!("/api/v1/calls/{app}/record"),
+            )
+            .json(&serde_json::json!({"max_ms": 500})),
         )
         .await;
     assert_eq!(r.status, 202, "{}", r.body);

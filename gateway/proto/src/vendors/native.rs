@@ -3,8 +3,10 @@
 //! Errors: `{"error": "<kind>", "message": "..."}` with the matching HTTP status; 401 carries
 //! Digest (MD5, SHA-256), Basic and Bearer challenges.
 
+mod recordings;
 mod settings;
 
+pub use recordings::RecordingOp;
 pub use settings::{IP_SCOPES, JWT_ALGS, SettingOp, valid_host};
 
 use crate::query::Params;
@@ -66,7 +68,7 @@ pub enum NativeOp {
         call: CallId,
         body: TransferRequest,
     },
-    /// A media primitive (`play`, `collect`, `dtmf`, `tone`) on an application call.
+    /// A media primitive (`play`, `collect`, `dtmf`, `tone`, `record`) on a call.
     Media {
         call: CallId,
         op: MediaOp,
@@ -80,6 +82,8 @@ pub enum NativeOp {
     Cdrs {
         limit: u32,
     },
+    /// The principal's tenant's recordings (see [`RecordingOp`]).
+    Recording(RecordingOp),
     /// A tenant's settings (see [`SettingOp`]).
     Setting {
         tenant: String,
@@ -280,6 +284,9 @@ pub fn parse_request(req: &Request) -> Result<NativeOp, Failure> {
             op,
         });
     }
+    if let ["recordings", rest @ ..] = segs.as_slice() {
+        return Ok(NativeOp::Recording(recordings::parse(m, rest, req)?));
+    }
     let op = match (m, segs.as_slice()) {
         ("GET", ["me"]) => NativeOp::Me,
         ("GET", ["tenants"]) => NativeOp::ListTenants,
@@ -331,12 +338,22 @@ pub fn parse_request(req: &Request) -> Result<NativeOp, Failure> {
                 body,
             }
         }
-        ("POST", ["calls", _, verb @ ("play" | "collect" | "dtmf" | "tone")]) => {
+        (
+            "POST",
+            [
+                "calls",
+                _,
+                verb @ ("play" | "collect" | "dtmf" | "tone" | "record"),
+            ],
+        ) => {
             let op = match *verb {
                 "play" => MediaOp::Play(json(req)?),
                 "collect" => MediaOp::Collect(json(req)?),
                 "dtmf" => MediaOp::Dtmf(json(req)?),
-                _ => MediaOp::Tone(json(req)?),
+                "tone" => MediaOp::Tone(json(req)?),
+                // Every field has a default: no body records the whole call.
+                _ if req.body().is_empty() => MediaOp::Record(Default::default()),
+                _ => MediaOp::Record(json(req)?),
             };
             if let Some(why) = op.refusal() {
                 return Err(Failure::bad(*verb, why));

@@ -84,6 +84,21 @@ pub(super) async fn run(
             gw.authn.invalidate();
             render_json(200, &key_json(&k))
         }
+        SettingOp::GetRecordingPolicy => {
+            let policy = gw
+                .b2bua
+                .recording_policy(tenant)
+                .await
+                .map_err(|e| gw.b2bua_failure("recording_policy", e))?;
+            render_json(200, &policy)
+        }
+        SettingOp::PutRecordingPolicy(policy) => {
+            gw.b2bua
+                .set_recording_policy(tenant, &policy)
+                .await
+                .map_err(|e| gw.b2bua_failure("recording_policy", e))?;
+            render_json(200, &policy)
+        }
         SettingOp::DeleteJwtKey(kid) => {
             if !s.delete_jwt_key(tenant, &kid).await.map_err(db)? {
                 return Err(Failure::NotFound(format!("key {kid}")));

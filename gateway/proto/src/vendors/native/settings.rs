@@ -1,6 +1,6 @@
 //! `/api/v1/tenants/{tenant}/...`: a tenant's settings an operator sets up when onboarding a
-//! customer (IP allow-lists, outside SIP domains, Host names, JWT keys), so no setting needs
-//! SQL. Parsing and validation only; the gateway runs them.
+//! customer (IP allow-lists, outside SIP domains, Host names, JWT keys, recording policy), so
+//! no setting needs SQL. Parsing and validation only; the gateway runs them.
 
 use crate::Failure;
 use crate::auth::{IpPattern, jwt};
@@ -34,6 +34,8 @@ pub enum SettingOp {
         key: String,
     },
     DeleteJwtKey(String),
+    GetRecordingPolicy,
+    PutRecordingPolicy(patchbay_api::RecordingPolicy),
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -114,6 +116,14 @@ pub(super) fn parse(
                 }
             }
             SettingOp::PutSipDomains(out)
+        }
+        ("GET", ["recording"]) => SettingOp::GetRecordingPolicy,
+        ("PUT", ["recording"]) => {
+            let p: patchbay_api::RecordingPolicy = json(body)?;
+            if p.retention_days > 36_500 {
+                return Err(Failure::bad("retention_days", "at most 36500"));
+            }
+            SettingOp::PutRecordingPolicy(p)
         }
         ("GET", ["hosts"]) => SettingOp::ListHosts,
         ("PUT", ["hosts", host]) => SettingOp::PutHost(
