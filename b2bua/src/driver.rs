@@ -10,6 +10,7 @@ pub(crate) use crate::shared::{Authorized, Shared, TaskDone, now_ms};
 mod actions;
 pub(crate) mod app;
 mod commands;
+mod conference;
 mod inbound;
 mod invite_auth;
 mod media;
@@ -73,6 +74,10 @@ pub(crate) enum Cmd {
     Primitive(CallId, patchbay_api::MediaOp, Reply<u64>),
     /// Stop a primitive.
     StopPrimitive(CallId, u64, Reply<()>),
+    /// Mute or unmute a leg in its conference.
+    Mute(CallId, patchbay_api::MuteRequest, Reply<()>),
+    /// The members of a tenant's room (tenant, room).
+    Conference(String, String, Reply<Vec<patchbay_api::ConferenceMember>>),
 }
 
 pub(crate) struct Driver {
@@ -116,6 +121,8 @@ pub(crate) struct Driver {
     ticks: u64,
     /// Legs served by the media engine, and prompts being loaded.
     apps: app::Apps,
+    /// Conference rooms with members.
+    rooms: conference::Rooms,
     /// Recordings being written, by command.
     recordings: HashMap<u64, patchbay_media::recording::RecordingHandle>,
     engine_rx: Option<mpsc::UnboundedReceiver<(u64, patchbay_media::engine::leg::Event)>>,
@@ -196,6 +203,7 @@ impl Driver {
             ticks: 0,
             apps,
             recordings: HashMap::new(),
+            rooms: conference::Rooms::default(),
             engine_rx: Some(engine_rx),
         }
     }

@@ -2,7 +2,9 @@
 // holds the answered call in the media engine; once the event feed says "answered", a beep is
 // played into it (POST /calls/{id}/tone -> 202; 409 only if the phone already hung up), 300 ms
 // of the phone are recorded (POST /calls/{id}/record), and once the feed says
-// "recording_ready" the WAV's header is fetched by byte range (GET /recordings/{id} -> 206).
+// "recording_ready" the WAV's header is fetched by byte range (GET /recordings/{id} -> 206);
+// then the call joins a conference room of the virtual user's (POST /calls/{id}/conference)
+// and the room's member list is read (GET /conferences/{room}).
 import http from 'k6/http';
 import { check, sleep } from 'k6';
 import { BASE, BASIC, TO, PAUSE } from './common.js';
@@ -71,6 +73,15 @@ export default function () {
           });
         }
       }
+      const room = `k6-${__VU}`;
+      const j = http.post(`${BASE}/api/v1/calls/${id}/conference`, JSON.stringify({ room }), {
+        headers: HEADERS,
+        tags: { api: 'native_app_conference' },
+        responseCallback: http.expectedStatuses(202, 404, 409),
+      });
+      check(j, { 'conference join accepted (or the call already over)': (x) => [202, 404, 409].includes(x.status) });
+      const m = http.get(`${BASE}/api/v1/conferences/${room}`, { headers: HEADERS, tags: { api: 'native_conference' } });
+      check(m, { 'room listed': (x) => x.status === 200 && Array.isArray(x.json('members')) });
     }
   }
   sleep(PAUSE);

@@ -59,15 +59,7 @@ impl Endpoint {
         events: mpsc::UnboundedSender<(u64, Event)>,
         metrics: EngineMetrics,
     ) -> Self {
-        let sender = match leg.last_sent() {
-            Some(last) => Sender::following(last, crate::engine::FRAME as u32),
-            None => {
-                let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-                h.write_u16(leg.local_rtp().port());
-                let r = h.finish();
-                Sender::new((r >> 32) as u32, (r >> 16) as u16, (r as u32) & 0xffff_0000)
-            }
-        };
+        let sender = sender_for(&leg);
         let engine = LegEngine::new(law, te_pt, sender);
         let (tx, rx) = mpsc::unbounded_channel();
         let task = tokio::spawn(run(leg, engine, rx, tag, events, metrics));
@@ -86,6 +78,20 @@ impl Endpoint {
     /// Stop every command of the leg (each reports `Done`).
     pub fn stop_all(&self) {
         let _ = self.tx.send(Ctl::StopAll);
+    }
+}
+
+/// The stream a new sender on `leg` uses: carrying on the last one the phone got (same SSRC,
+/// next sequence number, one frame later), or a fresh random one.
+pub(crate) fn sender_for(leg: &LegMedia) -> Sender {
+    match leg.last_sent() {
+        Some(last) => Sender::following(last, crate::engine::FRAME as u32),
+        None => {
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u16(leg.local_rtp().port());
+            let r = h.finish();
+            Sender::new((r >> 32) as u32, (r >> 16) as u16, (r as u32) & 0xffff_0000)
+        }
     }
 }
 

@@ -15,6 +15,7 @@
 //! renders text to prompts with espeak-ng.
 //! This crate knows nothing of SIP or calls.
 
+pub mod conference;
 pub mod endpoint;
 pub mod engine;
 mod metrics;

@@ -111,6 +111,21 @@ pub fn test_signal(rate: u32, secs: f32) -> Vec<i16> {
         .collect()
 }
 
+/// `secs` of noise from `seed`: signals of different seeds do not correlate at any offset
+/// (several phones talking at once).
+pub fn test_signal_seeded(rate: u32, secs: f32, seed: u32) -> Vec<i16> {
+    let n = (rate as f32 * secs) as usize;
+    let mut x: u32 = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (((x >> 16) & 0xffff) as i32 - 32_768) as i16 / 5
+        })
+        .collect()
+}
+
 /// The best normalized cross-correlation of `want` within `got` (over every offset), and the
 /// offset.
 pub fn best_correlation(want: &[i16], got: &[i16]) -> (f64, usize) {

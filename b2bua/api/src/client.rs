@@ -121,6 +121,7 @@ impl ControlClient {
             MediaOp::Dtmf(r) => ("dtmf", serde_json::to_value(r)),
             MediaOp::Tone(r) => ("tone", serde_json::to_value(r)),
             MediaOp::Record(r) => ("record", serde_json::to_value(r)),
+            MediaOp::Conference(r) => ("conference", serde_json::to_value(r)),
         };
         let body = body.unwrap_or_default();
         self.send(
@@ -210,6 +211,30 @@ impl ControlClient {
             self.http
                 .get(self.url("/v1/cdrs"))
                 .query(&[("tenant", tenant), ("limit", &limit)]),
+        )
+        .await
+    }
+
+    /// Mute or unmute a leg in its conference.
+    pub async fn mute(&self, id: &CallId, req: &crate::MuteRequest) -> Result<(), ClientError> {
+        self.send_empty(
+            self.http
+                .post(self.url(&format!("/v1/calls/{id}/mute")))
+                .json(req),
+        )
+        .await
+    }
+
+    /// The members of a tenant's conference room (empty: no such room now).
+    pub async fn conference(
+        &self,
+        tenant: &str,
+        room: &str,
+    ) -> Result<Vec<crate::ConferenceMember>, ClientError> {
+        self.send(
+            self.http
+                .get(self.url(&format!("/v1/conferences/{room}")))
+                .query(&[("tenant", tenant)]),
         )
         .await
     }

@@ -15,6 +15,10 @@
 //!   (completion as an event: `play_finished`, `digits`, `dtmf_sent`, `tone_finished`)
 //! - `POST   /v1/calls/{id}/record`          [`RecordRequest`] -> 202 [`CommandAccepted`]
 //!   (completion: `recording_ready`)
+//! - `POST   /v1/calls/{id}/conference`      [`ConferenceRequest`] -> 202 [`CommandAccepted`]
+//!   (`conference_joined`; completion: `conference_left`)
+//! - `POST   /v1/calls/{id}/mute`            [`MuteRequest`] -> 202 (a leg in a conference)
+//! - `GET    /v1/conferences/{room}?tenant=T` -> `Vec<ConferenceMember>`
 //! - `POST   /v1/calls/{id}/stop`            [`StopRequest`] -> 202
 //! - `GET    /v1/recordings?tenant=T&call=C&limit=N` -> `Vec<Recording>` (newest first)
 //! - `GET    /v1/recordings/{id}?tenant=T`   -> `audio/wav` (`Range: bytes=` honoured, 206)

@@ -136,6 +136,7 @@ pub enum MediaOp {
     Dtmf(DtmfRequest),
     Tone(ToneRequest),
     Record(crate::RecordRequest),
+    Conference(ConferenceRequest),
 }
 
 impl MediaOp {
@@ -146,6 +147,7 @@ impl MediaOp {
             MediaOp::Dtmf(r) => r.side,
             MediaOp::Tone(r) => r.side,
             MediaOp::Record(r) => r.side.unwrap_or(Side::A),
+            MediaOp::Conference(r) => r.side,
         }
     }
 
@@ -209,6 +211,8 @@ impl MediaOp {
                 _ => None,
             },
             MediaOp::Record(r) => r.refusal(),
+            MediaOp::Conference(r) => (!room_name_ok(&r.room))
+                .then(|| "room must be 1-64 of letters, digits, '.', '_', '-'".into()),
         }
     }
 }
@@ -250,4 +254,50 @@ pub enum MediaReason {
     MaxLength,
     /// Recording: `silence_ms` of silence.
     Silence,
+}
+
+/// Join a conference room (`POST /v1/calls/{id}/conference`): the leg hears every other
+/// member and is heard by them (not itself). `conference_joined` says it is in; leaving
+/// (`stop` with the command, or the call's end) ends it with `conference_left`. A room exists
+/// while it has members; rooms are per tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConferenceRequest {
+    #[serde(default = "side_a")]
+    pub side: Side,
+    /// 1-64 of letters, digits, `.`, `_`, `-`.
+    pub room: String,
+    /// Join muted: heard by nobody until unmuted.
+    #[serde(default)]
+    pub muted: bool,
+}
+
+/// `POST /v1/calls/{id}/mute`: mute or unmute a leg in its conference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MuteRequest {
+    #[serde(default = "side_a")]
+    pub side: Side,
+    pub muted: bool,
+}
+
+/// A member of a conference room (`GET /v1/conferences/{room}?tenant=`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConferenceMember {
+    pub call: crate::CallId,
+    pub side: Side,
+    /// The party of the leg (extension or number).
+    pub party: String,
+    /// The `conference` command that joined it (stop it to leave).
+    pub command: u64,
+    pub muted: bool,
+}
+
+/// A room name: 1-64 of letters, digits, `.`, `_`, `-`.
+pub fn room_name_ok(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
 }

@@ -336,6 +336,19 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         error: Option<String>,
     },
+    /// A leg joined a conference room (by `command`).
+    ConferenceJoined {
+        command: u64,
+        side: Side,
+        room: String,
+    },
+    /// A leg left its room: `stop` (reason `stopped`) or the call's end (`hangup`).
+    ConferenceLeft {
+        command: u64,
+        side: Side,
+        room: String,
+        reason: crate::MediaReason,
+    },
     /// The one terminal event of every call.
     Ended {
         cause: Cause,

@@ -2,6 +2,7 @@
 //! and shutdown, ending calls and emitting events here; each kind of input in `calls/`.
 
 pub(crate) mod app;
+mod conference;
 mod control;
 mod inbound;
 mod legs;
@@ -137,7 +138,10 @@ impl Calls {
                 self.handle_leg(now, leg, event);
                 Ok(())
             }
-            Input::Media { call, command, op } => self.handle_media(&call, command, op),
+            Input::Media { call, command, op } => self.handle_media(now, &call, command, op),
+            Input::ConferenceMute { call, side, muted } => {
+                self.handle_conference_mute(&call, side, muted)
+            }
             Input::MediaStop { call, command } => self.handle_media_stop(&call, command),
             Input::MediaEvent { leg, event } => {
                 self.handle_media_event(now, leg, event);

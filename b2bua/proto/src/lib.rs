@@ -169,6 +169,12 @@ pub enum Input {
         leg: LegId,
         event: MediaEvent,
     },
+    /// Mute or unmute a leg in its conference room.
+    ConferenceMute {
+        call: CallId,
+        side: Side,
+        muted: bool,
+    },
     /// A recording ([`LegAction::Record`]) is closed and indexed, or failed.
     RecordingDone {
         call: CallId,
@@ -243,6 +249,8 @@ pub enum LegAction {
     },
     /// Stop a recording (it still reports [`Input::RecordingDone`]).
     RecordStop { command: u64 },
+    /// Mute or unmute a leg in its conference room (a `conference` [`LegAction::Media`]).
+    ConferenceMute { leg: LegId, muted: bool },
     /// The call ended: free its media and bookkeeping. Always after every other action of it.
     Release { call: CallId },
 }

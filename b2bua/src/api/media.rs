@@ -1,4 +1,5 @@
-//! Media primitives on a call: `POST /v1/calls/{id}/play|collect|dtmf|tone|record|stop`. Each returns
+//! Media primitives on a call: `POST /v1/calls/{id}/play|collect|dtmf|tone|record|conference|stop`
+//! (and `mute`, `GET /v1/conferences/{room}`). Each primitive returns
 //! 202 with the command id at once; the command's end comes as an event.
 
 use super::{AppState, ask, render_error};
@@ -87,6 +88,49 @@ pub(super) async fn record(
     body: axum::body::Bytes,
 ) -> Response {
     primitive::<patchbay_api::RecordRequest>(st, id, &body, MediaOp::Record).await
+}
+
+pub(super) async fn conference(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    primitive::<patchbay_api::ConferenceRequest>(st, id, &body, MediaOp::Conference).await
+}
+
+pub(super) async fn mute(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let req: patchbay_api::MuteRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return bad(e.to_string()),
+    };
+    match ask(&st, |tx| Cmd::Mute(CallId(id), req, tx)).await {
+        Ok(()) => StatusCode::ACCEPTED.into_response(),
+        Err(e) => render_error(e),
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct TenantQuery {
+    tenant: String,
+}
+
+/// The members of a tenant's room (`[]`: nobody is in it).
+pub(super) async fn members(
+    State(st): State<AppState>,
+    Path(room): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<TenantQuery>,
+) -> Response {
+    if !patchbay_api::room_name_ok(&room) {
+        return bad("room must be 1-64 of letters, digits, '.', '_', '-'");
+    }
+    match ask(&st, |tx| Cmd::Conference(q.tenant, room, tx)).await {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => render_error(e),
+    }
 }
 
 pub(super) async fn stop(

@@ -334,6 +334,10 @@ impl Driver {
                 self.record(call, command, recording, &legs, layout, req);
                 None
             }
+            LegAction::ConferenceMute { leg, muted } => {
+                self.mute_in_room(leg, muted);
+                None
+            }
             LegAction::RecordStop { command } => {
                 self.record_stop(command);
                 None

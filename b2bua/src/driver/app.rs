@@ -19,12 +19,12 @@ use tokio::sync::mpsc;
 
 /// The engine side of the driver.
 pub(crate) struct Apps {
-    endpoints: HashMap<LegId, Endpoint>,
+    pub(super) endpoints: HashMap<LegId, Endpoint>,
     /// `play` commands whose prompt is still loading.
     loading: HashSet<(LegId, u64)>,
     prompts: Prompts,
     pub(super) metrics: EngineMetrics,
-    events: mpsc::UnboundedSender<(u64, Event)>,
+    pub(super) events: mpsc::UnboundedSender<(u64, Event)>,
 }
 
 impl Apps {
@@ -77,12 +77,9 @@ fn done_event(command: u64, reason: MediaReason, error: Option<String>) -> Media
 // === impl Driver ===
 
 impl Driver {
-    /// Serve `leg` from the engine, in the law its phone agreed on.
-    pub(super) fn attach(&mut self, leg: LegId) {
-        let Some(media) = self.leg_media.get(&leg).cloned() else {
-            return;
-        };
-        let codecs = self.leg_codecs.get(&leg).cloned().unwrap_or_default();
+    /// The G.711 law and telephone-event payload type `leg`'s phone agreed on.
+    pub(super) fn leg_law(&self, leg: LegId) -> (Law, Option<u8>) {
+        let codecs = self.leg_codecs.get(&leg).map(Vec::as_slice).unwrap_or(&[]);
         let law = codecs
             .iter()
             .find_map(|c| Law::from_pt(c.pt))
@@ -95,6 +92,15 @@ impl Driver {
                     .starts_with("telephone-event/8000")
             })
             .map(|c| c.pt);
+        (law, te_pt)
+    }
+
+    /// Serve `leg` from the engine, in the law its phone agreed on.
+    pub(super) fn attach(&mut self, leg: LegId) {
+        let Some(media) = self.leg_media.get(&leg).cloned() else {
+            return;
+        };
+        let (law, te_pt) = self.leg_law(leg);
         let ep = Endpoint::start(
             media,
             law,
@@ -114,6 +120,10 @@ impl Driver {
         command: u64,
         op: MediaOp,
     ) {
+        if let MediaOp::Conference(c) = op {
+            self.join_room(call, leg, command, c);
+            return;
+        }
         let Some(ep) = self.apps.endpoints.get(&leg) else {
             self.feed_media(leg, done_event(command, MediaReason::Hangup, None));
             return;
@@ -169,10 +179,14 @@ impl Driver {
             }),
             // Recordings come as their own action (`LegAction::Record`, see `record`).
             MediaOp::Record(_) => {}
+            MediaOp::Conference(_) => {} // above
         }
     }
 
     pub(super) fn media_stop(&mut self, leg: LegId, command: u64) {
+        if self.leave_room(leg, command) {
+            return;
+        }
         if self.apps.loading.remove(&(leg, command)) {
             self.feed_media(leg, done_event(command, MediaReason::Stopped, None));
         } else if let Some(ep) = self.apps.endpoints.get(&leg) {
@@ -210,6 +224,9 @@ impl Driver {
     /// What an endpoint reported.
     pub(super) fn engine_event(&mut self, tag: u64, event: Event) {
         let leg = LegId(tag);
+        if let Event::Done(d) = &event {
+            self.left_room(leg, d.id);
+        }
         let event = match event {
             Event::Key(k) => MediaEvent::Key(k),
             Event::Done(Done {
@@ -235,7 +252,7 @@ impl Driver {
         self.step();
     }
 
-    fn feed_media(&mut self, leg: LegId, event: MediaEvent) {
+    pub(super) fn feed_media(&mut self, leg: LegId, event: MediaEvent) {
         let _ = self
             .calls
             .handle_input(now_ms(), Input::MediaEvent { leg, event });
@@ -243,6 +260,7 @@ impl Driver {
 
     /// The leg's call ended: stop its endpoint (the core already ended its primitives).
     pub(super) fn detach(&mut self, leg: LegId) {
+        self.drop_from_room(leg);
         self.apps.endpoints.remove(&leg);
         self.apps.loading.retain(|(l, _)| *l != leg);
     }

@@ -127,6 +127,21 @@ impl Driver {
                 let _ = reply.send(r.map_err(|e| self.cmd_error(&id, e)));
                 self.step();
             }
+            Cmd::Mute(id, req, reply) => {
+                let r = self.calls.handle_input(
+                    now_ms(),
+                    Input::ConferenceMute {
+                        call: id.clone(),
+                        side: req.side,
+                        muted: req.muted,
+                    },
+                );
+                let _ = reply.send(r.map_err(|e| self.cmd_error(&id, e)));
+                self.step();
+            }
+            Cmd::Conference(tenant, room, reply) => {
+                let _ = reply.send(Ok(self.calls.conference_members(&tenant, &room)));
+            }
             Cmd::Get(id, reply) => {
                 let r = self
                     .calls

@@ -41,6 +41,8 @@ fn endpoint(op: &NativeOp) -> &'static str {
         NativeOp::Transfer { .. } => "calls.transfer",
         NativeOp::Media { .. } => "calls.media",
         NativeOp::StopMedia { .. } => "calls.stop",
+        NativeOp::Mute { .. } => "calls.mute",
+        NativeOp::Conference(_) => "conferences.get",
         NativeOp::Cdrs { .. } => "cdrs",
         NativeOp::Setting { .. } => "tenant_settings",
         NativeOp::Recording(RecordingOp::List { .. }) => "recordings.list",
@@ -410,6 +412,24 @@ async fn run(gw: &Gateway, ctx: &mut Ctx, p: &Principal, op: NativeOp) -> Result
                 .await
                 .map_err(|e| gw.b2bua_failure("stop", e))?;
             full(render_json(202, &json!({"id": call, "stopped": command})))
+        }
+        NativeOp::Mute { call, body } => {
+            party_call(gw, p, &call).await?;
+            gw.b2bua
+                .mute(&call, &body)
+                .await
+                .map_err(|e| gw.b2bua_failure("mute", e))?;
+            full(render_json(202, &json!({"id": call, "muted": body.muted})))
+        }
+        NativeOp::Conference(room) => {
+            // Who is in a room: the tenant's admins (members' numbers are the tenant's).
+            require(p.has(Role::Admin))?;
+            let members = gw
+                .b2bua
+                .conference(&p.tenant, &room)
+                .await
+                .map_err(|e| gw.b2bua_failure("conference", e))?;
+            full(render_json(200, &json!({"room": room, "members": members})))
         }
         NativeOp::Cdrs { limit } => {
             let cdrs = gw.store.cdrs(&p.tenant, limit).await.map_err(db)?;

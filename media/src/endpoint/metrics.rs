@@ -11,6 +11,8 @@ pub struct EngineMetrics {
     pub(crate) recordings: IntGauge,
     pub(crate) recorded_seconds: Counter,
     pub(crate) recording_errors: IntCounter,
+    pub(crate) conference_members: IntGauge,
+    pub(crate) mixed_frames: IntCounter,
 }
 
 impl Default for EngineMetrics {
@@ -49,6 +51,16 @@ impl EngineMetrics {
                 "Seconds of audio written to recordings (finished recordings).",
             )
             .expect("valid metric"),
+            conference_members: IntGauge::new(
+                "patchbay_media_conference_members",
+                "Legs in conference rooms now.",
+            )
+            .expect("valid metric"),
+            mixed_frames: IntCounter::new(
+                "patchbay_media_conference_frames_mixed_total",
+                "20 ms frames mixed for conference members (one per member per tick).",
+            )
+            .expect("valid metric"),
             recording_errors: IntCounter::new(
                 "patchbay_media_recording_errors_total",
                 "Recordings that could not be (completely) written.",
@@ -65,6 +77,8 @@ impl EngineMetrics {
         registry.register(Box::new(self.recordings.clone()))?;
         registry.register(Box::new(self.recorded_seconds.clone()))?;
         registry.register(Box::new(self.recording_errors.clone()))?;
+        registry.register(Box::new(self.conference_members.clone()))?;
+        registry.register(Box::new(self.mixed_frames.clone()))?;
         Ok(())
     }
 
@@ -79,6 +93,11 @@ impl EngineMetrics {
 
     pub fn late_packets(&self) -> u64 {
         self.late.get()
+    }
+
+    /// Legs in conference rooms.
+    pub fn conference_members(&self) -> i64 {
+        self.conference_members.get()
     }
 
     /// Recordings being written.

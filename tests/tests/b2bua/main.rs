@@ -7,6 +7,7 @@ mod app_play_wav;
 mod app_speak;
 mod bad_input;
 mod codec_choice;
+mod conference_three_phones;
 mod control_token;
 mod digest_sha256;
 mod inbound_call_rtp;

@@ -1,7 +1,8 @@
 //! The native API's application call: `POST /api/v1/calls` with `"app": true` rings a SIPp
 //! phone and holds the answered call in the media engine; `/play` speaks into it, `/collect`
 //! gathers the RFC 4733 keys the phone sends, the events come through the gateway's event
-//! feed; another tenant can neither see nor drive the call; bad requests get the API's 400.
+//! feed; the call joins a conference room (listed, muted, left at hangup); another tenant can
+//! neither see nor drive the call nor see the room; bad requests get the API's 400.
 use patchbay_api::Side;
 use patchbay_tests::media::*;
 use patchbay_tests::*;
@@ -129,11 +130,49 @@ async fn an_application_call_through_the_native_api() {
     assert_eq!(keys, ["4", "2", "#"]);
     assert!(rms(&rtp.audio()) > 300.0, "the prompt was heard");
 
+    // A conference room: join, listed to the tenant's admin (not to another tenant), muted.
+    let r = gw
+        .send(
+            demo(M::POST, &format!("/api/v1/calls/{id}/conference")).json(&json!({"room": "team"})),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    wait_for(&gw, &id, "conference_joined").await;
+    let r = gw.send(demo(M::GET, "/api/v1/conferences/team")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let members = r.json()["members"].as_array().unwrap().clone();
+    assert_eq!(members.len(), 1, "{}", r.body);
+    assert_eq!(
+        (members[0]["party"].as_str(), members[0]["muted"].as_bool()),
+        (Some("4007"), Some(false))
+    );
+    let r = gw
+        .send(gw.as_key(&key, &secret, M::GET, "/api/v1/conferences/team"))
+        .await;
+    assert_eq!(r.json()["members"], json!([]), "{}", r.body);
+    let r = gw
+        .send(demo(M::POST, &format!("/api/v1/calls/{id}/mute")).json(&json!({"muted": true})))
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let r = gw.send(demo(M::GET, "/api/v1/conferences/team")).await;
+    assert_eq!(r.json()["members"][0]["muted"], true, "{}", r.body);
+    let r = gw
+        .send(
+            demo(M::POST, &format!("/api/v1/calls/{id}/conference"))
+                .json(&json!({"room": "no room!"})),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+
     let r = gw
         .send(demo(M::DELETE, &format!("/api/v1/calls/{id}")))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    wait_for(&gw, &id, "ended").await;
+    let (_, all) = wait_for(&gw, &id, "ended").await;
+    assert!(
+        all.iter()
+            .any(|e| e["type"] == "conference_left" && e["reason"] == "hangup")
+    );
     assert_eq!(phone.wait(10).await, 0);
     gw.stop().await;
     stack.stop().await;

@@ -26,6 +26,11 @@ pub(crate) enum Kind {
     Collect,
     Dtmf,
     Tone,
+    /// A leg in a conference room (see `conference`), until it leaves.
+    Conference {
+        room: String,
+        muted: bool,
+    },
     /// A recording (see `recording`): of one leg (`whole` false: of `side`) or of the call.
     Record {
         id: String,
@@ -41,6 +46,10 @@ impl Kind {
             MediaOp::Collect(_) => Kind::Collect,
             MediaOp::Dtmf(_) => Kind::Dtmf,
             MediaOp::Tone(_) => Kind::Tone,
+            MediaOp::Conference(r) => Kind::Conference {
+                room: r.room.clone(),
+                muted: r.muted,
+            },
             MediaOp::Record(_) => unreachable!("recordings start in calls::recording"),
         }
     }
@@ -54,6 +63,7 @@ pub(super) fn action_name(op: &MediaOp) -> &'static str {
         MediaOp::Dtmf(_) => "dtmf",
         MediaOp::Tone(_) => "tone",
         MediaOp::Record(_) => "record",
+        MediaOp::Conference(_) => "conference",
     }
 }
 
@@ -87,6 +97,12 @@ pub(super) fn completion(p: &Pending, reason: MediaReason, d: Details) -> EventK
             side,
             reason,
             played_ms: d.played_ms,
+        },
+        Kind::Conference { room, .. } => EventKind::ConferenceLeft {
+            command,
+            side,
+            room: room.clone(),
+            reason,
         },
         Kind::Record { id, whole, layout } => EventKind::RecordingReady {
             command,
@@ -163,6 +179,7 @@ impl Calls {
 
     pub(super) fn handle_media(
         &mut self,
+        now: Ms,
         id: &CallId,
         command: u64,
         op: MediaOp,
@@ -192,10 +209,20 @@ impl Calls {
                 state: ["no leg on side a", "no leg on side b"][side_index(side)],
             });
         };
+        super::conference::check_leg_free(call, side, &op)?;
+        let kind = Kind::of(&op);
+        let joined = match &kind {
+            Kind::Conference { room, .. } => Some(EventKind::ConferenceJoined {
+                command,
+                side,
+                room: room.clone(),
+            }),
+            _ => None,
+        };
         call.media.push(Pending {
             command,
             side,
-            kind: Kind::of(&op),
+            kind,
         });
         self.out.push_back(Output::Leg(LegAction::Media {
             call: id.clone(),
@@ -203,6 +230,9 @@ impl Calls {
             command,
             op,
         }));
+        if let Some(ev) = joined {
+            self.emit(now, id, ev);
+        }
         Ok(())
     }
 

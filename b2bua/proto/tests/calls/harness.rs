@@ -201,6 +201,8 @@ impl H {
                 EventKind::TransferFailed { .. } => "transfer_failed",
                 EventKind::PlayFinished { .. } => "play_finished",
                 EventKind::RecordingReady { .. } => "recording_ready",
+                EventKind::ConferenceJoined { .. } => "conference_joined",
+                EventKind::ConferenceLeft { .. } => "conference_left",
                 EventKind::Digits { .. } => "digits",
                 EventKind::Dtmf { .. } => "dtmf",
                 EventKind::DtmfSent { .. } => "dtmf_sent",

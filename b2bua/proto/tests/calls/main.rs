@@ -6,6 +6,7 @@
 mod harness;
 
 mod app_call;
+mod conference;
 mod recording;
 
 mod inbound_answered;

@@ -78,6 +78,13 @@ pub enum NativeOp {
         call: CallId,
         command: u64,
     },
+    /// Mute or unmute a leg in its conference.
+    Mute {
+        call: CallId,
+        body: patchbay_api::MuteRequest,
+    },
+    /// The members of one of the principal's tenant's conference rooms.
+    Conference(String),
     /// The principal's tenant's CDRs, newest first.
     Cdrs {
         limit: u32,
@@ -343,7 +350,7 @@ pub fn parse_request(req: &Request) -> Result<NativeOp, Failure> {
             [
                 "calls",
                 _,
-                verb @ ("play" | "collect" | "dtmf" | "tone" | "record"),
+                verb @ ("play" | "collect" | "dtmf" | "tone" | "record" | "conference"),
             ],
         ) => {
             let op = match *verb {
@@ -351,6 +358,7 @@ pub fn parse_request(req: &Request) -> Result<NativeOp, Failure> {
                 "collect" => MediaOp::Collect(json(req)?),
                 "dtmf" => MediaOp::Dtmf(json(req)?),
                 "tone" => MediaOp::Tone(json(req)?),
+                "conference" => MediaOp::Conference(json(req)?),
                 // Every field has a default: no body records the whole call.
                 _ if req.body().is_empty() => MediaOp::Record(Default::default()),
                 _ => MediaOp::Record(json(req)?),
@@ -363,6 +371,16 @@ pub fn parse_request(req: &Request) -> Result<NativeOp, Failure> {
                 op,
             }
         }
+        ("POST", ["calls", _, "mute"]) => NativeOp::Mute {
+            call: CallId(s(1)),
+            body: json(req)?,
+        },
+        ("GET", ["conferences", room]) => {
+            if !patchbay_api::room_name_ok(room) {
+                return Err(Failure::NotFound(format!("room {room}")));
+            }
+            NativeOp::Conference(room.to_string())
+        }
         ("POST", ["calls", _, "stop"]) => {
             let body: StopRequest = json(req)?;
             NativeOp::StopMedia {
@@ -373,7 +391,9 @@ pub fn parse_request(req: &Request) -> Result<NativeOp, Failure> {
         ("GET", ["cdrs"]) => NativeOp::Cdrs {
             limit: num("limit", 100)?.clamp(1, 1000) as u32,
         },
-        (_, ["me" | "tenants" | "calls" | "cdrs", ..]) => return Err(Failure::MethodNotAllowed),
+        (_, ["me" | "tenants" | "calls" | "cdrs" | "conferences", ..]) => {
+            return Err(Failure::MethodNotAllowed);
+        }
         _ => return Err(Failure::NotFound(path.to_string())),
     };
     if let NativeOp::CreateTenant(t) = &op

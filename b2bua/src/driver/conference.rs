@@ -1,0 +1,136 @@
+//! Conference rooms' wiring: a `conference` primitive moves an application call's leg from
+//! its engine endpoint into the tenant's room of that name (a mixer task, started with its
+//! first member); `stop` moves it back once the room let it go (the room reports the
+//! command's `Done` first, then the endpoint starts, so the phone's stream never has two
+//! senders); the call's end just takes it out. A room ends with its last member.
+
+use super::Driver;
+use patchbay_api::{CallId, ConferenceRequest, MediaReason};
+use patchbay_media::conference::{Member, Room};
+use patchbay_proto::{LegId, MediaEvent};
+use std::collections::{HashMap, HashSet};
+
+/// A room of a tenant: (tenant, name).
+type RoomKey = (String, String);
+
+/// The rooms with members, and which leg is in which (with its joining command).
+#[derive(Default)]
+pub(crate) struct Rooms {
+    rooms: HashMap<RoomKey, (Room, HashSet<LegId>)>,
+    legs: HashMap<LegId, (RoomKey, u64)>,
+}
+
+impl Rooms {
+    /// Take `leg` out of its room's member set; the room is dropped (ended) with its last.
+    fn forget(&mut self, leg: LegId) -> Option<u64> {
+        let (key, command) = self.legs.remove(&leg)?;
+        if let Some((_, members)) = self.rooms.get_mut(&key) {
+            members.remove(&leg);
+            if members.is_empty() {
+                self.rooms.remove(&key);
+            }
+        }
+        Some(command)
+    }
+}
+
+// === impl Driver ===
+
+impl Driver {
+    pub(super) fn join_room(
+        &mut self,
+        call: &CallId,
+        leg: LegId,
+        command: u64,
+        req: ConferenceRequest,
+    ) {
+        let tenant = self.calls.info(call).map(|i| i.tenant).unwrap_or_default();
+        let Some(media) = self.leg_media.get(&leg).cloned() else {
+            self.feed_media(leg, hangup(command));
+            return;
+        };
+        // The room sends to the phone from now on; the endpoint (idle: the core let the leg
+        // join only without other commands) stops.
+        self.apps.endpoints.remove(&leg);
+        let (law, te_pt) = self.leg_law(leg);
+        let key = (tenant, req.room);
+        let (events, metrics) = (self.apps.events.clone(), self.apps.metrics.clone());
+        let (room, members) = self
+            .rooms
+            .rooms
+            .entry(key.clone())
+            .or_insert_with(|| (Room::start(events, metrics), HashSet::new()));
+        room.join(Member {
+            leg: media,
+            law,
+            te_pt,
+            tag: leg.0,
+            command,
+            muted: req.muted,
+        });
+        members.insert(leg);
+        self.rooms.legs.insert(leg, (key, command));
+    }
+
+    /// `stop` of a leg's joining command: ask its room to let it go (`true`: it was that).
+    pub(super) fn leave_room(&mut self, leg: LegId, command: u64) -> bool {
+        match self.rooms.legs.get(&leg) {
+            Some((key, c)) if *c == command => {
+                if let Some((room, _)) = self.rooms.rooms.get(key) {
+                    room.leave(leg.0);
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The room reported `command` done on `leg`: if that was its joining command, the leg
+    /// is out; the engine serves it again.
+    pub(super) fn left_room(&mut self, leg: LegId, command: u64) {
+        if self
+            .rooms
+            .legs
+            .get(&leg)
+            .is_some_and(|(_, c)| *c == command)
+        {
+            self.rooms.forget(leg);
+            if self.calls.call_of(leg).is_some() {
+                self.attach(leg);
+            }
+        }
+    }
+
+    pub(super) fn mute_in_room(&mut self, leg: LegId, muted: bool) {
+        if let Some((room, _)) = self
+            .rooms
+            .legs
+            .get(&leg)
+            .and_then(|(key, _)| self.rooms.rooms.get(key))
+        {
+            room.mute(leg.0, muted);
+        }
+    }
+
+    /// The leg's call ended: out of its room (the core already ended the command).
+    pub(super) fn drop_from_room(&mut self, leg: LegId) {
+        if let Some((key, _)) = self.rooms.legs.get(&leg).cloned() {
+            if let Some((room, _)) = self.rooms.rooms.get(&key) {
+                room.leave(leg.0);
+            }
+            self.rooms.forget(leg);
+        }
+    }
+}
+
+fn hangup(command: u64) -> MediaEvent {
+    MediaEvent::Done {
+        command,
+        reason: MediaReason::Hangup,
+        played_ms: 0,
+        digits: None,
+        ok: false,
+        key: None,
+        error: None,
+    }
+}

@@ -1,0 +1,204 @@
+//! Conference rooms' I/O: one task per room mixes its members every 20 ms (each hears the
+//! sum of the others, never itself: [`mix`]) and sends each member its frame in the law its
+//! phone agreed on, continuing the stream the phone had (no jump when a leg moves in from
+//! the engine, or back). Each member's RTP socket is read by a small task of its own that
+//! latches, counts, feeds the leg's taps (recordings) and hands the packet to the room;
+//! the room turns packets into frames ([`Channel`]) and reports keys as [`Event::Key`].
+//!
+//! Leaving is ordered: the room stops reading and sending for the member, then reports the
+//! member's command as [`Event::Done`] (reason `Stopped`), so whoever takes the leg next (the
+//! engine's endpoint) starts only once the room let go. Dropping the handle ends the room
+//! once the commands sent before are done (a last `leave` is still reported).
+
+use crate::endpoint::{EngineMetrics, sender_for};
+use crate::engine::FRAME;
+use crate::engine::capture::Channel;
+use crate::engine::g711::Law;
+use crate::engine::leg::{Done, Event, Reason};
+use crate::engine::mixer::mix;
+use crate::engine::rtp::Sender;
+use crate::relay::LegMedia;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::MissedTickBehavior;
+
+/// A member joining: its leg, what its phone agreed on, and the tag and command its events
+/// carry.
+#[derive(Debug)]
+pub struct Member {
+    pub leg: Arc<LegMedia>,
+    pub law: Law,
+    pub te_pt: Option<u8>,
+    /// Tags its events (the driver's leg id).
+    pub tag: u64,
+    /// The command that joined it (named again by its `Done`).
+    pub command: u64,
+    pub muted: bool,
+}
+
+enum Ctl {
+    Join(Member),
+    Leave(u64),
+    Mute(u64, bool),
+}
+
+/// The handle of a running room. Dropping it ends the room (after what was sent before).
+#[derive(Debug)]
+pub struct Room {
+    tx: mpsc::UnboundedSender<Ctl>,
+}
+
+impl Room {
+    /// Start an empty room; members' events go to `events` tagged with their tag.
+    pub fn start(events: mpsc::UnboundedSender<(u64, Event)>, metrics: EngineMetrics) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(run(rx, events, metrics));
+        Self { tx }
+    }
+
+    pub fn join(&self, m: Member) {
+        let _ = self.tx.send(Ctl::Join(m));
+    }
+
+    /// The member tagged `tag` leaves (its `Done` follows once it is out).
+    pub fn leave(&self, tag: u64) {
+        let _ = self.tx.send(Ctl::Leave(tag));
+    }
+
+    pub fn mute(&self, tag: u64, muted: bool) {
+        let _ = self.tx.send(Ctl::Mute(tag, muted));
+    }
+}
+
+struct Seat {
+    tag: u64,
+    command: u64,
+    leg: Arc<LegMedia>,
+    law: Law,
+    muted: bool,
+    channel: Channel,
+    sender: Sender,
+    talking: bool,
+    reader: JoinHandle<()>,
+}
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
+async fn read(leg: Arc<LegMedia>, tag: u64, tx: mpsc::Sender<(u64, Vec<u8>)>) {
+    let mut buf = [0u8; 2048];
+    loop {
+        let Ok((n, from)) = leg.rtp.recv_from(&mut buf).await else {
+            continue;
+        };
+        if !leg.accept_from(from) {
+            continue;
+        }
+        leg.stats.rtp_in.fetch_add(1, Relaxed);
+        leg.stats.rtp_in_bytes.fetch_add(n as u64, Relaxed);
+        leg.tap(&buf[..n]);
+        if tx.send((tag, buf[..n].to_vec())).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn run(
+    mut ctl: mpsc::UnboundedReceiver<Ctl>,
+    events: mpsc::UnboundedSender<(u64, Event)>,
+    m: EngineMetrics,
+) {
+    let (pkt_tx, mut pkts) = mpsc::channel::<(u64, Vec<u8>)>(1024);
+    let mut seats: Vec<Seat> = Vec::new();
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    tick.set_missed_tick_behavior(MissedTickBehavior::Burst);
+    let (mut frames, mut heard) = (Vec::new(), Vec::new());
+    let (mut payload, mut out) = (Vec::with_capacity(FRAME), Vec::with_capacity(256));
+    loop {
+        tokio::select! {
+            biased;
+            c = ctl.recv() => match c {
+                None => break,
+                Some(Ctl::Join(mb)) => {
+                    m.conference_members.inc();
+                    let reader = tokio::spawn(read(mb.leg.clone(), mb.tag, pkt_tx.clone()));
+                    seats.push(Seat {
+                        tag: mb.tag,
+                        command: mb.command,
+                        sender: sender_for(&mb.leg),
+                        leg: mb.leg,
+                        law: mb.law,
+                        muted: mb.muted,
+                        channel: Channel::new(mb.te_pt),
+                        talking: false,
+                        reader,
+                    });
+                }
+                Some(Ctl::Leave(tag)) => {
+                    if let Some(i) = seats.iter().position(|s| s.tag == tag) {
+                        let seat = seats.swap_remove(i);
+                        m.conference_members.dec();
+                        let done = Done {
+                            id: seat.command,
+                            reason: Reason::Stopped,
+                            played_ms: 0,
+                            digits: None,
+                            ok: false,
+                        };
+                        drop(seat);
+                        let _ = events.send((tag, Event::Done(done)));
+                    }
+                }
+                Some(Ctl::Mute(tag, muted)) => {
+                    if let Some(s) = seats.iter_mut().find(|s| s.tag == tag) {
+                        s.muted = muted;
+                    }
+                }
+            },
+            _ = tick.tick() => {
+                frames.clear();
+                for s in seats.iter_mut() {
+                    let mut f = [0i16; FRAME];
+                    s.channel.frame(&mut f);
+                    if s.muted {
+                        f = [0; FRAME];
+                    }
+                    frames.push(f);
+                }
+                mix(&frames, &mut heard);
+                for (s, f) in seats.iter_mut().zip(&heard) {
+                    payload.clear();
+                    s.law.encode(f, &mut payload);
+                    s.sender.audio(s.law.pt(), !s.talking, &payload, FRAME as u32, &mut out);
+                    s.talking = true;
+                    let Some(to) = s.leg.remote_rtp() else { continue };
+                    if s.leg.rtp.send_to(&out, to).await.is_ok() {
+                        s.leg.note_sent(&out);
+                        s.leg.stats.rtp_out.fetch_add(1, Relaxed);
+                        s.leg.stats.rtp_out_bytes.fetch_add(out.len() as u64, Relaxed);
+                        m.packets.inc();
+                    }
+                }
+                m.mixed_frames.inc_by(seats.len() as u64);
+            }
+            Some((tag, pkt)) = pkts.recv() => {
+                if let Some(s) = seats.iter_mut().find(|s| s.tag == tag)
+                    && let Some(key) = s.channel.push(&pkt)
+                {
+                    m.keys.inc();
+                    let _ = events.send((tag, Event::Key(key)));
+                }
+            }
+        }
+    }
+    m.conference_members.sub(seats.len() as i64);
+}
+
+#[cfg(test)]
+mod tests;
