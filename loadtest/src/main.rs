@@ -43,6 +43,7 @@ macro_rules! outln {
 }
 
 mod cps;
+mod engine;
 mod http;
 mod register;
 mod relay;
@@ -116,6 +117,22 @@ fn main() {
             let secs = arg(&args, "--secs").unwrap_or(3);
             print!("{}", relay::run(pairs, &rates, secs));
         }
+        Some("engine-play") => {
+            let counts = list(&args, "--legs", &[100, 250, 500, 750]);
+            let secs = arg(&args, "--secs").unwrap_or(5);
+            print!("{}", engine::play(&counts, secs));
+        }
+        Some("engine-record") => {
+            let counts = list(&args, "--legs", &[100, 250, 500]);
+            let secs = arg(&args, "--secs").unwrap_or(5);
+            print!("{}", engine::record(&counts, secs));
+        }
+        Some("engine-mix") => {
+            let rooms = arg(&args, "--rooms").unwrap_or(10);
+            let sizes = list(&args, "--members", &[3, 10, 30]);
+            let secs = arg(&args, "--secs").unwrap_or(5);
+            print!("{}", engine::mix(rooms, &sizes, secs));
+        }
         Some("http") => {
             let conns = arg(&args, "--conns").unwrap_or(32);
             let secs = arg(&args, "--secs").unwrap_or(5);
@@ -149,7 +166,7 @@ fn main() {
         }
         _ => {
             eprintln!(
-                "usage: patchbay-bench report|cps|relay|relay-latency|invite|memory|http [options] (see the crate docs)"
+                "usage: patchbay-bench report|cps|relay|relay-latency|invite|memory|http|engine-play|engine-record|engine-mix [options] (see the crate docs)"
             );
             std::process::exit(2);
         }
