@@ -251,7 +251,7 @@ impl Driver {
             }
             self.flush().await;
         }
-        self.shutdown().await;
+        self.shutdown(&mut task_rx).await;
     }
 
     /// The earlier of the call core's and the user agent's next timer.
@@ -276,9 +276,21 @@ impl Driver {
         }
     }
 
-    /// End every live call (BYE / CANCEL / 503) before the process stops.
-    async fn shutdown(&mut self) {
+    /// End every live call (BYE / CANCEL / 503) before the process stops; calls that were
+    /// recording get their recordings closed and indexed first (up to 3 s), so that no CDR
+    /// is lost to a graceful stop.
+    async fn shutdown(&mut self, tasks: &mut mpsc::UnboundedReceiver<TaskDone>) {
         self.calls.handle_shutdown(now_ms());
+        self.step();
+        self.flush().await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+        while self.calls.closing() > 0 {
+            tokio::select! {
+                Some(done) = tasks.recv() => self.handle_task(done),
+                _ = tokio::time::sleep_until(deadline) => break,
+            }
+        }
+        self.calls.close_all_now(now_ms());
         self.step();
         self.flush().await;
         // Give the BYEs a moment on the wire before the socket goes away.

@@ -252,13 +252,14 @@ async fn accounts(store: &dyn Store, tenant: &str) {
     assert!(store.phonebook(tenant, "").await.unwrap().is_empty());
     assert!(store.delete_phonebook_entry(tenant, "e1").await.unwrap());
     // Recordings index and policy.
+    // Ids are global (the PostgreSQL database outlives a run): prefixed by the tenant.
     let rec = |id: &str, call: &str, started_ms: u64| Recording {
-        id: id.into(),
-        call_id: call.into(),
+        id: format!("{tenant}-{id}"),
+        call_id: format!("{tenant}-{call}"),
         tenant: tenant.into(),
         side: "call".into(),
         layout: "stereo".into(),
-        path: format!("/data/rec/{id}.wav"),
+        path: format!("/data/rec/{tenant}-{id}.wav"),
         started_ms,
         duration_ms: 2000,
         bytes: 64044,
@@ -273,15 +274,18 @@ async fn accounts(store: &dyn Store, tenant: &str) {
         "newest first"
     );
     assert_eq!(
-        store.recordings(tenant, Some("c1"), 5).await.unwrap(),
+        store
+            .recordings(tenant, Some(&old.call_id), 5)
+            .await
+            .unwrap(),
         vec![old.clone()]
     );
     assert_eq!(
-        store.recording(tenant, "c1-r1").await.unwrap(),
+        store.recording(tenant, &old.id).await.unwrap(),
         Some(old.clone())
     );
     assert_eq!(
-        store.recording("other", "c1-r1").await.unwrap(),
+        store.recording("other", &old.id).await.unwrap(),
         None,
         "tenant-scoped"
     );
@@ -289,12 +293,12 @@ async fn accounts(store: &dyn Store, tenant: &str) {
         store.recording_policy(tenant).await.unwrap(),
         RecordingPolicy::default()
     );
+    // Expiry is across tenants (the sweep's view): look at this tenant's entries only.
+    let expired_here = |v: Vec<Recording>| -> Vec<Recording> {
+        v.into_iter().filter(|r| r.tenant == tenant).collect()
+    };
     assert!(
-        store
-            .expired_recordings(11 * day, 10)
-            .await
-            .unwrap()
-            .is_empty(),
+        expired_here(store.expired_recordings(11 * day, 1_000).await.unwrap()).is_empty(),
         "kept by default"
     );
     let policy = RecordingPolicy {
@@ -304,15 +308,22 @@ async fn accounts(store: &dyn Store, tenant: &str) {
     store.set_recording_policy(tenant, &policy).await.unwrap();
     assert_eq!(store.recording_policy(tenant).await.unwrap(), policy);
     assert_eq!(
-        store.expired_recordings(11 * day, 10).await.unwrap(),
+        expired_here(store.expired_recordings(11 * day, 1_000).await.unwrap()),
         vec![old.clone()],
         "older than 5 days at day 11"
     );
     assert_eq!(
-        store.delete_recording(tenant, "c1-r1").await.unwrap(),
-        Some(old)
+        store.delete_recording(tenant, &old.id).await.unwrap(),
+        Some(old.clone())
     );
-    assert_eq!(store.delete_recording(tenant, "c1-r1").await.unwrap(), None);
+    assert_eq!(store.delete_recording(tenant, &old.id).await.unwrap(), None);
+    assert!(
+        store
+            .delete_recording(tenant, &new.id)
+            .await
+            .unwrap()
+            .is_some()
+    );
     assert!(
         store
             .set_recording_policy("no-such", &policy)

@@ -164,10 +164,26 @@ impl Calls {
         }
     }
 
+    /// Ended calls still waiting for their recordings.
+    pub fn closing(&self) -> usize {
+        self.closing.len()
+    }
+
+    /// End every call still waiting for its recordings now (the node is stopping): their
+    /// recordings end with `error`, then `ended` and the CDR.
+    pub fn close_all_now(&mut self, now: Ms) {
+        self.end_closing(now, Ms::MAX);
+    }
+
     /// Closing calls past their deadline end now; their recordings end with `error`.
     pub(super) fn closing_overdue(&mut self, now: Ms) {
+        self.end_closing(now, now);
+    }
+
+    /// End (at `now`) the closing calls whose deadline is at or before `cutoff`.
+    fn end_closing(&mut self, now: Ms, cutoff: Ms) {
         while let Some((due, _)) = self.closing_deadlines.first() {
-            if *due > now {
+            if *due > cutoff {
                 break;
             }
             let Some((due, id)) = self.closing_deadlines.pop_first() else {

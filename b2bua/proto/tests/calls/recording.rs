@@ -1,7 +1,7 @@
 //! Recordings in the core: a call originated with `record` is recorded whole (stereo, legs A
 //! then B) from the bridge, once; a `record` of one leg is mono; a hangup stops recordings and
 //! the call's `ended` event and CDR wait for them (recording_ready first); a recording that
-//! never reports ends with `error` after the closing deadline.
+//! never reports ends with `error` after the closing deadline, or at once when the node stops.
 use crate::harness::H;
 use patchbay_proto::api::{
     Cause, EndedBy, EventKind, MediaOp, MediaReason, OriginateMode, OriginateRequest, RecordLayout,
@@ -27,6 +27,16 @@ fn originate_recorded(h: &mut H) {
     });
 }
 
+/// The recorded call, both sides answered: its legs A and B.
+fn answered_recorded_call(h: &mut H) -> (patchbay_proto::LegId, patchbay_proto::LegId) {
+    originate_recorded(h);
+    let a = H::invites(&h.take())[0].0;
+    h.leg(a, LegEvent::Answered);
+    let b = H::invites(&h.take())[0].0;
+    h.leg(b, LegEvent::Answered);
+    (a, b)
+}
+
 fn done(h: &mut H, command: u64, reason: MediaReason, ms: u64) {
     h.input(Input::RecordingDone {
         call: "c1".into(),
@@ -44,11 +54,7 @@ fn done(h: &mut H, command: u64, reason: MediaReason, ms: u64) {
 #[test]
 fn a_recorded_call_is_recorded_from_the_bridge_and_ends_after_its_recordings() {
     let mut h = H::new();
-    originate_recorded(&mut h);
-    let a = H::invites(&h.take())[0].0;
-    h.leg(a, LegEvent::Answered);
-    let b = H::invites(&h.take())[0].0;
-    h.leg(b, LegEvent::Answered);
+    let (a, b) = answered_recorded_call(&mut h);
     let acts = h.take();
     let whole = match &acts[..] {
         [
@@ -132,11 +138,7 @@ fn a_recorded_call_is_recorded_from_the_bridge_and_ends_after_its_recordings() {
 #[test]
 fn a_recording_that_never_closes_ends_with_an_error_after_the_deadline() {
     let mut h = H::new();
-    originate_recorded(&mut h);
-    let a = H::invites(&h.take())[0].0;
-    h.leg(a, LegEvent::Answered);
-    let b = H::invites(&h.take())[0].0;
-    h.leg(b, LegEvent::Answered);
+    answered_recorded_call(&mut h);
     h.input(Input::Hangup { call: "c1".into() });
     assert!(h.cdrs.is_empty());
     h.advance(4_999);
@@ -156,4 +158,26 @@ fn a_recording_that_never_closes_ends_with_an_error_after_the_deadline() {
     );
     let (cause, by, _) = h.ended();
     assert_eq!((cause, by), (Cause::Normal, EndedBy::Api));
+}
+
+#[test]
+fn a_node_stopping_ends_its_closing_calls_without_losing_their_cdrs() {
+    let mut h = H::new();
+    answered_recorded_call(&mut h);
+    h.shutdown();
+    assert_eq!(h.calls.closing(), 1);
+    assert!(h.cdrs.is_empty());
+    h.calls.close_all_now(h.now);
+    while let Some(o) = h.calls.poll_output() {
+        match o {
+            patchbay_proto::Output::Event(e) => h.events.push(e),
+            patchbay_proto::Output::Cdr(c) => h.cdrs.push(c),
+            patchbay_proto::Output::Leg(a) => h.actions.push(a),
+        }
+    }
+    assert_eq!(h.calls.closing(), 0);
+    let k = h.kinds();
+    assert_eq!(k[k.len() - 2..], ["recording_ready", "ended"]);
+    let (_, by, _) = h.ended();
+    assert_eq!(by, EndedBy::System);
 }
