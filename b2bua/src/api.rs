@@ -3,6 +3,7 @@
 use crate::driver::{Cmd, CmdError, Shared, now_ms};
 use crate::policy;
 
+mod app_numbers;
 mod media;
 pub(crate) mod recordings;
 use axum::Json;
@@ -123,6 +124,11 @@ pub(crate) fn router(st: AppState) -> axum::Router {
         .route("/v1/calls/{id}/conference", post(media::conference))
         .route("/v1/calls/{id}/mute", post(media::mute))
         .route("/v1/conferences/{room}", get(media::members))
+        .route("/v1/tenants/{tenant}/app-numbers", get(app_numbers::list))
+        .route(
+            "/v1/tenants/{tenant}/app-numbers/{number}",
+            axum::routing::put(app_numbers::put).delete(app_numbers::delete),
+        )
         .route("/v1/recordings", get(recordings::list))
         .route(
             "/v1/recordings/{id}",
@@ -356,6 +362,9 @@ struct EventsQuery {
     after: u64,
     #[serde(default)]
     wait_ms: u64,
+    /// `/v1/events` only: one tenant's calls.
+    #[serde(default)]
+    tenant: Option<String>,
 }
 
 async fn call_events(
@@ -380,7 +389,13 @@ async fn call_events(
 
 async fn all_events(State(st): State<AppState>, Query(q): Query<EventsQuery>) -> Response {
     let wait = Duration::from_millis(q.wait_ms.min(30_000));
-    Json(st.sh.log.wait_global(q.after, wait).await).into_response()
+    Json(
+        st.sh
+            .log
+            .wait_global(q.after, wait, q.tenant.as_deref())
+            .await,
+    )
+    .into_response()
 }
 
 #[derive(serde::Deserialize)]

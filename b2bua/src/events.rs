@@ -20,7 +20,8 @@ struct CallLog {
 #[derive(Debug, Default)]
 struct Inner {
     calls: HashMap<CallId, CallLog>,
-    global: VecDeque<Event>,
+    /// Every call's events in global order, with the call's tenant (tenant feeds filter on it).
+    global: VecDeque<(Arc<str>, Event)>,
     gseq: u64,
 }
 
@@ -49,6 +50,10 @@ impl EventLog {
             ev.gseq = g.gseq;
             let gseq = g.gseq;
             let log = g.calls.entry(ev.call.clone()).or_default();
+            let tenant: Arc<str> = info
+                .as_ref()
+                .or(log.info.as_ref())
+                .map_or_else(|| Arc::from(""), |i| Arc::from(i.tenant.as_str()));
             if let patchbay_api::EventKind::Ended { .. } = ev.kind {
                 log.ended_ms = Some(ev.at_ms);
                 if let Some(i) = log.info.as_mut() {
@@ -59,7 +64,7 @@ impl EventLog {
                 log.info = info;
             }
             log.events.push(ev.clone());
-            g.global.push_back(ev);
+            g.global.push_back((tenant, ev));
             if g.global.len() > GLOBAL_CAP {
                 g.global.pop_front();
             }
@@ -92,17 +97,17 @@ impl EventLog {
         )
     }
 
-    fn global_after(&self, after: u64) -> Vec<Event> {
+    fn global_after(&self, after: u64, tenant: Option<&str>) -> Vec<Event> {
         let Ok(g) = self.inner.lock() else {
             return vec![];
         };
-        let first = g.global.front().map_or(0, |e| e.gseq);
+        let first = g.global.front().map_or(0, |(_, e)| e.gseq);
         let skip = after.saturating_sub(first.saturating_sub(1)) as usize;
         g.global
             .iter()
             .skip(skip)
-            .filter(|e| e.gseq > after)
-            .cloned()
+            .filter(|(t, e)| e.gseq > after && tenant.is_none_or(|want| **t == *want))
+            .map(|(_, e)| e.clone())
             .collect()
     }
 
@@ -125,11 +130,18 @@ impl EventLog {
         }
     }
 
-    pub async fn wait_global(&self, after: u64, wait: Duration) -> Vec<Event> {
+    /// Every call's events (of one tenant if given) with `gseq > after`, waiting up to `wait`
+    /// for at least one. Resumable within the last [`GLOBAL_CAP`] events.
+    pub async fn wait_global(
+        &self,
+        after: u64,
+        wait: Duration,
+        tenant: Option<&str>,
+    ) -> Vec<Event> {
         let mut rx = self.tick.subscribe();
         let deadline = tokio::time::Instant::now() + wait;
         loop {
-            let v = self.global_after(after);
+            let v = self.global_after(after, tenant);
             if !v.is_empty() || tokio::time::Instant::now() >= deadline {
                 return v;
             }
@@ -137,7 +149,7 @@ impl EventLog {
                 .await
                 .is_err()
             {
-                return self.global_after(after);
+                return self.global_after(after, tenant);
             }
         }
     }

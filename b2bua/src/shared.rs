@@ -68,6 +68,8 @@ pub(crate) struct Authorized {
     pub(crate) callee_known: bool,
     /// The tenant records every call.
     pub(crate) record: bool,
+    /// The callee is one of the tenant's application numbers: the B2BUA answers.
+    pub(crate) app: bool,
 }
 
 /// State shared with the registrar tasks and the control API.
@@ -83,9 +85,30 @@ pub(crate) struct Shared {
     /// Tenants' recording policies as read from the store (a short TTL, so that a change
     /// made through another node shows within seconds).
     pub(crate) policies: moka::sync::Cache<String, patchbay_api::RecordingPolicy>,
+    /// Tenants' application numbers (same TTL).
+    pub(crate) app_numbers: moka::sync::Cache<String, Arc<std::collections::HashSet<String>>>,
 }
 
 impl Shared {
+    /// Whether `number` is one of the tenant's application numbers (cached; `None` when the
+    /// store cannot say).
+    pub(crate) async fn is_app_number(&self, tenant: &str, number: &str) -> Option<bool> {
+        if let Some(set) = self.app_numbers.get(tenant) {
+            return Some(set.contains(number));
+        }
+        let set: Arc<std::collections::HashSet<String>> = Arc::new(
+            self.store
+                .app_numbers(tenant)
+                .await
+                .ok()?
+                .into_iter()
+                .map(|n| n.number)
+                .collect(),
+        );
+        self.app_numbers.insert(tenant.to_string(), set.clone());
+        Some(set.contains(number))
+    }
+
     /// The tenant's recording policy (cached; the default when the store cannot say).
     pub(crate) async fn recording_policy(&self, tenant: &str) -> patchbay_api::RecordingPolicy {
         if let Some(p) = self.policies.get(tenant) {

@@ -39,6 +39,11 @@ pub(crate) enum Reply {
         call: CallId,
         after: u64,
     },
+    /// The tenant's server-sent event stream (every call), from `gseq > after`.
+    TenantEvents {
+        tenant: String,
+        after: u64,
+    },
     /// A file from the B2BUA (a recording), passed on as it streams in: status and the
     /// headers a download needs.
     Download(reqwest::Response),

@@ -222,6 +222,10 @@ impl HttpService {
                 st.status = 200;
                 self.stream_events(session, call, after).await
             }
+            Ok(Reply::TenantEvents { tenant, after }) => {
+                st.status = 200;
+                self.stream_tenant_events(session, tenant, after).await
+            }
             Ok(Reply::Download(resp)) => {
                 st.status = resp.status().as_u16();
                 stream_download(session, resp).await
@@ -233,6 +237,51 @@ impl HttpService {
                 let r = render_error(vendor, &f);
                 st.status = r.status().as_u16();
                 write(session, r).await
+            }
+        }
+    }
+
+    /// The tenant's server-sent events (`id` = `gseq`) until the client leaves; a comment
+    /// line every 15 s of silence keeps proxies from closing it.
+    async fn stream_tenant_events(
+        &self,
+        session: &mut Session,
+        tenant: String,
+        mut after: u64,
+    ) -> Result<()> {
+        let mut h = ResponseHeader::build(200, Some(3))?;
+        h.append_header("content-type", "text/event-stream")?;
+        h.append_header("cache-control", "no-cache")?;
+        session.write_response_header(Box::new(h)).await?;
+        loop {
+            let evs = match self
+                .gw
+                .b2bua
+                .tenant_events(&tenant, after, Duration::from_secs(15))
+                .await
+            {
+                Ok(evs) => evs,
+                Err(e) => {
+                    let f = self.gw.b2bua_failure("events", e);
+                    let msg = format!(
+                        "event: error\ndata: {}\n\n",
+                        serde_json::json!({"error": f.label()})
+                    );
+                    session.write_response_body(Bytes::from(msg), true).await?;
+                    return Ok(());
+                }
+            };
+            if evs.is_empty() {
+                session
+                    .write_response_body(Bytes::from_static(b": keepalive\n\n"), false)
+                    .await?;
+                continue;
+            }
+            for ev in &evs {
+                after = after.max(ev.gseq);
+                session
+                    .write_response_body(native::render_tenant_sse_event(ev), false)
+                    .await?;
             }
         }
     }

@@ -4,7 +4,8 @@
 // of the phone are recorded (POST /calls/{id}/record), and once the feed says
 // "recording_ready" the WAV's header is fetched by byte range (GET /recordings/{id} -> 206);
 // then the call joins a conference room of the virtual user's (POST /calls/{id}/conference)
-// and the room's member list is read (GET /conferences/{room}).
+// and the room's member list is read (GET /conferences/{room}); the tenant's feed is read once
+// per iteration (GET /events, no wait).
 import http from 'k6/http';
 import { check, sleep } from 'k6';
 import { BASE, BASIC, TO, PAUSE } from './common.js';
@@ -84,5 +85,7 @@ export default function () {
       check(m, { 'room listed': (x) => x.status === 200 && Array.isArray(x.json('members')) });
     }
   }
+  const feed = http.get(`${BASE}/api/v1/events?after=0&wait_ms=0`, { headers: HEADERS, tags: { api: 'native_events' } });
+  check(feed, { 'tenant feed': (x) => x.status === 200 && Array.isArray(x.json()) });
   sleep(PAUSE);
 }

@@ -177,6 +177,53 @@ impl ControlClient {
         .await
     }
 
+    /// One tenant's events of every call, in global order (`gseq > after`), long-polling.
+    pub async fn tenant_events(
+        &self,
+        tenant: &str,
+        after: u64,
+        wait: Duration,
+    ) -> Result<Vec<Event>, ClientError> {
+        let url = format!("/v1/events?after={after}&wait_ms={}", wait.as_millis());
+        self.send(
+            self.http
+                .get(self.url(&url))
+                .query(&[("tenant", tenant)])
+                .timeout(wait + Duration::from_secs(2)),
+        )
+        .await
+    }
+
+    pub async fn app_numbers(&self, tenant: &str) -> Result<Vec<crate::AppNumber>, ClientError> {
+        self.send(
+            self.http
+                .get(self.url(&format!("/v1/tenants/{tenant}/app-numbers"))),
+        )
+        .await
+    }
+
+    pub async fn put_app_number(
+        &self,
+        tenant: &str,
+        number: &str,
+        label: &str,
+    ) -> Result<(), ClientError> {
+        self.send_empty(
+            self.http
+                .put(self.url(&format!("/v1/tenants/{tenant}/app-numbers/{number}")))
+                .json(&serde_json::json!({ "label": label })),
+        )
+        .await
+    }
+
+    pub async fn delete_app_number(&self, tenant: &str, number: &str) -> Result<(), ClientError> {
+        self.send_empty(
+            self.http
+                .delete(self.url(&format!("/v1/tenants/{tenant}/app-numbers/{number}"))),
+        )
+        .await
+    }
+
     pub async fn registrations(&self, tenant: &str) -> Result<Vec<Registration>, ClientError> {
         self.send(
             self.http

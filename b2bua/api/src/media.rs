@@ -301,3 +301,22 @@ pub fn room_name_ok(name: &str) -> bool {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
 }
+
+/// A number the B2BUA answers itself (`PUT /v1/tenants/{t}/app-numbers/{number}`): calls to
+/// it become application calls with an `incoming` event on the tenant's feed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppNumber {
+    pub number: String,
+    #[serde(default)]
+    pub label: String,
+}
+
+/// An application number: 1-32 digits, `*` or `#`, an optional leading `+`.
+pub fn app_number_ok(n: &str) -> bool {
+    let digits = n.strip_prefix('+').unwrap_or(n);
+    !digits.is_empty()
+        && digits.len() <= 32
+        && digits
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '*' || c == '#')
+}

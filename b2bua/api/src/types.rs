@@ -249,6 +249,14 @@ pub enum EventKind {
         from: String,
         to: Vec<String>,
     },
+    /// A call to one of the tenant's application numbers: the B2BUA answered it itself
+    /// (side A is the caller); drive it with the media primitives.
+    Incoming {
+        tenant: String,
+        from: String,
+        /// The application number dialled.
+        number: String,
+    },
     /// An INVITE went out to a party.
     Dialing {
         side: Side,

@@ -107,9 +107,11 @@ impl Calls {
                 no_target_status,
                 ring_timeout_ms,
                 record,
+                app,
             } => {
                 let mut call = new_call(call, tenant, from, vec![to], Direction::Inbound, now);
                 call.record = record;
+                call.app = app;
                 self.handle_inbound(now, call, leg, targets, no_target_status, ring_timeout_ms)
             }
             Input::Originate {

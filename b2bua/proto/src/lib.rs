@@ -118,6 +118,9 @@ pub enum Input {
         ring_timeout_ms: Ms,
         /// Record the call from answer to hangup (the tenant's policy).
         record: bool,
+        /// `to` is one of the tenant's application numbers: answer it here and attach the
+        /// caller to the media engine (`targets` unused).
+        app: bool,
     },
     /// 3PCC from the control API, with the contacts of `from` (`a`) and of every callee (`b`).
     /// With `req.start_within_ms` the call is created *held*: nothing rings until
@@ -213,6 +216,9 @@ pub enum LegAction {
     Ring { leg: LegId },
     /// Answer an inbound leg (200 OK) with media bridged to `peer`.
     Answer { leg: LegId, peer: LegId },
+    /// Answer an inbound leg (200 OK) for the media engine (an application number), with a
+    /// codec of the caller's offer.
+    AnswerApp { leg: LegId },
     /// Final error response on an unanswered inbound leg.
     Reject { leg: LegId, status: u16 },
     /// CANCEL an unanswered outbound leg.

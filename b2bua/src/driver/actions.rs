@@ -231,6 +231,34 @@ impl Driver {
                     Some((leg, LegEvent::Ended))
                 }
             }
+            LegAction::AnswerApp { leg } => {
+                // The engine speaks G.711: the caller's first G.711 codec, and telephone-event
+                // if it offered it; an offerless INVITE gets our offer (its ACK answers).
+                let offered = !self.delayed_offer.contains(&leg);
+                let codecs = match self.leg_offer.get(&leg) {
+                    Some(offer) => app_codecs(offer),
+                    None => sdp::default_offer(),
+                };
+                if !codecs
+                    .iter()
+                    .any(|c| patchbay_media::engine::g711::Law::from_pt(c.pt).is_some())
+                {
+                    self.ua.reject(now, leg, 488, Vec::new());
+                    self.sh.metrics.response("sent", "INVITE", 488);
+                    return Some((leg, LegEvent::Ended));
+                }
+                if let Some(m) = self.leg_media.get(&leg) {
+                    m.set_audio_codecs(&codecs);
+                }
+                self.leg_codecs.insert(leg, codecs);
+                let sdp = self.render_for(leg, SdpDir::SendRecv)?;
+                if self.ua.answer(now, leg, sdp, !offered) {
+                    self.sh.metrics.response("sent", "INVITE", 200);
+                    None
+                } else {
+                    Some((leg, LegEvent::Ended))
+                }
+            }
             LegAction::Reject { leg, status } => {
                 let mut headers = Vec::new();
                 if status == 503 {
@@ -348,4 +376,18 @@ impl Driver {
             }
         }
     }
+}
+
+/// What an application number answers with: the caller's first G.711 codec (in its order)
+/// and telephone-event/8000 if offered.
+fn app_codecs(offer: &[sdp::Codec]) -> Vec<sdp::Codec> {
+    let audio = offer
+        .iter()
+        .find(|c| patchbay_media::engine::g711::Law::from_pt(c.pt).is_some());
+    let te = offer.iter().find(|c| {
+        c.rtpmap
+            .to_ascii_lowercase()
+            .starts_with("telephone-event/8000")
+    });
+    audio.into_iter().chain(te).cloned().collect()
 }

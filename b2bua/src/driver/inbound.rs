@@ -145,6 +145,7 @@ impl Driver {
             outside,
             callee_known,
             record,
+            app,
         } = a;
         if !self.ua_tx_open(tx) {
             return; // cancelled while we authenticated it
@@ -179,9 +180,10 @@ impl Driver {
         }
         let targets = match &outside {
             Some(uri) => vec![Target::new(callee.clone(), uri.clone())],
+            None if app => Vec::new(),
             None => self.targets(&tenant, &callee),
         };
-        let no_target_status = if !targets.is_empty() {
+        let no_target_status = if !targets.is_empty() || app {
             0
         } else if callee_known {
             480
@@ -229,6 +231,7 @@ impl Driver {
             no_target_status,
             ring_timeout_ms: u64::from(self.sh.cfg.ring_timeout_secs) * 1000,
             record,
+            app,
         };
         if self.calls.handle_input(now, input).is_err() {
             // (Unreachable with fresh ids; never leave the leg's media and maps behind.)

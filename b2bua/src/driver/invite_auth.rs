@@ -95,9 +95,18 @@ pub(super) async fn authenticate_invite(
                 return respond(&done, p.tx, 403);
             }
         };
-    // A callee with no contact is 480 if it is a user, 404 if not: one store read, only then.
+    // An application number is answered here; otherwise a callee with no contact is 480 if
+    // it is a user, 404 if not: one store read, only then.
+    let app = match &outside {
+        Some(_) => false,
+        None => match sh.is_app_number(&ta.tenant, &uri_parts(&ruri).0).await {
+            Some(a) => a,
+            None => return respond(&done, p.tx, 503),
+        },
+    };
     let callee_known = match &outside {
         Some(_) => true,
+        None if app => true,
         None => {
             let (callee, _) = uri_parts(&ruri);
             let registered = sh
@@ -122,5 +131,6 @@ pub(super) async fn authenticate_invite(
         outside,
         callee_known,
         record,
+        app,
     })));
 }

@@ -87,3 +87,13 @@ pub struct Recording {
     pub duration_ms: u64,
     pub bytes: u64,
 }
+
+/// A number the B2BUA answers itself: calls to it become application calls (an `incoming`
+/// event on the tenant's feed), driven through the API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppNumber {
+    pub tenant: String,
+    pub number: String,
+    #[serde(default)]
+    pub label: String,
+}

@@ -11,7 +11,9 @@ pub mod demo;
 mod secrets;
 mod sql;
 
-pub use accounts::{ApiKey, JwtKey, PhonebookEntry, Recording, UserSettings, WebCredentials};
+pub use accounts::{
+    ApiKey, AppNumber, JwtKey, PhonebookEntry, Recording, UserSettings, WebCredentials,
+};
 pub use secrets::{hash_secret, url_key_digest, verify_secret};
 pub use sql::SqlStore;
 
@@ -200,5 +202,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn tenant_hosts(&self, tenant: &str) -> Result<Vec<String>, StoreError>;
     async fn delete_tenant_host(&self, tenant: &str, host: &str) -> Result<bool, StoreError>;
     async fn jwt_keys(&self, tenant: &str) -> Result<Vec<JwtKey>, StoreError>;
+    /// Create or relabel one of the tenant's application numbers.
+    async fn put_app_number(&self, n: &AppNumber) -> Result<(), StoreError>;
+    /// By number.
+    async fn app_numbers(&self, tenant: &str) -> Result<Vec<AppNumber>, StoreError>;
+    async fn delete_app_number(&self, tenant: &str, number: &str) -> Result<bool, StoreError>;
     async fn delete_jwt_key(&self, tenant: &str, kid: &str) -> Result<bool, StoreError>;
 }

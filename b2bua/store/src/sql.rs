@@ -1,6 +1,6 @@
 use crate::{
-    ApiKey, JwtKey, PhonebookEntry, Recording, SipCredentials, Store, StoreError, Tenant, User,
-    UserSettings, WebCredentials, ha1,
+    ApiKey, AppNumber, JwtKey, PhonebookEntry, Recording, SipCredentials, Store, StoreError,
+    Tenant, User, UserSettings, WebCredentials, ha1,
 };
 use patchbay_api::{Cdr, RecordingPolicy};
 use sqlx::Row;
@@ -254,6 +254,8 @@ impl Store for SqlStore {
             "phonebook",
             "tenant_hosts",
             "sip_domains",
+            "app_numbers",
+            "recording_policy",
         ] {
             sqlx::query(&format!("DELETE FROM {table} WHERE tenant = $1"))
                 .bind(name)
@@ -501,5 +503,17 @@ impl Store for SqlStore {
 
     async fn delete_jwt_key(&self, tenant: &str, kid: &str) -> Result<bool, StoreError> {
         self.remove_jwt_key(tenant, kid).await
+    }
+
+    async fn put_app_number(&self, n: &AppNumber) -> Result<(), StoreError> {
+        self.put_app_number_row(n).await
+    }
+
+    async fn app_numbers(&self, tenant: &str) -> Result<Vec<AppNumber>, StoreError> {
+        self.get_app_numbers(tenant).await
+    }
+
+    async fn delete_app_number(&self, tenant: &str, number: &str) -> Result<bool, StoreError> {
+        self.remove_app_number(tenant, number).await
     }
 }

@@ -3,8 +3,8 @@
 use patchbay_api::RecordingPolicy;
 use patchbay_api::{CallId, Cause, Cdr, EndedBy};
 use patchbay_store::{
-    ApiKey, JwtKey, PhonebookEntry, Recording, SqlStore, Store, Tenant, User, UserSettings, ha1,
-    verify_secret,
+    ApiKey, AppNumber, JwtKey, PhonebookEntry, Recording, SqlStore, Store, Tenant, User,
+    UserSettings, ha1, verify_secret,
 };
 
 async fn suite(store: &dyn Store, tenant: &str) {
@@ -251,6 +251,35 @@ async fn accounts(store: &dyn Store, tenant: &str) {
     );
     assert!(store.phonebook(tenant, "").await.unwrap().is_empty());
     assert!(store.delete_phonebook_entry(tenant, "e1").await.unwrap());
+    // Application numbers.
+    let n = AppNumber {
+        tenant: tenant.into(),
+        number: "8000".into(),
+        label: "IVR".into(),
+    };
+    store.put_app_number(&n).await.unwrap();
+    store
+        .put_app_number(&AppNumber {
+            label: "main IVR".into(),
+            ..n.clone()
+        })
+        .await
+        .unwrap();
+    let listed = store.app_numbers(tenant).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].label, "main IVR");
+    assert!(store.app_numbers("other").await.unwrap().is_empty());
+    assert!(store.delete_app_number(tenant, "8000").await.unwrap());
+    assert!(!store.delete_app_number(tenant, "8000").await.unwrap());
+    assert!(
+        store
+            .put_app_number(&AppNumber {
+                tenant: "no-such".into(),
+                ..n
+            })
+            .await
+            .is_err()
+    );
     // Recordings index and policy.
     // Ids are global (the PostgreSQL database outlives a run): prefixed by the tenant.
     let rec = |id: &str, call: &str, started_ms: u64| Recording {

@@ -38,6 +38,8 @@ fn endpoint(op: &NativeOp) -> &'static str {
         NativeOp::Hangup(_) => "calls.delete",
         NativeOp::Events { .. } => "calls.events",
         NativeOp::EventStream { .. } => "calls.stream",
+        NativeOp::TenantEvents { .. } => "events",
+        NativeOp::TenantEventStream { .. } => "events.stream",
         NativeOp::Transfer { .. } => "calls.transfer",
         NativeOp::Media { .. } => "calls.media",
         NativeOp::StopMedia { .. } => "calls.stop",
@@ -376,6 +378,23 @@ async fn run(gw: &Gateway, ctx: &mut Ctx, p: &Principal, op: NativeOp) -> Result
         NativeOp::EventStream { call, after } => {
             own_call(gw, p, &call).await?;
             Ok(Reply::Events { call, after })
+        }
+        NativeOp::TenantEvents { after, wait_ms } => {
+            // Every call of the tenant: its admins (a user reads its own calls' feeds).
+            require(p.has(Role::Admin))?;
+            let evs = gw
+                .b2bua
+                .tenant_events(&p.tenant, after, std::time::Duration::from_millis(wait_ms))
+                .await
+                .map_err(|e| gw.b2bua_failure("events", e))?;
+            full(render_json(200, &evs))
+        }
+        NativeOp::TenantEventStream { after } => {
+            require(p.has(Role::Admin))?;
+            Ok(Reply::TenantEvents {
+                tenant: p.tenant.clone(),
+                after,
+            })
         }
         NativeOp::Transfer { call, body } => {
             let c = own_call(gw, p, &call).await?;

@@ -18,6 +18,7 @@ mod digest;
 mod jwt;
 mod limits;
 mod native_app_call;
+mod native_app_number;
 mod native_call;
 mod native_recordings;
 mod tenant_settings;

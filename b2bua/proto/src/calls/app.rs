@@ -177,6 +177,42 @@ impl Calls {
         self.record_at_answer(id);
     }
 
+    /// A call to an application number: answered here, the caller attached to the engine,
+    /// `incoming` then `answered` on the call's (and the tenant's) feed.
+    pub(super) fn answer_app_number(&mut self, now: Ms, id: &CallId, leg: LegId) {
+        let Some(call) = self.calls.get_mut(id) else {
+            return;
+        };
+        let (tenant, from, number) = (
+            call.tenant.clone(),
+            call.from.clone(),
+            call.to.first().cloned().unwrap_or_default(),
+        );
+        if let Some(l) = call.leg_mut(leg) {
+            l.state = crate::call::LegState::Answered;
+        }
+        self.out
+            .push_back(Output::Leg(LegAction::AnswerApp { leg }));
+        self.emit(
+            now,
+            id,
+            EventKind::Incoming {
+                tenant,
+                from: from.clone(),
+                number,
+            },
+        );
+        self.emit(
+            now,
+            id,
+            EventKind::Answered {
+                side: Side::A,
+                party: from,
+            },
+        );
+        self.app_answered(now, id, leg);
+    }
+
     pub(super) fn handle_media(
         &mut self,
         now: Ms,

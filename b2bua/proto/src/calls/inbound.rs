@@ -1,4 +1,5 @@
-//! A phone calls in: the inbound leg and its callees.
+//! A phone calls in: the inbound leg and its callees, or (an application number) the
+//! B2BUA itself.
 
 use super::Calls;
 use crate::call::{Call, Leg, LegState, Role, cause_of_status};
@@ -34,8 +35,13 @@ impl Calls {
         });
         call.a = Some(leg);
         self.leg_index.insert(leg, id.clone());
+        let app = call.app;
         self.calls.insert(id.clone(), call);
         self.emit_created(now, &id);
+        if app {
+            self.answer_app_number(now, &id, leg);
+            return Ok(());
+        }
         if targets.is_empty() {
             let status = no_target_status;
             self.out

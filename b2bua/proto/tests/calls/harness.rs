@@ -155,6 +155,25 @@ impl H {
             targets,
             ring_timeout_ms: 20_000,
             record: false,
+            app: false,
+        });
+        leg
+    }
+
+    /// A phone calls application number 8000 of the demo tenant.
+    pub fn inbound_app(&mut self, id: &str) -> LegId {
+        let leg = self.calls.alloc_leg();
+        self.input(Input::Inbound {
+            call: CallId(id.into()),
+            leg,
+            tenant: "demo".into(),
+            from: "4005".into(),
+            to: "8000".into(),
+            no_target_status: 0,
+            targets: vec![],
+            ring_timeout_ms: 20_000,
+            record: false,
+            app: true,
         });
         leg
     }
@@ -190,6 +209,7 @@ impl H {
             .iter()
             .map(|e| match e.kind {
                 EventKind::Created { .. } => "created",
+                EventKind::Incoming { .. } => "incoming",
                 EventKind::Dialing { .. } => "dialing",
                 EventKind::Ringing { .. } => "ringing",
                 EventKind::Answered { .. } => "answered",

@@ -10,6 +10,7 @@ mod conference;
 mod recording;
 
 mod inbound_answered;
+mod inbound_app_number;
 mod inbound_busy_and_cancel;
 mod originate_caller_first;
 mod originate_headers_intercom;

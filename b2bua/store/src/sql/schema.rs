@@ -53,4 +53,8 @@ pub(super) const MIGRATIONS: &[&[&str]] = &[&[
     "CREATE INDEX recordings_call ON recordings (tenant, call_id)",
     "CREATE TABLE recording_policy (tenant TEXT PRIMARY KEY, record_calls BIGINT NOT NULL,
         retention_days BIGINT NOT NULL)",
+], &[
+    // v5: numbers the B2BUA answers itself (application calls driven through the API).
+    "CREATE TABLE app_numbers (tenant TEXT NOT NULL, number TEXT NOT NULL, label TEXT NOT NULL,
+        PRIMARY KEY (tenant, number))",
 ]];

@@ -3,7 +3,7 @@
 //! delegate here).
 
 use super::{SqlStore, ms};
-use crate::{ApiKey, JwtKey, StoreError, hash_secret};
+use crate::{ApiKey, AppNumber, JwtKey, StoreError, hash_secret};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -230,6 +230,51 @@ impl SqlStore {
                 })
             })
             .collect()
+    }
+
+    pub(super) async fn put_app_number_row(&self, n: &AppNumber) -> Result<(), StoreError> {
+        self.require_tenant(&n.tenant).await?;
+        sqlx::query(
+            "INSERT INTO app_numbers (tenant, number, label) VALUES ($1, $2, $3)
+             ON CONFLICT (tenant, number) DO UPDATE SET label = excluded.label",
+        )
+        .bind(&n.tenant)
+        .bind(&n.number)
+        .bind(&n.label)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub(super) async fn get_app_numbers(&self, tenant: &str) -> Result<Vec<AppNumber>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT tenant, number, label FROM app_numbers WHERE tenant = $1 ORDER BY number",
+        )
+        .bind(tenant)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(AppNumber {
+                    tenant: r.try_get("tenant")?,
+                    number: r.try_get("number")?,
+                    label: r.try_get("label")?,
+                })
+            })
+            .collect()
+    }
+
+    pub(super) async fn remove_app_number(
+        &self,
+        tenant: &str,
+        number: &str,
+    ) -> Result<bool, StoreError> {
+        let r = sqlx::query("DELETE FROM app_numbers WHERE tenant = $1 AND number = $2")
+            .bind(tenant)
+            .bind(number)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() > 0)
     }
 
     pub(super) async fn remove_jwt_key(&self, tenant: &str, kid: &str) -> Result<bool, StoreError> {

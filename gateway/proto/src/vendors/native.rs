@@ -3,15 +3,17 @@
 //! Errors: `{"error": "<kind>", "message": "..."}` with the matching HTTP status; 401 carries
 //! Digest (MD5, SHA-256), Basic and Bearer challenges.
 
+mod events;
 mod recordings;
 mod settings;
 
+pub use events::{render_sse_event, render_tenant_sse_event};
 pub use recordings::RecordingOp;
 pub use settings::{IP_SCOPES, JWT_ALGS, SettingOp, valid_host};
 
 use crate::query::Params;
 use crate::{Failure, Request, Response, response};
-use patchbay_api::{CallId, Event, MediaOp, OriginateMode, StopRequest, TransferRequest};
+use patchbay_api::{CallId, MediaOp, OriginateMode, StopRequest, TransferRequest};
 use serde::{Deserialize, Serialize};
 
 /// What a native request asks for.
@@ -62,6 +64,15 @@ pub enum NativeOp {
     /// Server-sent events from `seq > after` until the call ends.
     EventStream {
         call: CallId,
+        after: u64,
+    },
+    /// Long poll of the principal's tenant's feed: every call's events with `gseq > after`.
+    TenantEvents {
+        after: u64,
+        wait_ms: u64,
+    },
+    /// The tenant's feed as server-sent events (`id` = `gseq`), until the client leaves.
+    TenantEventStream {
         after: u64,
     },
     Transfer {
@@ -291,6 +302,9 @@ pub fn parse_request(req: &Request) -> Result<NativeOp, Failure> {
             op,
         });
     }
+    if let Some(op) = events::parse(m, &segs, req)? {
+        return Ok(op);
+    }
     if let ["recordings", rest @ ..] = segs.as_slice() {
         return Ok(NativeOp::Recording(recordings::parse(m, rest, req)?));
     }
@@ -326,15 +340,6 @@ pub fn parse_request(req: &Request) -> Result<NativeOp, Failure> {
         ("GET", ["calls"]) => NativeOp::ListCalls,
         ("GET", ["calls", _]) => NativeOp::GetCall(CallId(s(1))),
         ("DELETE", ["calls", _]) => NativeOp::Hangup(CallId(s(1))),
-        ("GET", ["calls", _, "events"]) => NativeOp::Events {
-            call: CallId(s(1)),
-            after: num("after", 0)?,
-            wait_ms: num("wait_ms", 0)?.min(30_000),
-        },
-        ("GET", ["calls", _, "events", "stream"]) => NativeOp::EventStream {
-            call: CallId(s(1)),
-            after: num("after", 0)?,
-        },
         ("POST", ["calls", _, "transfer"]) => {
             let body: TransferRequest = json(req)?;
             if !valid_party(&body.target) {
@@ -391,7 +396,13 @@ pub fn parse_request(req: &Request) -> Result<NativeOp, Failure> {
         ("GET", ["cdrs"]) => NativeOp::Cdrs {
             limit: num("limit", 100)?.clamp(1, 1000) as u32,
         },
-        (_, ["me" | "tenants" | "calls" | "cdrs" | "conferences", ..]) => {
+        (
+            _,
+            [
+                "me" | "tenants" | "calls" | "cdrs" | "conferences" | "events",
+                ..,
+            ],
+        ) => {
             return Err(Failure::MethodNotAllowed);
         }
         _ => return Err(Failure::NotFound(path.to_string())),
@@ -427,16 +438,6 @@ pub fn render_created_call<T: Serialize>(id: &CallId, info: &T) -> Response {
         r.headers_mut().insert(http::header::LOCATION, v);
     }
     r
-}
-
-/// One server-sent event: `id` is the per-call sequence, so `Last-Event-ID` resumes.
-pub fn render_sse_event(ev: &Event) -> bytes::Bytes {
-    let data = serde_json::to_string(ev).unwrap_or_default();
-    let kind = serde_json::to_value(&ev.kind)
-        .ok()
-        .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_string))
-        .unwrap_or_else(|| "event".to_string());
-    bytes::Bytes::from(format!("id: {}\nevent: {kind}\ndata: {data}\n\n", ev.seq))
 }
 
 #[derive(Serialize)]

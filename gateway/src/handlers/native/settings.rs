@@ -84,6 +84,32 @@ pub(super) async fn run(
             gw.authn.invalidate();
             render_json(200, &key_json(&k))
         }
+        SettingOp::ListAppNumbers => {
+            let v = gw
+                .b2bua
+                .app_numbers(tenant)
+                .await
+                .map_err(|e| gw.b2bua_failure("app_numbers", e))?;
+            render_json(200, &v)
+        }
+        SettingOp::PutAppNumber { number, label } => {
+            // A user's extension keeps ringing the user: an application number may not take it.
+            if s.user(tenant, &number).await.map_err(db)?.is_some() {
+                return Err(Failure::Conflict(format!("{number} is a user's extension")));
+            }
+            gw.b2bua
+                .put_app_number(tenant, &number, &label)
+                .await
+                .map_err(|e| gw.b2bua_failure("app_numbers", e))?;
+            render_json(200, &json!({"number": number, "label": label}))
+        }
+        SettingOp::DeleteAppNumber(number) => {
+            gw.b2bua
+                .delete_app_number(tenant, &number)
+                .await
+                .map_err(|e| gw.b2bua_failure("app_numbers", e))?;
+            render_json(200, &json!({"deleted": number}))
+        }
         SettingOp::GetRecordingPolicy => {
             let policy = gw
                 .b2bua

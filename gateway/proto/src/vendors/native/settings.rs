@@ -36,6 +36,19 @@ pub enum SettingOp {
     DeleteJwtKey(String),
     GetRecordingPolicy,
     PutRecordingPolicy(patchbay_api::RecordingPolicy),
+    ListAppNumbers,
+    PutAppNumber {
+        number: String,
+        label: String,
+    },
+    DeleteAppNumber(String),
+}
+
+#[derive(Debug, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
+struct AppNumberBody {
+    #[serde(default)]
+    label: String,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -117,6 +130,28 @@ pub(super) fn parse(
             }
             SettingOp::PutSipDomains(out)
         }
+        ("GET", ["app-numbers"]) => SettingOp::ListAppNumbers,
+        ("PUT", ["app-numbers", number]) => {
+            if !patchbay_api::app_number_ok(number) {
+                return Err(Failure::bad(
+                    "number",
+                    "1-32 digits, * or #, with an optional leading +",
+                ));
+            }
+            let b: AppNumberBody = if body.is_empty() {
+                AppNumberBody::default()
+            } else {
+                json(body)?
+            };
+            if b.label.len() > 128 {
+                return Err(Failure::bad("label", "at most 128 bytes"));
+            }
+            SettingOp::PutAppNumber {
+                number: number.to_string(),
+                label: b.label,
+            }
+        }
+        ("DELETE", ["app-numbers", number]) => SettingOp::DeleteAppNumber(number.to_string()),
         ("GET", ["recording"]) => SettingOp::GetRecordingPolicy,
         ("PUT", ["recording"]) => {
             let p: patchbay_api::RecordingPolicy = json(body)?;
