@@ -34,6 +34,15 @@ enum Ctl {
     StopAll,
 }
 
+/// Where an endpoint hears the phone.
+enum Input {
+    /// It reads the leg's RTP socket (the leg is not bridged).
+    Socket,
+    /// The relay reads it (a bridged leg) and copies each packet here; the endpoint takes the
+    /// phone's stream from the relay only while it has something to send.
+    Tap(mpsc::Receiver<(u8, Vec<u8>)>, u64),
+}
+
 /// A leg served by the engine; dropping it stops the task (without `Done` events: whoever
 /// drops it reports what was pending).
 #[derive(Debug)]
@@ -62,7 +71,31 @@ impl Endpoint {
         let sender = sender_for(&leg);
         let engine = LegEngine::new(law, te_pt, sender);
         let (tx, rx) = mpsc::unbounded_channel();
-        let task = tokio::spawn(run(leg, engine, rx, tag, events, metrics));
+        let task = tokio::spawn(run(leg, engine, rx, tag, events, metrics, Input::Socket));
+        Self { tx, task }
+    }
+
+    /// Serve a leg the relay bridges: the engine hears the phone through a tap on the relay
+    /// and speaks to it only while it plays (a prompt, a tone, keys): it then takes the
+    /// phone's stream from the relay (one packet slot later, so the two never both send),
+    /// carries it on, and hands it back when done; the relay carries it on again. Keys are
+    /// heard (and collected) all along.
+    pub fn start_bridged(
+        leg: Arc<LegMedia>,
+        law: Law,
+        te_pt: Option<u8>,
+        tag: u64,
+        events: mpsc::UnboundedSender<(u64, Event)>,
+        metrics: EngineMetrics,
+    ) -> Self {
+        let engine = LegEngine::new(law, te_pt, sender_for(&leg));
+        let (ptx, prx) = mpsc::channel(256);
+        let tap = crate::recording::Tap::new(0, ptx);
+        let tap_id = tap.id;
+        leg.add_tap(tap);
+        let (tx, rx) = mpsc::unbounded_channel();
+        let input = Input::Tap(prx, tap_id);
+        let task = tokio::spawn(run(leg, engine, rx, tag, events, metrics, input));
         Self { tx, task }
     }
 
@@ -102,9 +135,23 @@ async fn run(
     tag: u64,
     events: mpsc::UnboundedSender<(u64, Event)>,
     m: EngineMetrics,
+    input: Input,
 ) {
     m.legs.inc();
     let _gauge = Gauge(m.clone());
+    let (mut tap, tap_id) = match input {
+        Input::Socket => (None, None),
+        Input::Tap(rx, id) => (Some(rx), Some(id)),
+    };
+    let bridged = tap.is_some();
+    // However the task ends, a bridged leg goes back to the relay and loses its tap.
+    let _release = Release {
+        leg: leg.clone(),
+        tap: tap_id,
+    };
+    // Bridged: whether the engine holds the phone's stream, and whether it took it this
+    // slot (it sends from the next one on).
+    let (mut owned, mut taking) = (false, false);
     let epoch = Instant::now();
     let mut pacing = tokio::time::interval(Duration::from_millis(20));
     pacing.set_missed_tick_behavior(MissedTickBehavior::Burst);
@@ -117,7 +164,24 @@ async fn run(
                 let now = Instant::now();
                 let late = now.saturating_duration_since(slot).as_millis() as u64 > LATE_MS;
                 let at = slot.duration_since(epoch).as_millis() as u64;
-                if engine.tick(at, &mut out) {
+                if bridged {
+                    if !owned && engine.has_output() {
+                        // Take the stream; send from the next slot, after the relay's last.
+                        leg.take_over();
+                        (owned, taking) = (true, true);
+                        continue;
+                    }
+                    if taking {
+                        engine.resync(sender_for(&leg));
+                        taking = false;
+                    }
+                }
+                let sent = engine.tick(at, &mut out);
+                if bridged && owned && !sent {
+                    leg.hand_back();
+                    owned = false;
+                }
+                if sent {
                     if let Some(to) = leg.remote_rtp() {
                         if leg.rtp.send_to(&out, to).await.is_ok() {
                             leg.note_sent(&out);
@@ -141,7 +205,11 @@ async fn run(
                 Some(Ctl::Stop(id)) => { engine.stop(id); }
                 Some(Ctl::StopAll) => engine.stop_all(),
             },
-            got = leg.rtp.recv_from(&mut buf) => {
+            Some((_, pkt)) = recv_tap(&mut tap) => {
+                let at = epoch.elapsed().as_millis() as u64;
+                engine.on_packet(at, &pkt);
+            }
+            got = leg.rtp.recv_from(&mut buf), if !bridged => {
                 let Ok((n, from)) = got else { continue };
                 if !leg.accept_from(from) {
                     continue;
@@ -160,6 +228,28 @@ async fn run(
             if events.send((tag, ev)).is_err() {
                 return;
             }
+        }
+    }
+}
+
+async fn recv_tap(tap: &mut Option<mpsc::Receiver<(u8, Vec<u8>)>>) -> Option<(u8, Vec<u8>)> {
+    match tap {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Gives a bridged leg back to the relay and removes its tap, however the task ends.
+struct Release {
+    leg: Arc<LegMedia>,
+    tap: Option<u64>,
+}
+
+impl Drop for Release {
+    fn drop(&mut self) {
+        if let Some(id) = self.tap {
+            self.leg.hand_back();
+            self.leg.remove_tap(id);
         }
     }
 }

@@ -33,6 +33,15 @@ pub(crate) struct Tap {
 }
 
 impl Tap {
+    /// A tap of its own (not a recording's): packets arrive on `tx` as `(channel, packet)`.
+    pub(crate) fn new(channel: u8, tx: mpsc::Sender<(u8, Vec<u8>)>) -> Self {
+        Self {
+            id: NEXT_TAP.fetch_add(1, Relaxed),
+            channel,
+            tx,
+        }
+    }
+
     pub(crate) fn send(&self, pkt: &[u8]) {
         let _ = self.tx.try_send((self.channel, pkt.to_vec()));
     }

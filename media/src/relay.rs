@@ -120,6 +120,11 @@ pub struct LegMedia {
     /// any, so that the forwarding loop takes no lock when there are none.
     taps: Mutex<Vec<crate::recording::Tap>>,
     tapped: AtomicBool,
+    /// The engine speaks to this leg's phone now: the relay holds back what it would forward.
+    engine_owned: AtomicBool,
+    /// Bumped each time the engine hands the phone's stream back: the relay then carries the
+    /// stream on (same SSRC, next sequence number and timestamp) by rewriting its packets.
+    handbacks: AtomicU32,
     pub stats: LegStats,
     pool: Arc<Mutex<PortPool>>,
 }
@@ -213,6 +218,8 @@ impl Relay {
                         last_out_ts: AtomicU32::new(0),
                         taps: Mutex::new(Vec::new()),
                         tapped: AtomicBool::new(false),
+                        engine_owned: AtomicBool::new(false),
+                        handbacks: AtomicU32::new(0),
                         stats: LegStats::default(),
                         pool: self.pool.clone(),
                     }));
@@ -331,6 +338,18 @@ impl LegMedia {
         })
     }
 
+    /// The engine takes the phone's stream (the relay stops forwarding to it).
+    pub(crate) fn take_over(&self) {
+        self.engine_owned.store(true, Relaxed);
+    }
+
+    /// The engine gives the phone's stream back to the relay, which carries it on.
+    pub(crate) fn hand_back(&self) {
+        if self.engine_owned.swap(false, Relaxed) {
+            self.handbacks.fetch_add(1, Relaxed);
+        }
+    }
+
     /// Copy every RTP packet from the phone to `tap` from now on.
     pub(crate) fn add_tap(&self, tap: crate::recording::Tap) {
         if let Ok(mut t) = self.taps.lock() {
@@ -402,6 +421,9 @@ async fn forward(src: Arc<LegMedia>, dst: Arc<LegMedia>, rtcp: bool, m: Arc<Rela
     let origin = std::time::Instant::now();
     let mut rtp_seen = 0u64;
     let mut received = 0u64;
+    // Once the engine spoke to dst's phone, what the relay sends it continues that stream.
+    let mut seen_handbacks = dst.handbacks.load(Relaxed);
+    let mut rewrite: Option<Rewrite> = None;
     loop {
         let (n, from) = match sock_in.recv_from(&mut buf).await {
             Ok(x) => x,
@@ -451,6 +473,21 @@ async fn forward(src: Arc<LegMedia>, dst: Arc<LegMedia>, rtcp: bool, m: Arc<Rela
                 }
             }
         }
+        if !rtcp {
+            if dst.engine_owned.load(Relaxed) {
+                continue; // the engine is speaking to dst's phone
+            }
+            let h = dst.handbacks.load(Relaxed);
+            if h != seen_handbacks {
+                seen_handbacks = h;
+                rewrite = dst
+                    .last_sent()
+                    .and_then(|last| Rewrite::after(last, &buf[..n]));
+            }
+            if let Some(r) = &rewrite {
+                r.apply(&mut buf[..n]);
+            }
+        }
         let Some(to) = unpack(peer_out.load(Relaxed)) else {
             src.stats.undeliverable.fetch_add(1, Relaxed);
             m.undeliverable.inc();
@@ -475,6 +512,46 @@ async fn forward(src: Arc<LegMedia>, dst: Arc<LegMedia>, rtcp: bool, m: Arc<Rela
                 m.undeliverable.inc();
             }
         }
+    }
+}
+
+/// How the relay carries on a phone's stream after the engine spoke to it: its own SSRC, and
+/// the forwarded packets' sequence numbers and timestamps moved by fixed offsets so that the
+/// first follows the engine's last packet.
+#[derive(Debug, Clone, Copy)]
+struct Rewrite {
+    ssrc: u32,
+    seq: u16,
+    ts: u32,
+}
+
+impl Rewrite {
+    /// Offsets making `pkt` the packet after `last` (one 20 ms frame later).
+    fn after(last: crate::engine::rtp::Header, pkt: &[u8]) -> Option<Self> {
+        if pkt.len() < 12 || pkt[0] >> 6 != 2 {
+            return None;
+        }
+        let seq = u16::from_be_bytes([pkt[2], pkt[3]]);
+        let ts = u32::from_be_bytes([pkt[4], pkt[5], pkt[6], pkt[7]]);
+        Some(Self {
+            ssrc: last.ssrc,
+            seq: last.seq.wrapping_add(1).wrapping_sub(seq),
+            ts: last
+                .ts
+                .wrapping_add(crate::engine::FRAME as u32)
+                .wrapping_sub(ts),
+        })
+    }
+
+    fn apply(&self, pkt: &mut [u8]) {
+        if pkt.len() < 12 || pkt[0] >> 6 != 2 {
+            return;
+        }
+        let seq = u16::from_be_bytes([pkt[2], pkt[3]]).wrapping_add(self.seq);
+        let ts = u32::from_be_bytes([pkt[4], pkt[5], pkt[6], pkt[7]]).wrapping_add(self.ts);
+        pkt[2..4].copy_from_slice(&seq.to_be_bytes());
+        pkt[4..8].copy_from_slice(&ts.to_be_bytes());
+        pkt[8..12].copy_from_slice(&self.ssrc.to_be_bytes());
     }
 }
 

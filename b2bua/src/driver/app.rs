@@ -95,6 +95,27 @@ impl Driver {
         (law, te_pt)
     }
 
+    /// A primitive on a leg the relay bridges: the engine serves it beside the relay (from a
+    /// tap, speaking only while it plays) until the call ends.
+    fn serve_bridged(&mut self, call: &patchbay_api::CallId, leg: LegId) {
+        if self.apps.endpoints.contains_key(&leg) || !self.bridges.contains_key(call) {
+            return;
+        }
+        let Some(media) = self.leg_media.get(&leg).cloned() else {
+            return;
+        };
+        let (law, te_pt) = self.leg_law(leg);
+        let ep = Endpoint::start_bridged(
+            media,
+            law,
+            te_pt,
+            leg.0,
+            self.apps.events.clone(),
+            self.apps.metrics.clone(),
+        );
+        self.apps.endpoints.insert(leg, ep);
+    }
+
     /// Serve `leg` from the engine, in the law its phone agreed on.
     pub(super) fn attach(&mut self, leg: LegId) {
         let Some(media) = self.leg_media.get(&leg).cloned() else {
@@ -124,6 +145,7 @@ impl Driver {
             self.join_room(call, leg, command, c);
             return;
         }
+        self.serve_bridged(call, leg);
         let Some(ep) = self.apps.endpoints.get(&leg) else {
             self.feed_media(leg, done_event(command, MediaReason::Hangup, None));
             return;

@@ -97,3 +97,87 @@ async fn a_leg_gets_a_paced_prompt_continuing_the_relayed_stream_and_its_keys_ar
         "no key twice"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bridged_leg_hears_a_prompt_inside_the_relayed_stream_as_one_stream() {
+    let relay = Relay::new(MediaConfig {
+        port_min: 41400,
+        port_max: 41410,
+        ..Default::default()
+    })
+    .unwrap();
+    let (a, b) = (relay.alloc_leg().unwrap(), relay.alloc_leg().unwrap());
+    let (pa, pb) = (
+        StdUdpSocket::bind("127.0.0.1:0").unwrap(),
+        StdUdpSocket::bind("127.0.0.1:0").unwrap(),
+    );
+    pa.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    a.set_remote(pa.local_addr().unwrap());
+    b.set_remote(pb.local_addr().unwrap());
+    let _bridge = relay.bridge(&a, &b);
+    // Phone B talks all along (SSRC 99); phone A keys a digit during the prompt.
+    let talk = tokio::spawn({
+        let b = b.clone();
+        async move {
+            let pb = tokio::net::UdpSocket::from_std({
+                pb.set_nonblocking(true).unwrap();
+                pb
+            })
+            .unwrap();
+            let mut tx = Sender::new(99, 7_000, 50_000);
+            let mut tick = tokio::time::interval(Duration::from_millis(20));
+            for _ in 0..60 {
+                tick.tick().await;
+                let mut out = Vec::new();
+                tx.audio(0, false, &[0x7f; 160], 160, &mut out);
+                pb.send_to(&out, b.local_rtp()).await.unwrap();
+            }
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let m = EngineMetrics::new();
+    let (tx, mut events) = mpsc::unbounded_channel();
+    let ep = Endpoint::start_bridged(a.clone(), Law::Mu, Some(101), 3, tx, m.clone());
+    ep.command(Command::Play {
+        id: 1,
+        samples: vec![1000i16; 8 * 300].into(),
+        repeat: false,
+        barge_in: false,
+    });
+    let (_, ev) = tokio::time::timeout(Duration::from_secs(3), events.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(matches!(
+        ev,
+        Event::Done(Done {
+            id: 1,
+            reason: Reason::Finished,
+            ..
+        })
+    ));
+    talk.await.unwrap();
+    let mut buf = [0u8; 512];
+    let mut headers = Vec::new();
+    let mut engine_packets = 0;
+    while let Ok(n) = pa.recv(&mut buf) {
+        let (h, payload) = rtp::parse(&buf[..n]).unwrap();
+        if payload[0] != 0x7f {
+            engine_packets += 1;
+        }
+        headers.push(h);
+    }
+    assert_eq!(engine_packets, 15, "300 ms of prompt");
+    assert!(headers.len() >= 55, "{} packets", headers.len());
+    for w in headers.windows(2) {
+        assert_eq!(w[1].ssrc, 99, "one SSRC: the stream the phone had");
+        assert_eq!(
+            w[1].seq,
+            w[0].seq.wrapping_add(1),
+            "no gap, no repeat: {headers:?}"
+        );
+    }
+    assert!(a.stats.rtp_out.load(Relaxed) >= 55);
+    drop(ep);
+}

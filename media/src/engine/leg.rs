@@ -171,6 +171,19 @@ impl LegEngine {
     }
 
     /// Whether anything is asked of the leg (a sound, keys to send, a collection).
+    /// Whether it has anything to send (sound queued, keys to send): a leg that the relay
+    /// also serves is taken from the relay only then.
+    pub fn has_output(&self) -> bool {
+        !self.queue.is_empty() || !self.sending.is_empty()
+    }
+
+    /// Carry on the phone's stream from `sender` (it moved on meanwhile: the relay sent);
+    /// the next packet starts a talkspurt.
+    pub fn resync(&mut self, sender: Sender) {
+        self.sender = sender;
+        self.talking = false;
+    }
+
     pub fn busy(&self) -> bool {
         !self.queue.is_empty() || !self.sending.is_empty() || self.collecting.is_some()
     }

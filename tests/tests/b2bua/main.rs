@@ -6,6 +6,7 @@ mod app_hangup;
 mod app_play_wav;
 mod app_speak;
 mod bad_input;
+mod bridged_play_collect;
 mod codec_choice;
 mod conference_three_phones;
 mod control_token;

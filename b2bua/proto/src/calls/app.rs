@@ -228,14 +228,17 @@ impl Calls {
             .get_mut(id)
             .ok_or_else(|| CallError::UnknownCall(id.clone()))?;
         let action = action_name(&op);
-        if !call.app || call.state != CallState::Bridged {
+        if call.state != CallState::Bridged {
             return Err(CallError::InvalidState {
                 action,
-                state: if call.app {
-                    state_name(call.state)
-                } else {
-                    "not an application call"
-                },
+                state: state_name(call.state),
+            });
+        }
+        // A room takes a leg from the engine, not from the relay: application calls only.
+        if !call.app && matches!(op, MediaOp::Conference(_)) {
+            return Err(CallError::InvalidState {
+                action,
+                state: "not an application call",
             });
         }
         let side = op.side();

@@ -169,14 +169,23 @@ fn an_application_call_is_attached_on_answer_and_its_primitives_end_once() {
 }
 
 #[test]
-fn media_on_a_bridged_two_party_call_is_refused_for_now() {
+fn media_on_a_bridged_two_party_call_goes_to_its_leg_but_a_room_does_not() {
     let mut h = H::new();
     let a = h.inbound("app", &["127.0.0.1:5072"]);
     let inv = H::invites(&h.take());
     h.leg(inv[0].0, LegEvent::Answered);
-    let _ = a;
+    h.take();
+    let c = media(&mut h, play("x")).unwrap();
+    assert!(
+        matches!(&h.take()[..], [LegAction::Media { leg, command, .. }] if *leg == a && *command == c)
+    );
+    let room = MediaOp::Conference(patchbay_proto::api::ConferenceRequest {
+        side: Side::B,
+        room: "r".into(),
+        muted: false,
+    });
     assert!(matches!(
-        media(&mut h, play("x")),
+        media(&mut h, room),
         Err(CallError::InvalidState {
             state: "not an application call",
             ..
