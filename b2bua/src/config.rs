@@ -65,6 +65,9 @@ pub struct B2buaConfig {
     /// Seconds between two retention sweeps (recordings older than their tenant's
     /// `retention_days` are deleted).
     pub retention_sweep_secs: u32,
+    /// Let `play` URLs name private addresses (loopback, LAN, link-local): off by default, so
+    /// that an API client cannot make the B2BUA reach into the operator's network.
+    pub url_prompts_allow_private: bool,
 }
 
 impl Default for B2buaConfig {
@@ -95,6 +98,7 @@ impl Default for B2buaConfig {
             prompt_cache_samples: 28_800_000,
             recordings_dir: std::path::PathBuf::new(),
             retention_sweep_secs: 600,
+            url_prompts_allow_private: false,
         }
     }
 }

@@ -1,7 +1,10 @@
 //! Where prompts come from, off any packet loop: WAV files under the prompts directory
-//! (a tenant's own first, then the shared ones), and text rendered by [`Tts`]. Decoded files
-//! are cached (bounded by their total length, re-read after [`FILE_TTL`] so a replaced greeting
-//! is heard within a minute).
+//! (a tenant's own first, then the shared ones), WAVs at HTTP(S) URLs ([`fetch`]: checked
+//! destinations, bounded time and size), and text rendered by [`Tts`]. Decoded files are
+//! cached (bounded by their total length, re-read after [`FILE_TTL`] so a replaced greeting
+//! is heard within a minute), and so are fetched ones (after [`URL_TTL`]).
+
+pub mod fetch;
 
 use crate::engine::audio::{AudioError, decode_wav};
 use crate::tts::{Tts, TtsError};
@@ -11,6 +14,8 @@ use std::time::Duration;
 
 /// How long a decoded file is used before it is read again.
 pub const FILE_TTL: Duration = Duration::from_secs(60);
+/// How long a fetched prompt is used before it is fetched again.
+pub const URL_TTL: Duration = Duration::from_secs(300);
 /// Largest prompt file read (10 minutes of 48 kHz stereo 16-bit is 115 MB; more is no prompt).
 pub const MAX_FILE_BYTES: u64 = 128 << 20;
 
@@ -29,8 +34,8 @@ pub enum PromptError {
     Audio(String, AudioError),
     #[error(transparent)]
     Tts(#[from] TtsError),
-    #[error("URL prompts are not supported yet")]
-    UrlUnsupported,
+    #[error("prompt {0:?}: {1}")]
+    Url(String, fetch::FetchError),
 }
 
 /// The prompt sources of one node.
@@ -39,21 +44,58 @@ pub struct Prompts {
     dir: PathBuf,
     tts: Tts,
     files: moka::future::Cache<PathBuf, Arc<[i16]>>,
+    urls: moka::future::Cache<String, Arc<[i16]>>,
+    /// Whether URLs may name private addresses (a deployment on one machine or a LAN).
+    allow_private: bool,
 }
 
 impl Prompts {
     /// Prompts under `dir` (`<dir>/<tenant>/<name>`, then `<dir>/<name>`); speech by `tts`;
     /// decoded files cached up to `max_samples` samples.
     pub fn new(dir: PathBuf, tts: Tts, max_samples: u64) -> Self {
+        fn cache<K>(max_samples: u64, ttl: Duration) -> moka::future::Cache<K, Arc<[i16]>>
+        where
+            K: std::hash::Hash + Eq + Send + Sync + 'static,
+        {
+            moka::future::Cache::builder()
+                .weigher(|_, v: &Arc<[i16]>| u32::try_from(v.len()).unwrap_or(u32::MAX))
+                .max_capacity(max_samples)
+                .time_to_live(ttl)
+                .build()
+        }
         Self {
             dir,
             tts,
-            files: moka::future::Cache::builder()
-                .weigher(|_, v: &Arc<[i16]>| u32::try_from(v.len()).unwrap_or(u32::MAX))
-                .max_capacity(max_samples)
-                .time_to_live(FILE_TTL)
-                .build(),
+            files: cache(max_samples, FILE_TTL),
+            urls: cache(max_samples, URL_TTL),
+            allow_private: false,
         }
+    }
+
+    /// Let URL prompts name private addresses (loopback, LAN).
+    pub fn allow_private_urls(mut self, allow: bool) -> Self {
+        self.allow_private = allow;
+        self
+    }
+
+    /// The WAV at `url`, as 8 kHz samples (fetched once per [`URL_TTL`]).
+    pub async fn url(&self, url: &str) -> Result<Arc<[i16]>, PromptError> {
+        let allow = self.allow_private;
+        let shown = url.to_string();
+        let loaded = self
+            .urls
+            .try_get_with(url.to_string(), async move {
+                let bytes = fetch::fetch(&shown, allow)
+                    .await
+                    .map_err(|e| PromptError::Url(shown.clone(), e))?;
+                let samples = tokio::task::spawn_blocking(move || decode_wav(bytes))
+                    .await
+                    .map_err(|e| PromptError::Io(shown.clone(), e.to_string()))?
+                    .map_err(|e| PromptError::Audio(shown.clone(), e))?;
+                Ok::<_, PromptError>(Arc::from(samples))
+            })
+            .await;
+        loaded.map_err(|e| (*e).clone())
     }
 
     /// The WAV prompt `name` of `tenant`, as 8 kHz samples.

@@ -41,9 +41,6 @@ async fn primitive<T: DeserializeOwned>(
     if let Some(why) = op.refusal() {
         return bad(why);
     }
-    if matches!(&op, MediaOp::Play(p) if p.url.is_some()) {
-        return bad("url prompts are not supported yet: use file or text");
-    }
     match ask(&st, |tx| Cmd::Primitive(CallId(id), op, tx)).await {
         Ok(command) => (StatusCode::ACCEPTED, Json(CommandAccepted { command })).into_response(),
         Err(e) => render_error(e),

@@ -43,7 +43,8 @@ impl Apps {
         let apps = Self {
             endpoints: HashMap::new(),
             loading: HashSet::new(),
-            prompts: Prompts::new(dir, tts, cfg.prompt_cache_samples),
+            prompts: Prompts::new(dir, tts, cfg.prompt_cache_samples)
+                .allow_private_urls(cfg.url_prompts_allow_private),
             metrics,
             events,
         };
@@ -162,8 +163,8 @@ impl Driver {
                         (_, Some(t), _) => {
                             prompts.text(p.voice.as_deref().unwrap_or("en"), t).await
                         }
-                        // Refused at the control API; a URL reaching here is still not fetched.
-                        _ => Err(patchbay_media::prompts::PromptError::UrlUnsupported),
+                        (_, _, Some(u)) => prompts.url(u).await,
+                        _ => Err(patchbay_media::prompts::PromptError::NotFound(String::new())),
                     };
                     let _ = tasks.send(TaskDone::Prompt {
                         leg,
