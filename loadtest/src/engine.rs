@@ -276,6 +276,7 @@ pub(crate) fn mix(rooms: usize, sizes: &[u64], secs: u64) -> String {
                         tag: (r * size + k) as u64,
                         command: 1,
                         muted: false,
+                        bridged: false,
                     });
                 }
                 handles.push(room);

@@ -37,6 +37,9 @@ pub struct Member {
     /// The command that joined it (named again by its `Done`).
     pub command: u64,
     pub muted: bool,
+    /// The relay bridges the leg: the room hears it through a tap and takes its stream from
+    /// the relay (handing it back when the member leaves), instead of reading its socket.
+    pub bridged: bool,
 }
 
 enum Ctl {
@@ -80,14 +83,34 @@ struct Seat {
     law: Law,
     muted: bool,
     channel: Channel,
-    sender: Sender,
+    /// Made at the member's first tick (after the relay let go of a bridged leg's stream).
+    sender: Option<Sender>,
     talking: bool,
     reader: JoinHandle<()>,
+    /// A bridged member's tap.
+    tap: Option<u64>,
 }
 
 impl Drop for Seat {
     fn drop(&mut self) {
         self.reader.abort();
+        if let Some(id) = self.tap {
+            self.leg.remove_tap(id);
+            self.leg.hand_back();
+        }
+    }
+}
+
+/// A bridged member's packets, from its tap on the relay, into the room.
+async fn from_tap(
+    mut rx: mpsc::Receiver<(u8, Vec<u8>)>,
+    tag: u64,
+    tx: mpsc::Sender<(u64, Vec<u8>)>,
+) {
+    while let Some((_, pkt)) = rx.recv().await {
+        if tx.send((tag, pkt)).await.is_err() {
+            return;
+        }
     }
 }
 
@@ -127,17 +150,27 @@ async fn run(
                 None => break,
                 Some(Ctl::Join(mb)) => {
                     m.conference_members.inc();
-                    let reader = tokio::spawn(read(mb.leg.clone(), mb.tag, pkt_tx.clone()));
+                    let (reader, tap) = if mb.bridged {
+                        let (ttx, trx) = mpsc::channel(256);
+                        let tap = crate::recording::Tap::new(0, ttx);
+                        let id = tap.id;
+                        mb.leg.add_tap(tap);
+                        mb.leg.take_over();
+                        (tokio::spawn(from_tap(trx, mb.tag, pkt_tx.clone())), Some(id))
+                    } else {
+                        (tokio::spawn(read(mb.leg.clone(), mb.tag, pkt_tx.clone())), None)
+                    };
                     seats.push(Seat {
                         tag: mb.tag,
                         command: mb.command,
-                        sender: sender_for(&mb.leg),
+                        sender: None,
                         leg: mb.leg,
                         law: mb.law,
                         muted: mb.muted,
                         channel: Channel::new(mb.te_pt),
                         talking: false,
                         reader,
+                        tap,
                     });
                 }
                 Some(Ctl::Leave(tag)) => {
@@ -175,7 +208,9 @@ async fn run(
                 for (s, f) in seats.iter_mut().zip(&heard) {
                     payload.clear();
                     s.law.encode(f, &mut payload);
-                    s.sender.audio(s.law.pt(), !s.talking, &payload, FRAME as u32, &mut out);
+                    let leg = &s.leg;
+                    let sender = s.sender.get_or_insert_with(|| sender_for(leg));
+                    sender.audio(s.law.pt(), !s.talking, &payload, FRAME as u32, &mut out);
                     s.talking = true;
                     let Some(to) = s.leg.remote_rtp() else { continue };
                     if s.leg.rtp.send_to(&out, to).await.is_ok() {

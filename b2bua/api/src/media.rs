@@ -256,8 +256,9 @@ pub enum MediaReason {
     Silence,
 }
 
-/// Join a conference room (`POST /v1/calls/{id}/conference`): the leg hears every other
-/// member and is heard by them (not itself). `conference_joined` says it is in; leaving
+/// Join a conference room (`POST /v1/calls/{id}/conference`): the leg (of an application
+/// call, or of a bridged call: join both for a three-way call) hears every other member and
+/// is heard by them (not itself). `conference_joined` says it is in; leaving
 /// (`stop` with the command, or the call's end) ends it with `conference_left`. A room exists
 /// while it has members; rooms are per tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,8 +1,10 @@
-//! Conference rooms' wiring: a `conference` primitive moves an application call's leg from
-//! its engine endpoint into the tenant's room of that name (a mixer task, started with its
-//! first member); `stop` moves it back once the room let it go (the room reports the
-//! command's `Done` first, then the endpoint starts, so the phone's stream never has two
-//! senders); the call's end just takes it out. A room ends with its last member.
+//! Conference rooms' wiring: a `conference` primitive moves a leg into the tenant's room of
+//! that name (a mixer task, started with its first member): an application call's leg from
+//! its engine endpoint, a bridged call's leg from the relay (the room hears it through a tap
+//! and holds its stream; join both legs for a three-way call). `stop` moves it back once the
+//! room let it go (the room reports the command's `Done` first, then the endpoint starts or
+//! the relay carries the stream on, so the phone's stream never has two senders); the call's
+//! end just takes it out. A room ends with its last member.
 
 use super::Driver;
 use patchbay_api::{CallId, ConferenceRequest, MediaReason};
@@ -50,8 +52,10 @@ impl Driver {
             return;
         };
         // The room sends to the phone from now on; the endpoint (idle: the core let the leg
-        // join only without other commands) stops.
+        // join only without other commands) stops. A bridged leg's stream comes from the
+        // relay, which gives it back when the leg leaves.
         self.apps.endpoints.remove(&leg);
+        let bridged = self.bridges.contains_key(call);
         let (law, te_pt) = self.leg_law(leg);
         let key = (tenant, req.room);
         let (events, metrics) = (self.apps.events.clone(), self.apps.metrics.clone());
@@ -67,6 +71,7 @@ impl Driver {
             tag: leg.0,
             command,
             muted: req.muted,
+            bridged,
         });
         members.insert(leg);
         self.rooms.legs.insert(leg, (key, command));
@@ -86,7 +91,8 @@ impl Driver {
     }
 
     /// The room reported `command` done on `leg`: if that was its joining command, the leg
-    /// is out; the engine serves it again.
+    /// is out; the engine serves it again (an application call's), or the relay (a bridged
+    /// call's: it took the stream back already).
     pub(super) fn left_room(&mut self, leg: LegId, command: u64) {
         if self
             .rooms
@@ -95,7 +101,11 @@ impl Driver {
             .is_some_and(|(_, c)| *c == command)
         {
             self.rooms.forget(leg);
-            if self.calls.call_of(leg).is_some() {
+            let app = self
+                .calls
+                .call_of(leg)
+                .is_some_and(|c| !self.bridges.contains_key(c));
+            if app {
                 self.attach(leg);
             }
         }

@@ -9,6 +9,7 @@ mod app_speak;
 mod bad_input;
 mod bridged_play_collect;
 mod codec_choice;
+mod conference_bridged_three_way;
 mod conference_three_phones;
 mod control_token;
 mod digest_sha256;

@@ -234,13 +234,6 @@ impl Calls {
                 state: state_name(call.state),
             });
         }
-        // A room takes a leg from the engine, not from the relay: application calls only.
-        if !call.app && matches!(op, MediaOp::Conference(_)) {
-            return Err(CallError::InvalidState {
-                action,
-                state: "not an application call",
-            });
-        }
         let side = op.side();
         let Some(leg) = call.winner(side) else {
             return Err(CallError::InvalidState {

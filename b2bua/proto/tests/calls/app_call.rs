@@ -169,7 +169,7 @@ fn an_application_call_is_attached_on_answer_and_its_primitives_end_once() {
 }
 
 #[test]
-fn media_on_a_bridged_two_party_call_goes_to_its_leg_but_a_room_does_not() {
+fn media_on_a_bridged_two_party_call_goes_to_its_legs() {
     let mut h = H::new();
     let a = h.inbound("app", &["127.0.0.1:5072"]);
     let inv = H::invites(&h.take());
@@ -184,11 +184,8 @@ fn media_on_a_bridged_two_party_call_goes_to_its_leg_but_a_room_does_not() {
         room: "r".into(),
         muted: false,
     });
-    assert!(matches!(
-        media(&mut h, room),
-        Err(CallError::InvalidState {
-            state: "not an application call",
-            ..
-        })
-    ));
+    let r = media(&mut h, room).unwrap();
+    assert!(
+        matches!(&h.take()[..], [LegAction::Media { leg, command, .. }] if *leg == inv[0].0 && *command == r)
+    );
 }
