@@ -121,6 +121,7 @@ pub(crate) fn router(st: AppState) -> axum::Router {
         .route("/v1/calls/{id}/tone", post(media::tone))
         .route("/v1/calls/{id}/stop", post(media::stop))
         .route("/v1/calls/{id}/record", post(media::record))
+        .route("/v1/calls/{id}/hold_music", post(media::hold_music))
         .route("/v1/calls/{id}/conference", post(media::conference))
         .route("/v1/calls/{id}/mute", post(media::mute))
         .route("/v1/conferences/{room}", get(media::members))

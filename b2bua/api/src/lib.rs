@@ -13,6 +13,7 @@
 //! - `GET    /v1/calls/{id}/media`           -> `Vec<MediaLeg>` (relay addresses and counters)
 //! - `POST   /v1/calls/{id}/play|collect|dtmf|tone` [`PlayRequest`] ... -> 202 [`CommandAccepted`]
 //!   (completion as an event: `play_finished`, `digits`, `dtmf_sent`, `tone_finished`)
+//! - `POST   /v1/calls/{id}/hold_music`      [`HoldMusicRequest`] -> 202 (a looped `play`)
 //! - `POST   /v1/calls/{id}/record`          [`RecordRequest`] -> 202 [`CommandAccepted`]
 //!   (completion: `recording_ready`)
 //! - `POST   /v1/calls/{id}/conference`      [`ConferenceRequest`] -> 202 [`CommandAccepted`]

@@ -321,3 +321,33 @@ pub fn app_number_ok(n: &str) -> bool {
             .chars()
             .all(|c| c.is_ascii_digit() || c == '*' || c == '#')
 }
+
+/// Music for a party who waits (`POST /v1/calls/{id}/hold_music`): a prompt looped until
+/// stopped (on a bridged call the party hears it instead of the other party). It is a `play`
+/// with `repeat` (its end is a `play_finished`, reason `stopped` or `hangup`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HoldMusicRequest {
+    #[serde(default = "side_a")]
+    pub side: Side,
+    /// A WAV prompt by name (as `play`), or:
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// a WAV at an HTTP(S) URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+impl From<HoldMusicRequest> for PlayRequest {
+    fn from(h: HoldMusicRequest) -> Self {
+        PlayRequest {
+            side: h.side,
+            file: h.file,
+            url: h.url,
+            text: None,
+            voice: None,
+            repeat: true,
+            barge_in: false,
+        }
+    }
+}

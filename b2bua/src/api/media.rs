@@ -55,6 +55,14 @@ pub(super) async fn play(
     primitive::<PlayRequest>(st, id, &body, MediaOp::Play).await
 }
 
+pub(super) async fn hold_music(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    primitive::<patchbay_api::HoldMusicRequest>(st, id, &body, |h| MediaOp::Play(h.into())).await
+}
+
 pub(super) async fn collect(
     State(st): State<AppState>,
     Path(id): Path<String>,

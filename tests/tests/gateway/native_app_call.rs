@@ -14,6 +14,11 @@ const DEMO: (&str, &str) = ("demo-key", "demo-secret");
 
 /// Events of `id` through the gateway until one of `ty` (its JSON).
 async fn wait_for(gw: &Gw, id: &str, ty: &str) -> (Value, Vec<Value>) {
+    wait_until(gw, id, |e| e["type"] == ty).await
+}
+
+/// Events of `id` through the gateway until one that `pick` accepts.
+async fn wait_until(gw: &Gw, id: &str, pick: impl Fn(&Value) -> bool) -> (Value, Vec<Value>) {
     let mut after = 0;
     let mut all = Vec::new();
     for _ in 0..40 {
@@ -29,12 +34,12 @@ async fn wait_for(gw: &Gw, id: &str, ty: &str) -> (Value, Vec<Value>) {
         for e in r.json().as_array().unwrap() {
             after = e["seq"].as_u64().unwrap();
             all.push(e.clone());
-            if e["type"] == ty {
+            if pick(e) {
                 return (e.clone(), all);
             }
         }
     }
-    panic!("no {ty} event: {all:?}");
+    panic!("no such event: {all:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -129,6 +134,39 @@ async fn an_application_call_through_the_native_api() {
         .collect();
     assert_eq!(keys, ["4", "2", "#"]);
     assert!(rms(&rtp.audio()) > 300.0, "the prompt was heard");
+
+    // Hold music: a looped prompt until stopped (a play with repeat).
+    write_wav(
+        &stack.dir.join("prompts/demo/music.wav"),
+        8_000,
+        &test_signal(8_000, 0.2),
+    );
+    let r = gw
+        .send(demo(M::POST, &format!("/api/v1/calls/{id}/hold_music")).json(&json!({})))
+        .await;
+    assert_eq!(r.status, 400, "a source is needed: {}", r.body);
+    let r = gw
+        .send(
+            demo(M::POST, &format!("/api/v1/calls/{id}/hold_music"))
+                .json(&json!({"file": "music.wav"})),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let music = r.json()["command"].as_u64().unwrap();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let r = gw
+        .send(demo(M::POST, &format!("/api/v1/calls/{id}/stop")).json(&json!({"command": music})))
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let (ended, _) = wait_until(&gw, &id, |e| {
+        e["type"] == "play_finished" && e["command"].as_u64() == Some(music)
+    })
+    .await;
+    assert_eq!(ended["reason"], "stopped");
+    assert!(
+        ended["played_ms"].as_u64().unwrap() >= 600,
+        "looped past its 200 ms: {ended}"
+    );
 
     // A conference room: join, listed to the tenant's admin (not to another tenant), muted.
     let r = gw

@@ -355,11 +355,13 @@ pub fn parse_request(req: &Request) -> Result<NativeOp, Failure> {
             [
                 "calls",
                 _,
-                verb @ ("play" | "collect" | "dtmf" | "tone" | "record" | "conference"),
+                verb @ ("play" | "hold_music" | "collect" | "dtmf" | "tone" | "record"
+                | "conference"),
             ],
         ) => {
             let op = match *verb {
                 "play" => MediaOp::Play(json(req)?),
+                "hold_music" => MediaOp::Play(json::<patchbay_api::HoldMusicRequest>(req)?.into()),
                 "collect" => MediaOp::Collect(json(req)?),
                 "dtmf" => MediaOp::Dtmf(json(req)?),
                 "tone" => MediaOp::Tone(json(req)?),
