@@ -220,11 +220,11 @@ impl HttpService {
             }
             Ok(Reply::Events { call, after }) => {
                 st.status = 200;
-                self.stream_events(session, call, after).await
+                self.stream_feed(session, Feed::Call(call), after).await
             }
             Ok(Reply::TenantEvents { tenant, after }) => {
                 st.status = 200;
-                self.stream_tenant_events(session, tenant, after).await
+                self.stream_feed(session, Feed::Tenant(tenant), after).await
             }
             Ok(Reply::Download(resp)) => {
                 st.status = resp.status().as_u16();
@@ -241,69 +241,21 @@ impl HttpService {
         }
     }
 
-    /// The tenant's server-sent events (`id` = `gseq`) until the client leaves; a comment
-    /// line every 15 s of silence keeps proxies from closing it.
-    async fn stream_tenant_events(
-        &self,
-        session: &mut Session,
-        tenant: String,
-        mut after: u64,
-    ) -> Result<()> {
+    /// Server-sent events of a call (`id` = `seq`, until its `ended` event) or of the
+    /// tenant (`id` = `gseq`, until the client leaves); a comment line every 15 s of silence
+    /// keeps proxies from closing the stream.
+    async fn stream_feed(&self, session: &mut Session, feed: Feed, mut after: u64) -> Result<()> {
         let mut h = ResponseHeader::build(200, Some(3))?;
         h.append_header("content-type", "text/event-stream")?;
         h.append_header("cache-control", "no-cache")?;
         session.write_response_header(Box::new(h)).await?;
+        let wait = Duration::from_secs(15);
         loop {
-            let evs = match self
-                .gw
-                .b2bua
-                .tenant_events(&tenant, after, Duration::from_secs(15))
-                .await
-            {
-                Ok(evs) => evs,
-                Err(e) => {
-                    let f = self.gw.b2bua_failure("events", e);
-                    let msg = format!(
-                        "event: error\ndata: {}\n\n",
-                        serde_json::json!({"error": f.label()})
-                    );
-                    session.write_response_body(Bytes::from(msg), true).await?;
-                    return Ok(());
-                }
+            let evs = match &feed {
+                Feed::Call(call) => self.gw.b2bua.events(call, after, wait).await,
+                Feed::Tenant(t) => self.gw.b2bua.tenant_events(t, after, wait).await,
             };
-            if evs.is_empty() {
-                session
-                    .write_response_body(Bytes::from_static(b": keepalive\n\n"), false)
-                    .await?;
-                continue;
-            }
-            for ev in &evs {
-                after = after.max(ev.gseq);
-                session
-                    .write_response_body(native::render_tenant_sse_event(ev), false)
-                    .await?;
-            }
-        }
-    }
-
-    /// Server-sent events until the call's `ended` event (or the client leaves).
-    async fn stream_events(
-        &self,
-        session: &mut Session,
-        call: patchbay_api::CallId,
-        mut after: u64,
-    ) -> Result<()> {
-        let mut h = ResponseHeader::build(200, Some(3))?;
-        h.append_header("content-type", "text/event-stream")?;
-        h.append_header("cache-control", "no-cache")?;
-        session.write_response_header(Box::new(h)).await?;
-        loop {
-            let evs = match self
-                .gw
-                .b2bua
-                .events(&call, after, Duration::from_secs(15))
-                .await
-            {
+            let evs = match evs {
                 Ok(evs) => evs,
                 Err(e) => {
                     let f = self.gw.b2bua_failure("events", e);
@@ -323,17 +275,30 @@ impl HttpService {
             }
             let mut ended = false;
             for ev in &evs {
-                after = after.max(ev.seq);
-                ended |= matches!(ev.kind, patchbay_api::EventKind::Ended { .. });
-                session
-                    .write_response_body(native::render_sse_event(ev), false)
-                    .await?;
+                let chunk = match &feed {
+                    Feed::Call(_) => {
+                        after = after.max(ev.seq);
+                        ended |= matches!(ev.kind, patchbay_api::EventKind::Ended { .. });
+                        native::render_sse_event(ev)
+                    }
+                    Feed::Tenant(_) => {
+                        after = after.max(ev.gseq);
+                        native::render_tenant_sse_event(ev)
+                    }
+                };
+                session.write_response_body(chunk, false).await?;
             }
             if ended {
                 return session.write_response_body(Bytes::new(), true).await;
             }
         }
     }
+}
+
+/// An event feed streamed as server-sent events.
+enum Feed {
+    Call(patchbay_api::CallId),
+    Tenant(String),
 }
 
 /// A file from the B2BUA as it streams in: its status and download headers, then the body.

@@ -353,3 +353,77 @@ impl Stack {
         .await
     }
 }
+
+/// `s` as one phone's stream of PCMA packets (20 ms each).
+pub fn phone_packets(s: &[i16]) -> Vec<Vec<u8>> {
+    let mut ps = PhoneStream::default();
+    s.chunks_exact(160)
+        .map(|c| ps.audio(c.try_into().expect("160 samples")))
+        .collect()
+}
+
+/// `s` as a phone hears it after PCMA (encoded, decoded).
+pub fn pcma(s: &[i16]) -> Vec<i16> {
+    let mut enc = Vec::new();
+    Law::A.encode(s, &mut enc);
+    let mut dec = Vec::new();
+    Law::A.decode(&enc, &mut dec);
+    dec
+}
+
+/// A caller-first click-to-call from 4005 to 4007 (SIPp phones answering after 200 ms, their
+/// RTP on captures), `record`ed if asked, once bridged: the call, the phones and the captures
+/// of A (4005) and B (4007).
+pub async fn bridged_call_captured(
+    stack: &Stack,
+    record: bool,
+) -> (
+    patchbay_api::CallInfo,
+    [crate::Sipp; 2],
+    RtpCapture,
+    RtpCapture,
+) {
+    let (p5, p7) = (crate::free_port(), crate::free_port());
+    stack.register("4005", p5).await;
+    stack.register("4007", p7).await;
+    let (rtp5, rtp7) = (RtpCapture::new().await, RtpCapture::new().await);
+    let phones = [
+        crate::Sipp::answering(p5, 200, rtp5.port()),
+        crate::Sipp::answering(p7, 200, rtp7.port()),
+    ];
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let call = stack
+        .api
+        .originate(&patchbay_api::OriginateRequest {
+            record,
+            ..crate::click_to_call("4005", &["4007"], patchbay_api::OriginateMode::CallerFirst)
+        })
+        .await
+        .expect("click-to-call");
+    stack
+        .wait_event(&call.id, 10, |k| matches!(k, EventKind::Bridged))
+        .await;
+    (call, phones, rtp5, rtp7)
+}
+
+/// Phones that all talked at once (`signals[i]` from phone `i`, 1 s at 8 kHz) in one room:
+/// what each received since `starts[i]` correlates with the sum of the others' signals
+/// (> 0.85) and not with its own (< 0.3).
+pub fn assert_each_hears_the_others(caps: &[&RtpCapture], starts: &[usize], signals: &[Vec<i16>]) {
+    for (i, cap) in caps.iter().enumerate() {
+        let got = &cap.audio()[starts[i]..];
+        let others: Vec<i16> = (0..signals[i].len())
+            .map(|n| {
+                (0..signals.len())
+                    .filter(|j| *j != i)
+                    .map(|j| i32::from(signals[j][n]))
+                    .sum::<i32>()
+                    .clamp(-32_768, 32_767) as i16
+            })
+            .collect();
+        let (c_others, _) = best_correlation(&pcma(&others), got);
+        let (c_own, _) = best_correlation(&pcma(&signals[i]), got);
+        assert!(c_others > 0.85, "phone {i} hears the others: {c_others:.3}");
+        assert!(c_own < 0.3, "phone {i} does not hear itself: {c_own:.3}");
+    }
+}

@@ -99,38 +99,28 @@ impl Driver {
     /// A primitive on a leg the relay bridges: the engine serves it beside the relay (from a
     /// tap, speaking only while it plays) until the call ends.
     fn serve_bridged(&mut self, call: &patchbay_api::CallId, leg: LegId) {
-        if self.apps.endpoints.contains_key(&leg) || !self.bridges.contains_key(call) {
-            return;
+        if !self.apps.endpoints.contains_key(&leg) && self.bridges.contains_key(call) {
+            self.start_endpoint(leg, true);
         }
-        let Some(media) = self.leg_media.get(&leg).cloned() else {
-            return;
-        };
-        let (law, te_pt) = self.leg_law(leg);
-        let ep = Endpoint::start_bridged(
-            media,
-            law,
-            te_pt,
-            leg.0,
-            self.apps.events.clone(),
-            self.apps.metrics.clone(),
-        );
-        self.apps.endpoints.insert(leg, ep);
     }
 
     /// Serve `leg` from the engine, in the law its phone agreed on.
     pub(super) fn attach(&mut self, leg: LegId) {
+        self.start_endpoint(leg, false);
+    }
+
+    /// An engine endpoint for `leg`: on its socket, or (`bridged`) beside the relay.
+    fn start_endpoint(&mut self, leg: LegId, bridged: bool) {
         let Some(media) = self.leg_media.get(&leg).cloned() else {
             return;
         };
         let (law, te_pt) = self.leg_law(leg);
-        let ep = Endpoint::start(
-            media,
-            law,
-            te_pt,
-            leg.0,
-            self.apps.events.clone(),
-            self.apps.metrics.clone(),
-        );
+        let (events, metrics) = (self.apps.events.clone(), self.apps.metrics.clone());
+        let ep = if bridged {
+            Endpoint::start_bridged(media, law, te_pt, leg.0, events, metrics)
+        } else {
+            Endpoint::start(media, law, te_pt, leg.0, events, metrics)
+        };
         self.apps.endpoints.insert(leg, ep);
     }
 

@@ -3,7 +3,7 @@
 //! prompt inside the stream it had (one SSRC, every sequence number once, in order: relay,
 //! engine, relay again) and its decoded audio holds the prompt; 4007's keys come back as
 //! `digits`; the call goes on bridged and ends with one terminal event.
-use patchbay_api::{EventKind, MediaReason, OriginateMode, Side};
+use patchbay_api::{EventKind, MediaReason, Side};
 use patchbay_tests::media::*;
 use patchbay_tests::*;
 use std::time::Duration;
@@ -13,25 +13,7 @@ async fn a_prompt_and_a_collection_on_a_bridged_call() {
     let stack = Stack::start().await;
     let wav = stack.dir.join("prompts/demo/notice.wav");
     write_wav(&wav, 8_000, &test_signal(8_000, 1.0));
-    let (p5, p7) = (free_port(), free_port());
-    stack.register("4005", p5).await;
-    stack.register("4007", p7).await;
-    let (rtp5, rtp7) = (RtpCapture::new().await, RtpCapture::new().await);
-    let _a = Sipp::answering(p5, 200, rtp5.port());
-    let _b = Sipp::answering(p7, 200, rtp7.port());
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let call = stack
-        .api
-        .originate(&click_to_call(
-            "4005",
-            &["4007"],
-            OriginateMode::CallerFirst,
-        ))
-        .await
-        .unwrap();
-    stack
-        .wait_event(&call.id, 10, |k| matches!(k, EventKind::Bridged))
-        .await;
+    let (call, _phones, rtp5, rtp7) = bridged_call_captured(&stack, false).await;
     let relay_b = relay_addr(&stack.api, &call.id, Side::B).await;
     // 4007 talks for 3 s (quiet noise), then keys 1 and 2: one continuous stream.
     let mut stream = PhoneStream::default();

@@ -3,8 +3,7 @@
 //! not itself; when the two bridged legs leave, the relay carries their streams on (4005 sees
 //! one SSRC and every sequence number once, from the bridge through the room and back) and
 //! they hear each other again.
-use patchbay_api::{CallId, ConferenceRequest, EventKind, MediaOp, OriginateMode, Side};
-use patchbay_media::engine::g711::Law;
+use patchbay_api::{CallId, ConferenceRequest, EventKind, MediaOp, Side};
 use patchbay_tests::media::*;
 use patchbay_tests::*;
 use std::time::Duration;
@@ -17,43 +16,10 @@ fn join(side: Side) -> MediaOp {
     })
 }
 
-fn pcma(s: &[i16]) -> Vec<i16> {
-    let mut enc = Vec::new();
-    Law::A.encode(s, &mut enc);
-    let mut dec = Vec::new();
-    Law::A.decode(&enc, &mut dec);
-    dec
-}
-
-fn packets(s: &[i16]) -> Vec<Vec<u8>> {
-    let mut ps = PhoneStream::default();
-    s.chunks_exact(160)
-        .map(|c| ps.audio(c.try_into().unwrap()))
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bridged_call_and_an_application_call_meet_in_a_room() {
     let stack = Stack::start().await;
-    let (p5, p7) = (free_port(), free_port());
-    stack.register("4005", p5).await;
-    stack.register("4007", p7).await;
-    let (rtp5, rtp7) = (RtpCapture::new().await, RtpCapture::new().await);
-    let _a = Sipp::answering(p5, 200, rtp5.port());
-    let _b = Sipp::answering(p7, 200, rtp7.port());
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let call = stack
-        .api
-        .originate(&click_to_call(
-            "4005",
-            &["4007"],
-            OriginateMode::CallerFirst,
-        ))
-        .await
-        .unwrap();
-    stack
-        .wait_event(&call.id, 10, |k| matches!(k, EventKind::Bridged))
-        .await;
+    let (call, _phones, rtp5, rtp7) = bridged_call_captured(&stack, false).await;
     let rtp9 = RtpCapture::new().await;
     let port9 = rtp9.port().to_string();
     let (app, _c) = app_call(
@@ -70,7 +36,7 @@ async fn a_bridged_call_and_an_application_call_meet_in_a_room() {
         relay_addr(&stack.api, &call.id, Side::B).await,
     );
     let r9 = relay_addr(&stack.api, &app.id, Side::A).await;
-    let warm = packets(&test_signal_seeded(8_000, 0.4, 11));
+    let warm = phone_packets(&test_signal_seeded(8_000, 0.4, 11));
     tokio::join!(
         send_paced(&rtp5.sock, ra, &warm),
         send_paced(&rtp7.sock, rb, &warm)
@@ -91,32 +57,14 @@ async fn a_bridged_call_and_an_application_call_meet_in_a_room() {
         .collect();
     let caps = [&rtp5, &rtp7, &rtp9];
     let starts: Vec<usize> = caps.iter().map(|c| c.audio().len()).collect();
-    let streams: Vec<Vec<Vec<u8>>> = signals.iter().map(|s| packets(s)).collect();
+    let streams: Vec<Vec<Vec<u8>>> = signals.iter().map(|s| phone_packets(s)).collect();
     tokio::join!(
         send_paced(&rtp5.sock, ra, &streams[0]),
         send_paced(&rtp7.sock, rb, &streams[1]),
         send_paced(&rtp9.sock, r9, &streams[2]),
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
-    for i in 0..3 {
-        let got = &caps[i].audio()[starts[i]..];
-        let others: Vec<i16> = (0..8_000)
-            .map(|n| {
-                (0..3)
-                    .filter(|j| *j != i)
-                    .map(|j| i32::from(signals[j][n]))
-                    .sum::<i32>()
-                    .clamp(-32_768, 32_767) as i16
-            })
-            .collect();
-        let (c_others, _) = best_correlation(&pcma(&others), got);
-        let (c_own, _) = best_correlation(&pcma(&signals[i]), got);
-        assert!(
-            c_others > 0.85,
-            "phone {i} hears the other two: {c_others:.3}"
-        );
-        assert!(c_own < 0.3, "phone {i} does not hear itself: {c_own:.3}");
-    }
+    assert_each_hears_the_others(&caps, &starts, &signals);
 
     // The two bridged legs leave: the relay carries their streams on.
     for (id, cmd) in &joined[..2] {
@@ -132,7 +80,7 @@ async fn a_bridged_call_and_an_application_call_meet_in_a_room() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     let back = test_signal_seeded(8_000, 1.0, 13);
     let start7 = rtp7.audio().len();
-    send_paced(&rtp5.sock, ra, &packets(&back)).await;
+    send_paced(&rtp5.sock, ra, &phone_packets(&back)).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let (c, _) = best_correlation(&pcma(&back), &rtp7.audio()[start7..]);
     assert!(c > 0.9, "4007 hears 4005 through the relay again: {c:.3}");

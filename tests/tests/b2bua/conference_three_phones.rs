@@ -6,7 +6,6 @@
 use patchbay_api::{
     CallId, ConferenceRequest, EventKind, MediaOp, MediaReason, Side, ToneName, ToneRequest,
 };
-use patchbay_media::engine::g711::Law;
 use patchbay_tests::media::*;
 use patchbay_tests::*;
 use std::time::Duration;
@@ -17,14 +16,6 @@ fn conference(room: &str) -> MediaOp {
         room: room.into(),
         muted: false,
     })
-}
-
-fn pcma(s: &[i16]) -> Vec<i16> {
-    let mut enc = Vec::new();
-    Law::A.encode(s, &mut enc);
-    let mut dec = Vec::new();
-    Law::A.decode(&enc, &mut dec);
-    dec
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -66,15 +57,7 @@ async fn three_phones_in_a_room_each_hear_the_others_not_themselves() {
         relays.push(relay_addr(&stack.api, id, Side::A).await);
     }
     let starts: Vec<usize> = members.iter().map(|m| m.2.audio().len()).collect();
-    let streams: Vec<Vec<Vec<u8>>> = signals
-        .iter()
-        .map(|s| {
-            let mut ps = PhoneStream::default();
-            s.chunks_exact(160)
-                .map(|c| ps.audio(c.try_into().unwrap()))
-                .collect()
-        })
-        .collect();
+    let streams: Vec<Vec<Vec<u8>>> = signals.iter().map(|s| phone_packets(s)).collect();
     let socks: Vec<_> = members.iter().map(|m| m.2.sock.clone()).collect();
     tokio::join!(
         send_paced(&socks[0], relays[0], &streams[0]),
@@ -82,25 +65,8 @@ async fn three_phones_in_a_room_each_hear_the_others_not_themselves() {
         send_paced(&socks[2], relays[2], &streams[2]),
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
-    for i in 0..3 {
-        let got = &members[i].2.audio()[starts[i]..];
-        let others: Vec<i16> = (0..8_000)
-            .map(|n| {
-                (0..3)
-                    .filter(|j| *j != i)
-                    .map(|j| i32::from(signals[j][n]))
-                    .sum::<i32>()
-                    .clamp(-32_768, 32_767) as i16
-            })
-            .collect();
-        let (c_others, _) = best_correlation(&pcma(&others), got);
-        let (c_own, _) = best_correlation(&pcma(&signals[i]), got);
-        assert!(
-            c_others > 0.85,
-            "phone {i} hears the other two: {c_others:.3}"
-        );
-        assert!(c_own < 0.3, "phone {i} does not hear itself: {c_own:.3}");
-    }
+    let caps: Vec<&RtpCapture> = members.iter().map(|m| &m.2).collect();
+    assert_each_hears_the_others(&caps, &starts, &signals);
 
     // 4005 leaves: conference_left (stopped), and the engine serves it again.
     let (id0, cmd0) = (members[0].0.clone(), members[0].3);

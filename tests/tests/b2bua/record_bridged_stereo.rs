@@ -5,22 +5,10 @@
 //! with what that phone sent, not with the other's), and lasts the answered time within
 //! 100 ms. A byte range is served as 206; the index lists it for the call; deleting it removes
 //! the file; nothing is left recording.
-use patchbay_api::{
-    CallState, EventKind, MediaReason, OriginateMode, OriginateRequest, RecordLayout, Side,
-};
-use patchbay_media::engine::g711::Law;
+use patchbay_api::{CallState, EventKind, MediaReason, RecordLayout, Side};
 use patchbay_tests::media::*;
 use patchbay_tests::*;
 use std::time::Duration;
-
-/// `samples` as PCMA packets of one phone's stream.
-fn packets(samples: &[i16]) -> Vec<Vec<u8>> {
-    let mut stream = PhoneStream::default();
-    samples
-        .chunks_exact(160)
-        .map(|c| stream.audio(c.try_into().unwrap()))
-        .collect()
-}
 
 fn channel(wav: &[u8], ch: usize) -> Vec<i16> {
     let rd = hound::WavReader::new(std::io::Cursor::new(wav)).unwrap();
@@ -32,21 +20,7 @@ fn channel(wav: &[u8], ch: usize) -> Vec<i16> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recorded_click_to_call_is_a_stereo_wav_of_both_phones() {
     let stack = Stack::start().await;
-    let (p5, p7) = (free_port(), free_port());
-    stack.register("4005", p5).await;
-    stack.register("4007", p7).await;
-    let (rtp5, rtp7) = (RtpCapture::new().await, RtpCapture::new().await);
-    let _a = Sipp::answering(p5, 200, rtp5.port());
-    let _b = Sipp::answering(p7, 200, rtp7.port());
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let call = stack
-        .api
-        .originate(&OriginateRequest {
-            record: true,
-            ..click_to_call("4005", &["4007"], OriginateMode::CallerFirst)
-        })
-        .await
-        .unwrap();
+    let (call, _phones, rtp5, rtp7) = bridged_call_captured(&stack, true).await;
     let bridged = stack
         .wait_event(&call.id, 10, |k| matches!(k, EventKind::Bridged))
         .await;
@@ -61,7 +35,7 @@ async fn a_recorded_click_to_call_is_a_stereo_wav_of_both_phones() {
     // Two different known signals, one per phone, sent at the same time.
     let sig_a = test_signal(8_000, 2.0);
     let sig_b: Vec<i16> = sig_a.iter().rev().map(|s| s / 2).collect();
-    let (pa, pb) = (packets(&sig_a), packets(&sig_b));
+    let (pa, pb) = (phone_packets(&sig_a), phone_packets(&sig_b));
     let (sa, sb) = (rtp5.sock.clone(), rtp7.sock.clone());
     tokio::join!(send_paced(&sa, relay_a, &pa), send_paced(&sb, relay_b, &pb));
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -117,14 +91,7 @@ async fn a_recorded_click_to_call_is_a_stereo_wav_of_both_phones() {
     let wav = resp.bytes().await.unwrap();
     assert_eq!(wav.len() as u64, bytes);
     let (left, right) = (channel(&wav, 0), channel(&wav, 1));
-    let q = |s: &[i16]| {
-        let mut enc = Vec::new();
-        Law::A.encode(s, &mut enc);
-        let mut dec = Vec::new();
-        Law::A.decode(&enc, &mut dec);
-        dec
-    };
-    let (want_a, want_b) = (q(&sig_a), q(&sig_b));
+    let (want_a, want_b) = (pcma(&sig_a), pcma(&sig_b));
     let (ca, _) = best_correlation(&want_a, &left);
     let (cb, _) = best_correlation(&want_b, &right);
     assert!(ca > 0.9, "left channel is phone A: {ca:.3}");
