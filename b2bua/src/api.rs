@@ -36,6 +36,24 @@ fn render_error(e: CmdError) -> Response {
         .into_response()
 }
 
+/// An error of `kind` as the control API renders it.
+pub(super) fn api_error(kind: ApiErrorKind, message: impl Into<String>) -> Response {
+    render_error(CmdError {
+        kind,
+        message: message.into(),
+    })
+}
+
+/// A store error as the control API renders it (an unknown tenant is not found).
+pub(super) fn store_error(e: patchbay_store::StoreError) -> Response {
+    match e {
+        patchbay_store::StoreError::UnknownTenant(t) => {
+            api_error(ApiErrorKind::NotFound, format!("no tenant {t}"))
+        }
+        e => api_error(ApiErrorKind::Unavailable, e.to_string()),
+    }
+}
+
 async fn ask<T>(
     st: &AppState,
     make: impl FnOnce(oneshot::Sender<Result<T, CmdError>>) -> Cmd,

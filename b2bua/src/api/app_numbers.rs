@@ -2,29 +2,12 @@
 //! `PUT|DELETE /v1/tenants/{t}/app-numbers/{number}` (body `{"label": ...}`). Written to the
 //! store; this node's cache is refreshed at once (other nodes within its 10 s lifetime).
 
-use super::{AppState, render_error};
-use crate::driver::CmdError;
+use super::{AppState, api_error as error, store_error};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use patchbay_api::{ApiErrorKind, AppNumber, app_number_ok};
-
-fn error(kind: ApiErrorKind, message: impl Into<String>) -> Response {
-    render_error(CmdError {
-        kind,
-        message: message.into(),
-    })
-}
-
-fn store_error(e: patchbay_store::StoreError) -> Response {
-    match e {
-        patchbay_store::StoreError::UnknownTenant(t) => {
-            error(ApiErrorKind::NotFound, format!("no tenant {t}"))
-        }
-        e => error(ApiErrorKind::Unavailable, e.to_string()),
-    }
-}
 
 pub(super) async fn list(State(st): State<AppState>, Path(tenant): Path<String>) -> Response {
     match st.sh.store.app_numbers(&tenant).await {

@@ -4,8 +4,7 @@
 //! (`POST /v1/calls/{id}/record`, in `media`). Files are served by tower-http's `ServeFile`
 //! (byte ranges, conditional requests, a streamed body); the tenant is part of every lookup.
 
-use super::{AppState, render_error};
-use crate::driver::CmdError;
+use super::{AppState, api_error as error, store_error};
 use axum::Json;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -25,22 +24,6 @@ pub(super) struct ListQuery {
 #[derive(Debug, serde::Deserialize)]
 pub(super) struct TenantQuery {
     tenant: String,
-}
-
-fn error(kind: ApiErrorKind, message: impl Into<String>) -> Response {
-    render_error(CmdError {
-        kind,
-        message: message.into(),
-    })
-}
-
-fn store_error(e: patchbay_store::StoreError) -> Response {
-    match e {
-        patchbay_store::StoreError::UnknownTenant(t) => {
-            error(ApiErrorKind::NotFound, format!("no tenant {t}"))
-        }
-        e => error(ApiErrorKind::Unavailable, e.to_string()),
-    }
 }
 
 /// The index entry as the API shows it (the path stays inside).

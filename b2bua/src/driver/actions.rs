@@ -210,7 +210,6 @@ impl Driver {
                 None
             }
             LegAction::Answer { leg, peer } => {
-                let offered = !self.delayed_offer.contains(&leg);
                 let chosen = self.leg_codecs.get(&peer).cloned();
                 let codecs = match (self.leg_offer.get(&leg), chosen) {
                     // The caller gets the codec its callee chose, under the caller's numbers.
@@ -219,22 +218,11 @@ impl Driver {
                     (None, Some(chosen)) => chosen,
                     (_, None) => self.leg_codecs.get(&leg).cloned().unwrap_or_default(),
                 };
-                if let Some(m) = self.leg_media.get(&leg) {
-                    m.set_audio_codecs(&codecs);
-                }
-                self.leg_codecs.insert(leg, codecs);
-                let sdp = self.render_for(leg, SdpDir::SendRecv)?;
-                if self.ua.answer(now, leg, sdp, !offered) {
-                    self.sh.metrics.response("sent", "INVITE", 200);
-                    None
-                } else {
-                    Some((leg, LegEvent::Ended))
-                }
+                self.answer_with(now, leg, codecs)
             }
             LegAction::AnswerApp { leg } => {
                 // The engine speaks G.711: the caller's first G.711 codec, and telephone-event
                 // if it offered it; an offerless INVITE gets our offer (its ACK answers).
-                let offered = !self.delayed_offer.contains(&leg);
                 let codecs = match self.leg_offer.get(&leg) {
                     Some(offer) => app_codecs(offer),
                     None => sdp::default_offer(),
@@ -247,17 +235,7 @@ impl Driver {
                     self.sh.metrics.response("sent", "INVITE", 488);
                     return Some((leg, LegEvent::Ended));
                 }
-                if let Some(m) = self.leg_media.get(&leg) {
-                    m.set_audio_codecs(&codecs);
-                }
-                self.leg_codecs.insert(leg, codecs);
-                let sdp = self.render_for(leg, SdpDir::SendRecv)?;
-                if self.ua.answer(now, leg, sdp, !offered) {
-                    self.sh.metrics.response("sent", "INVITE", 200);
-                    None
-                } else {
-                    Some((leg, LegEvent::Ended))
-                }
+                self.answer_with(now, leg, codecs)
             }
             LegAction::Reject { leg, status } => {
                 let mut headers = Vec::new();
@@ -390,4 +368,30 @@ fn app_codecs(offer: &[sdp::Codec]) -> Vec<sdp::Codec> {
             .starts_with("telephone-event/8000")
     });
     audio.into_iter().chain(te).cloned().collect()
+}
+
+// === impl Driver ===
+
+impl Driver {
+    /// Answer an inbound leg (200 OK) with `codecs` (an answer to its offer, or our offer
+    /// when its INVITE had none); `Ended` for the core if the answer could not be sent.
+    fn answer_with(
+        &mut self,
+        now: patchbay_sip::Ms,
+        leg: LegId,
+        codecs: Vec<sdp::Codec>,
+    ) -> Option<(LegId, LegEvent)> {
+        let offered = !self.delayed_offer.contains(&leg);
+        if let Some(m) = self.leg_media.get(&leg) {
+            m.set_audio_codecs(&codecs);
+        }
+        self.leg_codecs.insert(leg, codecs);
+        let sdp = self.render_for(leg, SdpDir::SendRecv)?;
+        if self.ua.answer(now, leg, sdp, !offered) {
+            self.sh.metrics.response("sent", "INVITE", 200);
+            None
+        } else {
+            Some((leg, LegEvent::Ended))
+        }
+    }
 }
