@@ -17,6 +17,7 @@ pub mod policy;
 pub mod ratelimit;
 mod registrar;
 mod retention;
+mod routing;
 mod shared;
 pub mod sip;
 mod transport;

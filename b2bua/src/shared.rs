@@ -70,6 +70,8 @@ pub(crate) struct Authorized {
     pub(crate) record: bool,
     /// The callee is one of the tenant's application numbers: the B2BUA answers.
     pub(crate) app: bool,
+    /// The callee is a user: where its call goes (forwarding, do-not-disturb, ring time).
+    pub(crate) plan: Option<patchbay_proto::routing::Plan>,
 }
 
 /// State shared with the registrar tasks and the control API.

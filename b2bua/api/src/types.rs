@@ -257,6 +257,13 @@ pub enum EventKind {
         /// The application number dialled.
         number: String,
     },
+    /// The call went to another user than the one dialled (or rung): `reason` is
+    /// `unconditional`, `user-busy` or `no-answer` (RFC 5806).
+    Forwarded {
+        from: String,
+        to: String,
+        reason: String,
+    },
     /// An INVITE went out to a party.
     Dialing {
         side: Side,

@@ -102,6 +102,10 @@ pub(crate) struct Call {
     pub(crate) app: bool,
     /// Record the call from answer to hangup.
     pub(crate) record: bool,
+    /// An inbound call's forwards still unused.
+    pub(crate) forwards: crate::Forwards,
+    /// Side B's INVITEs carry this Diversion (forwarded from, reason).
+    pub(crate) diversion: Option<(String, &'static str)>,
     /// Media primitives not ended yet.
     pub(crate) media: Vec<crate::calls::app::Pending>,
 }

@@ -4,6 +4,7 @@
 pub(crate) mod app;
 mod conference;
 mod control;
+mod forward;
 mod inbound;
 mod legs;
 mod originate;
@@ -11,7 +12,7 @@ mod recording;
 mod transfer;
 
 use crate::call::{Call, Direction, Leg, LegState};
-use crate::{CallError, Input, LegAction, LegId, Ms, Output};
+use crate::{CallError, Input, LegAction, LegId, Ms, Output, routing};
 use patchbay_api::{CallId, CallInfo, CallState, Cause, Cdr, EndedBy, Event, EventKind};
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
@@ -108,10 +109,16 @@ impl Calls {
                 ring_timeout_ms,
                 record,
                 app,
+                forwards,
             } => {
                 let mut call = new_call(call, tenant, from, vec![to], Direction::Inbound, now);
                 call.record = record;
                 call.app = app;
+                call.diversion = forwards
+                    .diverted_from
+                    .clone()
+                    .map(|f| (f, routing::Divert::Unconditional.reason()));
+                call.forwards = forwards;
                 self.handle_inbound(now, call, leg, targets, no_target_status, ring_timeout_ms)
             }
             Input::Originate {
@@ -367,6 +374,8 @@ fn new_call(
         auto_answer: false,
         app: false,
         record: false,
+        forwards: crate::Forwards::default(),
+        diversion: None,
         media: Vec::new(),
     }
 }

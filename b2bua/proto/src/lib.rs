@@ -34,6 +34,7 @@
 
 mod call;
 mod calls;
+pub mod routing;
 
 pub use call::{Direction, Leg, LegState};
 pub use calls::Calls;
@@ -66,6 +67,20 @@ impl Target {
             uri: uri.into(),
         }
     }
+}
+
+/// Where an inbound call to a user goes beside the user's phones (see [`routing`]): the
+/// forwards on busy and on no answer, with their contacts, each used at most once.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Forwards {
+    /// The user whose phones ring (the one busy / no-answer forwarding applies to).
+    pub ring: String,
+    /// The user dialled, when unconditional forwarding moved the call to `ring`.
+    pub diverted_from: Option<String>,
+    /// (user, contacts) to ring when `ring` is busy (486, 600, 603, or do-not-disturb).
+    pub busy: Option<(String, Vec<Target>)>,
+    /// (user, contacts) to ring when `ring` does not answer in time or is not registered.
+    pub no_answer: Option<(String, Vec<Target>)>,
 }
 
 /// What the SIP side reports about a leg.
@@ -121,6 +136,8 @@ pub enum Input {
         /// `to` is one of the tenant's application numbers: answer it here and attach the
         /// caller to the media engine (`targets` unused).
         app: bool,
+        /// The callee's forwarding (empty for numbers that are no user).
+        forwards: Forwards,
     },
     /// 3PCC from the control API, with the contacts of `from` (`a`) and of every callee (`b`).
     /// With `req.start_within_ms` the call is created *held*: nothing rings until
@@ -211,6 +228,8 @@ pub enum LegAction {
         peer: Option<LegId>,
         headers: Vec<(String, String)>,
         auto_answer: bool,
+        /// The call was forwarded from this user for this reason (RFC 5806 Diversion).
+        diversion: Option<(String, &'static str)>,
     },
     /// Send 180 Ringing on an inbound leg.
     Ring { leg: LegId },

@@ -51,11 +51,19 @@ fn invite_headers(
     sip_host: &str,
     headers: &[(String, String)],
     auto_answer: bool,
+    diversion: Option<(String, &'static str)>,
 ) -> Vec<TypedHeader> {
     let mut out: Vec<TypedHeader> = headers
         .iter()
         .map(|(n, v)| msg::raw(n, v.clone()))
         .collect();
+    // A forwarded call says who it was for and why (RFC 5806).
+    if let Some((user, reason)) = diversion {
+        out.push(msg::raw(
+            "Diversion",
+            format!("<sip:{user}@{sip_host}>;reason={reason};counter=1"),
+        ));
+    }
     if auto_answer {
         out.push(msg::raw(
             "Call-Info",
@@ -126,6 +134,7 @@ impl Driver {
                 peer,
                 headers,
                 auto_answer,
+                diversion,
             } => {
                 let media = match group {
                     Some((c, s, m)) if *c == call && *s == side => m.clone(),
@@ -186,7 +195,7 @@ impl Driver {
                     from_user: shown.clone(),
                     from_display: Some(shown),
                     to: None,
-                    headers: invite_headers(&self.sip_host, &headers, auto_answer),
+                    headers: invite_headers(&self.sip_host, &headers, auto_answer, diversion),
                     sdp: Some(offer),
                 };
                 if !self.ua.invite(now, leg, spec) {

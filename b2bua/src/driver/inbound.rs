@@ -146,6 +146,7 @@ impl Driver {
             callee_known,
             record,
             app,
+            plan,
         } = a;
         if !self.ua_tx_open(tx) {
             return; // cancelled while we authenticated it
@@ -178,13 +179,36 @@ impl Driver {
         if let Some(o) = &offer {
             media.set_remote(o.rtp);
         }
+        // A user rings where its forwarding says; on do-not-disturb it is busy at once.
+        let ring = plan.as_ref().map_or(callee.as_str(), |p| p.ring.as_str());
         let targets = match &outside {
             Some(uri) => vec![Target::new(callee.clone(), uri.clone())],
             None if app => Vec::new(),
-            None => self.targets(&tenant, &callee),
+            None if plan.as_ref().is_some_and(|p| p.dnd) => Vec::new(),
+            None => self.targets(&tenant, ring),
         };
+        let forwards = match &plan {
+            Some(p) => patchbay_proto::Forwards {
+                ring: p.ring.clone(),
+                diverted_from: p.diverted_from.clone(),
+                busy: p.busy.clone().map(|u| {
+                    let t = self.targets(&tenant, &u);
+                    (u, t)
+                }),
+                no_answer: p.no_answer.clone().map(|u| {
+                    let t = self.targets(&tenant, &u);
+                    (u, t)
+                }),
+            },
+            None => patchbay_proto::Forwards::default(),
+        };
+        let ring_timeout_ms = plan
+            .as_ref()
+            .map_or(self.sh.cfg.ring_timeout_secs, |p| p.ring_secs.clamp(5, 600));
         let no_target_status = if !targets.is_empty() || app {
             0
+        } else if plan.as_ref().is_some_and(|p| p.dnd) {
+            486
         } else if callee_known {
             480
         } else {
@@ -229,9 +253,10 @@ impl Driver {
             to: callee,
             targets,
             no_target_status,
-            ring_timeout_ms: u64::from(self.sh.cfg.ring_timeout_secs) * 1000,
+            ring_timeout_ms: u64::from(ring_timeout_ms) * 1000,
             record,
             app,
+            forwards,
         };
         if self.calls.handle_input(now, input).is_err() {
             // (Unreachable with fresh ids; never leave the leg's media and maps behind.)

@@ -4,7 +4,7 @@
 
 use crate::auth::{TenantAuth, Verdict};
 use crate::policy;
-use crate::shared::{Authorized, Shared, TaskDone, now_ms};
+use crate::shared::{Authorized, Shared, TaskDone};
 use crate::sip::uri_parts;
 use patchbay_sip::core::types::sip_request::Request;
 use patchbay_sip::txn::ServerTxId;
@@ -104,23 +104,18 @@ pub(super) async fn authenticate_invite(
             None => return respond(&done, p.tx, 503),
         },
     };
-    let callee_known = match &outside {
-        Some(_) => true,
-        None if app => true,
-        None => {
-            let (callee, _) = uri_parts(&ruri);
-            let registered = sh
-                .location
-                .lock()
-                .map(|l| !l.lookup(&ta.tenant, &callee, now_ms()).is_empty())
-                .unwrap_or(false);
-            registered
-                || match sh.store.user(&ta.tenant, &callee).await {
-                    Ok(u) => u.is_some(),
-                    Err(_) => return respond(&done, p.tx, 503),
-                }
-        }
+    // A user's call goes where its forwarding says (one store read per user on the way).
+    let plan = match &outside {
+        Some(_) => None,
+        None if app => None,
+        None => match crate::routing::plan_for(sh.store.as_ref(), &ta.tenant, &uri_parts(&ruri).0)
+            .await
+        {
+            Ok(p) => p,
+            Err(_) => return respond(&done, p.tx, 503),
+        },
     };
+    let callee_known = outside.is_some() || app || plan.is_some();
     let record = sh.recording_policy(&ta.tenant).await.record_calls;
     let _ = done.send(TaskDone::Authorized(Box::new(Authorized {
         tx: p.tx,
@@ -132,5 +127,6 @@ pub(super) async fn authenticate_invite(
         callee_known,
         record,
         app,
+        plan,
     })));
 }

@@ -14,15 +14,27 @@ pub struct WebCredentials {
     pub ha1_sha256: String,
 }
 
-/// Per-user call handling settings that vendor APIs read and write.
+/// Per-user call handling settings that vendor APIs read and write, and the B2BUA routes
+/// every call to the user by.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserSettings {
+    /// Unconditional forwarding: to `forward_to` while `forward_on`.
     pub forward_to: Option<String>,
     pub forward_on: bool,
     pub followme_on: bool,
     pub vm_on: bool,
     /// How long the user's phones ring before no-answer handling.
     pub ring_secs: u32,
+    /// Where a call goes when the user is busy (or on do-not-disturb).
+    #[serde(default)]
+    pub forward_busy: Option<String>,
+    /// Where a call goes when the user's phones ring `ring_secs` unanswered (or none is
+    /// registered).
+    #[serde(default)]
+    pub forward_no_answer: Option<String>,
+    /// Do not disturb: the user's phones do not ring (busy handling applies).
+    #[serde(default)]
+    pub dnd: bool,
 }
 
 impl Default for UserSettings {
@@ -33,6 +45,9 @@ impl Default for UserSettings {
             followme_on: false,
             vm_on: true,
             ring_secs: 30,
+            forward_busy: None,
+            forward_no_answer: None,
+            dnd: false,
         }
     }
 }

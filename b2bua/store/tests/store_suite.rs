@@ -157,6 +157,9 @@ async fn accounts(store: &dyn Store, tenant: &str) {
         followme_on: true,
         vm_on: false,
         ring_secs: 20,
+        forward_busy: Some("4009".into()),
+        forward_no_answer: Some("4011".into()),
+        dnd: true,
     };
     assert!(store.set_user_settings(tenant, "4005", &st).await.unwrap());
     assert_eq!(store.user_settings(tenant, "4005").await.unwrap(), Some(st));

@@ -246,6 +246,14 @@ async fn run(gw: &Gateway, ctx: &mut Ctx, p: &Principal, op: NativeOp) -> Result
             st.forward_on = body.forward_on.unwrap_or(st.forward_on);
             st.vm_on = body.vm_on.unwrap_or(st.vm_on);
             st.ring_secs = body.ring_secs.unwrap_or(st.ring_secs);
+            let target = |t: &Option<String>, old: &Option<String>| match t {
+                Some(x) if x.is_empty() => None,
+                Some(x) => Some(x.clone()),
+                None => old.clone(),
+            };
+            st.forward_busy = target(&body.forward_busy, &st.forward_busy);
+            st.forward_no_answer = target(&body.forward_no_answer, &st.forward_no_answer);
+            st.dnd = body.dnd.unwrap_or(st.dnd);
             gw.store
                 .set_user_settings(&tenant, &ext, &st)
                 .await

@@ -15,6 +15,7 @@ mod compat_with_phones;
 mod cross_tenant;
 mod destinations_refused;
 mod digest;
+mod forward_settings;
 mod jwt;
 mod limits;
 mod native_app_call;

@@ -42,6 +42,10 @@ impl Calls {
             self.answer_app_number(now, &id, leg);
             return Ok(());
         }
+        self.emit_unconditional(now, &id);
+        if targets.is_empty() && self.forward_on_failure(now, &id, no_target_status) {
+            return Ok(());
+        }
         if targets.is_empty() {
             let status = no_target_status;
             self.out

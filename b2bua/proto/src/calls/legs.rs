@@ -174,6 +174,15 @@ impl Calls {
         if call.winner(side).is_some() {
             return;
         }
+        if call.direction == Direction::Inbound
+            && side == Side::B
+            && self.forward_on_failure(now, id, status)
+        {
+            return;
+        }
+        let Some(call) = self.calls.get_mut(id) else {
+            return;
+        };
         let cause = cause_of_status(status);
         // 408 from our own timer is "no answer", decided by us.
         let by = ended_by(side);

@@ -120,6 +120,7 @@ impl Calls {
                 peer,
                 headers: call.headers.clone(),
                 auto_answer,
+                diversion: (side == Side::B).then(|| call.diversion.clone()).flatten(),
             }));
         }
         if role == Role::Party {

@@ -140,22 +140,34 @@ impl H {
     }
 
     pub fn inbound(&mut self, id: &str, targets: &[&str]) -> LegId {
-        let leg = self.calls.alloc_leg();
         let targets = targets
             .iter()
             .map(|t| Target::new("4007", format!("sip:4007@{t}")))
             .collect();
+        self.inbound_routed(id, targets, 404, patchbay_proto::Forwards::default())
+    }
+
+    /// 4005 calls in; `targets` ring (none: `no_target_status`), with `forwards`.
+    pub fn inbound_routed(
+        &mut self,
+        id: &str,
+        targets: Vec<Target>,
+        no_target_status: u16,
+        forwards: patchbay_proto::Forwards,
+    ) -> LegId {
+        let leg = self.calls.alloc_leg();
         self.input(Input::Inbound {
             call: CallId(id.into()),
             leg,
             tenant: "demo".into(),
             from: "4005".into(),
             to: "4007".into(),
-            no_target_status: 404,
+            no_target_status,
             targets,
             ring_timeout_ms: 20_000,
             record: false,
             app: false,
+            forwards,
         });
         leg
     }
@@ -174,6 +186,7 @@ impl H {
             ring_timeout_ms: 20_000,
             record: false,
             app: true,
+            forwards: patchbay_proto::Forwards::default(),
         });
         leg
     }
@@ -209,6 +222,7 @@ impl H {
             .iter()
             .map(|e| match e.kind {
                 EventKind::Created { .. } => "created",
+                EventKind::Forwarded { .. } => "forwarded",
                 EventKind::Incoming { .. } => "incoming",
                 EventKind::Dialing { .. } => "dialing",
                 EventKind::Ringing { .. } => "ringing",

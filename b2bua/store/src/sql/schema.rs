@@ -57,4 +57,9 @@ pub(super) const MIGRATIONS: &[&[&str]] = &[&[
     // v5: numbers the B2BUA answers itself (application calls driven through the API).
     "CREATE TABLE app_numbers (tenant TEXT NOT NULL, number TEXT NOT NULL, label TEXT NOT NULL,
         PRIMARY KEY (tenant, number))",
+], &[
+    // v6: forwarding on busy and on no answer, do-not-disturb.
+    "ALTER TABLE users ADD COLUMN forward_busy TEXT",
+    "ALTER TABLE users ADD COLUMN forward_no_answer TEXT",
+    "ALTER TABLE users ADD COLUMN dnd BIGINT NOT NULL DEFAULT 0",
 ]];

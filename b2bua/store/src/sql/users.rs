@@ -130,8 +130,8 @@ impl SqlStore {
         ext: &str,
     ) -> Result<Option<UserSettings>, StoreError> {
         let row = sqlx::query(
-            "SELECT forward_to, forward_on, followme_on, vm_on, ring_secs FROM users
-             WHERE tenant = $1 AND ext = $2",
+            "SELECT forward_to, forward_on, followme_on, vm_on, ring_secs, forward_busy,
+                forward_no_answer, dnd FROM users WHERE tenant = $1 AND ext = $2",
         )
         .bind(tenant)
         .bind(ext)
@@ -144,6 +144,9 @@ impl SqlStore {
                 followme_on: r.try_get::<i64, _>("followme_on")? != 0,
                 vm_on: r.try_get::<i64, _>("vm_on")? != 0,
                 ring_secs: u32::try_from(r.try_get::<i64, _>("ring_secs")?).unwrap_or(30),
+                forward_busy: r.try_get("forward_busy")?,
+                forward_no_answer: r.try_get("forward_no_answer")?,
+                dnd: r.try_get::<i64, _>("dnd")? != 0,
             })
         })
         .transpose()
@@ -157,7 +160,8 @@ impl SqlStore {
     ) -> Result<bool, StoreError> {
         let r = sqlx::query(
             "UPDATE users SET forward_to = $1, forward_on = $2, followme_on = $3, vm_on = $4,
-                ring_secs = $5 WHERE tenant = $6 AND ext = $7",
+                ring_secs = $5, forward_busy = $8, forward_no_answer = $9, dnd = $10
+             WHERE tenant = $6 AND ext = $7",
         )
         .bind(st.forward_to.clone())
         .bind(i64::from(st.forward_on))
@@ -166,6 +170,9 @@ impl SqlStore {
         .bind(i64::from(st.ring_secs))
         .bind(tenant)
         .bind(ext)
+        .bind(st.forward_busy.clone())
+        .bind(st.forward_no_answer.clone())
+        .bind(i64::from(st.dnd))
         .execute(&self.pool)
         .await?;
         Ok(r.rows_affected() > 0)

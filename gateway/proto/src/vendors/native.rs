@@ -141,6 +141,15 @@ pub struct UserBody {
     pub vm_on: Option<bool>,
     #[serde(default)]
     pub ring_secs: Option<u32>,
+    /// Where calls go when the user is busy (`""` clears it).
+    #[serde(default)]
+    pub forward_busy: Option<String>,
+    /// Where calls go after `ring_secs` unanswered, or when no phone is registered.
+    #[serde(default)]
+    pub forward_no_answer: Option<String>,
+    /// Do not disturb: the phones do not ring (busy forwarding applies).
+    #[serde(default)]
+    pub dnd: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -413,6 +422,20 @@ pub fn parse_request(req: &Request) -> Result<NativeOp, Failure> {
         && !valid_name(&t.name)
     {
         return Err(Failure::bad("name", "1-64 of a-z, 0-9, '-', '_', '.'"));
+    }
+    if let NativeOp::PutUser { body, .. } = &op {
+        for (name, t) in [
+            ("forward_to", &body.forward_to),
+            ("forward_busy", &body.forward_busy),
+            ("forward_no_answer", &body.forward_no_answer),
+        ] {
+            if let Some(t) = t
+                && !t.is_empty()
+                && !valid_party(t)
+            {
+                return Err(Failure::bad(name, "an extension, number or sip: URI"));
+            }
+        }
     }
     Ok(op)
 }

@@ -1,0 +1,60 @@
+//! Forwarding of inbound calls to users: unconditional forwarding is decided before the call
+//! enters the core (see `routing`; here it is only announced), forwarding on busy and on no
+//! answer when the rung user's legs fail. Each forward is used at most once per call, so no
+//! failure sends a call round in circles.
+
+use super::Calls;
+use crate::Ms;
+use crate::call::Role;
+use crate::routing::Divert;
+use patchbay_api::{CallId, EventKind, Side};
+
+/// What a failure status means for forwarding.
+fn divert_of(status: u16) -> Option<Divert> {
+    match status {
+        486 | 600 | 603 => Some(Divert::Busy),
+        408 | 480 => Some(Divert::NoAnswer),
+        _ => None,
+    }
+}
+
+// === impl Calls ===
+
+impl Calls {
+    /// An inbound call to a user that was forwarded unconditionally says so.
+    pub(super) fn emit_unconditional(&mut self, now: Ms, id: &CallId) {
+        let Some(call) = self.calls.get(id) else {
+            return;
+        };
+        if let Some(from) = call.forwards.diverted_from.clone() {
+            let to = call.forwards.ring.clone();
+            let reason = Divert::Unconditional.reason().to_string();
+            self.emit(now, id, EventKind::Forwarded { from, to, reason });
+        }
+    }
+
+    /// Side B of inbound call `id` failed with `status` (or could not ring at all): ring its
+    /// busy or no-answer forward if it has one with a registered phone. Whether it did.
+    pub(super) fn forward_on_failure(&mut self, now: Ms, id: &CallId, status: u16) -> bool {
+        let Some(call) = self.calls.get_mut(id) else {
+            return false;
+        };
+        let Some(divert) = divert_of(status) else {
+            return false;
+        };
+        let forward = match divert {
+            Divert::Busy => call.forwards.busy.take(),
+            _ => call.forwards.no_answer.take(),
+        };
+        let Some((to, targets)) = forward.filter(|(_, t)| !t.is_empty()) else {
+            return false;
+        };
+        let from = std::mem::replace(&mut call.forwards.ring, to.clone());
+        call.diversion = Some((from.clone(), divert.reason()));
+        call.last_status = None;
+        let reason = divert.reason().to_string();
+        self.emit(now, id, EventKind::Forwarded { from, to, reason });
+        self.invite_all(now, id, Side::B, targets, Role::Party);
+        true
+    }
+}

@@ -1,0 +1,89 @@
+//! Per-user call routing, decided before a call to a user enters the core: unconditional
+//! forwarding followed from user to user (at most [`MAX_HOPS`]; a chain that comes back to a
+//! user already passed stops at the last user before it, who then rings: a forwarding loop
+//! never rings forever), and what the user finally rung wants on busy and on no answer.
+//! Pure: the caller looks the users' settings up first.
+
+/// Most unconditional forwards followed for one call.
+pub const MAX_HOPS: usize = 5;
+
+/// Why a call went elsewhere (RFC 5806 Diversion reasons).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Divert {
+    Unconditional,
+    Busy,
+    NoAnswer,
+}
+
+impl Divert {
+    /// The Diversion header's `reason` (and the `forwarded` event's).
+    pub fn reason(self) -> &'static str {
+        match self {
+            Divert::Unconditional => "unconditional",
+            Divert::Busy => "user-busy",
+            Divert::NoAnswer => "no-answer",
+        }
+    }
+}
+
+/// A user's forwarding as the router reads it (forward targets are extensions).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UserRoute {
+    pub always: Option<String>,
+    pub busy: Option<String>,
+    pub no_answer: Option<String>,
+    pub ring_secs: u32,
+    pub dnd: bool,
+}
+
+/// Where a call to a user goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The user whose phones ring.
+    pub ring: String,
+    /// The user dialled, when unconditional forwarding moved the call (`ring` differs).
+    pub diverted_from: Option<String>,
+    /// Unconditional forwards followed.
+    pub hops: usize,
+    /// The chain came back to a user already passed (or ran past [`MAX_HOPS`]) and was cut.
+    pub loop_cut: bool,
+    /// `ring` is on do-not-disturb: busy handling applies at once.
+    pub dnd: bool,
+    /// Where the call goes if `ring` is busy / does not answer (users other than `ring`).
+    pub busy: Option<String>,
+    pub no_answer: Option<String>,
+    /// How long `ring`'s phones ring.
+    pub ring_secs: u32,
+}
+
+/// The plan for a call to `callee` (a user); `route_of` answers for users (`None`: not a
+/// user, so not a place a forward can lead).
+pub fn plan(callee: &str, route_of: impl Fn(&str) -> Option<UserRoute>) -> Plan {
+    let mut ring = callee.to_string();
+    let mut route = route_of(callee).unwrap_or_default();
+    let mut passed = vec![ring.clone()];
+    let mut loop_cut = false;
+    while let Some(next) = route.always.clone().filter(|n| *n != ring) {
+        let Some(next_route) = route_of(&next) else {
+            break; // not a user: nowhere to forward to (numbers need a trunk)
+        };
+        if passed.contains(&next) || passed.len() > MAX_HOPS {
+            loop_cut = true;
+            break;
+        }
+        passed.push(next.clone());
+        ring = next;
+        route = next_route;
+    }
+    let other_user = |t: &Option<String>| t.clone().filter(|n| *n != ring && route_of(n).is_some());
+    Plan {
+        diverted_from: (ring != callee).then(|| callee.to_string()),
+        hops: passed.len() - 1,
+        loop_cut,
+        dnd: route.dnd,
+        busy: other_user(&route.busy),
+        no_answer: other_user(&route.no_answer),
+        ring_secs: route.ring_secs,
+        ring,
+    }
+}

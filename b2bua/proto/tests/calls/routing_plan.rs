@@ -1,0 +1,64 @@
+//! The routing plan of a call to a user: unconditional forwards followed (loops cut, at most
+//! MAX_HOPS), and the busy / no-answer targets of the user finally rung.
+use patchbay_proto::routing::{Divert, MAX_HOPS, UserRoute, plan};
+use std::collections::HashMap;
+
+fn users(list: &[(&str, Option<&str>)]) -> HashMap<String, UserRoute> {
+    list.iter()
+        .map(|(u, always)| {
+            (
+                u.to_string(),
+                UserRoute {
+                    always: always.map(str::to_string),
+                    ring_secs: 20,
+                    ..UserRoute::default()
+                },
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn unconditional_forwards_are_followed_and_loops_are_cut() {
+    let u = users(&[
+        ("4005", Some("4007")),
+        ("4007", Some("4009")),
+        ("4009", None),
+    ]);
+    let p = plan("4005", |n| u.get(n).cloned());
+    assert_eq!((p.ring.as_str(), p.hops, p.loop_cut), ("4009", 2, false));
+    assert_eq!(p.diverted_from.as_deref(), Some("4005"));
+    // A -> B -> A: B rings (its forward back is cut).
+    let u = users(&[("4005", Some("4007")), ("4007", Some("4005"))]);
+    let p = plan("4005", |n| u.get(n).cloned());
+    assert_eq!((p.ring.as_str(), p.loop_cut), ("4007", true));
+    // To itself, or to a number that is no user: it rings as it is.
+    let u = users(&[("4005", Some("4005")), ("4007", Some("0812345678"))]);
+    assert_eq!(plan("4005", |n| u.get(n).cloned()).ring, "4005");
+    let p = plan("4007", |n| u.get(n).cloned());
+    assert_eq!((p.ring.as_str(), p.diverted_from), ("4007", None));
+    // A long chain stops after MAX_HOPS.
+    let names: Vec<String> = (0..10).map(|i| format!("50{i}")).collect();
+    let chain: Vec<(&str, Option<&str>)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), names.get(i + 1).map(String::as_str)))
+        .collect();
+    let u = users(&chain);
+    let p = plan("500", |n| u.get(n).cloned());
+    assert_eq!((p.hops, p.loop_cut), (MAX_HOPS, true));
+}
+
+#[test]
+fn busy_and_no_answer_targets_are_the_rung_users() {
+    let mut u = users(&[("4005", Some("4007")), ("4007", None), ("4009", None)]);
+    u.get_mut("4007").unwrap().busy = Some("4009".into());
+    u.get_mut("4007").unwrap().no_answer = Some("4007".into()); // itself: ignored
+    u.get_mut("4007").unwrap().dnd = true;
+    u.get_mut("4005").unwrap().busy = Some("4009".into()); // not the rung user's
+    let p = plan("4005", |n| u.get(n).cloned());
+    assert_eq!(p.busy.as_deref(), Some("4009"));
+    assert_eq!(p.no_answer, None);
+    assert!(p.dnd);
+    assert_eq!(Divert::Busy.reason(), "user-busy");
+}

@@ -1,0 +1,58 @@
+//! Per-user routing of inbound calls, the I/O half: the callee's settings and those of the
+//! users its unconditional forwards lead to are read from the store (in the INVITE's auth
+//! task, never on the driver loop), then `patchbay_proto::routing::plan` decides.
+
+use patchbay_proto::routing::{MAX_HOPS, Plan, UserRoute, plan};
+use patchbay_store::{Store, StoreError, UserSettings};
+use std::collections::HashMap;
+
+fn route(st: &UserSettings) -> UserRoute {
+    UserRoute {
+        always: st.forward_on.then(|| st.forward_to.clone()).flatten(),
+        busy: st.forward_busy.clone(),
+        no_answer: st.forward_no_answer.clone(),
+        ring_secs: st.ring_secs,
+        dnd: st.dnd,
+    }
+}
+
+/// The plan of a call to `callee` of `tenant`; `None` if the callee is no user.
+pub(crate) async fn plan_for(
+    store: &dyn Store,
+    tenant: &str,
+    callee: &str,
+) -> Result<Option<Plan>, StoreError> {
+    let mut routes: HashMap<String, Option<UserRoute>> = HashMap::new();
+    let mut next = Some(callee.to_string());
+    // The unconditional chain (one more than it may follow, to see the cut), then the
+    // rung user's busy and no-answer targets.
+    for _ in 0..=MAX_HOPS + 1 {
+        let Some(user) = next.take() else { break };
+        if routes.contains_key(&user) {
+            break;
+        }
+        let r = store.user_settings(tenant, &user).await?.map(|s| route(&s));
+        next = r.as_ref().and_then(|r| r.always.clone());
+        routes.insert(user, r);
+    }
+    if routes.get(callee).is_none_or(Option::is_none) {
+        return Ok(None);
+    }
+    let first = plan(callee, |u| routes.get(u).cloned().flatten());
+    let targets: Vec<String> = routes
+        .get(&first.ring)
+        .cloned()
+        .flatten()
+        .map(|r| [r.busy, r.no_answer].into_iter().flatten().collect())
+        .unwrap_or_default();
+    for t in targets {
+        if let std::collections::hash_map::Entry::Vacant(slot) = routes.entry(t) {
+            let r = store
+                .user_settings(tenant, slot.key())
+                .await?
+                .map(|s| route(&s));
+            slot.insert(r);
+        }
+    }
+    Ok(Some(plan(callee, |u| routes.get(u).cloned().flatten())))
+}
