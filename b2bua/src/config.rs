@@ -68,6 +68,8 @@ pub struct B2buaConfig {
     /// Let `play` URLs name private addresses (loopback, LAN, link-local): off by default, so
     /// that an API client cannot make the B2BUA reach into the operator's network.
     pub url_prompts_allow_private: bool,
+    /// Longest voicemail message.
+    pub voicemail_max_secs: u32,
 }
 
 impl Default for B2buaConfig {
@@ -99,6 +101,7 @@ impl Default for B2buaConfig {
             recordings_dir: std::path::PathBuf::new(),
             retention_sweep_secs: 600,
             url_prompts_allow_private: false,
+            voicemail_max_secs: 120,
         }
     }
 }

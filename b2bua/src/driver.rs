@@ -16,6 +16,7 @@ mod invite_auth;
 mod media;
 mod record;
 mod signals;
+mod voicemail;
 
 use crate::transport::SipTransport;
 use crate::ua::{Ua, UaEvent};
@@ -402,6 +403,11 @@ impl Driver {
     fn handle_task(&mut self, done: TaskDone) {
         match done {
             TaskDone::Authorized(a) => self.handle_authorized(*a),
+            TaskDone::Mwi {
+                tenant,
+                mailbox,
+                waiting,
+            } => self.notify_mwi(tenant, mailbox, waiting),
             TaskDone::Recording {
                 call,
                 command,
@@ -460,6 +466,7 @@ impl Driver {
                             .inc();
                         let _ = self.cdr_tx.send(cdr);
                     }
+                    Output::Voicemail(m) => self.voicemail_left(m),
                     Output::Leg(action) => {
                         if let Some(fail) = self.execute(action, &mut group) {
                             feedback.push_back(fail);
@@ -477,6 +484,18 @@ impl Driver {
 
     fn publish(&mut self, ev: Event) {
         self.on_transfer_event(&ev);
+        if let patchbay_api::EventKind::Forwarded { to, reason, .. } = &ev.kind {
+            let to = if to == "voicemail" {
+                "voicemail"
+            } else {
+                "user"
+            };
+            self.sh
+                .metrics
+                .calls_forwarded
+                .with_label_values(&[reason.as_str(), to])
+                .inc();
+        }
         let info = self.calls.info(&ev.call);
         self.sh.log.push(ev, info);
     }

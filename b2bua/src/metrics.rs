@@ -26,10 +26,26 @@ pub struct Metrics {
     pub trunk_registrations: prometheus::IntGaugeVec,
     pub sip_retransmissions: IntCounterVec,
     pub recordings_expired: IntCounter,
+    pub voicemail_messages: IntCounter,
+    pub calls_forwarded: IntCounterVec,
 }
 
 impl Metrics {
+    /// Series that exist before their first event (so dashboards show 0, not nothing).
+    fn with_series(self) -> Self {
+        for reason in ["unconditional", "user-busy", "no-answer"] {
+            for to in ["user", "voicemail"] {
+                self.calls_forwarded.with_label_values(&[reason, to]);
+            }
+        }
+        self
+    }
+
     pub fn new() -> Self {
+        Self::build().with_series()
+    }
+
+    fn build() -> Self {
         let registry = Registry::new();
         let cv = |name: &str, help: &str, labels: &[&str]| {
             let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
@@ -114,6 +130,16 @@ impl Metrics {
             rtp_ports_in_use: g(
                 "patchbay_media_ports_in_use",
                 "RTP port pairs held by legs.",
+            ),
+            calls_forwarded: cv(
+                "patchbay_b2bua_calls_forwarded_total",
+                "Inbound calls forwarded, by reason (unconditional, user-busy, no-answer) and \
+                 destination (user, voicemail).",
+                &["reason", "to"],
+            ),
+            voicemail_messages: c(
+                "patchbay_b2bua_voicemail_messages_total",
+                "Voicemail messages left (calls that found no one and were recorded).",
             ),
             recordings_expired: c(
                 "patchbay_b2bua_recordings_expired_total",

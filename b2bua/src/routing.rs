@@ -13,6 +13,7 @@ fn route(st: &UserSettings) -> UserRoute {
         no_answer: st.forward_no_answer.clone(),
         ring_secs: st.ring_secs,
         dnd: st.dnd,
+        voicemail: st.vm_on,
     }
 }
 

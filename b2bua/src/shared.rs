@@ -37,6 +37,12 @@ pub(crate) enum TaskDone {
     },
     /// An INVITE whose credentials and destination checked out.
     Authorized(Box<Authorized>),
+    /// A voicemail message is stored: tell the mailbox's phones how many wait.
+    Mwi {
+        tenant: String,
+        mailbox: String,
+        waiting: usize,
+    },
     /// A recording is closed and indexed (or failed).
     Recording {
         call: patchbay_api::CallId,
@@ -72,6 +78,8 @@ pub(crate) struct Authorized {
     pub(crate) app: bool,
     /// The callee is a user: where its call goes (forwarding, do-not-disturb, ring time).
     pub(crate) plan: Option<patchbay_proto::routing::Plan>,
+    /// The rung user's recorded greeting (a prompt name), if there is one.
+    pub(crate) greeting: Option<String>,
 }
 
 /// State shared with the registrar tasks and the control API.

@@ -106,6 +106,8 @@ pub(crate) struct Call {
     pub(crate) forwards: crate::Forwards,
     /// Side B's INVITEs carry this Diversion (forwarded from, reason).
     pub(crate) diversion: Option<(String, &'static str)>,
+    /// A caller leaving a message (see `calls::voicemail`).
+    pub(crate) voicemail: Option<crate::calls::voicemail::Session>,
     /// Media primitives not ended yet.
     pub(crate) media: Vec<crate::calls::app::Pending>,
 }

@@ -10,6 +10,7 @@ mod legs;
 mod originate;
 mod recording;
 mod transfer;
+pub(crate) mod voicemail;
 
 use crate::call::{Call, Direction, Leg, LegState};
 use crate::{CallError, Input, LegAction, LegId, Ms, Output, routing};
@@ -376,6 +377,7 @@ fn new_call(
         record: false,
         forwards: crate::Forwards::default(),
         diversion: None,
+        voicemail: None,
         media: Vec::new(),
     }
 }

@@ -81,6 +81,33 @@ pub struct Forwards {
     pub busy: Option<(String, Vec<Target>)>,
     /// (user, contacts) to ring when `ring` does not answer in time or is not registered.
     pub no_answer: Option<(String, Vec<Target>)>,
+    /// When no forward takes the call (busy, no answer): the caller leaves a message here.
+    pub voicemail: Option<Voicemail>,
+}
+
+/// A mailbox that takes a caller's message: the greeting, a beep, then the recording.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Voicemail {
+    /// The user whose mailbox it is.
+    pub mailbox: String,
+    /// The user's recorded greeting (a prompt name); `None`: a spoken default.
+    pub greeting: Option<String>,
+    /// Longest message.
+    pub max_ms: u64,
+}
+
+/// A message left in a mailbox (the driver indexes it and tells the user's phones).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoicemailMessage {
+    pub call: CallId,
+    pub tenant: String,
+    pub mailbox: String,
+    /// Who left it (the caller).
+    pub from: String,
+    /// The recording holding it.
+    pub recording: String,
+    pub duration_ms: u64,
+    pub at_ms: Ms,
 }
 
 /// What the SIP side reports about a leg.
@@ -285,6 +312,7 @@ pub enum Output {
     Leg(LegAction),
     Event(Event),
     Cdr(Cdr),
+    Voicemail(VoicemailMessage),
 }
 
 /// Misuse of the core or a command that does not fit the call's state.

@@ -34,6 +34,8 @@ pub struct UserRoute {
     pub no_answer: Option<String>,
     pub ring_secs: u32,
     pub dnd: bool,
+    /// The user takes messages when no one answers.
+    pub voicemail: bool,
 }
 
 /// Where a call to a user goes.
@@ -54,6 +56,8 @@ pub struct Plan {
     pub no_answer: Option<String>,
     /// How long `ring`'s phones ring.
     pub ring_secs: u32,
+    /// `ring` takes messages when the call finds no one.
+    pub voicemail: bool,
 }
 
 /// The plan for a call to `callee` (a user); `route_of` answers for users (`None`: not a
@@ -84,6 +88,7 @@ pub fn plan(callee: &str, route_of: impl Fn(&str) -> Option<UserRoute>) -> Plan 
         busy: other_user(&route.busy),
         no_answer: other_user(&route.no_answer),
         ring_secs: route.ring_secs,
+        voicemail: route.voicemail,
         ring,
     }
 }

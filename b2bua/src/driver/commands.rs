@@ -213,7 +213,7 @@ impl Driver {
 
     /// Send a MESSAGE / NOTIFY to every registered phone of `req.to`; the receiver gets what
     /// they answered once all did (or timed out).
-    fn send_messages(
+    pub(super) fn send_messages(
         &mut self,
         req: patchbay_api::SipMessageRequest,
     ) -> Result<tokio::sync::oneshot::Receiver<Vec<patchbay_api::SipMessageResult>>, CmdError> {

@@ -147,6 +147,7 @@ impl Driver {
             record,
             app,
             plan,
+            greeting,
         } = a;
         if !self.ua_tx_open(tx) {
             return; // cancelled while we authenticated it
@@ -198,6 +199,11 @@ impl Driver {
                 no_answer: p.no_answer.clone().map(|u| {
                     let t = self.targets(&tenant, &u);
                     (u, t)
+                }),
+                voicemail: p.voicemail.then(|| patchbay_proto::Voicemail {
+                    mailbox: p.ring.clone(),
+                    greeting,
+                    max_ms: u64::from(self.sh.cfg.voicemail_max_secs) * 1000,
                 }),
             },
             None => patchbay_proto::Forwards::default(),

@@ -112,3 +112,21 @@ pub struct AppNumber {
     #[serde(default)]
     pub label: String,
 }
+
+/// A voicemail message: its audio is the recording of the same id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoicemailRow {
+    pub id: String,
+    pub tenant: String,
+    pub mailbox: String,
+    /// `inbox`, `saved` or `deleted`.
+    pub folder: String,
+    pub caller: String,
+    pub created_ms: u64,
+    pub duration_ms: u64,
+    /// The recording holding the audio.
+    pub recording: String,
+}
+
+/// The folders of a mailbox.
+pub const VOICEMAIL_FOLDERS: [&str; 3] = ["inbox", "saved", "deleted"];

@@ -12,7 +12,8 @@ mod secrets;
 mod sql;
 
 pub use accounts::{
-    ApiKey, AppNumber, JwtKey, PhonebookEntry, Recording, UserSettings, WebCredentials,
+    ApiKey, AppNumber, JwtKey, PhonebookEntry, Recording, UserSettings, VOICEMAIL_FOLDERS,
+    VoicemailRow, WebCredentials,
 };
 pub use secrets::{hash_secret, url_key_digest, verify_secret};
 pub use sql::SqlStore;
@@ -202,6 +203,34 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn tenant_hosts(&self, tenant: &str) -> Result<Vec<String>, StoreError>;
     async fn delete_tenant_host(&self, tenant: &str, host: &str) -> Result<bool, StoreError>;
     async fn jwt_keys(&self, tenant: &str) -> Result<Vec<JwtKey>, StoreError>;
+    async fn insert_voicemail(&self, m: &VoicemailRow) -> Result<(), StoreError>;
+    /// A mailbox's messages (of one folder if given), newest first.
+    async fn voicemails(
+        &self,
+        tenant: &str,
+        mailbox: &str,
+        folder: Option<&str>,
+    ) -> Result<Vec<VoicemailRow>, StoreError>;
+    async fn voicemail(
+        &self,
+        tenant: &str,
+        mailbox: &str,
+        id: &str,
+    ) -> Result<Option<VoicemailRow>, StoreError>;
+    async fn set_voicemail_folder(
+        &self,
+        tenant: &str,
+        mailbox: &str,
+        id: &str,
+        folder: &str,
+    ) -> Result<bool, StoreError>;
+    /// The row removed (its recording is the caller's to delete).
+    async fn delete_voicemail(
+        &self,
+        tenant: &str,
+        mailbox: &str,
+        id: &str,
+    ) -> Result<Option<VoicemailRow>, StoreError>;
     /// Create or relabel one of the tenant's application numbers.
     async fn put_app_number(&self, n: &AppNumber) -> Result<(), StoreError>;
     /// By number.

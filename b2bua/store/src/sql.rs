@@ -1,6 +1,6 @@
 use crate::{
     ApiKey, AppNumber, JwtKey, PhonebookEntry, Recording, SipCredentials, Store, StoreError,
-    Tenant, User, UserSettings, WebCredentials, ha1,
+    Tenant, User, UserSettings, VoicemailRow, WebCredentials, ha1,
 };
 use patchbay_api::{Cdr, RecordingPolicy};
 use sqlx::Row;
@@ -503,6 +503,47 @@ impl Store for SqlStore {
 
     async fn delete_jwt_key(&self, tenant: &str, kid: &str) -> Result<bool, StoreError> {
         self.remove_jwt_key(tenant, kid).await
+    }
+
+    async fn insert_voicemail(&self, m: &VoicemailRow) -> Result<(), StoreError> {
+        self.put_voicemail(m).await
+    }
+
+    async fn voicemails(
+        &self,
+        tenant: &str,
+        mailbox: &str,
+        folder: Option<&str>,
+    ) -> Result<Vec<VoicemailRow>, StoreError> {
+        self.get_voicemails(tenant, mailbox, folder).await
+    }
+
+    async fn voicemail(
+        &self,
+        tenant: &str,
+        mailbox: &str,
+        id: &str,
+    ) -> Result<Option<VoicemailRow>, StoreError> {
+        self.get_voicemail(tenant, mailbox, id).await
+    }
+
+    async fn set_voicemail_folder(
+        &self,
+        tenant: &str,
+        mailbox: &str,
+        id: &str,
+        folder: &str,
+    ) -> Result<bool, StoreError> {
+        self.put_voicemail_folder(tenant, mailbox, id, folder).await
+    }
+
+    async fn delete_voicemail(
+        &self,
+        tenant: &str,
+        mailbox: &str,
+        id: &str,
+    ) -> Result<Option<VoicemailRow>, StoreError> {
+        self.remove_voicemail(tenant, mailbox, id).await
     }
 
     async fn put_app_number(&self, n: &AppNumber) -> Result<(), StoreError> {

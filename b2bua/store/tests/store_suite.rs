@@ -4,7 +4,7 @@ use patchbay_api::RecordingPolicy;
 use patchbay_api::{CallId, Cause, Cdr, EndedBy};
 use patchbay_store::{
     ApiKey, AppNumber, JwtKey, PhonebookEntry, Recording, SqlStore, Store, Tenant, User,
-    UserSettings, ha1, verify_secret,
+    UserSettings, VoicemailRow, ha1, verify_secret,
 };
 
 async fn suite(store: &dyn Store, tenant: &str) {
@@ -254,6 +254,66 @@ async fn accounts(store: &dyn Store, tenant: &str) {
     );
     assert!(store.phonebook(tenant, "").await.unwrap().is_empty());
     assert!(store.delete_phonebook_entry(tenant, "e1").await.unwrap());
+    // Voicemail messages.
+    let m = |id: &str, at: u64| VoicemailRow {
+        id: format!("{tenant}-{id}"),
+        tenant: tenant.into(),
+        mailbox: "4007".into(),
+        folder: "inbox".into(),
+        caller: "4005".into(),
+        created_ms: at,
+        duration_ms: 3_000,
+        recording: format!("{tenant}-{id}"),
+    };
+    let (m1, m2) = (m("v1", 1), m("v2", 2));
+    store.insert_voicemail(&m1).await.unwrap();
+    store.insert_voicemail(&m2).await.unwrap();
+    assert_eq!(
+        store
+            .voicemails(tenant, "4007", Some("inbox"))
+            .await
+            .unwrap(),
+        vec![m2.clone(), m1.clone()]
+    );
+    assert!(
+        store
+            .set_voicemail_folder(tenant, "4007", &m1.id, "saved")
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .voicemails(tenant, "4007", Some("saved"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        store.voicemails(tenant, "4007", None).await.unwrap().len(),
+        2
+    );
+    assert!(
+        store
+            .voicemails(tenant, "4009", None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .delete_voicemail(tenant, "4007", &m2.id)
+            .await
+            .unwrap(),
+        Some(m2)
+    );
+    assert!(
+        store
+            .voicemail(tenant, "4007", &m2_id(tenant))
+            .await
+            .unwrap()
+            .is_none()
+    );
     // Application numbers.
     let n = AppNumber {
         tenant: tenant.into(),
@@ -389,4 +449,8 @@ async fn store_suite_postgres() {
     let store = SqlStore::connect(&url).await.unwrap();
     let tenant = format!("pg{}", std::process::id());
     suite(&store, &tenant).await;
+}
+
+fn m2_id(tenant: &str) -> String {
+    format!("{tenant}-v2")
 }

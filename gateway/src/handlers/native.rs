@@ -2,6 +2,7 @@
 
 mod recordings;
 mod settings;
+mod voicemail;
 
 use super::{Ctx, Reply, db, random_hex};
 use crate::Gateway;
@@ -47,6 +48,7 @@ fn endpoint(op: &NativeOp) -> &'static str {
         NativeOp::Conference(_) => "conferences.get",
         NativeOp::Cdrs { .. } => "cdrs",
         NativeOp::Setting { .. } => "tenant_settings",
+        NativeOp::Voicemail { .. } => "voicemail",
         NativeOp::Recording(RecordingOp::List { .. }) => "recordings.list",
         NativeOp::Recording(RecordingOp::Get { .. }) => "recordings.get",
         NativeOp::Recording(RecordingOp::Delete { .. }) => "recordings.delete",
@@ -472,5 +474,6 @@ async fn run(gw: &Gateway, ctx: &mut Ctx, p: &Principal, op: NativeOp) -> Result
         }
         NativeOp::Setting { tenant, op } => full(settings::run(gw, p, &tenant, op).await?),
         NativeOp::Recording(op) => recordings::run(gw, p, op).await,
+        NativeOp::Voicemail { tenant, ext, op } => voicemail::run(gw, p, &tenant, &ext, op).await,
     }
 }

@@ -28,8 +28,10 @@ async fn tenants_cannot_reach_each_other() {
     for ext in ["5001", "4007"] {
         let r = gw
             .send(
-                acme(M::PUT, &format!("/api/v1/tenants/acme/users/{ext}"))
-                    .json(&serde_json::json!({"sip_password": format!("pw-{ext}")})),
+                // No voicemail: an unanswered call to acme's 4007 gets 480 below.
+                acme(M::PUT, &format!("/api/v1/tenants/acme/users/{ext}")).json(
+                    &serde_json::json!({"sip_password": format!("pw-{ext}"), "vm_on": false}),
+                ),
             )
             .await;
         assert_eq!(r.status, 201, "{}", r.body);

@@ -26,3 +26,4 @@ mod tenant_settings;
 mod tls_listener;
 mod vendor_forms;
 mod vendors_conformance;
+mod voicemail_deposit;

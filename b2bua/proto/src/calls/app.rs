@@ -298,6 +298,7 @@ impl Calls {
         let Some(side) = call.leg(leg).map(|l| l.side) else {
             return;
         };
+        let mut done = None;
         let kind = match event {
             MediaEvent::Key(key) => EventKind::Dtmf {
                 side,
@@ -316,6 +317,7 @@ impl Calls {
                     return; // ended already (reported once)
                 };
                 let p = call.media.remove(pos);
+                done = Some(command);
                 let d = Details {
                     played_ms,
                     digits,
@@ -328,5 +330,8 @@ impl Calls {
             }
         };
         self.emit(now, &id, kind);
+        if let Some(command) = done {
+            self.voicemail_after(now, &id, command);
+        }
     }
 }

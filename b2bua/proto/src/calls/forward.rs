@@ -47,7 +47,14 @@ impl Calls {
             _ => call.forwards.no_answer.take(),
         };
         let Some((to, targets)) = forward.filter(|(_, t)| !t.is_empty()) else {
-            return false;
+            // No one else to ring: the mailbox, if the user has one.
+            return match call.forwards.voicemail.take() {
+                Some(vm) => {
+                    self.start_voicemail(now, id, vm, divert);
+                    true
+                }
+                None => false,
+            };
         };
         let from = std::mem::replace(&mut call.forwards.ring, to.clone());
         call.diversion = Some((from.clone(), divert.reason()));

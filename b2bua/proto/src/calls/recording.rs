@@ -10,10 +10,12 @@
 
 use super::Calls;
 use super::app::{Details, Kind, Pending, completion};
+use super::voicemail::message_of;
 use crate::call::{Call, side_index, state_name};
 use crate::{CallError, LegAction, Ms, Output, RecordingDone};
 use patchbay_api::{
-    CallId, CallState, Cause, EndedBy, Event, MediaReason, RecordLayout, RecordRequest, Side,
+    CallId, CallState, Cause, EndedBy, Event, EventKind, MediaReason, RecordLayout, RecordRequest,
+    Side,
 };
 
 /// How long an ended call waits for its recordings to close.
@@ -147,18 +149,31 @@ impl Calls {
             bytes: done.bytes,
             ..Details::default()
         };
+        let recording_of = |k: &Option<EventKind>| match k {
+            Some(EventKind::RecordingReady { recording, .. }) => Some(recording.clone()),
+            _ => None,
+        };
         if let Some(call) = self.calls.get_mut(id) {
-            if let Some(kind) = take_completion(call, command, done.reason, details) {
+            let kind = take_completion(call, command, done.reason, details);
+            let message = message_of(call, command, done.duration_ms, recording_of(&kind), now);
+            if let Some(kind) = kind {
                 self.emit(now, id, kind);
+            }
+            if let Some(message) = message {
+                self.out.extend(message);
+                self.voicemail_done(now, id);
             }
             return;
         }
         let Some(c) = self.closing.get_mut(id) else {
             return; // reported already (or overdue)
         };
-        if let Some(kind) = take_completion(&mut c.call, command, done.reason, details) {
+        let kind = take_completion(&mut c.call, command, done.reason, details);
+        let message = message_of(&c.call, command, done.duration_ms, recording_of(&kind), now);
+        if let Some(kind) = kind {
             push_event(&mut self.out, &mut c.call, now, kind);
         }
+        self.out.extend(message.flatten());
         if c.call.media.is_empty() {
             self.finish_closing(id);
         }

@@ -9,6 +9,7 @@ pub struct H {
     pub actions: Vec<LegAction>,
     pub events: Vec<Event>,
     pub cdrs: Vec<Cdr>,
+    pub voicemails: Vec<patchbay_proto::VoicemailMessage>,
 }
 
 impl H {
@@ -19,6 +20,7 @@ impl H {
             actions: vec![],
             events: vec![],
             cdrs: vec![],
+            voicemails: vec![],
         }
     }
 
@@ -59,6 +61,7 @@ impl H {
                 Output::Leg(a) => self.actions.push(a),
                 Output::Event(e) => self.events.push(e),
                 Output::Cdr(c) => self.cdrs.push(c),
+                Output::Voicemail(v) => self.voicemails.push(v),
             }
         }
     }

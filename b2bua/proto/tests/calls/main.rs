@@ -20,3 +20,4 @@ mod originate_held_start;
 mod originate_simultaneous_fork;
 mod state_action_table;
 mod transfer;
+mod voicemail_deposit;

@@ -2,7 +2,7 @@
 //! tenant's recording policy (the `Store` methods of the same names delegate here).
 
 use super::{SqlStore, from_json_str, ms, to_json_str};
-use crate::{PhonebookEntry, Recording, StoreError};
+use crate::{PhonebookEntry, Recording, StoreError, VoicemailRow};
 use patchbay_api::{CallId, Cdr, RecordingPolicy};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -40,6 +40,19 @@ fn recording_of(r: AnyRow) -> Result<Recording, StoreError> {
         started_ms: ms(r.try_get("started_ms")?),
         duration_ms: ms(r.try_get("duration_ms")?),
         bytes: ms(r.try_get("bytes")?),
+    })
+}
+
+fn voicemail_of(r: AnyRow) -> Result<VoicemailRow, StoreError> {
+    Ok(VoicemailRow {
+        id: r.try_get("id")?,
+        tenant: r.try_get("tenant")?,
+        mailbox: r.try_get("mailbox")?,
+        folder: r.try_get("folder")?,
+        caller: r.try_get("caller")?,
+        created_ms: ms(r.try_get("created_ms")?),
+        duration_ms: ms(r.try_get("duration_ms")?),
+        recording: r.try_get("recording")?,
     })
 }
 
@@ -281,5 +294,94 @@ impl SqlStore {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    pub(super) async fn put_voicemail(&self, m: &VoicemailRow) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO voicemail (id, tenant, mailbox, folder, caller, created_ms, duration_ms,
+                recording) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&m.id)
+        .bind(&m.tenant)
+        .bind(&m.mailbox)
+        .bind(&m.folder)
+        .bind(&m.caller)
+        .bind(m.created_ms as i64)
+        .bind(m.duration_ms as i64)
+        .bind(&m.recording)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub(super) async fn get_voicemails(
+        &self,
+        tenant: &str,
+        mailbox: &str,
+        folder: Option<&str>,
+    ) -> Result<Vec<VoicemailRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM voicemail WHERE tenant = $1 AND mailbox = $2
+                AND ($3 = '' OR folder = $3) ORDER BY created_ms DESC, id DESC",
+        )
+        .bind(tenant)
+        .bind(mailbox)
+        .bind(folder.unwrap_or(""))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(voicemail_of).collect()
+    }
+
+    pub(super) async fn get_voicemail(
+        &self,
+        tenant: &str,
+        mailbox: &str,
+        id: &str,
+    ) -> Result<Option<VoicemailRow>, StoreError> {
+        let row =
+            sqlx::query("SELECT * FROM voicemail WHERE tenant = $1 AND mailbox = $2 AND id = $3")
+                .bind(tenant)
+                .bind(mailbox)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(voicemail_of).transpose()
+    }
+
+    pub(super) async fn put_voicemail_folder(
+        &self,
+        tenant: &str,
+        mailbox: &str,
+        id: &str,
+        folder: &str,
+    ) -> Result<bool, StoreError> {
+        let r = sqlx::query(
+            "UPDATE voicemail SET folder = $4 WHERE tenant = $1 AND mailbox = $2 AND id = $3",
+        )
+        .bind(tenant)
+        .bind(mailbox)
+        .bind(id)
+        .bind(folder)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    pub(super) async fn remove_voicemail(
+        &self,
+        tenant: &str,
+        mailbox: &str,
+        id: &str,
+    ) -> Result<Option<VoicemailRow>, StoreError> {
+        let Some(m) = self.get_voicemail(tenant, mailbox, id).await? else {
+            return Ok(None);
+        };
+        let r = sqlx::query("DELETE FROM voicemail WHERE tenant = $1 AND mailbox = $2 AND id = $3")
+            .bind(tenant)
+            .bind(mailbox)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok((r.rows_affected() > 0).then_some(m))
     }
 }

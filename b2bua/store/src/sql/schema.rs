@@ -62,4 +62,10 @@ pub(super) const MIGRATIONS: &[&[&str]] = &[&[
     "ALTER TABLE users ADD COLUMN forward_busy TEXT",
     "ALTER TABLE users ADD COLUMN forward_no_answer TEXT",
     "ALTER TABLE users ADD COLUMN dnd BIGINT NOT NULL DEFAULT 0",
+], &[
+    // v7: voicemail messages (the audio is a recording).
+    "CREATE TABLE voicemail (id TEXT PRIMARY KEY, tenant TEXT NOT NULL, mailbox TEXT NOT NULL,
+        folder TEXT NOT NULL, caller TEXT NOT NULL, created_ms BIGINT NOT NULL,
+        duration_ms BIGINT NOT NULL, recording TEXT NOT NULL)",
+    "CREATE INDEX voicemail_mailbox ON voicemail (tenant, mailbox, folder, created_ms)",
 ]];

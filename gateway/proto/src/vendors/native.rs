@@ -3,17 +3,21 @@
 //! Errors: `{"error": "<kind>", "message": "..."}` with the matching HTTP status; 401 carries
 //! Digest (MD5, SHA-256), Basic and Bearer challenges.
 
+mod bodies;
 mod events;
 mod recordings;
 mod settings;
+mod voicemail;
 
+pub use bodies::{CallBody, KeyBody, OneOrMany, TenantBody, UserBody, valid_party};
 pub use events::{render_sse_event, render_tenant_sse_event};
 pub use recordings::RecordingOp;
 pub use settings::{IP_SCOPES, JWT_ALGS, SettingOp, valid_host};
+pub use voicemail::VoicemailOp;
 
 use crate::query::Params;
 use crate::{Failure, Request, Response, response};
-use patchbay_api::{CallId, MediaOp, OriginateMode, StopRequest, TransferRequest};
+use patchbay_api::{CallId, MediaOp, StopRequest, TransferRequest};
 use serde::{Deserialize, Serialize};
 
 /// What a native request asks for.
@@ -102,180 +106,17 @@ pub enum NativeOp {
     },
     /// The principal's tenant's recordings (see [`RecordingOp`]).
     Recording(RecordingOp),
+    /// A user's voicemail (see [`VoicemailOp`]).
+    Voicemail {
+        tenant: String,
+        ext: String,
+        op: VoicemailOp,
+    },
     /// A tenant's settings (see [`SettingOp`]).
     Setting {
         tenant: String,
         op: SettingOp,
     },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct TenantBody {
-    pub name: String,
-    /// SIP and HTTP Digest realm (default: the name).
-    #[serde(default)]
-    pub realm: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct UserBody {
-    #[serde(default)]
-    pub display_name: Option<String>,
-    /// Required when the user is created.
-    #[serde(default)]
-    pub sip_password: Option<String>,
-    #[serde(default)]
-    pub web_pin: Option<String>,
-    #[serde(default)]
-    pub vm_pin: Option<String>,
-    /// Taridium-style URL key (6 characters).
-    #[serde(default)]
-    pub url_key: Option<String>,
-    #[serde(default)]
-    pub forward_to: Option<String>,
-    #[serde(default)]
-    pub forward_on: Option<bool>,
-    #[serde(default)]
-    pub vm_on: Option<bool>,
-    #[serde(default)]
-    pub ring_secs: Option<u32>,
-    /// Where calls go when the user is busy (`""` clears it).
-    #[serde(default)]
-    pub forward_busy: Option<String>,
-    /// Where calls go after `ring_secs` unanswered, or when no phone is registered.
-    #[serde(default)]
-    pub forward_no_answer: Option<String>,
-    /// Do not disturb: the phones do not ring (busy forwarding applies).
-    #[serde(default)]
-    pub dnd: Option<bool>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct KeyBody {
-    #[serde(default = "default_roles")]
-    pub roles: Vec<String>,
-    #[serde(default)]
-    pub label: String,
-}
-
-fn default_roles() -> Vec<String> {
-    vec!["user".to_string()]
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(untagged)]
-pub enum OneOrMany {
-    One(String),
-    Many(Vec<String>),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct CallBody {
-    /// The caller (an application call: the caller id its party sees, may be empty).
-    #[serde(default)]
-    pub from: String,
-    pub to: OneOrMany,
-    #[serde(default)]
-    pub mode: OriginateMode,
-    #[serde(default)]
-    pub ring_timeout_secs: Option<u32>,
-    /// Extra SIP headers; names must be on the gateway's allow-list.
-    #[serde(default)]
-    pub headers: std::collections::BTreeMap<String, String>,
-    /// Intercom: the caller's phone is asked to answer by itself.
-    #[serde(default)]
-    pub auto_answer: bool,
-    /// Ring only the caller's n-th registered phone (1 = registered first).
-    #[serde(default)]
-    pub from_phone: Option<u8>,
-    /// Application call: ring `to` and hold the answered call in Patchbay's media engine,
-    /// driven by `/calls/{id}/play|collect|dtmf|tone|stop`.
-    #[serde(default)]
-    pub app: bool,
-    /// Record the call from answer to hangup (`/recordings` lists it afterwards).
-    #[serde(default)]
-    pub record: bool,
-}
-
-impl CallBody {
-    pub fn callees(&self) -> Vec<String> {
-        match &self.to {
-            OneOrMany::One(s) => vec![s.clone()],
-            OneOrMany::Many(v) => v.clone(),
-        }
-    }
-
-    /// Checks the call is well formed and its headers allowed (case-insensitive names).
-    pub fn validate(&self, allowed_headers: &[String]) -> Result<(), Failure> {
-        if self.app {
-            let caller_id = self.from.len() <= 32
-                && self
-                    .from
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "+*#._-".contains(c));
-            if !caller_id {
-                return Err(Failure::bad(
-                    "from",
-                    "an application call's caller id: up to 32 of 0-9 A-Z a-z + * # . _ -",
-                ));
-            }
-            if self.from_phone.is_some() || self.auto_answer {
-                return Err(Failure::bad(
-                    "app",
-                    "from_phone and auto_answer need a calling party",
-                ));
-            }
-        } else if !valid_party(&self.from) {
-            return Err(Failure::bad(
-                "from",
-                "must be an extension, number or SIP URI",
-            ));
-        }
-        let to = self.callees();
-        if to.is_empty() || to.len() > 16 {
-            return Err(Failure::bad("to", "one to sixteen callees"));
-        }
-        if let Some(bad) = to.iter().find(|t| !valid_party(t)) {
-            return Err(Failure::bad("to", format!("bad callee {bad:?}")));
-        }
-        if self.from_phone.is_some_and(|n| n == 0 || n > 16) {
-            return Err(Failure::bad("from_phone", "1..=16"));
-        }
-        if self.ring_timeout_secs.is_some_and(|s| s == 0 || s > 600) {
-            return Err(Failure::bad("ring_timeout_secs", "1..=600"));
-        }
-        for (name, value) in &self.headers {
-            let ok_name = allowed_headers.iter().any(|a| a.eq_ignore_ascii_case(name));
-            if !ok_name {
-                return Err(Failure::bad("headers", format!("{name} is not allowed")));
-            }
-            if let Some(why) = patchbay_api::header_refusal(name, value) {
-                return Err(Failure::bad("headers", why));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Digits (with an optional leading `+`, `*` and `#`), or a `sip:` URI without spaces or
-/// control characters.
-pub fn valid_party(s: &str) -> bool {
-    let s = s.trim();
-    if s.is_empty() || s.len() > 128 {
-        return false;
-    }
-    if let Some(rest) = s.strip_prefix("sip:").or_else(|| s.strip_prefix("sips:")) {
-        return !rest.is_empty() && !rest.chars().any(|c| c.is_whitespace() || c.is_control());
-    }
-    let digits = s.strip_prefix('+').unwrap_or(s);
-    !digits.is_empty()
-        && digits
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '*' | '#' | '.' | '-' | '_'))
 }
 
 fn json<T: for<'de> Deserialize<'de>>(req: &Request) -> Result<T, Failure> {
@@ -303,6 +144,13 @@ pub fn parse_request(req: &Request) -> Result<NativeOp, Failure> {
     };
     let m = req.method().as_str();
     let s = |i: usize| segs[i].to_string();
+    if let ["tenants", tenant, "users", ext, "voicemail", rest @ ..] = segs.as_slice() {
+        return Ok(NativeOp::Voicemail {
+            tenant: tenant.to_string(),
+            ext: ext.to_string(),
+            op: voicemail::parse(m, rest, req)?,
+        });
+    }
     if let ["tenants", tenant, rest @ ..] = segs.as_slice()
         && let Some(op) = settings::parse(m, rest, req.body())?
     {
@@ -518,6 +366,7 @@ pub fn render_error(f: &Failure) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use patchbay_api::OriginateMode;
 
     fn req(method: &str, uri: &str, body: &str) -> Request {
         http::Request::builder()
