@@ -70,6 +70,8 @@ pub struct B2buaConfig {
     pub url_prompts_allow_private: bool,
     /// Longest voicemail message.
     pub voicemail_max_secs: u32,
+    /// The number a user dials to listen to its voicemail (with its VM PIN).
+    pub voicemail_number: String,
 }
 
 impl Default for B2buaConfig {
@@ -102,6 +104,7 @@ impl Default for B2buaConfig {
             retention_sweep_secs: 600,
             url_prompts_allow_private: false,
             voicemail_max_secs: 120,
+            voicemail_number: "*97".into(),
         }
     }
 }

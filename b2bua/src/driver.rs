@@ -122,6 +122,8 @@ pub(crate) struct Driver {
     ticks: u64,
     /// Legs served by the media engine, and prompts being loaded.
     apps: app::Apps,
+    /// Caller IDs that API calls asked their callees to see.
+    caller_ids: HashMap<CallId, patchbay_api::CallerId>,
     /// Conference rooms with members.
     rooms: conference::Rooms,
     /// Recordings being written, by command.
@@ -205,6 +207,7 @@ impl Driver {
             apps,
             recordings: HashMap::new(),
             rooms: conference::Rooms::default(),
+            caller_ids: HashMap::new(),
             engine_rx: Some(engine_rx),
         }
     }
@@ -403,6 +406,11 @@ impl Driver {
     fn handle_task(&mut self, done: TaskDone) {
         match done {
             TaskDone::Authorized(a) => self.handle_authorized(*a),
+            TaskDone::VoicemailLogin { call, ok, messages } => {
+                let _ = self
+                    .calls
+                    .handle_input(now_ms(), Input::VoicemailLogin { call, ok, messages });
+            }
             TaskDone::Mwi {
                 tenant,
                 mailbox,
@@ -466,7 +474,7 @@ impl Driver {
                             .inc();
                         let _ = self.cdr_tx.send(cdr);
                     }
-                    Output::Voicemail(m) => self.voicemail_left(m),
+                    Output::Mailbox(m) => self.mailbox(m),
                     Output::Leg(action) => {
                         if let Some(fail) = self.execute(action, &mut group) {
                             feedback.push_back(fail);
@@ -506,6 +514,7 @@ impl Driver {
 
     fn release(&mut self, call: &CallId) {
         self.bridges.remove(call);
+        self.caller_ids.remove(call);
         self.startable.remove(call);
         self.referrers.remove(call);
         for leg in self.call_legs.remove(call).unwrap_or_default() {

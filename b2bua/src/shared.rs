@@ -37,6 +37,12 @@ pub(crate) enum TaskDone {
     },
     /// An INVITE whose credentials and destination checked out.
     Authorized(Box<Authorized>),
+    /// A PIN typed for a mailbox was checked (and its new messages listed).
+    VoicemailLogin {
+        call: patchbay_api::CallId,
+        ok: bool,
+        messages: Vec<(String, String)>,
+    },
     /// A voicemail message is stored: tell the mailbox's phones how many wait.
     Mwi {
         tenant: String,
@@ -80,6 +86,8 @@ pub(crate) struct Authorized {
     pub(crate) plan: Option<patchbay_proto::routing::Plan>,
     /// The rung user's recorded greeting (a prompt name), if there is one.
     pub(crate) greeting: Option<String>,
+    /// The caller dialled the voicemail number: its own mailbox.
+    pub(crate) voicemail_access: Option<String>,
 }
 
 /// State shared with the registrar tasks and the control API.

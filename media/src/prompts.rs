@@ -110,14 +110,31 @@ impl Prompts {
         }
         let candidates = [self.dir.join(tenant).join(name), self.dir.join(name)];
         for path in candidates {
+            if let Some(loaded) = self.load(path, name).await {
+                return loaded;
+            }
+        }
+        Err(PromptError::NotFound(name.to_string()))
+    }
+
+    /// A WAV at `path` (a recording, say), shown as `name` in errors.
+    pub async fn path(&self, path: PathBuf, name: &str) -> Result<Arc<[i16]>, PromptError> {
+        self.load(path, name)
+            .await
+            .unwrap_or_else(|| Err(PromptError::NotFound(name.to_string())))
+    }
+
+    /// The decoded WAV at `path`, cached (`None`: no such file).
+    async fn load(&self, path: PathBuf, name: &str) -> Option<Result<Arc<[i16]>, PromptError>> {
+        {
             let Ok(meta) = tokio::fs::metadata(&path).await else {
-                continue;
+                return None;
             };
             if !meta.is_file() {
-                continue;
+                return None;
             }
             if meta.len() > MAX_FILE_BYTES {
-                return Err(PromptError::TooLarge(name.to_string()));
+                return Some(Err(PromptError::TooLarge(name.to_string())));
             }
             let shown = name.to_string();
             let loaded = self
@@ -133,9 +150,8 @@ impl Prompts {
                     Ok::<_, PromptError>(Arc::from(samples))
                 })
                 .await;
-            return loaded.map_err(|e| (*e).clone());
+            Some(loaded.map_err(|e| (*e).clone()))
         }
-        Err(PromptError::NotFound(name.to_string()))
     }
 
     /// `text` spoken in `voice`.

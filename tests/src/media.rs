@@ -313,6 +313,7 @@ pub fn play(file: Option<&str>, text: Option<&str>, repeat: bool, barge_in: bool
         file: file.map(str::to_string),
         url: None,
         text: text.map(str::to_string),
+        recording: None,
         voice: None,
         repeat,
         barge_in,

@@ -16,7 +16,7 @@ fn side_a() -> Side {
     Side::A
 }
 
-/// What to play: exactly one of `file`, `url`, `text`.
+/// What to play: exactly one of `file`, `url`, `text`, `recording`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlayRequest {
@@ -33,6 +33,9 @@ pub struct PlayRequest {
     /// Text to speak (espeak-ng).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+    /// One of the tenant's recordings (by id), e.g. a voicemail message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording: Option<String>,
     /// Voice or language for `text` (`en`, `de`, `en-us`, `fr+f2` ...; default `en`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voice: Option<String>,
@@ -156,12 +159,17 @@ impl MediaOp {
         let keys = |s: &str| s.chars().all(|c| "0123456789*#ABCDabcd".contains(c));
         match self {
             MediaOp::Play(r) => {
-                let given = [&r.file, &r.url, &r.text]
+                let given = [&r.file, &r.url, &r.text, &r.recording]
                     .iter()
                     .filter(|x| x.is_some())
                     .count();
                 if given != 1 {
-                    return Some("give exactly one of file, url, text".into());
+                    return Some("give exactly one of file, url, text, recording".into());
+                }
+                if let Some(id) = &r.recording
+                    && (id.contains('/') || !prompt_name_ok(id))
+                {
+                    return Some(format!("{id:?} is not a recording id"));
                 }
                 if let Some(t) = &r.text
                     && (t.trim().is_empty() || t.len() > MAX_TEXT)
@@ -345,6 +353,7 @@ impl From<HoldMusicRequest> for PlayRequest {
             file: h.file,
             url: h.url,
             text: None,
+            recording: None,
             voice: None,
             repeat: true,
             barge_in: false,

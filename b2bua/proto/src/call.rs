@@ -108,6 +108,8 @@ pub(crate) struct Call {
     pub(crate) diversion: Option<(String, &'static str)>,
     /// A caller leaving a message (see `calls::voicemail`).
     pub(crate) voicemail: Option<crate::calls::voicemail::Session>,
+    /// A user listening to its mailbox (see `calls::voicemail_access`).
+    pub(crate) access: Option<crate::calls::voicemail_access::Access>,
     /// Media primitives not ended yet.
     pub(crate) media: Vec<crate::calls::app::Pending>,
 }

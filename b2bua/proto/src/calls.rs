@@ -11,6 +11,7 @@ mod originate;
 mod recording;
 mod transfer;
 pub(crate) mod voicemail;
+pub(crate) mod voicemail_access;
 
 use crate::call::{Call, Direction, Leg, LegState};
 use crate::{CallError, Input, LegAction, LegId, Ms, Output, routing};
@@ -111,6 +112,7 @@ impl Calls {
                 record,
                 app,
                 forwards,
+                voicemail_access,
             } => {
                 let mut call = new_call(call, tenant, from, vec![to], Direction::Inbound, now);
                 call.record = record;
@@ -120,6 +122,7 @@ impl Calls {
                     .clone()
                     .map(|f| (f, routing::Divert::Unconditional.reason()));
                 call.forwards = forwards;
+                call.access = voicemail_access.map(voicemail_access::Access::new);
                 self.handle_inbound(now, call, leg, targets, no_target_status, ring_timeout_ms)
             }
             Input::Originate {
@@ -155,6 +158,10 @@ impl Calls {
             Input::MediaStop { call, command } => self.handle_media_stop(&call, command),
             Input::MediaEvent { leg, event } => {
                 self.handle_media_event(now, leg, event);
+                Ok(())
+            }
+            Input::VoicemailLogin { call, ok, messages } => {
+                self.handle_voicemail_login(now, &call, ok, messages);
                 Ok(())
             }
             Input::RecordingDone {
@@ -378,6 +385,7 @@ fn new_call(
         forwards: crate::Forwards::default(),
         diversion: None,
         voicemail: None,
+        access: None,
         media: Vec::new(),
     }
 }

@@ -165,6 +165,9 @@ pub enum Input {
         app: bool,
         /// The callee's forwarding (empty for numbers that are no user).
         forwards: Forwards,
+        /// The caller dialled the voicemail number: answer it here and let it listen to this
+        /// mailbox (its own) after its PIN (`app` is set too).
+        voicemail_access: Option<String>,
     },
     /// 3PCC from the control API, with the contacts of `from` (`a`) and of every callee (`b`).
     /// With `req.start_within_ms` the call is created *held*: nothing rings until
@@ -221,6 +224,13 @@ pub enum Input {
         call: CallId,
         side: Side,
         muted: bool,
+    },
+    /// The answer to a [`MailboxAction::Login`]: whether the PIN was right, and then the
+    /// new messages (id, recording), oldest first.
+    VoicemailLogin {
+        call: CallId,
+        ok: bool,
+        messages: Vec<(String, String)>,
     },
     /// A recording ([`LegAction::Record`]) is closed and indexed, or failed.
     RecordingDone {
@@ -312,7 +322,30 @@ pub enum Output {
     Leg(LegAction),
     Event(Event),
     Cdr(Cdr),
-    Voicemail(VoicemailMessage),
+    /// Work on a mailbox the driver does with the store.
+    Mailbox(MailboxAction),
+}
+
+/// What the core asks of a mailbox (the driver answers logins with
+/// [`Input::VoicemailLogin`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailboxAction {
+    /// Keep a message left by a caller.
+    Store(VoicemailMessage),
+    /// Check a PIN typed on `call` for `mailbox`; on success list its new messages.
+    Login {
+        call: CallId,
+        tenant: String,
+        mailbox: String,
+        pin: String,
+    },
+    /// Move message `id` to `folder` (`saved`, `deleted`).
+    Move {
+        tenant: String,
+        mailbox: String,
+        id: String,
+        folder: &'static str,
+    },
 }
 
 /// Misuse of the core or a command that does not fit the call's state.

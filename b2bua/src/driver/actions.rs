@@ -181,6 +181,23 @@ impl Driver {
                         }
                     })
                     .unwrap_or_default();
+                // A caller ID the API asked for (callees only).
+                let (from_user, from_display, privacy) =
+                    match self.caller_ids.get(&call).filter(|_| side == Side::B) {
+                        Some(patchbay_api::CallerId::Shown { number, name }) => (
+                            number.clone(),
+                            Some(name.clone().unwrap_or_else(|| number.clone())),
+                            false,
+                        ),
+                        Some(patchbay_api::CallerId::Anonymous) => {
+                            ("anonymous".to_string(), Some("Anonymous".to_string()), true)
+                        }
+                        None => (shown.clone(), Some(shown), false),
+                    };
+                let mut headers = invite_headers(&self.sip_host, &headers, auto_answer, diversion);
+                if privacy {
+                    headers.push(msg::raw("Privacy", "id".to_string()));
+                }
                 let Ok(ruri) = target.uri.parse::<Uri>() else {
                     return Some((leg, LegEvent::Failed { status: 400 }));
                 };
@@ -192,10 +209,10 @@ impl Driver {
                 let spec = InviteSpec {
                     ruri,
                     peer: dest,
-                    from_user: shown.clone(),
-                    from_display: Some(shown),
+                    from_user,
+                    from_display,
                     to: None,
-                    headers: invite_headers(&self.sip_host, &headers, auto_answer, diversion),
+                    headers,
                     sdp: Some(offer),
                 };
                 if !self.ua.invite(now, leg, spec) {

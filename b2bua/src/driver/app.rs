@@ -145,6 +145,7 @@ impl Driver {
             MediaOp::Play(p) => {
                 let tenant = self.calls.info(call).map(|i| i.tenant).unwrap_or_default();
                 let prompts = self.apps.prompts.clone();
+                let recordings_dir = self.sh.cfg.recordings_dir.clone();
                 let tasks = self.tasks.clone();
                 self.apps.loading.insert((leg, command));
                 tokio::spawn(async move {
@@ -154,6 +155,11 @@ impl Driver {
                             prompts.text(p.voice.as_deref().unwrap_or("en"), t).await
                         }
                         (_, _, Some(u)) => prompts.url(u).await,
+                        _ if p.recording.is_some() => {
+                            let rec = p.recording.clone().unwrap_or_default();
+                            let path = recordings_dir.join(&tenant).join(format!("{rec}.wav"));
+                            prompts.path(path, &rec).await
+                        }
                         _ => Err(patchbay_media::prompts::PromptError::NotFound(String::new())),
                     };
                     let _ = tasks.send(TaskDone::Prompt {

@@ -371,6 +371,16 @@ impl Driver {
         {
             return Err(CmdError::new(ApiErrorKind::BadRequest, why));
         }
+        let caller_id = match req.caller_id.as_deref().map(patchbay_api::CallerId::parse) {
+            None => None,
+            Some(Some(c)) => Some(c),
+            Some(None) => {
+                return Err(CmdError::new(
+                    ApiErrorKind::BadRequest,
+                    "caller_id: a number, Name <number>, or anonymous",
+                ));
+            }
+        };
         let (a, b) = if req.app {
             // The application rings its party as side A; nobody is on side B.
             let a: Vec<Target> = req
@@ -414,6 +424,9 @@ impl Driver {
                 },
             )
             .map_err(|e| self.cmd_error(&id, e))?;
+        if let Some(c) = caller_id {
+            self.caller_ids.insert(id.clone(), c);
+        }
         self.sh
             .metrics
             .calls_started

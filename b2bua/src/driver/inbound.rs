@@ -148,6 +148,7 @@ impl Driver {
             app,
             plan,
             greeting,
+            voicemail_access,
         } = a;
         if !self.ua_tx_open(tx) {
             return; // cancelled while we authenticated it
@@ -263,6 +264,7 @@ impl Driver {
             record,
             app,
             forwards,
+            voicemail_access,
         };
         if self.calls.handle_input(now, input).is_err() {
             // (Unreachable with fresh ids; never leave the leg's media and maps behind.)

@@ -97,8 +97,11 @@ pub(super) async fn authenticate_invite(
         };
     // An application number is answered here; otherwise a callee with no contact is 480 if
     // it is a user, 404 if not: one store read, only then.
+    let access = (outside.is_none() && uri_parts(&ruri).0 == sh.cfg.voicemail_number)
+        .then(|| caller.clone());
     let app = match &outside {
         Some(_) => false,
+        None if access.is_some() => true,
         None => match sh.is_app_number(&ta.tenant, &uri_parts(&ruri).0).await {
             Some(a) => a,
             None => return respond(&done, p.tx, 503),
@@ -138,5 +141,6 @@ pub(super) async fn authenticate_invite(
         app,
         plan,
         greeting,
+        voicemail_access: access,
     })));
 }

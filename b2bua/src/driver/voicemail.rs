@@ -1,15 +1,78 @@
 //! Voicemail's wiring: a message the core reports is indexed in the store (its audio is the
 //! recording), then the mailbox's phones are told how many messages wait (SIP NOTIFY,
-//! `message-summary`, RFC 3842), each registered phone once.
+//! `message-summary`, RFC 3842), each registered phone once; a PIN typed to listen is checked
+//! (argon2, off the loop) and the new messages listed; a message moved by key is moved, and
+//! the phones told again.
 
 use super::{Driver, TaskDone};
 use patchbay_api::{SipMessageMethod, SipMessageRequest};
-use patchbay_proto::VoicemailMessage;
+use patchbay_proto::{MailboxAction, VoicemailMessage};
 
 // === impl Driver ===
 
 impl Driver {
-    pub(super) fn voicemail_left(&mut self, m: VoicemailMessage) {
+    pub(super) fn mailbox(&mut self, action: MailboxAction) {
+        match action {
+            MailboxAction::Store(m) => self.voicemail_left(m),
+            MailboxAction::Login {
+                call,
+                tenant,
+                mailbox,
+                pin,
+            } => {
+                let (store, tasks) = (self.sh.store.clone(), self.tasks.clone());
+                tokio::spawn(async move {
+                    let hash = store.vm_pin_hash(&tenant, &mailbox).await.ok().flatten();
+                    let ok = match hash {
+                        Some(h) => tokio::task::spawn_blocking(move || {
+                            patchbay_store::verify_secret(&h, &pin)
+                        })
+                        .await
+                        .unwrap_or(false),
+                        None => false,
+                    };
+                    let messages = if ok {
+                        let mut v = store
+                            .voicemails(&tenant, &mailbox, Some("inbox"))
+                            .await
+                            .unwrap_or_default();
+                        v.reverse(); // oldest first
+                        v.into_iter().map(|m| (m.id, m.recording)).collect()
+                    } else {
+                        Vec::new()
+                    };
+                    let _ = tasks.send(TaskDone::VoicemailLogin { call, ok, messages });
+                });
+            }
+            MailboxAction::Move {
+                tenant,
+                mailbox,
+                id,
+                folder,
+            } => {
+                let (store, tasks) = (self.sh.store.clone(), self.tasks.clone());
+                tokio::spawn(async move {
+                    if store
+                        .set_voicemail_folder(&tenant, &mailbox, &id, folder)
+                        .await
+                        .is_ok()
+                    {
+                        let waiting = store
+                            .voicemails(&tenant, &mailbox, Some("inbox"))
+                            .await
+                            .map_or(0, |v| v.len());
+                        let _ = tasks.send(TaskDone::Mwi {
+                            tenant,
+                            mailbox,
+                            waiting,
+                        });
+                    }
+                });
+            }
+        }
+    }
+
+    fn voicemail_left(&mut self, m: VoicemailMessage) {
         self.sh.metrics.voicemail_messages.inc();
         let (store, tasks) = (self.sh.store.clone(), self.tasks.clone());
         tokio::spawn(async move {

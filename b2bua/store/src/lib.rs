@@ -119,6 +119,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         ext: &str,
         pin: Option<&str>,
     ) -> Result<bool, StoreError>;
+    /// The argon2 hash of the user's voicemail PIN (`None`: no PIN set, or no such user).
+    async fn vm_pin_hash(&self, tenant: &str, ext: &str) -> Result<Option<String>, StoreError>;
     /// Taridium-style per-user URL key (kept as a SHA-256 digest: it is looked up, not just
     /// compared). `None` clears it.
     async fn set_url_key(

@@ -546,6 +546,10 @@ impl Store for SqlStore {
         self.remove_voicemail(tenant, mailbox, id).await
     }
 
+    async fn vm_pin_hash(&self, tenant: &str, ext: &str) -> Result<Option<String>, StoreError> {
+        self.get_vm_pin_hash(tenant, ext).await
+    }
+
     async fn put_app_number(&self, n: &AppNumber) -> Result<(), StoreError> {
         self.put_app_number_row(n).await
     }

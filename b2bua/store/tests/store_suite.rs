@@ -123,6 +123,9 @@ async fn accounts(store: &dyn Store, tenant: &str) {
             .await
             .unwrap()
     );
+    let h = store.vm_pin_hash(tenant, "4005").await.unwrap().unwrap();
+    assert!(verify_secret(&h, "9999") && !verify_secret(&h, "1234"));
+    assert_eq!(store.vm_pin_hash(tenant, "nobody").await.unwrap(), None);
     // Rename without touching the SIP secret.
     assert!(
         store

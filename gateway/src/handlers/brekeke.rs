@@ -146,6 +146,7 @@ async fn place_call(
                 from_phone: phone,
                 app: false,
                 record: false,
+                caller_id: None,
             },
         )
         .await?;

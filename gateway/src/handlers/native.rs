@@ -346,6 +346,7 @@ async fn run(gw: &Gateway, ctx: &mut Ctx, p: &Principal, op: NativeOp) -> Result
                         from_phone: b.from_phone,
                         app: b.app,
                         record: b.record,
+                        caller_id: b.caller_id.clone(),
                     },
                 )
                 .await?;

@@ -46,7 +46,7 @@ pub(crate) async fn handle(gw: &Gateway, ctx: &mut Ctx, req: &Request) -> Result
     gw.rate_limit(&p)?;
     let ext = p.user.clone().ok_or(Failure::Forbidden)?;
     let text = match c.action {
-        UrlAction::Call { number, cid: _ } => {
+        UrlAction::Call { number, cid } => {
             ctx.endpoint = "call";
             let st = gw.store.user_settings(&p.tenant, &ext).await.map_err(db)?;
             gw.originate(
@@ -57,6 +57,7 @@ pub(crate) async fn handle(gw: &Gateway, ctx: &mut Ctx, req: &Request) -> Result
                     to: vec![number],
                     mode: OriginateMode::CallerFirst,
                     ring_timeout_secs: st.map(|s| s.ring_secs),
+                    caller_id: cid,
                     ..Default::default()
                 },
             )

@@ -50,6 +50,7 @@ fn play_url(url: &str) -> MediaOp {
         file: None,
         url: Some(url.into()),
         text: None,
+        recording: None,
         voice: None,
         repeat: false,
         barge_in: false,

@@ -298,7 +298,7 @@ impl Calls {
         let Some(side) = call.leg(leg).map(|l| l.side) else {
             return;
         };
-        let mut done = None;
+        let mut done: Option<(u64, Option<String>)> = None;
         let kind = match event {
             MediaEvent::Key(key) => EventKind::Dtmf {
                 side,
@@ -317,7 +317,7 @@ impl Calls {
                     return; // ended already (reported once)
                 };
                 let p = call.media.remove(pos);
-                done = Some(command);
+                done = Some((command, digits.clone()));
                 let d = Details {
                     played_ms,
                     digits,
@@ -330,8 +330,9 @@ impl Calls {
             }
         };
         self.emit(now, &id, kind);
-        if let Some(command) = done {
+        if let Some((command, digits)) = done {
             self.voicemail_after(now, &id, command);
+            self.access_after(now, &id, command, digits);
         }
     }
 }

@@ -39,7 +39,11 @@ impl Calls {
         self.calls.insert(id.clone(), call);
         self.emit_created(now, &id);
         if app {
-            self.answer_app_number(now, &id, leg);
+            if self.calls.get(&id).is_some_and(|c| c.access.is_some()) {
+                self.start_access(now, &id, leg);
+            } else {
+                self.answer_app_number(now, &id, leg);
+            }
             return Ok(());
         }
         self.emit_unconditional(now, &id);

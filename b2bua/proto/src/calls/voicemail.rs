@@ -6,7 +6,6 @@
 //! call ends. Each step is an ordinary primitive with its own completion event.
 
 use super::Calls;
-use super::app::{Kind, Pending};
 use crate::routing::Divert;
 use crate::{LegAction, Ms, Output, Voicemail, VoicemailMessage};
 use patchbay_api::{
@@ -55,7 +54,7 @@ pub(super) fn message_of(
         return None;
     }
     Some(recording.filter(|_| duration_ms > 0).map(|recording| {
-        Output::Voicemail(VoicemailMessage {
+        Output::Mailbox(crate::MailboxAction::Store(VoicemailMessage {
             call: call.id.clone(),
             tenant: call.tenant.clone(),
             mailbox: session.vm.mailbox.clone(),
@@ -63,7 +62,7 @@ pub(super) fn message_of(
             recording,
             duration_ms,
             at_ms: now,
-        })
+        }))
     }))
 }
 
@@ -98,11 +97,12 @@ impl Calls {
             file: vm.greeting.clone(),
             url: None,
             text: vm.greeting.is_none().then(|| default_greeting(&vm.mailbox)),
+            recording: None,
             voice: None,
             repeat: false,
             barge_in: false,
         });
-        let command = self.issue(id, a, play);
+        let command = self.run_op(id, play);
         if let Some(call) = self.calls.get_mut(id) {
             call.voicemail = Some(Session {
                 vm,
@@ -116,7 +116,7 @@ impl Calls {
         let Some(call) = self.calls.get_mut(id) else {
             return;
         };
-        let (Some(session), Some(a)) = (call.voicemail.clone(), call.a) else {
+        let Some(session) = call.voicemail.clone() else {
             return;
         };
         let next = match session.step {
@@ -127,7 +127,7 @@ impl Calls {
                     duration_ms: None,
                     barge_in: false,
                 });
-                Step::Beep(self.issue(id, a, beep))
+                Step::Beep(self.run_op(id, beep))
             }
             Step::Beep(c) if c == command => {
                 let c = self.alloc_command();
@@ -157,27 +157,5 @@ impl Calls {
     /// The message is in: the call ends (the caller is sent BYE).
     pub(super) fn voicemail_done(&mut self, now: Ms, id: &CallId) {
         self.end_call(now, id, Cause::Normal, EndedBy::System, None);
-    }
-
-    /// Run `op` on leg `leg` of `id` as a primitive of the B2BUA's own; its command id.
-    fn issue(&mut self, id: &CallId, leg: crate::LegId, op: MediaOp) -> u64 {
-        let command = self.alloc_command();
-        if let Some(call) = self.calls.get_mut(id) {
-            call.media.push(Pending {
-                command,
-                side: Side::A,
-                kind: match &op {
-                    MediaOp::Play(_) => Kind::Play,
-                    _ => Kind::Tone,
-                },
-            });
-        }
-        self.out.push_back(Output::Leg(LegAction::Media {
-            call: id.clone(),
-            leg,
-            command,
-            op,
-        }));
-        command
     }
 }

@@ -14,6 +14,7 @@ fn play(text: &str) -> MediaOp {
         file: None,
         url: None,
         text: Some(text.into()),
+        recording: None,
         voice: None,
         repeat: false,
         barge_in: true,

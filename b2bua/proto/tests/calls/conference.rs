@@ -51,6 +51,7 @@ fn a_leg_joins_is_muted_and_leaves_a_room() {
             file: Some("x.wav".into()),
             url: None,
             text: None,
+            recording: None,
             voice: None,
             repeat: false,
             barge_in: false,

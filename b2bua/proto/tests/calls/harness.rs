@@ -10,6 +10,7 @@ pub struct H {
     pub events: Vec<Event>,
     pub cdrs: Vec<Cdr>,
     pub voicemails: Vec<patchbay_proto::VoicemailMessage>,
+    pub mailbox: Vec<patchbay_proto::MailboxAction>,
 }
 
 impl H {
@@ -21,6 +22,7 @@ impl H {
             events: vec![],
             cdrs: vec![],
             voicemails: vec![],
+            mailbox: vec![],
         }
     }
 
@@ -61,7 +63,8 @@ impl H {
                 Output::Leg(a) => self.actions.push(a),
                 Output::Event(e) => self.events.push(e),
                 Output::Cdr(c) => self.cdrs.push(c),
-                Output::Voicemail(v) => self.voicemails.push(v),
+                Output::Mailbox(patchbay_proto::MailboxAction::Store(v)) => self.voicemails.push(v),
+                Output::Mailbox(m) => self.mailbox.push(m),
             }
         }
     }
@@ -109,6 +112,7 @@ impl H {
             from_phone: None,
             app: false,
             record: false,
+            caller_id: None,
         };
         let a = vec![Target::new(from, format!("sip:{from}@127.0.0.1:5071"))];
         let b = to
@@ -171,6 +175,27 @@ impl H {
             record: false,
             app: false,
             forwards,
+            voicemail_access: None,
+        });
+        leg
+    }
+
+    /// 4005 dials the voicemail number to listen to its mailbox.
+    pub fn voicemail_access(&mut self, id: &str) -> LegId {
+        let leg = self.calls.alloc_leg();
+        self.input(Input::Inbound {
+            call: CallId(id.into()),
+            leg,
+            tenant: "demo".into(),
+            from: "4005".into(),
+            to: "*97".into(),
+            no_target_status: 0,
+            targets: vec![],
+            ring_timeout_ms: 20_000,
+            record: false,
+            app: true,
+            forwards: patchbay_proto::Forwards::default(),
+            voicemail_access: Some("4005".into()),
         });
         leg
     }
@@ -190,6 +215,7 @@ impl H {
             record: false,
             app: true,
             forwards: patchbay_proto::Forwards::default(),
+            voicemail_access: None,
         });
         leg
     }

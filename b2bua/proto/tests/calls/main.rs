@@ -20,4 +20,5 @@ mod originate_held_start;
 mod originate_simultaneous_fork;
 mod state_action_table;
 mod transfer;
+mod voicemail_access;
 mod voicemail_deposit;

@@ -173,7 +173,7 @@ fn a_node_stopping_ends_its_closing_calls_without_losing_their_cdrs() {
             patchbay_proto::Output::Event(e) => h.events.push(e),
             patchbay_proto::Output::Cdr(c) => h.cdrs.push(c),
             patchbay_proto::Output::Leg(a) => h.actions.push(a),
-            patchbay_proto::Output::Voicemail(v) => h.voicemails.push(v),
+            patchbay_proto::Output::Mailbox(m) => h.mailbox.push(m),
         }
     }
     assert_eq!(h.calls.closing(), 0);

@@ -78,6 +78,22 @@ impl SqlStore {
         Ok(r.rows_affected() > 0)
     }
 
+    pub(super) async fn get_vm_pin_hash(
+        &self,
+        tenant: &str,
+        ext: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT vm_pin_hash FROM users WHERE tenant = $1 AND ext = $2")
+            .bind(tenant)
+            .bind(ext)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => r.try_get::<Option<String>, _>("vm_pin_hash")?,
+            None => None,
+        })
+    }
+
     pub(super) async fn put_vm_pin(
         &self,
         tenant: &str,

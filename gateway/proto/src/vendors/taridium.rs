@@ -60,9 +60,16 @@ pub fn parse_url_control(req: &Request) -> Result<UrlControl, Failure> {
         if !valid_party(number) || number.starts_with("sip") {
             return Err(Failure::bad("call", "digits only"));
         }
+        let cid = p.get("cid").map(str::to_string);
+        if cid
+            .as_deref()
+            .is_some_and(|c| patchbay_api::CallerId::parse(c).is_none())
+        {
+            return Err(Failure::bad("cid", "a number, Name <number>, or unknown"));
+        }
         UrlAction::Call {
             number: number.to_string(),
-            cid: p.get("cid").map(str::to_string),
+            cid,
         }
     } else if let Some(nr) = p.get("fwdnr") {
         if !valid_party(nr) {

@@ -95,6 +95,9 @@ pub struct CallBody {
     /// Record the call from answer to hangup (`/recordings` lists it afterwards).
     #[serde(default)]
     pub record: bool,
+    /// The caller ID the callees see: a number, `Name <number>`, or `anonymous`.
+    #[serde(default)]
+    pub caller_id: Option<String>,
 }
 
 impl CallBody {
@@ -107,6 +110,16 @@ impl CallBody {
 
     /// Checks the call is well formed and its headers allowed (case-insensitive names).
     pub fn validate(&self, allowed_headers: &[String]) -> Result<(), Failure> {
+        if self
+            .caller_id
+            .as_deref()
+            .is_some_and(|c| patchbay_api::CallerId::parse(c).is_none())
+        {
+            return Err(Failure::bad(
+                "caller_id",
+                "a number, Name <number>, or anonymous",
+            ));
+        }
         if self.app {
             let caller_id = self.from.len() <= 32
                 && self

@@ -1,0 +1,262 @@
+//! Listening to one's voicemail by phone: a user dials the voicemail number; the B2BUA answers,
+//! asks for the PIN (keys, then `#`; three tries), says how many new messages wait, plays
+//! each one and then offers 7 (delete), 9 (save) or `#` (next: it stays new), and says
+//! goodbye. The PIN is checked and the messages listed by the driver
+//! ([`MailboxAction::Login`], answered by [`Input::VoicemailLogin`](crate::Input)); moves
+//! are [`MailboxAction::Move`]. Every step is an ordinary primitive with its own event.
+
+use super::Calls;
+use super::app::{Kind, Pending};
+use crate::{LegAction, LegId, MailboxAction, Ms, Output};
+use patchbay_api::{CallId, Cause, CollectRequest, EndedBy, MediaOp, PlayRequest, Side};
+use std::collections::VecDeque;
+
+/// PIN tries before goodbye.
+const TRIES: u8 = 3;
+
+/// A user listening to its mailbox.
+#[derive(Debug, Clone)]
+pub(crate) struct Access {
+    mailbox: String,
+    step: Step,
+    tries: u8,
+    /// New messages not played yet: (id, recording).
+    queue: VecDeque<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    /// Waiting for the PIN collection.
+    Pin(u64),
+    /// The driver checks the PIN.
+    Verifying,
+    /// "You have N new messages."
+    Announce(u64),
+    /// A message plays.
+    Message(u64, String),
+    /// The menu after a message (its collection), for that message.
+    Menu(u64, String),
+    /// The last words; then the call ends.
+    Goodbye(u64),
+}
+
+impl Access {
+    pub(crate) fn new(mailbox: String) -> Self {
+        Self {
+            mailbox,
+            step: Step::Verifying,
+            tries: 0,
+            queue: VecDeque::new(),
+        }
+    }
+}
+
+fn say(text: &str, barge_in: bool) -> MediaOp {
+    MediaOp::Play(PlayRequest {
+        side: Side::A,
+        file: None,
+        url: None,
+        text: Some(text.to_string()),
+        recording: None,
+        voice: None,
+        repeat: false,
+        barge_in,
+    })
+}
+
+fn keys(max: usize, terminators: &str, first_timeout_ms: u64) -> MediaOp {
+    MediaOp::Collect(CollectRequest {
+        side: Side::A,
+        min_digits: 1,
+        max_digits: max,
+        terminators: terminators.into(),
+        first_timeout_ms,
+        inter_timeout_ms: 5_000,
+    })
+}
+
+// === impl Calls ===
+
+impl Calls {
+    /// Answer a caller of the voicemail number and ask for its PIN.
+    pub(super) fn start_access(&mut self, now: Ms, id: &CallId, leg: LegId) {
+        let Some(call) = self.calls.get_mut(id) else {
+            return;
+        };
+        if let Some(l) = call.leg_mut(leg) {
+            l.state = crate::call::LegState::Answered;
+        }
+        self.out
+            .push_back(Output::Leg(LegAction::AnswerApp { leg }));
+        self.app_answered(now, id, leg);
+        self.ask_pin(id, "Please enter your voicemail PIN, then the hash key.");
+    }
+
+    fn ask_pin(&mut self, id: &CallId, prompt: &str) {
+        self.run_op(id, say(prompt, true));
+        let c = self.run_op(id, keys(12, "#", 10_000));
+        self.set_step(id, Step::Pin(c));
+    }
+
+    fn goodbye(&mut self, id: &CallId, text: &str) {
+        let c = self.run_op(id, say(text, false));
+        self.set_step(id, Step::Goodbye(c));
+    }
+
+    fn set_step(&mut self, id: &CallId, step: Step) {
+        if let Some(a) = self.calls.get_mut(id).and_then(|c| c.access.as_mut()) {
+            a.step = step;
+        }
+    }
+
+    /// The next new message, or goodbye.
+    fn next_message(&mut self, id: &CallId) {
+        let next = self
+            .calls
+            .get_mut(id)
+            .and_then(|c| c.access.as_mut())
+            .and_then(|a| a.queue.pop_front());
+        match next {
+            Some((msg, recording)) => {
+                let c = self.run_op(
+                    id,
+                    MediaOp::Play(PlayRequest {
+                        side: Side::A,
+                        file: None,
+                        url: None,
+                        text: None,
+                        recording: Some(recording),
+                        voice: None,
+                        repeat: false,
+                        barge_in: false,
+                    }),
+                );
+                self.set_step(id, Step::Message(c, msg));
+            }
+            None => self.goodbye(id, "No more new messages. Goodbye."),
+        }
+    }
+
+    /// A primitive of `id` ended (`digits` for a collection): the listening's next step.
+    pub(super) fn access_after(
+        &mut self,
+        now: Ms,
+        id: &CallId,
+        command: u64,
+        digits: Option<String>,
+    ) {
+        let Some(access) = self.calls.get(id).and_then(|c| c.access.clone()) else {
+            return;
+        };
+        match access.step {
+            Step::Pin(c) if c == command => match digits.filter(|d| !d.is_empty()) {
+                Some(pin) => {
+                    let tenant = self
+                        .calls
+                        .get(id)
+                        .map(|c| c.tenant.clone())
+                        .unwrap_or_default();
+                    self.out.push_back(Output::Mailbox(MailboxAction::Login {
+                        call: id.clone(),
+                        tenant,
+                        mailbox: access.mailbox.clone(),
+                        pin,
+                    }));
+                    self.set_step(id, Step::Verifying);
+                }
+                None => self.goodbye(id, "Goodbye."),
+            },
+            Step::Announce(c) if c == command => self.next_message(id),
+            Step::Message(c, msg) if c == command => {
+                self.run_op(
+                    id,
+                    say(
+                        "Press 7 to delete, 9 to save, or the hash key for the next message.",
+                        true,
+                    ),
+                );
+                let c = self.run_op(id, keys(1, "", 5_000));
+                self.set_step(id, Step::Menu(c, msg));
+            }
+            Step::Menu(c, msg) if c == command => {
+                let folder = match digits.as_deref() {
+                    Some("7") => Some("deleted"),
+                    Some("9") => Some("saved"),
+                    _ => None,
+                };
+                if let (Some(folder), Some(call)) = (folder, self.calls.get(id)) {
+                    self.out.push_back(Output::Mailbox(MailboxAction::Move {
+                        tenant: call.tenant.clone(),
+                        mailbox: access.mailbox.clone(),
+                        id: msg,
+                        folder,
+                    }));
+                }
+                self.next_message(id);
+            }
+            Step::Goodbye(c) if c == command => {
+                self.end_call(now, id, Cause::Normal, EndedBy::System, None);
+            }
+            _ => {}
+        }
+    }
+
+    /// The driver checked the PIN (and listed the new messages).
+    pub(super) fn handle_voicemail_login(
+        &mut self,
+        _now: Ms,
+        id: &CallId,
+        ok: bool,
+        messages: Vec<(String, String)>,
+    ) {
+        let Some(access) = self.calls.get_mut(id).and_then(|c| c.access.as_mut()) else {
+            return;
+        };
+        if access.step != Step::Verifying {
+            return;
+        }
+        if !ok {
+            access.tries += 1;
+            if access.tries >= TRIES {
+                self.goodbye(id, "Wrong PIN. Goodbye.");
+            } else {
+                self.ask_pin(id, "Wrong PIN. Please try again, then the hash key.");
+            }
+            return;
+        }
+        let n = messages.len();
+        access.queue = messages.into();
+        let text = match n {
+            0 => "You have no new messages.".to_string(),
+            1 => "You have one new message.".to_string(),
+            n => format!("You have {n} new messages."),
+        };
+        let c = self.run_op(id, say(&text, false));
+        self.set_step(id, Step::Announce(c));
+    }
+
+    /// Run `op` on side A of `id` as a primitive of the B2BUA's own; its command id.
+    pub(super) fn run_op(&mut self, id: &CallId, op: MediaOp) -> u64 {
+        let command = self.alloc_command();
+        let Some(call) = self.calls.get_mut(id) else {
+            return command;
+        };
+        let Some(leg) = call.a else { return command };
+        call.media.push(Pending {
+            command,
+            side: Side::A,
+            kind: match &op {
+                MediaOp::Play(_) => Kind::Play,
+                MediaOp::Collect(_) => Kind::Collect,
+                _ => Kind::Tone,
+            },
+        });
+        self.out.push_back(Output::Leg(LegAction::Media {
+            call: id.clone(),
+            leg,
+            command,
+            op,
+        }));
+        command
+    }
+}

@@ -1,0 +1,87 @@
+//! Listening to voicemail by phone in the core: the caller of the voicemail number is answered
+//! and asked for its PIN; a wrong PIN is asked again, the right one (checked by the driver)
+//! announces the new messages and plays each, with 7 to delete and 9 to save; then goodbye and
+//! the call ends.
+use crate::harness::H;
+use patchbay_proto::api::{MediaOp, MediaReason};
+use patchbay_proto::{Input, LegAction, LegId, MailboxAction, MediaEvent};
+
+/// The media commands in `acts`.
+fn media(acts: &[LegAction]) -> Vec<(u64, MediaOp)> {
+    acts.iter()
+        .filter_map(|a| match a {
+            LegAction::Media { command, op, .. } => Some((*command, op.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn done(h: &mut H, leg: LegId, command: u64, digits: Option<&str>) {
+    h.input(Input::MediaEvent {
+        leg,
+        event: MediaEvent::Done {
+            command,
+            reason: MediaReason::Finished,
+            played_ms: 0,
+            digits: digits.map(str::to_string),
+            ok: digits.is_some(),
+            key: None,
+            error: None,
+        },
+    });
+}
+
+/// The collection among `acts` (the command after the prompt).
+fn collection(acts: &[LegAction]) -> u64 {
+    media(acts)
+        .into_iter()
+        .find(|(_, op)| matches!(op, MediaOp::Collect(_)))
+        .expect("a collection")
+        .0
+}
+
+#[test]
+fn a_user_logs_in_hears_its_messages_and_saves_and_deletes_them() {
+    let mut h = H::new();
+    let a = h.voicemail_access("vm");
+    let acts = h.take();
+    assert!(acts.contains(&LegAction::AnswerApp { leg: a }));
+    done(&mut h, a, collection(&acts), Some("1111"));
+    assert!(
+        matches!(&h.mailbox[..], [MailboxAction::Login { mailbox, pin, .. }] if mailbox == "4005" && pin == "1111")
+    );
+    h.input(Input::VoicemailLogin {
+        call: "vm".into(),
+        ok: false,
+        messages: vec![],
+    });
+    let acts = h.take();
+    done(&mut h, a, collection(&acts), Some("4242"));
+    h.input(Input::VoicemailLogin {
+        call: "vm".into(),
+        ok: true,
+        messages: vec![("m1".into(), "r1".into()), ("m2".into(), "r2".into())],
+    });
+    let announce = media(&h.take());
+    assert!(
+        matches!(&announce[0].1, MediaOp::Play(p) if p.text.as_deref() == Some("You have 2 new messages."))
+    );
+    done(&mut h, a, announce[0].0, None);
+    for (rec, key, folder) in [("r1", "7", "deleted"), ("r2", "9", "saved")] {
+        let played = media(&h.take());
+        assert!(matches!(&played[0].1, MediaOp::Play(p) if p.recording.as_deref() == Some(rec)));
+        done(&mut h, a, played[0].0, None);
+        let menu = h.take();
+        done(&mut h, a, collection(&menu), Some(key));
+        assert!(
+            matches!(h.mailbox.last(), Some(MailboxAction::Move { folder: f, .. }) if *f == folder)
+        );
+    }
+    let bye = media(&h.take());
+    assert!(
+        matches!(&bye[0].1, MediaOp::Play(p) if p.text.as_deref().is_some_and(|t| t.contains("Goodbye")))
+    );
+    done(&mut h, a, bye[0].0, None);
+    assert!(h.take().contains(&LegAction::Bye { leg: a }));
+    h.ended();
+}

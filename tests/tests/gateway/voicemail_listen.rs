@@ -1,0 +1,147 @@
+//! Listening to voicemail by phone: 4005 leaves 4007 a message (4007 has no phone registered:
+//! straight to the mailbox); 4007 dials *97, types a wrong PIN (asked again), then its PIN
+//! (set through the native API), hears "one new message" and the message itself (decoded, it
+//! correlates with what 4005 said), presses 9 to save it, and is said goodbye; the message is
+//! then in `saved`, not in the inbox.
+use patchbay_api::{EventKind, Side};
+use patchbay_tests::media::*;
+use patchbay_tests::*;
+use reqwest::Method as M;
+use serde_json::json;
+use std::time::Duration;
+
+const DEMO: (&str, &str) = ("demo-key", "demo-secret");
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_listens_to_its_voicemail_with_its_pin() {
+    let stack = Stack::start().await;
+    let gw = stack.gateway(|_| {});
+    let demo = |m, path: &str| gw.as_key(DEMO.0, DEMO.1, m, path);
+    let r = gw
+        .send(demo(M::PUT, "/api/v1/tenants/demo/users/4007").json(&json!({"vm_pin": "4242"})))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // 4005 leaves a message.
+    let rtp5 = RtpCapture::new().await;
+    let caller = Sipp::caller(
+        "uac_call.xml",
+        &stack,
+        free_port(),
+        "4007",
+        rtp5.port(),
+        &["-set", "talk_ms", "9000"],
+    );
+    let left = stack.call_in_state(patchbay_api::CallState::Bridged).await;
+    stack
+        .wait_event(&left.id, 15, |k| {
+            matches!(k, EventKind::ToneFinished { .. })
+        })
+        .await;
+    let said = test_signal_seeded(8_000, 1.5, 31);
+    let relay = relay_addr(&stack.api, &left.id, Side::A).await;
+    send_paced(&rtp5.sock, relay, &phone_packets(&said)).await;
+    assert_eq!(caller.wait(20).await, 0);
+    stack.events_until_end(&left.id).await;
+
+    // 4007 dials *97.
+    let rtp7 = RtpCapture::new().await;
+    let (port, rtp) = (free_port().to_string(), rtp7.port().to_string());
+    let auth_uri = format!("*97@{}", stack.sip());
+    let listener = Sipp::spawn(
+        "uac_call_until_bye.xml",
+        &stack.sip(),
+        &[
+            "-s",
+            "*97",
+            "-p",
+            &port,
+            "-au",
+            "4007",
+            "-ap",
+            "demo-4007",
+            "-auth_uri",
+            &auth_uri,
+            "-set",
+            "user",
+            "4007",
+            "-set",
+            "rtpport",
+            &rtp,
+        ],
+    );
+    let call = stack.call_in_state(patchbay_api::CallState::Bridged).await;
+    assert_eq!(call.from, "4007");
+    let relay = relay_addr(&stack.api, &call.id, Side::A).await;
+    let mut keys = PhoneStream::default();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    send_paced(&rtp7.sock, relay, &keys.rfc4733("1111#")).await;
+    // Asked again: the second PIN prompt is a new collection.
+    stack
+        .wait_event(
+            &call.id,
+            10,
+            |k| matches!(k, EventKind::Digits { digits, .. } if digits == "1111"),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    send_paced(&rtp7.sock, relay, &keys.rfc4733("4242#")).await;
+    let before = rtp7.audio().len();
+    // The announcement, then the message: the second prompt to end after the PIN.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let evs = stack
+            .api
+            .events(&call.id, 0, Duration::from_millis(500))
+            .await
+            .unwrap();
+        let pin = evs
+            .iter()
+            .position(|e| matches!(&e.kind, EventKind::Digits { digits, .. } if digits == "4242"));
+        let played = pin.map_or(0, |i| {
+            evs[i..]
+                .iter()
+                .filter(|e| matches!(e.kind, EventKind::PlayFinished { .. }))
+                .count()
+        });
+        if played >= 2 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no message played: {:?}",
+            kinds(&evs)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let heard = rtp7.audio()[before..].to_vec();
+    let (corr, _) = best_correlation(&pcma(&said), &heard);
+    assert!(corr > 0.9, "4007 heard 4005's message: {corr:.3}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    send_paced(&rtp7.sock, relay, &keys.rfc4733("9")).await;
+    assert_eq!(listener.wait(30).await, 0, "goodbye: the B2BUA hung up");
+    let events = stack.events_until_end(&call.id).await;
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(&e.kind, EventKind::Digits { digits, .. } if digits == "9"))
+    );
+
+    let r = gw
+        .send(demo(
+            M::GET,
+            "/api/v1/tenants/demo/users/4007/voicemail?folder=saved",
+        ))
+        .await;
+    assert_eq!(r.json().as_array().unwrap().len(), 1, "{}", r.body);
+    assert_eq!(r.json()[0]["caller"], "4005");
+    let r = gw
+        .send(demo(
+            M::GET,
+            "/api/v1/tenants/demo/users/4007/voicemail?folder=inbox",
+        ))
+        .await;
+    assert_eq!(r.json(), json!([]));
+    gw.stop().await;
+    stack.stop().await;
+}
