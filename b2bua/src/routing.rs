@@ -14,6 +14,11 @@ fn route(st: &UserSettings) -> UserRoute {
         ring_secs: st.ring_secs,
         dnd: st.dnd,
         voicemail: st.vm_on,
+        sequence: if st.followme_on {
+            st.call_sequence.clone()
+        } else {
+            Vec::new()
+        },
     }
 }
 
@@ -44,7 +49,13 @@ pub(crate) async fn plan_for(
         .get(&first.ring)
         .cloned()
         .flatten()
-        .map(|r| [r.busy, r.no_answer].into_iter().flatten().collect())
+        .map(|r| {
+            [r.busy, r.no_answer]
+                .into_iter()
+                .flatten()
+                .chain(r.sequence.into_iter().map(|s| s.number))
+                .collect()
+        })
         .unwrap_or_default();
     for t in targets {
         if let std::collections::hash_map::Entry::Vacant(slot) = routes.entry(t) {

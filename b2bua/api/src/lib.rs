@@ -39,8 +39,10 @@
 pub mod client;
 mod media;
 mod recording;
+mod routing;
 mod types;
 
 pub use media::*;
 pub use recording::*;
+pub use routing::*;
 pub use types::*;

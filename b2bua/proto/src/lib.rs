@@ -83,6 +83,9 @@ pub struct Forwards {
     pub no_answer: Option<(String, Vec<Target>)>,
     /// When no forward takes the call (busy, no answer): the caller leaves a message here.
     pub voicemail: Option<Voicemail>,
+    /// The rest of `ring`'s call sequence (follow-me): when a step rings unanswered, the next
+    /// one rings (its contacts, for its time) before any no-answer forward.
+    pub sequence: std::collections::VecDeque<(Vec<Target>, Ms)>,
 }
 
 /// A mailbox that takes a caller's message: the greeting, a beep, then the recording.

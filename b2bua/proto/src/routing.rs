@@ -13,6 +13,8 @@ pub enum Divert {
     Unconditional,
     Busy,
     NoAnswer,
+    /// The next rings of a call sequence (follow-me).
+    FollowMe,
 }
 
 impl Divert {
@@ -22,6 +24,7 @@ impl Divert {
             Divert::Unconditional => "unconditional",
             Divert::Busy => "user-busy",
             Divert::NoAnswer => "no-answer",
+            Divert::FollowMe => "follow-me",
         }
     }
 }
@@ -36,6 +39,28 @@ pub struct UserRoute {
     pub dnd: bool,
     /// The user takes messages when no one answers.
     pub voicemail: bool,
+    /// The user's call sequence (follow-me), when switched on.
+    pub sequence: Vec<SequenceRing>,
+}
+
+pub use patchbay_api::SequenceRing;
+
+/// A call sequence as steps: users that ring together, for how long. The first step is the
+/// user's own phones (with the rings at the same time as them).
+pub fn steps(own: &str, ring_secs: u32, sequence: &[SequenceRing]) -> Vec<(Vec<String>, u32)> {
+    let mut steps: Vec<(Vec<String>, u32)> = vec![(vec![own.to_string()], ring_secs)];
+    for r in sequence.iter().filter(|r| r.enabled) {
+        match steps.last_mut() {
+            Some((users, secs)) if r.parallel => {
+                if !users.contains(&r.number) {
+                    users.push(r.number.clone());
+                }
+                *secs = (*secs).max(r.ring_secs);
+            }
+            _ => steps.push((vec![r.number.clone()], r.ring_secs)),
+        }
+    }
+    steps
 }
 
 /// Where a call to a user goes.
@@ -58,6 +83,9 @@ pub struct Plan {
     pub ring_secs: u32,
     /// `ring` takes messages when the call finds no one.
     pub voicemail: bool,
+    /// `ring`'s call sequence as steps (see [`steps`]); only the user's own phones when it has
+    /// none. Users only (numbers need a trunk).
+    pub steps: Vec<(Vec<String>, u32)>,
 }
 
 /// The plan for a call to `callee` (a user); `route_of` answers for users (`None`: not a
@@ -89,6 +117,15 @@ pub fn plan(callee: &str, route_of: impl Fn(&str) -> Option<UserRoute>) -> Plan 
         no_answer: other_user(&route.no_answer),
         ring_secs: route.ring_secs,
         voicemail: route.voicemail,
+        steps: {
+            let users: Vec<SequenceRing> = route
+                .sequence
+                .iter()
+                .filter(|r| route_of(&r.number).is_some())
+                .cloned()
+                .collect();
+            steps(&ring, route.ring_secs, &users)
+        },
         ring,
     }
 }

@@ -187,7 +187,17 @@ impl Driver {
             Some(uri) => vec![Target::new(callee.clone(), uri.clone())],
             None if app => Vec::new(),
             None if plan.as_ref().is_some_and(|p| p.dnd) => Vec::new(),
-            None => self.targets(&tenant, ring),
+            None => {
+                // The first step of a call sequence: the user's phones and those rung with them.
+                let first: Vec<String> = plan
+                    .as_ref()
+                    .and_then(|p| p.steps.first())
+                    .map_or_else(|| vec![ring.to_string()], |(users, _)| users.clone());
+                first
+                    .iter()
+                    .flat_map(|u| self.targets(&tenant, u))
+                    .collect()
+            }
         };
         let forwards = match &plan {
             Some(p) => patchbay_proto::Forwards {
@@ -201,6 +211,18 @@ impl Driver {
                     let t = self.targets(&tenant, &u);
                     (u, t)
                 }),
+                sequence: p
+                    .steps
+                    .iter()
+                    .skip(1)
+                    .map(|(users, secs)| {
+                        let t = users
+                            .iter()
+                            .flat_map(|u| self.targets(&tenant, u))
+                            .collect();
+                        (t, u64::from((*secs).clamp(5, 600)) * 1000)
+                    })
+                    .collect(),
                 voicemail: p.voicemail.then(|| patchbay_proto::Voicemail {
                     mailbox: p.ring.clone(),
                     greeting,
@@ -209,9 +231,12 @@ impl Driver {
             },
             None => patchbay_proto::Forwards::default(),
         };
-        let ring_timeout_ms = plan
-            .as_ref()
-            .map_or(self.sh.cfg.ring_timeout_secs, |p| p.ring_secs.clamp(5, 600));
+        let ring_timeout_ms = plan.as_ref().map_or(self.sh.cfg.ring_timeout_secs, |p| {
+            p.steps
+                .first()
+                .map_or(p.ring_secs, |(_, s)| *s)
+                .clamp(5, 600)
+        });
         let no_target_status = if !targets.is_empty() || app {
             0
         } else if plan.as_ref().is_some_and(|p| p.dnd) {

@@ -35,6 +35,9 @@ pub struct UserSettings {
     /// Do not disturb: the user's phones do not ring (busy handling applies).
     #[serde(default)]
     pub dnd: bool,
+    /// The call sequence rung while `followme_on` (sipX's model; Taridium follow-me).
+    #[serde(default)]
+    pub call_sequence: Vec<patchbay_api::SequenceRing>,
 }
 
 impl Default for UserSettings {
@@ -48,6 +51,7 @@ impl Default for UserSettings {
             forward_busy: None,
             forward_no_answer: None,
             dnd: false,
+            call_sequence: Vec::new(),
         }
     }
 }

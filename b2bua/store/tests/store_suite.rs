@@ -163,6 +163,12 @@ async fn accounts(store: &dyn Store, tenant: &str) {
         forward_busy: Some("4009".into()),
         forward_no_answer: Some("4011".into()),
         dnd: true,
+        call_sequence: vec![patchbay_api::SequenceRing {
+            number: "4009".into(),
+            ring_secs: 15,
+            parallel: false,
+            enabled: true,
+        }],
     };
     assert!(store.set_user_settings(tenant, "4005", &st).await.unwrap());
     assert_eq!(store.user_settings(tenant, "4005").await.unwrap(), Some(st));

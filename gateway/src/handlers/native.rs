@@ -256,6 +256,10 @@ async fn run(gw: &Gateway, ctx: &mut Ctx, p: &Principal, op: NativeOp) -> Result
             st.forward_busy = target(&body.forward_busy, &st.forward_busy);
             st.forward_no_answer = target(&body.forward_no_answer, &st.forward_no_answer);
             st.dnd = body.dnd.unwrap_or(st.dnd);
+            st.followme_on = body.followme_on.unwrap_or(st.followme_on);
+            if let Some(seq) = &body.call_sequence {
+                st.call_sequence = seq.clone();
+            }
             gw.store
                 .set_user_settings(&tenant, &ext, &st)
                 .await

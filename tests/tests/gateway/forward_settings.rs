@@ -2,7 +2,8 @@
 //! rings: Taridium URL control `fwdnr=4009` forwards 4007 unconditionally (4009's phone rings
 //! with a Diversion naming 4007), `fwd=0` turns it off (4007 rings again); a loop set up
 //! through the native API (4007 -> 4009 -> 4007) is cut (4009 rings, once); do-not-disturb
-//! with a busy forward sends the call to 4009 at once.
+//! with a busy forward sends the call to 4009 at once; Brekeke's SOAP `setUserProperties`
+//! with `phoneforward` forwards 4007 again.
 use patchbay_api::{CallState, EventKind};
 use patchbay_tests::*;
 use reqwest::Method as M;
@@ -117,6 +118,29 @@ async fn forwarding_set_through_the_apis_moves_the_next_call() {
         )
         .await;
     assert_eq!(r.status, 400, "{}", r.body);
+
+    // Brekeke SOAP: phoneforward (DND off first).
+    let r = gw
+        .send(demo("/api/v1/tenants/demo/users/4007").json(&json!({"dnd": false})))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let envelope = r#"<?xml version="1.0" encoding="UTF-8"?>
+<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ns1="http://127.0.0.1/pbx/services/UserImpl" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:SOAP-ENC="http://schemas.xmlsoap.org/soap/encoding/" SOAP-ENV:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><SOAP-ENV:Body><ns1:setUserProperties><in0 xsi:type="xsd:string">4007</in0><in1 SOAP-ENC:arrayType="xsd:string[1]" xsi:type="ns1:ArrayOf_xsd_string"><item xsi:type="xsd:string">phoneforward</item></in1><in2 SOAP-ENC:arrayType="xsd:string[1]" xsi:type="ns1:ArrayOf_xsd_string"><item xsi:type="xsd:string">4009</item></in2></ns1:setUserProperties></SOAP-ENV:Body></SOAP-ENV:Envelope>"#;
+    let r = gw
+        .send(
+            gw.http
+                .post(format!("{}/pbx/services/UserImpl", gw.base))
+                .header("content-type", "text/xml; charset=utf-8")
+                .header("soapaction", "\"\"")
+                .body(envelope),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("setUserPropertiesResponse"), "{}", r.body);
+    assert_eq!(
+        call(&stack, "4009").await.as_deref(),
+        Some(format!("<sip:4007@{sip}>;reason=unconditional;counter=1").as_str())
+    );
     gw.stop().await;
     stack.stop().await;
 }

@@ -16,6 +16,7 @@ mod compat_with_phones;
 mod cross_tenant;
 mod destinations_refused;
 mod digest;
+mod follow_me;
 mod forward_settings;
 mod jwt;
 mod limits;

@@ -42,6 +42,24 @@ impl Calls {
         let Some(divert) = divert_of(status) else {
             return false;
         };
+        // A call sequence goes on before any forward (steps without a registered phone are
+        // passed over).
+        if divert == Divert::NoAnswer {
+            while let Some((targets, ring_ms)) = call.forwards.sequence.pop_front() {
+                if targets.is_empty() {
+                    continue;
+                }
+                let from = call.forwards.ring.clone();
+                let to = targets[0].party.clone();
+                call.ring_timeout_ms = ring_ms;
+                call.diversion = Some((from.clone(), Divert::FollowMe.reason()));
+                call.last_status = None;
+                let reason = Divert::FollowMe.reason().to_string();
+                self.emit(now, id, EventKind::Forwarded { from, to, reason });
+                self.invite_all(now, id, Side::B, targets, Role::Party);
+                return true;
+            }
+        }
         let forward = match divert {
             Divert::Busy => call.forwards.busy.take(),
             _ => call.forwards.no_answer.take(),

@@ -150,3 +150,38 @@ fn an_unregistered_user_forwards_at_once_and_dnd_without_a_forward_is_busy() {
     }));
     h.ended();
 }
+
+#[test]
+fn a_call_sequence_rings_its_steps_in_turn_before_the_no_answer_forward() {
+    let mut h = H::new();
+    let forwards = Forwards {
+        ring: "4007".into(),
+        sequence: [(at("4009", 5079), 10_000)].into(),
+        no_answer: Some(("4011".into(), at("4011", 5080))),
+        ..Forwards::default()
+    };
+    h.inbound_routed("c", at("4007", 5072), 404, forwards);
+    let b = first_invite(&h.take());
+    h.advance(20_000);
+    let acts = h.take();
+    assert!(acts.contains(&LegAction::Cancel { leg: b }));
+    assert_eq!(
+        diversions(&acts),
+        [("4009".to_string(), Some(("4007".to_string(), "follow-me")))]
+    );
+    h.advance(9_999);
+    assert!(h.take().is_empty(), "4009 rings its own 10 s");
+    h.advance(1);
+    let acts = h.take();
+    assert_eq!(
+        diversions(&acts),
+        [("4011".to_string(), Some(("4007".to_string(), "no-answer")))]
+    );
+    assert_eq!(
+        forwarded(&h)
+            .iter()
+            .map(|f| f.2.as_str())
+            .collect::<Vec<_>>(),
+        ["follow-me", "no-answer"]
+    );
+}

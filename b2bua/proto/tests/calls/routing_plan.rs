@@ -62,3 +62,39 @@ fn busy_and_no_answer_targets_are_the_rung_users() {
     assert!(p.dnd);
     assert_eq!(Divert::Busy.reason(), "user-busy");
 }
+
+#[test]
+fn a_call_sequence_becomes_steps_of_users_ringing_together() {
+    use patchbay_proto::routing::{SequenceRing, steps};
+    let ring = |n: &str, secs, parallel, enabled| SequenceRing {
+        number: n.into(),
+        ring_secs: secs,
+        parallel,
+        enabled,
+    };
+    let seq = [
+        ring("4009", 25, true, true),
+        ring("4011", 10, false, true),
+        ring("4013", 10, true, false),
+        ring("4015", 5, true, true),
+    ];
+    assert_eq!(
+        steps("4007", 20, &seq),
+        [
+            (vec!["4007".to_string(), "4009".to_string()], 25),
+            (vec!["4011".to_string(), "4015".to_string()], 10),
+        ]
+    );
+    let mut u = users(&[("4007", None), ("4009", None)]);
+    u.get_mut("4007").unwrap().sequence =
+        vec![ring("4009", 15, false, true), ring("555", 5, false, true)];
+    let p = plan("4007", |n| u.get(n).cloned());
+    assert_eq!(
+        p.steps,
+        [
+            (vec!["4007".to_string()], 20),
+            (vec!["4009".to_string()], 15)
+        ],
+        "numbers that are no user are left out"
+    );
+}

@@ -68,4 +68,7 @@ pub(super) const MIGRATIONS: &[&[&str]] = &[&[
         folder TEXT NOT NULL, caller TEXT NOT NULL, created_ms BIGINT NOT NULL,
         duration_ms BIGINT NOT NULL, recording TEXT NOT NULL)",
     "CREATE INDEX voicemail_mailbox ON voicemail (tenant, mailbox, folder, created_ms)",
+], &[
+    // v8: a user's call sequence (follow-me), as JSON.
+    "ALTER TABLE users ADD COLUMN call_sequence TEXT",
 ]];

@@ -147,7 +147,7 @@ impl SqlStore {
     ) -> Result<Option<UserSettings>, StoreError> {
         let row = sqlx::query(
             "SELECT forward_to, forward_on, followme_on, vm_on, ring_secs, forward_busy,
-                forward_no_answer, dnd FROM users WHERE tenant = $1 AND ext = $2",
+                forward_no_answer, dnd, call_sequence FROM users WHERE tenant = $1 AND ext = $2",
         )
         .bind(tenant)
         .bind(ext)
@@ -163,6 +163,13 @@ impl SqlStore {
                 forward_busy: r.try_get("forward_busy")?,
                 forward_no_answer: r.try_get("forward_no_answer")?,
                 dnd: r.try_get::<i64, _>("dnd")? != 0,
+                call_sequence: match r.try_get::<Option<String>, _>("call_sequence")? {
+                    Some(j) => serde_json::from_str(&j).map_err(|_| StoreError::Corrupt {
+                        column: "call_sequence",
+                        value: j,
+                    })?,
+                    None => Vec::new(),
+                },
             })
         })
         .transpose()
@@ -176,8 +183,8 @@ impl SqlStore {
     ) -> Result<bool, StoreError> {
         let r = sqlx::query(
             "UPDATE users SET forward_to = $1, forward_on = $2, followme_on = $3, vm_on = $4,
-                ring_secs = $5, forward_busy = $8, forward_no_answer = $9, dnd = $10
-             WHERE tenant = $6 AND ext = $7",
+                ring_secs = $5, forward_busy = $8, forward_no_answer = $9, dnd = $10,
+                call_sequence = $11 WHERE tenant = $6 AND ext = $7",
         )
         .bind(st.forward_to.clone())
         .bind(i64::from(st.forward_on))
@@ -189,6 +196,7 @@ impl SqlStore {
         .bind(st.forward_busy.clone())
         .bind(st.forward_no_answer.clone())
         .bind(i64::from(st.dnd))
+        .bind(serde_json::to_string(&st.call_sequence).unwrap_or_else(|_| "[]".into()))
         .execute(&self.pool)
         .await?;
         Ok(r.rows_affected() > 0)

@@ -284,6 +284,17 @@ pub fn parse_request(req: &Request) -> Result<NativeOp, Failure> {
                 return Err(Failure::bad(name, "an extension, number or sip: URI"));
             }
         }
+        let seq = body.call_sequence.as_deref().unwrap_or(&[]);
+        if seq.len() > 10
+            || seq
+                .iter()
+                .any(|r| !valid_party(&r.number) || !(5..=600).contains(&r.ring_secs))
+        {
+            return Err(Failure::bad(
+                "call_sequence",
+                "at most 10 rings, each a number and 5-600 ring_secs",
+            ));
+        }
     }
     Ok(op)
 }

@@ -46,6 +46,11 @@ pub struct UserBody {
     /// Do not disturb: the phones do not ring (busy forwarding applies).
     #[serde(default)]
     pub dnd: Option<bool>,
+    /// Follow-me: the call sequence rung after (or with) the user's phones.
+    #[serde(default)]
+    pub followme_on: Option<bool>,
+    #[serde(default)]
+    pub call_sequence: Option<Vec<patchbay_api::SequenceRing>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
