@@ -84,8 +84,6 @@ pub(crate) struct Authorized {
     pub(crate) app: bool,
     /// The callee is a user: where its call goes (forwarding, do-not-disturb, ring time).
     pub(crate) plan: Option<patchbay_proto::routing::Plan>,
-    /// The rung user's recorded greeting (a prompt name), if there is one.
-    pub(crate) greeting: Option<String>,
     /// The caller dialled the voicemail number: its own mailbox.
     pub(crate) voicemail_access: Option<String>,
 }

@@ -84,7 +84,6 @@ pub struct OriginateRequest {
     pub caller_id: Option<String>,
 }
 
-
 /// Headers the B2BUA writes itself, that would break the dialog, or that would let an API
 /// client act on phones beyond ringing them: an [`OriginateRequest`] may not set them (compact
 /// one-letter forms are refused too).

@@ -93,7 +93,7 @@ pub struct Forwards {
 pub struct Voicemail {
     /// The user whose mailbox it is.
     pub mailbox: String,
-    /// The user's recorded greeting (a prompt name); `None`: a spoken default.
+    /// The user's greeting (a prompt name), played if recorded; else a spoken default.
     pub greeting: Option<String>,
     /// Longest message.
     pub max_ms: u64,

@@ -10,7 +10,7 @@ use patchbay_media::engine::collect::CollectSpec;
 use patchbay_media::engine::g711::Law;
 use patchbay_media::engine::leg::{Command, Done, Event, Reason};
 use patchbay_media::engine::tone;
-use patchbay_media::prompts::Prompts;
+use patchbay_media::prompts::{PromptError, Prompts};
 use patchbay_media::tts::Tts;
 use patchbay_proto::{Input, LegId, MediaEvent};
 use std::collections::{HashMap, HashSet};
@@ -150,7 +150,14 @@ impl Driver {
                 self.apps.loading.insert((leg, command));
                 tokio::spawn(async move {
                     let result = match (&p.file, &p.text, &p.url) {
-                        (Some(f), _, _) => prompts.file(&tenant, f).await,
+                        // The B2BUA's own plays may give a file and a text: the file, else
+                        // the text (a greeting not recorded).
+                        (Some(f), text, _) => match (prompts.file(&tenant, f).await, text) {
+                            (Err(PromptError::NotFound(_)), Some(t)) => {
+                                prompts.text(p.voice.as_deref().unwrap_or("en"), t).await
+                            }
+                            (r, _) => r,
+                        },
                         (_, Some(t), _) => {
                             prompts.text(p.voice.as_deref().unwrap_or("en"), t).await
                         }
@@ -160,7 +167,7 @@ impl Driver {
                             let path = recordings_dir.join(&tenant).join(format!("{rec}.wav"));
                             prompts.path(path, &rec).await
                         }
-                        _ => Err(patchbay_media::prompts::PromptError::NotFound(String::new())),
+                        _ => Err(PromptError::NotFound(String::new())),
                     };
                     let _ = tasks.send(TaskDone::Prompt {
                         leg,

@@ -147,7 +147,6 @@ impl Driver {
             record,
             app,
             plan,
-            greeting,
             voicemail_access,
         } = a;
         if !self.ua_tx_open(tx) {
@@ -225,7 +224,7 @@ impl Driver {
                     .collect(),
                 voicemail: p.voicemail.then(|| patchbay_proto::Voicemail {
                     mailbox: p.ring.clone(),
-                    greeting,
+                    greeting: Some(format!("voicemail/{}/greeting.wav", p.ring)),
                     max_ms: u64::from(self.sh.cfg.voicemail_max_secs) * 1000,
                 }),
             },

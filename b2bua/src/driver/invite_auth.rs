@@ -119,15 +119,6 @@ pub(super) async fn authenticate_invite(
         },
     };
     let callee_known = outside.is_some() || app || plan.is_some();
-    // The rung user's own greeting, when recorded (else a spoken default).
-    let greeting = match plan.as_ref().filter(|p| p.voicemail) {
-        Some(p) => {
-            let name = format!("voicemail/{}/greeting.wav", p.ring);
-            let path = sh.cfg.prompts_dir.join(&ta.tenant).join(&name);
-            tokio::fs::metadata(&path).await.is_ok().then_some(name)
-        }
-        None => None,
-    };
     let record = sh.recording_policy(&ta.tenant).await.record_calls;
     let _ = done.send(TaskDone::Authorized(Box::new(Authorized {
         tx: p.tx,
@@ -140,7 +131,6 @@ pub(super) async fn authenticate_invite(
         record,
         app,
         plan,
-        greeting,
         voicemail_access: access,
     })));
 }

@@ -1,5 +1,5 @@
 //! Listening to voicemail by phone: 4005 leaves 4007 a message (4007 has no phone registered:
-//! straight to the mailbox); 4007 dials *97, types a wrong PIN (asked again), then its PIN
+//! straight to the mailbox; 4005 hears 4007's recorded greeting); 4007 dials *97, types a wrong PIN (asked again), then its PIN
 //! (set through the native API), hears "one new message" and the message itself (decoded, it
 //! correlates with what 4005 said), presses 9 to save it, and is said goodbye; the message is
 //! then in `saved`, not in the inbox.
@@ -22,7 +22,13 @@ async fn a_user_listens_to_its_voicemail_with_its_pin() {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
 
-    // 4005 leaves a message.
+    // 4005 leaves a message, after 4007's own greeting.
+    let greeting = test_signal(8_000, 1.0);
+    write_wav(
+        &stack.dir.join("prompts/demo/voicemail/4007/greeting.wav"),
+        8_000,
+        &greeting,
+    );
     let rtp5 = RtpCapture::new().await;
     let caller = Sipp::caller(
         "uac_call.xml",
@@ -30,7 +36,8 @@ async fn a_user_listens_to_its_voicemail_with_its_pin() {
         free_port(),
         "4007",
         rtp5.port(),
-        &["-set", "talk_ms", "9000"],
+        // Hangs up before 5 s of silence after its words would end the message first.
+        &["-set", "talk_ms", "5000"],
     );
     let left = stack.call_in_state(patchbay_api::CallState::Bridged).await;
     stack
@@ -38,6 +45,8 @@ async fn a_user_listens_to_its_voicemail_with_its_pin() {
             matches!(k, EventKind::ToneFinished { .. })
         })
         .await;
+    let (g, _) = best_correlation(&pcma(&greeting), &rtp5.audio());
+    assert!(g > 0.9, "4005 heard 4007's recorded greeting: {g:.3}");
     let said = test_signal_seeded(8_000, 1.5, 31);
     let relay = relay_addr(&stack.api, &left.id, Side::A).await;
     send_paced(&rtp5.sock, relay, &phone_packets(&said)).await;

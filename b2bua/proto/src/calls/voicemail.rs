@@ -94,9 +94,11 @@ impl Calls {
         self.app_answered(now, id, a);
         let play = MediaOp::Play(PlayRequest {
             side: Side::A,
+            // The user's recorded greeting if there is one, else the spoken default (for the
+            // B2BUA's own plays, a file and a text mean "the file, else the text").
             file: vm.greeting.clone(),
             url: None,
-            text: vm.greeting.is_none().then(|| default_greeting(&vm.mailbox)),
+            text: Some(default_greeting(&vm.mailbox)),
             recording: None,
             voice: None,
             repeat: false,
