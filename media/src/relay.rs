@@ -519,6 +519,25 @@ async fn forward(src: Arc<LegMedia>, dst: Arc<LegMedia>, rtcp: bool, m: Arc<Rela
     }
 }
 
+/// A relay on ports `port_min`.. (ten pairs), for the crate's tests.
+#[cfg(test)]
+pub(crate) fn test_relay(port_min: u16) -> Relay {
+    Relay::new(MediaConfig {
+        port_min,
+        port_max: port_min + 10,
+        ..Default::default()
+    })
+    .expect("relay")
+}
+
+/// A phone's RTP socket for `leg` (announced as its remote address), for the crate's tests.
+#[cfg(test)]
+pub(crate) fn test_phone(leg: &LegMedia) -> StdUdpSocket {
+    let phone = StdUdpSocket::bind("127.0.0.1:0").expect("phone socket");
+    leg.set_remote(phone.local_addr().expect("addr"));
+    phone
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

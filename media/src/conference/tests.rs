@@ -1,17 +1,10 @@
 use super::*;
-use crate::MediaConfig;
 use crate::engine::rtp;
-use crate::relay::Relay;
 use std::net::UdpSocket as StdUdpSocket;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_members_each_hear_the_other_two_and_a_leaver_is_let_go_in_order() {
-    let relay = Relay::new(MediaConfig {
-        port_min: 41300,
-        port_max: 41310,
-        ..Default::default()
-    })
-    .unwrap();
+    let relay = crate::relay::test_relay(41300);
     let m = EngineMetrics::new();
     let (tx, mut events) = mpsc::unbounded_channel();
     let room = Room::start(tx, m.clone());

@@ -1,18 +1,11 @@
 use super::*;
-use crate::MediaConfig;
 use crate::engine::leg::{Done, Reason};
 use crate::engine::{dtmf, rtp};
-use crate::relay::Relay;
 use std::net::UdpSocket as StdUdpSocket;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_leg_gets_a_paced_prompt_continuing_the_relayed_stream_and_its_keys_are_heard() {
-    let relay = Relay::new(MediaConfig {
-        port_min: 41100,
-        port_max: 41110,
-        ..Default::default()
-    })
-    .unwrap();
+    let relay = crate::relay::test_relay(41100);
     let leg = relay.alloc_leg().unwrap();
     let phone = StdUdpSocket::bind("127.0.0.1:0").unwrap();
     phone
@@ -100,12 +93,7 @@ async fn a_leg_gets_a_paced_prompt_continuing_the_relayed_stream_and_its_keys_ar
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bridged_leg_hears_a_prompt_inside_the_relayed_stream_as_one_stream() {
-    let relay = Relay::new(MediaConfig {
-        port_min: 41400,
-        port_max: 41410,
-        ..Default::default()
-    })
-    .unwrap();
+    let relay = crate::relay::test_relay(41400);
     let (a, b) = (relay.alloc_leg().unwrap(), relay.alloc_leg().unwrap());
     let (pa, pb) = (
         StdUdpSocket::bind("127.0.0.1:0").unwrap(),

@@ -1,10 +1,7 @@
 use super::*;
-use crate::MediaConfig;
 use crate::engine::g711::Law;
 use crate::engine::rtp::Sender;
 use crate::engine::{dtmf, record};
-use crate::relay::Relay;
-use std::net::UdpSocket as StdUdpSocket;
 
 fn frame(tx: &mut Sender, level: i16) -> Vec<u8> {
     let mut payload = Vec::new();
@@ -16,19 +13,9 @@ fn frame(tx: &mut Sender, level: i16) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bridged_call_is_recorded_in_stereo_off_the_relay_and_a_key_stops_it() {
-    let relay = Relay::new(MediaConfig {
-        port_min: 41200,
-        port_max: 41210,
-        ..Default::default()
-    })
-    .unwrap();
+    let relay = crate::relay::test_relay(41200);
     let (a, b) = (relay.alloc_leg().unwrap(), relay.alloc_leg().unwrap());
-    let (pa, pb) = (
-        StdUdpSocket::bind("127.0.0.1:0").unwrap(),
-        StdUdpSocket::bind("127.0.0.1:0").unwrap(),
-    );
-    a.set_remote(pa.local_addr().unwrap());
-    b.set_remote(pb.local_addr().unwrap());
+    let (pa, pb) = (crate::relay::test_phone(&a), crate::relay::test_phone(&b));
     let _bridge = relay.bridge(&a, &b);
     let dir = std::env::temp_dir().join(format!("pb-rec-{}", std::process::id()));
     let path = dir.join("t/rec.wav");

@@ -163,61 +163,63 @@ impl H {
         forwards: patchbay_proto::Forwards,
     ) -> LegId {
         let leg = self.calls.alloc_leg();
-        self.input(Input::Inbound {
-            call: CallId(id.into()),
+        self.inbound_input(
+            id,
             leg,
-            tenant: "demo".into(),
-            from: "4005".into(),
-            to: "4007".into(),
-            no_target_status,
+            "4007",
             targets,
-            ring_timeout_ms: 20_000,
-            record: false,
-            app: false,
+            no_target_status,
             forwards,
-            voicemail_access: None,
-        });
+            None,
+            false,
+        );
         leg
     }
 
     /// 4005 dials the voicemail number to listen to its mailbox.
     pub fn voicemail_access(&mut self, id: &str) -> LegId {
+        let no_forwards = patchbay_proto::Forwards::default();
         let leg = self.calls.alloc_leg();
-        self.input(Input::Inbound {
-            call: CallId(id.into()),
-            leg,
-            tenant: "demo".into(),
-            from: "4005".into(),
-            to: "*97".into(),
-            no_target_status: 0,
-            targets: vec![],
-            ring_timeout_ms: 20_000,
-            record: false,
-            app: true,
-            forwards: patchbay_proto::Forwards::default(),
-            voicemail_access: Some("4005".into()),
-        });
+        let mailbox = Some("4005".to_string());
+        self.inbound_input(id, leg, "*97", vec![], 0, no_forwards, mailbox, true);
         leg
     }
 
     /// A phone calls application number 8000 of the demo tenant.
     pub fn inbound_app(&mut self, id: &str) -> LegId {
+        let no_forwards = patchbay_proto::Forwards::default();
         let leg = self.calls.alloc_leg();
+        self.inbound_input(id, leg, "8000", vec![], 0, no_forwards, None, true);
+        leg
+    }
+
+    /// 4005 calls `to`.
+    #[allow(clippy::too_many_arguments)]
+    fn inbound_input(
+        &mut self,
+        id: &str,
+        leg: LegId,
+        to: &str,
+        targets: Vec<Target>,
+        no_target_status: u16,
+        forwards: patchbay_proto::Forwards,
+        voicemail_access: Option<String>,
+        app: bool,
+    ) {
         self.input(Input::Inbound {
             call: CallId(id.into()),
             leg,
             tenant: "demo".into(),
             from: "4005".into(),
-            to: "8000".into(),
-            no_target_status: 0,
-            targets: vec![],
+            to: to.into(),
+            no_target_status,
+            targets,
             ring_timeout_ms: 20_000,
             record: false,
-            app: true,
-            forwards: patchbay_proto::Forwards::default(),
-            voicemail_access: None,
+            app,
+            forwards,
+            voicemail_access,
         });
-        leg
     }
 
     /// The one terminal event (asserting there is exactly one) and the one CDR.
