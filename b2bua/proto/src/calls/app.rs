@@ -331,7 +331,7 @@ impl Calls {
         };
         self.emit(now, &id, kind);
         if let Some((command, digits)) = done {
-            self.voicemail_after(now, &id, command);
+            self.voicemail_after(&id, command);
             self.access_after(now, &id, command, digits);
         }
     }

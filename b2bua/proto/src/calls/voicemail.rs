@@ -114,7 +114,7 @@ impl Calls {
     }
 
     /// A primitive of `id` ended: the voicemail's next step, if it was one.
-    pub(super) fn voicemail_after(&mut self, now: Ms, id: &CallId, command: u64) {
+    pub(super) fn voicemail_after(&mut self, id: &CallId, command: u64) {
         let Some(call) = self.calls.get_mut(id) else {
             return;
         };
@@ -147,7 +147,6 @@ impl Calls {
             }
             _ => return,
         };
-        let _ = now;
         if let Some(call) = self.calls.get_mut(id) {
             call.voicemail = Some(Session {
                 step: next,
