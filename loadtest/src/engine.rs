@@ -121,7 +121,8 @@ pub(crate) fn play(counts: &[u64], secs: u64) -> String {
                 .map(|i| {
                     let leg = relay.alloc_leg().expect("leg");
                     leg.set_remote(to);
-                    let ep = Endpoint::start(leg, Law::A, None, i as u64, tx.clone(), m.clone());
+                    let ep =
+                        Endpoint::start(leg, Law::A, None, i as u64, tx.clone(), m.clone(), false);
                     ep.command(Command::Play {
                         id: 1,
                         samples: prompt.clone(),

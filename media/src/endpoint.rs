@@ -59,7 +59,14 @@ impl Drop for Endpoint {
 
 impl Endpoint {
     /// Serve `leg` (speaking `law`, with telephone-event on `te_pt` if agreed). Must run in a
-    /// tokio runtime. Nothing else may read the leg's RTP socket meanwhile (no relay bridge).
+    /// tokio runtime.
+    ///
+    /// Not `bridged`: the endpoint reads the leg's RTP socket (nothing else may meanwhile).
+    /// `bridged` (the relay bridges the leg): the engine hears the phone through a tap on the
+    /// relay and speaks to it only while it plays (a prompt, a tone, keys): it then takes the
+    /// phone's stream from the relay (one packet slot later, so the two never both send),
+    /// carries it on, and hands it back when done; the relay carries it on again. Keys are
+    /// heard (and collected) all along.
     pub fn start(
         leg: Arc<LegMedia>,
         law: Law,
@@ -67,34 +74,19 @@ impl Endpoint {
         tag: u64,
         events: mpsc::UnboundedSender<(u64, Event)>,
         metrics: EngineMetrics,
-    ) -> Self {
-        let sender = sender_for(&leg);
-        let engine = LegEngine::new(law, te_pt, sender);
-        let (tx, rx) = mpsc::unbounded_channel();
-        let task = tokio::spawn(run(leg, engine, rx, tag, events, metrics, Input::Socket));
-        Self { tx, task }
-    }
-
-    /// Serve a leg the relay bridges: the engine hears the phone through a tap on the relay
-    /// and speaks to it only while it plays (a prompt, a tone, keys): it then takes the
-    /// phone's stream from the relay (one packet slot later, so the two never both send),
-    /// carries it on, and hands it back when done; the relay carries it on again. Keys are
-    /// heard (and collected) all along.
-    pub fn start_bridged(
-        leg: Arc<LegMedia>,
-        law: Law,
-        te_pt: Option<u8>,
-        tag: u64,
-        events: mpsc::UnboundedSender<(u64, Event)>,
-        metrics: EngineMetrics,
+        bridged: bool,
     ) -> Self {
         let engine = LegEngine::new(law, te_pt, sender_for(&leg));
-        let (ptx, prx) = mpsc::channel(256);
-        let tap = crate::recording::Tap::new(0, ptx);
-        let tap_id = tap.id;
-        leg.add_tap(tap);
+        let input = if bridged {
+            let (ptx, prx) = mpsc::channel(256);
+            let tap = crate::recording::Tap::new(0, ptx);
+            let tap_id = tap.id;
+            leg.add_tap(tap);
+            Input::Tap(prx, tap_id)
+        } else {
+            Input::Socket
+        };
         let (tx, rx) = mpsc::unbounded_channel();
-        let input = Input::Tap(prx, tap_id);
         let task = tokio::spawn(run(leg, engine, rx, tag, events, metrics, input));
         Self { tx, task }
     }

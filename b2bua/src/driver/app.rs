@@ -116,11 +116,7 @@ impl Driver {
         };
         let (law, te_pt) = self.leg_law(leg);
         let (events, metrics) = (self.apps.events.clone(), self.apps.metrics.clone());
-        let ep = if bridged {
-            Endpoint::start_bridged(media, law, te_pt, leg.0, events, metrics)
-        } else {
-            Endpoint::start(media, law, te_pt, leg.0, events, metrics)
-        };
+        let ep = Endpoint::start(media, law, te_pt, leg.0, events, metrics, bridged);
         self.apps.endpoints.insert(leg, ep);
     }
 

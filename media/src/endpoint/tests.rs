@@ -19,7 +19,7 @@ async fn a_leg_gets_a_paced_prompt_continuing_the_relayed_stream_and_its_keys_ar
 
     let m = EngineMetrics::new();
     let (tx, mut events) = mpsc::unbounded_channel();
-    let ep = Endpoint::start(leg.clone(), Law::Mu, Some(101), 7, tx, m.clone());
+    let ep = Endpoint::start(leg.clone(), Law::Mu, Some(101), 7, tx, m.clone(), false);
     let samples: Arc<[i16]> = vec![1000i16; 8 * 200].into();
     ep.command(Command::Play {
         id: 1,
@@ -126,7 +126,7 @@ async fn a_bridged_leg_hears_a_prompt_inside_the_relayed_stream_as_one_stream() 
     tokio::time::sleep(Duration::from_millis(200)).await;
     let m = EngineMetrics::new();
     let (tx, mut events) = mpsc::unbounded_channel();
-    let ep = Endpoint::start_bridged(a.clone(), Law::Mu, Some(101), 3, tx, m.clone());
+    let ep = Endpoint::start(a.clone(), Law::Mu, Some(101), 3, tx, m.clone(), true);
     ep.command(Command::Play {
         id: 1,
         samples: vec![1000i16; 8 * 300].into(),
