@@ -6,6 +6,7 @@ use crate::policy;
 mod app_numbers;
 mod media;
 pub(crate) mod recordings;
+mod trunks;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -148,6 +149,20 @@ pub(crate) fn router(st: AppState) -> axum::Router {
             "/v1/tenants/{tenant}/app-numbers/{number}",
             axum::routing::put(app_numbers::put).delete(app_numbers::delete),
         )
+        .route("/v1/tenants/{tenant}/trunks", get(trunks::list))
+        .route(
+            "/v1/tenants/{tenant}/trunks/{name}",
+            get(trunks::get_one).put(trunks::put).delete(trunks::delete),
+        )
+        .route(
+            "/v1/tenants/{tenant}/dialplan",
+            get(trunks::dialplan).put(trunks::set_dialplan),
+        )
+        .route("/v1/tenants/{tenant}/dids", get(trunks::dids))
+        .route(
+            "/v1/tenants/{tenant}/dids/{number}",
+            axum::routing::put(trunks::put_did).delete(trunks::delete_did),
+        )
         .route("/v1/recordings", get(recordings::list))
         .route(
             "/v1/recordings/{id}",
@@ -198,14 +213,25 @@ async fn originate(State(st): State<AppState>, body: axum::body::Bytes) -> Respo
         });
     }
     let from = (!req.app).then_some(&mut req.from);
+    let mut trunked = Vec::new();
     for party in from.into_iter().chain(req.to.iter_mut()) {
-        if let Err(e) = check_party(&st, &tenant, party).await {
-            return render_error(e);
+        match check_party(&st, &tenant, party).await {
+            Ok(Some(t)) => trunked.push(t),
+            Ok(None) => {}
+            Err(e) => return render_error(e),
         }
+    }
+    // Calls out through a trunk carry the caller's own outbound caller ID if it has one.
+    if !trunked.is_empty()
+        && req.caller_id.is_none()
+        && !req.app
+        && let Ok(Some(s)) = st.sh.store.user_settings(&tenant, &req.from).await
+    {
+        req.caller_id = s.caller_id;
     }
     let named = [vec![req.from.clone()], req.to.clone()].concat();
     req.record |= st.sh.recording_policy(&tenant).await.record_calls;
-    match ask(&st, |tx| Cmd::Originate(req, tx)).await {
+    match ask(&st, |tx| Cmd::Originate(req, trunked, tx)).await {
         Ok(info) => (StatusCode::CREATED, Json(info)).into_response(),
         Err(e) => {
             if e.kind == ApiErrorKind::NotFound {
@@ -218,15 +244,28 @@ async fn originate(State(st): State<AppState>, body: axum::body::Bytes) -> Respo
 
 /// Who may be called (see [`crate::policy`]): refuse what the tenant may not reach, before any
 /// INVITE (counted); a SIP URI naming this PBX becomes an extension, an allowed one the form
-/// the SIP stack will dial.
-async fn check_party(st: &AppState, tenant: &str, party: &mut String) -> Result<(), CmdError> {
+/// the SIP stack will dial; a number the dial plan routes becomes the trunk's URI (`Some`:
+/// the target to dial it by).
+async fn check_party(
+    st: &AppState,
+    tenant: &str,
+    party: &mut String,
+) -> Result<Option<patchbay_proto::Target>, CmdError> {
     if party.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
-    match policy::check(st.sh.store.as_ref(), st.sh.cfg.sip_listen, tenant, party).await {
-        Ok(policy::Dest::User(u) | policy::Dest::Uri(u)) => {
-            *party = u;
-            Ok(())
+    let checked =
+        match policy::check(st.sh.store.as_ref(), st.sh.cfg.sip_listen, tenant, party).await {
+            Ok(policy::Dest::User(u)) => crate::trunks::route_number(&st.sh, tenant, &u)
+                .await
+                .map(|t| (u, t)),
+            Ok(policy::Dest::Uri(u)) => Ok((u, None)),
+            Err(r) => Err(r),
+        };
+    match checked {
+        Ok((u, t)) => {
+            *party = t.as_ref().map_or(u, |t| t.uri.clone());
+            Ok(t)
         }
         Err(r) => {
             if let Some(reason) = r.reason {
@@ -352,10 +391,11 @@ async fn transfer(
         Ok(info) => info.tenant,
         Err(e) => return render_error(e),
     };
-    if let Err(e) = check_party(&st, &tenant, &mut req.target).await {
-        return render_error(e);
-    }
-    match ask(&st, |tx| Cmd::Transfer(CallId(id), req, tx)).await {
+    let trunked = match check_party(&st, &tenant, &mut req.target).await {
+        Ok(t) => t,
+        Err(e) => return render_error(e),
+    };
+    match ask(&st, |tx| Cmd::Transfer(CallId(id), req, trunked, tx)).await {
         Ok(()) => StatusCode::ACCEPTED.into_response(),
         Err(e) => render_error(e),
     }

@@ -270,7 +270,9 @@ impl Auth {
             DigestAlgorithm::SHA256 => creds.ha1_sha256,
             _ => creds.ha1_md5,
         };
-        if !check(&ta.realm, &resp, method, ha1) {
+        if !check(&ta.realm, &resp, method, ha1.clone())
+            && !check_as_written(ta, &resp, method, ha1)
+        {
             return Ok(bad);
         }
         // Right password, nonce not (or no longer) ours: after a restart, or one kept too long.
@@ -293,6 +295,20 @@ impl Auth {
     }
 }
 
+/// The parser hands us the header re-rendered, its `uri` escaped (`sip:%2B66...`): the client
+/// computed its response over the URI as it wrote it (`sip:+66...`).
+fn check_as_written(ta: &TenantAuth, resp: &DigestResponse, method: &str, ha1: String) -> bool {
+    let plain = percent_encoding::percent_decode_str(&resp.uri)
+        .decode_utf8_lossy()
+        .into_owned();
+    if plain == resp.uri {
+        return false;
+    }
+    let mut written = resp.clone();
+    written.uri = plain;
+    check(&ta.realm, &written, method, ha1)
+}
+
 fn check(realm: &str, resp: &DigestResponse, method: &str, ha1: String) -> bool {
     DigestAuthenticator::new(realm)
         .validate_response_with_secret(resp, method, &DigestSecret::Ha1(ha1))
@@ -301,7 +317,15 @@ fn check(realm: &str, resp: &DigestResponse, method: &str, ha1: String) -> bool 
 
 /// Whether the digest `uri` names the Request-URI (as parsed URIs, else as text).
 fn same_uri(digest_uri: &str, ruri: &str) -> bool {
-    if digest_uri.eq_ignore_ascii_case(ruri) {
+    // Escaped and plain characters are the same (RFC 3261 19.1.4): rvoip renders the `+` of
+    // `sip:+66...` as `%2B`, the phone's digest has it as written.
+    let plain = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    if digest_uri.eq_ignore_ascii_case(ruri) || plain(digest_uri).eq_ignore_ascii_case(&plain(ruri))
+    {
         return true;
     }
     match (

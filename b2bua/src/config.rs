@@ -72,6 +72,9 @@ pub struct B2buaConfig {
     pub voicemail_max_secs: u32,
     /// The number a user dials to listen to its voicemail (with its VM PIN).
     pub voicemail_number: String,
+    /// Seconds between two reloads of the tenants' trunks from the store (a change through
+    /// this node's API applies at once; through another node's, within this time).
+    pub trunk_sync_secs: u32,
 }
 
 impl Default for B2buaConfig {
@@ -105,6 +108,7 @@ impl Default for B2buaConfig {
             url_prompts_allow_private: false,
             voicemail_max_secs: 120,
             voicemail_number: "*97".into(),
+            trunk_sync_secs: 10,
         }
     }
 }

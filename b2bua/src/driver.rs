@@ -16,6 +16,7 @@ mod invite_auth;
 mod media;
 mod record;
 mod signals;
+mod trunks;
 mod voicemail;
 
 use crate::transport::SipTransport;
@@ -23,7 +24,7 @@ use crate::ua::{Ua, UaEvent};
 use patchbay_api::{ApiErrorKind, CallId, CallInfo, Event, OriginateRequest, TransferRequest};
 use patchbay_media::sdp::Codec;
 use patchbay_media::{Bridge, LegMedia, Relay};
-use patchbay_proto::{Calls, Input, LegEvent, LegId, Output};
+use patchbay_proto::{Calls, Input, LegEvent, LegId, Output, Target};
 use patchbay_sip::{Ms, Peer};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -55,11 +56,13 @@ type Reply<T> = oneshot::Sender<Result<T, CmdError>>;
 
 /// Commands from the control API.
 pub(crate) enum Cmd {
-    Originate(OriginateRequest, Reply<CallInfo>),
+    /// A call to place; the callees the dial plan sends out through trunks.
+    Originate(OriginateRequest, Vec<Target>, Reply<CallInfo>),
     /// Start a held 3PCC call (see `OriginateRequest::start_within_ms`).
     Start(CallId, Reply<()>),
     Hangup(CallId, Reply<()>),
-    Transfer(CallId, TransferRequest, Reply<()>),
+    /// A transfer; its target when the dial plan sends it out through a trunk.
+    Transfer(CallId, TransferRequest, Option<Target>, Reply<()>),
     Hold(CallId, bool, Reply<()>),
     List(Reply<Vec<CallInfo>>),
     Get(CallId, Reply<CallInfo>),
@@ -129,6 +132,8 @@ pub(crate) struct Driver {
     /// Recordings being written, by command.
     recordings: HashMap<u64, patchbay_media::recording::RecordingHandle>,
     engine_rx: Option<mpsc::UnboundedReceiver<(u64, patchbay_media::engine::leg::Event)>>,
+    /// Trunk registrations and channels.
+    trunk: trunks::TrunkState,
 }
 
 // === impl Driver ===
@@ -209,6 +214,7 @@ impl Driver {
             rooms: conference::Rooms::default(),
             caller_ids: HashMap::new(),
             engine_rx: Some(engine_rx),
+            trunk: trunks::TrunkState::default(),
         }
     }
 
@@ -406,6 +412,7 @@ impl Driver {
     fn handle_task(&mut self, done: TaskDone) {
         match done {
             TaskDone::Authorized(a) => self.handle_authorized(*a),
+            TaskDone::Trunks(t) => self.trunks_loaded(t),
             TaskDone::VoicemailLogin { call, ok, messages } => {
                 let _ = self
                     .calls
@@ -525,6 +532,7 @@ impl Driver {
             self.leg_offer.remove(&leg);
             self.inbound_legs.remove(&leg);
             self.delayed_offer.remove(&leg);
+            self.trunk_release(leg);
             self.ua.release(leg);
         }
     }

@@ -21,6 +21,7 @@ mod routing;
 mod shared;
 pub mod sip;
 mod transport;
+mod trunks;
 mod ua;
 
 pub use config::B2buaConfig;
@@ -61,6 +62,7 @@ pub struct Running {
     driver: tokio::task::JoinHandle<()>,
     admin_task: tokio::task::JoinHandle<()>,
     retention: tokio::task::JoinHandle<()>,
+    trunk_sync: tokio::task::JoinHandle<()>,
 }
 
 impl Running {
@@ -70,6 +72,7 @@ impl Running {
         let _ = tokio::time::timeout(Duration::from_secs(5), self.driver).await;
         self.admin_task.abort();
         self.retention.abort();
+        self.trunk_sync.abort();
     }
 }
 
@@ -110,6 +113,12 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
             .max_capacity(100_000)
             .time_to_live(std::time::Duration::from_secs(10))
             .build(),
+        dialplans: moka::sync::Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(std::time::Duration::from_secs(10))
+            .build(),
+        trunks: std::sync::RwLock::default(),
+        trunk_sync: tokio::sync::Notify::new(),
     });
     relay
         .metrics()
@@ -149,6 +158,7 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
     let (cdr_tx, cdr_rx) = mpsc::unbounded_channel();
     let (task_tx, task_rx) = mpsc::unbounded_channel();
     let cdr_writer = tokio::spawn(driver::cdr_writer(sh.clone(), cdr_rx));
+    let trunk_sync = tokio::spawn(trunks::sync(sh.clone(), task_tx.clone()));
     let driver = Driver::new(
         sh.clone(),
         transport,
@@ -175,5 +185,6 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
         driver,
         admin_task,
         retention,
+        trunk_sync,
     })
 }

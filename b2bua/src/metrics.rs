@@ -28,6 +28,8 @@ pub struct Metrics {
     pub recordings_expired: IntCounter,
     pub voicemail_messages: IntCounter,
     pub calls_forwarded: IntCounterVec,
+    pub trunk_calls: IntCounterVec,
+    pub trunk_channels: IntGauge,
 }
 
 impl Metrics {
@@ -154,6 +156,16 @@ impl Metrics {
                 "Control API requests refused for their bearer token (missing or wrong).",
                 &["reason"],
             ),
+            trunk_calls: cv(
+                "patchbay_b2bua_trunk_calls_total",
+                "Call legs on carrier trunks, by direction (out, in) and result (placed, full: \
+                 refused at the trunk's max_channels, no_did: an inbound number nobody has).",
+                &["direction", "result"],
+            ),
+            trunk_channels: g(
+                "patchbay_b2bua_trunk_channels",
+                "Call legs on carrier trunks now.",
+            ),
             destinations_refused: cv(
                 "patchbay_b2bua_destinations_refused_total",
                 "Call destinations refused before any INVITE, by origin (api, sip) and reason.",
@@ -195,6 +207,15 @@ impl Metrics {
         m.sip_dropped.with_label_values(&["flood"]);
         for s in ["registered", "registering", "failed"] {
             m.trunk_registrations.with_label_values(&[s]);
+        }
+        for (d, r) in [
+            ("out", "placed"),
+            ("out", "full"),
+            ("in", "placed"),
+            ("in", "full"),
+            ("in", "no_did"),
+        ] {
+            m.trunk_calls.with_label_values(&[d, r]);
         }
         for r in ["missing", "wrong"] {
             m.control_unauthorized.with_label_values(&[r]);
@@ -273,7 +294,7 @@ impl Metrics {
 /// Every value of the `reason` label of `destinations_refused`: a SIP URI whose domain is not
 /// on the tenant's `allowed_sip_domains`; a user of another tenant; a number no dial plan of
 /// the tenant routes.
-pub const REFUSALS: [&str; 3] = ["sip_domain", "foreign_tenant", "no_route"];
+pub const REFUSALS: [&str; 4] = ["sip_domain", "foreign_tenant", "no_route", "dialplan"];
 
 /// Every value of the `cause` label (see `driver::cause_label`).
 pub const CAUSES: [&str; 9] = [

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 fn route(st: &UserSettings) -> UserRoute {
     UserRoute {
+        greeting: st.vm_greeting.clone(),
         always: st.forward_on.then(|| st.forward_to.clone()).flatten(),
         busy: st.forward_busy.clone(),
         no_answer: st.forward_no_answer.clone(),

@@ -37,6 +37,8 @@ pub(crate) enum TaskDone {
     },
     /// An INVITE whose credentials and destination checked out.
     Authorized(Box<Authorized>),
+    /// The trunks as just loaded (registrations follow them).
+    Trunks(Arc<crate::trunks::TrunkTable>),
     /// A PIN typed for a mailbox was checked (and its new messages listed).
     VoicemailLogin {
         call: patchbay_api::CallId,
@@ -72,9 +74,9 @@ pub(crate) struct Authorized {
     pub(crate) peer: Peer,
     pub(crate) tenant: String,
     pub(crate) caller: String,
-    /// The Request-URI when it names an outside domain on the tenant's allow-list (dialled
-    /// as it is); `None` for this PBX (its user is looked up).
-    pub(crate) outside: Option<String>,
+    /// Where the call goes when it is not to this PBX's users: an outside domain on the
+    /// tenant's allow-list (the Request-URI dialled as it is), or a trunk the dial plan chose.
+    pub(crate) outside: Option<patchbay_proto::Target>,
     /// The callee is a user of the tenant (registered or not): 480 rather than 404 when it
     /// has no contact.
     pub(crate) callee_known: bool,
@@ -86,6 +88,12 @@ pub(crate) struct Authorized {
     pub(crate) plan: Option<patchbay_proto::routing::Plan>,
     /// The caller dialled the voicemail number: its own mailbox.
     pub(crate) voicemail_access: Option<String>,
+    /// The callee, when it is not the Request-URI's user (a DID's destination).
+    pub(crate) callee: Option<String>,
+    /// The carrier trunk the call came in on.
+    pub(crate) from_trunk: Option<crate::trunks::TrunkEntry>,
+    /// The caller's own outbound caller ID, for a call out through a trunk.
+    pub(crate) caller_id: Option<patchbay_api::CallerId>,
 }
 
 /// State shared with the registrar tasks and the control API.
@@ -103,6 +111,11 @@ pub(crate) struct Shared {
     pub(crate) policies: moka::sync::Cache<String, patchbay_api::RecordingPolicy>,
     /// Tenants' application numbers (same TTL).
     pub(crate) app_numbers: moka::sync::Cache<String, Arc<std::collections::HashSet<String>>>,
+    /// Tenants' dial plans (same TTL).
+    pub(crate) dialplans: moka::sync::Cache<String, Arc<Vec<patchbay_api::DialRule>>>,
+    /// Every tenant's trunks (see [`crate::trunks`]), and the poke that reloads them.
+    pub(crate) trunks: std::sync::RwLock<Arc<crate::trunks::TrunkTable>>,
+    pub(crate) trunk_sync: tokio::sync::Notify,
 }
 
 impl Shared {

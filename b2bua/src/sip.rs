@@ -52,7 +52,14 @@ pub fn uri_parts(uri: &str) -> (String, String) {
     let s = s.split(';').next().unwrap_or(s);
     let s = s.split('?').next().unwrap_or(s);
     match s.split_once('@') {
-        Some((u, h)) => (u.split(':').next().unwrap_or(u).to_string(), h.to_string()),
+        // Escaped and plain characters are the same user (RFC 3261 19.1.4): `%2B` is `+`.
+        Some((u, h)) => {
+            let u = u.split(':').next().unwrap_or(u);
+            let user = percent_encoding::percent_decode_str(u)
+                .decode_utf8()
+                .map_or_else(|_| u.to_string(), |d| d.into_owned());
+            (user, h.to_string())
+        }
         None => (String::new(), s.to_string()),
     }
 }

@@ -27,7 +27,7 @@ use patchbay_sip::txn::{ClientTxId, ServerTxId, Transactions, TxEvent};
 use patchbay_sip::{Ms, Peer, Timers, Transmit, msg};
 use std::collections::{HashMap, VecDeque};
 
-pub(crate) use outbound::InviteSpec;
+pub(crate) use outbound::{InviteSpec, keep_user_as_written};
 pub(crate) use register::{RegState, RegistrationSpec};
 
 /// What the driver must act on.
@@ -145,6 +145,9 @@ struct SipLeg {
     txs_server: Vec<ServerTxId>,
     /// Our ACK to the 2xx of our last re-INVITE, sent again for each retransmission of it.
     reinvite_ack: Option<Bytes>,
+    /// Outbound to a carrier: Digest credentials, and whether a challenge was answered.
+    credentials: Option<(String, String)>,
+    auth_answered: bool,
 }
 
 impl SipLeg {
@@ -169,6 +172,8 @@ impl SipLeg {
             txs_client: Vec::new(),
             txs_server: Vec::new(),
             reinvite_ack: None,
+            credentials: None,
+            auth_answered: false,
         }
     }
 }

@@ -3,6 +3,7 @@
 #![allow(unreachable_pub)]
 
 pub mod media;
+pub mod trunk;
 
 use patchbay_api::client::ControlClient;
 use patchbay_api::{CallId, CallInfo, CallState, Event, EventKind};

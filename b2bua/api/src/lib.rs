@@ -30,6 +30,11 @@
 //! - `GET    /v1/registrations?tenant=T`     -> `Vec<Registration>`
 //! - `GET    /v1/cdrs?tenant=T&limit=N`      -> `Vec<Cdr>`
 //! - `GET    /v1/trunk-registrations`        -> `Vec<TrunkRegistration>`
+//! - `GET    /v1/tenants/{t}/trunks`          -> `Vec<Trunk>`; `GET|PUT|DELETE .../trunks/{name}`
+//!   [`Trunk`] (PUT, DELETE -> 204)
+//! - `GET|PUT /v1/tenants/{t}/dialplan`       `Vec<DialRule>` (first match wins)
+//! - `GET    /v1/tenants/{t}/dids`            -> `Vec<Did>`; `PUT .../dids/{number}`
+//!   `{"destination": ext}` -> [`Did`], `DELETE` -> 204
 //! - `POST   /v1/sip/messages`               [`SipMessageRequest`] -> `Vec<SipMessageResult>`
 //!   (MESSAGE / NOTIFY to every registered phone of a user, once each answered or timed out)
 //!

@@ -1,4 +1,5 @@
-//! Routing settings that travel through the APIs: a user's call sequence, a call's caller ID.
+//! Routing settings that travel through the APIs: a user's call sequence, a call's caller ID,
+//! a tenant's trunks, dial plan and inbound numbers (DIDs).
 
 use serde::{Deserialize, Serialize};
 
@@ -63,5 +64,129 @@ impl CallerId {
             number: s.to_string(),
             name: None,
         })
+    }
+}
+
+/// How a trunk's SIP travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrunkTransport {
+    #[default]
+    Udp,
+    Tcp,
+    Tls,
+}
+
+impl TrunkTransport {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrunkTransport::Udp => "udp",
+            TrunkTransport::Tcp => "tcp",
+            TrunkTransport::Tls => "tls",
+        }
+    }
+}
+
+/// A tenant's SIP trunk to a carrier: where its calls go, the Digest credentials the carrier
+/// asks for (the password is kept as given: a Digest client needs it), whether to REGISTER
+/// there, the caller ID its calls carry, and how many calls it may carry at once (0: no cap).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trunk {
+    #[serde(default)]
+    pub name: String,
+    pub host: String,
+    #[serde(default = "sip_port")]
+    pub port: u16,
+    #[serde(default)]
+    pub transport: TrunkTransport,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub register: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_id: Option<String>,
+    #[serde(default)]
+    pub max_channels: u32,
+}
+
+fn sip_port() -> u16 {
+    5060
+}
+
+/// One rule of a tenant's dial plan: numbers matching `pattern` (see
+/// `patchbay_proto::dialplan`) lose `strip` leading characters, gain `prepend`, and leave
+/// through `trunk`; or, with `refuse`, are refused (emergency or premium-rate numbers).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DialRule {
+    pub pattern: String,
+    #[serde(default)]
+    pub strip: u32,
+    #[serde(default)]
+    pub prepend: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trunk: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub refuse: bool,
+}
+
+/// An inbound number of a tenant (from its trunks) and where its calls go: an extension or an
+/// application number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Did {
+    #[serde(default)]
+    pub number: String,
+    pub destination: String,
+}
+
+/// A trunk or DID name, a path segment: 1-64 of `a-z A-Z 0-9 - _ .`.
+pub fn trunk_name_ok(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}
+
+impl Trunk {
+    /// Check a trunk as the admin API receives it; `Err` says what is wrong.
+    pub fn check(&self) -> Result<(), String> {
+        let host = self.host.trim();
+        let host_ok = host.parse::<std::net::IpAddr>().is_ok()
+            || (!host.is_empty()
+                && host.len() <= 253
+                && host.split('.').all(|l| {
+                    !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                }));
+        if !host_ok {
+            return Err("host: a host name or an IP address".into());
+        }
+        if self.port == 0 {
+            return Err("port: 1-65535".into());
+        }
+        let cred_ok = |s: &Option<String>| {
+            s.as_ref()
+                .is_none_or(|v| !v.is_empty() && v.len() <= 128 && !v.chars().any(char::is_control))
+        };
+        if !cred_ok(&self.username) || !cred_ok(&self.password) {
+            return Err("username and password: 1-128 characters, no control characters".into());
+        }
+        if self.username.is_some() != self.password.is_some() {
+            return Err("username and password go together".into());
+        }
+        if self.register && self.username.is_none() {
+            return Err("register needs a username and password".into());
+        }
+        if let Some(c) = &self.caller_id
+            && CallerId::parse(c).is_none()
+        {
+            return Err("caller_id: a number, `Name <number>` or anonymous".into());
+        }
+        if self.max_channels > 100_000 {
+            return Err("max_channels: at most 100000 (0: no cap)".into());
+        }
+        Ok(())
     }
 }

@@ -34,6 +34,7 @@
 
 mod call;
 mod calls;
+pub mod dialplan;
 pub mod routing;
 
 pub use call::{Direction, Leg, LegState};
@@ -58,6 +59,9 @@ pub struct LegId(pub u64);
 pub struct Target {
     pub party: String,
     pub uri: String,
+    /// The tenant's trunk the dial plan chose for this outside number (the driver sends the
+    /// INVITE there with the trunk's credentials and caller ID).
+    pub trunk: Option<String>,
 }
 
 impl Target {
@@ -65,6 +69,15 @@ impl Target {
         Self {
             party: party.into(),
             uri: uri.into(),
+            trunk: None,
+        }
+    }
+
+    /// An outside number through `trunk`.
+    pub fn via_trunk(party: impl Into<String>, uri: impl Into<String>, trunk: &str) -> Self {
+        Self {
+            trunk: Some(trunk.to_string()),
+            ..Self::new(party, uri)
         }
     }
 }
@@ -93,8 +106,10 @@ pub struct Forwards {
 pub struct Voicemail {
     /// The user whose mailbox it is.
     pub mailbox: String,
-    /// The user's greeting (a prompt name), played if recorded; else a spoken default.
+    /// The user's greeting (a prompt name), played if recorded; else `greeting_text` spoken.
+    /// Neither (sipX's `none`): the beep at once.
     pub greeting: Option<String>,
+    pub greeting_text: Option<String>,
     /// Longest message.
     pub max_ms: u64,
 }

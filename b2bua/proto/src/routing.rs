@@ -41,6 +41,9 @@ pub struct UserRoute {
     pub voicemail: bool,
     /// The user's call sequence (follow-me), when switched on.
     pub sequence: Vec<SequenceRing>,
+    /// The voicemail greeting callers hear (sipX's: `standard`, `outofoffice`,
+    /// `extendedabsence`, `none`; empty is `standard`).
+    pub greeting: String,
 }
 
 pub use patchbay_api::SequenceRing;
@@ -81,8 +84,9 @@ pub struct Plan {
     pub no_answer: Option<String>,
     /// How long `ring`'s phones ring.
     pub ring_secs: u32,
-    /// `ring` takes messages when the call finds no one.
+    /// `ring` takes messages when the call finds no one, with this greeting.
     pub voicemail: bool,
+    pub greeting: String,
     /// `ring`'s call sequence as steps (see [`steps`]); only the user's own phones when it has
     /// none. Users only (numbers need a trunk).
     pub steps: Vec<(Vec<String>, u32)>,
@@ -117,6 +121,7 @@ pub fn plan(callee: &str, route_of: impl Fn(&str) -> Option<UserRoute>) -> Plan 
         no_answer: other_user(&route.no_answer),
         ring_secs: route.ring_secs,
         voicemail: route.voicemail,
+        greeting: route.greeting.clone(),
         steps: {
             let users: Vec<SequenceRing> = route
                 .sequence
@@ -128,4 +133,19 @@ pub fn plan(callee: &str, route_of: impl Fn(&str) -> Option<UserRoute>) -> Plan 
         },
         ring,
     }
+}
+
+/// The greeting spoken when the user recorded none (`None` for `none`: the beep alone).
+pub fn greeting_text(greeting: &str, mailbox: &str) -> Option<String> {
+    let spelled: Vec<String> = mailbox.chars().map(String::from).collect();
+    let who = format!("The person at extension {}", spelled.join(" "));
+    let why = match greeting {
+        "none" => return None,
+        "outofoffice" => "is out of the office",
+        "extendedabsence" => "is away for an extended period",
+        _ => "is not available",
+    };
+    Some(format!(
+        "{who} {why}. Please leave a message after the tone."
+    ))
 }

@@ -95,6 +95,16 @@ async fn verifies_md5_and_sha256_and_refuses_replays_wrong_uris_and_passwords() 
             .unwrap(),
         Verdict::Challenge { bad: true, .. }
     ));
+    // An E.164 Request-URI: the phone's digest has `+`, rvoip's rendering `%2B`: the same.
+    let e164 = answer(&ch[0], "secret", "sip:+66812345678@acme.test", 4);
+    assert_eq!(
+        auth.verify(&ta, Some(&e164), "INVITE", "sip:%2B66812345678@acme.test")
+            .await
+            .unwrap(),
+        Verdict::Authorized {
+            user: "4005".into()
+        }
+    );
     // A nonce we never issued (a restart, or a client keeping one): with the right password,
     // a stale challenge and no failure counted; with a wrong one, a failure.
     let unknown = answer(&ch[0].replace("nonce=\"", "nonce=\"f"), "secret", uri, 1);

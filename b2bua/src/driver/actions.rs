@@ -181,27 +181,47 @@ impl Driver {
                         }
                     })
                     .unwrap_or_default();
-                // A caller ID the API asked for (callees only).
-                let (from_user, from_display, privacy) =
-                    match self.caller_ids.get(&call).filter(|_| side == Side::B) {
-                        Some(patchbay_api::CallerId::Shown { number, name }) => (
-                            number.clone(),
-                            Some(name.clone().unwrap_or_else(|| number.clone())),
-                            false,
-                        ),
-                        Some(patchbay_api::CallerId::Anonymous) => {
-                            ("anonymous".to_string(), Some("Anonymous".to_string()), true)
-                        }
-                        None => (shown.clone(), Some(shown), false),
-                    };
+                // Out through a trunk: its address, credentials and caller ID.
+                let tenant = self.calls.info(&call).map(|i| i.tenant).unwrap_or_default();
+                let via_trunk = match self.trunk_invite(&tenant, leg, &target) {
+                    Ok(v) => v,
+                    Err(status) => return Some((leg, LegEvent::Failed { status })),
+                };
+                // A caller ID the API (or the caller's settings) asked for (callees only),
+                // else the trunk's.
+                let asked = self
+                    .caller_ids
+                    .get(&call)
+                    .filter(|_| side == Side::B)
+                    .cloned()
+                    .or_else(|| via_trunk.as_ref().and_then(|t| t.caller_id.clone()));
+                let (from_user, from_display, privacy) = match asked.as_ref() {
+                    Some(patchbay_api::CallerId::Shown { number, name }) => (
+                        number.clone(),
+                        Some(name.clone().unwrap_or_else(|| number.clone())),
+                        false,
+                    ),
+                    Some(patchbay_api::CallerId::Anonymous) => {
+                        ("anonymous".to_string(), Some("Anonymous".to_string()), true)
+                    }
+                    None => (shown.clone(), Some(shown), false),
+                };
                 let mut headers = invite_headers(&self.sip_host, &headers, auto_answer, diversion);
                 if privacy {
                     headers.push(msg::raw("Privacy", "id".to_string()));
                 }
-                let Ok(ruri) = target.uri.parse::<Uri>() else {
+                let Ok(ruri) = target
+                    .uri
+                    .parse::<Uri>()
+                    .map(|u| crate::ua::keep_user_as_written(u, &target.uri))
+                else {
                     return Some((leg, LegEvent::Failed { status: 400 }));
                 };
-                let Some(dest) = self.peer_for(&call, &target, &ruri) else {
+                let dest = match &via_trunk {
+                    Some(t) => Some(t.peer),
+                    None => self.peer_for(&call, &target, &ruri),
+                };
+                let Some(dest) = dest else {
                     // (Contacts by host name need DNS, RFC 3263: not resolved yet.)
                     tracing::info!(uri = %target.uri, "no address for the contact");
                     return Some((leg, LegEvent::Failed { status: 502 }));
@@ -214,6 +234,7 @@ impl Driver {
                     to: None,
                     headers,
                     sdp: Some(offer),
+                    credentials: via_trunk.and_then(|t| t.credentials),
                 };
                 if !self.ua.invite(now, leg, spec) {
                     return Some((leg, LegEvent::Failed { status: 503 }));

@@ -22,9 +22,9 @@ pub(crate) struct Batch {
 impl Driver {
     pub(super) async fn handle_cmd(&mut self, cmd: Cmd) {
         match cmd {
-            Cmd::Originate(req, reply) => {
+            Cmd::Originate(req, trunked, reply) => {
                 let held = req.start_within_ms.is_some();
-                let r = self.originate(req);
+                let r = self.originate(req, &trunked);
                 if let (Ok(info), false) = (&r, held) {
                     self.startable.insert(info.id.clone(), Instant::now());
                 }
@@ -52,8 +52,8 @@ impl Driver {
                 let _ = reply.send(r.map_err(|e| self.cmd_error(&id, e)));
                 self.step();
             }
-            Cmd::Transfer(id, t, reply) => {
-                let r = self.transfer(&id, t);
+            Cmd::Transfer(id, t, trunked, reply) => {
+                let r = self.transfer(&id, t, trunked);
                 let _ = reply.send(r);
                 self.step();
             }
@@ -197,6 +197,14 @@ impl Driver {
     }
 
     /// Contacts of a party: a SIP URI is dialled as it is; an extension is looked up.
+    /// [`Driver::targets`], the trunk's target for a party the dial plan routed.
+    fn targets_routed(&self, tenant: &str, party: &str, trunked: &[Target]) -> Vec<Target> {
+        match trunked.iter().find(|t| t.uri == party) {
+            Some(t) => vec![t.clone()],
+            None => self.targets(tenant, party),
+        }
+    }
+
     pub(super) fn targets(&self, tenant: &str, party: &str) -> Vec<Target> {
         if party.starts_with("sip:") || party.starts_with("sips:") {
             return vec![Target::new(uri_parts(party).0, party)];
@@ -334,7 +342,11 @@ impl Driver {
         Ok((a, b))
     }
 
-    fn originate(&mut self, req: OriginateRequest) -> Result<CallInfo, CmdError> {
+    fn originate(
+        &mut self,
+        req: OriginateRequest,
+        trunked: &[Target],
+    ) -> Result<CallInfo, CmdError> {
         if req.to.is_empty() || (req.from.is_empty() && !req.app) {
             return Err(CmdError::new(
                 ApiErrorKind::BadRequest,
@@ -386,7 +398,7 @@ impl Driver {
             let a: Vec<Target> = req
                 .to
                 .iter()
-                .flat_map(|t| self.targets(&req.tenant, t))
+                .flat_map(|t| self.targets_routed(&req.tenant, t, trunked))
                 .collect();
             if a.is_empty() {
                 return Err(CmdError::new(
@@ -396,7 +408,13 @@ impl Driver {
             }
             (a, Vec::new())
         } else {
-            self.parties(&req)?
+            let (mut a, mut b) = self.parties(&req)?;
+            for t in a.iter_mut().chain(b.iter_mut()) {
+                if let Some(r) = trunked.iter().find(|r| r.uri == t.uri) {
+                    *t = r.clone();
+                }
+            }
+            (a, b)
         };
         if req
             .start_within_ms
@@ -437,14 +455,20 @@ impl Driver {
             .ok_or_else(|| CmdError::new(ApiErrorKind::Unavailable, "call vanished"))
     }
 
-    fn transfer(&mut self, id: &CallId, t: TransferRequest) -> Result<(), CmdError> {
+    fn transfer(
+        &mut self,
+        id: &CallId,
+        t: TransferRequest,
+        trunked: Option<Target>,
+    ) -> Result<(), CmdError> {
         let tenant = self.calls.info(id).map(|i| i.tenant).ok_or_else(|| {
             self.cmd_error(id, patchbay_proto::CallError::UnknownCall(id.clone()))
         })?;
-        let targets = match t.method {
-            patchbay_api::TransferMethod::Bridge => self.targets(&tenant, &t.target),
+        let targets = match (t.method, trunked) {
+            (patchbay_api::TransferMethod::Bridge, Some(tr)) => vec![tr],
+            (patchbay_api::TransferMethod::Bridge, None) => self.targets(&tenant, &t.target),
             // The phone dials the target through us.
-            patchbay_api::TransferMethod::Refer => {
+            (patchbay_api::TransferMethod::Refer, _) => {
                 let uri = if t.target.starts_with("sip:") || t.target.starts_with("sips:") {
                     t.target.clone()
                 } else {

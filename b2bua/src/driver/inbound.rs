@@ -5,7 +5,7 @@ use super::{Driver, now_ms};
 use crate::sip::{host_only, uri_parts};
 use crate::transport::{Incoming, incoming};
 use patchbay_media::sdp;
-use patchbay_proto::{Input, Target};
+use patchbay_proto::Input;
 use patchbay_sip::core::types::sip_request::Request;
 use patchbay_sip::core::{Message, Method};
 use patchbay_sip::txn::ServerTxId;
@@ -105,6 +105,24 @@ impl Driver {
             return self.refuse(tx, 400);
         }
         let authorization = msg::header_text(&req.headers, "authorization");
+        // A carrier's INVITE: its number decides the tenant's callee, no challenge.
+        let from_trunk = self
+            .sh
+            .trunks
+            .read()
+            .ok()
+            .and_then(|t| t.by_source(peer.addr.ip()).cloned());
+        if let Some(e) = from_trunk {
+            return self.handle_trunk_invite(
+                e,
+                super::invite_auth::Pending {
+                    tx,
+                    req,
+                    peer,
+                    authorization,
+                },
+            );
+        }
         let ruri = req.uri.to_string();
         let (_, domain) = uri_parts(&ruri);
         let Some(ta) = self.sh.auth.pick(
@@ -148,13 +166,16 @@ impl Driver {
             app,
             plan,
             voicemail_access,
+            callee,
+            from_trunk,
+            caller_id,
         } = a;
         if !self.ua_tx_open(tx) {
             return; // cancelled while we authenticated it
         }
         let now = now_ms();
         let ruri = req.uri.to_string();
-        let (callee, _) = uri_parts(&ruri);
+        let callee = callee.unwrap_or_else(|| uri_parts(&ruri).0);
         // Media: callees are offered every codec of the caller's that we can relay; the caller
         // is answered with the one its callee chose (no transcoding, any phone pair works). No
         // offer at all: callees get our default offer, the caller our offer in the 2xx.
@@ -183,7 +204,7 @@ impl Driver {
         // A user rings where its forwarding says; on do-not-disturb it is busy at once.
         let ring = plan.as_ref().map_or(callee.as_str(), |p| p.ring.as_str());
         let targets = match &outside {
-            Some(uri) => vec![Target::new(callee.clone(), uri.clone())],
+            Some(t) => vec![t.clone()],
             None if app => Vec::new(),
             None if plan.as_ref().is_some_and(|p| p.dnd) => Vec::new(),
             None => {
@@ -224,7 +245,10 @@ impl Driver {
                     .collect(),
                 voicemail: p.voicemail.then(|| patchbay_proto::Voicemail {
                     mailbox: p.ring.clone(),
-                    greeting: Some(format!("voicemail/{}/greeting.wav", p.ring)),
+                    greeting: (p.greeting != "none").then(|| {
+                        format!("voicemail/{}/{}.wav", p.ring, greeting_name(&p.greeting))
+                    }),
+                    greeting_text: patchbay_proto::routing::greeting_text(&p.greeting, &p.ring),
                     max_ms: u64::from(self.sh.cfg.voicemail_max_secs) * 1000,
                 }),
             },
@@ -252,12 +276,21 @@ impl Driver {
             404
         };
         let leg = self.calls.alloc_leg();
+        if let Some(e) = &from_trunk
+            && !self.trunk_claim(leg, e, "in")
+        {
+            return self.refuse(tx, 503);
+        }
         let mono = self.mono();
         if self.ua.accept_inbound(mono, tx, leg, &req, peer).is_err() {
+            self.trunk_release(leg);
             return;
         }
         let call = self.new_call_id();
         self.map_leg(&call, leg);
+        if let Some(c) = caller_id {
+            self.caller_ids.insert(call.clone(), c);
+        }
         self.inbound_legs.insert(leg);
         media.set_audio_codecs(&codecs);
         self.leg_media.insert(leg, media);
@@ -301,4 +334,9 @@ impl Driver {
     fn ua_tx_open(&self, tx: ServerTxId) -> bool {
         self.ua.is_unanswered(tx)
     }
+}
+
+/// The file name of a greeting: `standard` also for an unset one.
+fn greeting_name(g: &str) -> &str {
+    if g.is_empty() { "standard" } else { g }
 }

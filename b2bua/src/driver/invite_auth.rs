@@ -6,6 +6,9 @@ use crate::auth::{TenantAuth, Verdict};
 use crate::policy;
 use crate::shared::{Authorized, Shared, TaskDone};
 use crate::sip::uri_parts;
+use crate::trunks::Outside;
+use patchbay_api::CallerId;
+use patchbay_proto::Target;
 use patchbay_sip::core::types::sip_request::Request;
 use patchbay_sip::txn::ServerTxId;
 use patchbay_sip::{Peer, msg};
@@ -81,7 +84,7 @@ pub(super) async fn authenticate_invite(
     let outside =
         match policy::classify(target, &ta.realm, sh.cfg.sip_listen, true, other, &allowed) {
             policy::Domain::Own => None,
-            policy::Domain::Allowed => Some(uri.canonical),
+            policy::Domain::Allowed => Some(Target::new(uri_parts(&ruri).0, uri.canonical)),
             refused => {
                 let reason = if refused == policy::Domain::OtherTenant {
                     "foreign_tenant"
@@ -118,6 +121,32 @@ pub(super) async fn authenticate_invite(
             Err(_) => return respond(&done, p.tx, 503),
         },
     };
+    // Not a user: an outside number goes where the tenant's dial plan says.
+    let (mut outside, mut caller_id) = (outside, None);
+    if outside.is_none() && !app && plan.is_none() {
+        let number = uri_parts(&ruri).0;
+        match crate::trunks::route_outside(&sh, &ta.tenant, &number).await {
+            Ok(Outside::Trunk { trunk, uri }) => {
+                outside = Some(Target::via_trunk(number, uri, &trunk));
+                // The caller's own outbound caller ID, if it has one (else the trunk's).
+                caller_id = match sh.store.user_settings(&ta.tenant, &caller).await {
+                    Ok(s) => s
+                        .and_then(|s| s.caller_id)
+                        .and_then(|c| CallerId::parse(&c)),
+                    Err(_) => return respond(&done, p.tx, 503),
+                };
+            }
+            Ok(Outside::Refused) => {
+                sh.metrics
+                    .destinations_refused
+                    .with_label_values(&["sip", "dialplan"])
+                    .inc();
+                return respond(&done, p.tx, 403);
+            }
+            Ok(Outside::NoRule) => {}
+            Err(_) => return respond(&done, p.tx, 503),
+        }
+    }
     let callee_known = outside.is_some() || app || plan.is_some();
     let record = sh.recording_policy(&ta.tenant).await.record_calls;
     let _ = done.send(TaskDone::Authorized(Box::new(Authorized {
@@ -132,5 +161,8 @@ pub(super) async fn authenticate_invite(
         app,
         plan,
         voicemail_access: access,
+        callee: None,
+        from_trunk: None,
+        caller_id,
     })));
 }

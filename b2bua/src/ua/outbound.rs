@@ -17,6 +17,7 @@ use patchbay_sip::core::{Method, Uri};
 use patchbay_sip::dialog::Dialog;
 use patchbay_sip::txn::ClientTxId;
 use patchbay_sip::{Ms, Peer, msg};
+use rvoip_auth_core::sip_digest::{DigestAuthenticator, DigestClient};
 
 /// An outbound INVITE.
 #[derive(Debug, Clone)]
@@ -34,6 +35,8 @@ pub(crate) struct InviteSpec {
     pub(crate) headers: Vec<TypedHeader>,
     /// Our offer; `None` sends an offerless INVITE (the answer goes in our ACK).
     pub(crate) sdp: Option<String>,
+    /// Digest credentials (user, password) answering a 401/407 once (a carrier trunk).
+    pub(crate) credentials: Option<(String, String)>,
 }
 
 /// A request outside any dialog: new Call-ID, From tag and branch.
@@ -52,8 +55,10 @@ pub(super) fn new_request(
     req.headers.push(local.via(&branch));
     req.headers
         .push(TypedHeader::MaxForwards(MaxForwards::new(70)));
-    let from_uri: Uri = format!("sip:{from_user}@{}", local.sent_by)
+    let text = format!("sip:{from_user}@{}", local.sent_by);
+    let from_uri: Uri = text
         .parse()
+        .map(|u| keep_user_as_written(u, &text))
         .unwrap_or_else(|_| ruri.clone());
     let mut from = match from_display.filter(|d| !d.is_empty()) {
         Some(d) => Address::new_with_display_name(d, from_uri),
@@ -76,6 +81,22 @@ pub(super) fn new_request(
     }
     req.headers.push(ua.ua_header());
     req
+}
+
+/// `uri` (parsed from `text`) rendered as written when its user holds a `+`: rvoip-sip-core
+/// percent-escapes every user character outside RFC 3986's unreserved set, and `+` is one
+/// RFC 3261's `user-unreserved` allows (E.164 numbers: `sip:+66812345678@...`, not
+/// `sip:%2B66812345678@...`).
+pub(crate) fn keep_user_as_written(mut uri: Uri, text: &str) -> Uri {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_.!~*'()&=+$,;?/".contains(c);
+    if uri
+        .user
+        .as_deref()
+        .is_some_and(|u| u.contains('+') && u.chars().all(plain))
+    {
+        uri.raw_uri = Some(text.to_string());
+    }
+    uri
 }
 
 impl Ua {
@@ -107,6 +128,7 @@ impl Ua {
         self.client_txs.insert(tx, (leg, Role::Invite));
         let mut l = SipLeg::new(spec.peer, local_tag);
         l.client_invite = Some(tx);
+        l.credentials = spec.credentials;
         self.legs.insert(leg, l);
         true
     }
@@ -264,12 +286,87 @@ impl Ua {
                 }
                 self.signal(leg, LegSignal::Answered { sdp });
             }
+            401 | 407 if l.credentials.is_some() && !l.auth_answered => {
+                self.client_txs.remove(&tx);
+                if !self.invite_with_credentials(now, tx, leg, &resp) {
+                    self.outbound_failed(leg, status);
+                }
+            }
             _ => {
                 self.client_txs.remove(&tx);
                 l.phase = LegPhase::Ended;
                 self.outbound_failed(leg, status);
             }
         }
+    }
+
+    /// Answer the Digest challenge of our INVITE (once): the same request with a new branch,
+    /// the next CSeq and `Authorization` / `Proxy-Authorization` (RFC 3261 22.2).
+    fn invite_with_credentials(
+        &mut self,
+        now: Ms,
+        tx: ClientTxId,
+        leg: LegId,
+        resp: &Response,
+    ) -> bool {
+        let proxy = resp.status.as_u16() == 407;
+        let name = if proxy {
+            "proxy-authenticate"
+        } else {
+            "www-authenticate"
+        };
+        let Some(challenge) = msg::header_text(&resp.headers, name)
+            .and_then(|h| DigestAuthenticator::parse_challenge_details(&h).ok())
+        else {
+            return false;
+        };
+        let (Some(req), Some(l)) = (self.txs.client_request(tx), self.legs.get(&leg)) else {
+            return false;
+        };
+        let Some((user, password)) = l.credentials.clone() else {
+            return false;
+        };
+        let peer = l.peer;
+        let mut req = req.clone();
+        let uri = req.uri.to_string();
+        let Ok(c) = DigestClient::compute_response_with_state(
+            &user,
+            &password,
+            &challenge.challenge,
+            "INVITE",
+            &uri,
+            1,
+            None,
+        ) else {
+            return false;
+        };
+        let value =
+            DigestClient::format_authorization_with_state(&user, &challenge.challenge, &uri, &c);
+        let via = self.locals.get(peer.transport).via(&self.ids.branch());
+        for h in req.headers.iter_mut() {
+            match h {
+                TypedHeader::Via(_) => *h = via.clone(),
+                TypedHeader::CSeq(c) => *c = CSeq::new(c.seq + 1, Method::Invite),
+                _ => {}
+            }
+        }
+        req.headers.push(msg::raw(
+            if proxy {
+                "Proxy-Authorization"
+            } else {
+                "Authorization"
+            },
+            value,
+        ));
+        let Ok(new) = self.txs.send_request(now, req, peer) else {
+            return false;
+        };
+        self.client_txs.insert(new, (leg, Role::Invite));
+        if let Some(l) = self.legs.get_mut(&leg) {
+            l.client_invite = Some(new);
+            l.auth_answered = true;
+        }
+        true
     }
 
     /// PRACK a reliable provisional (RFC 3262 4), once per RSeq, in its early dialog.

@@ -54,6 +54,8 @@ pub(super) struct ClientReg {
     answered: bool,
     tx: Option<ClientTxId>,
     pub(super) next_at: Option<Ms>,
+    /// No longer kept up (its trunk changed or went): never sent again, not listed.
+    stopped: bool,
 }
 
 impl Ua {
@@ -70,6 +72,7 @@ impl Ua {
             answered: false,
             tx: None,
             next_at: None,
+            stopped: false,
         };
         self.regs.push(r);
         let i = self.regs.len() - 1;
@@ -77,15 +80,27 @@ impl Ua {
         i
     }
 
-    /// Every registration: its address of record and state.
+    /// Every registration kept up: its address of record and state.
     pub(crate) fn registrations(&self) -> Vec<(String, RegState)> {
         self.regs
             .iter()
+            .filter(|r| !r.stopped)
             .map(|r| (r.spec.aor.to_string(), r.state))
             .collect()
     }
 
+    /// Stop keeping registration `i` up (the binding lapses at the registrar).
+    pub(crate) fn stop_registration(&mut self, i: usize) {
+        if let Some(r) = self.regs.get_mut(i) {
+            r.stopped = true;
+            r.next_at = None;
+        }
+    }
+
     fn reg_send(&mut self, now: Ms, i: usize) {
+        if self.regs[i].stopped {
+            return;
+        }
         let transport = self.regs[i].spec.registrar.transport;
         let mut ruri = self.regs[i].spec.aor.clone();
         ruri.user = None;
@@ -159,6 +174,9 @@ impl Ua {
 
     /// A final response (or `None`: a timeout) to registration `i`'s REGISTER.
     pub(super) fn reg_response(&mut self, now: Ms, i: usize, resp: Option<&Response>) {
+        if self.regs[i].stopped {
+            return;
+        }
         let Some(status) = resp.map(|r| r.status.as_u16()) else {
             let r = &mut self.regs[i];
             r.state = RegState::Failed { status: 408 };

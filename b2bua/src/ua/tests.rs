@@ -370,7 +370,61 @@ fn spec() -> InviteSpec {
         to: None,
         headers: vec![msg::raw("X-Campaign", "7")],
         sdp: Some(SDP_A.into()),
+        credentials: None,
     }
+}
+
+#[test]
+fn a_carrier_challenge_is_answered_once_with_digest() {
+    let mut ua = ua();
+    let mut sp = spec();
+    sp.credentials = Some(("acct".into(), "s3cret".into()));
+    assert!(ua.invite(0, LegId(2), sp));
+    let invite = last_request(&mut ua);
+    let challenge = |req: &Request, status| {
+        let mut resp = msg::response(req, status, Some("c1"));
+        let name = if status == 407 {
+            "Proxy-Authenticate"
+        } else {
+            "WWW-Authenticate"
+        };
+        resp.headers.push(msg::raw(
+            name,
+            r#"Digest realm="carrier", nonce="n1", algorithm=MD5, qop="auth""#,
+        ));
+        parse_message(&msg::encode_response(&resp)).unwrap()
+    };
+    ua.handle_message(10, challenge(&invite, 407), phone());
+    let out = sent(&mut ua);
+    // The 407 is ACKed by its transaction; the INVITE goes again, authorized, next CSeq.
+    let again = out
+        .iter()
+        .find_map(|m| match m {
+            Message::Request(r) if r.method == Method::Invite => Some(r.clone()),
+            _ => None,
+        })
+        .expect("INVITE again");
+    assert!(signals(&mut ua).is_empty(), "no failure yet");
+    assert_eq!(msg::cseq(&again.headers).map(|c| c.0), Some(2));
+    assert_eq!(
+        msg::header_text(&again.headers, "call-id"),
+        msg::header_text(&invite.headers, "call-id")
+    );
+    assert_ne!(
+        msg::header_text(&again.headers, "via"),
+        msg::header_text(&invite.headers, "via")
+    );
+    let auth = msg::header_text(&again.headers, "proxy-authorization").expect("answered");
+    assert!(auth.contains(r#"username="acct""#) && auth.contains(r#"realm="carrier""#));
+    // A second challenge means the credentials are wrong: the leg fails.
+    ua.handle_message(20, challenge(&again, 407), phone());
+    assert_eq!(signals(&mut ua), [LegSignal::Failed { status: 407 }]);
+    // Without credentials a challenge fails the leg at once.
+    let mut ua = self::ua();
+    ua.invite(0, LegId(3), spec());
+    let invite = last_request(&mut ua);
+    ua.handle_message(10, challenge(&invite, 401), phone());
+    assert_eq!(signals(&mut ua), [LegSignal::Failed { status: 401 }]);
 }
 
 #[test]

@@ -38,7 +38,21 @@ pub struct UserSettings {
     /// The call sequence rung while `followme_on` (sipX's model; Taridium follow-me).
     #[serde(default)]
     pub call_sequence: Vec<patchbay_api::SequenceRing>,
+    /// The caller ID the user's calls carry out through trunks (else the trunk's).
+    #[serde(default)]
+    pub caller_id: Option<String>,
+    /// The voicemail greeting callers hear: one of [`VOICEMAIL_GREETINGS`].
+    #[serde(default = "standard")]
+    pub vm_greeting: String,
 }
+
+fn standard() -> String {
+    "standard".into()
+}
+
+/// sipX's greetings: the active one plays (a recorded file, else a spoken default; `none`:
+/// only the beep).
+pub const VOICEMAIL_GREETINGS: [&str; 4] = ["standard", "outofoffice", "extendedabsence", "none"];
 
 impl Default for UserSettings {
     fn default() -> Self {
@@ -52,6 +66,8 @@ impl Default for UserSettings {
             forward_no_answer: None,
             dnd: false,
             call_sequence: Vec::new(),
+            caller_id: None,
+            vm_greeting: standard(),
         }
     }
 }

@@ -13,7 +13,7 @@ mod sql;
 
 pub use accounts::{
     ApiKey, AppNumber, JwtKey, PhonebookEntry, Recording, UserSettings, VOICEMAIL_FOLDERS,
-    VoicemailRow, WebCredentials,
+    VOICEMAIL_GREETINGS, VoicemailRow, WebCredentials,
 };
 pub use secrets::{hash_secret, url_key_digest, verify_secret};
 pub use sql::SqlStore;
@@ -239,4 +239,28 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn app_numbers(&self, tenant: &str) -> Result<Vec<AppNumber>, StoreError>;
     async fn delete_app_number(&self, tenant: &str, number: &str) -> Result<bool, StoreError>;
     async fn delete_jwt_key(&self, tenant: &str, kid: &str) -> Result<bool, StoreError>;
+    /// A tenant's trunk, added or replaced by name.
+    async fn put_trunk(&self, tenant: &str, t: &patchbay_api::Trunk) -> Result<(), StoreError>;
+    /// One tenant's trunks or, with `None`, every tenant's: `(tenant, trunk)` by tenant, name.
+    async fn trunks(
+        &self,
+        tenant: Option<&str>,
+    ) -> Result<Vec<(String, patchbay_api::Trunk)>, StoreError>;
+    async fn delete_trunk(&self, tenant: &str, name: &str) -> Result<bool, StoreError>;
+    /// Replace a tenant's dial plan (its rules in order).
+    async fn set_dialplan(
+        &self,
+        tenant: &str,
+        rules: &[patchbay_api::DialRule],
+    ) -> Result<(), StoreError>;
+    /// A tenant's dial plan (empty when none was set: no outside number can be called).
+    async fn dialplan(&self, tenant: &str) -> Result<Vec<patchbay_api::DialRule>, StoreError>;
+    async fn put_did(&self, tenant: &str, d: &patchbay_api::Did) -> Result<(), StoreError>;
+    /// One inbound number (`Some`) or all of a tenant's.
+    async fn dids(
+        &self,
+        tenant: &str,
+        number: Option<&str>,
+    ) -> Result<Vec<patchbay_api::Did>, StoreError>;
+    async fn delete_did(&self, tenant: &str, number: &str) -> Result<bool, StoreError>;
 }

@@ -2,16 +2,15 @@ use crate::{
     ApiKey, AppNumber, JwtKey, PhonebookEntry, Recording, SipCredentials, Store, StoreError,
     Tenant, User, UserSettings, VoicemailRow, WebCredentials, ha1,
 };
-use patchbay_api::{Cdr, RecordingPolicy};
+use patchbay_api::{Cdr, DialRule, Did, RecordingPolicy, Trunk};
 use sqlx::Row;
 use sqlx::any::AnyPoolOptions;
 
 mod records;
+mod routing;
 mod schema;
 mod tenant_config;
 mod users;
-
-use schema::MIGRATIONS;
 
 /// [`Store`] over SQLite or PostgreSQL, chosen by the URL scheme.
 #[derive(Debug, Clone)]
@@ -57,32 +56,6 @@ impl SqlStore {
         self.tenant(name)
             .await?
             .ok_or_else(|| StoreError::UnknownTenant(name.to_string()))
-    }
-
-    async fn migrate(&self) -> Result<(), StoreError> {
-        sqlx::query("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
-            .execute(&self.pool)
-            .await?;
-        let row = sqlx::query("SELECT MAX(version) AS v FROM schema_version")
-            .fetch_one(&self.pool)
-            .await?;
-        let current: i64 = row.try_get::<Option<i64>, _>("v")?.unwrap_or(0);
-        for (i, steps) in MIGRATIONS.iter().enumerate() {
-            let version = i as i64 + 1;
-            if version <= current {
-                continue;
-            }
-            let mut tx = self.pool.begin().await?;
-            for step in *steps {
-                sqlx::query(step).execute(&mut *tx).await?;
-            }
-            sqlx::query("INSERT INTO schema_version (version) VALUES ($1)")
-                .bind(version)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-        }
-        Ok(())
     }
 }
 
@@ -256,6 +229,9 @@ impl Store for SqlStore {
             "sip_domains",
             "app_numbers",
             "recording_policy",
+            "trunks",
+            "dialplans",
+            "dids",
         ] {
             sqlx::query(&format!("DELETE FROM {table} WHERE tenant = $1"))
                 .bind(name)
@@ -560,5 +536,37 @@ impl Store for SqlStore {
 
     async fn delete_app_number(&self, tenant: &str, number: &str) -> Result<bool, StoreError> {
         self.remove_app_number(tenant, number).await
+    }
+
+    async fn put_trunk(&self, tenant: &str, t: &Trunk) -> Result<(), StoreError> {
+        self.put_trunk_row(tenant, t).await
+    }
+
+    async fn trunks(&self, tenant: Option<&str>) -> Result<Vec<(String, Trunk)>, StoreError> {
+        self.get_trunks(tenant).await
+    }
+
+    async fn delete_trunk(&self, tenant: &str, name: &str) -> Result<bool, StoreError> {
+        self.remove_trunk(tenant, name).await
+    }
+
+    async fn set_dialplan(&self, tenant: &str, rules: &[DialRule]) -> Result<(), StoreError> {
+        self.put_dialplan(tenant, rules).await
+    }
+
+    async fn dialplan(&self, tenant: &str) -> Result<Vec<DialRule>, StoreError> {
+        self.get_dialplan(tenant).await
+    }
+
+    async fn put_did(&self, tenant: &str, d: &Did) -> Result<(), StoreError> {
+        self.put_did_row(tenant, d).await
+    }
+
+    async fn dids(&self, tenant: &str, number: Option<&str>) -> Result<Vec<Did>, StoreError> {
+        self.get_dids(tenant, number).await
+    }
+
+    async fn delete_did(&self, tenant: &str, number: &str) -> Result<bool, StoreError> {
+        self.remove_did(tenant, number).await
     }
 }

@@ -1,7 +1,7 @@
 //! The store suite: runs on SQLite and on PostgreSQL (PATCHBAY_TEST_POSTGRES_URL, required;
 //! `make test` sets it).
-use patchbay_api::RecordingPolicy;
 use patchbay_api::{CallId, Cause, Cdr, EndedBy};
+use patchbay_api::{DialRule, Did, RecordingPolicy, Trunk, TrunkTransport};
 use patchbay_store::{
     ApiKey, AppNumber, JwtKey, PhonebookEntry, Recording, SqlStore, Store, Tenant, User,
     UserSettings, VoicemailRow, ha1, verify_secret,
@@ -169,6 +169,8 @@ async fn accounts(store: &dyn Store, tenant: &str) {
             parallel: false,
             enabled: true,
         }],
+        caller_id: Some("+6621234501".into()),
+        vm_greeting: "outofoffice".into(),
     };
     assert!(store.set_user_settings(tenant, "4005", &st).await.unwrap());
     assert_eq!(store.user_settings(tenant, "4005").await.unwrap(), Some(st));
@@ -431,6 +433,91 @@ async fn accounts(store: &dyn Store, tenant: &str) {
             .await
             .is_err()
     );
+    routing(store, tenant).await;
+}
+
+/// Trunks, the dial plan, inbound numbers.
+async fn routing(store: &dyn Store, tenant: &str) {
+    let mut t = Trunk {
+        name: "carrier".into(),
+        host: "sip.carrier.example".into(),
+        port: 5080,
+        transport: TrunkTransport::Tcp,
+        username: Some("acct".into()),
+        password: Some("s3cret".into()),
+        register: true,
+        caller_id: Some("+6621234567".into()),
+        max_channels: 4,
+    };
+    store.put_trunk(tenant, &t).await.unwrap();
+    t.max_channels = 2;
+    store.put_trunk(tenant, &t).await.unwrap();
+    let spare = Trunk {
+        name: "backup".into(),
+        username: None,
+        password: None,
+        caller_id: None,
+        register: false,
+        ..t.clone()
+    };
+    store.put_trunk(tenant, &spare).await.unwrap();
+    assert_eq!(
+        store.trunks(Some(tenant)).await.unwrap(),
+        vec![
+            (tenant.to_string(), spare.clone()),
+            (tenant.to_string(), t.clone())
+        ]
+    );
+    let all = store.trunks(None).await.unwrap();
+    assert_eq!(all.iter().filter(|(tn, _)| tn == tenant).count(), 2);
+    assert!(store.delete_trunk(tenant, "backup").await.unwrap());
+    assert!(!store.delete_trunk(tenant, "backup").await.unwrap());
+    assert!(store.put_trunk("no-such", &t).await.is_err());
+
+    assert!(store.dialplan(tenant).await.unwrap().is_empty());
+    let rules = vec![
+        DialRule {
+            pattern: "112".into(),
+            strip: 0,
+            prepend: String::new(),
+            trunk: None,
+            refuse: true,
+        },
+        DialRule {
+            pattern: "+66X.".into(),
+            strip: 3,
+            prepend: "0".into(),
+            trunk: Some("carrier".into()),
+            refuse: false,
+        },
+    ];
+    store.set_dialplan(tenant, &rules).await.unwrap();
+    assert_eq!(store.dialplan(tenant).await.unwrap(), rules);
+    store.set_dialplan(tenant, &rules[1..]).await.unwrap();
+    assert_eq!(store.dialplan(tenant).await.unwrap(), rules[1..].to_vec());
+
+    let did = Did {
+        number: "+6621234500".into(),
+        destination: "4005".into(),
+    };
+    store.put_did(tenant, &did).await.unwrap();
+    store
+        .put_did(
+            tenant,
+            &Did {
+                destination: "4007".into(),
+                ..did.clone()
+            },
+        )
+        .await
+        .unwrap();
+    let found = store.dids(tenant, Some(&did.number)).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].destination, "4007");
+    assert!(store.dids(tenant, Some("+1")).await.unwrap().is_empty());
+    assert_eq!(store.dids(tenant, None).await.unwrap().len(), 1);
+    assert!(store.delete_did(tenant, &did.number).await.unwrap());
+    assert!(store.dids(tenant, None).await.unwrap().is_empty());
 }
 
 #[tokio::test]

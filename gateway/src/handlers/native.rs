@@ -1,6 +1,7 @@
 //! `/api/v1`: Patchbay's own JSON API.
 
 mod recordings;
+mod routing;
 mod settings;
 mod voicemail;
 
@@ -109,7 +110,21 @@ fn require(ok: bool) -> Result<(), Failure> {
 }
 
 fn user_json(u: &User, st: Option<UserSettings>) -> serde_json::Value {
-    json!({"tenant": u.tenant, "ext": u.ext, "display_name": u.display_name, "settings": st})
+    let mut v = json!({"tenant": u.tenant, "ext": u.ext, "display_name": u.display_name});
+    if let Some(s) = &st {
+        v["forwarding"] = json!({
+            "always": s.forward_on.then(|| s.forward_to.clone()).flatten(),
+            "busy": s.forward_busy,
+            "no_answer": s.forward_no_answer,
+            "no_answer_secs": s.ring_secs,
+        });
+        v["call_sequence"] = json!(s.call_sequence);
+        v["dnd"] = json!(s.dnd);
+        v["voicemail"] = json!({"enabled": s.vm_on, "greeting": s.vm_greeting});
+        v["caller_id"] = json!(s.caller_id);
+    }
+    v["settings"] = json!(st);
+    v
 }
 
 /// The call, if the principal's tenant owns it (others' calls are "not found").
@@ -260,6 +275,10 @@ async fn run(gw: &Gateway, ctx: &mut Ctx, p: &Principal, op: NativeOp) -> Result
             if let Some(seq) = &body.call_sequence {
                 st.call_sequence = seq.clone();
             }
+            if let Some(g) = &body.vm_greeting {
+                st.vm_greeting = g.clone();
+            }
+            st.caller_id = target(&body.caller_id, &st.caller_id);
             gw.store
                 .set_user_settings(&tenant, &ext, &st)
                 .await

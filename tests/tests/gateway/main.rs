@@ -26,6 +26,8 @@ mod native_call;
 mod native_recordings;
 mod tenant_settings;
 mod tls_listener;
+mod trunk_inbound_did;
+mod trunk_outbound;
 mod vendor_forms;
 mod vendors_conformance;
 mod voicemail_deposit;

@@ -1,6 +1,7 @@
 //! Listening to voicemail by phone: 4005 leaves 4007 a message (4007 has no phone registered:
-//! straight to the mailbox; 4005 hears 4007's recorded greeting); 4007 dials *97, types a wrong PIN (asked again), then its PIN
-//! (set through the native API), hears "one new message" and the message itself (decoded, it
+//! straight to the mailbox; 4005 hears the greeting 4007 recorded for the one it chose,
+//! `outofoffice`, not its `standard` one); 4007 dials *97, types a wrong PIN (asked again),
+//! then its PIN (set through the native API), hears "one new message" and the message itself (decoded, it
 //! correlates with what 4005 said), presses 9 to save it, and is said goodbye; the message is
 //! then in `saved`, not in the inbox.
 use patchbay_api::{EventKind, Side};
@@ -18,16 +19,26 @@ async fn a_user_listens_to_its_voicemail_with_its_pin() {
     let gw = stack.gateway(|_| {});
     let demo = |m, path: &str| gw.as_key(DEMO.0, DEMO.1, m, path);
     let r = gw
-        .send(demo(M::PUT, "/api/v1/tenants/demo/users/4007").json(&json!({"vm_pin": "4242"})))
+        .send(demo(M::PUT, "/api/v1/tenants/demo/users/4007").json(
+            &json!({"vm_pin": "4242", "voicemail": {"enabled": true, "greeting": "outofoffice"}}),
+        ))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.json()["voicemail"]["greeting"],
+        "outofoffice",
+        "{}",
+        r.body
+    );
 
-    // 4005 leaves a message, after 4007's own greeting.
+    // 4005 leaves a message, after 4007's own greeting (the one it chose).
     let greeting = test_signal(8_000, 1.0);
+    let dir = stack.dir.join("prompts/demo/voicemail/4007");
+    write_wav(&dir.join("outofoffice.wav"), 8_000, &greeting);
     write_wav(
-        &stack.dir.join("prompts/demo/voicemail/4007/greeting.wav"),
+        &dir.join("standard.wav"),
         8_000,
-        &greeting,
+        &test_signal_seeded(8_000, 1.0, 77),
     );
     let rtp5 = RtpCapture::new().await;
     let caller = Sipp::caller(

@@ -30,15 +30,6 @@ enum Step {
     Recording(u64),
 }
 
-/// The spoken greeting when the user recorded none.
-fn default_greeting(mailbox: &str) -> String {
-    let spelled: Vec<String> = mailbox.chars().map(String::from).collect();
-    format!(
-        "The person at extension {} is not available. Please leave a message after the tone.",
-        spelled.join(" ")
-    )
-}
-
 /// Recording `command` of `call` (live or closing) ended with `duration_ms` written: `None`
 /// if it was no message; else the message for the mailbox (`None` inside when nothing was
 /// recorded).
@@ -92,24 +83,26 @@ impl Calls {
             },
         );
         self.app_answered(now, id, a);
-        let play = MediaOp::Play(PlayRequest {
-            side: Side::A,
-            // The user's recorded greeting if there is one, else the spoken default (for the
-            // B2BUA's own plays, a file and a text mean "the file, else the text").
-            file: vm.greeting.clone(),
-            url: None,
-            text: Some(default_greeting(&vm.mailbox)),
-            recording: None,
-            voice: None,
-            repeat: false,
-            barge_in: false,
-        });
-        let command = self.run_op(id, play);
-        if let Some(call) = self.calls.get_mut(id) {
-            call.voicemail = Some(Session {
-                vm,
-                step: Step::Greeting(command),
+        let step = if vm.greeting.is_none() && vm.greeting_text.is_none() {
+            // No greeting (sipX's `none`): the beep at once.
+            Step::Beep(self.run_op(id, beep_op()))
+        } else {
+            let play = MediaOp::Play(PlayRequest {
+                side: Side::A,
+                // The user's recorded greeting if there is one, else the spoken default (for
+                // the B2BUA's own plays, a file and a text mean "the file, else the text").
+                file: vm.greeting.clone(),
+                url: None,
+                text: vm.greeting_text.clone(),
+                recording: None,
+                voice: None,
+                repeat: false,
+                barge_in: false,
             });
+            Step::Greeting(self.run_op(id, play))
+        };
+        if let Some(call) = self.calls.get_mut(id) {
+            call.voicemail = Some(Session { vm, step });
         }
     }
 
@@ -122,15 +115,7 @@ impl Calls {
             return;
         };
         let next = match session.step {
-            Step::Greeting(c) if c == command => {
-                let beep = MediaOp::Tone(ToneRequest {
-                    side: Side::A,
-                    tone: ToneName::Beep,
-                    duration_ms: None,
-                    barge_in: false,
-                });
-                Step::Beep(self.run_op(id, beep))
-            }
+            Step::Greeting(c) if c == command => Step::Beep(self.run_op(id, beep_op())),
             Step::Beep(c) if c == command => {
                 let c = self.alloc_command();
                 let req = RecordRequest {
@@ -159,4 +144,13 @@ impl Calls {
     pub(super) fn voicemail_done(&mut self, now: Ms, id: &CallId) {
         self.end_call(now, id, Cause::Normal, EndedBy::System, None);
     }
+}
+
+fn beep_op() -> MediaOp {
+    MediaOp::Tone(ToneRequest {
+        side: Side::A,
+        tone: ToneName::Beep,
+        duration_ms: None,
+        barge_in: false,
+    })
 }

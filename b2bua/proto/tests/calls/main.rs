@@ -7,6 +7,7 @@ mod harness;
 
 mod app_call;
 mod conference;
+mod dialplan;
 mod recording;
 mod routing_plan;
 

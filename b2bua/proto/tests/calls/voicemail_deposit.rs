@@ -12,6 +12,7 @@ fn vm() -> Voicemail {
     Voicemail {
         mailbox: "4007".into(),
         greeting: None,
+        greeting_text: patchbay_proto::routing::greeting_text("standard", "4007"),
         max_ms: 60_000,
     }
 }

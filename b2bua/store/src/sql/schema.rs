@@ -1,5 +1,9 @@
 //! The schema, as migrations.
 
+use super::SqlStore;
+use crate::StoreError;
+use sqlx::Row;
+
 /// Schema versions, applied in order; each runs once (recorded in `schema_version`).
 pub(super) const MIGRATIONS: &[&[&str]] = &[&[
     "CREATE TABLE tenants (name TEXT PRIMARY KEY, realm TEXT NOT NULL)",
@@ -71,4 +75,44 @@ pub(super) const MIGRATIONS: &[&[&str]] = &[&[
 ], &[
     // v8: a user's call sequence (follow-me), as JSON.
     "ALTER TABLE users ADD COLUMN call_sequence TEXT",
+], &[
+    // v9: trunks to carriers, the dial plan (its ordered rules as JSON), inbound numbers; a
+    // user's outbound caller ID and active voicemail greeting.
+    "ALTER TABLE users ADD COLUMN caller_id TEXT",
+    "ALTER TABLE users ADD COLUMN vm_greeting TEXT NOT NULL DEFAULT 'standard'",
+    "CREATE TABLE trunks (tenant TEXT NOT NULL, name TEXT NOT NULL, host TEXT NOT NULL,
+        port BIGINT NOT NULL, transport TEXT NOT NULL, username TEXT, password TEXT,
+        register BIGINT NOT NULL, caller_id TEXT, max_channels BIGINT NOT NULL,
+        PRIMARY KEY (tenant, name))",
+    "CREATE TABLE dialplans (tenant TEXT PRIMARY KEY, rules TEXT NOT NULL)",
+    "CREATE TABLE dids (tenant TEXT NOT NULL, number TEXT NOT NULL, destination TEXT NOT NULL,
+        PRIMARY KEY (tenant, number))",
 ]];
+
+impl SqlStore {
+    pub(super) async fn migrate(&self) -> Result<(), StoreError> {
+        sqlx::query("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
+            .execute(&self.pool)
+            .await?;
+        let row = sqlx::query("SELECT MAX(version) AS v FROM schema_version")
+            .fetch_one(&self.pool)
+            .await?;
+        let current: i64 = row.try_get::<Option<i64>, _>("v")?.unwrap_or(0);
+        for (i, steps) in MIGRATIONS.iter().enumerate() {
+            let version = i as i64 + 1;
+            if version <= current {
+                continue;
+            }
+            let mut tx = self.pool.begin().await?;
+            for step in *steps {
+                sqlx::query(step).execute(&mut *tx).await?;
+            }
+            sqlx::query("INSERT INTO schema_version (version) VALUES ($1)")
+                .bind(version)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+}

@@ -147,7 +147,8 @@ impl SqlStore {
     ) -> Result<Option<UserSettings>, StoreError> {
         let row = sqlx::query(
             "SELECT forward_to, forward_on, followme_on, vm_on, ring_secs, forward_busy,
-                forward_no_answer, dnd, call_sequence FROM users WHERE tenant = $1 AND ext = $2",
+                forward_no_answer, dnd, call_sequence, caller_id, vm_greeting
+             FROM users WHERE tenant = $1 AND ext = $2",
         )
         .bind(tenant)
         .bind(ext)
@@ -170,6 +171,8 @@ impl SqlStore {
                     })?,
                     None => Vec::new(),
                 },
+                caller_id: r.try_get("caller_id")?,
+                vm_greeting: r.try_get("vm_greeting")?,
             })
         })
         .transpose()
@@ -184,7 +187,8 @@ impl SqlStore {
         let r = sqlx::query(
             "UPDATE users SET forward_to = $1, forward_on = $2, followme_on = $3, vm_on = $4,
                 ring_secs = $5, forward_busy = $8, forward_no_answer = $9, dnd = $10,
-                call_sequence = $11 WHERE tenant = $6 AND ext = $7",
+                call_sequence = $11, caller_id = $12, vm_greeting = $13
+             WHERE tenant = $6 AND ext = $7",
         )
         .bind(st.forward_to.clone())
         .bind(i64::from(st.forward_on))
@@ -197,6 +201,8 @@ impl SqlStore {
         .bind(st.forward_no_answer.clone())
         .bind(i64::from(st.dnd))
         .bind(serde_json::to_string(&st.call_sequence).unwrap_or_else(|_| "[]".into()))
+        .bind(st.caller_id.clone())
+        .bind(st.vm_greeting.clone())
         .execute(&self.pool)
         .await?;
         Ok(r.rows_affected() > 0)

@@ -6,12 +6,16 @@
 mod bodies;
 mod events;
 mod recordings;
+mod routing;
 mod settings;
 mod voicemail;
 
-pub use bodies::{CallBody, KeyBody, OneOrMany, TenantBody, UserBody, valid_party};
+pub use bodies::{
+    CallBody, ForwardingBody, KeyBody, OneOrMany, TenantBody, UserBody, VoicemailBody, valid_party,
+};
 pub use events::{render_sse_event, render_tenant_sse_event};
 pub use recordings::RecordingOp;
+pub use routing::RoutingOp;
 pub use settings::{IP_SCOPES, JWT_ALGS, SettingOp, valid_host};
 pub use voicemail::VoicemailOp;
 
@@ -38,7 +42,7 @@ pub enum NativeOp {
     PutUser {
         tenant: String,
         ext: String,
-        body: UserBody,
+        body: Box<UserBody>,
     },
     DeleteUser {
         tenant: String,
@@ -178,7 +182,7 @@ pub fn parse_request(req: &Request) -> Result<NativeOp, Failure> {
         ("PUT", ["tenants", _, "users", _]) => NativeOp::PutUser {
             tenant: s(1),
             ext: s(3),
-            body: json(req)?,
+            body: Box::new(json(req)?),
         },
         ("DELETE", ["tenants", _, "users", _]) => NativeOp::DeleteUser {
             tenant: s(1),
@@ -271,7 +275,9 @@ pub fn parse_request(req: &Request) -> Result<NativeOp, Failure> {
     {
         return Err(Failure::bad("name", "1-64 of a-z, 0-9, '-', '_', '.'"));
     }
-    if let NativeOp::PutUser { body, .. } = &op {
+    let mut op = op;
+    if let NativeOp::PutUser { body, .. } = &mut op {
+        body.fold()?;
         for (name, t) in [
             ("forward_to", &body.forward_to),
             ("forward_busy", &body.forward_busy),

@@ -132,6 +132,7 @@ pub(super) async fn run(
             gw.authn.invalidate();
             render_json(200, &json!({"deleted": kid}))
         }
+        SettingOp::Routing(op) => super::routing::run(gw, tenant, op).await?,
     })
 }
 

@@ -51,6 +51,85 @@ pub struct UserBody {
     pub followme_on: Option<bool>,
     #[serde(default)]
     pub call_sequence: Option<Vec<patchbay_api::SequenceRing>>,
+    /// Forwarding in one object (folded into the fields above by [`UserBody::fold`]).
+    #[serde(default)]
+    pub forwarding: Option<ForwardingBody>,
+    /// Voicemail in one object: `enabled` is `vm_on`; `greeting` the active greeting.
+    #[serde(default)]
+    pub voicemail: Option<VoicemailBody>,
+    /// The active voicemail greeting (`standard`, `outofoffice`, `extendedabsence`, `none`).
+    #[serde(default)]
+    pub vm_greeting: Option<String>,
+    /// The caller ID the user's calls carry out through trunks (`""` clears it).
+    #[serde(default)]
+    pub caller_id: Option<String>,
+}
+
+/// `forwarding`: `always` (unconditional; `""` switches it off), `busy`, `no_answer` (`""`
+/// clears), `no_answer_secs` (the ring time before no-answer handling).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardingBody {
+    #[serde(default)]
+    pub always: Option<String>,
+    #[serde(default)]
+    pub busy: Option<String>,
+    #[serde(default)]
+    pub no_answer: Option<String>,
+    #[serde(default)]
+    pub no_answer_secs: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct VoicemailBody {
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub greeting: Option<String>,
+}
+
+/// sipX's voicemail greetings.
+const GREETINGS: [&str; 4] = ["standard", "outofoffice", "extendedabsence", "none"];
+
+impl UserBody {
+    /// Fold `forwarding` and `voicemail` into the flat fields (the nested form wins) and
+    /// check the values that need it.
+    pub fn fold(&mut self) -> Result<(), Failure> {
+        if let Some(f) = self.forwarding.take() {
+            if let Some(a) = f.always {
+                self.forward_on = Some(!a.is_empty());
+                if !a.is_empty() {
+                    self.forward_to = Some(a);
+                }
+            }
+            self.forward_busy = f.busy.or(self.forward_busy.take());
+            self.forward_no_answer = f.no_answer.or(self.forward_no_answer.take());
+            self.ring_secs = f.no_answer_secs.or(self.ring_secs);
+        }
+        if let Some(v) = self.voicemail.take() {
+            self.vm_on = v.enabled.or(self.vm_on);
+            self.vm_greeting = v.greeting.or(self.vm_greeting.take());
+        }
+        if let Some(g) = &self.vm_greeting
+            && !GREETINGS.contains(&g.as_str())
+        {
+            return Err(Failure::bad("greeting", GREETINGS.join(", ")));
+        }
+        if self.ring_secs.is_some_and(|s| !(5..=600).contains(&s)) {
+            return Err(Failure::bad("no_answer_secs", "5-600"));
+        }
+        if let Some(c) = &self.caller_id
+            && !c.is_empty()
+            && patchbay_api::CallerId::parse(c).is_none()
+        {
+            return Err(Failure::bad(
+                "caller_id",
+                "a number, `Name <number>` or anonymous",
+            ));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]

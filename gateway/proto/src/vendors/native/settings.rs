@@ -1,6 +1,7 @@
 //! `/api/v1/tenants/{tenant}/...`: a tenant's settings an operator sets up when onboarding a
-//! customer (IP allow-lists, outside SIP domains, Host names, JWT keys, recording policy), so
-//! no setting needs SQL. Parsing and validation only; the gateway runs them.
+//! customer (IP allow-lists, outside SIP domains, Host names, JWT keys, recording policy,
+//! trunks, dial plan, DIDs: `routing`), so no setting needs SQL. Parsing and validation only;
+//! the gateway runs them.
 
 use crate::Failure;
 use crate::auth::{IpPattern, jwt};
@@ -42,6 +43,8 @@ pub enum SettingOp {
         label: String,
     },
     DeleteAppNumber(String),
+    /// Trunks, dial plan, DIDs.
+    Routing(super::routing::RoutingOp),
 }
 
 #[derive(Debug, Deserialize, Serialize, Default)]
@@ -190,7 +193,7 @@ pub(super) fn parse(
         (_, ["ip-patterns" | "sip-domains" | "hosts" | "jwt-keys", ..]) => {
             return Err(Failure::MethodNotAllowed);
         }
-        _ => return Ok(None),
+        _ => return super::routing::parse(method, segs, body),
     };
     Ok(Some(op))
 }

@@ -1,0 +1,139 @@
+//! `/api/v1/tenants/{tenant}/trunks|dialplan|dids`: a tenant's trunks to carriers, its dial
+//! plan and its inbound numbers. Parsing and validation; the B2BUA checks patterns and
+//! destinations again where it applies them.
+
+use super::settings::SettingOp;
+use crate::Failure;
+
+/// A routing operation of a tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoutingOp {
+    ListTrunks,
+    GetTrunk(String),
+    PutTrunk(Box<Trunk>),
+    DeleteTrunk(String),
+    GetDialplan,
+    PutDialplan(Vec<DialRule>),
+    ListDids,
+    PutDid { number: String, destination: String },
+    DeleteDid(String),
+}
+use patchbay_api::{DialRule, Trunk, trunk_name_ok};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DidBody {
+    destination: String,
+}
+
+pub(super) fn parse(
+    method: &str,
+    segs: &[&str],
+    body: &[u8],
+) -> Result<Option<SettingOp>, Failure> {
+    fn json<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Failure> {
+        serde_json::from_slice(body).map_err(|e| Failure::bad("body", e.to_string()))
+    }
+    let name_ok = |n: &str| {
+        if trunk_name_ok(n) {
+            Ok(n.to_string())
+        } else {
+            Err(Failure::bad("name", "1-64 of a-z A-Z 0-9 - _ ."))
+        }
+    };
+    let number_ok = |n: &str| {
+        if patchbay_api::app_number_ok(n) {
+            Ok(n.to_string())
+        } else {
+            Err(Failure::bad(
+                "number",
+                "1-32 digits, * or #, with an optional leading +",
+            ))
+        }
+    };
+    let op = match (method, segs) {
+        ("GET", ["trunks"]) => RoutingOp::ListTrunks,
+        ("GET", ["trunks", name]) => RoutingOp::GetTrunk(name_ok(name)?),
+        ("PUT", ["trunks", name]) => {
+            let mut t: Trunk = json(body)?;
+            let name = name_ok(name)?;
+            if !t.name.is_empty() && t.name != name {
+                return Err(Failure::bad("name", "the body's name is the path's"));
+            }
+            t.name = name;
+            t.check().map_err(|why| Failure::bad("trunk", why))?;
+            RoutingOp::PutTrunk(Box::new(t))
+        }
+        ("DELETE", ["trunks", name]) => RoutingOp::DeleteTrunk(name_ok(name)?),
+        ("GET", ["dialplan"]) => RoutingOp::GetDialplan,
+        ("PUT", ["dialplan"]) => RoutingOp::PutDialplan(json::<Vec<DialRule>>(body)?),
+        ("GET", ["dids"]) => RoutingOp::ListDids,
+        ("PUT", ["dids", number]) => {
+            let b: DidBody = json(body)?;
+            RoutingOp::PutDid {
+                number: number_ok(number)?,
+                destination: b.destination,
+            }
+        }
+        ("DELETE", ["dids", number]) => RoutingOp::DeleteDid(number_ok(number)?),
+        (_, ["trunks" | "dialplan" | "dids", ..]) => return Err(Failure::MethodNotAllowed),
+        _ => return Ok(None),
+    };
+    Ok(Some(SettingOp::Routing(op)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_validates() {
+        let p = |m, segs: &[&str], body: &str| parse(m, segs, body.as_bytes());
+        match p(
+            "PUT",
+            &["trunks", "carrier"],
+            r#"{"host":"Sip.Carrier.example","port":5080,"username":"u","password":"p","register":true,"caller_id":"+6621234567","max_channels":4}"#,
+        ) {
+            Ok(Some(SettingOp::Routing(RoutingOp::PutTrunk(t)))) => {
+                assert_eq!(
+                    (t.name.as_str(), t.port, t.max_channels),
+                    ("carrier", 5080, 4)
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(p("PUT", &["trunks", "c"], r#"{"host":"a b"}"#).is_err());
+        assert!(p("PUT", &["trunks", "c"], r#"{"host":"h","register":true}"#).is_err());
+        assert!(p("PUT", &["trunks", "c"], r#"{"host":"h","username":"u"}"#).is_err());
+        assert!(
+            p(
+                "PUT",
+                &["trunks", "c"],
+                r#"{"host":"h","transport":"sctp"}"#
+            )
+            .is_err()
+        );
+        assert!(p("PUT", &["trunks", "c d"], r#"{"host":"h"}"#).is_err());
+        assert!(p("PUT", &["trunks", "c"], r#"{"host":"h","name":"other"}"#).is_err());
+        assert!(matches!(
+            p(
+                "PUT",
+                &["dialplan"],
+                r#"[{"pattern":"+66X.","strip":3,"prepend":"0","trunk":"carrier"},{"pattern":"112","refuse":true}]"#
+            ),
+            Ok(Some(SettingOp::Routing(RoutingOp::PutDialplan(r)))) if r.len() == 2 && r[1].refuse
+        ));
+        assert!(p("PUT", &["dialplan"], r#"[{"pattern":"1","x":1}]"#).is_err());
+        assert_eq!(
+            p("PUT", &["dids", "+6621234500"], r#"{"destination":"4005"}"#),
+            Ok(Some(SettingOp::Routing(RoutingOp::PutDid {
+                number: "+6621234500".into(),
+                destination: "4005".into()
+            })))
+        );
+        assert!(p("PUT", &["dids", "abc"], r#"{"destination":"4005"}"#).is_err());
+        assert_eq!(p("POST", &["dids"], ""), Err(Failure::MethodNotAllowed));
+        assert_eq!(p("GET", &["users"], ""), Ok(None));
+    }
+}

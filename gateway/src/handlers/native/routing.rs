@@ -1,0 +1,58 @@
+//! `/api/v1/tenants/{tenant}/trunks|dialplan|dids`, run through the B2BUA's control API (it
+//! writes the store and applies the change at once). A trunk's password is never shown:
+//! listings say `password_set`.
+
+use crate::Gateway;
+use patchbay_api::Trunk;
+use patchbay_gateway_proto::vendors::native::{RoutingOp, render_json};
+use patchbay_gateway_proto::{Failure, Response};
+use serde_json::json;
+
+fn shown(t: &Trunk) -> serde_json::Value {
+    let mut v = serde_json::to_value(t).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.remove("password");
+        o.insert("password_set".into(), json!(t.password.is_some()));
+    }
+    v
+}
+
+pub(super) async fn run(gw: &Gateway, tenant: &str, op: RoutingOp) -> Result<Response, Failure> {
+    let b = &gw.b2bua;
+    let fail = |e| gw.b2bua_failure("routing", e);
+    Ok(match op {
+        RoutingOp::ListTrunks => {
+            let v = b.trunks(tenant).await.map_err(fail)?;
+            render_json(200, &v.iter().map(shown).collect::<Vec<_>>())
+        }
+        RoutingOp::GetTrunk(name) => {
+            render_json(200, &shown(&b.trunk(tenant, &name).await.map_err(fail)?))
+        }
+        RoutingOp::PutTrunk(t) => {
+            b.put_trunk(tenant, &t.name, &t).await.map_err(fail)?;
+            render_json(200, &shown(&b.trunk(tenant, &t.name).await.map_err(fail)?))
+        }
+        RoutingOp::DeleteTrunk(name) => {
+            b.delete_trunk(tenant, &name).await.map_err(fail)?;
+            render_json(200, &json!({"deleted": name}))
+        }
+        RoutingOp::GetDialplan => render_json(200, &b.dialplan(tenant).await.map_err(fail)?),
+        RoutingOp::PutDialplan(rules) => {
+            render_json(200, &b.set_dialplan(tenant, &rules).await.map_err(fail)?)
+        }
+        RoutingOp::ListDids => render_json(200, &b.dids(tenant).await.map_err(fail)?),
+        RoutingOp::PutDid {
+            number,
+            destination,
+        } => render_json(
+            200,
+            &b.put_did(tenant, &number, &destination)
+                .await
+                .map_err(fail)?,
+        ),
+        RoutingOp::DeleteDid(number) => {
+            b.delete_did(tenant, &number).await.map_err(fail)?;
+            render_json(200, &json!({"deleted": number}))
+        }
+    })
+}
