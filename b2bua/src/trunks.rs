@@ -61,6 +61,8 @@ impl TrunkEntry {
 #[derive(Debug, Default)]
 pub(crate) struct TrunkTable {
     entries: Vec<TrunkEntry>,
+    /// Carriers by address (every INVITE asks): the first trunk with that address.
+    by_ip: std::collections::HashMap<IpAddr, usize>,
 }
 
 impl TrunkTable {
@@ -77,9 +79,17 @@ impl TrunkTable {
     /// The trunk whose carrier sends from `ip` (carriers send from other ports than they
     /// listen on: the address alone decides).
     pub(crate) fn by_source(&self, ip: IpAddr) -> Option<&TrunkEntry> {
-        self.entries
-            .iter()
-            .find(|e| e.addr.is_some_and(|a| a.ip() == ip))
+        self.by_ip.get(&ip).map(|&i| &self.entries[i])
+    }
+
+    fn new(entries: Vec<TrunkEntry>) -> Self {
+        let mut by_ip = std::collections::HashMap::new();
+        for (i, e) in entries.iter().enumerate() {
+            if let Some(a) = e.addr {
+                by_ip.entry(a.ip()).or_insert(i);
+            }
+        }
+        Self { entries, by_ip }
     }
 }
 
@@ -100,7 +110,7 @@ pub(crate) async fn load(store: &dyn Store) -> Result<TrunkTable, StoreError> {
             addr,
         });
     }
-    Ok(TrunkTable { entries })
+    Ok(TrunkTable::new(entries))
 }
 
 /// Reload the table now (after a change through this node's API), and have the sync task

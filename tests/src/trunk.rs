@@ -10,7 +10,7 @@ use serde_json::json;
 /// the test phones are on 127.0.0.1).
 pub const CARRIER_IP: &str = "127.0.0.5";
 
-/// Trunk `carrier` to `CARRIER_IP:port` (caller ID `+6621234567`, 2 channels); dial plan:
+/// Trunk `carrier` to `CARRIER_IP:port` (caller ID `+6621234567`, 1 channel); dial plan:
 /// `112` refused, `+66X.` out through it as a national number (strip `+66`, prepend `0`);
 /// DID `+6621234500` -> 4007.
 pub async fn set_up_carrier(gw: &Gw, port: u16) {
@@ -20,7 +20,7 @@ pub async fn set_up_carrier(gw: &Gw, port: u16) {
             demo(M::PUT, "/api/v1/tenants/demo/trunks/carrier").json(&json!({
                 "host": CARRIER_IP, "port": port, "transport": "udp",
                 "username": "acct", "password": "s3cret",
-                "caller_id": "+6621234567", "max_channels": 2
+                "caller_id": "+6621234567", "max_channels": 1
             })),
         )
         .await;

@@ -182,7 +182,7 @@ pub(super) async fn put_did(
         return error(
             ApiErrorKind::BadRequest,
             format!(
-                "destination {}: not a user or application number of the tenant",
+                "{} is not a user or application number of the tenant",
                 b.destination
             ),
         );

@@ -27,3 +27,4 @@ mod sip_message;
 mod state_cells;
 mod threepcc_caller_first;
 mod trunk_register;
+mod trunk_store_register;

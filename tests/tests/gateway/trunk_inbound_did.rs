@@ -1,7 +1,8 @@
 //! A call in from a carrier trunk: the carrier (SIPp on 127.0.0.5, the trunk's address) sends
 //! an INVITE to the DID `+6621234500` without credentials; the B2BUA knows the trunk by its
 //! address, finds the DID's user (4007), rings its phone, which answers; RTP flows both ways;
-//! the CDR says who called whom. An INVITE to a number that is no DID gets 404.
+//! the CDR says who called whom. A second call while the first is up finds the trunk's one
+//! channel taken: 503. An INVITE to a number that is no DID gets 404.
 use patchbay_api::{CallState, Side};
 use patchbay_tests::trunk::{CARRIER_IP, set_up_carrier};
 use patchbay_tests::*;
@@ -31,6 +32,26 @@ fn carrier_call(stack: &Stack, did: &str, rtp: u16, scenario: &str) -> Sipp {
             "3000",
         ],
     )
+}
+
+/// An offerless INVITE from the carrier's address to `number`; the final response.
+fn raw_invite(stack: &Stack, number: &str, call_id: &str) -> String {
+    let sock = std::net::UdpSocket::bind((CARRIER_IP, 0)).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let me = sock.local_addr().unwrap();
+    let sip = stack.sip();
+    let invite = format!(
+        "INVITE sip:{number}@{sip} SIP/2.0\r\n\
+         Via: SIP/2.0/UDP {me};branch=z9hG4bK{call_id}\r\n\
+         Max-Forwards: 70\r\n\
+         From: <sip:+66899999999@carrier.test>;tag=c1\r\n\
+         To: <sip:{number}@{sip}>\r\n\
+         Call-ID: {call_id}@carrier.test\r\n\
+         CSeq: 1 INVITE\r\n\
+         Contact: <sip:+66899999999@{me}>\r\n\
+         Content-Length: 0\r\n\r\n"
+    );
+    sip_exchange(&sock, &sip, &invite)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -63,6 +84,9 @@ async fn a_did_call_from_the_carrier_reaches_its_user() {
         "RTP reached 4007"
     );
     assert_eq!(carrier_rtp.wait_received(sent).await, sent, "and came back");
+    // The trunk carries one call at a time.
+    let reply = raw_invite(&stack, "+6621234500", "second-1");
+    assert!(reply.starts_with("SIP/2.0 503"), "{reply}");
     assert_eq!(carrier.wait(20).await, 0, "the carrier's call passed");
     let (code, trace) = phone.wait_messages(10).await;
     assert_eq!(code, 0, "{trace}");
@@ -78,28 +102,20 @@ async fn a_did_call_from_the_carrier_reaches_its_user() {
     );
 
     // A number nobody has: 404.
-    let sock = std::net::UdpSocket::bind((CARRIER_IP, 0)).unwrap();
-    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let me = sock.local_addr().unwrap();
-    let sip = stack.sip();
-    let invite = format!(
-        "INVITE sip:+6621239999@{sip} SIP/2.0\r\n\
-         Via: SIP/2.0/UDP {me};branch=z9hG4bKnodid1\r\n\
-         Max-Forwards: 70\r\n\
-         From: <sip:+66899999999@carrier.test>;tag=c1\r\n\
-         To: <sip:+6621239999@{sip}>\r\n\
-         Call-ID: nodid-1@carrier.test\r\n\
-         CSeq: 1 INVITE\r\n\
-         Contact: <sip:+66899999999@{me}>\r\n\
-         Content-Length: 0\r\n\r\n"
-    );
-    let reply = sip_exchange(&sock, &sip, &invite);
+    let reply = raw_invite(&stack, "+6621239999", "nodid-1");
     assert!(reply.starts_with("SIP/2.0 404"), "{reply}");
     let metrics = stack.b2bua_get("/metrics").await;
     assert_eq!(
         metric(
             &metrics,
             "patchbay_b2bua_trunk_calls_total{direction=\"in\",result=\"placed\"}"
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        metric(
+            &metrics,
+            "patchbay_b2bua_trunk_calls_total{direction=\"in\",result=\"full\"}"
         ),
         Some(1.0)
     );

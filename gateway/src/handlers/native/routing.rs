@@ -3,7 +3,8 @@
 //! listings say `password_set`.
 
 use crate::Gateway;
-use patchbay_api::Trunk;
+use patchbay_api::client::ClientError;
+use patchbay_api::{ApiErrorKind, Trunk};
 use patchbay_gateway_proto::vendors::native::{RoutingOp, render_json};
 use patchbay_gateway_proto::{Failure, Response};
 use serde_json::json;
@@ -19,6 +20,17 @@ fn shown(t: &Trunk) -> serde_json::Value {
 
 pub(super) async fn run(gw: &Gateway, tenant: &str, op: RoutingOp) -> Result<Response, Failure> {
     let b = &gw.b2bua;
+    // The B2BUA checks what needs its state (patterns, trunk names, destinations): its 400
+    // names the field the way the gateway's own checks do.
+    let bad = |field: &'static str| {
+        move |e| match e {
+            ClientError::Api {
+                kind: ApiErrorKind::BadRequest,
+                message,
+            } => Failure::bad(field, message),
+            e => gw.b2bua_failure("routing", e),
+        }
+    };
     let fail = |e| gw.b2bua_failure("routing", e);
     Ok(match op {
         RoutingOp::ListTrunks => {
@@ -29,7 +41,9 @@ pub(super) async fn run(gw: &Gateway, tenant: &str, op: RoutingOp) -> Result<Res
             render_json(200, &shown(&b.trunk(tenant, &name).await.map_err(fail)?))
         }
         RoutingOp::PutTrunk(t) => {
-            b.put_trunk(tenant, &t.name, &t).await.map_err(fail)?;
+            b.put_trunk(tenant, &t.name, &t)
+                .await
+                .map_err(bad("trunk"))?;
             render_json(200, &shown(&b.trunk(tenant, &t.name).await.map_err(fail)?))
         }
         RoutingOp::DeleteTrunk(name) => {
@@ -37,9 +51,12 @@ pub(super) async fn run(gw: &Gateway, tenant: &str, op: RoutingOp) -> Result<Res
             render_json(200, &json!({"deleted": name}))
         }
         RoutingOp::GetDialplan => render_json(200, &b.dialplan(tenant).await.map_err(fail)?),
-        RoutingOp::PutDialplan(rules) => {
-            render_json(200, &b.set_dialplan(tenant, &rules).await.map_err(fail)?)
-        }
+        RoutingOp::PutDialplan(rules) => render_json(
+            200,
+            &b.set_dialplan(tenant, &rules)
+                .await
+                .map_err(bad("dialplan"))?,
+        ),
         RoutingOp::ListDids => render_json(200, &b.dids(tenant).await.map_err(fail)?),
         RoutingOp::PutDid {
             number,
@@ -48,7 +65,7 @@ pub(super) async fn run(gw: &Gateway, tenant: &str, op: RoutingOp) -> Result<Res
             200,
             &b.put_did(tenant, &number, &destination)
                 .await
-                .map_err(fail)?,
+                .map_err(bad("destination"))?,
         ),
         RoutingOp::DeleteDid(number) => {
             b.delete_did(tenant, &number).await.map_err(fail)?;

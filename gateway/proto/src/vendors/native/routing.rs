@@ -2,7 +2,7 @@
 //! plan and its inbound numbers. Parsing and validation; the B2BUA checks patterns and
 //! destinations again where it applies them.
 
-use super::settings::SettingOp;
+use super::settings::{SettingOp, json};
 use crate::Failure;
 
 /// A routing operation of a tenant.
@@ -32,9 +32,6 @@ pub(super) fn parse(
     segs: &[&str],
     body: &[u8],
 ) -> Result<Option<SettingOp>, Failure> {
-    fn json<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Failure> {
-        serde_json::from_slice(body).map_err(|e| Failure::bad("body", e.to_string()))
-    }
     let name_ok = |n: &str| {
         if trunk_name_ok(n) {
             Ok(n.to_string())

@@ -90,15 +90,17 @@ pub fn valid_host(s: &str) -> Option<String> {
     (!h.is_empty() && h.len() <= 253 && labels_ok).then_some(h)
 }
 
+/// A JSON body, or the native API's bad-body failure.
+pub(super) fn json<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Failure> {
+    serde_json::from_slice(body).map_err(|e| Failure::bad("body", e.to_string()))
+}
+
 /// Parse `segs` after `tenants/{tenant}/` (method, remaining path, body).
 pub(super) fn parse(
     method: &str,
     segs: &[&str],
     body: &[u8],
 ) -> Result<Option<SettingOp>, Failure> {
-    fn json<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Failure> {
-        serde_json::from_slice(body).map_err(|e| Failure::bad("body", e.to_string()))
-    }
     let op = match (method, segs) {
         ("GET", ["ip-patterns", scope]) => SettingOp::GetIpPatterns {
             scope: scope_of(scope)?,
