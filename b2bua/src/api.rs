@@ -229,9 +229,24 @@ async fn originate(State(st): State<AppState>, body: axum::body::Bytes) -> Respo
     {
         req.caller_id = s.caller_id;
     }
+    // One user called: its routing applies (forwarding, call sequence, mailbox).
+    let plan = match req.to.as_slice() {
+        [one] if !req.app && trunked.is_empty() && !one.starts_with("sip") => {
+            match crate::routing::plan_for(st.sh.store.as_ref(), &tenant, one).await {
+                Ok(p) => p,
+                Err(e) => {
+                    return render_error(CmdError {
+                        kind: ApiErrorKind::Unavailable,
+                        message: e.to_string(),
+                    });
+                }
+            }
+        }
+        _ => None,
+    };
     let named = [vec![req.from.clone()], req.to.clone()].concat();
     req.record |= st.sh.recording_policy(&tenant).await.record_calls;
-    match ask(&st, |tx| Cmd::Originate(req, trunked, tx)).await {
+    match ask(&st, |tx| Cmd::Originate(req, trunked, plan, tx)).await {
         Ok(info) => (StatusCode::CREATED, Json(info)).into_response(),
         Err(e) => {
             if e.kind == ApiErrorKind::NotFound {

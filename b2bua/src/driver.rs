@@ -11,6 +11,7 @@ mod actions;
 pub(crate) mod app;
 mod commands;
 mod conference;
+mod forwards;
 mod inbound;
 mod invite_auth;
 mod media;
@@ -56,8 +57,14 @@ type Reply<T> = oneshot::Sender<Result<T, CmdError>>;
 
 /// Commands from the control API.
 pub(crate) enum Cmd {
-    /// A call to place; the callees the dial plan sends out through trunks.
-    Originate(OriginateRequest, Vec<Target>, Reply<CallInfo>),
+    /// A call to place; the callees the dial plan sends out through trunks; the routing plan
+    /// of its callee when that is one user.
+    Originate(
+        OriginateRequest,
+        Vec<Target>,
+        Option<patchbay_proto::routing::Plan>,
+        Reply<CallInfo>,
+    ),
     /// Start a held 3PCC call (see `OriginateRequest::start_within_ms`).
     Start(CallId, Reply<()>),
     Hangup(CallId, Reply<()>),

@@ -102,8 +102,10 @@ pub(crate) struct Call {
     pub(crate) app: bool,
     /// Record the call from answer to hangup.
     pub(crate) record: bool,
-    /// An inbound call's forwards still unused.
+    /// The callee's forwards still unused (inbound calls, and API calls to one user).
     pub(crate) forwards: crate::Forwards,
+    /// An API call's status for its callee when none of its phones rings at once.
+    pub(crate) no_target_status: u16,
     /// Side B's INVITEs carry this Diversion (forwarded from, reason).
     pub(crate) diversion: Option<(String, &'static str)>,
     /// A caller leaving a message (see `calls::voicemail`).

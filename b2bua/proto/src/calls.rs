@@ -131,11 +131,14 @@ impl Calls {
                 a,
                 b,
                 ring_timeout_ms,
+                forwards,
+                no_target_status,
             } => {
                 if req.to.is_empty() {
                     return Err(CallError::NoCallee);
                 }
-                self.handle_originate(now, call, req, a, b, ring_timeout_ms)
+                let routing = (forwards, no_target_status);
+                self.handle_originate(now, call, req, (a, b), ring_timeout_ms, routing)
             }
             Input::Start { call } => self.handle_start(now, &call),
             Input::Hangup { call } => self.handle_hangup(now, &call),
@@ -383,6 +386,7 @@ fn new_call(
         app: false,
         record: false,
         forwards: crate::Forwards::default(),
+        no_target_status: 480,
         diversion: None,
         voicemail: None,
         access: None,

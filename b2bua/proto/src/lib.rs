@@ -82,6 +82,19 @@ impl Target {
     }
 }
 
+impl Forwards {
+    /// Whether anything can take the call when the user's own phones do not: a forward with
+    /// a registered phone, a call-sequence step with one, or the mailbox.
+    pub fn has_fallback(&self) -> bool {
+        let rings =
+            |f: &Option<(String, Vec<Target>)>| f.as_ref().is_some_and(|(_, t)| !t.is_empty());
+        rings(&self.busy)
+            || rings(&self.no_answer)
+            || self.sequence.iter().any(|(t, _)| !t.is_empty())
+            || self.voicemail.is_some()
+    }
+}
+
 /// Where an inbound call to a user goes beside the user's phones (see [`routing`]): the
 /// forwards on busy and on no answer, with their contacts, each used at most once.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -196,6 +209,11 @@ pub enum Input {
         a: Vec<Target>,
         b: Vec<Target>,
         ring_timeout_ms: Ms,
+        /// The callee's forwarding when it is one user (empty otherwise), as for inbound
+        /// calls; `b` may then be empty (none of its phones rings at once: `no_target_status`,
+        /// 480 or 486 on do-not-disturb, decides which forward, once the caller answered).
+        forwards: Forwards,
+        no_target_status: u16,
     },
     /// Start a held 3PCC call now (no-op when it already started).
     Start {

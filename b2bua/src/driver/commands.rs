@@ -22,9 +22,9 @@ pub(crate) struct Batch {
 impl Driver {
     pub(super) async fn handle_cmd(&mut self, cmd: Cmd) {
         match cmd {
-            Cmd::Originate(req, trunked, reply) => {
+            Cmd::Originate(req, trunked, plan, reply) => {
                 let held = req.start_within_ms.is_some();
-                let r = self.originate(req, &trunked);
+                let r = self.originate(req, &trunked, plan);
                 if let (Ok(info), false) = (&r, held) {
                     self.startable.insert(info.id.clone(), Instant::now());
                 }
@@ -308,7 +308,13 @@ impl Driver {
 
     /// The contacts of a 3PCC call's caller (`from`, or its `from_phone`-th phone) and
     /// callees.
-    fn parties(&self, req: &OriginateRequest) -> Result<(Vec<Target>, Vec<Target>), CmdError> {
+    /// The caller's contacts and the callees': those of the one user called as its routing
+    /// says (`routed`), which may be none when a forward or its mailbox can take the call.
+    fn parties(
+        &self,
+        req: &OriginateRequest,
+        routed: Option<&super::forwards::Routed>,
+    ) -> Result<(Vec<Target>, Vec<Target>), CmdError> {
         let mut a = self.targets(&req.tenant, &req.from);
         if a.is_empty() {
             return Err(CmdError::new(
@@ -328,12 +334,15 @@ impl Driver {
                 }
             }
         }
-        let b: Vec<Target> = req
-            .to
-            .iter()
-            .flat_map(|t| self.targets(&req.tenant, t))
-            .collect();
-        if b.is_empty() {
+        let b: Vec<Target> = match routed {
+            Some(r) => r.targets.clone(),
+            None => req
+                .to
+                .iter()
+                .flat_map(|t| self.targets(&req.tenant, t))
+                .collect(),
+        };
+        if b.is_empty() && !routed.is_some_and(|r| r.forwards.has_fallback()) {
             return Err(CmdError::new(
                 ApiErrorKind::NotFound,
                 "no callee is registered",
@@ -346,6 +355,7 @@ impl Driver {
         &mut self,
         req: OriginateRequest,
         trunked: &[Target],
+        plan: Option<patchbay_proto::routing::Plan>,
     ) -> Result<CallInfo, CmdError> {
         if req.to.is_empty() || (req.from.is_empty() && !req.app) {
             return Err(CmdError::new(
@@ -393,6 +403,9 @@ impl Driver {
                 ));
             }
         };
+        let routed = plan
+            .filter(|_| !req.app)
+            .map(|p| self.routed(&req.tenant, &p));
         let (a, b) = if req.app {
             // The application rings its party as side A; nobody is on side B.
             let a: Vec<Target> = req
@@ -408,7 +421,7 @@ impl Driver {
             }
             (a, Vec::new())
         } else {
-            let (mut a, mut b) = self.parties(&req)?;
+            let (mut a, mut b) = self.parties(&req, routed.as_ref())?;
             for t in a.iter_mut().chain(b.iter_mut()) {
                 if let Some(r) = trunked.iter().find(|r| r.uri == t.uri) {
                     *t = r.clone();
@@ -427,8 +440,13 @@ impl Driver {
         }
         let ring = req
             .ring_timeout_secs
+            .or(routed.as_ref().map(|r| r.ring_timeout_secs))
             .unwrap_or(self.sh.cfg.ring_timeout_secs)
             .clamp(1, 600);
+        let (forwards, no_target_status) = routed
+            .map_or((patchbay_proto::Forwards::default(), 480), |r| {
+                (r.forwards, r.no_target_status)
+            });
         let id = self.new_call_id();
         self.calls
             .handle_input(
@@ -439,6 +457,8 @@ impl Driver {
                     a,
                     b,
                     ring_timeout_ms: u64::from(ring) * 1000,
+                    forwards,
+                    no_target_status,
                 },
             )
             .map_err(|e| self.cmd_error(&id, e))?;

@@ -202,72 +202,24 @@ impl Driver {
             media.set_remote(o.rtp);
         }
         // A user rings where its forwarding says; on do-not-disturb it is busy at once.
-        let ring = plan.as_ref().map_or(callee.as_str(), |p| p.ring.as_str());
-        let targets = match &outside {
-            Some(t) => vec![t.clone()],
-            None if app => Vec::new(),
-            None if plan.as_ref().is_some_and(|p| p.dnd) => Vec::new(),
-            None => {
-                // The first step of a call sequence: the user's phones and those rung with them.
-                let first: Vec<String> = plan
-                    .as_ref()
-                    .and_then(|p| p.steps.first())
-                    .map_or_else(|| vec![ring.to_string()], |(users, _)| users.clone());
-                first
-                    .iter()
-                    .flat_map(|u| self.targets(&tenant, u))
-                    .collect()
-            }
+        let routed = plan.as_ref().map(|p| self.routed(&tenant, p));
+        let targets = match (&outside, &routed) {
+            (Some(t), _) => vec![t.clone()],
+            (None, _) if app => Vec::new(),
+            (None, Some(r)) => r.targets.clone(),
+            (None, None) => self.targets(&tenant, &callee),
         };
-        let forwards = match &plan {
-            Some(p) => patchbay_proto::Forwards {
-                ring: p.ring.clone(),
-                diverted_from: p.diverted_from.clone(),
-                busy: p.busy.clone().map(|u| {
-                    let t = self.targets(&tenant, &u);
-                    (u, t)
-                }),
-                no_answer: p.no_answer.clone().map(|u| {
-                    let t = self.targets(&tenant, &u);
-                    (u, t)
-                }),
-                sequence: p
-                    .steps
-                    .iter()
-                    .skip(1)
-                    .map(|(users, secs)| {
-                        let t = users
-                            .iter()
-                            .flat_map(|u| self.targets(&tenant, u))
-                            .collect();
-                        (t, u64::from((*secs).clamp(5, 600)) * 1000)
-                    })
-                    .collect(),
-                voicemail: p.voicemail.then(|| patchbay_proto::Voicemail {
-                    mailbox: p.ring.clone(),
-                    greeting: (p.greeting != "none").then(|| {
-                        format!("voicemail/{}/{}.wav", p.ring, greeting_name(&p.greeting))
-                    }),
-                    greeting_text: patchbay_proto::routing::greeting_text(&p.greeting, &p.ring),
-                    max_ms: u64::from(self.sh.cfg.voicemail_max_secs) * 1000,
-                }),
-            },
-            None => patchbay_proto::Forwards::default(),
-        };
-        let ring_timeout_ms = plan.as_ref().map_or(self.sh.cfg.ring_timeout_secs, |p| {
-            p.steps
-                .first()
-                .map_or(p.ring_secs, |(_, s)| *s)
-                .clamp(5, 600)
-        });
+        let ring_timeout_ms = routed
+            .as_ref()
+            .map_or(self.sh.cfg.ring_timeout_secs, |r| r.ring_timeout_secs);
         let no_target_status = if !targets.is_empty() || app {
             0
-        } else if plan.as_ref().is_some_and(|p| p.dnd) {
-            486
+        } else if let Some(r) = &routed {
+            r.no_target_status
         } else if callee_known {
             480
         } else {
-            // No dial plan routes numbers yet: no user, no route.
+            // No user, no route.
             self.sh
                 .metrics
                 .destinations_refused
@@ -275,6 +227,7 @@ impl Driver {
                 .inc();
             404
         };
+        let forwards = routed.map(|r| r.forwards).unwrap_or_default();
         let leg = self.calls.alloc_leg();
         if let Some(e) = &from_trunk
             && !self.trunk_claim(leg, e, "in")
@@ -334,9 +287,4 @@ impl Driver {
     fn ua_tx_open(&self, tx: ServerTxId) -> bool {
         self.ua.is_unanswered(tx)
     }
-}
-
-/// The file name of a greeting: `standard` also for an unset one.
-fn greeting_name(g: &str) -> &str {
-    if g.is_empty() { "standard" } else { g }
 }

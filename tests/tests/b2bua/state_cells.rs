@@ -1,8 +1,11 @@
 //! Every cell of the state x action table with real SIPp phones: each ends with exactly one
-//! terminal event and one CDR carrying the right cause.
+//! terminal event and one CDR carrying the right cause. (The busy and no-answer cells turn
+//! 4007's voicemail off: with it on, its mailbox takes the call, as `click_to_call_voicemail`
+//! shows.)
 use patchbay_api::{
     CallId, CallState, Cause, EndedBy, OriginateMode, Side, TransferMethod, TransferRequest,
 };
+use patchbay_store::Store as _;
 use patchbay_tests::*;
 use std::time::Duration;
 
@@ -25,6 +28,24 @@ async fn ended(stack: &Stack, id: &CallId) -> (Cause, EndedBy, patchbay_api::Cdr
         "CDR agrees with the terminal event"
     );
     (cause, by, cdr)
+}
+
+/// 4007 takes no messages (an unanswered call to it ends) and rings 5 s (its ring time, not
+/// the node's, is what an API call to it rings for).
+async fn no_voicemail(stack: &Stack) {
+    let mut st = stack
+        .store
+        .user_settings("demo", "4007")
+        .await
+        .unwrap()
+        .unwrap();
+    st.vm_on = false;
+    st.ring_secs = 5;
+    stack
+        .store
+        .set_user_settings("demo", "4007", &st)
+        .await
+        .unwrap();
 }
 
 fn answer(port: u16, rtp: u16) -> Sipp {
@@ -86,6 +107,7 @@ async fn cancel_while_b_rings() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn b_busy() {
     let stack = Stack::start().await;
+    no_voicemail(&stack).await;
     let (p5, p7) = two_phones(&stack).await;
     let rtp = RtpPeer::new(false).await;
     let a = answer(p5, rtp.port());
@@ -105,6 +127,7 @@ async fn b_busy() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn b_no_answer() {
     let stack = Stack::start_with(|c| c.ring_timeout_secs = 2).await;
+    no_voicemail(&stack).await;
     let (p5, p7) = two_phones(&stack).await;
     let rtp = RtpPeer::new(false).await;
     let a = answer(p5, rtp.port());

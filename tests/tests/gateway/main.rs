@@ -11,6 +11,7 @@ mod brekeke_new_tenant;
 mod brekeke_php_call;
 mod brekeke_zeep_users;
 mod caller_id;
+mod click_to_call_voicemail;
 mod compat_matrix;
 mod compat_with_phones;
 mod cross_tenant;

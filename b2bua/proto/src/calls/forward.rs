@@ -33,7 +33,7 @@ impl Calls {
         }
     }
 
-    /// Side B of inbound call `id` failed with `status` (or could not ring at all): ring its
+    /// Side B of call `id` (inbound, or an API call to one user) failed with `status` (or could not ring at all): ring its
     /// busy or no-answer forward if it has one with a registered phone. Whether it did.
     pub(super) fn forward_on_failure(&mut self, now: Ms, id: &CallId, status: u16) -> bool {
         let Some(call) = self.calls.get_mut(id) else {
@@ -65,7 +65,11 @@ impl Calls {
             _ => call.forwards.no_answer.take(),
         };
         let Some((to, targets)) = forward.filter(|(_, t)| !t.is_empty()) else {
-            // No one else to ring: the mailbox, if the user has one.
+            // No one else to ring: the mailbox, if the user has one (and the caller is on the
+            // line: an API call's caller answered).
+            if call.a.is_none() {
+                return false;
+            }
             return match call.forwards.voicemail.take() {
                 Some(vm) => {
                     self.start_voicemail(now, id, vm, divert);

@@ -130,9 +130,9 @@ impl Calls {
                     }
                     None => {
                         call.state = CallState::Connecting;
-                        let pending = std::mem::take(&mut call.pending_b);
-                        if !pending.is_empty() {
-                            self.invite_all(now, id, Side::B, pending, Role::Party);
+                        if !call.legs.iter().any(|l| l.side == Side::B) {
+                            let pending = std::mem::take(&mut call.pending_b);
+                            self.ring_b(now, id, pending);
                         }
                     }
                 }
@@ -174,7 +174,7 @@ impl Calls {
         if call.winner(side).is_some() {
             return;
         }
-        if call.direction == Direction::Inbound
+        if matches!(call.direction, Direction::Inbound | Direction::Originate)
             && side == Side::B
             && self.forward_on_failure(now, id, status)
         {

@@ -13,9 +13,9 @@ impl Calls {
         now: Ms,
         id: CallId,
         req: patchbay_api::OriginateRequest,
-        a: Vec<Target>,
-        b: Vec<Target>,
+        (a, b): (Vec<Target>, Vec<Target>),
         ring_timeout_ms: Ms,
+        (forwards, no_target_status): (crate::Forwards, u16),
     ) -> Result<(), CallError> {
         if self.calls.contains_key(&id) {
             return Err(CallError::DuplicateCall(id));
@@ -34,9 +34,17 @@ impl Calls {
         call.auto_answer = req.auto_answer;
         call.app = req.app;
         call.record = req.record;
+        call.diversion = forwards
+            .diverted_from
+            .clone()
+            .map(|f| (f, crate::routing::Divert::Unconditional.reason()));
+        let fallback = forwards.has_fallback();
+        call.forwards = forwards;
+        call.no_target_status = no_target_status;
         self.calls.insert(id.clone(), call);
         self.emit_created(now, &id);
-        if a.is_empty() || (b.is_empty() && !req.app) {
+        self.emit_unconditional(now, &id);
+        if a.is_empty() || (b.is_empty() && !req.app && !fallback) {
             self.end_call(now, &id, Cause::NotFound, EndedBy::System, Some(404));
             return Ok(());
         }
@@ -69,7 +77,9 @@ impl Calls {
         let Some(a) = call.held_a.take() else {
             return;
         };
-        let b = if call.caller_first {
+        // A callee none of whose phones rings at once waits for the caller (its forwards
+        // or mailbox take the call then).
+        let b = if call.caller_first || call.pending_b.is_empty() {
             Vec::new()
         } else {
             std::mem::take(&mut call.pending_b)
@@ -77,6 +87,19 @@ impl Calls {
         self.invite_all(now, id, Side::A, a, Role::Party);
         if !b.is_empty() && self.calls.contains_key(id) {
             self.invite_all(now, id, Side::B, b, Role::Party);
+        }
+    }
+
+    /// Ring side B's callees once the caller answered; none: the callee's forwards or
+    /// mailbox, else the call ends.
+    pub(super) fn ring_b(&mut self, now: Ms, id: &CallId, targets: Vec<Target>) {
+        if !targets.is_empty() {
+            return self.invite_all(now, id, Side::B, targets, Role::Party);
+        }
+        let status = self.calls.get(id).map_or(480, |c| c.no_target_status);
+        if !self.forward_on_failure(now, id, status) {
+            let cause = crate::call::cause_of_status(status);
+            self.end_call(now, id, cause, EndedBy::System, Some(status));
         }
     }
 

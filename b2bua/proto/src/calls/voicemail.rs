@@ -67,12 +67,16 @@ impl Calls {
         };
         let Some(a) = call.a else { return };
         call.app = true;
+        // An inbound caller is answered here; an API call's caller answered its phone.
+        let inbound = call.leg(a).is_some_and(|l| l.inbound);
         if let Some(l) = call.leg_mut(a) {
             l.state = crate::call::LegState::Answered;
         }
         let from = std::mem::take(&mut call.forwards.ring);
-        self.out
-            .push_back(Output::Leg(LegAction::AnswerApp { leg: a }));
+        if inbound {
+            self.out
+                .push_back(Output::Leg(LegAction::AnswerApp { leg: a }));
+        }
         self.emit(
             now,
             id,

@@ -125,6 +125,8 @@ impl H {
             a,
             b,
             ring_timeout_ms: 20_000,
+            forwards: patchbay_proto::Forwards::default(),
+            no_target_status: 480,
         });
     }
 
@@ -143,6 +145,8 @@ impl H {
             a,
             b: vec![],
             ring_timeout_ms: 20_000,
+            forwards: patchbay_proto::Forwards::default(),
+            no_target_status: 480,
         });
     }
 

@@ -15,6 +15,7 @@ mod inbound_answered;
 mod inbound_app_number;
 mod inbound_busy_and_cancel;
 mod inbound_forwarding;
+mod originate_callee_forwarding;
 mod originate_caller_first;
 mod originate_headers_intercom;
 mod originate_held_start;

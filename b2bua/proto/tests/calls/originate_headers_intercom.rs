@@ -46,6 +46,8 @@ fn headers_on_every_leg_auto_answer_on_the_caller_only() {
             Target::new("4009", "sip:4009@127.0.0.1:5074"),
         ],
         ring_timeout_ms: 20_000,
+        forwards: patchbay_proto::Forwards::default(),
+        no_target_status: 480,
     });
     let acts = h.take();
     assert_eq!(

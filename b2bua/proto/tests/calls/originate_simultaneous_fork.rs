@@ -52,6 +52,8 @@ fn originate_with_no_callee_is_refused() {
         a: vec![],
         b: vec![],
         ring_timeout_ms: 1,
+        forwards: patchbay_proto::Forwards::default(),
+        no_target_status: 480,
     });
     assert!(r.is_err());
     assert!(h.events.is_empty());
@@ -73,6 +75,8 @@ fn unregistered_party_ends_as_not_found() {
         a: vec![],
         b: vec![],
         ring_timeout_ms: 1,
+        forwards: patchbay_proto::Forwards::default(),
+        no_target_status: 480,
     });
     let (cause, by, _) = h.ended();
     assert_eq!((cause, by), (Cause::NotFound, EndedBy::System));

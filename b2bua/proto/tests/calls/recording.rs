@@ -24,6 +24,8 @@ fn originate_recorded(h: &mut H) {
         a: vec![Target::new("4005", "sip:4005@127.0.0.1:5071")],
         b: vec![Target::new("4007", "sip:4007@127.0.0.1:5072")],
         ring_timeout_ms: 20_000,
+        forwards: patchbay_proto::Forwards::default(),
+        no_target_status: 480,
     });
 }
 
