@@ -6,6 +6,7 @@ mod conference;
 mod control;
 mod forward;
 mod inbound;
+mod join;
 mod legs;
 mod originate;
 mod recording;
@@ -80,6 +81,13 @@ impl Calls {
         self.leg_index.get(&leg)
     }
 
+    /// The leg `leg` talks to: the other side's answered leg.
+    pub fn partner(&self, leg: LegId) -> Option<LegId> {
+        let call = self.calls.get(self.leg_index.get(&leg)?)?;
+        let side = call.leg(leg)?.side;
+        call.winner(crate::call::other(side))
+    }
+
     pub fn leg(&self, leg: LegId) -> Option<&Leg> {
         let call = self.leg_index.get(&leg)?;
         self.calls.get(call)?.leg(leg)
@@ -149,6 +157,12 @@ impl Calls {
                 keep,
                 method,
             } => self.handle_transfer(now, &call, target, targets, keep, method),
+            Input::Join {
+                call,
+                leg,
+                other,
+                replaced,
+            } => self.handle_join(now, &call, leg, &other, replaced),
             Input::Hold { call, on } => self.handle_hold(now, &call, on),
             Input::Leg { leg, event } => {
                 self.handle_leg(now, leg, event);

@@ -215,6 +215,16 @@ pub enum Input {
         forwards: Forwards,
         no_target_status: u16,
     },
+    /// A phone with two calls through us joins their other parties (attended transfer:
+    /// REFER with Replaces): `leg` of `call` sent the REFER, `replaced` of `other` is the
+    /// phone's leg in the call its Replaces names. Both of its legs are sent BYE; `call`
+    /// continues with `other`'s party in its place, `other` ends `transferred`.
+    Join {
+        call: CallId,
+        leg: LegId,
+        other: CallId,
+        replaced: LegId,
+    },
     /// Start a held 3PCC call now (no-op when it already started).
     Start {
         call: CallId,

@@ -95,14 +95,14 @@ impl Driver {
 
     /// A phone asks to transfer the party it talks to (blind transfer, RFC 3515): the other
     /// side is kept and bridged to the target on answer, this leg is released; NOTIFYs tell
-    /// the phone how it went. Attended transfer (`Replaces`) is for the routing work.
+    /// the phone how it went. With `Replaces` (attended transfer) see [`Driver::on_attended`].
     fn on_referred(&mut self, leg: LegId, target: String, replaces: Option<String>) {
         let refuse = |d: &mut Self, status: u16| {
             let now = d.mono();
             d.ua.notify_refer(now, leg, status, true);
         };
-        if replaces.is_some() {
-            return refuse(self, 501);
+        if let Some(r) = replaces {
+            return self.on_attended(leg, &r);
         }
         let (Some(call), Some(l)) = (self.calls.call_of(leg).cloned(), self.calls.leg(leg)) else {
             return refuse(self, 481);
@@ -161,5 +161,70 @@ impl Driver {
         self.referrers.remove(&ev.call);
         let now = self.mono();
         self.ua.notify_refer(now, leg, status, done);
+    }
+
+    /// Attended transfer (RFC 5589 7): the phone's REFER on one call names, in Replaces, its
+    /// dialog of another call through us; the two far parties are joined (no transcoding:
+    /// their codecs must agree, else 488) and the phone's legs are released (the NOTIFY goes
+    /// out before their BYEs: the driver's loop sends the core's actions after this).
+    fn on_attended(&mut self, leg: LegId, replaces: &str) {
+        let status = match self.join_for(leg, replaces) {
+            Ok(()) => 200,
+            Err(s) => s,
+        };
+        let now = self.mono();
+        self.ua.notify_refer(now, leg, status, true);
+    }
+
+    fn join_for(&mut self, leg: LegId, replaces: &str) -> Result<(), u16> {
+        let mut parts = replaces.split(';');
+        let call_id = parts.next().unwrap_or("").trim();
+        let tag = |name: &str| {
+            replaces.split(';').find_map(|p| {
+                let (k, v) = p.split_once('=')?;
+                k.trim()
+                    .eq_ignore_ascii_case(name)
+                    .then(|| v.trim().to_string())
+            })
+        };
+        let (Some(to_tag), Some(from_tag)) = (tag("to-tag"), tag("from-tag")) else {
+            return Err(400);
+        };
+        let replaced = self
+            .ua
+            .leg_by_dialog(call_id, (&to_tag, &from_tag))
+            .ok_or(481u16)?;
+        let call = self.calls.call_of(leg).cloned().ok_or(481u16)?;
+        let other = self.calls.call_of(replaced).cloned().ok_or(481u16)?;
+        let (y, z) = (
+            self.calls.partner(leg).ok_or(481u16)?,
+            self.calls.partner(replaced).ok_or(481u16)?,
+        );
+        let codec = |d: &Self, l: LegId| {
+            d.leg_codecs
+                .get(&l)
+                .and_then(|c| c.first())
+                .map(|c| c.rtpmap.to_ascii_lowercase())
+        };
+        if codec(self, y) != codec(self, z) {
+            return Err(488);
+        }
+        let input = Input::Join {
+            call: call.clone(),
+            leg,
+            other: other.clone(),
+            replaced,
+        };
+        self.calls
+            .handle_input(super::now_ms(), input)
+            .map_err(|_| 491u16)?;
+        // The far party of the other call is now this call's: its leg moves, and the other
+        // call's relay stops before this call's new bridge starts.
+        if let Some(legs) = self.call_legs.get_mut(&other) {
+            legs.retain(|l| *l != z);
+        }
+        self.map_leg(&call, z);
+        self.bridges.remove(&other);
+        Ok(())
     }
 }

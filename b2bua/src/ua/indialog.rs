@@ -151,6 +151,20 @@ impl Ua {
         );
     }
 
+    /// The leg whose dialog is `call_id` with tags `tags` (a Replaces header's: local and
+    /// remote, in either order).
+    pub(crate) fn leg_by_dialog(&self, call_id: &str, tags: (&str, &str)) -> Option<LegId> {
+        [(tags.0, tags.1), (tags.1, tags.0)]
+            .into_iter()
+            .find_map(|(local, remote)| {
+                let leg = *self
+                    .dialogs
+                    .get(&(call_id.to_string(), local.to_string()))?;
+                let d = self.legs.get(&leg)?.dialog.as_ref()?;
+                (d.remote_tag == remote).then_some(leg)
+            })
+    }
+
     /// Report the progress of a transfer the phone asked for (REFER): a NOTIFY with a
     /// `message/sipfrag` status line; `done` ends the implicit subscription.
     pub(crate) fn notify_refer(&mut self, now: Ms, leg: LegId, status: u16, done: bool) {

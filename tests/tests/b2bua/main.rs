@@ -16,6 +16,7 @@ mod digest_sha256;
 mod forward_busy_no_answer;
 mod inbound_call_rtp;
 mod offerless_invite;
+mod phone_attended_transfer;
 mod phone_hold;
 mod phone_refer;
 mod phone_tcp;
