@@ -117,6 +117,35 @@ impl Prompts {
         Err(PromptError::NotFound(name.to_string()))
     }
 
+    /// Make the WAV at `from` the tenant's prompt `name` (a greeting recorded by phone):
+    /// written beside it and renamed into place, so a play never reads half a file; this
+    /// node's cached copy is dropped at once.
+    pub async fn put_file(
+        &self,
+        tenant: &str,
+        name: &str,
+        from: &std::path::Path,
+    ) -> Result<(), PromptError> {
+        let tenant_ok = !tenant.is_empty()
+            && !tenant.starts_with('.')
+            && tenant
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+        if !tenant_ok || !name_ok(name) {
+            return Err(PromptError::Name(name.to_string()));
+        }
+        let path = self.dir.join(tenant).join(name);
+        let io = |e: std::io::Error| PromptError::Io(name.to_string(), e.to_string());
+        if let Some(dir) = path.parent() {
+            tokio::fs::create_dir_all(dir).await.map_err(io)?;
+        }
+        let part = path.with_extension("wav.part");
+        tokio::fs::copy(from, &part).await.map_err(io)?;
+        tokio::fs::rename(&part, &path).await.map_err(io)?;
+        self.files.invalidate(&path).await;
+        Ok(())
+    }
+
     /// A WAV at `path` (a recording, say), shown as `name` in errors.
     pub async fn path(&self, path: PathBuf, name: &str) -> Result<Arc<[i16]>, PromptError> {
         self.load(path, name)

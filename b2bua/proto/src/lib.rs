@@ -392,6 +392,14 @@ pub enum MailboxAction {
         id: String,
         folder: &'static str,
     },
+    /// The user recorded `greeting` (`standard`, `outofoffice`, `extendedabsence`) by phone:
+    /// `recording` becomes it.
+    Greeting {
+        tenant: String,
+        mailbox: String,
+        greeting: &'static str,
+        recording: String,
+    },
 }
 
 /// Misuse of the core or a command that does not fit the call's state.

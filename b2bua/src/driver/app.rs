@@ -22,7 +22,7 @@ pub(crate) struct Apps {
     pub(super) endpoints: HashMap<LegId, Endpoint>,
     /// `play` commands whose prompt is still loading.
     loading: HashSet<(LegId, u64)>,
-    prompts: Prompts,
+    pub(super) prompts: Prompts,
     pub(super) metrics: EngineMetrics,
     pub(super) events: mpsc::UnboundedSender<(u64, Event)>,
 }

@@ -2,7 +2,7 @@
 //! recording), then the mailbox's phones are told how many messages wait (SIP NOTIFY,
 //! `message-summary`, RFC 3842), each registered phone once; a PIN typed to listen is checked
 //! (argon2, off the loop) and the new messages listed; a message moved by key is moved, and
-//! the phones told again.
+//! the phones told again; a greeting recorded by phone becomes the mailbox's greeting file.
 
 use super::{Driver, TaskDone};
 use patchbay_api::{SipMessageMethod, SipMessageRequest};
@@ -42,6 +42,28 @@ impl Driver {
                         Vec::new()
                     };
                     let _ = tasks.send(TaskDone::VoicemailLogin { call, ok, messages });
+                });
+            }
+            MailboxAction::Greeting {
+                tenant,
+                mailbox,
+                greeting,
+                recording,
+            } => {
+                // The recording becomes the greeting file, and is no recording any more.
+                let (store, prompts) = (self.sh.store.clone(), self.apps.prompts.clone());
+                tokio::spawn(async move {
+                    let name = format!("voicemail/{mailbox}/{greeting}.wav");
+                    let Ok(Some(rec)) = store.recording(&tenant, &recording).await else {
+                        return tracing::warn!(tenant, recording, "greeting recording not found");
+                    };
+                    let from = std::path::PathBuf::from(&rec.path);
+                    if let Err(e) = prompts.put_file(&tenant, &name, &from).await {
+                        return tracing::warn!(tenant, name, error = %e, "greeting not kept");
+                    }
+                    if store.delete_recording(&tenant, &recording).await.is_ok() {
+                        let _ = tokio::fs::remove_file(&from).await;
+                    }
                 });
             }
             MailboxAction::Move {

@@ -32,4 +32,5 @@ mod trunk_outbound;
 mod vendor_forms;
 mod vendors_conformance;
 mod voicemail_deposit;
+mod voicemail_greeting_by_phone;
 mod voicemail_listen;

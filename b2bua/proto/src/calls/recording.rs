@@ -155,13 +155,20 @@ impl Calls {
         };
         if let Some(call) = self.calls.get_mut(id) {
             let kind = take_completion(call, command, done.reason, details);
+            let recorded = recording_of(&kind).filter(|_| done.duration_ms > 0);
             let message = message_of(call, command, done.duration_ms, recording_of(&kind), now);
+            let greeting = Calls::greeting_of(call, command, recorded);
             if let Some(kind) = kind {
                 self.emit(now, id, kind);
             }
             if let Some(message) = message {
                 self.out.extend(message);
                 self.voicemail_done(now, id);
+            }
+            if let Some(greeting) = greeting {
+                let kept = greeting.is_some();
+                self.out.extend(greeting);
+                self.greeting_done(id, kept);
             }
             return;
         }

@@ -150,7 +150,7 @@ impl Calls {
     }
 }
 
-fn beep_op() -> MediaOp {
+pub(super) fn beep_op() -> MediaOp {
     MediaOp::Tone(ToneRequest {
         side: Side::A,
         tone: ToneName::Beep,

@@ -1,6 +1,8 @@
 //! Listening to one's voicemail by phone: a user dials the voicemail number; the B2BUA answers,
 //! asks for the PIN (keys, then `#`; three tries), says how many new messages wait, plays
-//! each one and then offers 7 (delete), 9 (save) or `#` (next: it stays new), and says
+//! each one and then offers 7 (delete), 9 (save) or `#` (next: it stays new); then 3 records
+//! a greeting (1 standard, 2 out of office, 3 extended absence: a prompt, the beep, the
+//! recording until `#` or silence, kept by the driver: [`MailboxAction::Greeting`]); and says
 //! goodbye. The PIN is checked and the messages listed by the driver
 //! ([`MailboxAction::Login`], answered by [`Input::VoicemailLogin`](crate::Input)); moves
 //! are [`MailboxAction::Move`]. Every step is an ordinary primitive with its own event.
@@ -36,9 +38,20 @@ enum Step {
     Message(u64, String),
     /// The menu after a message (its collection), for that message.
     Menu(u64, String),
+    /// "To record a greeting, press 3": its collection.
+    Options(u64),
+    /// Which greeting: its collection.
+    Choose(u64),
+    /// "Record your greeting after the tone", then the beep, then the recording.
+    GreetingPrompt(u64, &'static str),
+    GreetingBeep(u64, &'static str),
+    Recording(u64, &'static str),
     /// The last words; then the call ends.
     Goodbye(u64),
 }
+
+/// Longest greeting.
+const GREETING_MAX_MS: u64 = 60_000;
 
 impl Access {
     pub(crate) fn new(mailbox: String) -> Self {
@@ -133,8 +146,52 @@ impl Calls {
                 );
                 self.set_step(id, Step::Message(c, msg));
             }
-            None => self.goodbye(id, "No more new messages. Goodbye."),
+            None => {
+                self.run_op(
+                    id,
+                    say(
+                        "No more new messages. To record a greeting, press 3. \
+                         Otherwise, hang up or press the hash key.",
+                        true,
+                    ),
+                );
+                let c = self.run_op(id, keys(1, "", 5_000));
+                self.set_step(id, Step::Options(c));
+            }
         }
+    }
+
+    /// Recording `command` of `call` ended with `recording` (`None`: nothing recorded):
+    /// `None` if it was no greeting; else the greeting for the mailbox (`None` inside when
+    /// nothing was recorded).
+    pub(super) fn greeting_of(
+        call: &crate::call::Call,
+        command: u64,
+        recording: Option<String>,
+    ) -> Option<Option<Output>> {
+        let access = call.access.as_ref()?;
+        let Step::Recording(c, greeting) = access.step else {
+            return None;
+        };
+        (c == command).then_some(())?;
+        Some(recording.map(|recording| {
+            Output::Mailbox(MailboxAction::Greeting {
+                tenant: call.tenant.clone(),
+                mailbox: access.mailbox.clone(),
+                greeting,
+                recording,
+            })
+        }))
+    }
+
+    /// A greeting recording ended (kept, or not): say so and goodbye.
+    pub(super) fn greeting_done(&mut self, id: &CallId, kept: bool) {
+        let text = if kept {
+            "Your greeting is saved. Goodbye."
+        } else {
+            "Nothing was recorded. Goodbye."
+        };
+        self.goodbye(id, text);
     }
 
     /// A primitive of `id` ended (`digits` for a collection): the listening's next step.
@@ -193,6 +250,56 @@ impl Calls {
                     }));
                 }
                 self.next_message(id);
+            }
+            Step::Options(c) if c == command => match digits.as_deref() {
+                Some("3") => {
+                    self.run_op(
+                        id,
+                        say(
+                            "Press 1 for your standard greeting, 2 for out of office, \
+                             3 for extended absence.",
+                            true,
+                        ),
+                    );
+                    let c = self.run_op(id, keys(1, "", 5_000));
+                    self.set_step(id, Step::Choose(c));
+                }
+                _ => self.goodbye(id, "Goodbye."),
+            },
+            Step::Choose(c) if c == command => {
+                let greeting = match digits.as_deref() {
+                    Some("1") => "standard",
+                    Some("2") => "outofoffice",
+                    Some("3") => "extendedabsence",
+                    _ => return self.goodbye(id, "Goodbye."),
+                };
+                let c = self.run_op(
+                    id,
+                    say(
+                        "Record your greeting after the tone, then press the hash key.",
+                        false,
+                    ),
+                );
+                self.set_step(id, Step::GreetingPrompt(c, greeting));
+            }
+            Step::GreetingPrompt(c, greeting) if c == command => {
+                let c = self.run_op(id, super::voicemail::beep_op());
+                self.set_step(id, Step::GreetingBeep(c, greeting));
+            }
+            Step::GreetingBeep(c, greeting) if c == command => {
+                let c = self.alloc_command();
+                let req = patchbay_api::RecordRequest {
+                    side: Some(Side::A),
+                    layout: Some(patchbay_api::RecordLayout::Mono),
+                    max_ms: Some(GREETING_MAX_MS),
+                    silence_ms: Some(5_000),
+                    stop_keys: "#".into(),
+                };
+                if self.start_recording(id, c, req).is_ok() {
+                    self.set_step(id, Step::Recording(c, greeting));
+                } else {
+                    self.goodbye(id, "Goodbye.");
+                }
             }
             Step::Goodbye(c) if c == command => {
                 self.end_call(now, id, Cause::Normal, EndedBy::System, None);
