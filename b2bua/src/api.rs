@@ -232,7 +232,7 @@ async fn originate(State(st): State<AppState>, body: axum::body::Bytes) -> Respo
     // One user called: its routing applies (forwarding, call sequence, mailbox).
     let plan = match req.to.as_slice() {
         [one] if !req.app && trunked.is_empty() && !one.starts_with("sip") => {
-            match crate::routing::plan_for(st.sh.store.as_ref(), &tenant, one).await {
+            match crate::routing::plan_for(&st.sh, &tenant, one).await {
                 Ok(p) => p,
                 Err(e) => {
                     return render_error(CmdError {

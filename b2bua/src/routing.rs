@@ -2,8 +2,8 @@
 //! users its unconditional forwards lead to are read from the store (in the INVITE's auth
 //! task, never on the driver loop), then `patchbay_proto::routing::plan` decides.
 
-use patchbay_proto::routing::{MAX_HOPS, Plan, UserRoute, plan};
-use patchbay_store::{Store, StoreError, UserSettings};
+use patchbay_proto::routing::{MAX_HOPS, Plan, UserRoute, plan, plan_with};
+use patchbay_store::{StoreError, UserSettings};
 use std::collections::HashMap;
 
 fn route(st: &UserSettings) -> UserRoute {
@@ -23,12 +23,15 @@ fn route(st: &UserSettings) -> UserRoute {
     }
 }
 
-/// The plan of a call to `callee` of `tenant`; `None` if the callee is no user.
+/// The plan of a call to `callee` of `tenant`; `None` if the callee is no user. Forward
+/// targets that are no user go out through the tenant's dial plan when it routes them (their
+/// targets in [`Plan::outside`]); others are ignored.
 pub(crate) async fn plan_for(
-    store: &dyn Store,
+    sh: &crate::shared::Shared,
     tenant: &str,
     callee: &str,
 ) -> Result<Option<Plan>, StoreError> {
+    let store = sh.store.as_ref();
     let mut routes: HashMap<String, Option<UserRoute>> = HashMap::new();
     let mut next = Some(callee.to_string());
     // The unconditional chain (one more than it may follow, to see the cut), then the
@@ -67,5 +70,23 @@ pub(crate) async fn plan_for(
             slot.insert(r);
         }
     }
-    Ok(Some(plan(callee, |u| routes.get(u).cloned().flatten())))
+    // Names that are no user: outside numbers, if the dial plan sends them somewhere.
+    let mut outside = Vec::new();
+    for (name, r) in &routes {
+        if r.is_some() || name == callee {
+            continue;
+        }
+        if let crate::trunks::Outside::Trunk { trunk, uri } =
+            crate::trunks::route_outside(sh, tenant, name).await?
+        {
+            outside.push(patchbay_proto::Target::via_trunk(name.clone(), uri, &trunk));
+        }
+    }
+    let mut p = plan_with(
+        callee,
+        |u| routes.get(u).cloned().flatten(),
+        |n| outside.iter().any(|t| t.party == n),
+    );
+    p.outside = outside;
+    Ok(Some(p))
 }

@@ -29,7 +29,8 @@ impl Divert {
     }
 }
 
-/// A user's forwarding as the router reads it (forward targets are extensions).
+/// A user's forwarding as the router reads it (forward targets are extensions, or outside
+/// numbers when the tenant's dial plan routes them).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct UserRoute {
     pub always: Option<String>,
@@ -79,7 +80,8 @@ pub struct Plan {
     pub loop_cut: bool,
     /// `ring` is on do-not-disturb: busy handling applies at once.
     pub dnd: bool,
-    /// Where the call goes if `ring` is busy / does not answer (users other than `ring`).
+    /// Where the call goes if `ring` is busy / does not answer (users other than `ring`, or
+    /// outside numbers).
     pub busy: Option<String>,
     pub no_answer: Option<String>,
     /// How long `ring`'s phones ring.
@@ -88,20 +90,53 @@ pub struct Plan {
     pub voicemail: bool,
     pub greeting: String,
     /// `ring`'s call sequence as steps (see [`steps`]); only the user's own phones when it has
-    /// none. Users only (numbers need a trunk).
+    /// none. Users, and outside numbers the tenant's dial plan routes.
     pub steps: Vec<(Vec<String>, u32)>,
+    /// `ring` is an outside number (unconditional forwarding to it): it rings alone, with no
+    /// forwards or mailbox of its own.
+    pub ring_outside: bool,
+    /// How the outside numbers of the plan are dialled (filled by the caller of [`plan_with`],
+    /// which knows the dial plan).
+    pub outside: Vec<crate::Target>,
 }
 
 /// The plan for a call to `callee` (a user); `route_of` answers for users (`None`: not a
 /// user, so not a place a forward can lead).
 pub fn plan(callee: &str, route_of: impl Fn(&str) -> Option<UserRoute>) -> Plan {
+    plan_with(callee, route_of, |_| false)
+}
+
+/// [`plan`], where forwards may also lead to outside numbers (`outside`: the tenant's dial
+/// plan routes it). Unconditional forwarding to one ends the chain there.
+pub fn plan_with(
+    callee: &str,
+    route_of: impl Fn(&str) -> Option<UserRoute>,
+    outside: impl Fn(&str) -> bool,
+) -> Plan {
     let mut ring = callee.to_string();
     let mut route = route_of(callee).unwrap_or_default();
     let mut passed = vec![ring.clone()];
     let mut loop_cut = false;
     while let Some(next) = route.always.clone().filter(|n| *n != ring) {
         let Some(next_route) = route_of(&next) else {
-            break; // not a user: nowhere to forward to (numbers need a trunk)
+            if outside(&next) {
+                return Plan {
+                    diverted_from: Some(callee.to_string()),
+                    hops: passed.len(),
+                    loop_cut,
+                    dnd: false,
+                    busy: None,
+                    no_answer: None,
+                    ring_secs: route.ring_secs,
+                    voicemail: false,
+                    greeting: String::new(),
+                    steps: steps(&next, route.ring_secs, &[]),
+                    ring: next,
+                    ring_outside: true,
+                    outside: Vec::new(),
+                };
+            }
+            break; // neither a user nor a number the dial plan routes: nowhere to go
         };
         if passed.contains(&next) || passed.len() > MAX_HOPS {
             loop_cut = true;
@@ -111,7 +146,8 @@ pub fn plan(callee: &str, route_of: impl Fn(&str) -> Option<UserRoute>) -> Plan 
         ring = next;
         route = next_route;
     }
-    let other_user = |t: &Option<String>| t.clone().filter(|n| *n != ring && route_of(n).is_some());
+    let reachable = |n: &str| route_of(n).is_some() || outside(n);
+    let other_user = |t: &Option<String>| t.clone().filter(|n| *n != ring && reachable(n));
     Plan {
         diverted_from: (ring != callee).then(|| callee.to_string()),
         hops: passed.len() - 1,
@@ -126,12 +162,14 @@ pub fn plan(callee: &str, route_of: impl Fn(&str) -> Option<UserRoute>) -> Plan 
             let users: Vec<SequenceRing> = route
                 .sequence
                 .iter()
-                .filter(|r| route_of(&r.number).is_some())
+                .filter(|r| reachable(&r.number))
                 .cloned()
                 .collect();
             steps(&ring, route.ring_secs, &users)
         },
         ring,
+        ring_outside: false,
+        outside: Vec::new(),
     }
 }
 

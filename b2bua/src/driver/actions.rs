@@ -188,13 +188,19 @@ impl Driver {
                     Err(status) => return Some((leg, LegEvent::Failed { status })),
                 };
                 // A caller ID the API (or the caller's settings) asked for (callees only),
-                // else the trunk's.
+                // else the trunk's; a forwarded call keeps its caller's (the Diversion header
+                // says who forwarded it, RFC 5806).
                 let asked = self
                     .caller_ids
                     .get(&call)
                     .filter(|_| side == Side::B)
                     .cloned()
-                    .or_else(|| via_trunk.as_ref().and_then(|t| t.caller_id.clone()));
+                    .or_else(|| {
+                        via_trunk
+                            .as_ref()
+                            .filter(|_| diversion.is_none())
+                            .and_then(|t| t.caller_id.clone())
+                    });
                 let (from_user, from_display, privacy) = match asked.as_ref() {
                     Some(patchbay_api::CallerId::Shown { number, name }) => (
                         number.clone(),

@@ -17,7 +17,11 @@ pub(super) struct Routed {
 
 impl Driver {
     pub(super) fn routed(&self, tenant: &str, p: &Plan) -> Routed {
-        let contacts = |u: &String| self.targets(tenant, u);
+        // Outside numbers ring through their trunk; users at their phones.
+        let contacts = |u: &String| match p.outside.iter().find(|t| t.party == *u) {
+            Some(t) => vec![t.clone()],
+            None => self.targets(tenant, u),
+        };
         let targets = if p.dnd {
             Vec::new()
         } else {

@@ -114,9 +114,7 @@ pub(super) async fn authenticate_invite(
     let plan = match &outside {
         Some(_) => None,
         None if app => None,
-        None => match crate::routing::plan_for(sh.store.as_ref(), &ta.tenant, &uri_parts(&ruri).0)
-            .await
-        {
+        None => match crate::routing::plan_for(&sh, &ta.tenant, &uri_parts(&ruri).0).await {
             Ok(p) => p,
             Err(_) => return respond(&done, p.tx, 503),
         },

@@ -200,7 +200,7 @@ async fn authorize_trunk_call(
     let plan = if app {
         None
     } else {
-        match crate::routing::plan_for(sh.store.as_ref(), &tenant, &dest).await {
+        match crate::routing::plan_for(&sh, &tenant, &dest).await {
             Ok(p) => p,
             Err(_) => return respond(503),
         }

@@ -27,6 +27,7 @@ mod native_call;
 mod native_recordings;
 mod tenant_settings;
 mod tls_listener;
+mod trunk_forward_to_mobile;
 mod trunk_inbound_did;
 mod trunk_outbound;
 mod vendor_forms;

@@ -98,3 +98,44 @@ fn a_call_sequence_becomes_steps_of_users_ringing_together() {
         "numbers that are no user are left out"
     );
 }
+
+#[test]
+fn outside_numbers_the_dial_plan_routes_are_forward_targets() {
+    use patchbay_proto::routing::plan_with;
+    let routed = |n: &str| n.starts_with("+66");
+    // Unconditional to a mobile: it rings alone, diverted from the user, no mailbox.
+    let mut u = users(&[("4005", Some("4007")), ("4007", Some("+66812345678"))]);
+    u.get_mut("4007").unwrap().voicemail = true;
+    let p = plan_with("4005", |n| u.get(n).cloned(), routed);
+    assert_eq!(
+        (p.ring.as_str(), p.ring_outside, p.hops, p.voicemail),
+        ("+66812345678", true, 2, false)
+    );
+    assert_eq!(p.diverted_from.as_deref(), Some("4005"));
+    assert_eq!(p.steps, [(vec!["+66812345678".to_string()], 20)]);
+    // A number the dial plan does not route is no target.
+    let u = users(&[("4007", Some("+15551234567"))]);
+    let p = plan_with("4007", |n| u.get(n).cloned(), routed);
+    assert_eq!((p.ring.as_str(), p.ring_outside), ("4007", false));
+    // Busy / no answer / call sequence: numbers too.
+    let mut u = users(&[("4007", None)]);
+    let r = u.get_mut("4007").unwrap();
+    r.busy = Some("+66811111111".into());
+    r.no_answer = Some("+15550000000".into());
+    r.sequence = vec![patchbay_proto::routing::SequenceRing {
+        number: "+66822222222".into(),
+        ring_secs: 15,
+        parallel: false,
+        enabled: true,
+    }];
+    let p = plan_with("4007", |n| u.get(n).cloned(), routed);
+    assert_eq!(p.busy.as_deref(), Some("+66811111111"));
+    assert_eq!(p.no_answer, None);
+    assert_eq!(
+        p.steps,
+        [
+            (vec!["4007".to_string()], 20),
+            (vec!["+66822222222".to_string()], 15)
+        ]
+    );
+}
