@@ -4,6 +4,7 @@ use crate::driver::{Cmd, CmdError, Shared, now_ms};
 use crate::policy;
 
 mod app_numbers;
+mod groups;
 mod media;
 pub(crate) mod recordings;
 mod trunks;
@@ -162,6 +163,11 @@ pub(crate) fn router(st: AppState) -> axum::Router {
         .route(
             "/v1/tenants/{tenant}/dids/{number}",
             axum::routing::put(trunks::put_did).delete(trunks::delete_did),
+        )
+        .route("/v1/tenants/{tenant}/groups", get(groups::list))
+        .route(
+            "/v1/tenants/{tenant}/groups/{number}",
+            get(groups::get_one).put(groups::put).delete(groups::delete),
         )
         .route("/v1/recordings", get(recordings::list))
         .route(

@@ -46,7 +46,23 @@ pub(crate) async fn plan_for(
         routes.insert(user, r);
     }
     if routes.get(callee).is_none_or(Option::is_none) {
-        return Ok(None);
+        // Not a user: a ring group, perhaps.
+        let Some(g) = sh.ring_group(tenant, callee).await? else {
+            return Ok(None);
+        };
+        let mut p = patchbay_proto::routing::group_plan(&g);
+        if let Some(f) = p.no_answer.clone()
+            && store.user_settings(tenant, &f).await?.is_none()
+        {
+            // A fallback that is no user goes out through the dial plan, or nowhere.
+            match crate::trunks::route_outside(sh, tenant, &f).await? {
+                crate::trunks::Outside::Trunk { trunk, uri } => {
+                    p.outside = vec![patchbay_proto::Target::via_trunk(f, uri, &trunk)];
+                }
+                _ => p.no_answer = None,
+            }
+        }
+        return Ok(Some(p));
     }
     let first = plan(callee, |u| routes.get(u).cloned().flatten());
     let targets: Vec<String> = routes

@@ -113,6 +113,8 @@ pub(crate) struct Shared {
     pub(crate) app_numbers: moka::sync::Cache<String, Arc<std::collections::HashSet<String>>>,
     /// Tenants' dial plans (same TTL).
     pub(crate) dialplans: moka::sync::Cache<String, Arc<Vec<patchbay_api::DialRule>>>,
+    /// Tenants' ring groups (same TTL).
+    pub(crate) groups: moka::sync::Cache<String, Arc<Vec<patchbay_api::RingGroup>>>,
     /// Every tenant's trunks (see [`crate::trunks`]), and the poke that reloads them.
     pub(crate) trunks: std::sync::RwLock<Arc<crate::trunks::TrunkTable>>,
     pub(crate) trunk_sync: tokio::sync::Notify,
@@ -136,6 +138,23 @@ impl Shared {
         );
         self.app_numbers.insert(tenant.to_string(), set.clone());
         Some(set.contains(number))
+    }
+
+    /// The tenant's ring group `number`, if it has one (cached).
+    pub(crate) async fn ring_group(
+        &self,
+        tenant: &str,
+        number: &str,
+    ) -> Result<Option<patchbay_api::RingGroup>, patchbay_store::StoreError> {
+        let all = match self.groups.get(tenant) {
+            Some(g) => g,
+            None => {
+                let g = Arc::new(self.store.ring_groups(tenant).await?);
+                self.groups.insert(tenant.to_string(), g.clone());
+                g
+            }
+        };
+        Ok(all.iter().find(|g| g.number == number).cloned())
     }
 
     /// The tenant's recording policy (cached; the default when the store cannot say).

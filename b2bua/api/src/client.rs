@@ -202,6 +202,49 @@ impl ControlClient {
         .await
     }
 
+    pub async fn ring_groups(&self, tenant: &str) -> Result<Vec<crate::RingGroup>, ClientError> {
+        self.send(
+            self.http
+                .get(self.url(&format!("/v1/tenants/{tenant}/groups"))),
+        )
+        .await
+    }
+
+    pub async fn ring_group(
+        &self,
+        tenant: &str,
+        number: &str,
+    ) -> Result<crate::RingGroup, ClientError> {
+        self.send(
+            self.http
+                .get(self.url(&format!("/v1/tenants/{tenant}/groups/{number}"))),
+        )
+        .await
+    }
+
+    /// Add or replace a ring group (numbered by `number`; the body's number is ignored).
+    pub async fn put_ring_group(
+        &self,
+        tenant: &str,
+        number: &str,
+        g: &crate::RingGroup,
+    ) -> Result<(), ClientError> {
+        self.send_empty(
+            self.http
+                .put(self.url(&format!("/v1/tenants/{tenant}/groups/{number}")))
+                .json(g),
+        )
+        .await
+    }
+
+    pub async fn delete_ring_group(&self, tenant: &str, number: &str) -> Result<(), ClientError> {
+        self.send_empty(
+            self.http
+                .delete(self.url(&format!("/v1/tenants/{tenant}/groups/{number}"))),
+        )
+        .await
+    }
+
     pub async fn trunks(&self, tenant: &str) -> Result<Vec<crate::Trunk>, ClientError> {
         self.send(
             self.http

@@ -35,6 +35,8 @@
 //! - `GET|PUT /v1/tenants/{t}/dialplan`       `Vec<DialRule>` (first match wins)
 //! - `GET    /v1/tenants/{t}/dids`            -> `Vec<Did>`; `PUT .../dids/{number}`
 //!   `{"destination": ext}` -> [`Did`], `DELETE` -> 204
+//! - `GET    /v1/tenants/{t}/groups`          -> `Vec<RingGroup>`; `GET|PUT|DELETE .../groups/{number}`
+//!   [`RingGroup`] (PUT, DELETE -> 204)
 //! - `POST   /v1/sip/messages`               [`SipMessageRequest`] -> `Vec<SipMessageResult>`
 //!   (MESSAGE / NOTIFY to every registered phone of a user, once each answered or timed out)
 //!
@@ -42,11 +44,13 @@
 
 #[cfg(feature = "client")]
 pub mod client;
+mod groups;
 mod media;
 mod recording;
 mod routing;
 mod types;
 
+pub use groups::*;
 pub use media::*;
 pub use recording::*;
 pub use routing::*;

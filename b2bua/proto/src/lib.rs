@@ -103,6 +103,8 @@ pub struct Forwards {
     pub ring: String,
     /// The user dialled, when unconditional forwarding moved the call to `ring`.
     pub diverted_from: Option<String>,
+    /// A ring group's: a busy step passes to the next step like an unanswered one.
+    pub hunt: bool,
     /// (user, contacts) to ring when `ring` is busy (486, 600, 603, or do-not-disturb).
     pub busy: Option<(String, Vec<Target>)>,
     /// (user, contacts) to ring when `ring` does not answer in time or is not registered.

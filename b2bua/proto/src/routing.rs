@@ -98,6 +98,8 @@ pub struct Plan {
     /// How the outside numbers of the plan are dialled (filled by the caller of [`plan_with`],
     /// which knows the dial plan).
     pub outside: Vec<crate::Target>,
+    /// A ring group: a busy step passes to the next like an unanswered one.
+    pub hunt: bool,
 }
 
 /// The plan for a call to `callee` (a user); `route_of` answers for users (`None`: not a
@@ -134,6 +136,7 @@ pub fn plan_with(
                     ring: next,
                     ring_outside: true,
                     outside: Vec::new(),
+                    hunt: false,
                 };
             }
             break; // neither a user nor a number the dial plan routes: nowhere to go
@@ -170,6 +173,40 @@ pub fn plan_with(
         ring,
         ring_outside: false,
         outside: Vec::new(),
+        hunt: false,
+    }
+}
+
+/// The plan of a call to ring group `g`: its members as call-sequence steps (all at once for
+/// as long as the longest, or one after another for each's time), then its fallback; a
+/// busy member is passed over ([`Plan::hunt`]). No mailbox of its own.
+pub fn group_plan(g: &patchbay_api::RingGroup) -> Plan {
+    let steps: Vec<(Vec<String>, u32)> = match g.strategy {
+        patchbay_api::GroupStrategy::Simultaneous => vec![(
+            g.members.iter().map(|m| m.ext.clone()).collect(),
+            g.members.iter().map(|m| m.ring_secs).max().unwrap_or(20),
+        )],
+        patchbay_api::GroupStrategy::Hunt => g
+            .members
+            .iter()
+            .map(|m| (vec![m.ext.clone()], m.ring_secs))
+            .collect(),
+    };
+    Plan {
+        ring: g.number.clone(),
+        diverted_from: None,
+        hops: 0,
+        loop_cut: false,
+        dnd: false,
+        busy: None,
+        no_answer: g.fallback.clone(),
+        ring_secs: steps.first().map_or(20, |(_, s)| *s),
+        voicemail: false,
+        greeting: String::new(),
+        steps,
+        ring_outside: false,
+        outside: Vec::new(),
+        hunt: true,
     }
 }
 

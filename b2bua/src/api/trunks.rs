@@ -178,11 +178,15 @@ pub(super) async fn put_did(
         Ok(u) => u.is_some(),
         Err(e) => return store_error(e),
     };
-    if !user && st.sh.is_app_number(&tenant, &b.destination).await != Some(true) {
+    let group = match st.sh.ring_group(&tenant, &b.destination).await {
+        Ok(g) => g.is_some(),
+        Err(e) => return store_error(e),
+    };
+    if !user && !group && st.sh.is_app_number(&tenant, &b.destination).await != Some(true) {
         return error(
             ApiErrorKind::BadRequest,
             format!(
-                "{} is not a user or application number of the tenant",
+                "{} is not a user, ring group or application number of the tenant",
                 b.destination
             ),
         );

@@ -34,6 +34,7 @@ impl Driver {
                 .collect()
         };
         let forwards = Forwards {
+            hunt: p.hunt,
             ring: p.ring.clone(),
             diverted_from: p.diverted_from.clone(),
             busy: p.busy.clone().map(|u| {

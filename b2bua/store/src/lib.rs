@@ -263,4 +263,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         number: Option<&str>,
     ) -> Result<Vec<patchbay_api::Did>, StoreError>;
     async fn delete_did(&self, tenant: &str, number: &str) -> Result<bool, StoreError>;
+    /// A tenant's ring group, added or replaced by number.
+    async fn put_ring_group(
+        &self,
+        tenant: &str,
+        g: &patchbay_api::RingGroup,
+    ) -> Result<(), StoreError>;
+    /// A tenant's ring groups, by number.
+    async fn ring_groups(&self, tenant: &str) -> Result<Vec<patchbay_api::RingGroup>, StoreError>;
+    async fn delete_ring_group(&self, tenant: &str, number: &str) -> Result<bool, StoreError>;
 }

@@ -2,7 +2,7 @@ use crate::{
     ApiKey, AppNumber, JwtKey, PhonebookEntry, Recording, SipCredentials, Store, StoreError,
     Tenant, User, UserSettings, VoicemailRow, WebCredentials, ha1,
 };
-use patchbay_api::{Cdr, DialRule, Did, RecordingPolicy, Trunk};
+use patchbay_api::{Cdr, DialRule, Did, RecordingPolicy, RingGroup, Trunk};
 use sqlx::Row;
 use sqlx::any::AnyPoolOptions;
 
@@ -232,6 +232,7 @@ impl Store for SqlStore {
             "trunks",
             "dialplans",
             "dids",
+            "ring_groups",
         ] {
             sqlx::query(&format!("DELETE FROM {table} WHERE tenant = $1"))
                 .bind(name)
@@ -568,5 +569,17 @@ impl Store for SqlStore {
 
     async fn delete_did(&self, tenant: &str, number: &str) -> Result<bool, StoreError> {
         self.remove_did(tenant, number).await
+    }
+
+    async fn put_ring_group(&self, tenant: &str, g: &RingGroup) -> Result<(), StoreError> {
+        self.put_group_row(tenant, g).await
+    }
+
+    async fn ring_groups(&self, tenant: &str) -> Result<Vec<RingGroup>, StoreError> {
+        self.get_groups(tenant).await
+    }
+
+    async fn delete_ring_group(&self, tenant: &str, number: &str) -> Result<bool, StoreError> {
+        self.remove_group(tenant, number).await
     }
 }

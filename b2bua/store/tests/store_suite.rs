@@ -1,7 +1,9 @@
 //! The store suite: runs on SQLite and on PostgreSQL (PATCHBAY_TEST_POSTGRES_URL, required;
 //! `make test` sets it).
 use patchbay_api::{CallId, Cause, Cdr, EndedBy};
-use patchbay_api::{DialRule, Did, RecordingPolicy, Trunk, TrunkTransport};
+use patchbay_api::{
+    DialRule, Did, GroupMember, GroupStrategy, RecordingPolicy, RingGroup, Trunk, TrunkTransport,
+};
 use patchbay_store::{
     ApiKey, AppNumber, JwtKey, PhonebookEntry, Recording, SqlStore, Store, Tenant, User,
     UserSettings, VoicemailRow, ha1, verify_secret,
@@ -518,6 +520,26 @@ async fn routing(store: &dyn Store, tenant: &str) {
     assert_eq!(store.dids(tenant, None).await.unwrap().len(), 1);
     assert!(store.delete_did(tenant, &did.number).await.unwrap());
     assert!(store.dids(tenant, None).await.unwrap().is_empty());
+
+    let group = RingGroup {
+        number: "600".into(),
+        name: "Sales".into(),
+        strategy: GroupStrategy::Hunt,
+        members: vec![GroupMember {
+            ext: "4005".into(),
+            ring_secs: 10,
+        }],
+        fallback: Some("4007".into()),
+    };
+    store.put_ring_group(tenant, &group).await.unwrap();
+    let mut second = group.clone();
+    second.strategy = GroupStrategy::Simultaneous;
+    store.put_ring_group(tenant, &second).await.unwrap();
+    assert_eq!(store.ring_groups(tenant).await.unwrap(), vec![second]);
+    assert!(store.ring_groups("other").await.unwrap().is_empty());
+    assert!(store.put_ring_group("no-such", &group).await.is_err());
+    assert!(store.delete_ring_group(tenant, "600").await.unwrap());
+    assert!(!store.delete_ring_group(tenant, "600").await.unwrap());
 }
 
 #[tokio::test]

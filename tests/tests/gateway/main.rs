@@ -25,6 +25,7 @@ mod native_app_call;
 mod native_app_number;
 mod native_call;
 mod native_recordings;
+mod ring_groups;
 mod tenant_settings;
 mod tls_listener;
 mod trunk_forward_to_mobile;

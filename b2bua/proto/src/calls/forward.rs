@@ -44,7 +44,7 @@ impl Calls {
         };
         // A call sequence goes on before any forward (steps without a registered phone are
         // passed over).
-        if divert == Divert::NoAnswer {
+        if divert == Divert::NoAnswer || call.forwards.hunt {
             while let Some((targets, ring_ms)) = call.forwards.sequence.pop_front() {
                 if targets.is_empty() {
                     continue;

@@ -185,3 +185,26 @@ fn a_call_sequence_rings_its_steps_in_turn_before_the_no_answer_forward() {
         ["follow-me", "no-answer"]
     );
 }
+
+#[test]
+fn a_ring_group_hunts_past_a_busy_member() {
+    let mut h = H::new();
+    let forwards = Forwards {
+        ring: "600".into(),
+        hunt: true,
+        sequence: vec![(at("4009", 5079), 10_000)].into(),
+        ..Forwards::default()
+    };
+    h.inbound_routed("c", at("4007", 5072), 480, forwards);
+    let first = first_invite(&h.take());
+    h.leg(first, LegEvent::Failed { status: 486 });
+    let acts = h.take();
+    assert_eq!(
+        H::invites(&acts)
+            .iter()
+            .map(|i| i.2.clone())
+            .collect::<Vec<_>>(),
+        ["4009"],
+        "the next member rings: {acts:?}"
+    );
+}

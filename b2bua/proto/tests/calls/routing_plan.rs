@@ -139,3 +139,37 @@ fn outside_numbers_the_dial_plan_routes_are_forward_targets() {
         ]
     );
 }
+
+#[test]
+fn ring_groups_become_steps_then_their_fallback() {
+    use patchbay_proto::api::{GroupMember, GroupStrategy, RingGroup};
+    use patchbay_proto::routing::group_plan;
+    let member = |ext: &str, ring_secs| GroupMember {
+        ext: ext.into(),
+        ring_secs,
+    };
+    let mut g = RingGroup {
+        number: "600".into(),
+        name: "Sales".into(),
+        strategy: GroupStrategy::Hunt,
+        members: vec![member("4007", 10), member("4009", 15)],
+        fallback: Some("4011".into()),
+    };
+    let p = group_plan(&g);
+    assert_eq!(
+        p.steps,
+        [
+            (vec!["4007".to_string()], 10),
+            (vec!["4009".to_string()], 15)
+        ]
+    );
+    assert_eq!((p.ring.as_str(), p.hunt, p.voicemail), ("600", true, false));
+    assert_eq!((p.no_answer.as_deref(), p.ring_secs), (Some("4011"), 10));
+    g.strategy = GroupStrategy::Simultaneous;
+    let p = group_plan(&g);
+    assert_eq!(
+        p.steps,
+        [(vec!["4007".to_string(), "4009".to_string()], 15)],
+        "all at once, for the longest ring time"
+    );
+}

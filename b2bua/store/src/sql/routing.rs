@@ -1,8 +1,8 @@
-//! A tenant's trunks, dial plan and inbound numbers (DIDs).
+//! A tenant's trunks, dial plan, inbound numbers (DIDs) and ring groups.
 
 use super::{SqlStore, from_json_str, to_json_str};
 use crate::StoreError;
-use patchbay_api::{DialRule, Did, Trunk};
+use patchbay_api::{DialRule, Did, RingGroup, Trunk};
 use sqlx::Row;
 
 fn trunk_row(r: sqlx::any::AnyRow) -> Result<(String, Trunk), StoreError> {
@@ -168,6 +168,54 @@ impl SqlStore {
 
     pub(super) async fn remove_did(&self, tenant: &str, number: &str) -> Result<bool, StoreError> {
         let r = sqlx::query("DELETE FROM dids WHERE tenant = $1 AND number = $2")
+            .bind(tenant)
+            .bind(number)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    pub(super) async fn put_group_row(
+        &self,
+        tenant: &str,
+        g: &RingGroup,
+    ) -> Result<(), StoreError> {
+        self.require_tenant(tenant).await?;
+        let body = serde_json::to_string(g).unwrap_or_default();
+        sqlx::query(
+            "INSERT INTO ring_groups (tenant, number, body) VALUES ($1, $2, $3)
+             ON CONFLICT (tenant, number) DO UPDATE SET body = excluded.body",
+        )
+        .bind(tenant)
+        .bind(&g.number)
+        .bind(body)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub(super) async fn get_groups(&self, tenant: &str) -> Result<Vec<RingGroup>, StoreError> {
+        sqlx::query("SELECT body FROM ring_groups WHERE tenant = $1 ORDER BY number")
+            .bind(tenant)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|r| {
+                let body: String = r.try_get("body")?;
+                serde_json::from_str(&body).map_err(|_| StoreError::Corrupt {
+                    column: "ring_groups.body",
+                    value: body,
+                })
+            })
+            .collect()
+    }
+
+    pub(super) async fn remove_group(
+        &self,
+        tenant: &str,
+        number: &str,
+    ) -> Result<bool, StoreError> {
+        let r = sqlx::query("DELETE FROM ring_groups WHERE tenant = $1 AND number = $2")
             .bind(tenant)
             .bind(number)
             .execute(&self.pool)

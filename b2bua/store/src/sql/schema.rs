@@ -87,6 +87,10 @@ pub(super) const MIGRATIONS: &[&[&str]] = &[&[
     "CREATE TABLE dialplans (tenant TEXT PRIMARY KEY, rules TEXT NOT NULL)",
     "CREATE TABLE dids (tenant TEXT NOT NULL, number TEXT NOT NULL, destination TEXT NOT NULL,
         PRIMARY KEY (tenant, number))",
+], &[
+    // v10: ring groups (the group as JSON).
+    "CREATE TABLE ring_groups (tenant TEXT NOT NULL, number TEXT NOT NULL, body TEXT NOT NULL,
+        PRIMARY KEY (tenant, number))",
 ]];
 
 impl SqlStore {

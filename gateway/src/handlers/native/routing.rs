@@ -67,6 +67,20 @@ pub(super) async fn run(gw: &Gateway, tenant: &str, op: RoutingOp) -> Result<Res
                 .await
                 .map_err(bad("destination"))?,
         ),
+        RoutingOp::ListGroups => render_json(200, &b.ring_groups(tenant).await.map_err(fail)?),
+        RoutingOp::GetGroup(number) => {
+            render_json(200, &b.ring_group(tenant, &number).await.map_err(fail)?)
+        }
+        RoutingOp::PutGroup(g) => {
+            b.put_ring_group(tenant, &g.number, &g)
+                .await
+                .map_err(bad("group"))?;
+            render_json(200, &g)
+        }
+        RoutingOp::DeleteGroup(number) => {
+            b.delete_ring_group(tenant, &number).await.map_err(fail)?;
+            render_json(200, &json!({"deleted": number}))
+        }
         RoutingOp::DeleteDid(number) => {
             b.delete_did(tenant, &number).await.map_err(fail)?;
             render_json(200, &json!({"deleted": number}))

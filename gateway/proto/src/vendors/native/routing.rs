@@ -1,5 +1,5 @@
-//! `/api/v1/tenants/{tenant}/trunks|dialplan|dids`: a tenant's trunks to carriers, its dial
-//! plan and its inbound numbers. Parsing and validation; the B2BUA checks patterns and
+//! `/api/v1/tenants/{tenant}/trunks|dialplan|dids|groups`: a tenant's trunks to carriers, its
+//! dial plan, its inbound numbers and its ring groups. Parsing and validation; the B2BUA checks patterns and
 //! destinations again where it applies them.
 
 use super::settings::{SettingOp, json};
@@ -17,8 +17,12 @@ pub enum RoutingOp {
     ListDids,
     PutDid { number: String, destination: String },
     DeleteDid(String),
+    ListGroups,
+    GetGroup(String),
+    PutGroup(Box<RingGroup>),
+    DeleteGroup(String),
 }
-use patchbay_api::{DialRule, Trunk, trunk_name_ok};
+use patchbay_api::{DialRule, RingGroup, Trunk, trunk_name_ok};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -74,7 +78,22 @@ pub(super) fn parse(
             }
         }
         ("DELETE", ["dids", number]) => RoutingOp::DeleteDid(number_ok(number)?),
-        (_, ["trunks" | "dialplan" | "dids", ..]) => return Err(Failure::MethodNotAllowed),
+        ("GET", ["groups"]) => RoutingOp::ListGroups,
+        ("GET", ["groups", number]) => RoutingOp::GetGroup(number_ok(number)?),
+        ("PUT", ["groups", number]) => {
+            let mut g: RingGroup = json(body)?;
+            let number = number_ok(number)?;
+            if !g.number.is_empty() && g.number != number {
+                return Err(Failure::bad("number", "the body's number is the path's"));
+            }
+            g.number = number;
+            g.check().map_err(|why| Failure::bad("group", why))?;
+            RoutingOp::PutGroup(Box::new(g))
+        }
+        ("DELETE", ["groups", number]) => RoutingOp::DeleteGroup(number_ok(number)?),
+        (_, ["trunks" | "dialplan" | "dids" | "groups", ..]) => {
+            return Err(Failure::MethodNotAllowed);
+        }
         _ => return Ok(None),
     };
     Ok(Some(SettingOp::Routing(op)))

@@ -1,0 +1,73 @@
+//! Group features that travel through the APIs: ring groups.
+
+use serde::{Deserialize, Serialize};
+
+/// How a ring group rings its members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GroupStrategy {
+    /// Every member at once (Brekeke `sr`); the group rings as long as its longest member.
+    Simultaneous,
+    /// One member after another, each for its ring time (Brekeke `rr`); a busy member is
+    /// passed over.
+    Hunt,
+}
+
+/// A member of a ring group: an extension and how long it rings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupMember {
+    pub ext: String,
+    #[serde(default = "default_ring")]
+    pub ring_secs: u32,
+}
+
+fn default_ring() -> u32 {
+    20
+}
+
+/// A ring group: a number that rings its members, then (nobody answered) its `fallback`: a
+/// user, or an outside number the tenant's dial plan routes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RingGroup {
+    #[serde(default)]
+    pub number: String,
+    #[serde(default)]
+    pub name: String,
+    pub strategy: GroupStrategy,
+    pub members: Vec<GroupMember>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
+}
+
+impl RingGroup {
+    /// Check a group as the admin API receives it; `Err` says what is wrong.
+    pub fn check(&self) -> Result<(), String> {
+        if !crate::app_number_ok(&self.number) {
+            return Err("number: 1-32 digits, * or #, with an optional leading +".into());
+        }
+        if self.name.len() > 128 {
+            return Err("name: at most 128 bytes".into());
+        }
+        if self.members.is_empty() || self.members.len() > 32 {
+            return Err("members: 1 to 32".into());
+        }
+        for m in &self.members {
+            if m.ext.is_empty() || m.ext.len() > 32 || m.ext == self.number {
+                return Err(format!("members: {:?} is no extension", m.ext));
+            }
+            if !(5..=600).contains(&m.ring_secs) {
+                return Err(format!("members: ring_secs of {} is 5-600", m.ext));
+            }
+        }
+        if self
+            .fallback
+            .as_ref()
+            .is_some_and(|f| f.is_empty() || f.len() > 32 || *f == self.number)
+        {
+            return Err("fallback: an extension or number other than the group's".into());
+        }
+        Ok(())
+    }
+}
