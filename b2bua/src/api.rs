@@ -252,7 +252,7 @@ async fn originate(State(st): State<AppState>, body: axum::body::Bytes) -> Respo
     };
     let named = [vec![req.from.clone()], req.to.clone()].concat();
     req.record |= st.sh.recording_policy(&tenant).await.record_calls;
-    match ask(&st, |tx| Cmd::Originate(req, trunked, plan, tx)).await {
+    match ask(&st, |tx| Cmd::Originate(Box::new(req), trunked, plan.map(Box::new), tx)).await {
         Ok(info) => (StatusCode::CREATED, Json(info)).into_response(),
         Err(e) => {
             if e.kind == ApiErrorKind::NotFound {

@@ -60,9 +60,9 @@ pub(crate) enum Cmd {
     /// A call to place; the callees the dial plan sends out through trunks; the routing plan
     /// of its callee when that is one user.
     Originate(
-        OriginateRequest,
+        Box<OriginateRequest>,
         Vec<Target>,
-        Option<patchbay_proto::routing::Plan>,
+        Option<Box<patchbay_proto::routing::Plan>>,
         Reply<CallInfo>,
     ),
     /// Start a held 3PCC call (see `OriginateRequest::start_within_ms`).

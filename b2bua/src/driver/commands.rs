@@ -24,7 +24,7 @@ impl Driver {
         match cmd {
             Cmd::Originate(req, trunked, plan, reply) => {
                 let held = req.start_within_ms.is_some();
-                let r = self.originate(req, &trunked, plan);
+                let r = self.originate(*req, &trunked, plan.map(|p| *p));
                 if let (Ok(info), false) = (&r, held) {
                     self.startable.insert(info.id.clone(), Instant::now());
                 }
