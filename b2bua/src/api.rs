@@ -183,6 +183,7 @@ pub(crate) fn router(st: AppState) -> axum::Router {
         .route("/v1/cdrs", get(cdrs))
         .route("/v1/sip/messages", post(sip_message))
         .route("/v1/trunk-registrations", get(trunk_registrations))
+        .route("/v1/channels", get(channels))
         .route("/metrics", get(metrics))
         .route("/health", get(|| async { "ok\n" }))
         .fallback(|| async {
@@ -252,7 +253,11 @@ async fn originate(State(st): State<AppState>, body: axum::body::Bytes) -> Respo
     };
     let named = [vec![req.from.clone()], req.to.clone()].concat();
     req.record |= st.sh.recording_policy(&tenant).await.record_calls;
-    match ask(&st, |tx| Cmd::Originate(Box::new(req), trunked, plan.map(Box::new), tx)).await {
+    match ask(&st, |tx| {
+        Cmd::Originate(Box::new(req), trunked, plan.map(Box::new), tx)
+    })
+    .await
+    {
         Ok(info) => (StatusCode::CREATED, Json(info)).into_response(),
         Err(e) => {
             if e.kind == ApiErrorKind::NotFound {
@@ -348,6 +353,28 @@ async fn sip_message(State(st): State<AppState>, body: axum::body::Bytes) -> Res
             kind: ApiErrorKind::Unavailable,
             message: "b2bua is shutting down".into(),
         }),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct ChannelsQuery {
+    tenant: String,
+    #[serde(default)]
+    names: Option<String>,
+}
+
+/// `GET /v1/channels?tenant=T&names=SIP/4003,SIP/4005`: a wallboard's poll.
+async fn channels(State(st): State<AppState>, Query(q): Query<ChannelsQuery>) -> Response {
+    let names = q.names.map(|n| {
+        n.split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .take(256)
+            .collect()
+    });
+    match ask(&st, |tx| Cmd::Channels(q.tenant, names, tx)).await {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => render_error(e),
     }
 }
 

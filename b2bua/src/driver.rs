@@ -9,6 +9,8 @@ pub(crate) use crate::shared::{Authorized, Shared, TaskDone, now_ms};
 
 mod actions;
 pub(crate) mod app;
+mod channels;
+mod cmd;
 mod commands;
 mod conference;
 mod forwards;
@@ -22,15 +24,15 @@ mod voicemail;
 
 use crate::transport::SipTransport;
 use crate::ua::{Ua, UaEvent};
-use patchbay_api::{ApiErrorKind, CallId, CallInfo, Event, OriginateRequest, TransferRequest};
+use patchbay_api::{ApiErrorKind, CallId, Event};
 use patchbay_media::sdp::Codec;
 use patchbay_media::{Bridge, LegMedia, Relay};
-use patchbay_proto::{Calls, Input, LegEvent, LegId, Output, Target};
+use patchbay_proto::{Calls, Input, LegEvent, LegId, Output};
 use patchbay_sip::{Ms, Peer};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, watch};
 
 /// Longest deferred start of a held 3PCC call.
 const MAX_START_WITHIN_MS: u32 = 10_000;
@@ -53,43 +55,7 @@ impl CmdError {
     }
 }
 
-type Reply<T> = oneshot::Sender<Result<T, CmdError>>;
-
-/// Commands from the control API.
-pub(crate) enum Cmd {
-    /// A call to place; the callees the dial plan sends out through trunks; the routing plan
-    /// of its callee when that is one user.
-    Originate(
-        Box<OriginateRequest>,
-        Vec<Target>,
-        Option<Box<patchbay_proto::routing::Plan>>,
-        Reply<CallInfo>,
-    ),
-    /// Start a held 3PCC call (see `OriginateRequest::start_within_ms`).
-    Start(CallId, Reply<()>),
-    Hangup(CallId, Reply<()>),
-    /// A transfer; its target when the dial plan sends it out through a trunk.
-    Transfer(CallId, TransferRequest, Option<Target>, Reply<()>),
-    Hold(CallId, bool, Reply<()>),
-    List(Reply<Vec<CallInfo>>),
-    Get(CallId, Reply<CallInfo>),
-    Media(CallId, Reply<Vec<patchbay_api::MediaLeg>>),
-    TrunkRegistrations(Reply<Vec<patchbay_api::TrunkRegistration>>),
-    /// MESSAGE / NOTIFY to a user's phones; the reply is where the results go once every
-    /// phone answered.
-    SipMessage(
-        patchbay_api::SipMessageRequest,
-        Reply<oneshot::Receiver<Vec<patchbay_api::SipMessageResult>>>,
-    ),
-    /// A media primitive on a call; the reply is its command id.
-    Primitive(CallId, patchbay_api::MediaOp, Reply<u64>),
-    /// Stop a primitive.
-    StopPrimitive(CallId, u64, Reply<()>),
-    /// Mute or unmute a leg in its conference.
-    Mute(CallId, patchbay_api::MuteRequest, Reply<()>),
-    /// The members of a tenant's room (tenant, room).
-    Conference(String, String, Reply<Vec<patchbay_api::ConferenceMember>>),
-}
+pub(crate) use cmd::Cmd;
 
 pub(crate) struct Driver {
     sh: Arc<Shared>,
@@ -141,6 +107,8 @@ pub(crate) struct Driver {
     engine_rx: Option<mpsc::UnboundedReceiver<(u64, patchbay_media::engine::leg::Event)>>,
     /// Trunk registrations and channels.
     trunk: trunks::TrunkState,
+    /// Legs by channel name (wallboards).
+    channel_index: channels::Channels,
 }
 
 // === impl Driver ===
@@ -222,6 +190,7 @@ impl Driver {
             caller_ids: HashMap::new(),
             engine_rx: Some(engine_rx),
             trunk: trunks::TrunkState::default(),
+            channel_index: channels::Channels::default(),
         }
     }
 
@@ -540,6 +509,7 @@ impl Driver {
             self.inbound_legs.remove(&leg);
             self.delayed_offer.remove(&leg);
             self.trunk_release(leg);
+            self.channel_index.close(leg);
             self.ua.release(leg);
         }
     }

@@ -366,6 +366,20 @@ impl ControlClient {
         .await
     }
 
+    /// A tenant's channels by name (`None`: every live one).
+    pub async fn channels(
+        &self,
+        tenant: &str,
+        names: Option<&[&str]>,
+    ) -> Result<Vec<crate::Channel>, ClientError> {
+        let mut q = vec![("tenant", tenant.to_string())];
+        if let Some(n) = names {
+            q.push(("names", n.join(",")));
+        }
+        self.send(self.http.get(self.url("/v1/channels")).query(&q))
+            .await
+    }
+
     pub async fn trunk_registrations(&self) -> Result<Vec<TrunkRegistration>, ClientError> {
         self.send(self.http.get(self.url("/v1/trunk-registrations")))
             .await

@@ -30,6 +30,8 @@
 //! - `GET    /v1/registrations?tenant=T`     -> `Vec<Registration>`
 //! - `GET    /v1/cdrs?tenant=T&limit=N`      -> `Vec<Cdr>`
 //! - `GET    /v1/trunk-registrations`        -> `Vec<TrunkRegistration>`
+//! - `GET    /v1/channels?tenant=T&names=SIP/4003,SIP/4005` -> `Vec<Channel>` (each live leg
+//!   on those channels, or a `down` one; without `names`: every live channel of the tenant)
 //! - `GET    /v1/tenants/{t}/trunks`          -> `Vec<Trunk>`; `GET|PUT|DELETE .../trunks/{name}`
 //!   [`Trunk`] (PUT, DELETE -> 204)
 //! - `GET|PUT /v1/tenants/{t}/dialplan`       `Vec<DialRule>` (first match wins)
@@ -42,6 +44,7 @@
 //!
 //! Errors are `{"error": <ApiErrorKind>, "message": ...}` with a matching HTTP status.
 
+mod channels;
 #[cfg(feature = "client")]
 pub mod client;
 mod groups;
@@ -50,6 +53,7 @@ mod recording;
 mod routing;
 mod types;
 
+pub use channels::*;
 pub use groups::*;
 pub use media::*;
 pub use recording::*;

@@ -187,6 +187,8 @@ impl Driver {
                     Ok(v) => v,
                     Err(status) => return Some((leg, LegEvent::Failed { status })),
                 };
+                let name = super::channels::channel_name(&target.party, target.trunk.as_deref());
+                self.channel_index.open(&tenant, name, leg);
                 // A caller ID the API (or the caller's settings) asked for (callees only),
                 // else the trunk's; a forwarded call keeps its caller's (the Diversion header
                 // says who forwarded it, RFC 5806).

@@ -139,6 +139,9 @@ impl Driver {
                 let _ = reply.send(r.map_err(|e| self.cmd_error(&id, e)));
                 self.step();
             }
+            Cmd::Channels(tenant, names, reply) => {
+                let _ = reply.send(Ok(self.channels(&tenant, names)));
+            }
             Cmd::Conference(tenant, room, reply) => {
                 let _ = reply.send(Ok(self.calls.conference_members(&tenant, &room)));
             }

@@ -241,6 +241,9 @@ impl Driver {
         }
         let call = self.new_call_id();
         self.map_leg(&call, leg);
+        let trunk = from_trunk.as_ref().map(|e| e.trunk.name.as_str());
+        let name = super::channels::channel_name(&caller, trunk);
+        self.channel_index.open(&tenant, name, leg);
         if let Some(c) = caller_id {
             self.caller_ids.insert(call.clone(), c);
         }

@@ -8,6 +8,7 @@ mod app_play_wav;
 mod app_speak;
 mod bad_input;
 mod bridged_play_collect;
+mod channel_state;
 mod codec_choice;
 mod conference_bridged_three_way;
 mod conference_three_phones;
