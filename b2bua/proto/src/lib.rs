@@ -337,6 +337,9 @@ pub enum LegAction {
     Hold { leg: LegId, on: bool },
     /// Serve an answered leg from the media engine (an application call's party).
     Attach { leg: LegId },
+    /// The engine stops serving `leg` (an application call's caller is connected to a party:
+    /// the relay carries it from now on). Its primitives were reported stopped.
+    Detach { leg: LegId },
     /// Run a primitive on a leg the engine serves (`call` names the tenant's prompts).
     Media {
         call: CallId,

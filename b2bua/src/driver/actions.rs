@@ -371,6 +371,10 @@ impl Driver {
                 self.attach(leg);
                 None
             }
+            LegAction::Detach { leg } => {
+                self.detach(leg);
+                None
+            }
             LegAction::Media {
                 call,
                 leg,

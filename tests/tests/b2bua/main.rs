@@ -2,6 +2,7 @@
 
 mod app_collect_inband;
 mod app_collect_rfc4733;
+mod app_connect;
 mod app_hangup;
 mod app_play_url;
 mod app_play_wav;

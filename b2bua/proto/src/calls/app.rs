@@ -129,6 +129,34 @@ pub(super) struct Details {
     pub(super) bytes: u64,
 }
 
+/// Stop everything but recordings pending on `call` (its party leaves the engine): a stop for
+/// each and its completion event (`stopped`).
+pub(super) fn stop_all(call: &mut Call, now: Ms) -> Vec<Output> {
+    let (records, pending): (Vec<_>, Vec<_>) = std::mem::take(&mut call.media)
+        .into_iter()
+        .partition(|p| matches!(p.kind, Kind::Record { .. }));
+    call.media = records;
+    let leg = call.a;
+    let mut out = Vec::new();
+    for p in pending {
+        if let Some(leg) = leg {
+            out.push(Output::Leg(LegAction::MediaStop {
+                leg,
+                command: p.command,
+            }));
+        }
+        call.seq += 1;
+        out.push(Output::Event(Event {
+            call: call.id.clone(),
+            seq: call.seq,
+            gseq: 0,
+            at_ms: now,
+            kind: completion(&p, MediaReason::Stopped, Details::default()),
+        }));
+    }
+    out
+}
+
 /// The completion events of everything still pending on `call` (it is ending), numbered
 /// after the call's events so far; recordings are told to stop instead and stay pending
 /// (they end when their file is closed).

@@ -21,12 +21,18 @@ impl Calls {
             .calls
             .get_mut(id)
             .ok_or_else(|| CallError::UnknownCall(id.clone()))?;
-        if call.state != CallState::Bridged || call.transfer.is_some() || call.app {
+        // An application call connects its party (side A) to someone: only by calling them,
+        // and not while the B2BUA itself takes a message or serves a mailbox.
+        let app_refused = call.app
+            && (keep != Side::A
+                || method != TransferMethod::Bridge
+                || call.voicemail.is_some()
+                || call.access.is_some());
+        if call.state != CallState::Bridged || call.transfer.is_some() || app_refused {
             let state = if call.transfer.is_some() {
                 "transferring"
-            } else if call.app {
-                // Moving an application's caller on to a party comes with call routing.
-                "an application call"
+            } else if app_refused {
+                "an application call (it connects its party by calling the target)"
             } else {
                 state_name(call.state)
             };
@@ -96,6 +102,18 @@ impl Calls {
             self.out.push_back(Output::Leg(LegAction::Bye { leg: old }));
         }
         self.emit(now, id, EventKind::Answered { side, party });
+        // An application call's party leaves the engine for the relay: what it was running
+        // stops (reported), then the bridge.
+        let Some(call) = self.calls.get_mut(id) else {
+            return;
+        };
+        let was_app = std::mem::take(&mut call.app);
+        if was_app && let Some(kept) = kept {
+            let stopped = super::app::stop_all(call, now);
+            self.out.extend(stopped);
+            self.out
+                .push_back(Output::Leg(LegAction::Detach { leg: kept }));
+        }
         if let Some(kept) = kept {
             let (a, b) = if t.keep == Side::A {
                 (kept, leg)

@@ -6,6 +6,7 @@
 mod harness;
 
 mod app_call;
+mod app_connect;
 mod attended_transfer;
 mod conference;
 mod dialplan;
