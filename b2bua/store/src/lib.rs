@@ -272,4 +272,17 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// A tenant's ring groups, by number.
     async fn ring_groups(&self, tenant: &str) -> Result<Vec<patchbay_api::RingGroup>, StoreError>;
     async fn delete_ring_group(&self, tenant: &str, number: &str) -> Result<bool, StoreError>;
+    /// A tenant's configured object of `kind` (`conference`, ...) as a JSON document, added or
+    /// replaced by name.
+    async fn put_config(
+        &self,
+        tenant: &str,
+        kind: &str,
+        name: &str,
+        body: &str,
+    ) -> Result<(), StoreError>;
+    /// The tenant's objects of `kind`: (name, JSON document), by name.
+    async fn configs(&self, tenant: &str, kind: &str) -> Result<Vec<(String, String)>, StoreError>;
+    async fn delete_config(&self, tenant: &str, kind: &str, name: &str)
+    -> Result<bool, StoreError>;
 }

@@ -540,6 +540,38 @@ async fn routing(store: &dyn Store, tenant: &str) {
     assert!(store.put_ring_group("no-such", &group).await.is_err());
     assert!(store.delete_ring_group(tenant, "600").await.unwrap());
     assert!(!store.delete_ring_group(tenant, "600").await.unwrap());
+
+    store
+        .put_config(tenant, "conference", "sales", r#"{"extension":"700"}"#)
+        .await
+        .unwrap();
+    store
+        .put_config(tenant, "conference", "sales", r#"{"extension":"701"}"#)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.configs(tenant, "conference").await.unwrap(),
+        vec![("sales".to_string(), r#"{"extension":"701"}"#.to_string())]
+    );
+    assert!(store.configs(tenant, "queue").await.unwrap().is_empty());
+    assert!(
+        store
+            .put_config("no-such", "conference", "x", "{}")
+            .await
+            .is_err()
+    );
+    assert!(
+        store
+            .delete_config(tenant, "conference", "sales")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .delete_config(tenant, "conference", "sales")
+            .await
+            .unwrap()
+    );
 }
 
 #[tokio::test]

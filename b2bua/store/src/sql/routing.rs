@@ -222,4 +222,58 @@ impl SqlStore {
             .await?;
         Ok(r.rows_affected() > 0)
     }
+
+    pub(super) async fn put_config_row(
+        &self,
+        tenant: &str,
+        kind: &str,
+        name: &str,
+        body: &str,
+    ) -> Result<(), StoreError> {
+        self.require_tenant(tenant).await?;
+        sqlx::query(
+            "INSERT INTO tenant_configs (tenant, kind, name, body) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (tenant, kind, name) DO UPDATE SET body = excluded.body",
+        )
+        .bind(tenant)
+        .bind(kind)
+        .bind(name)
+        .bind(body)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub(super) async fn get_configs(
+        &self,
+        tenant: &str,
+        kind: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        sqlx::query(
+            "SELECT name, body FROM tenant_configs WHERE tenant = $1 AND kind = $2 ORDER BY name",
+        )
+        .bind(tenant)
+        .bind(kind)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(|r| Ok((r.try_get("name")?, r.try_get("body")?)))
+        .collect()
+    }
+
+    pub(super) async fn remove_config(
+        &self,
+        tenant: &str,
+        kind: &str,
+        name: &str,
+    ) -> Result<bool, StoreError> {
+        let r =
+            sqlx::query("DELETE FROM tenant_configs WHERE tenant = $1 AND kind = $2 AND name = $3")
+                .bind(tenant)
+                .bind(kind)
+                .bind(name)
+                .execute(&self.pool)
+                .await?;
+        Ok(r.rows_affected() > 0)
+    }
 }

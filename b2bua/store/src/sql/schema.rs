@@ -91,6 +91,11 @@ pub(super) const MIGRATIONS: &[&[&str]] = &[&[
     // v10: ring groups (the group as JSON).
     "CREATE TABLE ring_groups (tenant TEXT NOT NULL, number TEXT NOT NULL, body TEXT NOT NULL,
         PRIMARY KEY (tenant, number))",
+], &[
+    // v11: call-centre objects a tenant configures (conference rooms; later auto-attendants
+    // and queues): one JSON document per kind and name.
+    "CREATE TABLE tenant_configs (tenant TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
+        body TEXT NOT NULL, PRIMARY KEY (tenant, kind, name))",
 ]];
 
 impl SqlStore {
