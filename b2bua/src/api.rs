@@ -7,6 +7,7 @@ mod app_numbers;
 mod groups;
 mod media;
 pub(crate) mod recordings;
+mod rooms;
 mod trunks;
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -163,6 +164,11 @@ pub(crate) fn router(st: AppState) -> axum::Router {
         .route(
             "/v1/tenants/{tenant}/dids/{number}",
             axum::routing::put(trunks::put_did).delete(trunks::delete_did),
+        )
+        .route("/v1/tenants/{tenant}/conference-rooms", get(rooms::list))
+        .route(
+            "/v1/tenants/{tenant}/conference-rooms/{name}",
+            get(rooms::get_one).put(rooms::put).delete(rooms::delete),
         )
         .route("/v1/tenants/{tenant}/groups", get(groups::list))
         .route(

@@ -121,6 +121,10 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
             .max_capacity(100_000)
             .time_to_live(std::time::Duration::from_secs(10))
             .build(),
+        rooms: moka::sync::Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(std::time::Duration::from_secs(10))
+            .build(),
         trunks: std::sync::RwLock::default(),
         trunk_sync: tokio::sync::Notify::new(),
     });

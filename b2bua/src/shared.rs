@@ -94,6 +94,8 @@ pub(crate) struct Authorized {
     pub(crate) from_trunk: Option<crate::trunks::TrunkEntry>,
     /// The caller's own outbound caller ID, for a call out through a trunk.
     pub(crate) caller_id: Option<patchbay_api::CallerId>,
+    /// The callee is a conference room's extension.
+    pub(crate) conference: Option<patchbay_api::ConferenceRoom>,
 }
 
 /// State shared with the registrar tasks and the control API.
@@ -115,6 +117,8 @@ pub(crate) struct Shared {
     pub(crate) dialplans: moka::sync::Cache<String, Arc<Vec<patchbay_api::DialRule>>>,
     /// Tenants' ring groups (same TTL).
     pub(crate) groups: moka::sync::Cache<String, Arc<Vec<patchbay_api::RingGroup>>>,
+    /// Tenants' conference rooms (same TTL).
+    pub(crate) rooms: moka::sync::Cache<String, Arc<Vec<patchbay_api::ConferenceRoom>>>,
     /// Every tenant's trunks (see [`crate::trunks`]), and the poke that reloads them.
     pub(crate) trunks: std::sync::RwLock<Arc<crate::trunks::TrunkTable>>,
     pub(crate) trunk_sync: tokio::sync::Notify,
@@ -155,6 +159,26 @@ impl Shared {
             }
         };
         Ok(all.iter().find(|g| g.number == number).cloned())
+    }
+
+    /// The tenant's conference rooms (cached).
+    pub(crate) async fn conference_rooms(
+        &self,
+        tenant: &str,
+    ) -> Result<Arc<Vec<patchbay_api::ConferenceRoom>>, patchbay_store::StoreError> {
+        if let Some(r) = self.rooms.get(tenant) {
+            return Ok(r);
+        }
+        let mut rooms = Vec::new();
+        for (name, body) in self.store.configs(tenant, "conference").await? {
+            match serde_json::from_str::<patchbay_api::ConferenceRoom>(&body) {
+                Ok(r) => rooms.push(r),
+                Err(e) => tracing::warn!(tenant, name, error = %e, "conference room unreadable"),
+            }
+        }
+        let rooms = Arc::new(rooms);
+        self.rooms.insert(tenant.to_string(), rooms.clone());
+        Ok(rooms)
     }
 
     /// The tenant's recording policy (cached; the default when the store cannot say).

@@ -202,6 +202,56 @@ impl ControlClient {
         .await
     }
 
+    pub async fn conference_rooms(
+        &self,
+        tenant: &str,
+    ) -> Result<Vec<crate::ConferenceRoom>, ClientError> {
+        self.send(
+            self.http
+                .get(self.url(&format!("/v1/tenants/{tenant}/conference-rooms"))),
+        )
+        .await
+    }
+
+    pub async fn conference_room(
+        &self,
+        tenant: &str,
+        name: &str,
+    ) -> Result<crate::ConferenceRoom, ClientError> {
+        self.send(
+            self.http
+                .get(self.url(&format!("/v1/tenants/{tenant}/conference-rooms/{name}"))),
+        )
+        .await
+    }
+
+    /// Add or replace a dial-in room (named by `name`; the body's name is ignored).
+    pub async fn put_conference_room(
+        &self,
+        tenant: &str,
+        name: &str,
+        r: &crate::ConferenceRoom,
+    ) -> Result<(), ClientError> {
+        self.send_empty(
+            self.http
+                .put(self.url(&format!("/v1/tenants/{tenant}/conference-rooms/{name}")))
+                .json(r),
+        )
+        .await
+    }
+
+    pub async fn delete_conference_room(
+        &self,
+        tenant: &str,
+        name: &str,
+    ) -> Result<(), ClientError> {
+        self.send_empty(
+            self.http
+                .delete(self.url(&format!("/v1/tenants/{tenant}/conference-rooms/{name}"))),
+        )
+        .await
+    }
+
     pub async fn ring_groups(&self, tenant: &str) -> Result<Vec<crate::RingGroup>, ClientError> {
         self.send(
             self.http

@@ -1,4 +1,4 @@
-//! Group features that travel through the APIs: ring groups.
+//! Group features that travel through the APIs: ring groups, conference rooms.
 
 use serde::{Deserialize, Serialize};
 
@@ -67,6 +67,52 @@ impl RingGroup {
             .is_some_and(|f| f.is_empty() || f.len() > 32 || *f == self.number)
         {
             return Err("fallback: an extension or number other than the group's".into());
+        }
+        Ok(())
+    }
+}
+
+/// A conference room callers dial into: its extension, the participants' and moderator's
+/// PINs (typed by DTMF; none: callers join at once), how many may be in it (0: no cap), and
+/// its owner (an extension, for the record).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConferenceRoom {
+    #[serde(default)]
+    pub name: String,
+    pub extension: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moderator_pin: Option<String>,
+    #[serde(default)]
+    pub max_members: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+}
+
+impl ConferenceRoom {
+    /// Check a room as the admin API receives it; `Err` says what is wrong.
+    pub fn check(&self) -> Result<(), String> {
+        if !crate::room_name_ok(&self.name) {
+            return Err("name: 1-64 of letters, digits, '.', '_', '-'".into());
+        }
+        if !crate::app_number_ok(&self.extension) {
+            return Err("extension: 1-32 digits, * or #, with an optional leading +".into());
+        }
+        let pin_ok = |p: &Option<String>| {
+            p.as_ref().is_none_or(|p| {
+                (1..=12).contains(&p.len()) && p.bytes().all(|c| c.is_ascii_digit())
+            })
+        };
+        if !pin_ok(&self.pin) || !pin_ok(&self.moderator_pin) {
+            return Err("pin, moderator_pin: 1-12 digits".into());
+        }
+        if self.pin.is_some() && self.pin == self.moderator_pin {
+            return Err("pin and moderator_pin differ".into());
+        }
+        if self.max_members > 1_000 {
+            return Err("max_members: at most 1000 (0: no cap)".into());
         }
         Ok(())
     }

@@ -39,6 +39,8 @@
 //!   `{"destination": ext}` -> [`Did`], `DELETE` -> 204
 //! - `GET    /v1/tenants/{t}/groups`          -> `Vec<RingGroup>`; `GET|PUT|DELETE .../groups/{number}`
 //!   [`RingGroup`] (PUT, DELETE -> 204)
+//! - `GET    /v1/tenants/{t}/conference-rooms` -> `Vec<ConferenceRoom>`;
+//!   `GET|PUT|DELETE .../conference-rooms/{name}` [`ConferenceRoom`] (PUT, DELETE -> 204)
 //! - `POST   /v1/sip/messages`               [`SipMessageRequest`] -> `Vec<SipMessageResult>`
 //!   (MESSAGE / NOTIFY to every registered phone of a user, once each answered or timed out)
 //!

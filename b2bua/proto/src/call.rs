@@ -112,6 +112,8 @@ pub(crate) struct Call {
     pub(crate) voicemail: Option<crate::calls::voicemail::Session>,
     /// A user listening to its mailbox (see `calls::voicemail_access`).
     pub(crate) access: Option<crate::calls::voicemail_access::Access>,
+    /// A caller dialling into a conference room (see `calls::room_entry`).
+    pub(crate) entry: Option<crate::calls::room_entry::Entry>,
     /// Media primitives not ended yet.
     pub(crate) media: Vec<crate::calls::app::Pending>,
 }

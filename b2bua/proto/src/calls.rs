@@ -10,6 +10,7 @@ mod join;
 mod legs;
 mod originate;
 mod recording;
+pub(crate) mod room_entry;
 mod transfer;
 pub(crate) mod voicemail;
 pub(crate) mod voicemail_access;
@@ -121,6 +122,7 @@ impl Calls {
                 app,
                 forwards,
                 voicemail_access,
+                conference,
             } => {
                 let mut call = new_call(call, tenant, from, vec![to], Direction::Inbound, now);
                 call.record = record;
@@ -131,6 +133,7 @@ impl Calls {
                     .map(|f| (f, routing::Divert::Unconditional.reason()));
                 call.forwards = forwards;
                 call.access = voicemail_access.map(voicemail_access::Access::new);
+                call.entry = conference.map(room_entry::Entry::new);
                 self.handle_inbound(now, call, leg, targets, no_target_status, ring_timeout_ms)
             }
             Input::Originate {
@@ -404,6 +407,7 @@ fn new_call(
         diversion: None,
         voicemail: None,
         access: None,
+        entry: None,
         media: Vec::new(),
     }
 }

@@ -201,6 +201,9 @@ pub enum Input {
         /// The caller dialled the voicemail number: answer it here and let it listen to this
         /// mailbox (its own) after its PIN (`app` is set too).
         voicemail_access: Option<String>,
+        /// The caller dialled a conference room's extension: answer it, check its PIN and
+        /// join it to the room (`app` is set too).
+        conference: Option<patchbay_api::ConferenceRoom>,
     },
     /// 3PCC from the control API, with the contacts of `from` (`a`) and of every callee (`b`).
     /// With `req.start_within_ms` the call is created *held*: nothing rings until

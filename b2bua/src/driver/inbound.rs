@@ -169,6 +169,7 @@ impl Driver {
             callee,
             from_trunk,
             caller_id,
+            conference,
         } = a;
         if !self.ua_tx_open(tx) {
             return; // cancelled while we authenticated it
@@ -278,6 +279,7 @@ impl Driver {
             app,
             forwards,
             voicemail_access,
+            conference,
         };
         if self.calls.handle_input(now, input).is_err() {
             // (Unreachable with fresh ids; never leave the leg's media and maps behind.)

@@ -110,6 +110,19 @@ pub(super) async fn authenticate_invite(
             None => return respond(&done, p.tx, 503),
         },
     };
+    // A conference room's extension: the B2BUA answers and lets the caller in.
+    let conference = if outside.is_none() && !app {
+        match sh.conference_rooms(&ta.tenant).await {
+            Ok(rooms) => rooms
+                .iter()
+                .find(|r| r.extension == uri_parts(&ruri).0)
+                .cloned(),
+            Err(_) => return respond(&done, p.tx, 503),
+        }
+    } else {
+        None
+    };
+    let app = app || conference.is_some();
     // A user's call goes where its forwarding says (one store read per user on the way).
     let plan = match &outside {
         Some(_) => None,
@@ -162,5 +175,6 @@ pub(super) async fn authenticate_invite(
         callee: None,
         from_trunk: None,
         caller_id,
+        conference,
     })));
 }

@@ -221,5 +221,6 @@ async fn authorize_trunk_call(
         callee: Some(dest),
         from_trunk: Some(e),
         caller_id: None,
+        conference: None,
     })));
 }

@@ -14,6 +14,7 @@ mod caller_id;
 mod click_to_call_voicemail;
 mod compat_matrix;
 mod compat_with_phones;
+mod conference_dial_in;
 mod cross_tenant;
 mod destinations_refused;
 mod digest;

@@ -360,7 +360,8 @@ impl Calls {
         self.emit(now, &id, kind);
         if let Some((command, digits)) = done {
             self.voicemail_after(&id, command);
-            self.access_after(now, &id, command, digits);
+            self.access_after(now, &id, command, digits.clone());
+            self.entry_after(now, &id, command, digits);
         }
     }
 }

@@ -223,6 +223,7 @@ impl H {
             app,
             forwards,
             voicemail_access,
+            conference: None,
         });
     }
 

@@ -9,6 +9,7 @@ mod app_call;
 mod app_connect;
 mod attended_transfer;
 mod conference;
+mod conference_entry;
 mod dialplan;
 mod recording;
 mod routing_plan;

@@ -81,6 +81,25 @@ pub(super) async fn run(gw: &Gateway, tenant: &str, op: RoutingOp) -> Result<Res
             b.delete_ring_group(tenant, &number).await.map_err(fail)?;
             render_json(200, &json!({"deleted": number}))
         }
+        RoutingOp::ListRooms => render_json(200, &b.conference_rooms(tenant).await.map_err(fail)?),
+        RoutingOp::GetRoom(name) => {
+            render_json(200, &b.conference_room(tenant, &name).await.map_err(fail)?)
+        }
+        RoutingOp::PutRoom(r) => {
+            b.put_conference_room(tenant, &r.name, &r)
+                .await
+                .map_err(bad("conference"))?;
+            render_json(200, &r)
+        }
+        RoutingOp::DeleteRoom(name) => {
+            b.delete_conference_room(tenant, &name)
+                .await
+                .map_err(fail)?;
+            render_json(200, &json!({"deleted": name}))
+        }
+        RoutingOp::RoomMembers(name) => {
+            render_json(200, &b.conference(tenant, &name).await.map_err(fail)?)
+        }
         RoutingOp::DeleteDid(number) => {
             b.delete_did(tenant, &number).await.map_err(fail)?;
             render_json(200, &json!({"deleted": number}))

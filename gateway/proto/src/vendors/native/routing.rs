@@ -1,5 +1,6 @@
-//! `/api/v1/tenants/{tenant}/trunks|dialplan|dids|groups`: a tenant's trunks to carriers, its
-//! dial plan, its inbound numbers and its ring groups. Parsing and validation; the B2BUA checks patterns and
+//! `/api/v1/tenants/{tenant}/trunks|dialplan|dids|groups|conferences`: a tenant's trunks to
+//! carriers, its dial plan, its inbound numbers, its ring groups and its dial-in conference
+//! rooms. Parsing and validation; the B2BUA checks patterns and
 //! destinations again where it applies them.
 
 use super::settings::{SettingOp, json};
@@ -21,8 +22,13 @@ pub enum RoutingOp {
     GetGroup(String),
     PutGroup(Box<RingGroup>),
     DeleteGroup(String),
+    ListRooms,
+    GetRoom(String),
+    PutRoom(Box<ConferenceRoom>),
+    DeleteRoom(String),
+    RoomMembers(String),
 }
-use patchbay_api::{DialRule, RingGroup, Trunk, trunk_name_ok};
+use patchbay_api::{ConferenceRoom, DialRule, RingGroup, Trunk, room_name_ok, trunk_name_ok};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -41,6 +47,16 @@ pub(super) fn parse(
             Ok(n.to_string())
         } else {
             Err(Failure::bad("name", "1-64 of a-z A-Z 0-9 - _ ."))
+        }
+    };
+    let room_ok = |n: &str| {
+        if room_name_ok(n) {
+            Ok(n.to_string())
+        } else {
+            Err(Failure::bad(
+                "name",
+                "1-64 of letters, digits, '.', '_', '-'",
+            ))
         }
     };
     let number_ok = |n: &str| {
@@ -91,7 +107,27 @@ pub(super) fn parse(
             RoutingOp::PutGroup(Box::new(g))
         }
         ("DELETE", ["groups", number]) => RoutingOp::DeleteGroup(number_ok(number)?),
-        (_, ["trunks" | "dialplan" | "dids" | "groups", ..]) => {
+        ("GET", ["conferences"]) => RoutingOp::ListRooms,
+        ("GET", ["conferences", name]) => RoutingOp::GetRoom(room_ok(name)?),
+        ("GET", ["conferences", name, "members"]) => RoutingOp::RoomMembers(room_ok(name)?),
+        ("PUT", ["conferences", name]) => {
+            let mut r: ConferenceRoom = json(body)?;
+            let name = room_ok(name)?;
+            if !r.name.is_empty() && r.name != name {
+                return Err(Failure::bad("name", "the body's name is the path's"));
+            }
+            r.name = name;
+            r.check().map_err(|why| Failure::bad("conference", why))?;
+            RoutingOp::PutRoom(Box::new(r))
+        }
+        ("DELETE", ["conferences", name]) => RoutingOp::DeleteRoom(room_ok(name)?),
+        (
+            _,
+            [
+                "trunks" | "dialplan" | "dids" | "groups" | "conferences",
+                ..,
+            ],
+        ) => {
             return Err(Failure::MethodNotAllowed);
         }
         _ => return Ok(None),

@@ -1,0 +1,137 @@
+//! A dial-in conference room (native admin API: extension 700, PIN 1234, moderator PIN 9999,
+//! 3 members at most): 4005, 4007 and 4009 dial 700 and type a PIN by DTMF (4009 the
+//! moderator's); each then hears the two others (decoded, correlated) and not itself; the
+//! room lists them. A fourth caller with the right PIN finds the room full and is sent BYE.
+use patchbay_api::{CallId, CallState, EventKind, Side};
+use patchbay_tests::media::*;
+use patchbay_tests::*;
+use reqwest::Method as M;
+use serde_json::json;
+use std::time::Duration;
+
+/// `user` dials 700 and types `pin` once answered: its call and phone.
+async fn dial_in(stack: &Stack, user: &str, pin: &str, rtp: &RtpCapture) -> (CallId, Sipp) {
+    let (port, rtp_port) = (free_port().to_string(), rtp.port().to_string());
+    let (auth_uri, pw) = (format!("700@{}", stack.sip()), format!("demo-{user}"));
+    let phone = Sipp::spawn(
+        "uac_call_until_bye.xml",
+        &stack.sip(),
+        &[
+            "-s",
+            "700",
+            "-p",
+            &port,
+            "-au",
+            user,
+            "-ap",
+            &pw,
+            "-auth_uri",
+            &auth_uri,
+            "-set",
+            "user",
+            user,
+            "-set",
+            "rtpport",
+            &rtp_port,
+        ],
+    );
+    let mut call = None;
+    for _ in 0..100 {
+        let calls = stack.api.list_calls().await.unwrap();
+        call = calls
+            .into_iter()
+            .find(|c| c.from == user && c.state == CallState::Bridged);
+        if call.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let call = call.unwrap_or_else(|| panic!("{user}'s call was not answered"));
+    let relay = relay_addr(&stack.api, &call.id, Side::A).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut keys = PhoneStream::default();
+    send_paced(&rtp.sock, relay, &keys.rfc4733(&format!("{pin}#"))).await;
+    (call.id, phone)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_callers_join_a_room_with_its_pin_and_a_fourth_finds_it_full() {
+    let stack = Stack::start().await;
+    let gw = stack.gateway(|_| {});
+    let demo = |m, path: &str| gw.as_key("demo-key", "demo-secret", m, path);
+    let r = gw
+        .send(
+            demo(M::PUT, "/api/v1/tenants/demo/conferences/sales").json(&json!({
+                "extension": "700", "pin": "1234", "moderator_pin": "9999", "max_members": 3,
+                "owner": "4005"
+            })),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = gw
+        .send(
+            demo(M::PUT, "/api/v1/tenants/demo/users/4011")
+                .json(&json!({"sip_password": "demo-4011"})),
+        )
+        .await;
+    assert!(r.status == 200 || r.status == 201, "{}", r.body);
+
+    let mut members = Vec::new();
+    for (user, pin) in [("4005", "1234"), ("4007", "1234"), ("4009", "9999")] {
+        let rtp = RtpCapture::new().await;
+        let (id, phone) = dial_in(&stack, user, pin, &rtp).await;
+        stack
+            .wait_event(&id, 20, |k| matches!(k, EventKind::ConferenceJoined { .. }))
+            .await;
+        members.push((id, phone, rtp));
+    }
+    let r = gw
+        .send(demo(
+            M::GET,
+            "/api/v1/tenants/demo/conferences/sales/members",
+        ))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json().as_array().unwrap().len(), 3, "{}", r.body);
+
+    let signals: Vec<Vec<i16>> = [3u32, 11, 17]
+        .iter()
+        .map(|seed| test_signal_seeded(8_000, 1.0, *seed))
+        .collect();
+    let mut relays = Vec::new();
+    for (id, _, _) in &members {
+        relays.push(relay_addr(&stack.api, id, Side::A).await);
+    }
+    let starts: Vec<usize> = members.iter().map(|m| m.2.audio().len()).collect();
+    let streams: Vec<Vec<Vec<u8>>> = signals.iter().map(|s| phone_packets(s)).collect();
+    let socks: Vec<_> = members.iter().map(|m| m.2.sock.clone()).collect();
+    tokio::join!(
+        send_paced(&socks[0], relays[0], &streams[0]),
+        send_paced(&socks[1], relays[1], &streams[1]),
+        send_paced(&socks[2], relays[2], &streams[2]),
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let caps: Vec<&RtpCapture> = members.iter().map(|m| &m.2).collect();
+    assert_each_hears_the_others(&caps, &starts, &signals);
+
+    // The room is full: the fourth caller hears so and is sent BYE.
+    let rtp = RtpCapture::new().await;
+    let (id, phone) = dial_in(&stack, "4011", "1234", &rtp).await;
+    assert_eq!(phone.wait(30).await, 0, "4011 was sent BYE");
+    let events = stack.events_until_end(&id).await;
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::ConferenceJoined { .. }))
+    );
+    assert_eq!(
+        stack.api.conference("demo", "sales").await.unwrap().len(),
+        3
+    );
+    for (id, phone, _) in members {
+        stack.api.hangup(&id).await.unwrap();
+        assert_eq!(phone.wait(10).await, 0);
+    }
+    gw.stop().await;
+    stack.stop().await;
+}
