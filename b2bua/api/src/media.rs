@@ -300,6 +300,9 @@ pub struct ConferenceMember {
     /// The `conference` command that joined it (stop it to leave).
     pub command: u64,
     pub muted: bool,
+    /// It dialled in with the room's moderator PIN.
+    #[serde(default)]
+    pub moderator: bool,
 }
 
 /// A room name: 1-64 of letters, digits, `.`, `_`, `-`.

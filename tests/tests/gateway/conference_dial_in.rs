@@ -1,6 +1,6 @@
 //! A dial-in conference room (native admin API: extension 700, PIN 1234, moderator PIN 9999,
 //! 3 members at most): 4005, 4007 and 4009 dial 700 and type a PIN by DTMF (4009 the
-//! moderator's); each then hears the two others (decoded, correlated) and not itself; the
+//! moderator's, and is listed as the moderator); each then hears the two others (decoded, correlated) and not itself; the
 //! room lists them. A fourth caller with the right PIN finds the room full and is sent BYE.
 use patchbay_api::{CallId, CallState, EventKind, Side};
 use patchbay_tests::media::*;
@@ -92,7 +92,11 @@ async fn three_callers_join_a_room_with_its_pin_and_a_fourth_finds_it_full() {
         ))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(r.json().as_array().unwrap().len(), 3, "{}", r.body);
+    let listed = r.json().as_array().unwrap().clone();
+    assert_eq!(listed.len(), 3, "{}", r.body);
+    let moderators: Vec<_> = listed.iter().filter(|m| m["moderator"] == true).collect();
+    assert_eq!(moderators.len(), 1, "{}", r.body);
+    assert_eq!(moderators[0]["party"], "4009", "{}", r.body);
 
     let signals: Vec<Vec<i16>> = [3u32, 11, 17]
         .iter()

@@ -78,6 +78,8 @@ impl Calls {
                             .unwrap_or_default(),
                         command: p.command,
                         muted: *muted,
+                        moderator: p.side == Side::A
+                            && c.entry.as_ref().is_some_and(|e| e.moderator),
                     }),
                     _ => None,
                 })
