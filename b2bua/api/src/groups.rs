@@ -89,6 +89,9 @@ pub struct ConferenceRoom {
     pub max_members: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    /// Nobody else may dial in (invites still join).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub locked: bool,
 }
 
 impl ConferenceRoom {

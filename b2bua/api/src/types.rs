@@ -82,6 +82,10 @@ pub struct OriginateRequest {
     /// (also `unknown`, `private`); see [`CallerId`]. Default: the caller's extension.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caller_id: Option<String>,
+    /// An application call only: when its party answers it joins this conference room of the
+    /// tenant (a room inviting someone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conference: Option<String>,
 }
 
 /// Headers the B2BUA writes itself, that would break the dialog, or that would let an API

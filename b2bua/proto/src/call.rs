@@ -114,6 +114,8 @@ pub(crate) struct Call {
     pub(crate) access: Option<crate::calls::voicemail_access::Access>,
     /// A caller dialling into a conference room (see `calls::room_entry`).
     pub(crate) entry: Option<crate::calls::room_entry::Entry>,
+    /// An application call that joins this room when its party answers (an invite).
+    pub(crate) join_room: Option<String>,
     /// Media primitives not ended yet.
     pub(crate) media: Vec<crate::calls::app::Pending>,
 }

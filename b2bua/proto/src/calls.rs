@@ -408,6 +408,7 @@ fn new_call(
         voicemail: None,
         access: None,
         entry: None,
+        join_room: None,
         media: Vec::new(),
     }
 }

@@ -366,6 +366,16 @@ impl Driver {
                 "from and at least one callee are required",
             ));
         }
+        if req
+            .conference
+            .as_ref()
+            .is_some_and(|r| !req.app || !patchbay_api::room_name_ok(r))
+        {
+            return Err(CmdError::new(
+                ApiErrorKind::BadRequest,
+                "conference: a room name, on an application call",
+            ));
+        }
         if req.app && req.from_phone.is_some() {
             return Err(CmdError::new(
                 ApiErrorKind::BadRequest,

@@ -147,6 +147,7 @@ async fn place_call(
                 app: false,
                 record: false,
                 caller_id: None,
+                conference: None,
             },
         )
         .await?;

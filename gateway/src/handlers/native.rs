@@ -370,6 +370,7 @@ async fn run(gw: &Gateway, ctx: &mut Ctx, p: &Principal, op: NativeOp) -> Result
                         app: b.app,
                         record: b.record,
                         caller_id: b.caller_id.clone(),
+                        conference: None,
                     },
                 )
                 .await?;

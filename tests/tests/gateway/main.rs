@@ -15,6 +15,7 @@ mod click_to_call_voicemail;
 mod compat_matrix;
 mod compat_with_phones;
 mod conference_dial_in;
+mod conference_invite_kick;
 mod cross_tenant;
 mod destinations_refused;
 mod digest;

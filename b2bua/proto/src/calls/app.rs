@@ -10,7 +10,9 @@
 use super::Calls;
 use crate::call::{Call, side_index, state_name};
 use crate::{CallError, LegAction, LegId, MediaEvent, Ms, Output};
-use patchbay_api::{CallId, CallState, Event, EventKind, MediaOp, MediaReason, RecordLayout, Side};
+use patchbay_api::{
+    CallId, CallState, Cause, EndedBy, Event, EventKind, MediaOp, MediaReason, RecordLayout, Side,
+};
 
 /// A primitive waiting for its end.
 #[derive(Debug, Clone)]
@@ -203,6 +205,19 @@ impl Calls {
         call.answered_ms = Some(now);
         self.out.push_back(Output::Leg(LegAction::Attach { leg }));
         self.record_at_answer(id);
+        // A room's invite: the party joins the room now.
+        let room = self.calls.get_mut(id).and_then(|c| c.join_room.take());
+        if let Some(room) = room {
+            let command = self.alloc_command();
+            let op = MediaOp::Conference(patchbay_api::ConferenceRequest {
+                side: Side::A,
+                room,
+                muted: false,
+            });
+            if self.handle_media(now, id, command, op).is_err() {
+                self.end_call(now, id, Cause::Failed, EndedBy::System, None);
+            }
+        }
     }
 
     /// A call to an application number: answered here, the caller attached to the engine,

@@ -34,6 +34,7 @@ impl Calls {
         call.auto_answer = req.auto_answer;
         call.app = req.app;
         call.record = req.record;
+        call.join_room = req.conference.clone().filter(|_| req.app);
         call.diversion = forwards
             .diverted_from
             .clone()

@@ -117,6 +117,9 @@ impl Calls {
         else {
             return;
         };
+        if room.locked {
+            return self.entry_goodbye(id, "The conference is locked. Goodbye.");
+        }
         let members = self.conference_members(&tenant, &room.name).len();
         if room.max_members > 0 && members >= room.max_members as usize {
             return self.entry_goodbye(id, "The conference is full. Goodbye.");

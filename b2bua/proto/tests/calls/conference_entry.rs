@@ -13,6 +13,7 @@ fn room(pin: Option<&str>) -> ConferenceRoom {
         moderator_pin: None,
         max_members: 0,
         owner: None,
+        locked: false,
     }
 }
 

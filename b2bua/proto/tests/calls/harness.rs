@@ -113,6 +113,7 @@ impl H {
             app: false,
             record: false,
             caller_id: None,
+            conference: None,
         };
         let a = vec![Target::new(from, format!("sip:{from}@127.0.0.1:5071"))];
         let b = to

@@ -10,6 +10,7 @@ mod app_connect;
 mod attended_transfer;
 mod conference;
 mod conference_entry;
+mod conference_invite;
 mod dialplan;
 mod recording;
 mod routing_plan;

@@ -4,7 +4,7 @@
 
 use crate::Gateway;
 use patchbay_api::client::ClientError;
-use patchbay_api::{ApiErrorKind, Trunk};
+use patchbay_api::{ApiErrorKind, CallId, OriginateRequest, Trunk};
 use patchbay_gateway_proto::vendors::native::{RoutingOp, render_json};
 use patchbay_gateway_proto::{Failure, Response};
 use serde_json::json;
@@ -96,6 +96,27 @@ pub(super) async fn run(gw: &Gateway, tenant: &str, op: RoutingOp) -> Result<Res
                 .await
                 .map_err(fail)?;
             render_json(200, &json!({"deleted": name}))
+        }
+        RoutingOp::RoomInvite { room, to } => {
+            let r = b.conference_room(tenant, &room).await.map_err(fail)?;
+            let req = OriginateRequest {
+                tenant: tenant.to_string(),
+                // What the invited phone shows: the room's extension.
+                from: r.extension,
+                to: vec![to],
+                app: true,
+                conference: Some(room),
+                ..Default::default()
+            };
+            render_json(201, &b.originate(&req).await.map_err(bad("to"))?)
+        }
+        RoutingOp::RoomKick { room, call } => {
+            let members = b.conference(tenant, &room).await.map_err(fail)?;
+            if !members.iter().any(|m| m.call.0 == call) {
+                return Err(Failure::NotFound(format!("{call} is not in {room}")));
+            }
+            b.hangup(&CallId(call.clone())).await.map_err(fail)?;
+            render_json(200, &json!({"kicked": call}))
         }
         RoutingOp::RoomMembers(name) => {
             render_json(200, &b.conference(tenant, &name).await.map_err(fail)?)

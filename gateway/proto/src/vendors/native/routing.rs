@@ -16,7 +16,10 @@ pub enum RoutingOp {
     GetDialplan,
     PutDialplan(Vec<DialRule>),
     ListDids,
-    PutDid { number: String, destination: String },
+    PutDid {
+        number: String,
+        destination: String,
+    },
     DeleteDid(String),
     ListGroups,
     GetGroup(String),
@@ -27,9 +30,25 @@ pub enum RoutingOp {
     PutRoom(Box<ConferenceRoom>),
     DeleteRoom(String),
     RoomMembers(String),
+    /// The room calls `to` and joins it on answer.
+    RoomInvite {
+        room: String,
+        to: String,
+    },
+    /// Hang up a member's call.
+    RoomKick {
+        room: String,
+        call: String,
+    },
 }
 use patchbay_api::{ConferenceRoom, DialRule, RingGroup, Trunk, room_name_ok, trunk_name_ok};
 use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InviteBody {
+    to: String,
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -121,6 +140,20 @@ pub(super) fn parse(
             RoutingOp::PutRoom(Box::new(r))
         }
         ("DELETE", ["conferences", name]) => RoutingOp::DeleteRoom(room_ok(name)?),
+        ("POST", ["conferences", name, "invite"]) => {
+            let b: InviteBody = json(body)?;
+            if !super::valid_party(&b.to) {
+                return Err(Failure::bad("to", "an extension, number or sip: URI"));
+            }
+            RoutingOp::RoomInvite {
+                room: room_ok(name)?,
+                to: b.to,
+            }
+        }
+        ("DELETE", ["conferences", name, "members", call]) => RoutingOp::RoomKick {
+            room: room_ok(name)?,
+            call: call.to_string(),
+        },
         (
             _,
             [
