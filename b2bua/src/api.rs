@@ -4,6 +4,7 @@ use crate::driver::{Cmd, CmdError, Shared, now_ms};
 use crate::policy;
 
 mod app_numbers;
+mod attendants;
 mod groups;
 mod media;
 pub(crate) mod recordings;
@@ -164,6 +165,20 @@ pub(crate) fn router(st: AppState) -> axum::Router {
         .route(
             "/v1/tenants/{tenant}/dids/{number}",
             axum::routing::put(trunks::put_did).delete(trunks::delete_did),
+        )
+        .route(
+            "/v1/tenants/{tenant}/auto-attendants",
+            get(attendants::list),
+        )
+        .route(
+            "/v1/tenants/{tenant}/auto-attendants/{id}",
+            get(attendants::get_one)
+                .put(attendants::put)
+                .delete(attendants::delete),
+        )
+        .route(
+            "/v1/tenants/{tenant}/auto-attendants-special-mode",
+            get(attendants::special_mode).put(attendants::set_special_mode),
         )
         .route("/v1/tenants/{tenant}/conference-rooms", get(rooms::list))
         .route(

@@ -9,6 +9,7 @@ pub(crate) use crate::shared::{Authorized, Shared, TaskDone, now_ms};
 
 mod actions;
 pub(crate) mod app;
+pub(crate) mod attendant;
 mod channels;
 mod cmd;
 mod commands;
@@ -389,6 +390,7 @@ impl Driver {
         match done {
             TaskDone::Authorized(a) => self.handle_authorized(*a),
             TaskDone::Trunks(t) => self.trunks_loaded(t),
+            TaskDone::Routed { call, resolved } => self.route_resolved(call, resolved),
             TaskDone::VoicemailLogin { call, ok, messages } => {
                 let _ = self
                     .calls
@@ -458,6 +460,9 @@ impl Driver {
                         let _ = self.cdr_tx.send(cdr);
                     }
                     Output::Mailbox(m) => self.mailbox(m),
+                    Output::Route { call, destination } => {
+                        self.route_destination(call, destination)
+                    }
                     Output::Leg(action) => {
                         if let Some(fail) = self.execute(action, &mut group) {
                             feedback.push_back(fail);

@@ -39,6 +39,11 @@ pub(crate) enum TaskDone {
     Authorized(Box<Authorized>),
     /// The trunks as just loaded (registrations follow them).
     Trunks(Arc<crate::trunks::TrunkTable>),
+    /// An attendant caller's destination, read.
+    Routed {
+        call: patchbay_api::CallId,
+        resolved: crate::driver::attendant::Resolved,
+    },
     /// A PIN typed for a mailbox was checked (and its new messages listed).
     VoicemailLogin {
         call: patchbay_api::CallId,
@@ -96,6 +101,8 @@ pub(crate) struct Authorized {
     pub(crate) caller_id: Option<patchbay_api::CallerId>,
     /// The callee is a conference room's extension.
     pub(crate) conference: Option<patchbay_api::ConferenceRoom>,
+    /// The callee is an auto-attendant's number.
+    pub(crate) attendant: Option<patchbay_api::AutoAttendant>,
 }
 
 /// State shared with the registrar tasks and the control API.

@@ -1,4 +1,5 @@
-//! Group features that travel through the APIs: ring groups, conference rooms.
+//! Group features that travel through the APIs: ring groups, conference rooms,
+//! auto-attendants.
 
 use serde::{Deserialize, Serialize};
 
@@ -119,4 +120,97 @@ impl ConferenceRoom {
         }
         Ok(())
     }
+}
+
+/// What an auto-attendant says: a prompt file (a name under the prompts directory) or text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttendantPrompt {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+/// An auto-attendant: callers of `number` hear `prompt` and press a key of `menu`. A
+/// destination is a number (a user, a ring group, a conference room's extension, another
+/// attendant's number, an outside number the dial plan routes), `voicemail:<ext>` (that
+/// user's mailbox), or `extension` (the caller types an extension, then `#`). No key within
+/// `timeout_secs`: `timeout_destination` (none: goodbye); three invalid keys likewise.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoAttendant {
+    #[serde(default)]
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    pub number: String,
+    pub prompt: AttendantPrompt,
+    #[serde(default)]
+    pub menu: std::collections::BTreeMap<String, String>,
+    #[serde(default = "five")]
+    pub timeout_secs: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_destination: Option<String>,
+}
+
+fn five() -> u32 {
+    5
+}
+
+/// A destination of an attendant's menu is well formed.
+pub fn attendant_destination_ok(d: &str) -> bool {
+    d == "extension"
+        || d.strip_prefix("voicemail:").is_some_and(|e| {
+            !e.is_empty() && e.len() <= 32 && e.chars().all(|c| c.is_ascii_alphanumeric())
+        })
+        || crate::app_number_ok(d)
+}
+
+impl AutoAttendant {
+    /// Check an attendant as the admin API receives it; `Err` says what is wrong.
+    pub fn check(&self) -> Result<(), String> {
+        if !crate::trunk_name_ok(&self.id) {
+            return Err("id: 1-64 of a-z A-Z 0-9 - _ .".into());
+        }
+        if !crate::app_number_ok(&self.number) {
+            return Err("number: 1-32 digits, * or #, with an optional leading +".into());
+        }
+        match (&self.prompt.file, &self.prompt.text) {
+            (None, None) => return Err("prompt: a file or a text".into()),
+            (_, Some(t)) if t.len() > 1_000 => return Err("prompt: text up to 1000 bytes".into()),
+            _ => {}
+        }
+        for (key, dest) in &self.menu {
+            let key_ok = key.len() == 1
+                && key
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == '*' || c == '#');
+            if !key_ok {
+                return Err(format!("menu: {key:?} is not one key (0-9, * or #)"));
+            }
+            if !attendant_destination_ok(dest) || *dest == self.number {
+                return Err(format!("menu: {key} leads nowhere ({dest:?})"));
+            }
+        }
+        if !(1..=60).contains(&self.timeout_secs) {
+            return Err("timeout_secs: 1-60".into());
+        }
+        if let Some(d) = &self.timeout_destination
+            && (!attendant_destination_ok(d) || *d == self.number || d == "extension")
+        {
+            return Err(format!("timeout_destination: {d:?} leads nowhere"));
+        }
+        Ok(())
+    }
+}
+
+/// A tenant's special mode (sipX's special attendant): while enabled, every call to any of
+/// its attendants hears `attendant` instead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SpecialMode {
+    pub enabled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attendant: Option<String>,
 }

@@ -114,6 +114,8 @@ pub(crate) struct Call {
     pub(crate) access: Option<crate::calls::voicemail_access::Access>,
     /// A caller dialling into a conference room (see `calls::room_entry`).
     pub(crate) entry: Option<crate::calls::room_entry::Entry>,
+    /// A caller in an auto-attendant's menus (see `calls::attendant`).
+    pub(crate) attendant: Option<crate::calls::attendant::Session>,
     /// An application call that joins this room when its party answers (an invite).
     pub(crate) join_room: Option<String>,
     /// Media primitives not ended yet.

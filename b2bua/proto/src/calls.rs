@@ -2,6 +2,7 @@
 //! and shutdown, ending calls and emitting events here; each kind of input in `calls/`.
 
 pub(crate) mod app;
+pub(crate) mod attendant;
 mod conference;
 mod control;
 mod forward;
@@ -123,6 +124,7 @@ impl Calls {
                 forwards,
                 voicemail_access,
                 conference,
+                attendant,
             } => {
                 let mut call = new_call(call, tenant, from, vec![to], Direction::Inbound, now);
                 call.record = record;
@@ -133,7 +135,8 @@ impl Calls {
                     .map(|f| (f, routing::Divert::Unconditional.reason()));
                 call.forwards = forwards;
                 call.access = voicemail_access.map(voicemail_access::Access::new);
-                call.entry = conference.map(room_entry::Entry::new);
+                call.entry = conference.map(|r| room_entry::Entry::new(*r));
+                call.attendant = attendant.map(|a| attendant::Session::new(*a));
                 self.handle_inbound(now, call, leg, targets, no_target_status, ring_timeout_ms)
             }
             Input::Originate {
@@ -166,6 +169,7 @@ impl Calls {
                 other,
                 replaced,
             } => self.handle_join(now, &call, leg, &other, replaced),
+            Input::Routed { call, outcome } => self.handle_routed(now, &call, outcome),
             Input::Hold { call, on } => self.handle_hold(now, &call, on),
             Input::Leg { leg, event } => {
                 self.handle_leg(now, leg, event);
@@ -409,6 +413,7 @@ fn new_call(
         access: None,
         entry: None,
         join_room: None,
+        attendant: None,
         media: Vec::new(),
     }
 }

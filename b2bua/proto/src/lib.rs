@@ -203,7 +203,14 @@ pub enum Input {
         voicemail_access: Option<String>,
         /// The caller dialled a conference room's extension: answer it, check its PIN and
         /// join it to the room (`app` is set too).
-        conference: Option<patchbay_api::ConferenceRoom>,
+        conference: Option<Box<patchbay_api::ConferenceRoom>>,
+        /// The caller dialled an auto-attendant's number (`app` is set too).
+        attendant: Option<Box<patchbay_api::AutoAttendant>>,
+    },
+    /// Where an attendant's destination ([`Output::Route`]) leads.
+    Routed {
+        call: CallId,
+        outcome: RouteOutcome,
     },
     /// 3PCC from the control API, with the contacts of `from` (`a`) and of every callee (`b`).
     /// With `req.start_within_ms` the call is created *held*: nothing rings until
@@ -378,6 +385,31 @@ pub enum Output {
     Cdr(Cdr),
     /// Work on a mailbox the driver does with the store.
     Mailbox(MailboxAction),
+    /// Resolve an attendant caller's choice (a number, `voicemail:<ext>`): answer with
+    /// [`Input::Routed`].
+    Route {
+        call: CallId,
+        destination: String,
+    },
+}
+
+/// Where an attendant's destination leads (the driver resolves it: users' and groups'
+/// routing, rooms, attendants, the dial plan).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RouteOutcome {
+    /// Ring these (a user's phones, a group's first members, a trunk); `target` names it.
+    Connect {
+        target: String,
+        targets: Vec<Target>,
+    },
+    /// That user's mailbox.
+    Voicemail(Voicemail),
+    /// Another attendant's menu.
+    Attendant(patchbay_api::AutoAttendant),
+    /// A conference room's entry.
+    Room(patchbay_api::ConferenceRoom),
+    /// Nothing there.
+    Unavailable,
 }
 
 /// What the core asks of a mailbox (the driver answers logins with

@@ -170,6 +170,7 @@ impl Driver {
             from_trunk,
             caller_id,
             conference,
+            attendant,
         } = a;
         if !self.ua_tx_open(tx) {
             return; // cancelled while we authenticated it
@@ -279,7 +280,8 @@ impl Driver {
             app,
             forwards,
             voicemail_access,
-            conference,
+            conference: conference.map(Box::new),
+            attendant: attendant.map(Box::new),
         };
         if self.calls.handle_input(now, input).is_err() {
             // (Unreachable with fresh ids; never leave the leg's media and maps behind.)

@@ -122,7 +122,16 @@ pub(super) async fn authenticate_invite(
     } else {
         None
     };
-    let app = app || conference.is_some();
+    // An auto-attendant's number: the B2BUA answers with its menu.
+    let attendant = if outside.is_none() && !app && conference.is_none() {
+        match crate::driver::attendant::attendant_for(&sh, &ta.tenant, &uri_parts(&ruri).0).await {
+            Ok(a) => a,
+            Err(_) => return respond(&done, p.tx, 503),
+        }
+    } else {
+        None
+    };
+    let app = app || conference.is_some() || attendant.is_some();
     // A user's call goes where its forwarding says (one store read per user on the way).
     let plan = match &outside {
         Some(_) => None,
@@ -176,5 +185,6 @@ pub(super) async fn authenticate_invite(
         from_trunk: None,
         caller_id,
         conference,
+        attendant,
     })));
 }

@@ -222,5 +222,6 @@ async fn authorize_trunk_call(
         from_trunk: Some(e),
         caller_id: None,
         conference: None,
+        attendant: None,
     })));
 }

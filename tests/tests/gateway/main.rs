@@ -1,6 +1,7 @@
 //! Gateway end-to-end scenarios, one per module: the real gateway (pingora) in front of the real
 //! B2BUA, SIPp phones where a call must really happen.
 
+mod auto_attendant;
 mod b2bua_down;
 mod bans;
 mod basic_and_api_keys;

@@ -4,6 +4,74 @@
 use super::{ClientError, ControlClient};
 
 impl ControlClient {
+    pub async fn auto_attendants(
+        &self,
+        tenant: &str,
+    ) -> Result<Vec<crate::AutoAttendant>, ClientError> {
+        self.send(
+            self.http
+                .get(self.url(&format!("/v1/tenants/{tenant}/auto-attendants"))),
+        )
+        .await
+    }
+
+    pub async fn auto_attendant(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<crate::AutoAttendant, ClientError> {
+        self.send(
+            self.http
+                .get(self.url(&format!("/v1/tenants/{tenant}/auto-attendants/{id}"))),
+        )
+        .await
+    }
+
+    /// Add or replace an attendant (named by `id`; the body's id is ignored).
+    pub async fn put_auto_attendant(
+        &self,
+        tenant: &str,
+        id: &str,
+        a: &crate::AutoAttendant,
+    ) -> Result<(), ClientError> {
+        self.send_empty(
+            self.http
+                .put(self.url(&format!("/v1/tenants/{tenant}/auto-attendants/{id}")))
+                .json(a),
+        )
+        .await
+    }
+
+    pub async fn delete_auto_attendant(&self, tenant: &str, id: &str) -> Result<(), ClientError> {
+        self.send_empty(
+            self.http
+                .delete(self.url(&format!("/v1/tenants/{tenant}/auto-attendants/{id}"))),
+        )
+        .await
+    }
+
+    pub async fn special_mode(&self, tenant: &str) -> Result<crate::SpecialMode, ClientError> {
+        self.send(self.http.get(self.url(&format!(
+            "/v1/tenants/{tenant}/auto-attendants-special-mode"
+        ))))
+        .await
+    }
+
+    pub async fn set_special_mode(
+        &self,
+        tenant: &str,
+        mode: &crate::SpecialMode,
+    ) -> Result<crate::SpecialMode, ClientError> {
+        self.send(
+            self.http
+                .put(self.url(&format!(
+                    "/v1/tenants/{tenant}/auto-attendants-special-mode"
+                )))
+                .json(mode),
+        )
+        .await
+    }
+
     pub async fn conference_rooms(
         &self,
         tenant: &str,

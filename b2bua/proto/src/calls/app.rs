@@ -376,7 +376,8 @@ impl Calls {
         if let Some((command, digits)) = done {
             self.voicemail_after(&id, command);
             self.access_after(now, &id, command, digits.clone());
-            self.entry_after(now, &id, command, digits);
+            self.entry_after(now, &id, command, digits.clone());
+            self.attendant_after(now, &id, command, digits);
         }
     }
 }

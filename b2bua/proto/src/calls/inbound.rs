@@ -43,6 +43,8 @@ impl Calls {
                 self.start_access(now, &id, leg);
             } else if self.calls.get(&id).is_some_and(|c| c.entry.is_some()) {
                 self.start_room_entry(now, &id, leg);
+            } else if self.calls.get(&id).is_some_and(|c| c.attendant.is_some()) {
+                self.start_attendant(now, &id, leg);
             } else {
                 self.answer_app_number(now, &id, leg);
             }

@@ -169,6 +169,7 @@ impl Calls {
         if role == Role::TransferTarget {
             let target = call.transfer.take().map(|t| t.target).unwrap_or_default();
             self.emit(now, id, EventKind::TransferFailed { target, status });
+            self.attendant_connect_failed(id);
             return;
         }
         if call.winner(side).is_some() {

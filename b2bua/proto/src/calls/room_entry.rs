@@ -69,6 +69,11 @@ impl Calls {
         self.out
             .push_back(crate::Output::Leg(crate::LegAction::AnswerApp { leg }));
         self.app_answered(now, id, leg);
+        self.enter_room(now, id);
+    }
+
+    /// The caller (answered, served by the engine) is asked for the PIN, or let in.
+    pub(super) fn enter_room(&mut self, now: Ms, id: &CallId) {
         let open = self
             .calls
             .get(id)

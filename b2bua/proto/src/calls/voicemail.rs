@@ -66,14 +66,15 @@ impl Calls {
             return;
         };
         let Some(a) = call.a else { return };
-        call.app = true;
+        // Already served by the engine (an attendant's caller): it just goes on there.
+        let served = std::mem::replace(&mut call.app, true);
         // An inbound caller is answered here; an API call's caller answered its phone.
         let inbound = call.leg(a).is_some_and(|l| l.inbound);
         if let Some(l) = call.leg_mut(a) {
             l.state = crate::call::LegState::Answered;
         }
         let from = std::mem::take(&mut call.forwards.ring);
-        if inbound {
+        if inbound && !served {
             self.out
                 .push_back(Output::Leg(LegAction::AnswerApp { leg: a }));
         }
@@ -86,7 +87,9 @@ impl Calls {
                 reason: why.reason().into(),
             },
         );
-        self.app_answered(now, id, a);
+        if !served {
+            self.app_answered(now, id, a);
+        }
         let step = if vm.greeting.is_none() && vm.greeting_text.is_none() {
             // No greeting (sipX's `none`): the beep at once.
             Step::Beep(self.run_op(id, beep_op()))

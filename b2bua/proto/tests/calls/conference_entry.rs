@@ -32,7 +32,8 @@ fn dial(h: &mut H, pin: Option<&str>) -> LegId {
         app: true,
         forwards: Forwards::default(),
         voicemail_access: None,
-        conference: Some(room(pin)),
+        conference: Some(Box::new(room(pin))),
+        attendant: None,
     });
     leg
 }

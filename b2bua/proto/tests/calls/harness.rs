@@ -11,6 +11,7 @@ pub struct H {
     pub cdrs: Vec<Cdr>,
     pub voicemails: Vec<patchbay_proto::VoicemailMessage>,
     pub mailbox: Vec<patchbay_proto::MailboxAction>,
+    pub routes: Vec<(CallId, String)>,
 }
 
 impl H {
@@ -23,6 +24,7 @@ impl H {
             cdrs: vec![],
             voicemails: vec![],
             mailbox: vec![],
+            routes: vec![],
         }
     }
 
@@ -65,6 +67,7 @@ impl H {
                 Output::Cdr(c) => self.cdrs.push(c),
                 Output::Mailbox(patchbay_proto::MailboxAction::Store(v)) => self.voicemails.push(v),
                 Output::Mailbox(m) => self.mailbox.push(m),
+                Output::Route { call, destination } => self.routes.push((call, destination)),
             }
         }
     }
@@ -225,6 +228,7 @@ impl H {
             forwards,
             voicemail_access,
             conference: None,
+            attendant: None,
         });
     }
 

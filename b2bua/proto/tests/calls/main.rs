@@ -7,6 +7,7 @@ mod harness;
 
 mod app_call;
 mod app_connect;
+mod attendant;
 mod attended_transfer;
 mod conference;
 mod conference_entry;

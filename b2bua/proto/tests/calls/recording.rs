@@ -176,6 +176,9 @@ fn a_node_stopping_ends_its_closing_calls_without_losing_their_cdrs() {
             patchbay_proto::Output::Cdr(c) => h.cdrs.push(c),
             patchbay_proto::Output::Leg(a) => h.actions.push(a),
             patchbay_proto::Output::Mailbox(m) => h.mailbox.push(m),
+            patchbay_proto::Output::Route { call, destination } => {
+                h.routes.push((call, destination))
+            }
         }
     }
     assert_eq!(h.calls.closing(), 0);

@@ -118,6 +118,29 @@ pub(super) async fn run(gw: &Gateway, tenant: &str, op: RoutingOp) -> Result<Res
             b.hangup(&CallId(call.clone())).await.map_err(fail)?;
             render_json(200, &json!({"kicked": call}))
         }
+        RoutingOp::ListAttendants => {
+            render_json(200, &b.auto_attendants(tenant).await.map_err(fail)?)
+        }
+        RoutingOp::GetAttendant(id) => {
+            render_json(200, &b.auto_attendant(tenant, &id).await.map_err(fail)?)
+        }
+        RoutingOp::PutAttendant(a) => {
+            b.put_auto_attendant(tenant, &a.id, &a)
+                .await
+                .map_err(bad("auto-attendant"))?;
+            render_json(200, &a)
+        }
+        RoutingOp::DeleteAttendant(id) => {
+            b.delete_auto_attendant(tenant, &id).await.map_err(fail)?;
+            render_json(200, &json!({"deleted": id}))
+        }
+        RoutingOp::GetSpecialMode => render_json(200, &b.special_mode(tenant).await.map_err(fail)?),
+        RoutingOp::PutSpecialMode(mode) => render_json(
+            200,
+            &b.set_special_mode(tenant, &mode)
+                .await
+                .map_err(bad("special-mode"))?,
+        ),
         RoutingOp::RoomMembers(name) => {
             render_json(200, &b.conference(tenant, &name).await.map_err(fail)?)
         }

@@ -40,8 +40,17 @@ pub enum RoutingOp {
         room: String,
         call: String,
     },
+    ListAttendants,
+    GetAttendant(String),
+    PutAttendant(Box<AutoAttendant>),
+    DeleteAttendant(String),
+    GetSpecialMode,
+    PutSpecialMode(SpecialMode),
 }
-use patchbay_api::{ConferenceRoom, DialRule, RingGroup, Trunk, room_name_ok, trunk_name_ok};
+use patchbay_api::{
+    AutoAttendant, ConferenceRoom, DialRule, RingGroup, SpecialMode, Trunk, room_name_ok,
+    trunk_name_ok,
+};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -154,6 +163,23 @@ pub(super) fn parse(
             room: room_ok(name)?,
             call: call.to_string(),
         },
+        ("GET", ["auto-attendants"]) => RoutingOp::ListAttendants,
+        ("GET", ["auto-attendants", "special-mode"]) => RoutingOp::GetSpecialMode,
+        ("PUT", ["auto-attendants", "special-mode"]) => RoutingOp::PutSpecialMode(json(body)?),
+        ("GET", ["auto-attendants", id]) => RoutingOp::GetAttendant(name_ok(id)?),
+        ("PUT", ["auto-attendants", id]) => {
+            let mut a: AutoAttendant = json(body)?;
+            let id = name_ok(id)?;
+            if !a.id.is_empty() && a.id != id {
+                return Err(Failure::bad("id", "the body's id is the path's"));
+            }
+            a.id = id;
+            a.check()
+                .map_err(|why| Failure::bad("auto-attendant", why))?;
+            RoutingOp::PutAttendant(Box::new(a))
+        }
+        ("DELETE", ["auto-attendants", id]) => RoutingOp::DeleteAttendant(name_ok(id)?),
+        (_, ["auto-attendants", ..]) => return Err(Failure::MethodNotAllowed),
         (
             _,
             [
