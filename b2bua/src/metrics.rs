@@ -29,6 +29,7 @@ pub struct Metrics {
     pub voicemail_messages: IntCounter,
     pub calls_forwarded: IntCounterVec,
     pub trunk_calls: IntCounterVec,
+    pub attendant_routes: IntCounterVec,
     pub trunk_channels: IntGauge,
 }
 
@@ -156,6 +157,12 @@ impl Metrics {
                 "Control API requests refused for their bearer token (missing or wrong).",
                 &["reason"],
             ),
+            attendant_routes: cv(
+                "patchbay_b2bua_attendant_routes_total",
+                "Auto-attendant callers' choices, by where they led (connect, voicemail, room, \
+                 attendant, unavailable).",
+                &["outcome"],
+            ),
             trunk_calls: cv(
                 "patchbay_b2bua_trunk_calls_total",
                 "Call legs on carrier trunks, by direction (out, in) and result (placed, full: \
@@ -219,6 +226,9 @@ impl Metrics {
         }
         for r in ["missing", "wrong"] {
             m.control_unauthorized.with_label_values(&[r]);
+        }
+        for o in ["connect", "voicemail", "room", "attendant", "unavailable"] {
+            m.attendant_routes.with_label_values(&[o]);
         }
         for o in ["api", "sip"] {
             for r in REFUSALS {

@@ -144,6 +144,18 @@ impl Driver {
             },
             Resolved::Nothing => RouteOutcome::Unavailable,
         };
+        let label = match &outcome {
+            RouteOutcome::Connect { .. } => "connect",
+            RouteOutcome::Voicemail(_) => "voicemail",
+            RouteOutcome::Room(_) => "room",
+            RouteOutcome::Attendant(_) => "attendant",
+            RouteOutcome::Unavailable => "unavailable",
+        };
+        self.sh
+            .metrics
+            .attendant_routes
+            .with_label_values(&[label])
+            .inc();
         let _ = self
             .calls
             .handle_input(now_ms(), Input::Routed { call, outcome });

@@ -142,6 +142,15 @@ async fn keys_timeouts_and_special_mode_route_callers() {
             .any(|e| matches!(e.kind, EventKind::TransferStarted { .. })),
         "the night menu sends nobody anywhere"
     );
+    let metrics = stack.b2bua_get("/metrics").await;
+    assert_eq!(
+        metric(
+            &metrics,
+            "patchbay_b2bua_attendant_routes_total{outcome=\"connect\"}"
+        ),
+        Some(2.0),
+        "key 1 and the timeout connected"
+    );
     gw.stop().await;
     stack.stop().await;
 }
