@@ -587,6 +587,36 @@ impl Sipp {
         Self::spawn(scenario, &sip, &args)
     }
 
+    /// Demo user `user` (digest with its demo password) dialling `number` through `stack`
+    /// (`uac_call_until_bye.xml`: it stays on the call until the other side hangs up), its
+    /// RTP on `rtp_port`.
+    pub fn dial(stack: &Stack, user: &str, number: &str, rtp_port: u16) -> Sipp {
+        let (port, rtp) = (free_port().to_string(), rtp_port.to_string());
+        let (auth_uri, pw) = (format!("{number}@{}", stack.sip()), format!("demo-{user}"));
+        Self::spawn(
+            "uac_call_until_bye.xml",
+            &stack.sip(),
+            &[
+                "-s",
+                number,
+                "-p",
+                &port,
+                "-au",
+                user,
+                "-ap",
+                &pw,
+                "-auth_uri",
+                &auth_uri,
+                "-set",
+                "user",
+                user,
+                "-set",
+                "rtpport",
+                &rtp,
+            ],
+        )
+    }
+
     /// A phone on `port` that rings `ring_ms`, answers, and sends its RTP from / expects it on
     /// `rtp_port` (`uas_answer.xml`).
     pub fn answering(port: u16, ring_ms: u32, rtp_port: u16) -> Sipp {

@@ -2,7 +2,7 @@
 //! Digest user `acct`, password `s3cret`), its dial plan and a DID, set up through the native
 //! admin API as an operator would.
 
-use crate::Gw;
+use crate::{Gw, Sipp};
 use reqwest::Method as M;
 use serde_json::json;
 
@@ -45,4 +45,24 @@ pub async fn set_up_carrier(gw: &Gw, port: u16) {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
+}
+
+/// The SIPp carrier on `CARRIER_IP:port` (`uas_carrier_auth.xml`: it challenges our INVITE,
+/// checks the trunk's credentials, answers with PCMA to `rtp_port` on 127.0.0.1).
+pub fn carrier(port: u16, rtp_port: u16) -> Sipp {
+    Sipp::spawn(
+        "uas_carrier_auth.xml",
+        "",
+        &[
+            "-i",
+            CARRIER_IP,
+            "-mi",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-set",
+            "rtpport",
+            &rtp_port.to_string(),
+        ],
+    )
 }

@@ -10,6 +10,7 @@ mod inbound;
 mod join;
 mod legs;
 mod originate;
+mod prompts;
 mod recording;
 pub(crate) mod room_entry;
 mod transfer;

@@ -10,30 +10,7 @@ use serde_json::json;
 use std::time::Duration;
 
 fn dial(stack: &Stack, rtp: &RtpCapture) -> Sipp {
-    let (port, rtp_port) = (free_port().to_string(), rtp.port().to_string());
-    let auth_uri = format!("800@{}", stack.sip());
-    Sipp::spawn(
-        "uac_call_until_bye.xml",
-        &stack.sip(),
-        &[
-            "-s",
-            "800",
-            "-p",
-            &port,
-            "-au",
-            "4005",
-            "-ap",
-            "demo-4005",
-            "-auth_uri",
-            &auth_uri,
-            "-set",
-            "user",
-            "4005",
-            "-set",
-            "rtpport",
-            &rtp_port,
-        ],
-    )
+    Sipp::dial(stack, "4005", "800", rtp.port())
 }
 
 async fn answered_call(stack: &Stack) -> CallId {

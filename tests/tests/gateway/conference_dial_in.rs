@@ -11,30 +11,7 @@ use std::time::Duration;
 
 /// `user` dials 700 and types `pin` once answered: its call and phone.
 async fn dial_in(stack: &Stack, user: &str, pin: &str, rtp: &RtpCapture) -> (CallId, Sipp) {
-    let (port, rtp_port) = (free_port().to_string(), rtp.port().to_string());
-    let (auth_uri, pw) = (format!("700@{}", stack.sip()), format!("demo-{user}"));
-    let phone = Sipp::spawn(
-        "uac_call_until_bye.xml",
-        &stack.sip(),
-        &[
-            "-s",
-            "700",
-            "-p",
-            &port,
-            "-au",
-            user,
-            "-ap",
-            &pw,
-            "-auth_uri",
-            &auth_uri,
-            "-set",
-            "user",
-            user,
-            "-set",
-            "rtpport",
-            &rtp_port,
-        ],
-    );
+    let phone = Sipp::dial(stack, user, "700", rtp.port());
     let mut call = None;
     for _ in 0..100 {
         let calls = stack.api.list_calls().await.unwrap();

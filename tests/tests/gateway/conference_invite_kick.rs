@@ -10,30 +10,7 @@ use serde_json::json;
 use std::time::Duration;
 
 fn dial(stack: &Stack, user: &str, rtp: &RtpCapture) -> Sipp {
-    let (port, rtp_port) = (free_port().to_string(), rtp.port().to_string());
-    let (auth_uri, pw) = (format!("710@{}", stack.sip()), format!("demo-{user}"));
-    Sipp::spawn(
-        "uac_call_until_bye.xml",
-        &stack.sip(),
-        &[
-            "-s",
-            "710",
-            "-p",
-            &port,
-            "-au",
-            user,
-            "-ap",
-            &pw,
-            "-auth_uri",
-            &auth_uri,
-            "-set",
-            "user",
-            user,
-            "-set",
-            "rtpport",
-            &rtp_port,
-        ],
-    )
+    Sipp::dial(stack, user, "710", rtp.port())
 }
 
 async fn call_of(stack: &Stack, pick: impl Fn(&patchbay_api::CallInfo) -> bool) -> CallId {

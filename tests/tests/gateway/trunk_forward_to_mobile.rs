@@ -3,7 +3,7 @@
 //! through the trunk (dial plan rewrite `0812345678`, the trunk's Digest) with 4005 as the
 //! caller and a Diversion header naming 4007; the carrier answers and RTP flows.
 use patchbay_api::{CallState, Side};
-use patchbay_tests::trunk::{CARRIER_IP, set_up_carrier};
+use patchbay_tests::trunk::{carrier, set_up_carrier};
 use patchbay_tests::*;
 use std::time::Duration;
 
@@ -21,21 +21,7 @@ async fn a_forward_to_a_mobile_leaves_through_the_trunk() {
 
     let carrier_rtp = RtpPeer::new(true).await;
     let caller_rtp = RtpPeer::new(false).await;
-    let carrier = Sipp::spawn(
-        "uas_carrier_auth.xml",
-        "",
-        &[
-            "-i",
-            CARRIER_IP,
-            "-mi",
-            "127.0.0.1",
-            "-p",
-            &cport.to_string(),
-            "-set",
-            "rtpport",
-            &carrier_rtp.port().to_string(),
-        ],
-    );
+    let carrier = carrier(cport, carrier_rtp.port());
     tokio::time::sleep(Duration::from_millis(300)).await;
     let caller = Sipp::caller(
         "uac_call.xml",

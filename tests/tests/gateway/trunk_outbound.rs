@@ -6,7 +6,7 @@
 //! Then `112` (a refusing rule) gets 403 and `+15551234567` (no rule) 404, and the carrier
 //! receives nothing for either.
 use patchbay_api::{CallState, Side};
-use patchbay_tests::trunk::{CARRIER_IP, set_up_carrier};
+use patchbay_tests::trunk::{CARRIER_IP, carrier, set_up_carrier};
 use patchbay_tests::*;
 use std::time::Duration;
 
@@ -19,21 +19,7 @@ async fn a_number_leaves_through_the_trunk_with_digest_and_rtp() {
 
     let carrier_rtp = RtpPeer::new(true).await;
     let caller_rtp = RtpPeer::new(false).await;
-    let carrier = Sipp::spawn(
-        "uas_carrier_auth.xml",
-        "",
-        &[
-            "-i",
-            CARRIER_IP,
-            "-mi",
-            "127.0.0.1",
-            "-p",
-            &cport.to_string(),
-            "-set",
-            "rtpport",
-            &carrier_rtp.port().to_string(),
-        ],
-    );
+    let carrier = carrier(cport, carrier_rtp.port());
     tokio::time::sleep(Duration::from_millis(300)).await;
     let caller = Sipp::caller(
         "uac_call.xml",

@@ -55,30 +55,7 @@ async fn a_user_records_its_greeting_by_phone() {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let rtp = RtpCapture::new().await;
-    let (port, rtp_port) = (free_port().to_string(), rtp.port().to_string());
-    let auth_uri = format!("*97@{}", stack.sip());
-    let listener = Sipp::spawn(
-        "uac_call_until_bye.xml",
-        &stack.sip(),
-        &[
-            "-s",
-            "*97",
-            "-p",
-            &port,
-            "-au",
-            "4007",
-            "-ap",
-            "demo-4007",
-            "-auth_uri",
-            &auth_uri,
-            "-set",
-            "user",
-            "4007",
-            "-set",
-            "rtpport",
-            &rtp_port,
-        ],
-    );
+    let listener = Sipp::dial(&stack, "4007", "*97", rtp.port());
     let call = stack.call_in_state(patchbay_api::CallState::Bridged).await;
     let relay = relay_addr(&stack.api, &call.id, Side::A).await;
     let mut keys = PhoneStream::default();

@@ -66,30 +66,7 @@ async fn a_user_listens_to_its_voicemail_with_its_pin() {
 
     // 4007 dials *97.
     let rtp7 = RtpCapture::new().await;
-    let (port, rtp) = (free_port().to_string(), rtp7.port().to_string());
-    let auth_uri = format!("*97@{}", stack.sip());
-    let listener = Sipp::spawn(
-        "uac_call_until_bye.xml",
-        &stack.sip(),
-        &[
-            "-s",
-            "*97",
-            "-p",
-            &port,
-            "-au",
-            "4007",
-            "-ap",
-            "demo-4007",
-            "-auth_uri",
-            &auth_uri,
-            "-set",
-            "user",
-            "4007",
-            "-set",
-            "rtpport",
-            &rtp,
-        ],
-    );
+    let listener = Sipp::dial(&stack, "4007", "*97", rtp7.port());
     let call = stack.call_in_state(patchbay_api::CallState::Bridged).await;
     assert_eq!(call.from, "4007");
     let relay = relay_addr(&stack.api, &call.id, Side::A).await;

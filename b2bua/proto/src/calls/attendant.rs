@@ -7,10 +7,10 @@
 //! three invalid keys likewise; a destination nobody takes: "not available", then the menu.
 
 use super::Calls;
+use super::prompts::{keys, say};
 use crate::{Ms, Output, RouteOutcome};
 use patchbay_api::{
-    AutoAttendant, CallId, Cause, CollectRequest, EndedBy, MediaOp, PlayRequest, Side,
-    TransferMethod,
+    AutoAttendant, CallId, Cause, EndedBy, MediaOp, PlayRequest, Side, TransferMethod,
 };
 
 /// Invalid keys before the timeout destination.
@@ -47,30 +47,6 @@ impl Session {
             invalid: 0,
         }
     }
-}
-
-fn say(text: &str) -> MediaOp {
-    MediaOp::Play(PlayRequest {
-        side: Side::A,
-        file: None,
-        url: None,
-        text: Some(text.to_string()),
-        recording: None,
-        voice: None,
-        repeat: false,
-        barge_in: false,
-    })
-}
-
-fn keys(max: usize, terminators: &str, first_timeout_ms: u64) -> MediaOp {
-    MediaOp::Collect(CollectRequest {
-        side: Side::A,
-        min_digits: 1,
-        max_digits: max,
-        terminators: terminators.into(),
-        first_timeout_ms,
-        inter_timeout_ms: 5_000,
-    })
 }
 
 // === impl Calls ===
@@ -123,7 +99,7 @@ impl Calls {
     }
 
     fn attendant_sorry(&mut self, id: &CallId, text: &str) {
-        let c = self.run_op(id, say(text));
+        let c = self.run_op(id, say(text, false));
         self.set_attendant_step(id, Step::Sorry(c));
     }
 
@@ -138,7 +114,7 @@ impl Calls {
                 });
             }
             None => {
-                let c = self.run_op(id, say("Goodbye."));
+                let c = self.run_op(id, say("Goodbye.", false));
                 self.set_attendant_step(id, Step::Goodbye(c));
             }
         }
@@ -163,7 +139,10 @@ impl Calls {
                 };
                 match session.spec.menu.get(&key).cloned() {
                     Some(d) if d == "extension" => {
-                        self.run_op(id, say("Please enter the extension, then the hash key."));
+                        self.run_op(
+                            id,
+                            say("Please enter the extension, then the hash key.", false),
+                        );
                         let c = self.run_op(id, keys(8, "#", 10_000));
                         self.set_attendant_step(id, Step::Extension(c));
                     }

@@ -4,11 +4,9 @@
 //! leaving work as for API joins). The participant and moderator PINs both let in.
 
 use super::Calls;
+use super::prompts::{keys, say};
 use crate::{LegId, Ms};
-use patchbay_api::{
-    CallId, Cause, CollectRequest, ConferenceRequest, ConferenceRoom, EndedBy, MediaOp,
-    PlayRequest, Side,
-};
+use patchbay_api::{CallId, Cause, ConferenceRequest, ConferenceRoom, EndedBy, MediaOp, Side};
 
 /// PIN tries before goodbye.
 const TRIES: u8 = 3;
@@ -40,19 +38,6 @@ impl Entry {
             moderator: false,
         }
     }
-}
-
-fn say(text: &str, barge_in: bool) -> MediaOp {
-    MediaOp::Play(PlayRequest {
-        side: Side::A,
-        file: None,
-        url: None,
-        text: Some(text.to_string()),
-        recording: None,
-        voice: None,
-        repeat: false,
-        barge_in,
-    })
 }
 
 // === impl Calls ===
@@ -88,17 +73,7 @@ impl Calls {
 
     fn ask_room_pin(&mut self, id: &CallId, prompt: &str) {
         self.run_op(id, say(prompt, true));
-        let c = self.run_op(
-            id,
-            MediaOp::Collect(CollectRequest {
-                side: Side::A,
-                min_digits: 1,
-                max_digits: 12,
-                terminators: "#".into(),
-                first_timeout_ms: 10_000,
-                inter_timeout_ms: 5_000,
-            }),
-        );
+        let c = self.run_op(id, keys(12, "#", 10_000));
         self.set_entry_step(id, Step::Pin(c));
     }
 

@@ -9,8 +9,9 @@
 
 use super::Calls;
 use super::app::{Kind, Pending};
+use super::prompts::{keys, say};
 use crate::{LegAction, LegId, MailboxAction, Ms, Output};
-use patchbay_api::{CallId, Cause, CollectRequest, EndedBy, MediaOp, PlayRequest, Side};
+use patchbay_api::{CallId, Cause, EndedBy, MediaOp, PlayRequest, Side};
 use std::collections::VecDeque;
 
 /// PIN tries before goodbye.
@@ -62,30 +63,6 @@ impl Access {
             queue: VecDeque::new(),
         }
     }
-}
-
-fn say(text: &str, barge_in: bool) -> MediaOp {
-    MediaOp::Play(PlayRequest {
-        side: Side::A,
-        file: None,
-        url: None,
-        text: Some(text.to_string()),
-        recording: None,
-        voice: None,
-        repeat: false,
-        barge_in,
-    })
-}
-
-fn keys(max: usize, terminators: &str, first_timeout_ms: u64) -> MediaOp {
-    MediaOp::Collect(CollectRequest {
-        side: Side::A,
-        min_digits: 1,
-        max_digits: max,
-        terminators: terminators.into(),
-        first_timeout_ms,
-        inter_timeout_ms: 5_000,
-    })
 }
 
 // === impl Calls ===

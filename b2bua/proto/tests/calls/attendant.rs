@@ -2,11 +2,9 @@
 //! (resolved by the driver) and connects the caller when 4007 answers; no key routes to the
 //! timeout destination; invalid keys are said so (three: the timeout destination); a
 //! destination that does not answer is "not available", then the menu again.
-use crate::harness::H;
-use patchbay_proto::api::{AttendantPrompt, AutoAttendant, CallId, MediaOp, MediaReason};
-use patchbay_proto::{
-    Forwards, Input, LegAction, LegEvent, LegId, MediaEvent, RouteOutcome, Target,
-};
+use crate::harness::{H, collection, done, media};
+use patchbay_proto::api::{AttendantPrompt, AutoAttendant, CallId, MediaOp};
+use patchbay_proto::{Forwards, Input, LegAction, LegEvent, LegId, RouteOutcome, Target};
 
 fn menu() -> AutoAttendant {
     AutoAttendant {
@@ -42,38 +40,6 @@ fn dial(h: &mut H) -> LegId {
         attendant: Some(Box::new(menu())),
     });
     leg
-}
-
-fn media(acts: &[LegAction]) -> Vec<(u64, MediaOp)> {
-    acts.iter()
-        .filter_map(|a| match a {
-            LegAction::Media { command, op, .. } => Some((*command, op.clone())),
-            _ => None,
-        })
-        .collect()
-}
-
-fn done(h: &mut H, leg: LegId, command: u64, digits: Option<&str>) {
-    h.input(Input::MediaEvent {
-        leg,
-        event: MediaEvent::Done {
-            command,
-            reason: MediaReason::Finished,
-            played_ms: 0,
-            digits: digits.map(str::to_string),
-            ok: digits.is_some(),
-            key: None,
-            error: None,
-        },
-    });
-}
-
-fn collection(acts: &[LegAction]) -> u64 {
-    media(acts)
-        .into_iter()
-        .find(|(_, op)| matches!(op, MediaOp::Collect(_)))
-        .expect("a collection")
-        .0
 }
 
 fn connect(h: &mut H, to: &str) {

@@ -1,9 +1,9 @@
 //! Dialling into a conference room in the core: the caller is answered and asked for the PIN;
 //! a wrong PIN is asked again, three wrong ones say goodbye and end the call; a room without
 //! a PIN lets the caller in at once (the `conference` primitive for the room).
-use crate::harness::H;
-use patchbay_proto::api::{CallId, ConferenceRoom, EndedBy, MediaOp, MediaReason};
-use patchbay_proto::{Forwards, Input, LegAction, LegId, MediaEvent};
+use crate::harness::{H, collection, done, media};
+use patchbay_proto::api::{CallId, ConferenceRoom, EndedBy, MediaOp};
+use patchbay_proto::{Forwards, Input, LegAction, LegId};
 
 fn room(pin: Option<&str>) -> ConferenceRoom {
     ConferenceRoom {
@@ -36,38 +36,6 @@ fn dial(h: &mut H, pin: Option<&str>) -> LegId {
         attendant: None,
     });
     leg
-}
-
-fn media(acts: &[LegAction]) -> Vec<(u64, MediaOp)> {
-    acts.iter()
-        .filter_map(|a| match a {
-            LegAction::Media { command, op, .. } => Some((*command, op.clone())),
-            _ => None,
-        })
-        .collect()
-}
-
-fn done(h: &mut H, leg: LegId, command: u64, digits: Option<&str>) {
-    h.input(Input::MediaEvent {
-        leg,
-        event: MediaEvent::Done {
-            command,
-            reason: MediaReason::Finished,
-            played_ms: 0,
-            digits: digits.map(str::to_string),
-            ok: digits.is_some(),
-            key: None,
-            error: None,
-        },
-    });
-}
-
-fn collection(acts: &[LegAction]) -> u64 {
-    media(acts)
-        .into_iter()
-        .find(|(_, op)| matches!(op, MediaOp::Collect(_)))
-        .expect("a collection")
-        .0
 }
 
 #[test]

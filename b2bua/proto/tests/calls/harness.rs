@@ -287,3 +287,38 @@ impl H {
             .collect()
     }
 }
+
+/// The media commands in `acts`.
+pub fn media(acts: &[LegAction]) -> Vec<(u64, patchbay_proto::api::MediaOp)> {
+    acts.iter()
+        .filter_map(|a| match a {
+            LegAction::Media { command, op, .. } => Some((*command, op.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The collection among `acts` (the command after the prompt).
+pub fn collection(acts: &[LegAction]) -> u64 {
+    media(acts)
+        .into_iter()
+        .find(|(_, op)| matches!(op, patchbay_proto::api::MediaOp::Collect(_)))
+        .expect("a collection")
+        .0
+}
+
+/// The engine finished `command` on `leg` (a collection with `digits`).
+pub fn done(h: &mut H, leg: LegId, command: u64, digits: Option<&str>) {
+    h.input(Input::MediaEvent {
+        leg,
+        event: patchbay_proto::MediaEvent::Done {
+            command,
+            reason: patchbay_proto::api::MediaReason::Finished,
+            played_ms: 0,
+            digits: digits.map(str::to_string),
+            ok: digits.is_some(),
+            key: None,
+            error: None,
+        },
+    });
+}

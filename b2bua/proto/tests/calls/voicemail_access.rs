@@ -3,43 +3,9 @@
 //! announces the new messages and plays each, with 7 to delete and 9 to save; then offers to
 //! record a greeting (declined here: goodbye and the call ends; taken in the second test: the
 //! recording becomes the chosen greeting).
-use crate::harness::H;
+use crate::harness::{H, collection, done, media};
 use patchbay_proto::api::{MediaOp, MediaReason};
-use patchbay_proto::{Input, LegAction, LegId, MailboxAction, MediaEvent, RecordingDone};
-
-/// The media commands in `acts`.
-fn media(acts: &[LegAction]) -> Vec<(u64, MediaOp)> {
-    acts.iter()
-        .filter_map(|a| match a {
-            LegAction::Media { command, op, .. } => Some((*command, op.clone())),
-            _ => None,
-        })
-        .collect()
-}
-
-fn done(h: &mut H, leg: LegId, command: u64, digits: Option<&str>) {
-    h.input(Input::MediaEvent {
-        leg,
-        event: MediaEvent::Done {
-            command,
-            reason: MediaReason::Finished,
-            played_ms: 0,
-            digits: digits.map(str::to_string),
-            ok: digits.is_some(),
-            key: None,
-            error: None,
-        },
-    });
-}
-
-/// The collection among `acts` (the command after the prompt).
-fn collection(acts: &[LegAction]) -> u64 {
-    media(acts)
-        .into_iter()
-        .find(|(_, op)| matches!(op, MediaOp::Collect(_)))
-        .expect("a collection")
-        .0
-}
+use patchbay_proto::{Input, LegAction, MailboxAction, RecordingDone};
 
 #[test]
 fn a_user_logs_in_hears_its_messages_and_saves_and_deletes_them() {
