@@ -122,12 +122,15 @@ impl ConferenceRoom {
     }
 }
 
-/// What an auto-attendant says: a prompt file (a name under the prompts directory) or text.
+/// What an auto-attendant says: a prompt file (a name under the prompts directory), a WAV at
+/// an http(s) URL, or text (spoken when neither plays).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AttendantPrompt {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
 }
@@ -176,10 +179,17 @@ impl AutoAttendant {
         if !crate::app_number_ok(&self.number) {
             return Err("number: 1-32 digits, * or #, with an optional leading +".into());
         }
-        match (&self.prompt.file, &self.prompt.text) {
-            (None, None) => return Err("prompt: a file or a text".into()),
-            (_, Some(t)) if t.len() > 1_000 => return Err("prompt: text up to 1000 bytes".into()),
-            _ => {}
+        let p = &self.prompt;
+        if p.file.is_none() && p.url.is_none() && p.text.is_none() {
+            return Err("prompt: a file, a url or a text".into());
+        }
+        if p.text.as_ref().is_some_and(|t| t.len() > 1_000) {
+            return Err("prompt: text up to 1000 bytes".into());
+        }
+        if p.url.as_ref().is_some_and(|u| {
+            !(u.starts_with("http://") || u.starts_with("https://")) || u.len() > 2_000
+        }) {
+            return Err("prompt: url is http(s), up to 2000 bytes".into());
         }
         for (key, dest) in &self.menu {
             let key_ok = key.len() == 1

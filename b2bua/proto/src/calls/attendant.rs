@@ -86,7 +86,7 @@ impl Calls {
             MediaOp::Play(PlayRequest {
                 side: Side::A,
                 file: spec.prompt.file.clone(),
-                url: None,
+                url: spec.prompt.url.clone(),
                 text: spec.prompt.text.clone(),
                 recording: None,
                 voice: None,

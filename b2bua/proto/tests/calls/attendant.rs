@@ -13,6 +13,7 @@ fn menu() -> AutoAttendant {
         number: "800".into(),
         prompt: AttendantPrompt {
             file: None,
+            url: None,
             text: Some("For sales press 1.".into()),
         },
         menu: [("1".to_string(), "4007".to_string())].into(),
