@@ -278,6 +278,7 @@ pub(crate) fn mix(rooms: usize, sizes: &[u64], secs: u64) -> String {
                         command: 1,
                         muted: false,
                         bridged: false,
+                        tones: false,
                     });
                 }
                 handles.push(room);

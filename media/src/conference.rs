@@ -17,6 +17,7 @@ use crate::engine::g711::Law;
 use crate::engine::leg::{Done, Event, Reason};
 use crate::engine::mixer::mix;
 use crate::engine::rtp::Sender;
+use crate::engine::tone::{JOINED, LEFT, ToneGen};
 use crate::relay::LegMedia;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -40,6 +41,8 @@ pub struct Member {
     /// The relay bridges the leg: the room hears it through a tap and takes its stream from
     /// the relay (handing it back when the member leaves), instead of reading its socket.
     pub bridged: bool,
+    /// The others hear a tone when it joins and when it leaves.
+    pub tones: bool,
 }
 
 enum Ctl {
@@ -89,6 +92,7 @@ struct Seat {
     reader: JoinHandle<()>,
     /// A bridged member's tap.
     tap: Option<u64>,
+    tones: bool,
 }
 
 impl Drop for Seat {
@@ -143,6 +147,8 @@ async fn run(
     tick.set_missed_tick_behavior(MissedTickBehavior::Burst);
     let (mut frames, mut heard) = (Vec::new(), Vec::new());
     let (mut payload, mut out) = (Vec::with_capacity(FRAME), Vec::with_capacity(256));
+    // A join or leave tone every member hears on top of the mix.
+    let mut cue: Option<ToneGen> = None;
     loop {
         tokio::select! {
             biased;
@@ -150,6 +156,9 @@ async fn run(
                 None => break,
                 Some(Ctl::Join(mb)) => {
                     m.conference_members.inc();
+                    if mb.tones && !seats.is_empty() {
+                        cue = Some(ToneGen::new(JOINED));
+                    }
                     let (reader, tap) = if mb.bridged {
                         let (ttx, trx) = mpsc::channel(256);
                         let tap = crate::recording::Tap::new(0, ttx);
@@ -171,12 +180,16 @@ async fn run(
                         talking: false,
                         reader,
                         tap,
+                        tones: mb.tones,
                     });
                 }
                 Some(Ctl::Leave(tag)) => {
                     if let Some(i) = seats.iter().position(|s| s.tag == tag) {
                         let seat = seats.swap_remove(i);
                         m.conference_members.dec();
+                        if seat.tones && !seats.is_empty() {
+                            cue = Some(ToneGen::new(LEFT));
+                        }
                         let done = Done {
                             id: seat.command,
                             reason: Reason::Stopped,
@@ -205,6 +218,18 @@ async fn run(
                     frames.push(f);
                 }
                 mix(&frames, &mut heard);
+                if let Some(g) = cue.as_mut() {
+                    let mut t = [0i16; FRAME];
+                    g.fill(&mut t);
+                    for h in heard.iter_mut() {
+                        for (x, y) in h.iter_mut().zip(t) {
+                            *x = x.saturating_add(y);
+                        }
+                    }
+                    if g.done() {
+                        cue = None;
+                    }
+                }
                 for (s, f) in seats.iter_mut().zip(&heard) {
                     payload.clear();
                     s.law.encode(f, &mut payload);

@@ -279,6 +279,10 @@ pub struct ConferenceRequest {
     /// Join muted: heard by nobody until unmuted.
     #[serde(default)]
     pub muted: bool,
+    /// The room sounds a short tone when this member joins and when it leaves (dial-in rooms
+    /// do).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tones: bool,
 }
 
 /// `POST /v1/calls/{id}/mute`: mute or unmute a leg in its conference.

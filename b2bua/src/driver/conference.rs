@@ -72,6 +72,7 @@ impl Driver {
             command,
             muted: req.muted,
             bridged,
+            tones: req.tones,
         });
         members.insert(leg);
         self.rooms.legs.insert(leg, (key, command));

@@ -25,6 +25,7 @@ async fn three_members_each_hear_the_other_two_and_a_leaver_is_let_go_in_order()
             command: 10 + i as u64,
             muted: false,
             bridged: false,
+            tones: false,
         });
         phones.push((leg, phone, Sender::new(i as u32, 0, 0)));
     }

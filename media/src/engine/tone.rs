@@ -41,6 +41,24 @@ pub const BEEP: Tone = Tone {
     off_ms: u32::MAX,
 };
 
+/// A conference member joined: 660 Hz for 150 ms.
+pub const JOINED: Tone = Tone {
+    f1: 660.0,
+    f2: 0.0,
+    amplitude: 4_000.0,
+    on_ms: 150,
+    off_ms: u32::MAX,
+};
+
+/// A conference member left: 440 Hz for 150 ms.
+pub const LEFT: Tone = Tone {
+    f1: 440.0,
+    f2: 0.0,
+    amplitude: 4_000.0,
+    on_ms: 150,
+    off_ms: u32::MAX,
+};
+
 /// The DTMF tone of a key (row + column frequency), `on_ms` long then `off_ms` of silence.
 pub fn dtmf(key: char, on_ms: u32, off_ms: u32) -> Option<Tone> {
     const ROWS: [f32; 4] = [697.0, 770.0, 852.0, 941.0];

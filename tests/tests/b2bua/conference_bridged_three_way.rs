@@ -13,6 +13,7 @@ fn join(side: Side) -> MediaOp {
         side,
         room: "r3".into(),
         muted: false,
+        tones: false,
     })
 }
 

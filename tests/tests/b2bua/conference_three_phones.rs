@@ -15,6 +15,7 @@ fn conference(room: &str) -> MediaOp {
         side: Side::A,
         room: room.into(),
         muted: false,
+        tones: false,
     })
 }
 

@@ -1,6 +1,7 @@
 //! A dial-in conference room (native admin API: extension 700, PIN 1234, moderator PIN 9999,
 //! 3 members at most): 4005, 4007 and 4009 dial 700 and type a PIN by DTMF (4009 the
-//! moderator's, and is listed as the moderator); each then hears the two others (decoded, correlated) and not itself; the
+//! moderator's, and is listed as the moderator; those already in hear a join tone); each
+//! then hears the two others (decoded, correlated) and not itself; the
 //! room lists them. A fourth caller with the right PIN finds the room full and is sent BYE.
 use patchbay_api::{CallId, CallState, EventKind, Side};
 use patchbay_tests::media::*;
@@ -53,13 +54,24 @@ async fn three_callers_join_a_room_with_its_pin_and_a_fourth_finds_it_full() {
         .await;
     assert!(r.status == 200 || r.status == 201, "{}", r.body);
 
-    let mut members = Vec::new();
+    let mut members: Vec<(CallId, Sipp, RtpCapture)> = Vec::new();
     for (user, pin) in [("4005", "1234"), ("4007", "1234"), ("4009", "9999")] {
         let rtp = RtpCapture::new().await;
+        let heard_before = members.first().map(|m| m.2.audio().len());
         let (id, phone) = dial_in(&stack, user, pin, &rtp).await;
         stack
             .wait_event(&id, 20, |k| matches!(k, EventKind::ConferenceJoined { .. }))
             .await;
+        // Those already in hear the join tone (nobody speaks yet: the only sound).
+        if let Some(before) = heard_before {
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            let peak = members[0].2.audio()[before..]
+                .iter()
+                .map(|s| s.unsigned_abs())
+                .max()
+                .unwrap_or(0);
+            assert!(peak > 2_000, "4005 heard {user} join: peak {peak}");
+        }
         members.push((id, phone, rtp));
     }
     let r = gw

@@ -213,6 +213,7 @@ impl Calls {
                 side: Side::A,
                 room,
                 muted: false,
+                tones: true,
             });
             if self.handle_media(now, id, command, op).is_err() {
                 self.end_call(now, id, Cause::Failed, EndedBy::System, None);

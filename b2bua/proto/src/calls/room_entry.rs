@@ -146,6 +146,7 @@ impl Calls {
                     side: Side::A,
                     room: entry.room.name.clone(),
                     muted: false,
+                    tones: true,
                 });
                 if self.handle_media(now, id, command, op).is_ok() {
                     self.set_entry_step(id, Step::Joined);

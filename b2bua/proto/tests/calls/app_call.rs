@@ -184,6 +184,7 @@ fn media_on_a_bridged_two_party_call_goes_to_its_legs() {
         side: Side::B,
         room: "r".into(),
         muted: false,
+        tones: false,
     });
     let r = media(&mut h, room).unwrap();
     assert!(

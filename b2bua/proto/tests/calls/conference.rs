@@ -15,6 +15,7 @@ fn join(h: &mut H, room: &str) -> Result<u64, CallError> {
             side: Side::A,
             room: room.into(),
             muted: false,
+            tones: false,
         }),
     })
     .map(|()| command)
