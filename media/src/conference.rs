@@ -51,18 +51,32 @@ enum Ctl {
     Mute(u64, bool),
 }
 
+/// Each member's talking energy (its voice's mean absolute sample, 0-32767, averaged over
+/// about 80 ms), by tag.
+type Levels = Arc<std::sync::Mutex<std::collections::HashMap<u64, u16>>>;
+
 /// The handle of a running room. Dropping it ends the room (after what was sent before).
 #[derive(Debug)]
 pub struct Room {
     tx: mpsc::UnboundedSender<Ctl>,
+    levels: Levels,
 }
 
 impl Room {
     /// Start an empty room; members' events go to `events` tagged with their tag.
     pub fn start(events: mpsc::UnboundedSender<(u64, Event)>, metrics: EngineMetrics) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(rx, events, metrics));
-        Self { tx }
+        let levels = Levels::default();
+        tokio::spawn(run(rx, events, metrics, levels.clone()));
+        Self { tx, levels }
+    }
+
+    /// How loud member `tag` talks now (0 when silent or not a member).
+    pub fn energy(&self, tag: u64) -> u16 {
+        self.levels
+            .lock()
+            .map(|l| l.get(&tag).copied().unwrap_or(0))
+            .unwrap_or(0)
     }
 
     pub fn join(&self, m: Member) {
@@ -140,6 +154,7 @@ async fn run(
     mut ctl: mpsc::UnboundedReceiver<Ctl>,
     events: mpsc::UnboundedSender<(u64, Event)>,
     m: EngineMetrics,
+    levels: Levels,
 ) {
     let (pkt_tx, mut pkts) = mpsc::channel::<(u64, Vec<u8>)>(1024);
     let mut seats: Vec<Seat> = Vec::new();
@@ -187,6 +202,9 @@ async fn run(
                     if let Some(i) = seats.iter().position(|s| s.tag == tag) {
                         let seat = seats.swap_remove(i);
                         m.conference_members.dec();
+                        if let Ok(mut l) = levels.lock() {
+                            l.remove(&tag);
+                        }
                         if seat.tones && !seats.is_empty() {
                             cue = Some(ToneGen::new(LEFT));
                         }
@@ -209,13 +227,22 @@ async fn run(
             },
             _ = tick.tick() => {
                 frames.clear();
+                let mut now_levels = Vec::with_capacity(seats.len());
                 for s in seats.iter_mut() {
                     let mut f = [0i16; FRAME];
                     s.channel.frame(&mut f);
+                    let sum: u32 = f.iter().map(|x| u32::from(x.unsigned_abs())).sum();
+                    now_levels.push((s.tag, (sum / FRAME as u32) as u16));
                     if s.muted {
                         f = [0; FRAME];
                     }
                     frames.push(f);
+                }
+                if let Ok(mut l) = levels.lock() {
+                    for (tag, level) in now_levels {
+                        let e = l.entry(tag).or_insert(0);
+                        *e = ((u32::from(*e) * 3 + u32::from(level)) / 4) as u16;
+                    }
                 }
                 mix(&frames, &mut heard);
                 if let Some(g) = cue.as_mut() {

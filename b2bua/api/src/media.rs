@@ -307,6 +307,10 @@ pub struct ConferenceMember {
     /// It dialled in with the room's moderator PIN.
     #[serde(default)]
     pub moderator: bool,
+    /// How loud it talks now: its voice's mean absolute sample (0-32767), averaged over about
+    /// 80 ms (heard or not: a muted member still shows its level).
+    #[serde(default)]
+    pub energy: u16,
 }
 
 /// A room name: 1-64 of letters, digits, `.`, `_`, `-`.

@@ -143,7 +143,9 @@ impl Driver {
                 let _ = reply.send(Ok(self.channels(&tenant, names)));
             }
             Cmd::Conference(tenant, room, reply) => {
-                let _ = reply.send(Ok(self.calls.conference_members(&tenant, &room)));
+                let mut members = self.calls.conference_members(&tenant, &room);
+                self.add_energy(&tenant, &room, &mut members);
+                let _ = reply.send(Ok(members));
             }
             Cmd::Get(id, reply) => {
                 let r = self

@@ -39,6 +39,27 @@ impl Rooms {
 // === impl Driver ===
 
 impl Driver {
+    /// The room's members' talking energy, from its mixer (the core knows who is in it).
+    pub(super) fn add_energy(
+        &self,
+        tenant: &str,
+        room: &str,
+        members: &mut [patchbay_api::ConferenceMember],
+    ) {
+        let key = (tenant.to_string(), room.to_string());
+        let Some((handle, legs)) = self.rooms.rooms.get(&key) else {
+            return;
+        };
+        for m in members.iter_mut() {
+            let leg = legs
+                .iter()
+                .find(|l| self.rooms.legs.get(l).is_some_and(|(_, c)| *c == m.command));
+            if let Some(leg) = leg {
+                m.energy = handle.energy(leg.0);
+            }
+        }
+    }
+
     pub(super) fn join_room(
         &mut self,
         call: &CallId,

@@ -1,7 +1,8 @@
 //! Running a dial-in room (native admin API): 4005 dials room `team` (extension 710, no PIN)
 //! and is in; the room invites 4007 (it rings, shows the room's extension, answers and is in
-//! the room: the two hear each other); the room is locked and 4009 dialling in is told so and
-//! hung up; 4007 is kicked (its call ends) and the room lists 4005 alone.
+//! the room: the two hear each other, and the member list shows both talking, then quiet);
+//! the room is locked and 4009 dialling in is told so and hung up; 4007 is kicked (its call
+//! ends) and the room lists 4005 alone.
 use patchbay_api::{CallId, CallState, EventKind, Side};
 use patchbay_tests::media::*;
 use patchbay_tests::*;
@@ -87,12 +88,35 @@ async fn a_room_invites_locks_and_kicks() {
     ];
     let starts = vec![rtp5.audio().len(), rtp7.audio().len()];
     let (s5, s7) = (phone_packets(&signals[0]), phone_packets(&signals[1]));
-    tokio::join!(
+    let members_path = "/api/v1/tenants/demo/conferences/team/members";
+    let energies = |body: serde_json::Value| -> Vec<u64> {
+        body.as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["energy"].as_u64().unwrap())
+            .collect()
+    };
+    let (_, _, talking) = tokio::join!(
         send_paced(&rtp5.sock, relays[0], &s5),
         send_paced(&rtp7.sock, relays[1], &s7),
+        async {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            gw.send(demo(M::GET, members_path)).await
+        },
+    );
+    assert!(
+        energies(talking.json()).iter().all(|e| *e > 300),
+        "both talk: {}",
+        talking.body
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_each_hears_the_others(&[&rtp5, &rtp7], &starts, &signals);
+    let quiet = gw.send(demo(M::GET, members_path)).await;
+    assert!(
+        energies(quiet.json()).iter().all(|e| *e < 100),
+        "silent again: {}",
+        quiet.body
+    );
 
     // Locked: 4009 is told and hung up.
     assert_eq!(gw.send(put(true)).await.status, 200);

@@ -80,6 +80,7 @@ impl Calls {
                         muted: *muted,
                         moderator: p.side == Side::A
                             && c.entry.as_ref().is_some_and(|e| e.moderator),
+                        energy: 0,
                     }),
                     _ => None,
                 })
