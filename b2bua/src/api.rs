@@ -7,6 +7,8 @@ mod app_numbers;
 mod attendants;
 mod groups;
 mod media;
+mod numbers;
+mod queues;
 pub(crate) mod recordings;
 mod rooms;
 mod trunks;
@@ -185,6 +187,23 @@ pub(crate) fn router(st: AppState) -> axum::Router {
             "/v1/tenants/{tenant}/conference-rooms/{name}",
             get(rooms::get_one).put(rooms::put).delete(rooms::delete),
         )
+        .route("/v1/tenants/{tenant}/queues", get(queues::list))
+        .route(
+            "/v1/tenants/{tenant}/queues/{name}",
+            get(queues::get_one).put(queues::put).delete(queues::delete),
+        )
+        .route(
+            "/v1/tenants/{tenant}/queues/{name}/agents",
+            get(queues::agents),
+        )
+        .route(
+            "/v1/tenants/{tenant}/queues/{name}/agents/{ext}",
+            axum::routing::put(queues::set_agent),
+        )
+        .route(
+            "/v1/tenants/{tenant}/queues/{name}/calls",
+            get(queues::calls),
+        )
         .route("/v1/tenants/{tenant}/groups", get(groups::list))
         .route(
             "/v1/tenants/{tenant}/groups/{number}",
@@ -239,6 +258,9 @@ async fn originate(State(st): State<AppState>, body: axum::body::Bytes) -> Respo
                 "from of an application call is a caller id: up to 32 of 0-9 A-Z a-z + * # . _ -"
                     .into(),
         });
+    }
+    if let Err(r) = queues::check_call(&st, &tenant, &req).await {
+        return r;
     }
     let from = (!req.app).then_some(&mut req.from);
     let mut trunked = Vec::new();

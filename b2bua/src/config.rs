@@ -50,6 +50,12 @@ pub struct B2buaConfig {
     /// Ended calls stay readable (detail and events) for this long.
     pub ended_call_retention_secs: u32,
     pub media: MediaConfig,
+    /// Sounds played by name when no prompt has the name (hold music): `<sounds_dir>/<tenant>/
+    /// <name>`, else `<sounds_dir>/<name>` (`patchbay` sets `<data dir>/sounds`).
+    pub sounds_dir: std::path::PathBuf,
+    /// Directories whose WAV files the APIs may name by absolute path (a music library on
+    /// the node). Nothing else can be named by path.
+    pub audio_dirs: Vec<std::path::PathBuf>,
     /// Prompts played by name: `<prompts_dir>/<tenant>/<name>`, else `<prompts_dir>/<name>`.
     /// `patchbay` makes it `<data_dir>/prompts` when left empty (else `./prompts`).
     pub prompts_dir: std::path::PathBuf,
@@ -72,6 +78,11 @@ pub struct B2buaConfig {
     pub voicemail_max_secs: u32,
     /// The number a user dials to listen to its voicemail (with its VM PIN).
     pub voicemail_number: String,
+    /// Feature codes a queue agent dials to log in to (be available in), log out of, and
+    /// pause in every queue it is an agent of.
+    pub queue_login_number: String,
+    pub queue_logout_number: String,
+    pub queue_pause_number: String,
     /// Seconds between two reloads of the tenants' trunks from the store (a change through
     /// this node's API applies at once; through another node's, within this time).
     pub trunk_sync_secs: u32,
@@ -101,6 +112,8 @@ impl Default for B2buaConfig {
             registrations: Vec::new(),
             media: MediaConfig::default(),
             prompts_dir: std::path::PathBuf::new(),
+            sounds_dir: std::path::PathBuf::from("sounds"),
+            audio_dirs: Vec::new(),
             tts_program: "espeak-ng".into(),
             prompt_cache_samples: 28_800_000,
             recordings_dir: std::path::PathBuf::new(),
@@ -108,6 +121,9 @@ impl Default for B2buaConfig {
             url_prompts_allow_private: false,
             voicemail_max_secs: 120,
             voicemail_number: "*97".into(),
+            queue_login_number: "*45".into(),
+            queue_logout_number: "*46".into(),
+            queue_pause_number: "*47".into(),
             trunk_sync_secs: 10,
         }
     }
@@ -188,6 +204,27 @@ impl B2buaConfig {
         }
         if self.auth_fail_window_secs == 0 {
             errs.push("b2bua.auth_fail_window_secs must be > 0".into());
+        }
+        let codes = [
+            &self.voicemail_number,
+            &self.queue_login_number,
+            &self.queue_logout_number,
+            &self.queue_pause_number,
+        ];
+        for (i, c) in codes.iter().enumerate() {
+            if !patchbay_api::app_number_ok(c) || codes[..i].contains(c) {
+                errs.push(format!(
+                    "b2bua feature code {c:?}: 1-32 digits, * or #, each code different"
+                ));
+            }
+        }
+        for d in &self.audio_dirs {
+            if !d.is_absolute() || !d.is_dir() {
+                errs.push(format!(
+                    "b2bua.audio_dirs: {} is not an absolute path to a directory",
+                    d.display()
+                ));
+            }
         }
         if self.tts_program.is_empty() {
             errs.push("b2bua.tts_program must name the espeak-ng program".into());

@@ -18,7 +18,9 @@ mod forwards;
 mod inbound;
 mod invite_auth;
 mod media;
+pub(crate) mod queues;
 mod record;
+mod services;
 mod signals;
 mod trunks;
 mod voicemail;
@@ -311,6 +313,13 @@ impl Driver {
     fn update_gauges(&self) {
         let m = &self.sh.metrics;
         m.calls_active.set(self.calls.len() as i64);
+        let (waiting, connected) = self.calls.queue_counts();
+        m.queue_callers
+            .with_label_values(&["waiting"])
+            .set(waiting as i64);
+        m.queue_callers
+            .with_label_values(&["connected"])
+            .set(connected as i64);
         m.setups_in_flight.set(self.calls.setups_in_flight() as i64);
         m.rtp_ports_in_use.set(self.relay.legs_in_use() as i64);
         let (_, client, server) = self.ua.counts();
@@ -413,6 +422,9 @@ impl Driver {
                 repeat,
                 barge_in,
             } => self.prompt_loaded(leg, command, result, repeat, barge_in),
+            TaskDone::Core(input) => {
+                let _ = self.calls.handle_input(now_ms(), *input);
+            }
             TaskDone::Respond {
                 tx,
                 method,
@@ -463,6 +475,11 @@ impl Driver {
                     Output::Route { call, destination } => {
                         self.route_destination(call, destination)
                     }
+                    Output::QueueOffer {
+                        call,
+                        tenant,
+                        agents,
+                    } => self.queue_offer(call, &tenant, agents),
                     Output::Leg(action) => {
                         if let Some(fail) = self.execute(action, &mut group) {
                             feedback.push_back(fail);
@@ -480,6 +497,18 @@ impl Driver {
 
     fn publish(&mut self, ev: Event) {
         self.on_transfer_event(&ev);
+        if let patchbay_api::EventKind::QueueLeft {
+            outcome, waited_ms, ..
+        } = &ev.kind
+        {
+            let m = &self.sh.metrics;
+            m.queue_outcomes
+                .with_label_values(&[outcome.as_str()])
+                .inc();
+            if outcome == "connected" {
+                m.queue_wait.observe(*waited_ms as f64 / 1000.0);
+            }
+        }
         if let patchbay_api::EventKind::Forwarded { to, reason, .. } = &ev.kind {
             let to = if to == "voicemail" {
                 "voicemail"

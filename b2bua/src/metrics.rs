@@ -31,6 +31,10 @@ pub struct Metrics {
     pub trunk_calls: IntCounterVec,
     pub attendant_routes: IntCounterVec,
     pub trunk_channels: IntGauge,
+    pub queue_callers: prometheus::IntGaugeVec,
+    pub queue_outcomes: IntCounterVec,
+    pub queue_wait: Histogram,
+    pub queue_agent_changes: IntCounterVec,
 }
 
 impl Metrics {
@@ -160,8 +164,48 @@ impl Metrics {
             attendant_routes: cv(
                 "patchbay_b2bua_attendant_routes_total",
                 "Auto-attendant callers' choices, by where they led (connect, voicemail, room, \
-                 attendant, unavailable).",
+                 attendant, queue, unavailable).",
                 &["outcome"],
+            ),
+            queue_callers: {
+                let g = prometheus::IntGaugeVec::new(
+                    Opts::new(
+                        "patchbay_b2bua_queue_callers",
+                        "Queue callers now, by status (waiting, connected to an agent).",
+                    ),
+                    &["status"],
+                )
+                .expect("valid metric");
+                registry
+                    .register(Box::new(g.clone()))
+                    .expect("unique metric");
+                g
+            },
+            queue_outcomes: cv(
+                "patchbay_b2bua_queue_outcomes_total",
+                "Queue callers leaving the wait, by outcome (connected to an agent, overflow after \
+                 the max wait, full queue, hangup while waiting).",
+                &["outcome"],
+            ),
+            queue_wait: {
+                let h = Histogram::with_opts(
+                    HistogramOpts::new(
+                        "patchbay_b2bua_queue_wait_seconds",
+                        "How long queue callers waited before an agent answered.",
+                    )
+                    .buckets(vec![1.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0]),
+                )
+                .expect("valid metric");
+                registry
+                    .register(Box::new(h.clone()))
+                    .expect("unique metric");
+                h
+            },
+            queue_agent_changes: cv(
+                "patchbay_b2bua_queue_agent_changes_total",
+                "Queue agents' state changes, by new state (available, paused, logged_out) and \
+                 origin (api, phone: a feature code).",
+                &["state", "via"],
             ),
             trunk_calls: cv(
                 "patchbay_b2bua_trunk_calls_total",
@@ -227,8 +271,26 @@ impl Metrics {
         for r in ["missing", "wrong"] {
             m.control_unauthorized.with_label_values(&[r]);
         }
-        for o in ["connect", "voicemail", "room", "attendant", "unavailable"] {
+        for o in [
+            "connect",
+            "voicemail",
+            "room",
+            "attendant",
+            "queue",
+            "unavailable",
+        ] {
             m.attendant_routes.with_label_values(&[o]);
+        }
+        for s in ["waiting", "connected"] {
+            m.queue_callers.with_label_values(&[s]);
+        }
+        for o in ["connected", "overflow", "full", "hangup"] {
+            m.queue_outcomes.with_label_values(&[o]);
+        }
+        for s in ["available", "paused", "logged_out"] {
+            for v in ["api", "phone"] {
+                m.queue_agent_changes.with_label_values(&[s, v]);
+            }
         }
         for o in ["api", "sip"] {
             for r in REFUSALS {

@@ -62,6 +62,8 @@ pub(crate) enum TaskDone {
         command: u64,
         done: patchbay_proto::RecordingDone,
     },
+    /// An input for the core worked out off the loop (an agent's feature code).
+    Core(Box<patchbay_proto::Input>),
     /// Answer a request (REGISTER, or an INVITE's challenge or refusal).
     Respond {
         tx: ServerTxId,
@@ -91,18 +93,15 @@ pub(crate) struct Authorized {
     pub(crate) app: bool,
     /// The callee is a user: where its call goes (forwarding, do-not-disturb, ring time).
     pub(crate) plan: Option<patchbay_proto::routing::Plan>,
-    /// The caller dialled the voicemail number: its own mailbox.
-    pub(crate) voicemail_access: Option<String>,
     /// The callee, when it is not the Request-URI's user (a DID's destination).
     pub(crate) callee: Option<String>,
     /// The carrier trunk the call came in on.
     pub(crate) from_trunk: Option<crate::trunks::TrunkEntry>,
     /// The caller's own outbound caller ID, for a call out through a trunk.
     pub(crate) caller_id: Option<patchbay_api::CallerId>,
-    /// The callee is a conference room's extension.
-    pub(crate) conference: Option<patchbay_api::ConferenceRoom>,
-    /// The callee is an auto-attendant's number.
-    pub(crate) attendant: Option<patchbay_api::AutoAttendant>,
+    /// The B2BUA serves the caller itself: the voicemail number, a room's extension, an
+    /// attendant's or a queue's number, a feature code.
+    pub(crate) service: Option<patchbay_proto::Service>,
 }
 
 /// State shared with the registrar tasks and the control API.

@@ -42,6 +42,10 @@ pub enum PromptError {
 #[derive(Clone)]
 pub struct Prompts {
     dir: PathBuf,
+    /// Shared sounds (hold music) looked up by name after the prompts.
+    sounds: Option<PathBuf>,
+    /// Directories whose files may be named by absolute path (canonical).
+    audio_dirs: Vec<PathBuf>,
     tts: Tts,
     files: moka::future::Cache<PathBuf, Arc<[i16]>>,
     urls: moka::future::Cache<String, Arc<[i16]>>,
@@ -65,11 +69,30 @@ impl Prompts {
         }
         Self {
             dir,
+            sounds: None,
+            audio_dirs: Vec::new(),
             tts,
             files: cache(max_samples, FILE_TTL),
             urls: cache(max_samples, URL_TTL),
             allow_private: false,
         }
+    }
+
+    /// Names not found under the prompts directory are looked up under `dir` too
+    /// (`<dir>/<tenant>/<name>`, then `<dir>/<name>`).
+    pub fn with_sounds(mut self, dir: PathBuf) -> Self {
+        self.sounds = Some(dir);
+        self
+    }
+
+    /// Files under these directories may be named by absolute path (nothing else may: a
+    /// tenant names no file of another tenant's, nor any of the node's).
+    pub fn with_audio_dirs(mut self, dirs: &[PathBuf]) -> Self {
+        self.audio_dirs = dirs
+            .iter()
+            .filter_map(|d| std::fs::canonicalize(d).ok())
+            .collect();
+        self
     }
 
     /// Let URL prompts name private addresses (loopback, LAN).
@@ -98,8 +121,13 @@ impl Prompts {
         loaded.map_err(|e| (*e).clone())
     }
 
-    /// The WAV prompt `name` of `tenant`, as 8 kHz samples.
+    /// The WAV prompt `name` of `tenant`, as 8 kHz samples: a name under the prompts
+    /// directory (the tenant's own first), then under the sounds directory; or an absolute
+    /// path under one of the audio directories.
     pub async fn file(&self, tenant: &str, name: &str) -> Result<Arc<[i16]>, PromptError> {
+        if name.starts_with('/') {
+            return self.absolute(name).await;
+        }
         let tenant_ok = !tenant.is_empty()
             && tenant
                 .chars()
@@ -108,13 +136,31 @@ impl Prompts {
         if !tenant_ok || !name_ok(name) {
             return Err(PromptError::Name(name.to_string()));
         }
-        let candidates = [self.dir.join(tenant).join(name), self.dir.join(name)];
+        let mut candidates = vec![self.dir.join(tenant).join(name), self.dir.join(name)];
+        if let Some(sounds) = &self.sounds {
+            candidates.extend([sounds.join(tenant).join(name), sounds.join(name)]);
+        }
         for path in candidates {
             if let Some(loaded) = self.load(path, name).await {
                 return loaded;
             }
         }
         Err(PromptError::NotFound(name.to_string()))
+    }
+
+    /// A WAV named by absolute path: only under an audio directory, after resolving links.
+    async fn absolute(&self, name: &str) -> Result<Arc<[i16]>, PromptError> {
+        let refused = || PromptError::Name(name.to_string());
+        if name.len() > 1024 || name.split('/').any(|c| c == "..") {
+            return Err(refused());
+        }
+        let Ok(path) = tokio::fs::canonicalize(name).await else {
+            return Err(PromptError::NotFound(name.to_string()));
+        };
+        if !self.audio_dirs.iter().any(|d| path.starts_with(d)) {
+            return Err(refused());
+        }
+        self.path(path, name).await
     }
 
     /// Make the WAV at `from` the tenant's prompt `name` (a greeting recorded by phone):
@@ -256,5 +302,41 @@ mod tests {
             Err(PromptError::NotFound(_))
         ));
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn sounds_by_name_and_audio_dirs_by_absolute_path_only() {
+        let root = std::env::temp_dir().join(format!("patchbay-sounds-{}", std::process::id()));
+        let (prompts, sounds, music) = (root.join("p"), root.join("s"), root.join("m"));
+        for d in [&prompts, &sounds, &music, &root.join("secret")] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        wav(&sounds.join("hold.wav"), 8_000, 1_600);
+        wav(&music.join("jazz.wav"), 8_000, 800);
+        wav(&root.join("secret/other.wav"), 8_000, 800);
+        std::os::unix::fs::symlink(root.join("secret/other.wav"), music.join("link.wav")).unwrap();
+        let p = Prompts::new(prompts, Tts::new("espeak-ng", 1 << 20), 1 << 22)
+            .with_sounds(sounds)
+            .with_audio_dirs(std::slice::from_ref(&music));
+        assert_eq!(p.file("demo", "hold.wav").await.unwrap().len(), 1_600);
+        let jazz = music.join("jazz.wav");
+        assert_eq!(
+            p.file("demo", jazz.to_str().unwrap()).await.unwrap().len(),
+            800
+        );
+        for bad in [
+            root.join("secret/other.wav"),
+            music.join("link.wav"),
+            music.join("../secret/other.wav"),
+        ] {
+            assert!(
+                matches!(
+                    p.file("demo", bad.to_str().unwrap()).await,
+                    Err(PromptError::Name(_))
+                ),
+                "{bad:?}"
+            );
+        }
+        std::fs::remove_dir_all(root).unwrap();
     }
 }

@@ -256,6 +256,7 @@ impl Stack {
         cfg.media.port_max = cfg.media.port_min + 199;
         cfg.ring_timeout_secs = 10;
         cfg.prompts_dir = dir.join("prompts");
+        cfg.sounds_dir = dir.join("sounds");
         cfg.recordings_dir = dir.join("recordings");
         tune(&mut cfg);
         let sip_port = cfg.sip_listen.port();

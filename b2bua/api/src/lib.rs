@@ -41,6 +41,10 @@
 //!   [`RingGroup`] (PUT, DELETE -> 204)
 //! - `GET    /v1/tenants/{t}/conference-rooms` -> `Vec<ConferenceRoom>`;
 //!   `GET|PUT|DELETE .../conference-rooms/{name}` [`ConferenceRoom`] (PUT, DELETE -> 204)
+//! - `GET    /v1/tenants/{t}/queues`          -> `Vec<Queue>`; `GET|PUT|DELETE .../queues/{name}`
+//!   [`Queue`] (PUT, DELETE -> 204); `GET .../queues/{name}/agents` -> `Vec<QueueAgent>`;
+//!   `PUT .../queues/{name}/agents/{ext}` [`QueueAgent`] -> 204; `GET .../queues/{name}/calls`
+//!   -> `Vec<QueueCall>` (live)
 //! - `POST   /v1/sip/messages`               [`SipMessageRequest`] -> `Vec<SipMessageResult>`
 //!   (MESSAGE / NOTIFY to every registered phone of a user, once each answered or timed out)
 //!
@@ -51,6 +55,7 @@ mod channels;
 pub mod client;
 mod groups;
 mod media;
+mod queues;
 mod recording;
 mod routing;
 mod types;
@@ -58,6 +63,7 @@ mod types;
 pub use channels::*;
 pub use groups::*;
 pub use media::*;
+pub use queues::*;
 pub use recording::*;
 pub use routing::*;
 pub use types::*;

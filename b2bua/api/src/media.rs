@@ -225,9 +225,11 @@ impl MediaOp {
     }
 }
 
-/// A prompt name: relative, of letters, digits, `.`, `_`, `-` and `/`, no empty, `.` or `..`
-/// component.
+/// A prompt name: of letters, digits, `.`, `_`, `-` and `/`, no empty, `.` or `..`
+/// component; relative (under the prompts or sounds directory), or absolute (the B2BUA plays
+/// it only from its configured audio directories).
 pub fn prompt_name_ok(name: &str) -> bool {
+    let name = name.strip_prefix('/').unwrap_or(name);
     name.len() <= 200
         && name.split('/').all(|c| {
             !c.is_empty()

@@ -86,6 +86,10 @@ pub struct OriginateRequest {
     /// tenant (a room inviting someone).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conference: Option<String>,
+    /// A call-centre call of an agent of this queue of the tenant (`from`, rung first): the
+    /// CDR names the queue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
 }
 
 /// Headers the B2BUA writes itself, that would break the dialog, or that would let an API
@@ -372,6 +376,19 @@ pub enum EventKind {
         room: String,
         reason: crate::MediaReason,
     },
+    /// The caller entered a queue (it hears hold music).
+    QueueEntered {
+        queue: String,
+    },
+    /// The caller left its queue: `connected` to `agent` after `waited_ms`, or `overflow`
+    /// (max wait, full queue), or `hangup`.
+    QueueLeft {
+        queue: String,
+        outcome: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agent: Option<String>,
+        waited_ms: u64,
+    },
     /// The one terminal event of every call.
     Ended {
         cause: Cause,
@@ -432,6 +449,9 @@ pub struct Cdr {
     pub status: Option<u16>,
     /// Set when the call was transferred: the target.
     pub transferred_to: Option<String>,
+    /// The queue the call went through (a caller of it, or an agent's call-centre call).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
 }
 
 /// One registered contact of a user.

@@ -92,6 +92,9 @@ fn main() {
     if cfg.b2bua.prompts_dir.as_os_str().is_empty() {
         cfg.b2bua.prompts_dir = cfg.data_dir.join("prompts");
     }
+    if cfg.b2bua.sounds_dir == std::path::Path::new("sounds") {
+        cfg.b2bua.sounds_dir = cfg.data_dir.join("sounds");
+    }
     if let Err(e) = cfg.fill_control_token(b2bua, gateway, b2bua) {
         eprintln!("patchbay: config: {e}");
         std::process::exit(2);

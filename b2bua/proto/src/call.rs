@@ -116,6 +116,12 @@ pub(crate) struct Call {
     pub(crate) entry: Option<crate::calls::room_entry::Entry>,
     /// A caller in an auto-attendant's menus (see `calls::attendant`).
     pub(crate) attendant: Option<crate::calls::attendant::Session>,
+    /// A caller in a queue (see `calls::queue`).
+    pub(crate) queue: Option<crate::calls::queue::Session>,
+    /// The queue the call went through (its CDR names it).
+    pub(crate) queue_tag: Option<String>,
+    /// A feature code's confirmation being said (then the call ends).
+    pub(crate) notice: Option<u64>,
     /// An application call that joins this room when its party answers (an invite).
     pub(crate) join_room: Option<String>,
     /// Media primitives not ended yet.

@@ -9,8 +9,10 @@ mod forward;
 mod inbound;
 mod join;
 mod legs;
+mod notice;
 mod originate;
 mod prompts;
+pub(crate) mod queue;
 mod recording;
 pub(crate) mod room_entry;
 mod transfer;
@@ -18,6 +20,7 @@ pub(crate) mod voicemail;
 pub(crate) mod voicemail_access;
 
 use crate::call::{Call, Direction, Leg, LegState};
+use crate::queue::QueueState;
 use crate::{CallError, Input, LegAction, LegId, Ms, Output, routing};
 use patchbay_api::{CallId, CallInfo, CallState, Cause, Cdr, EndedBy, Event, EventKind};
 use std::collections::{BTreeSet, HashMap, VecDeque};
@@ -40,6 +43,10 @@ pub struct Calls {
     closing: HashMap<CallId, recording::Closing>,
     /// Deadlines of closing calls (after which they end without their recordings).
     closing_deadlines: BTreeSet<(Ms, CallId)>,
+    /// Queues with callers, or that had some (their agents' turns are kept).
+    queues: HashMap<queue::Key, QueueState>,
+    /// Queue callers' announcements and max waits, agents' rests (stale ones are dropped).
+    queue_timers: BTreeSet<(Ms, queue::Timer)>,
     out: VecDeque<Output>,
 }
 
@@ -102,7 +109,8 @@ impl Calls {
         let leg = self.timers.first().map(|(d, _)| *d);
         let start = self.starts.first().map(|(d, _)| *d);
         let closing = self.closing_deadlines.first().map(|(d, _)| *d);
-        [leg, start, closing].into_iter().flatten().min()
+        let queue = self.queue_timers.first().map(|(d, _)| *d);
+        [leg, start, closing, queue].into_iter().flatten().min()
     }
 
     pub fn poll_output(&mut self) -> Option<Output> {
@@ -123,9 +131,7 @@ impl Calls {
                 record,
                 app,
                 forwards,
-                voicemail_access,
-                conference,
-                attendant,
+                service,
             } => {
                 let mut call = new_call(call, tenant, from, vec![to], Direction::Inbound, now);
                 call.record = record;
@@ -135,10 +141,24 @@ impl Calls {
                     .clone()
                     .map(|f| (f, routing::Divert::Unconditional.reason()));
                 call.forwards = forwards;
-                call.access = voicemail_access.map(voicemail_access::Access::new);
-                call.entry = conference.map(|r| room_entry::Entry::new(*r));
-                call.attendant = attendant.map(|a| attendant::Session::new(*a));
-                self.handle_inbound(now, call, leg, targets, no_target_status, ring_timeout_ms)
+                let service = match service {
+                    Some(crate::Service::VoicemailAccess(m)) => {
+                        call.access = Some(voicemail_access::Access::new(m));
+                        None
+                    }
+                    Some(crate::Service::Room(r)) => {
+                        call.entry = Some(room_entry::Entry::new(*r));
+                        None
+                    }
+                    Some(crate::Service::Attendant(a)) => {
+                        call.attendant = Some(attendant::Session::new(*a));
+                        None
+                    }
+                    other => other,
+                };
+                call.app |= service.is_some();
+                let ring = (targets, no_target_status, ring_timeout_ms);
+                self.handle_inbound(now, call, leg, ring, service)
             }
             Input::Originate {
                 call,
@@ -189,6 +209,27 @@ impl Calls {
                 self.handle_voicemail_login(now, &call, ok, messages);
                 Ok(())
             }
+            Input::QueueTargets { call, agents } => {
+                self.handle_queue_targets(now, &call, agents);
+                Ok(())
+            }
+            Input::QueueAgent {
+                tenant,
+                queue,
+                agent,
+                state,
+            } => {
+                self.handle_queue_agent(now, (tenant, queue), &agent, state);
+                Ok(())
+            }
+            Input::QueueChanged {
+                tenant,
+                name,
+                entry,
+            } => {
+                self.handle_queue_changed(now, (tenant, name), entry.map(|e| *e));
+                Ok(())
+            }
             Input::RecordingDone {
                 call,
                 command,
@@ -222,6 +263,7 @@ impl Calls {
     /// no-answer deadline is at or before `now`.
     pub fn handle_timeout(&mut self, now: Ms) {
         self.closing_overdue(now);
+        self.queue_timeout(now);
         while let Some((due, _)) = self.starts.first() {
             if *due > now {
                 break;
@@ -261,6 +303,7 @@ impl Calls {
         by: EndedBy,
         status: Option<u16>,
     ) {
+        self.queue_hangup(now, id);
         let Some(mut call) = self.calls.remove(id) else {
             return;
         };
@@ -292,6 +335,9 @@ impl Calls {
         self.out.extend(hangups);
         for l in &call.legs {
             self.leg_index.remove(&l.id);
+        }
+        if let Some(session) = call.queue.take() {
+            self.queue_left(now, id, session);
         }
         call.state = CallState::Ended;
         if call.media.is_empty() {
@@ -340,6 +386,7 @@ impl Calls {
             ended_by: by,
             status,
             transferred_to: call.transferred_to.clone(),
+            queue: call.queue_tag.clone(),
         }));
         self.out
             .push_back(Output::Leg(LegAction::Release { call: id }));
@@ -415,6 +462,9 @@ fn new_call(
         entry: None,
         join_room: None,
         attendant: None,
+        queue: None,
+        queue_tag: None,
+        notice: None,
         media: Vec::new(),
     }
 }

@@ -35,6 +35,7 @@
 mod call;
 mod calls;
 pub mod dialplan;
+mod queue;
 pub mod routing;
 
 pub use call::{Direction, Leg, LegState};
@@ -198,14 +199,8 @@ pub enum Input {
         app: bool,
         /// The callee's forwarding (empty for numbers that are no user).
         forwards: Forwards,
-        /// The caller dialled the voicemail number: answer it here and let it listen to this
-        /// mailbox (its own) after its PIN (`app` is set too).
-        voicemail_access: Option<String>,
-        /// The caller dialled a conference room's extension: answer it, check its PIN and
-        /// join it to the room (`app` is set too).
-        conference: Option<Box<patchbay_api::ConferenceRoom>>,
-        /// The caller dialled an auto-attendant's number (`app` is set too).
-        attendant: Option<Box<patchbay_api::AutoAttendant>>,
+        /// The B2BUA answers the caller and serves it itself (`app` is set too).
+        service: Option<Service>,
     },
     /// Where an attendant's destination ([`Output::Route`]) leads.
     Routed {
@@ -290,12 +285,56 @@ pub enum Input {
         ok: bool,
         messages: Vec<(String, String)>,
     },
+    /// The answer to [`Output::QueueOffer`]: those of the offered agents who can ring now
+    /// (logged in at a phone, in no call), in the order offered, with their contacts.
+    QueueTargets {
+        call: CallId,
+        agents: Vec<(String, Vec<Target>)>,
+    },
+    /// An agent's state in a queue changed (the admin API, a feature code).
+    QueueAgent {
+        tenant: String,
+        queue: String,
+        agent: String,
+        state: patchbay_api::AgentState,
+    },
+    /// A queue was changed (`Some`) or deleted (`None`) in the admin API: its callers go on
+    /// with the new settings.
+    QueueChanged {
+        tenant: String,
+        name: String,
+        entry: Option<Box<QueueEntry>>,
+    },
     /// A recording ([`LegAction::Record`]) is closed and indexed, or failed.
     RecordingDone {
         call: CallId,
         command: u64,
         done: RecordingDone,
     },
+}
+
+/// What the B2BUA does with a caller it answers itself.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Service {
+    /// The voicemail number: the caller listens to this mailbox (its own) after its PIN.
+    VoicemailAccess(String),
+    /// A conference room's extension: its PIN, then the room.
+    Room(Box<patchbay_api::ConferenceRoom>),
+    /// An auto-attendant's menu.
+    Attendant(Box<patchbay_api::AutoAttendant>),
+    /// A queue: hold music until an agent answers.
+    Queue(Box<QueueEntry>),
+    /// Say this, then hang up (a feature code's confirmation).
+    Notice(String),
+}
+
+/// A queue as a caller enters it: its settings and its agents' states (from the store; an
+/// agent missing there is logged out).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueEntry {
+    pub tenant: String,
+    pub queue: patchbay_api::Queue,
+    pub states: std::collections::HashMap<String, patchbay_api::AgentState>,
 }
 
 /// How a recording ended (see [`Input::RecordingDone`]).
@@ -385,11 +424,18 @@ pub enum Output {
     Cdr(Cdr),
     /// Work on a mailbox the driver does with the store.
     Mailbox(MailboxAction),
-    /// Resolve an attendant caller's choice (a number, `voicemail:<ext>`): answer with
-    /// [`Input::Routed`].
+    /// Resolve an attendant caller's choice (a number, `voicemail:<ext>`), or a queue's
+    /// overflow: answer with [`Input::Routed`].
     Route {
         call: CallId,
         destination: String,
+    },
+    /// Which of these agents of a queue can ring for `call` now: answer with
+    /// [`Input::QueueTargets`] (at once: the core waits for it before offering them again).
+    QueueOffer {
+        call: CallId,
+        tenant: String,
+        agents: Vec<String>,
     },
 }
 
@@ -408,6 +454,8 @@ pub enum RouteOutcome {
     Attendant(patchbay_api::AutoAttendant),
     /// A conference room's entry.
     Room(patchbay_api::ConferenceRoom),
+    /// A queue.
+    Queue(Box<QueueEntry>),
     /// Nothing there.
     Unavailable,
 }

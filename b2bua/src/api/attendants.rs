@@ -44,26 +44,14 @@ pub(super) async fn put(
         return error(ApiErrorKind::BadRequest, why);
     }
     // The number is the attendant's alone.
-    let n = a.number.clone();
-    let others = match crate::driver::attendant::attendants(&st.sh, &tenant).await {
-        Ok((all, _)) => all.iter().any(|o| o.number == n && o.id != a.id),
-        Err(e) => return store_error(e),
-    };
-    let taken = others
-        || match st.sh.store.user(&tenant, &n).await {
-            Ok(u) => u.is_some(),
-            Err(e) => return store_error(e),
+    match super::numbers::owner(&st.sh, &tenant, &a.number).await {
+        Ok(None) => {}
+        Ok(Some(super::numbers::Owner::Attendant(id))) if id == a.id => {}
+        Ok(Some(o)) => {
+            let why = format!("{} is already {}", a.number, o.describe());
+            return error(ApiErrorKind::InvalidState, why);
         }
-        || st.sh.is_app_number(&tenant, &n).await == Some(true)
-        || match st.sh.ring_group(&tenant, &n).await {
-            Ok(g) => g.is_some(),
-            Err(e) => return store_error(e),
-        };
-    if taken {
-        return error(
-            ApiErrorKind::InvalidState,
-            format!("{n} is a user's, a group's, an attendant's or an application number"),
-        );
+        Err(e) => return store_error(e),
     }
     let body = serde_json::to_string(&a).unwrap_or_default();
     match st

@@ -65,6 +65,18 @@ pub(super) async fn put(
             format!("{} is an application number", g.number),
         );
     }
+    match super::numbers::owner(&st.sh, &tenant, &g.number).await {
+        Ok(Some(
+            o @ (super::numbers::Owner::Room(_)
+            | super::numbers::Owner::Attendant(_)
+            | super::numbers::Owner::Queue(_)),
+        )) => {
+            let why = format!("{} is already {}", g.number, o.describe());
+            return error(ApiErrorKind::InvalidState, why);
+        }
+        Ok(_) => {}
+        Err(e) => return store_error(e),
+    }
     for m in &g.members {
         match store.user(&tenant, &m.ext).await {
             Ok(Some(_)) => {}

@@ -49,26 +49,14 @@ pub(super) async fn put(
         return error(ApiErrorKind::BadRequest, why);
     }
     // The extension is the room's alone.
-    let ext = room.extension.clone();
-    let taken = match st.sh.store.user(&tenant, &ext).await {
-        Ok(u) => u.is_some(),
-        Err(e) => return store_error(e),
-    } || st.sh.is_app_number(&tenant, &ext).await == Some(true)
-        || match st.sh.ring_group(&tenant, &ext).await {
-            Ok(g) => g.is_some(),
-            Err(e) => return store_error(e),
+    match super::numbers::owner(&st.sh, &tenant, &room.extension).await {
+        Ok(None) => {}
+        Ok(Some(super::numbers::Owner::Room(n))) if n == room.name => {}
+        Ok(Some(o)) => {
+            let why = format!("{} is already {}", room.extension, o.describe());
+            return error(ApiErrorKind::InvalidState, why);
         }
-        || match st.sh.conference_rooms(&tenant).await {
-            Ok(rooms) => rooms
-                .iter()
-                .any(|r| r.extension == ext && r.name != room.name),
-            Err(e) => return store_error(e),
-        };
-    if taken {
-        return error(
-            ApiErrorKind::InvalidState,
-            format!("{ext} is a user's, a group's, a room's or an application number"),
-        );
+        Err(e) => return store_error(e),
     }
     let body = serde_json::to_string(&room).unwrap_or_default();
     match st

@@ -44,6 +44,8 @@ impl Apps {
             endpoints: HashMap::new(),
             loading: HashSet::new(),
             prompts: Prompts::new(dir, tts, cfg.prompt_cache_samples)
+                .with_sounds(cfg.sounds_dir.clone())
+                .with_audio_dirs(&cfg.audio_dirs)
                 .allow_private_urls(cfg.url_prompts_allow_private),
             metrics,
             events,

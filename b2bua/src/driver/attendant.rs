@@ -1,6 +1,6 @@
 //! Auto-attendants in the driver: a caller's choice ([`Output::Route`](patchbay_proto::Output))
-//! is resolved off the loop (the store and caches: attendants, rooms, users' and groups'
-//! routing, the dial plan), then made concrete on the loop (contacts) and handed back to the
+//! (or a queue's overflow) is resolved off the loop (the store and caches: attendants, rooms,
+//! queues, users' and groups' routing, the dial plan), then made concrete on the loop (contacts) and handed back to the
 //! core as [`Input::Routed`].
 
 use super::{Driver, TaskDone, now_ms};
@@ -19,6 +19,7 @@ pub(crate) enum Resolved {
     Mailbox(Box<Plan>),
     Attendant(Box<AutoAttendant>),
     Room(Box<ConferenceRoom>),
+    Queue(Box<patchbay_proto::QueueEntry>),
     /// Out through a trunk.
     Outside(Target),
     Nothing,
@@ -86,6 +87,9 @@ async fn resolve(
     {
         return Ok(Resolved::Room(Box::new(r.clone())));
     }
+    if let Some(e) = super::queues::entry_for(sh, tenant, destination).await? {
+        return Ok(Resolved::Queue(Box::new(e)));
+    }
     if let Some(p) = crate::routing::plan_for(sh, tenant, destination).await? {
         return Ok(Resolved::Plan(destination.to_string(), Box::new(p)));
     }
@@ -138,6 +142,7 @@ impl Driver {
             },
             Resolved::Attendant(a) => RouteOutcome::Attendant(*a),
             Resolved::Room(r) => RouteOutcome::Room(*r),
+            Resolved::Queue(e) => RouteOutcome::Queue(e),
             Resolved::Outside(t) => RouteOutcome::Connect {
                 target: t.party.clone(),
                 targets: vec![t],
@@ -149,6 +154,7 @@ impl Driver {
             RouteOutcome::Voicemail(_) => "voicemail",
             RouteOutcome::Room(_) => "room",
             RouteOutcome::Attendant(_) => "attendant",
+            RouteOutcome::Queue(_) => "queue",
             RouteOutcome::Unavailable => "unavailable",
         };
         self.sh

@@ -22,6 +22,13 @@ impl Channels {
         self.of_leg.insert(leg, key);
     }
 
+    /// The legs on channel `name` of `tenant`.
+    pub(super) fn legs(&self, tenant: &str, name: &str) -> &[LegId] {
+        self.by_name
+            .get(&(tenant.to_string(), name.to_string()))
+            .map_or(&[], Vec::as_slice)
+    }
+
     pub(super) fn close(&mut self, leg: LegId) {
         let Some(key) = self.of_leg.remove(&leg) else {
             return;

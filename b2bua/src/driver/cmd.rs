@@ -45,6 +45,10 @@ pub(crate) enum Cmd {
         Option<Vec<String>>,
         Reply<Vec<patchbay_api::Channel>>,
     ),
+    /// A queue's live calls (tenant, queue); `None` when no caller has entered it here.
+    QueueCalls(String, String, Reply<Option<Vec<patchbay_api::QueueCall>>>),
+    /// An input for the core from the admin API (a queue or an agent changed).
+    Core(Box<patchbay_proto::Input>, Reply<()>),
     /// The members of a tenant's room (tenant, room).
     Conference(String, String, Reply<Vec<patchbay_api::ConferenceMember>>),
 }

@@ -142,6 +142,17 @@ impl Driver {
             Cmd::Channels(tenant, names, reply) => {
                 let _ = reply.send(Ok(self.channels(&tenant, names)));
             }
+            Cmd::QueueCalls(tenant, name, reply) => {
+                let calls = self.calls.queue_calls(now_ms(), &tenant, &name);
+                let known = !calls.is_empty() || self.calls.knows_queue(&tenant, &name);
+                let _ = reply.send(Ok(known.then_some(calls)));
+            }
+            Cmd::Core(input, reply) => {
+                let r = self.calls.handle_input(now_ms(), *input);
+                let _ = reply
+                    .send(r.map_err(|e| CmdError::new(ApiErrorKind::InvalidState, e.to_string())));
+                self.step();
+            }
             Cmd::Conference(tenant, room, reply) => {
                 let mut members = self.calls.conference_members(&tenant, &room);
                 self.add_energy(&tenant, &room, &mut members);

@@ -165,12 +165,10 @@ impl Driver {
             record,
             app,
             plan,
-            voicemail_access,
             callee,
             from_trunk,
             caller_id,
-            conference,
-            attendant,
+            service,
         } = a;
         if !self.ua_tx_open(tx) {
             return; // cancelled while we authenticated it
@@ -279,9 +277,7 @@ impl Driver {
             record,
             app,
             forwards,
-            voicemail_access,
-            conference: conference.map(Box::new),
-            attendant: attendant.map(Box::new),
+            service,
         };
         if self.calls.handle_input(now, input).is_err() {
             // (Unreachable with fresh ids; never leave the leg's media and maps behind.)

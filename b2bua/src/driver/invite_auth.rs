@@ -98,40 +98,30 @@ pub(super) async fn authenticate_invite(
                 return respond(&done, p.tx, 403);
             }
         };
-    // An application number is answered here; otherwise a callee with no contact is 480 if
-    // it is a user, 404 if not: one store read, only then.
-    let access = (outside.is_none() && uri_parts(&ruri).0 == sh.cfg.voicemail_number)
-        .then(|| caller.clone());
+    // A number the B2BUA serves itself, or an application number, is answered here;
+    // otherwise a callee with no contact is 480 if it is a user, 404 if not: one store read,
+    // only then.
+    let number = uri_parts(&ruri).0;
+    let mut later = Vec::new();
+    let service = match &outside {
+        Some(_) => None,
+        None => {
+            let s =
+                super::services::service_for(&sh, &mut later, &ta.tenant, Some(&caller), &number);
+            match s.await {
+                Ok(s) => s,
+                Err(_) => return respond(&done, p.tx, 503),
+            }
+        }
+    };
     let app = match &outside {
         Some(_) => false,
-        None if access.is_some() => true,
-        None => match sh.is_app_number(&ta.tenant, &uri_parts(&ruri).0).await {
+        None if service.is_some() => true,
+        None => match sh.is_app_number(&ta.tenant, &number).await {
             Some(a) => a,
             None => return respond(&done, p.tx, 503),
         },
     };
-    // A conference room's extension: the B2BUA answers and lets the caller in.
-    let conference = if outside.is_none() && !app {
-        match sh.conference_rooms(&ta.tenant).await {
-            Ok(rooms) => rooms
-                .iter()
-                .find(|r| r.extension == uri_parts(&ruri).0)
-                .cloned(),
-            Err(_) => return respond(&done, p.tx, 503),
-        }
-    } else {
-        None
-    };
-    // An auto-attendant's number: the B2BUA answers with its menu.
-    let attendant = if outside.is_none() && !app && conference.is_none() {
-        match crate::driver::attendant::attendant_for(&sh, &ta.tenant, &uri_parts(&ruri).0).await {
-            Ok(a) => a,
-            Err(_) => return respond(&done, p.tx, 503),
-        }
-    } else {
-        None
-    };
-    let app = app || conference.is_some() || attendant.is_some();
     // A user's call goes where its forwarding says (one store read per user on the way).
     let plan = match &outside {
         Some(_) => None,
@@ -180,11 +170,10 @@ pub(super) async fn authenticate_invite(
         record,
         app,
         plan,
-        voicemail_access: access,
         callee: None,
         from_trunk: None,
         caller_id,
-        conference,
-        attendant,
+        service,
     })));
+    super::services::tell_core(&done, later);
 }

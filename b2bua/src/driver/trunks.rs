@@ -193,8 +193,13 @@ async fn authorize_trunk_call(
             _ => None,
         })
         .unwrap_or_else(|| "anonymous".into());
+    let service =
+        match super::services::service_for(&sh, &mut Vec::new(), &tenant, None, &dest).await {
+            Ok(s) => s,
+            Err(_) => return respond(503),
+        };
     let app = match sh.is_app_number(&tenant, &dest).await {
-        Some(a) => a,
+        Some(a) => a || service.is_some(),
         None => return respond(503),
     };
     let plan = if app {
@@ -217,11 +222,9 @@ async fn authorize_trunk_call(
         record,
         app,
         plan,
-        voicemail_access: None,
         callee: Some(dest),
         from_trunk: Some(e),
         caller_id: None,
-        conference: None,
-        attendant: None,
+        service,
     })));
 }

@@ -68,6 +68,7 @@ async fn suite(store: &dyn Store, tenant: &str) {
         ended_by: EndedBy::Api,
         status: Some(408),
         transferred_to: None,
+        queue: None,
     };
     store.insert_cdr(&cdr).await.unwrap();
     assert!(store.insert_cdr(&cdr).await.is_err(), "one CDR per call");

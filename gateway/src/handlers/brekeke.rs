@@ -148,6 +148,7 @@ async fn place_call(
                 record: false,
                 caller_id: None,
                 conference: None,
+                queue: None,
             },
         )
         .await?;

@@ -1,5 +1,6 @@
 //! `/api/v1`: Patchbay's own JSON API.
 
+mod queues;
 mod recordings;
 mod routing;
 mod settings;
@@ -371,6 +372,7 @@ async fn run(gw: &Gateway, ctx: &mut Ctx, p: &Principal, op: NativeOp) -> Result
                         record: b.record,
                         caller_id: b.caller_id.clone(),
                         conference: None,
+                        queue: b.queue.clone(),
                     },
                 )
                 .await?;

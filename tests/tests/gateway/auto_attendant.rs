@@ -1,6 +1,7 @@
 //! Auto-attendants (native admin API): 4005 calls 800 and presses 1: 4007 rings, answers and
 //! is connected (RTP both ways); 4005 calls again and presses nothing: the timeout
-//! destination, 4009, rings and answers; with the tenant's special mode on (the `night`
+//! destination, 4009, rings and answers; presses 9: it waits in the queue `sales` (its live
+//! state shows it); with the tenant's special mode on (the `night`
 //! attendant), a call to 800 hears the night menu instead, whose timeout says goodbye.
 use patchbay_api::{CallId, CallState, EventKind, Side};
 use patchbay_tests::media::*;
@@ -36,7 +37,8 @@ async fn keys_timeouts_and_special_mode_route_callers() {
         (
             "main",
             json!({"number": "800", "prompt": {"text": "For sales press 1."},
-                   "menu": {"1": "4007"}, "timeout_secs": 2, "timeout_destination": "4009"}),
+                   "menu": {"1": "4007", "9": "600"}, "timeout_secs": 2,
+                   "timeout_destination": "4009"}),
         ),
         (
             "night",
@@ -101,6 +103,31 @@ async fn keys_timeouts_and_special_mode_route_callers() {
     assert_eq!(phone9.wait(10).await, 0);
     stack.events_until_end(&call).await;
 
+    // Key 9: the queue (nobody logged in: the caller waits).
+    let r = gw
+        .send(
+            demo(M::PUT, "/api/v1/tenants/demo/queues/sales")
+                .json(&json!({"number": "600", "agents": ["4009"]})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let caller = dial(&stack, &rtp5);
+    let call = answered_call(&stack).await;
+    let relay = relay_addr(&stack.api, &call, Side::A).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    send_paced(&rtp5.sock, relay, &keys.rfc4733("9")).await;
+    stack
+        .wait_event(&call, 15, |k| matches!(k, EventKind::QueueEntered { .. }))
+        .await;
+    let r = gw
+        .send(demo(M::GET, "/api/v1/tenants/demo/queues/sales/calls"))
+        .await;
+    assert_eq!(r.json()[0]["status"], "waiting", "{}", r.body);
+    assert_eq!(r.json()[0]["call"], call.0.as_str(), "{}", r.body);
+    stack.api.hangup(&call).await.unwrap();
+    assert_eq!(caller.wait(10).await, 0);
+    stack.events_until_end(&call).await;
+
     // Special mode: the night attendant answers 800; its timeout says goodbye.
     let r = gw
         .send(
@@ -127,6 +154,13 @@ async fn keys_timeouts_and_special_mode_route_callers() {
         ),
         Some(2.0),
         "key 1 and the timeout connected"
+    );
+    assert_eq!(
+        metric(
+            &metrics,
+            "patchbay_b2bua_attendant_routes_total{outcome=\"queue\"}"
+        ),
+        Some(1.0)
     );
     gw.stop().await;
     stack.stop().await;

@@ -28,6 +28,8 @@ mod native_app_call;
 mod native_app_number;
 mod native_call;
 mod native_recordings;
+mod queue_hold_music;
+mod queue_strategies;
 mod ring_groups;
 mod tenant_settings;
 mod tls_listener;

@@ -379,6 +379,8 @@ impl Calls {
             self.access_after(now, &id, command, digits.clone());
             self.entry_after(now, &id, command, digits.clone());
             self.attendant_after(now, &id, command, digits);
+            self.queue_after(now, &id, command);
+            self.notice_after(now, &id, command);
         }
     }
 }

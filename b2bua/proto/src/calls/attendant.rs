@@ -172,7 +172,7 @@ impl Calls {
         }
     }
 
-    /// The driver resolved the destination of an attendant call.
+    /// The driver resolved the destination of an attendant call or a queue's overflow.
     pub(super) fn handle_routed(
         &mut self,
         now: Ms,
@@ -181,8 +181,12 @@ impl Calls {
     ) -> Result<(), crate::CallError> {
         let call = self
             .calls
-            .get_mut(id)
+            .get(id)
             .ok_or_else(|| crate::CallError::UnknownCall(id.clone()))?;
+        if call.queue.is_some() {
+            self.queue_routed(now, id, outcome);
+            return Ok(());
+        }
         if call.attendant.as_ref().map(|s| s.step) != Some(Step::Routing) {
             return Ok(()); // the caller hung up meanwhile, or it is stale
         }
@@ -196,30 +200,42 @@ impl Calls {
                     self.attendant_sorry(id, "That destination is not available.");
                 }
             }
+            RouteOutcome::Unavailable => {
+                self.attendant_sorry(id, "That destination is not available.");
+            }
+            other => {
+                if let Some(c) = self.calls.get_mut(id) {
+                    c.attendant = None;
+                }
+                self.route_elsewhere(now, id, other);
+            }
+        }
+        Ok(())
+    }
+
+    /// An answered caller (served by the engine) goes to a service: another attendant's
+    /// menu, a mailbox, a room's entry, a queue (not a connect: the caller's own logic does
+    /// those).
+    pub(super) fn route_elsewhere(&mut self, now: Ms, id: &CallId, outcome: RouteOutcome) {
+        match outcome {
             RouteOutcome::Attendant(spec) => {
-                if let Some(s) = self.calls.get_mut(id).and_then(|c| c.attendant.as_mut()) {
-                    *s = Session::new(spec);
+                if let Some(c) = self.calls.get_mut(id) {
+                    c.attendant = Some(Session::new(spec));
                 }
                 self.attendant_menu(id);
             }
             RouteOutcome::Voicemail(vm) => {
-                if let Some(c) = self.calls.get_mut(id) {
-                    c.attendant = None;
-                }
                 self.start_voicemail(now, id, vm, crate::routing::Divert::Unconditional);
             }
             RouteOutcome::Room(room) => {
                 if let Some(c) = self.calls.get_mut(id) {
-                    c.attendant = None;
                     c.entry = Some(super::room_entry::Entry::new(room));
                 }
                 self.enter_room(now, id);
             }
-            RouteOutcome::Unavailable => {
-                self.attendant_sorry(id, "That destination is not available.");
-            }
+            RouteOutcome::Queue(entry) => self.queue_enter(now, id, *entry),
+            RouteOutcome::Connect { .. } | RouteOutcome::Unavailable => {}
         }
-        Ok(())
     }
 
     /// A connect of an attendant call failed: "not available", then the menu.

@@ -3,7 +3,7 @@
 
 use super::Calls;
 use crate::call::{Call, Leg, LegState, Role, cause_of_status};
-use crate::{CallError, LegAction, LegId, Ms, Output, Target};
+use crate::{CallError, LegAction, LegId, Ms, Output, Service, Target};
 use patchbay_api::{EndedBy, Side};
 
 // === impl Calls ===
@@ -14,9 +14,8 @@ impl Calls {
         now: Ms,
         mut call: Call,
         leg: LegId,
-        targets: Vec<Target>,
-        no_target_status: u16,
-        ring_timeout_ms: Ms,
+        (targets, no_target_status, ring_timeout_ms): (Vec<Target>, u16, Ms),
+        service: Option<Service>,
     ) -> Result<(), CallError> {
         let id = call.id.clone();
         if self.calls.contains_key(&id) {
@@ -39,6 +38,17 @@ impl Calls {
         self.calls.insert(id.clone(), call);
         self.emit_created(now, &id);
         if app {
+            match service {
+                Some(Service::Queue(entry)) => {
+                    self.start_queue(now, &id, leg, *entry);
+                    return Ok(());
+                }
+                Some(Service::Notice(text)) => {
+                    self.start_notice(now, &id, leg, &text);
+                    return Ok(());
+                }
+                _ => {}
+            }
             if self.calls.get(&id).is_some_and(|c| c.access.is_some()) {
                 self.start_access(now, &id, leg);
             } else if self.calls.get(&id).is_some_and(|c| c.entry.is_some()) {

@@ -167,9 +167,12 @@ impl Calls {
             return; // other forks still ring
         }
         if role == Role::TransferTarget {
-            let target = call.transfer.take().map(|t| t.target).unwrap_or_default();
-            self.emit(now, id, EventKind::TransferFailed { target, status });
+            if let Some(t) = call.transfer.take() {
+                let target = t.target;
+                self.emit(now, id, EventKind::TransferFailed { target, status });
+            }
             self.attendant_connect_failed(id);
+            self.queue_ring_failed(now, id);
             return;
         }
         if call.winner(side).is_some() {

@@ -33,6 +33,7 @@ impl Calls {
         call.headers = req.headers;
         call.auto_answer = req.auto_answer;
         call.app = req.app;
+        call.queue_tag = req.queue;
         call.record = req.record;
         call.join_room = req.conference.clone().filter(|_| req.app);
         call.diversion = forwards

@@ -91,17 +91,28 @@ impl Calls {
         if let Some(l) = call.leg_mut(leg) {
             l.role = Role::Party;
         }
+        // A queue's agent answering is no transfer: the caller is connected to it.
+        let agent = call.queue.as_ref().is_some_and(|s| s.ringing());
         let old = call.winner(side);
         let kept = call.winner(t.keep);
         call.set_winner(side, leg);
-        call.transferred_to = Some(t.target.clone());
+        if !agent {
+            call.transferred_to = Some(t.target.clone());
+        }
         if let Some(old) = old {
             if let Some(ol) = call.leg_mut(old) {
                 ol.state = LegState::Ended;
             }
             self.out.push_back(Output::Leg(LegAction::Bye { leg: old }));
         }
-        self.emit(now, id, EventKind::Answered { side, party });
+        self.emit(
+            now,
+            id,
+            EventKind::Answered {
+                side,
+                party: party.clone(),
+            },
+        );
         // An application call's party leaves the engine for the relay: what it was running
         // stops (reported), then the bridge.
         let Some(call) = self.calls.get_mut(id) else {
@@ -122,7 +133,11 @@ impl Calls {
             };
             self.out.push_back(Output::Leg(LegAction::Bridge { a, b }));
         }
-        self.emit(now, id, EventKind::Transferred { target: t.target });
+        if agent {
+            self.queue_connected(now, id, &party);
+        } else {
+            self.emit(now, id, EventKind::Transferred { target: t.target });
+        }
     }
 
     pub(super) fn refer_result(&mut self, now: Ms, id: &CallId, leg: LegId, ok: bool, status: u16) {

@@ -4,7 +4,7 @@
 //! destination that does not answer is "not available", then the menu again.
 use crate::harness::{H, collection, done, media};
 use patchbay_proto::api::{AttendantPrompt, AutoAttendant, CallId, MediaOp};
-use patchbay_proto::{Forwards, Input, LegAction, LegEvent, LegId, RouteOutcome, Target};
+use patchbay_proto::{Forwards, Input, LegAction, LegEvent, LegId, RouteOutcome, Service, Target};
 
 fn menu() -> AutoAttendant {
     AutoAttendant {
@@ -36,9 +36,7 @@ fn dial(h: &mut H) -> LegId {
         record: false,
         app: true,
         forwards: Forwards::default(),
-        voicemail_access: None,
-        conference: None,
-        attendant: Some(Box::new(menu())),
+        service: Some(Service::Attendant(Box::new(menu()))),
     });
     leg
 }

@@ -3,7 +3,7 @@
 //! a PIN lets the caller in at once (the `conference` primitive for the room).
 use crate::harness::{H, collection, done, media};
 use patchbay_proto::api::{CallId, ConferenceRoom, EndedBy, MediaOp};
-use patchbay_proto::{Forwards, Input, LegAction, LegId};
+use patchbay_proto::{Forwards, Input, LegAction, LegId, Service};
 
 fn room(pin: Option<&str>) -> ConferenceRoom {
     ConferenceRoom {
@@ -31,9 +31,7 @@ fn dial(h: &mut H, pin: Option<&str>) -> LegId {
         record: false,
         app: true,
         forwards: Forwards::default(),
-        voicemail_access: None,
-        conference: Some(Box::new(room(pin))),
-        attendant: None,
+        service: Some(Service::Room(Box::new(room(pin)))),
     });
     leg
 }

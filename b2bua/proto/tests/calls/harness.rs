@@ -1,7 +1,7 @@
 use patchbay_proto::api::{
     CallId, Cause, Cdr, EndedBy, Event, EventKind, OriginateMode, OriginateRequest, Side,
 };
-use patchbay_proto::{Calls, Input, LegAction, LegEvent, LegId, Ms, Output, Target};
+use patchbay_proto::{Calls, Input, LegAction, LegEvent, LegId, Ms, Output, Service, Target};
 
 pub struct H {
     pub calls: Calls,
@@ -12,6 +12,8 @@ pub struct H {
     pub voicemails: Vec<patchbay_proto::VoicemailMessage>,
     pub mailbox: Vec<patchbay_proto::MailboxAction>,
     pub routes: Vec<(CallId, String)>,
+    /// Queue offers not answered yet (`Output::QueueOffer`).
+    pub offers: Vec<(CallId, Vec<String>)>,
 }
 
 impl H {
@@ -25,6 +27,7 @@ impl H {
             voicemails: vec![],
             mailbox: vec![],
             routes: vec![],
+            offers: vec![],
         }
     }
 
@@ -68,6 +71,7 @@ impl H {
                 Output::Mailbox(patchbay_proto::MailboxAction::Store(v)) => self.voicemails.push(v),
                 Output::Mailbox(m) => self.mailbox.push(m),
                 Output::Route { call, destination } => self.routes.push((call, destination)),
+                Output::QueueOffer { call, agents, .. } => self.offers.push((call, agents)),
             }
         }
     }
@@ -117,6 +121,7 @@ impl H {
             record: false,
             caller_id: None,
             conference: None,
+            queue: None,
         };
         let a = vec![Target::new(from, format!("sip:{from}@127.0.0.1:5071"))];
         let b = to
@@ -226,9 +231,7 @@ impl H {
             record: false,
             app,
             forwards,
-            voicemail_access,
-            conference: None,
-            attendant: None,
+            service: voicemail_access.map(Service::VoicemailAccess),
         });
     }
 
@@ -282,6 +285,8 @@ impl H {
                 EventKind::Dtmf { .. } => "dtmf",
                 EventKind::DtmfSent { .. } => "dtmf_sent",
                 EventKind::ToneFinished { .. } => "tone_finished",
+                EventKind::QueueEntered { .. } => "queue_entered",
+                EventKind::QueueLeft { .. } => "queue_left",
                 EventKind::Ended { .. } => "ended",
             })
             .collect()
@@ -321,4 +326,81 @@ pub fn done(h: &mut H, leg: LegId, command: u64, digits: Option<&str>) {
             error: None,
         },
     });
+}
+
+/// A queue `sales` (number 600) of `agents`, all available, ringing each for 15 s.
+pub fn queue(
+    strategy: patchbay_proto::api::QueueStrategy,
+    agents: &[&str],
+) -> patchbay_proto::QueueEntry {
+    use patchbay_proto::api::{AgentState, Queue};
+    patchbay_proto::QueueEntry {
+        tenant: "demo".into(),
+        queue: Queue {
+            name: "sales".into(),
+            number: "600".into(),
+            strategy,
+            agents: agents.iter().map(|a| a.to_string()).collect(),
+            ring_secs: 15,
+            wrapup_secs: 0,
+            hold_music: None,
+            announce_secs: 0,
+            max_wait_secs: 0,
+            overflow: None,
+            max_callers: 0,
+        },
+        states: agents
+            .iter()
+            .map(|a| (a.to_string(), AgentState::Available))
+            .collect(),
+    }
+}
+
+impl H {
+    /// `from` calls the queue of `entry` as call `id`: its leg.
+    pub fn call_queue(
+        &mut self,
+        id: &str,
+        from: &str,
+        entry: &patchbay_proto::QueueEntry,
+    ) -> LegId {
+        let leg = self.calls.alloc_leg();
+        self.input(Input::Inbound {
+            call: CallId(id.into()),
+            leg,
+            tenant: "demo".into(),
+            from: from.into(),
+            to: entry.queue.number.clone(),
+            targets: vec![],
+            no_target_status: 0,
+            ring_timeout_ms: 20_000,
+            record: false,
+            app: true,
+            forwards: patchbay_proto::Forwards::default(),
+            service: Some(Service::Queue(Box::new(entry.clone()))),
+        });
+        leg
+    }
+
+    /// Answer every pending queue offer as the driver would: the agents in `reachable` can
+    /// ring (one phone each). Returns the offers answered.
+    pub fn answer_offers(&mut self, reachable: &[&str]) -> Vec<(CallId, Vec<String>)> {
+        let mut answered = Vec::new();
+        while !self.offers.is_empty() {
+            let offers = std::mem::take(&mut self.offers);
+            for (call, agents) in offers {
+                let keep = agents
+                    .iter()
+                    .filter(|a| reachable.contains(&a.as_str()))
+                    .map(|a| {
+                        let t = Target::new(a.clone(), format!("sip:{a}@127.0.0.1:5072"));
+                        (a.clone(), vec![t])
+                    })
+                    .collect();
+                answered.push((call.clone(), agents));
+                self.input(Input::QueueTargets { call, agents: keep });
+            }
+        }
+        answered
+    }
 }

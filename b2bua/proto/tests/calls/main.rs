@@ -13,6 +13,10 @@ mod conference;
 mod conference_entry;
 mod conference_invite;
 mod dialplan;
+mod queue_agents;
+mod queue_overflow;
+mod queue_ringall;
+mod queue_strategies;
 mod recording;
 mod routing_plan;
 

@@ -179,6 +179,9 @@ fn a_node_stopping_ends_its_closing_calls_without_losing_their_cdrs() {
             patchbay_proto::Output::Route { call, destination } => {
                 h.routes.push((call, destination))
             }
+            patchbay_proto::Output::QueueOffer { call, agents, .. } => {
+                h.offers.push((call, agents))
+            }
         }
     }
     assert_eq!(h.calls.closing(), 0);

@@ -26,6 +26,7 @@ fn cdr_of(row: AnyRow) -> Result<Cdr, StoreError> {
             .try_get::<Option<i64>, _>("status")?
             .and_then(|s| u16::try_from(s).ok()),
         transferred_to: row.try_get("transferred_to")?,
+        queue: row.try_get("queue")?,
     })
 }
 
@@ -63,8 +64,8 @@ impl SqlStore {
         let opt = |v: Option<u64>| v.map(|x| x as i64);
         sqlx::query(
             "INSERT INTO cdrs (call_id, tenant, from_party, to_party, direction, created_ms, ringing_ms,
-                answered_ms, ended_ms, duration_s, billsec, cause, ended_by, status, transferred_to)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                answered_ms, ended_ms, duration_s, billsec, cause, ended_by, status, transferred_to, queue)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(&c.call.0)
         .bind(&c.tenant)
@@ -81,6 +82,7 @@ impl SqlStore {
         .bind(to_json_str(&c.ended_by))
         .bind(c.status.map(i64::from))
         .bind(c.transferred_to.clone())
+        .bind(c.queue.clone())
         .execute(&self.pool)
         .await?;
         Ok(())

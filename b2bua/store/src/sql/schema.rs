@@ -96,6 +96,9 @@ pub(super) const MIGRATIONS: &[&[&str]] = &[&[
     // and queues): one JSON document per kind and name.
     "CREATE TABLE tenant_configs (tenant TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
         body TEXT NOT NULL, PRIMARY KEY (tenant, kind, name))",
+], &[
+    // v12: the queue a call went through.
+    "ALTER TABLE cdrs ADD COLUMN queue TEXT",
 ]];
 
 impl SqlStore {

@@ -5,6 +5,7 @@
 
 mod bodies;
 mod events;
+mod queues;
 mod recordings;
 mod routing;
 mod settings;
@@ -14,6 +15,7 @@ pub use bodies::{
     CallBody, ForwardingBody, KeyBody, OneOrMany, TenantBody, UserBody, VoicemailBody, valid_party,
 };
 pub use events::{render_sse_event, render_tenant_sse_event};
+pub use queues::QueueOp;
 pub use recordings::RecordingOp;
 pub use routing::RoutingOp;
 pub use settings::{IP_SCOPES, JWT_ALGS, SettingOp, valid_host};

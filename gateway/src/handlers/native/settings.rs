@@ -133,6 +133,7 @@ pub(super) async fn run(
             render_json(200, &json!({"deleted": kid}))
         }
         SettingOp::Routing(op) => super::routing::run(gw, tenant, op).await?,
+        SettingOp::Queues(op) => super::queues::run(gw, tenant, op).await?,
     })
 }
 

@@ -182,6 +182,9 @@ pub struct CallBody {
     /// The caller ID the callees see: a number, `Name <number>`, or `anonymous`.
     #[serde(default)]
     pub caller_id: Option<String>,
+    /// A call-centre call: `from` is an agent of this queue (the CDR names the queue).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
 }
 
 impl CallBody {

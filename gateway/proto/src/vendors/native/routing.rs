@@ -189,7 +189,7 @@ pub(super) fn parse(
         ) => {
             return Err(Failure::MethodNotAllowed);
         }
-        _ => return Ok(None),
+        _ => return super::queues::parse(method, segs, body),
     };
     Ok(Some(SettingOp::Routing(op)))
 }

@@ -45,6 +45,8 @@ pub enum SettingOp {
     DeleteAppNumber(String),
     /// Trunks, dial plan, DIDs.
     Routing(super::routing::RoutingOp),
+    /// Call queues.
+    Queues(super::queues::QueueOp),
 }
 
 #[derive(Debug, Deserialize, Serialize, Default)]
