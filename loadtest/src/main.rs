@@ -29,6 +29,14 @@
 //!   by, and rewrites the generated section of docs/BENCHMARKS.md (between the
 //!   `<!-- report:begin -->` / `<!-- report:end -->` markers) with the tables and the command
 //!   that produced each; the hand-written history around it is kept.
+//! `patchbay-bench queue [--patchbay PATH] [--callers N] [--agents N] [--secs N]`
+//!   `patchbay up`; N agents (a SIPp UAS holding their calls) log in to a queue; a SIPp UAC
+//!   places agents + callers calls to it: the callers beyond the agents wait with looped hold
+//!   music. Engine packets sent vs expected, late packets, patchbay CPU per waiting caller;
+//!   the live-state query's p50/p99 on the control and native APIs.
+//! `patchbay-bench queue-state [--calls N] [--size N] [--rounds N]`
+//!   The call core alone with N live queue callers in queues of `size`: the time of one
+//!   queue's live state (built and serialized), p50/p99.
 //! `patchbay-bench http [--conns N] [--secs N] [--rounds N]`
 //!   A bare hyper server and the gateway (in-process, SQLite store, demo API key), each on two
 //!   threads; the same keep-alive load generator runs `GET /api/v1/me` with Basic credentials
@@ -45,6 +53,7 @@ macro_rules! outln {
 mod cps;
 mod engine;
 mod http;
+mod queue;
 mod register;
 mod relay;
 mod setup;
@@ -158,6 +167,20 @@ fn main() {
             let pps = arg(&args, "--pps").unwrap_or(1_000);
             print!("{}", relay::latency(packets, pps));
         }
+        Some("queue") => {
+            let patchbay = arg::<String>(&args, "--patchbay")
+                .unwrap_or_else(|| "target/release/patchbay".into());
+            let callers = arg(&args, "--callers").unwrap_or(1000);
+            let agents = arg(&args, "--agents").unwrap_or(50);
+            let secs = arg(&args, "--secs").unwrap_or(10);
+            print!("{}", queue::run(&patchbay, callers, agents, secs));
+        }
+        Some("queue-state") => {
+            let calls = arg(&args, "--calls").unwrap_or(10_000);
+            let size = arg(&args, "--size").unwrap_or(100);
+            let rounds = arg(&args, "--rounds").unwrap_or(100_000);
+            print!("{}", queue::state(calls, size, rounds));
+        }
         Some("report") => {
             let patchbay = arg::<String>(&args, "--patchbay")
                 .unwrap_or_else(|| "target/release/patchbay".into());
@@ -166,7 +189,7 @@ fn main() {
         }
         _ => {
             eprintln!(
-                "usage: patchbay-bench report|cps|relay|relay-latency|invite|memory|http|engine-play|engine-record|engine-mix [options] (see the crate docs)"
+                "usage: patchbay-bench report|cps|relay|relay-latency|invite|memory|queue|queue-state|http|engine-play|engine-record|engine-mix [options] (see the crate docs)"
             );
             std::process::exit(2);
         }

@@ -13,15 +13,20 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Up {
-    dir: PathBuf,
-    sip: String,
-    http: String,
-    admin: String,
-    pb: Kill,
+pub(crate) struct Up {
+    pub(crate) dir: PathBuf,
+    pub(crate) sip: String,
+    pub(crate) http: String,
+    pub(crate) admin: String,
+    pub(crate) pb: Kill,
 }
 
 fn up(patchbay: &str) -> Up {
+    up_with(patchbay, "")
+}
+
+/// `patchbay up` with `extra` lines (indented) in the B2BUA's config.
+pub(crate) fn up_with(patchbay: &str, extra: &str) -> Up {
     let dir = std::env::temp_dir().join(format!("patchbay-bench-setup-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("dir");
@@ -30,7 +35,7 @@ fn up(patchbay: &str) -> Up {
     std::fs::write(
         &cfg,
         format!(
-            "b2bua:\n  sip_listen: 127.0.0.1:{sip}\n  admin_listen: 127.0.0.1:{admin}\n  max_setups_in_flight: 5000\n  auth_fail_limit: 1000000\n  metrics_open: true\n\
+            "b2bua:\n  sip_listen: 127.0.0.1:{sip}\n  admin_listen: 127.0.0.1:{admin}\n  max_setups_in_flight: 5000\n  auth_fail_limit: 1000000\n  metrics_open: true\n{extra}\
              gateway:\n  listeners:\n  - listen: 127.0.0.1:{http}\n    profiles: [native]\n    tenant: demo\n  admin_listen: 127.0.0.1:{gw_admin}\n  b2bua_url: http://127.0.0.1:{admin}\n  limits:\n    calls_per_sec_per_tenant: 100000\n    max_calls_per_tenant: 100000\n    requests_per_sec_per_key: 100000\n    requests_per_sec_per_tenant: 100000\n"
         ),
     )

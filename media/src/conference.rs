@@ -49,6 +49,7 @@ enum Ctl {
     Join(Member),
     Leave(u64),
     Mute(u64, bool),
+    Record(mpsc::Sender<[i16; FRAME]>),
 }
 
 /// Each member's talking energy (its voice's mean absolute sample, 0-32767, averaged over
@@ -90,6 +91,12 @@ impl Room {
 
     pub fn mute(&self, tag: u64, muted: bool) {
         let _ = self.tx.send(Ctl::Mute(tag, muted));
+    }
+
+    /// Every 20 ms from now on, the room's whole mix (everyone heard, tones included) goes
+    /// to `frames` (a recording: see `recording::start_frames`), until the room ends.
+    pub fn record(&self, frames: mpsc::Sender<[i16; FRAME]>) {
+        let _ = self.tx.send(Ctl::Record(frames));
     }
 }
 
@@ -164,6 +171,8 @@ async fn run(
     let (mut payload, mut out) = (Vec::with_capacity(FRAME), Vec::with_capacity(256));
     // A join or leave tone every member hears on top of the mix.
     let mut cue: Option<ToneGen> = None;
+    // Where the whole mix goes (a recording of the room).
+    let mut recording: Option<mpsc::Sender<[i16; FRAME]>> = None;
     loop {
         tokio::select! {
             biased;
@@ -224,6 +233,7 @@ async fn run(
                         s.muted = muted;
                     }
                 }
+                Some(Ctl::Record(frames)) => recording = Some(frames),
             },
             _ = tick.tick() => {
                 frames.clear();
@@ -245,16 +255,27 @@ async fn run(
                     }
                 }
                 mix(&frames, &mut heard);
+                let mut tone = [0i16; FRAME];
                 if let Some(g) = cue.as_mut() {
-                    let mut t = [0i16; FRAME];
-                    g.fill(&mut t);
+                    g.fill(&mut tone);
                     for h in heard.iter_mut() {
-                        for (x, y) in h.iter_mut().zip(t) {
+                        for (x, y) in h.iter_mut().zip(tone) {
                             *x = x.saturating_add(y);
                         }
                     }
                     if g.done() {
                         cue = None;
+                    }
+                }
+                if let Some(r) = &recording {
+                    let mut all = tone;
+                    for f in &frames {
+                        for (x, y) in all.iter_mut().zip(f) {
+                            *x = x.saturating_add(*y);
+                        }
+                    }
+                    if let Err(mpsc::error::TrySendError::Closed(_)) = r.try_send(all) {
+                        recording = None;
                     }
                 }
                 for (s, f) in seats.iter_mut().zip(&heard) {

@@ -136,6 +136,87 @@ impl Drop for Taps {
     }
 }
 
+type FileRecorder = Recorder<std::io::BufWriter<std::fs::File>>;
+
+/// The WAV at `path` (its directory made), or the failed outcome.
+fn create(path: &std::path::Path, layout: Layout, limits: Limits) -> Result<FileRecorder, Outcome> {
+    let failed = |e: String| Outcome {
+        ending: Ending::Error(e),
+        duration_ms: 0,
+        bytes: 0,
+    };
+    let file = path
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| std::fs::File::create(path))
+        .map_err(|e| failed(format!("{}: {e}", path.display())))?;
+    Recorder::new(std::io::BufWriter::new(file), layout, limits).map_err(|e| failed(e.to_string()))
+}
+
+/// Close the file: the outcome of a recording that ended with `ending`.
+fn close(rec: FileRecorder, ending: Ending, path: &std::path::Path, m: &EngineMetrics) -> Outcome {
+    let recorded = rec.duration_ms();
+    m.recorded_seconds.inc_by(recorded as f64 / 1_000.0);
+    let (ending, duration_ms) = match (rec.finish(), ending) {
+        (Ok(ms), ending) => (ending, ms),
+        (Err(e), Ending::Error(first)) => (Ending::Error(format!("{first}; {e}")), recorded),
+        (Err(e), _) => (Ending::Error(e.to_string()), recorded),
+    };
+    let bytes = std::fs::metadata(path).map_or(0, |md| md.len());
+    if matches!(ending, Ending::Error(_)) {
+        m.recording_errors.inc();
+    }
+    Outcome {
+        ending,
+        duration_ms,
+        bytes,
+    }
+}
+
+/// Record frames made elsewhere (a conference room's mix: one 20 ms frame per tick on the
+/// sender, so the file lasts the time recorded) as a mono WAV at `path`. It ends when the
+/// sender is dropped (the room ended), on [`RecordingHandle::stop`], or at a limit.
+pub fn start_frames(
+    path: PathBuf,
+    limits: Limits,
+    metrics: EngineMetrics,
+) -> (
+    mpsc::Sender<[i16; FRAME]>,
+    RecordingHandle,
+    JoinHandle<Outcome>,
+) {
+    let (stop_tx, mut stop) = oneshot::channel();
+    let (tx, mut rx) = mpsc::channel::<[i16; FRAME]>(QUEUE);
+    metrics.recordings.inc();
+    let gauge = Gauge(metrics.clone());
+    let task = tokio::spawn(async move {
+        let _gauge = gauge;
+        let mut rec = match create(&path, Layout::Mono, limits) {
+            Ok(r) => r,
+            Err(out) => return out,
+        };
+        let ending = loop {
+            tokio::select! {
+                biased;
+                _ = &mut stop => break Ending::Stopped,
+                f = rx.recv() => match f {
+                    None => break Ending::Stopped,
+                    Some(f) => match rec.push(&f, None) {
+                        Ok(Some(limit)) => break Ending::Limit(limit),
+                        Ok(None) => {}
+                        Err(e) => break Ending::Error(e.to_string()),
+                    },
+                },
+            }
+        };
+        close(rec, ending, &path, &metrics)
+    });
+    let handle = RecordingHandle {
+        stop: Some(stop_tx),
+    };
+    (tx, handle, task)
+}
+
 async fn run(
     spec: RecordingSpec,
     taps: Taps,
@@ -144,27 +225,9 @@ async fn run(
     m: EngineMetrics,
     _gauge: Gauge,
 ) -> Outcome {
-    let failed = |e: String| Outcome {
-        ending: Ending::Error(e),
-        duration_ms: 0,
-        bytes: 0,
-    };
-    let file = spec
-        .path
-        .parent()
-        .map_or(Ok(()), std::fs::create_dir_all)
-        .and_then(|()| std::fs::File::create(&spec.path));
-    let file = match file {
-        Ok(f) => f,
-        Err(e) => return failed(format!("{}: {e}", spec.path.display())),
-    };
-    let mut rec = match Recorder::new(
-        std::io::BufWriter::new(file),
-        spec.layout,
-        spec.limits.clone(),
-    ) {
+    let mut rec = match create(&spec.path, spec.layout, spec.limits.clone()) {
         Ok(r) => r,
-        Err(e) => return failed(e.to_string()),
+        Err(out) => return out,
     };
     let mut chans: Vec<Channel> = spec.legs.iter().map(|(_, te)| Channel::new(*te)).collect();
     let mut tick = tokio::time::interval(Duration::from_millis(20));
@@ -197,22 +260,7 @@ async fn run(
         }
     };
     drop(taps);
-    let recorded = rec.duration_ms();
-    m.recorded_seconds.inc_by(recorded as f64 / 1_000.0);
-    let (ending, duration_ms) = match (rec.finish(), ending) {
-        (Ok(ms), ending) => (ending, ms),
-        (Err(e), Ending::Error(first)) => (Ending::Error(format!("{first}; {e}")), recorded),
-        (Err(e), _) => (Ending::Error(e.to_string()), recorded),
-    };
-    let bytes = std::fs::metadata(&spec.path).map_or(0, |md| md.len());
-    if matches!(ending, Ending::Error(_)) {
-        m.recording_errors.inc();
-    }
-    Outcome {
-        ending,
-        duration_ms,
-        bytes,
-    }
+    close(rec, ending, &spec.path, &m)
 }
 
 /// Decrements the recordings gauge however the task ends.

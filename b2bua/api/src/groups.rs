@@ -93,6 +93,9 @@ pub struct ConferenceRoom {
     /// Nobody else may dial in (invites still join).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub locked: bool,
+    /// Record the room (one WAV of everyone, from its first dial-in member until it ends).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub record: bool,
 }
 
 impl ConferenceRoom {

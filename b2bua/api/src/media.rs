@@ -285,6 +285,10 @@ pub struct ConferenceRequest {
     /// do).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub tones: bool,
+    /// Record the room from now on if it is not recorded yet: one WAV of everyone (listed
+    /// with `call` `room-<name>`), until the room ends.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub record: bool,
 }
 
 /// `POST /v1/calls/{id}/mute`: mute or unmute a leg in its conference.

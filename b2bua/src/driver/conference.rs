@@ -9,16 +9,19 @@
 use super::Driver;
 use patchbay_api::{CallId, ConferenceRequest, MediaReason};
 use patchbay_media::conference::{Member, Room};
+use patchbay_media::engine::record::Limits;
+use patchbay_media::recording::{self, RecordingHandle};
 use patchbay_proto::{LegId, MediaEvent};
 use std::collections::{HashMap, HashSet};
 
 /// A room of a tenant: (tenant, name).
 type RoomKey = (String, String);
 
-/// The rooms with members, and which leg is in which (with its joining command).
+/// The rooms with members (and the recording of each recorded one: it ends with the room),
+/// and which leg is in which (with its joining command).
 #[derive(Default)]
 pub(crate) struct Rooms {
-    rooms: HashMap<RoomKey, (Room, HashSet<LegId>)>,
+    rooms: HashMap<RoomKey, (Room, HashSet<LegId>, Option<RecordingHandle>)>,
     legs: HashMap<LegId, (RoomKey, u64)>,
 }
 
@@ -26,7 +29,7 @@ impl Rooms {
     /// Take `leg` out of its room's member set; the room is dropped (ended) with its last.
     fn forget(&mut self, leg: LegId) -> Option<u64> {
         let (key, command) = self.legs.remove(&leg)?;
-        if let Some((_, members)) = self.rooms.get_mut(&key) {
+        if let Some((_, members, _)) = self.rooms.get_mut(&key) {
             members.remove(&leg);
             if members.is_empty() {
                 self.rooms.remove(&key);
@@ -47,7 +50,7 @@ impl Driver {
         members: &mut [patchbay_api::ConferenceMember],
     ) {
         let key = (tenant.to_string(), room.to_string());
-        let Some((handle, legs)) = self.rooms.rooms.get(&key) else {
+        let Some((handle, legs, _)) = self.rooms.rooms.get(&key) else {
             return;
         };
         for m in members.iter_mut() {
@@ -80,11 +83,14 @@ impl Driver {
         let (law, te_pt) = self.leg_law(leg);
         let key = (tenant, req.room);
         let (events, metrics) = (self.apps.events.clone(), self.apps.metrics.clone());
-        let (room, members) = self
+        let (room, members, recording) = self
             .rooms
             .rooms
             .entry(key.clone())
-            .or_insert_with(|| (Room::start(events, metrics), HashSet::new()));
+            .or_insert_with(|| (Room::start(events, metrics), HashSet::new(), None));
+        if req.record && recording.is_none() {
+            *recording = Some(record_room(&self.sh, &key, room, &self.apps.metrics));
+        }
         room.join(Member {
             leg: media,
             law,
@@ -103,7 +109,7 @@ impl Driver {
     pub(super) fn leave_room(&mut self, leg: LegId, command: u64) -> bool {
         match self.rooms.legs.get(&leg) {
             Some((key, c)) if *c == command => {
-                if let Some((room, _)) = self.rooms.rooms.get(key) {
+                if let Some((room, ..)) = self.rooms.rooms.get(key) {
                     room.leave(leg.0);
                 }
                 true
@@ -134,7 +140,7 @@ impl Driver {
     }
 
     pub(super) fn mute_in_room(&mut self, leg: LegId, muted: bool) {
-        if let Some((room, _)) = self
+        if let Some((room, ..)) = self
             .rooms
             .legs
             .get(&leg)
@@ -147,12 +153,59 @@ impl Driver {
     /// The leg's call ended: out of its room (the core already ended the command).
     pub(super) fn drop_from_room(&mut self, leg: LegId) {
         if let Some((key, _)) = self.rooms.legs.get(&leg).cloned() {
-            if let Some((room, _)) = self.rooms.rooms.get(&key) {
+            if let Some((room, ..)) = self.rooms.rooms.get(&key) {
                 room.leave(leg.0);
             }
             self.rooms.forget(leg);
         }
     }
+}
+
+/// Record `room`'s mix as `<recordings_dir>/<tenant>/room-<name>-r<ms>.wav` until it ends;
+/// then index it (listed with call `room-<name>`).
+fn record_room(
+    sh: &std::sync::Arc<crate::shared::Shared>,
+    (tenant, name): &RoomKey,
+    room: &Room,
+    metrics: &patchbay_media::endpoint::EngineMetrics,
+) -> RecordingHandle {
+    let started_ms = super::now_ms();
+    // `<call>-r<n>` like calls' recordings, the call being `room-<name>`.
+    let id = format!("room-{name}-r{started_ms}");
+    let path = sh.cfg.recordings_dir.join(tenant).join(format!("{id}.wav"));
+    let limits = Limits {
+        max_ms: Some(patchbay_api::MAX_RECORD_MS),
+        silence_ms: None,
+        stop_keys: String::new(),
+    };
+    let (frames, handle, task) = recording::start_frames(path.clone(), limits, metrics.clone());
+    room.record(frames);
+    let (store, tenant, name) = (sh.store.clone(), tenant.clone(), name.clone());
+    tokio::spawn(async move {
+        let Ok(out) = task.await else { return };
+        if out.bytes == 0 {
+            tracing::warn!(tenant, room = name, ending = ?out.ending, "room recording failed");
+            return;
+        }
+        let rec = patchbay_store::Recording {
+            id,
+            call_id: format!("room-{name}"),
+            tenant,
+            side: "room".into(),
+            layout: "mono".into(),
+            path: path.to_string_lossy().into_owned(),
+            started_ms,
+            duration_ms: out.duration_ms,
+            bytes: out.bytes,
+        };
+        // One retry, as for calls' recordings.
+        if store.insert_recording(&rec).await.is_err()
+            && let Err(e) = store.insert_recording(&rec).await
+        {
+            tracing::warn!(error = %e, id = rec.id, "room recording written but not indexed");
+        }
+    });
+    handle
 }
 
 fn hangup(command: u64) -> MediaEvent {

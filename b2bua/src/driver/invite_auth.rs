@@ -98,14 +98,21 @@ pub(super) async fn authenticate_invite(
                 return respond(&done, p.tx, 403);
             }
         };
-    // A number the B2BUA serves itself, or an application number, is answered here;
-    // otherwise a callee with no contact is 480 if it is a user, 404 if not: one store read,
-    // only then.
+    // A user's (or a ring group's) call goes where its forwarding says: one store read per
+    // call, the common case first. Not a user: a number the B2BUA serves itself (voicemail,
+    // feature codes, rooms, attendants, queues) or an application number is answered here;
+    // otherwise a callee with no contact is 480 if it is a user, 404 if not.
     let number = uri_parts(&ruri).0;
-    let mut later = Vec::new();
-    let service = match &outside {
+    let plan = match &outside {
         Some(_) => None,
-        None => {
+        None => match crate::routing::plan_for(&sh, &ta.tenant, &number).await {
+            Ok(p) => p,
+            Err(_) => return respond(&done, p.tx, 503),
+        },
+    };
+    let mut later = Vec::new();
+    let service = match (&outside, &plan) {
+        (None, None) => {
             let s =
                 super::services::service_for(&sh, &mut later, &ta.tenant, Some(&caller), &number);
             match s.await {
@@ -113,23 +120,15 @@ pub(super) async fn authenticate_invite(
                 Err(_) => return respond(&done, p.tx, 503),
             }
         }
+        _ => None,
     };
-    let app = match &outside {
-        Some(_) => false,
-        None if service.is_some() => true,
-        None => match sh.is_app_number(&ta.tenant, &number).await {
+    let app = match (&outside, &plan) {
+        (None, None) if service.is_some() => true,
+        (None, None) => match sh.is_app_number(&ta.tenant, &number).await {
             Some(a) => a,
             None => return respond(&done, p.tx, 503),
         },
-    };
-    // A user's call goes where its forwarding says (one store read per user on the way).
-    let plan = match &outside {
-        Some(_) => None,
-        None if app => None,
-        None => match crate::routing::plan_for(&sh, &ta.tenant, &uri_parts(&ruri).0).await {
-            Ok(p) => p,
-            Err(_) => return respond(&done, p.tx, 503),
-        },
+        _ => false,
     };
     // Not a user: an outside number goes where the tenant's dial plan says.
     let (mut outside, mut caller_id) = (outside, None);

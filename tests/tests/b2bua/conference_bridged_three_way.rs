@@ -14,6 +14,7 @@ fn join(side: Side) -> MediaOp {
         room: "r3".into(),
         muted: false,
         tones: false,
+        record: false,
     })
 }
 

@@ -16,6 +16,7 @@ fn conference(room: &str) -> MediaOp {
         room: room.into(),
         muted: false,
         tones: false,
+        record: false,
     })
 }
 

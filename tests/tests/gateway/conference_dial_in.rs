@@ -3,6 +3,8 @@
 //! moderator's, and is listed as the moderator; those already in hear a join tone); each
 //! then hears the two others (decoded, correlated) and not itself; the
 //! room lists them. A fourth caller with the right PIN finds the room full and is sent BYE.
+//! The room is recorded: once the last member left, its WAV (listed with call `room-sales`)
+//! holds each member's voice.
 use patchbay_api::{CallId, CallState, EventKind, Side};
 use patchbay_tests::media::*;
 use patchbay_tests::*;
@@ -41,7 +43,7 @@ async fn three_callers_join_a_room_with_its_pin_and_a_fourth_finds_it_full() {
         .send(
             demo(M::PUT, "/api/v1/tenants/demo/conferences/sales").json(&json!({
                 "extension": "700", "pin": "1234", "moderator_pin": "9999", "max_members": 3,
-                "owner": "4005"
+                "owner": "4005", "record": true
             })),
         )
         .await;
@@ -124,6 +126,39 @@ async fn three_callers_join_a_room_with_its_pin_and_a_fourth_finds_it_full() {
     for (id, phone, _) in members {
         stack.api.hangup(&id).await.unwrap();
         assert_eq!(phone.wait(10).await, 0);
+    }
+
+    // The room's recording: everyone's voice in one WAV.
+    let mut listed = serde_json::Value::Null;
+    for _ in 0..50 {
+        let r = gw
+            .send(demo(M::GET, "/api/v1/recordings?call=room-sales"))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        listed = r.json();
+        if listed.as_array().is_some_and(|a| !a.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let rid = listed[0]["id"]
+        .as_str()
+        .expect("the room's recording")
+        .to_string();
+    let r = demo(M::GET, &format!("/api/v1/recordings/{rid}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let bytes = r.bytes().await.unwrap();
+    let wav = hound::WavReader::new(std::io::Cursor::new(&bytes[..])).unwrap();
+    let mix: Vec<i16> = wav.into_samples::<i16>().map(Result::unwrap).collect();
+    for (i, s) in signals.iter().enumerate() {
+        let (c, _) = best_correlation(&s[2_000..6_000], &mix);
+        assert!(
+            c > 0.4,
+            "member {i}'s voice is in the recording (correlation {c:.2})"
+        );
     }
     gw.stop().await;
     stack.stop().await;

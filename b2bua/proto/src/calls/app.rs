@@ -214,6 +214,7 @@ impl Calls {
                 room,
                 muted: false,
                 tones: true,
+                record: false,
             });
             if self.handle_media(now, id, command, op).is_err() {
                 self.end_call(now, id, Cause::Failed, EndedBy::System, None);

@@ -147,6 +147,7 @@ impl Calls {
                     room: entry.room.name.clone(),
                     muted: false,
                     tones: true,
+                    record: entry.room.record,
                 });
                 if self.handle_media(now, id, command, op).is_ok() {
                     self.set_entry_step(id, Step::Joined);

@@ -185,6 +185,7 @@ fn media_on_a_bridged_two_party_call_goes_to_its_legs() {
         room: "r".into(),
         muted: false,
         tones: false,
+        record: false,
     });
     let r = media(&mut h, room).unwrap();
     assert!(

@@ -16,6 +16,7 @@ fn join(h: &mut H, room: &str) -> Result<u64, CallError> {
             room: room.into(),
             muted: false,
             tones: false,
+            record: false,
         }),
     })
     .map(|()| command)

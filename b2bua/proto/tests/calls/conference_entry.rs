@@ -14,6 +14,7 @@ fn room(pin: Option<&str>) -> ConferenceRoom {
         max_members: 0,
         owner: None,
         locked: false,
+        record: true,
     }
 }
 
@@ -68,7 +69,7 @@ fn a_room_without_a_pin_lets_the_caller_in() {
     done(&mut h, a, joining[0].0, None);
     let join = media(&h.take());
     assert!(
-        matches!(&join[0].1, MediaOp::Conference(r) if r.room == "sales"),
+        matches!(&join[0].1, MediaOp::Conference(r) if r.room == "sales" && r.record),
         "{join:?}"
     );
     assert_eq!(h.calls.conference_members("demo", "sales").len(), 1);
