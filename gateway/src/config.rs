@@ -83,6 +83,63 @@ impl Default for LimitsConfig {
     }
 }
 
+/// The webhook deliverer (see `webhooks`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhookConfig {
+    /// Notifications leased per claim.
+    pub batch: u32,
+    /// How long a gateway holds a claimed notification before another may deliver it.
+    pub lease_secs: u32,
+    /// Each attempt's time limit (connect, redirects, reply).
+    pub timeout_ms: u64,
+    /// Attempts before a notification becomes a dead letter.
+    pub max_attempts: u32,
+    /// Age after which a notification that still fails becomes a dead letter.
+    pub max_age_secs: u32,
+    /// The first retry's wait (doubling each time, up to `retry_max_ms`; jittered).
+    pub retry_base_ms: u64,
+    pub retry_max_ms: u64,
+    /// Requests in flight to one destination (scheme, host, port) at once.
+    pub per_destination: usize,
+    /// Largest reply body read.
+    pub max_response_bytes: usize,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        Self {
+            batch: 256,
+            lease_secs: 30,
+            timeout_ms: 5_000,
+            max_attempts: 8,
+            max_age_secs: 86_400,
+            retry_base_ms: 1_000,
+            retry_max_ms: 300_000,
+            per_destination: 16,
+            max_response_bytes: 256 << 10,
+        }
+    }
+}
+
+impl WebhookConfig {
+    fn validate(&self, errs: &mut Vec<String>) {
+        if self.batch == 0 || self.per_destination == 0 || self.max_attempts == 0 {
+            errs.push(
+                "gateway.webhooks: batch, per_destination and max_attempts must be > 0".into(),
+            );
+        }
+        if self.timeout_ms == 0 || self.timeout_ms >= u64::from(self.lease_secs) * 1000 {
+            errs.push(
+                "gateway.webhooks: timeout_ms must be > 0 and shorter than lease_secs".into(),
+            );
+        }
+        if self.retry_base_ms == 0 || self.retry_base_ms > self.retry_max_ms {
+            errs.push("gateway.webhooks: 0 < retry_base_ms <= retry_max_ms".into());
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GatewayConfig {
@@ -105,6 +162,7 @@ pub struct GatewayConfig {
     pub allowed_call_headers: Vec<String>,
     pub auth: AuthConfig,
     pub limits: LimitsConfig,
+    pub webhooks: WebhookConfig,
 }
 
 impl Default for GatewayConfig {
@@ -131,6 +189,7 @@ impl Default for GatewayConfig {
             allowed_call_headers: vec!["X-Crm-Id".into(), "X-Campaign".into()],
             auth: AuthConfig::default(),
             limits: LimitsConfig::default(),
+            webhooks: WebhookConfig::default(),
         }
     }
 }
@@ -205,6 +264,7 @@ impl GatewayConfig {
         {
             errs.push("gateway.limits: rates and call caps must be > 0".into());
         }
+        self.webhooks.validate(&mut errs);
         errs
     }
 }

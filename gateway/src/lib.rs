@@ -16,8 +16,11 @@ mod handlers;
 pub mod limits;
 pub mod metrics;
 mod service;
+pub mod webhooks;
 
-pub use config::{AuthConfig, GatewayConfig, LimitsConfig, ListenerConfig, TlsConfig};
+pub use config::{
+    AuthConfig, GatewayConfig, LimitsConfig, ListenerConfig, TlsConfig, WebhookConfig,
+};
 
 use patchbay_api::client::ControlClient;
 use patchbay_store::Store;
@@ -52,6 +55,7 @@ pub struct Gateway {
     pub(crate) key_rate: limits::RateLimiter,
     pub(crate) tenant_rate: limits::RateLimiter,
     pub(crate) call_rate: limits::RateLimiter,
+    pub(crate) webhooks: Arc<webhooks::Webhooks>,
 }
 
 /// A started gateway. [`RunningGateway::stop`] ends it (blocking; call it off the async threads).
@@ -69,6 +73,16 @@ impl RunningGateway {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+/// The webhook deliverer as a pingora background service (stops with the server).
+struct DeliverService(Arc<webhooks::Deliverer>);
+
+#[async_trait::async_trait]
+impl pingora::services::background::BackgroundService for DeliverService {
+    async fn start(&self, shutdown: pingora::server::ShutdownWatch) {
+        self.0.clone().run(shutdown).await;
     }
 }
 
@@ -123,7 +137,13 @@ pub fn start(cfg: GatewayConfig, store: Arc<dyn Store>) -> Result<RunningGateway
     }
     let admin = reserve(cfg.admin_listen)?;
     roles.push((admin.port(), service::Role::Admin));
+    let hooks = Arc::new(webhooks::Webhooks::new(
+        store.clone(),
+        cfg.webhooks.clone(),
+        metrics.clone(),
+    ));
     let gw = Arc::new(Gateway {
+        webhooks: hooks.clone(),
         authn: auth::Authn::new(store.clone(), metrics.clone(), &cfg.auth),
         key_rate: limits::RateLimiter::new(cfg.limits.requests_per_sec_per_key),
         tenant_rate: limits::RateLimiter::new(cfg.limits.requests_per_sec_per_tenant),
@@ -158,6 +178,10 @@ pub fn start(cfg: GatewayConfig, store: Arc<dyn Store>) -> Result<RunningGateway
     }
     svc.add_tcp(&admin.to_string());
     server.add_service(svc);
+    server.add_service(pingora::services::background::background_service(
+        "webhooks",
+        DeliverService(Arc::new(webhooks::Deliverer::new(hooks))),
+    ));
     let stop = Arc::new(tokio::sync::Notify::new());
     let sig = StopSignal(stop.clone());
     let thread = std::thread::Builder::new()

@@ -12,6 +12,11 @@ pub struct Metrics {
     pub b2bua_errors: IntCounterVec,
     pub in_flight: IntGauge,
     pub rejected: IntCounterVec,
+    pub webhook_queued: IntCounterVec,
+    pub webhook_attempts: IntCounterVec,
+    pub webhook_deliveries: IntCounterVec,
+    pub webhook_depth: IntGauge,
+    pub webhook_oldest: IntGauge,
 }
 
 impl Metrics {
@@ -65,8 +70,42 @@ impl Metrics {
             &["reason"],
         )
         .expect("valid metric");
+        let counter = |name: &str, help: &str, labels: &[&str]| {
+            IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric")
+        };
+        let webhook_queued = counter(
+            "patchbay_gateway_webhook_queued_total",
+            "Notifications written to the webhook outbox, by vendor",
+            &["vendor"],
+        );
+        let webhook_attempts = counter(
+            "patchbay_gateway_webhook_attempts_total",
+            "Webhook delivery attempts, by vendor",
+            &["vendor"],
+        );
+        let webhook_deliveries = counter(
+            "patchbay_gateway_webhook_deliveries_total",
+            "Webhook attempts by vendor, notification and outcome (delivered, retry, dead: given \
+             up after the attempts or age allowed, refused: a destination not allowed)",
+            &["vendor", "kind", "outcome"],
+        );
+        let webhook_depth = IntGauge::new(
+            "patchbay_gateway_webhook_queue_depth",
+            "Notifications pending in the outbox (all gateways)",
+        )
+        .expect("valid metric");
+        let webhook_oldest = IntGauge::new(
+            "patchbay_gateway_webhook_oldest_pending_seconds",
+            "Age of the oldest pending notification",
+        )
+        .expect("valid metric");
         for m in [
-            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(webhook_queued.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(webhook_attempts.clone()),
+            Box::new(webhook_deliveries.clone()),
+            Box::new(webhook_depth.clone()),
+            Box::new(webhook_oldest.clone()),
+            Box::new(requests.clone()),
             Box::new(latency.clone()),
             Box::new(auth_failures.clone()),
             Box::new(b2bua_errors.clone()),
@@ -84,7 +123,21 @@ impl Metrics {
                 b2bua_errors.with_label_values(&[op, k]);
             }
         }
+        for v in WEBHOOK_VENDORS {
+            webhook_queued.with_label_values(&[v]);
+            webhook_attempts.with_label_values(&[v]);
+            for k in OZEKI_NOTIFICATIONS {
+                for o in ["delivered", "retry", "dead", "refused"] {
+                    webhook_deliveries.with_label_values(&[v, k, o]);
+                }
+            }
+        }
         Self {
+            webhook_queued,
+            webhook_attempts,
+            webhook_deliveries,
+            webhook_depth,
+            webhook_oldest,
             registry,
             requests,
             latency,
@@ -129,3 +182,15 @@ impl Default for Metrics {
         Self::new()
     }
 }
+/// Vendors that send webhooks (series that exist from the first scrape).
+pub const WEBHOOK_VENDORS: [&str; 1] = ["ozeki"];
+/// Ozeki's notification names (the `kind` label).
+pub const OZEKI_NOTIFICATIONS: [&str; 7] = [
+    "IncomingCall",
+    "CallConnected",
+    "CallChanged",
+    "DtmfEntered",
+    "RecordCompleted",
+    "RoutingInterception",
+    "Error",
+];

@@ -1,6 +1,7 @@
 // An operator's and an integration's reads through the native API: CDRs (billing scripts),
 // the calls list and a queue's live calls (wallboards), a tenant's settings (onboarding
-// tools). Every reply 200. The queue polled is created once, in setup.
+// tools), its webhooks' dead letters (operators). Every reply 200. The queue polled is
+// created once, in setup.
 import http from 'k6/http';
 import { check, sleep } from 'k6';
 import { BASE, BASIC, PAUSE } from './common.js';
@@ -24,6 +25,7 @@ export default function () {
     '/api/v1/cdrs?limit=20',
     '/api/v1/calls',
     `/api/v1/tenants/${TENANT}/queues/${QUEUE}/calls`,
+    `/api/v1/tenants/${TENANT}/webhooks/dead`,
     `/api/v1/tenants/${TENANT}/sip-domains`,
     `/api/v1/tenants/${TENANT}/ip-patterns/brekeke-3pcc`,
     `/api/v1/tenants/${TENANT}/jwt-keys`,

@@ -4,6 +4,7 @@
 
 pub mod media;
 pub mod trunk;
+pub mod webhook;
 
 use patchbay_api::client::ControlClient;
 use patchbay_api::{CallId, CallInfo, CallState, Event, EventKind};

@@ -7,6 +7,7 @@ use crate::{
 use std::time::Duration;
 
 mod admin;
+pub mod outbound;
 mod queues;
 
 /// Error of a control-API call, as seen by the client.

@@ -60,5 +60,15 @@ pub async fn provision_demo(store: &dyn Store) -> Result<(), StoreError> {
             key_material: "demo-jwt-secret".into(),
         })
         .await?;
+    // The demo tenant is for trying Patchbay on one machine: its webhooks may reach local
+    // receivers (the gateway's `webhooks` policy object).
+    store
+        .put_config(
+            "demo",
+            "webhooks",
+            "policy",
+            r#"{"allow_private_webhooks":true}"#,
+        )
+        .await?;
     Ok(())
 }

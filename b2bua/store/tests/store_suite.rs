@@ -9,6 +9,9 @@ use patchbay_store::{
     UserSettings, VoicemailRow, ha1, verify_secret,
 };
 
+#[path = "store_suite/outbox.rs"]
+mod outbox;
+
 async fn suite(store: &dyn Store, tenant: &str) {
     store
         .upsert_tenant(&Tenant {
@@ -75,6 +78,7 @@ async fn suite(store: &dyn Store, tenant: &str) {
     assert_eq!(store.cdrs(tenant, 10).await.unwrap(), vec![cdr.clone()]);
     assert_eq!(store.cdr(&cdr.call.0).await.unwrap(), Some(cdr));
     accounts(store, tenant).await;
+    outbox::outbox(store, tenant).await;
     assert!(store.delete_user(tenant, "4005").await.unwrap());
     assert!(!store.delete_user(tenant, "4005").await.unwrap());
     assert!(

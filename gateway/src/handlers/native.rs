@@ -5,6 +5,7 @@ mod recordings;
 mod routing;
 mod settings;
 mod voicemail;
+mod webhooks;
 
 use super::{Ctx, Reply, db, random_hex};
 use crate::Gateway;

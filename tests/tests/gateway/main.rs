@@ -41,3 +41,4 @@ mod vendors_conformance;
 mod voicemail_deposit;
 mod voicemail_greeting_by_phone;
 mod voicemail_listen;
+mod webhook_outbox;

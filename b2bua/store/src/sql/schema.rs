@@ -99,6 +99,16 @@ pub(super) const MIGRATIONS: &[&[&str]] = &[&[
 ], &[
     // v12: the queue a call went through.
     "ALTER TABLE cdrs ADD COLUMN queue TEXT",
+], &[
+    // v13: the webhook outbox (see `Outbox`).
+    "CREATE TABLE webhook_outbox (id TEXT PRIMARY KEY, seq BIGINT NOT NULL, tenant TEXT NOT NULL,
+        vendor TEXT NOT NULL, kind TEXT NOT NULL, okey TEXT NOT NULL, url TEXT NOT NULL,
+        content_type TEXT NOT NULL, headers TEXT NOT NULL, body TEXT NOT NULL,
+        created_ms BIGINT NOT NULL, next_ms BIGINT NOT NULL, attempts BIGINT NOT NULL,
+        state TEXT NOT NULL, lease_owner TEXT, lease_until BIGINT NOT NULL, last_error TEXT)",
+    "CREATE INDEX webhook_due ON webhook_outbox (state, next_ms)",
+    "CREATE INDEX webhook_key ON webhook_outbox (okey, seq)",
+    "CREATE INDEX webhook_lease ON webhook_outbox (lease_owner, lease_until)",
 ]];
 
 impl SqlStore {

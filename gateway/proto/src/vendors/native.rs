@@ -10,6 +10,7 @@ mod recordings;
 mod routing;
 mod settings;
 mod voicemail;
+mod webhooks;
 
 pub use bodies::{
     CallBody, ForwardingBody, KeyBody, OneOrMany, TenantBody, UserBody, VoicemailBody, valid_party,
@@ -20,6 +21,7 @@ pub use recordings::RecordingOp;
 pub use routing::RoutingOp;
 pub use settings::{IP_SCOPES, JWT_ALGS, SettingOp, valid_host};
 pub use voicemail::VoicemailOp;
+pub use webhooks::WebhookOp;
 
 use crate::query::Params;
 use crate::{Failure, Request, Response, response};

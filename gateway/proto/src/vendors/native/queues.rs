@@ -67,7 +67,7 @@ pub(super) fn parse(
         }
         ("GET", ["queues", name, "calls"]) => QueueOp::Calls(name_ok(name)?),
         (_, ["queues", ..]) => return Err(Failure::MethodNotAllowed),
-        _ => return Ok(None),
+        _ => return super::webhooks::parse(method, segs, body),
     };
     Ok(Some(SettingOp::Queues(op)))
 }

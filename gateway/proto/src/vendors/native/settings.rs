@@ -47,6 +47,8 @@ pub enum SettingOp {
     Routing(super::routing::RoutingOp),
     /// Call queues.
     Queues(super::queues::QueueOp),
+    /// Dead letters and the webhook policy.
+    Webhooks(super::webhooks::WebhookOp),
 }
 
 #[derive(Debug, Deserialize, Serialize, Default)]
