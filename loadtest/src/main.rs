@@ -37,6 +37,10 @@
 //! `patchbay-bench queue-state [--calls N] [--size N] [--rounds N]`
 //!   The call core alone with N live queue callers in queues of `size`: the time of one
 //!   queue's live state (built and serialized), p50/p99.
+//! `patchbay-bench webhooks [--notifications N] [--keys N] [--producers N] [--store URL]`
+//!   The gateway's webhook engine in-process (SQLite file, or the store at URL), a hyper
+//!   receiver: N notifications queued over `keys` calls, then delivered; queued/s and
+//!   delivered/s with the CPU of each phase.
 //! `patchbay-bench http [--conns N] [--secs N] [--rounds N]`
 //!   A bare hyper server and the gateway (in-process, SQLite store, demo API key), each on two
 //!   threads; the same keep-alive load generator runs `GET /api/v1/me` with Basic credentials
@@ -57,6 +61,7 @@ mod queue;
 mod register;
 mod relay;
 mod setup;
+mod webhooks;
 
 fn arg<T: std::str::FromStr>(args: &[String], name: &str) -> Option<T> {
     args.iter()
@@ -181,6 +186,13 @@ fn main() {
             let rounds = arg(&args, "--rounds").unwrap_or(100_000);
             print!("{}", queue::state(calls, size, rounds));
         }
+        Some("webhooks") => {
+            let n = arg(&args, "--notifications").unwrap_or(20_000);
+            let keys = arg(&args, "--keys").unwrap_or(1_000);
+            let producers = arg(&args, "--producers").unwrap_or(8);
+            let store = arg::<String>(&args, "--store");
+            print!("{}", webhooks::run(n, keys, producers, store.as_deref()));
+        }
         Some("report") => {
             let patchbay = arg::<String>(&args, "--patchbay")
                 .unwrap_or_else(|| "target/release/patchbay".into());
@@ -189,7 +201,7 @@ fn main() {
         }
         _ => {
             eprintln!(
-                "usage: patchbay-bench report|cps|relay|relay-latency|invite|memory|queue|queue-state|http|engine-play|engine-record|engine-mix [options] (see the crate docs)"
+                "usage: patchbay-bench report|cps|relay|relay-latency|invite|memory|queue|queue-state|webhooks|http|engine-play|engine-record|engine-mix [options] (see the crate docs)"
             );
             std::process::exit(2);
         }
