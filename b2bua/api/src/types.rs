@@ -424,6 +424,9 @@ pub struct CallInfo {
     /// An application call (held by the B2BUA's media engine, not bridged to a party).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub app: bool,
+    /// Put on hold (the API's hold).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub held: bool,
 }
 
 /// Call detail record, written once per call when it ends.

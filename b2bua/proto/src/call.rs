@@ -223,6 +223,7 @@ impl Call {
             answered_ms: self.answered_ms,
             ended_ms: None,
             app: self.app,
+            held: self.held,
         }
     }
 }

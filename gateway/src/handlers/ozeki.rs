@@ -1,9 +1,15 @@
-//! Ozeki HTTP API: address list, then office-user credentials, then the command.
+//! Ozeki HTTP API: address list, then office-user credentials, then the command: the ones on
+//! live calls act through the control API (a call of another tenant, or ended, is `601`).
 
 use super::{Ctx, Reply};
 use crate::Gateway;
+use patchbay_api::client::ClientError;
+use patchbay_api::{
+    ApiErrorKind, CallId, CallState, DtmfRequest, MediaOp, PlayRequest, Side, TransferMethod,
+    TransferRequest,
+};
 use patchbay_gateway_proto::auth::Credentials;
-use patchbay_gateway_proto::vendors::ozeki;
+use patchbay_gateway_proto::vendors::ozeki::{self, Command, Party};
 use patchbay_gateway_proto::{Failure, Request, Scheme};
 
 pub(crate) async fn handle(gw: &Gateway, ctx: &mut Ctx, req: &Request) -> Result<Reply, Failure> {
@@ -28,7 +34,178 @@ pub(crate) async fn handle(gw: &Gateway, ctx: &mut Ctx, req: &Request) -> Result
     };
     gw.rate_limit(&p)?;
     ctx.endpoint = "command";
-    // The Ozeki commands arrive with their own issue; until then every command is answered as
-    // the vendor answers one it does not know.
-    Err(Failure::NotImplemented(r.command))
+    let cmd = ozeki::command(&r)?;
+    ctx.endpoint = endpoint(&cmd);
+    run(gw, &p.tenant, cmd).await.map_err(|f| match f {
+        // Ozeki says a command does not fit the call's state as 303, naming the command.
+        Failure::Conflict(_) => Failure::Conflict(r.command.clone()),
+        f => f,
+    })
+}
+
+fn endpoint(c: &Command) -> &'static str {
+    match c {
+        Command::ListActiveCalls => "list_active_calls",
+        Command::Hangup { .. } => "hangup",
+        Command::Hold { .. } => "hold",
+        Command::BlindTransfer { .. } => "blind_transfer",
+        Command::SendDtmf { .. } => "send_dtmf",
+        Command::Play { .. } => "play",
+        Command::Speak { .. } => "speak",
+        Command::Other(_) => "command",
+    }
+}
+
+/// The tenant's live call `id` (another tenant's, or an ended one, is not found: 601).
+async fn own(gw: &Gateway, tenant: &str, id: &str) -> Result<CallId, Failure> {
+    let call = CallId(id.to_string());
+    match gw.b2bua.call(&call).await {
+        Ok(c) if c.tenant == tenant && c.state != CallState::Ended => Ok(call),
+        Ok(_) => Err(Failure::NotFound(id.to_string())),
+        Err(ClientError::Api {
+            kind: ApiErrorKind::NotFound,
+            ..
+        }) => Err(Failure::NotFound(id.to_string())),
+        Err(e) => Err(gw.b2bua_failure("get", e)),
+    }
+}
+
+fn sides(p: Party) -> &'static [Side] {
+    match p {
+        Party::Caller => &[Side::A],
+        Party::Callee => &[Side::B],
+        Party::All => &[Side::A, Side::B],
+    }
+}
+
+async fn run(gw: &Gateway, tenant: &str, cmd: Command) -> Result<Reply, Failure> {
+    let b = &gw.b2bua;
+    let ok = || Ok(Reply::Full(ozeki::render_ok()));
+    match cmd {
+        Command::ListActiveCalls => {
+            let mut calls = b
+                .list_calls()
+                .await
+                .map_err(|e| gw.b2bua_failure("list", e))?;
+            calls.retain(|c| c.tenant == tenant && c.state != CallState::Ended);
+            let now = crate::auth::now_ms();
+            Ok(Reply::Full(ozeki::render_active_calls(&calls, now)))
+        }
+        Command::Hangup { call } => {
+            let id = own(gw, tenant, &call).await?;
+            b.hangup(&id)
+                .await
+                .map_err(|e| gw.b2bua_failure("hangup", e))?;
+            ok()
+        }
+        Command::Hold { call, on } => {
+            let id = own(gw, tenant, &call).await?;
+            b.hold(&id, on)
+                .await
+                .map_err(|e| gw.b2bua_failure("hold", e))?;
+            ok()
+        }
+        Command::BlindTransfer {
+            call,
+            transferor,
+            target,
+        } => {
+            let id = own(gw, tenant, &call).await?;
+            // The transferor leaves; the other party is connected to the target.
+            let keep = if transferor == Party::Callee {
+                Side::A
+            } else {
+                Side::B
+            };
+            let req = TransferRequest {
+                target,
+                keep,
+                method: TransferMethod::Bridge,
+            };
+            b.transfer(&id, &req).await.map_err(|e| match e {
+                ClientError::Api {
+                    kind: ApiErrorKind::Forbidden | ApiErrorKind::NotFound,
+                    ..
+                } => Failure::bad("Target", "BlindTransfer"),
+                e => gw.b2bua_failure("transfer", e),
+            })?;
+            ok()
+        }
+        Command::SendDtmf {
+            call,
+            party,
+            digits,
+        } => {
+            let id = own(gw, tenant, &call).await?;
+            for side in sides(party) {
+                let op = MediaOp::Dtmf(DtmfRequest {
+                    side: *side,
+                    digits: digits.clone(),
+                    duration_ms: 100,
+                });
+                b.primitive(&id, &op)
+                    .await
+                    .map_err(|e| gw.b2bua_failure("media", e))?;
+            }
+            ok()
+        }
+        Command::Play {
+            call,
+            party,
+            audio,
+            repeat,
+        } => {
+            let id = own(gw, tenant, &call).await?;
+            let url = audio.starts_with("http://") || audio.starts_with("https://");
+            for side in sides(party) {
+                let op = MediaOp::Play(PlayRequest {
+                    side: *side,
+                    file: (!url).then(|| audio.clone()),
+                    url: url.then(|| audio.clone()),
+                    text: None,
+                    recording: None,
+                    voice: None,
+                    repeat,
+                    barge_in: false,
+                });
+                b.primitive(&id, &op).await.map_err(|e| match e {
+                    ClientError::Api {
+                        kind: ApiErrorKind::BadRequest,
+                        ..
+                    } => Failure::bad("AudioFile", "Play"),
+                    e => gw.b2bua_failure("media", e),
+                })?;
+            }
+            ok()
+        }
+        Command::Speak {
+            call,
+            party,
+            text,
+            voice,
+        } => {
+            let id = own(gw, tenant, &call).await?;
+            for side in sides(party) {
+                let op = MediaOp::Play(PlayRequest {
+                    side: *side,
+                    file: None,
+                    url: None,
+                    text: Some(text.clone()),
+                    recording: None,
+                    voice: voice.clone(),
+                    repeat: false,
+                    barge_in: false,
+                });
+                b.primitive(&id, &op).await.map_err(|e| match e {
+                    ClientError::Api {
+                        kind: ApiErrorKind::BadRequest,
+                        ..
+                    } => Failure::bad("Language", "Speak"),
+                    e => gw.b2bua_failure("media", e),
+                })?;
+            }
+            ok()
+        }
+        Command::Other(name) => Err(Failure::NotImplemented(name)),
+    }
 }

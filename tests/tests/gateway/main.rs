@@ -28,6 +28,7 @@ mod native_app_call;
 mod native_app_number;
 mod native_call;
 mod native_recordings;
+mod ozeki_call_control;
 mod queue_hold_music;
 mod queue_strategies;
 mod ring_groups;

@@ -5,6 +5,10 @@
 //! authentication (`Username`/`Password`) is always on in Patchbay, and the tenant's `ozeki`
 //! address list (CIDR or regex) is checked first when it has entries (compat-specs/ozeki).
 
+mod commands;
+
+pub use commands::{Command, Party, call_state, command, render_active_calls, render_ok};
+
 use crate::auth::Credentials;
 use crate::query::Params;
 use crate::{Failure, Request, Response, response};
@@ -68,6 +72,8 @@ pub fn render_error(f: &Failure) -> Response {
             (307, "Use API from this address is forbidden".to_string())
         }
         Failure::NotImplemented(cmd) => (301, format!("Not implemented command: '{cmd}'")),
+        Failure::NotFound(call) => (601, format!("Call not found with ID '{call}'")),
+        Failure::Conflict(command) => (303, format!("Command '{command}' cannot be used here")),
         Failure::BadRequest { field, reason } => (
             302,
             format!("Missing or invalid parameter '{field}' for command '{reason}'"),
