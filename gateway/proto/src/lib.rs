@@ -15,6 +15,7 @@ pub mod principal;
 pub mod query;
 pub mod route;
 pub mod vendors;
+mod xml;
 
 pub use failure::Failure;
 pub use principal::{Principal, Role, Scheme};

@@ -8,15 +8,17 @@
 //! depth and element count are capped, and the body size is capped by the gateway before parsing.
 
 use crate::auth::{Credentials, from_authorization};
+use crate::xml::{Node, xml_error};
 use crate::{Failure, Request, Response, response};
 use patchbay_api::OriginateMode;
-use quick_xml::events::{BytesStart, Event};
 use std::fmt::Write as _;
 
-/// Deepest element nesting accepted (an rpc/encoded call needs 5).
-pub const MAX_DEPTH: usize = 32;
-/// Most elements accepted in one envelope.
-pub const MAX_ELEMENTS: usize = 10_000;
+pub use crate::xml::{MAX_DEPTH, MAX_ELEMENTS};
+
+/// The hardened reader, naming SOAP in its refusals.
+fn parse_tree(body: &[u8]) -> Result<Node, Failure> {
+    crate::xml::parse_tree(body, "SOAP messages")
+}
 
 /// One `UserImpl` operation with its arguments (tenant of the `_mt` twins aside).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,114 +88,6 @@ enum Arg {
     Nil,
     Str(String),
     Array(Vec<String>),
-}
-
-#[derive(Debug, Default)]
-struct Node {
-    name: String,
-    attrs: Vec<(String, String)>,
-    children: Vec<Node>,
-    text: String,
-}
-
-impl Node {
-    fn attr(&self, local: &str) -> Option<&str> {
-        self.attrs
-            .iter()
-            .find(|(k, _)| k == local)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-fn xml_error(reason: impl Into<String>) -> Failure {
-    Failure::bad("xml", reason)
-}
-
-fn start_node(e: &BytesStart<'_>) -> Result<Node, Failure> {
-    let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-    let mut attrs = Vec::new();
-    for a in e.attributes() {
-        let a = a.map_err(|e| xml_error(e.to_string()))?;
-        let k = String::from_utf8_lossy(a.key.local_name().as_ref()).into_owned();
-        let v = a
-            .unescape_value()
-            .map_err(|e| xml_error(e.to_string()))?
-            .into_owned();
-        attrs.push((k, v));
-    }
-    Ok(Node {
-        name,
-        attrs,
-        ..Node::default()
-    })
-}
-
-/// Parse a document into a tree of local names, refusing DTDs and capping depth and size.
-fn parse_tree(body: &[u8]) -> Result<Node, Failure> {
-    let mut reader = quick_xml::Reader::from_reader(body);
-    reader.config_mut().trim_text(true);
-    let mut stack: Vec<Node> = vec![Node::default()];
-    let mut count = 0usize;
-    loop {
-        let ev = reader
-            .read_event()
-            .map_err(|e| xml_error(format!("{e} at byte {}", reader.buffer_position())))?;
-        match ev {
-            Event::DocType(_) => return Err(xml_error("DOCTYPE is not allowed in SOAP messages")),
-            Event::Start(e) => {
-                count += 1;
-                if stack.len() > MAX_DEPTH {
-                    return Err(xml_error("elements nested too deeply"));
-                }
-                if count > MAX_ELEMENTS {
-                    return Err(xml_error("too many elements"));
-                }
-                stack.push(start_node(&e)?);
-            }
-            Event::Empty(e) => {
-                count += 1;
-                if count > MAX_ELEMENTS {
-                    return Err(xml_error("too many elements"));
-                }
-                let n = start_node(&e)?;
-                if let Some(top) = stack.last_mut() {
-                    top.children.push(n);
-                }
-            }
-            Event::End(_) => {
-                let Some(n) = stack.pop() else {
-                    return Err(xml_error("unbalanced end tag"));
-                };
-                match stack.last_mut() {
-                    Some(top) => top.children.push(n),
-                    None => return Err(xml_error("unbalanced end tag")),
-                }
-            }
-            Event::Text(t) => {
-                let s = t.unescape().map_err(|e| xml_error(e.to_string()))?;
-                if let Some(top) = stack.last_mut() {
-                    top.text.push_str(&s);
-                }
-            }
-            Event::CData(c) => {
-                let s = String::from_utf8_lossy(&c).into_owned();
-                if let Some(top) = stack.last_mut() {
-                    top.text.push_str(&s);
-                }
-            }
-            Event::PI(_) => {
-                return Err(xml_error(
-                    "processing instructions are not allowed in SOAP messages",
-                ));
-            }
-            Event::Decl(_) | Event::Comment(_) => {}
-            Event::Eof => break,
-        }
-    }
-    if stack.len() != 1 {
-        return Err(xml_error("unexpected end of document"));
-    }
-    stack.pop().ok_or_else(|| xml_error("empty document"))
 }
 
 /// The value of a parameter element, following `href="#id"` to a `multiRef` in the Body.
