@@ -6,6 +6,7 @@
 //! address list (CIDR or regex) is checked first when it has entries (compat-specs/ozeki).
 
 mod commands;
+pub mod interp;
 pub mod ozml;
 
 pub use commands::{Command, Party, call_state, command, render_active_calls, render_ok};
