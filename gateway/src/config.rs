@@ -129,9 +129,10 @@ impl WebhookConfig {
                 "gateway.webhooks: batch, per_destination and max_attempts must be > 0".into(),
             );
         }
-        if self.timeout_ms == 0 || self.timeout_ms >= u64::from(self.lease_secs) * 1000 {
+        if self.timeout_ms == 0 || self.timeout_ms + 1_000 >= u64::from(self.lease_secs) * 1000 {
             errs.push(
-                "gateway.webhooks: timeout_ms must be > 0 and shorter than lease_secs".into(),
+                "gateway.webhooks: timeout_ms must be > 0 and a second shorter than lease_secs"
+                    .into(),
             );
         }
         if self.retry_base_ms == 0 || self.retry_base_ms > self.retry_max_ms {

@@ -22,7 +22,7 @@ use crate::config::WebhookConfig;
 use patchbay_api::client::outbound::{self, Answer, FetchError, Outbound};
 use patchbay_store::{NewWebhook, Store, StoreError};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
 use std::time::Duration;
 
 /// The `tenant_configs` kind and name of a tenant's webhook policy.
@@ -61,7 +61,8 @@ pub struct Webhooks {
     /// This gateway's name as a lease owner.
     pub(crate) owner: String,
     pub(crate) wake: tokio::sync::Notify,
-    seq: AtomicU64,
+    /// The last `seq` given (increasing, whatever the clock does).
+    seq: AtomicI64,
     policies: moka::sync::Cache<String, bool>,
 }
 
@@ -77,7 +78,7 @@ impl Webhooks {
             metrics,
             owner: format!("gw-{}", crate::handlers::random_hex(8)),
             wake: tokio::sync::Notify::new(),
-            seq: AtomicU64::new(0),
+            seq: AtomicI64::new(0),
             policies: moka::sync::Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(Duration::from_secs(10))
@@ -88,8 +89,14 @@ impl Webhooks {
     /// Queue `n`: in the store when this returns; the deliverer is woken.
     pub async fn enqueue(&self, n: Notification) -> Result<(), StoreError> {
         let now = crate::auth::now_ms();
-        // Unique and increasing in this process (a call's notifications come from one).
-        let seq = (now as i64) * 1_000 + (self.seq.fetch_add(1, Relaxed) % 1_000) as i64;
+        // Increasing in this process (a call's notifications come from one), near the clock
+        // (x1000) so that several gateways' rows interleave by time.
+        let floor = (now as i64).saturating_mul(1_000);
+        let prev = self
+            .seq
+            .fetch_update(Relaxed, Relaxed, |last| Some((last + 1).max(floor)))
+            .unwrap_or(floor);
+        let seq = (prev + 1).max(floor);
         let row = NewWebhook {
             id: format!("wh-{}", crate::handlers::random_hex(12)),
             seq,
@@ -113,23 +120,22 @@ impl Webhooks {
     }
 
     /// Whether `tenant`'s webhooks may reach private addresses (read again within 10 s of a
-    /// change made through another gateway).
-    pub async fn allow_private(&self, tenant: &str) -> bool {
+    /// change made through another gateway). A store error is no answer (not cached).
+    pub async fn allow_private(&self, tenant: &str) -> Result<bool, StoreError> {
         if let Some(a) = self.policies.get(tenant) {
-            return a;
+            return Ok(a);
         }
-        let allow = match self.store.configs(tenant, POLICY_KIND).await {
-            Ok(rows) => {
-                rows.into_iter()
-                    .find(|(name, _)| name == POLICY_NAME)
-                    .and_then(|(_, body)| serde_json::from_str::<WebhookPolicy>(&body).ok())
-                    .unwrap_or_default()
-                    .allow_private_webhooks
-            }
-            Err(_) => false,
-        };
+        let allow = self
+            .store
+            .configs(tenant, POLICY_KIND)
+            .await?
+            .into_iter()
+            .find(|(name, _)| name == POLICY_NAME)
+            .and_then(|(_, body)| serde_json::from_str::<WebhookPolicy>(&body).ok())
+            .unwrap_or_default()
+            .allow_private_webhooks;
         self.policies.insert(tenant.to_string(), allow);
-        allow
+        Ok(allow)
     }
 
     /// Deliver now (a notification was queued or replayed elsewhere than through
@@ -156,6 +162,10 @@ impl Webhooks {
     ) -> Result<Answer, FetchError> {
         let mut all = vec![("Content-Type".to_string(), content_type.to_string())];
         all.extend(headers.iter().cloned());
+        let allow_private = self
+            .allow_private(tenant)
+            .await
+            .map_err(|e| FetchError::Http(format!("the tenant's webhook policy: {e}")))?;
         outbound::send(Outbound {
             method: reqwest::Method::POST,
             url: url.to_string(),
@@ -163,7 +173,7 @@ impl Webhooks {
             body: body.into_bytes(),
             timeout,
             max_body: self.cfg.max_response_bytes,
-            allow_private: self.allow_private(tenant).await,
+            allow_private,
         })
         .await
     }

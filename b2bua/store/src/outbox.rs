@@ -48,6 +48,8 @@ pub enum Attempt {
     Retry { next_ms: u64, error: String },
     /// Give up: a dead letter.
     Dead { error: String },
+    /// Not tried (the lease would run out first): back to the queue as it was.
+    Release,
 }
 
 #[async_trait::async_trait]

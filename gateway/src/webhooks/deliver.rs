@@ -82,7 +82,7 @@ impl Deliverer {
                 .into_iter()
                 .map(|w| {
                     let me = self.clone();
-                    tokio::spawn(async move { me.deliver(w).await })
+                    tokio::spawn(async move { me.deliver(w, lease).await })
                 })
                 .collect();
             let mut results = Vec::with_capacity(tasks.len());
@@ -95,6 +95,11 @@ impl Deliverer {
                 // The leases run out and the notifications are delivered again.
                 tracing::warn!(error = %e, "webhook outbox: attempts not recorded");
             }
+            // Forget idle destinations (nobody holds their semaphore).
+            self.slots
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .retain(|_, s| Arc::strong_count(s) > 1);
         }
     }
 
@@ -107,12 +112,25 @@ impl Deliverer {
         }
     }
 
-    /// One attempt at `w`.
-    async fn deliver(&self, w: Webhook) -> (String, Attempt) {
+    /// One attempt at `w`, leased until `lease_until` (ms).
+    async fn deliver(&self, w: Webhook, lease_until: u64) -> (String, Attempt) {
         let h = &self.hooks;
         let n = &w.new;
         let slot = self.slot(&n.url);
         let _permit = slot.acquire().await;
+        // Never send once the lease could run out first: another gateway might have it by then
+        // (and deliver the next of its call before this one).
+        if crate::auth::now_ms() + h.cfg.timeout_ms + 1_000 >= lease_until {
+            return (n.id.clone(), Attempt::Release);
+        }
+        let allow_private = match h.allow_private(&n.tenant).await {
+            Ok(a) => a,
+            Err(e) => {
+                let next_ms = crate::auth::now_ms() + h.cfg.retry_base_ms;
+                let error = format!("the tenant's webhook policy: {e}");
+                return (n.id.clone(), Attempt::Retry { next_ms, error });
+            }
+        };
         let mut headers = vec![("Content-Type".to_string(), n.content_type.clone())];
         headers.extend(n.headers.iter().cloned());
         let sent = outbound::send(Outbound {
@@ -122,7 +140,7 @@ impl Deliverer {
             body: n.body.clone().into_bytes(),
             timeout: Duration::from_millis(h.cfg.timeout_ms),
             max_body: h.cfg.max_response_bytes,
-            allow_private: h.allow_private(&n.tenant).await,
+            allow_private,
         })
         .await;
         let attempts = w.attempts + 1;

@@ -50,6 +50,13 @@ mod tests {
             "fe80::1",
             "::ffff:127.0.0.1",
             "224.0.0.1",
+            "::7f00:1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::a00:1",
+            "2002:c0a8:101::1",
+            "fec0::1",
+            "240.0.0.1",
+            "192.0.0.8",
         ] {
             let ip: IpAddr = private.parse().unwrap();
             assert!(!allowed(ip, false), "{private}");

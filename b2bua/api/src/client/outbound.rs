@@ -51,19 +51,32 @@ pub fn allowed(ip: IpAddr, allow_private: bool) -> bool {
                 || v4.is_broadcast()
                 || v4.is_documentation()
                 || o[0] == 0
+                || o[0] >= 240
                 || (o[0] == 100 && (o[1] & 0xc0) == 64)
+                || (o[0] == 192 && o[1] == 0 && o[2] == 0)
                 || (o[0] == 198 && (o[1] & 0xfe) == 18))
         }
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return allowed(IpAddr::V4(v4), false);
-            }
             let s = v6.segments();
+            let o = v6.octets();
+            let v4 = |i: usize| IpAddr::from([o[i], o[i + 1], o[i + 2], o[i + 3]]);
+            // IPv4 inside IPv6: mapped, compatible (::a.b.c.d), NAT64 (64:ff9b::/96 and
+            // 64:ff9b:1::/48), 6to4 (2002::/16): the IPv4 address decides.
+            if v6.to_ipv4_mapped().is_some() || (s[..6] == [0; 6] && !v6.is_loopback()) {
+                return !v6.is_unspecified() && allowed(v4(12), false);
+            }
+            if s[0] == 0x64 && s[1] == 0xff9b {
+                return allowed(v4(12), false);
+            }
+            if s[0] == 0x2002 {
+                return allowed(v4(2), false);
+            }
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
                 || (s[0] & 0xfe00) == 0xfc00
-                || (s[0] & 0xffc0) == 0xfe80)
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] & 0xffc0) == 0xfec0)
         }
     }
 }
@@ -145,6 +158,8 @@ pub fn client(allow_private: bool) -> reqwest::Client {
             }
         });
         reqwest::Client::builder()
+            // A proxy from the environment would resolve the names we check: none.
+            .no_proxy()
             .dns_resolver(std::sync::Arc::new(Checking { allow_private }))
             .redirect(policy)
             .pool_max_idle_per_host(64)

@@ -222,6 +222,10 @@ impl Calls {
             return;
         }
         if role == Role::TransferTarget {
+            // A target that hung up before answering (an early dialog's BYE) failed.
+            if was.is_unanswered() {
+                self.leg_failed(now, id, leg, 487);
+            }
             return;
         }
         if call.winner(side).is_some_and(|w| w != leg) {

@@ -188,6 +188,18 @@ impl Calls {
             return;
         }
         let waiting = q.waiting.clone();
+        // Agents offered, ringing or talking in the tenant's other queues.
+        let taken: std::collections::HashSet<String> = self
+            .queues
+            .iter()
+            .filter(|(k, _)| k.0 == key.0 && *k != key)
+            .flat_map(|(_, q)| {
+                q.agents
+                    .iter()
+                    .filter(|(_, a)| a.offered.is_some() || a.busy.is_some())
+                    .map(|(n, _)| n.clone())
+            })
+            .collect();
         for cid in waiting {
             let Some(q) = self.queues.get_mut(key) else {
                 return;
@@ -201,7 +213,9 @@ impl Calls {
             if s.status != Status::Waiting || s.retry_at > now {
                 continue;
             }
-            let agents = q.candidates(now, &s.tried);
+            let mut agents = q.candidates(now, &s.tried);
+            // An agent of several queues rings for one caller at a time.
+            agents.retain(|a| !taken.contains(a));
             if agents.is_empty() {
                 if !s.tried.is_empty() {
                     // Everyone free was rung for this caller: the next round after a pause.
@@ -236,9 +250,12 @@ impl Calls {
         let Some(s) = self.calls.get_mut(id).and_then(|c| c.queue.as_mut()) else {
             return;
         };
-        let Status::Offered(offered) = std::mem::replace(&mut s.status, Status::Waiting) else {
+        // Only an offer still open is answered (the caller may have overflowed meanwhile).
+        let Status::Offered(offered) = &s.status else {
             return;
         };
+        let offered = offered.clone();
+        s.status = Status::Waiting;
         let key = s.key.clone();
         let Some(q) = self.queues.get_mut(&key) else {
             return;
@@ -321,6 +338,24 @@ impl Calls {
         self.queue_dispatch(now, &key);
     }
 
+    /// A connected queue call was transferred away from its agent (the agent's phone, or the
+    /// API): the agent is free (after its wrap-up) and the call leaves the queue's state.
+    pub(super) fn queue_transferred(&mut self, now: Ms, id: &CallId) {
+        let Some(call) = self.calls.get_mut(id) else {
+            return;
+        };
+        let connected = call
+            .queue
+            .as_ref()
+            .is_some_and(|s| matches!(s.status, Status::Connected { .. }));
+        if !connected {
+            return;
+        }
+        if let Some(session) = call.queue.take() {
+            self.queue_left(now, id, session);
+        }
+    }
+
     /// Nobody rung for `id` answered: the next agents (or, overflowing, goodbye).
     pub(super) fn queue_ring_failed(&mut self, now: Ms, id: &CallId) {
         let Some(s) = self.calls.get_mut(id).and_then(|c| c.queue.as_mut()) else {
@@ -400,7 +435,8 @@ impl Calls {
             return;
         };
         s.status = Status::Overflow;
-        let (key, music, waited_ms) = (s.key.clone(), s.music.take(), now - s.entered);
+        let (key, music, waited_ms) =
+            (s.key.clone(), s.music.take(), now.saturating_sub(s.entered));
         if let (Some(leg), Some(command)) = (leg, music) {
             self.out
                 .push_back(Output::Leg(LegAction::MediaStop { leg, command }));

@@ -136,6 +136,7 @@ impl Calls {
         if agent {
             self.queue_connected(now, id, &party);
         } else {
+            self.queue_transferred(now, id);
             self.emit(now, id, EventKind::Transferred { target: t.target });
         }
     }

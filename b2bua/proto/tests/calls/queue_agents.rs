@@ -81,3 +81,47 @@ fn an_agent_taken_off_the_queue_keeps_its_call_and_is_not_rung_again() {
     let offers = h.answer_offers(&["a", "b"]);
     assert_eq!(offers[0].1, ["b"], "a is off the queue");
 }
+
+#[test]
+fn an_agent_of_two_queues_rings_for_one_caller_at_a_time() {
+    let mut h = H::new();
+    let sales = queue(QueueStrategy::Ringall, &["a", "b"]);
+    let mut support = queue(QueueStrategy::Ringall, &["a"]);
+    support.queue.name = "support".into();
+    support.queue.number = "601".into();
+    h.call_queue("c1", "4005", &sales);
+    h.call_queue("c2", "4006", &support);
+    let offers = std::mem::take(&mut h.offers);
+    assert_eq!(offers.len(), 1, "a is offered in sales: {offers:?}");
+    assert_eq!(offers[0].1, ["a", "b"]);
+}
+
+#[test]
+fn a_connected_call_transferred_away_frees_its_agent() {
+    let mut h = H::new();
+    let q = queue(QueueStrategy::Linear, &["a"]);
+    h.call_queue("c1", "4005", &q);
+    h.answer_offers(&["a"]);
+    let leg = H::invites(&h.take())[0].0;
+    h.leg(leg, LegEvent::Answered);
+    // The agent hands the caller on to 4009.
+    h.input(Input::Transfer {
+        call: "c1".into(),
+        target: "4009".into(),
+        targets: vec![patchbay_proto::Target::new(
+            "4009",
+            "sip:4009@127.0.0.1:5072",
+        )],
+        keep: patchbay_proto::api::Side::A,
+        method: patchbay_proto::api::TransferMethod::Bridge,
+    });
+    let t = H::invites(&h.take())[0].0;
+    h.leg(t, LegEvent::Answered);
+    assert!(h.calls.queue_calls(h.now, "demo", "sales").is_empty());
+    h.call_queue("c2", "4006", &q);
+    assert_eq!(
+        h.answer_offers(&["a"])[0].1,
+        ["a"],
+        "a takes the next caller"
+    );
+}

@@ -85,3 +85,28 @@ fn the_position_is_announced_between_the_music() {
         "the music again for both"
     );
 }
+
+#[test]
+fn an_offer_answered_after_the_caller_overflowed_changes_nothing() {
+    let mut h = H::new();
+    let mut q = queue(QueueStrategy::Ringall, &["a"]);
+    q.queue.max_wait_secs = 30;
+    q.queue.overflow = Some("4009".into());
+    h.call_queue("c1", "4005", &q);
+    assert_eq!(h.offers.len(), 1, "offered, not answered yet");
+    h.advance(30_000);
+    assert_eq!(h.routes, [("c1".into(), "4009".to_string())]);
+    // The driver's answer to the old offer comes now: nobody rings.
+    h.answer_offers(&["a"]);
+    assert!(H::invites(&h.take()).is_empty());
+    h.input(Input::Routed {
+        call: "c1".into(),
+        outcome: RouteOutcome::Unavailable,
+    });
+    let said = media(&h.take());
+    assert!(
+        said.iter().any(|(_, op)| matches!(op, MediaOp::Play(p)
+            if p.text.as_deref() == Some("Nobody is available to take your call. Goodbye."))),
+        "the overflow goes on: {said:?}"
+    );
+}

@@ -129,6 +129,12 @@ impl Outbox for SqlStore {
                 .bind(owner)
                 .bind(*next_ms as i64)
                 .bind(error),
+                Attempt::Release => sqlx::query(
+                    "UPDATE webhook_outbox SET lease_until = 0, lease_owner = NULL
+                     WHERE id = $1 AND lease_owner = $2",
+                )
+                .bind(id)
+                .bind(owner),
                 Attempt::Dead { error } => sqlx::query(
                     "UPDATE webhook_outbox SET attempts = attempts + 1, state = 'dead',
                         last_error = $3, lease_until = 0, lease_owner = NULL

@@ -41,7 +41,7 @@ pub(super) async fn run(
             render_json(200, &json!({"replayed": id}))
         }
         WebhookOp::GetPolicy => {
-            let allow = gw.webhooks.allow_private(tenant).await;
+            let allow = gw.webhooks.allow_private(tenant).await.map_err(db)?;
             render_json(
                 200,
                 &WebhookPolicy {
