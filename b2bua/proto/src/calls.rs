@@ -13,6 +13,8 @@ mod notice;
 mod originate;
 mod prompts;
 pub(crate) mod queue;
+mod queue_state;
+mod queue_wait;
 mod recording;
 pub(crate) mod room_entry;
 mod transfer;

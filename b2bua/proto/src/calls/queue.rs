@@ -5,16 +5,15 @@
 //! until one answers, then is bridged to it). An agent who does not answer is not rung again
 //! for that caller until every other agent was; a round over, the caller waits
 //! [`RETRY_MS`] before the next. After the max wait, or when the queue is full, the caller goes
-//! to the overflow destination (resolved like an attendant's, [`Output::Route`]).
+//! to the overflow destination (resolved like an attendant's, [`Output::Route`]; see
+//! `queue_wait`). Admin changes and the live state: `queue_state`.
 
 use super::Calls;
-use super::prompts::say;
 use crate::call::{PendingTransfer, Role};
 use crate::queue::{QueueState, RETRY_MS};
-use crate::{LegAction, LegId, Ms, Output, QueueEntry, RouteOutcome, Target};
+use crate::{LegAction, LegId, Ms, Output, QueueEntry, Target};
 use patchbay_api::{
-    CallId, Cause, EndedBy, EventKind, MediaOp, PlayRequest, QueueCall, QueueCallStatus,
-    QueueStrategy, Side, ToneName, ToneRequest, TransferMethod,
+    CallId, EventKind, MediaOp, PlayRequest, QueueStrategy, Side, ToneName, ToneRequest,
 };
 
 /// A queue: (tenant, name).
@@ -32,21 +31,21 @@ pub(crate) enum Timer {
 /// A caller's time in a queue.
 #[derive(Debug, Clone)]
 pub(crate) struct Session {
-    key: Key,
-    entered: Ms,
-    status: Status,
+    pub(super) key: Key,
+    pub(super) entered: Ms,
+    pub(super) status: Status,
     /// Agents that did not answer this caller in this round.
-    tried: Vec<String>,
+    pub(super) tried: Vec<String>,
     /// Not offered agents before (the pause between rounds).
-    retry_at: Ms,
+    pub(super) retry_at: Ms,
     /// The hold music's command.
-    music: Option<u64>,
-    next_announce: Option<Ms>,
-    deadline: Option<Ms>,
+    pub(super) music: Option<u64>,
+    pub(super) next_announce: Option<Ms>,
+    pub(super) deadline: Option<Ms>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Status {
+pub(super) enum Status {
     Waiting,
     /// Offered to the driver (its answer is due at once).
     Offered(Vec<String>),
@@ -67,7 +66,7 @@ impl Session {
         matches!(self.status, Status::Ringing(_))
     }
 
-    fn waiting(&self) -> bool {
+    pub(super) fn waiting(&self) -> bool {
         matches!(
             self.status,
             Status::Waiting | Status::Offered(_) | Status::Ringing(_)
@@ -130,7 +129,7 @@ impl Calls {
         self.queue_dispatch(now, &key);
     }
 
-    fn queue_music(&mut self, id: &CallId) {
+    pub(super) fn queue_music(&mut self, id: &CallId) {
         let Some(spec) = self.queue_spec(id) else {
             return;
         };
@@ -158,17 +157,17 @@ impl Calls {
         }
     }
 
-    fn queue_spec(&self, id: &CallId) -> Option<patchbay_api::Queue> {
+    pub(super) fn queue_spec(&self, id: &CallId) -> Option<patchbay_api::Queue> {
         let key = &self.calls.get(id)?.queue.as_ref()?.key;
         self.queues.get(key).map(|q| q.spec.clone())
     }
 
-    fn session_mut(&mut self, id: &CallId) -> Option<&mut Session> {
+    pub(super) fn session_mut(&mut self, id: &CallId) -> Option<&mut Session> {
         self.calls.get_mut(id)?.queue.as_mut()
     }
 
     /// Wake the caller at its next announcement or its max wait.
-    fn queue_arm(&mut self, id: &CallId) {
+    pub(super) fn queue_arm(&mut self, id: &CallId) {
         let Some(s) = self.calls.get(id).and_then(|c| c.queue.as_ref()) else {
             return;
         };
@@ -378,158 +377,6 @@ impl Calls {
         }
     }
 
-    /// A caller's timer: its announcement, or its max wait.
-    pub(super) fn queue_call_timer(&mut self, now: Ms, id: &CallId) {
-        let Some(s) = self.calls.get(id).and_then(|c| c.queue.as_ref()) else {
-            return;
-        };
-        if !s.waiting() {
-            return;
-        }
-        if s.deadline.is_some_and(|d| d <= now) {
-            return self.queue_overflow(now, id, "overflow");
-        }
-        if s.next_announce.is_some_and(|a| a <= now) {
-            let key = s.key.clone();
-            let music = s.music;
-            let Some(q) = self.queues.get(&key) else {
-                return;
-            };
-            let position = q.waiting.iter().position(|c| c == id).unwrap_or(0) + 1;
-            let every = u64::from(q.spec.announce_secs) * 1000;
-            let (leg, text) = (
-                self.calls.get(id).and_then(|c| c.a),
-                format!("You are caller number {position}. Please hold."),
-            );
-            if let (Some(leg), Some(command)) = (leg, music) {
-                self.out
-                    .push_back(Output::Leg(LegAction::MediaStop { leg, command }));
-            }
-            self.run_op(id, say(&text, false));
-            if let Some(s) = self.session_mut(id) {
-                s.next_announce = (every > 0).then_some(now + every);
-            }
-            self.queue_music(id);
-        }
-        self.queue_arm(id);
-    }
-
-    /// The caller leaves the queue for its overflow destination (`why`: `overflow` after the
-    /// max wait, `full`), or hears goodbye when there is none.
-    fn queue_overflow(&mut self, now: Ms, id: &CallId, why: &str) {
-        let Some(call) = self.calls.get_mut(id) else {
-            return;
-        };
-        // Agents still ringing for it stop.
-        let ringing = call.ringing_legs(Side::B, Role::TransferTarget, None);
-        for leg in ringing {
-            if let Some(l) = call.leg_mut(leg) {
-                l.state = crate::call::LegState::Cancelling;
-                l.deadline = None;
-            }
-            self.out.push_back(Output::Leg(LegAction::Cancel { leg }));
-        }
-        call.transfer = None;
-        let leg = call.a;
-        let Some(s) = call.queue.as_mut() else {
-            return;
-        };
-        s.status = Status::Overflow;
-        let (key, music, waited_ms) =
-            (s.key.clone(), s.music.take(), now.saturating_sub(s.entered));
-        if let (Some(leg), Some(command)) = (leg, music) {
-            self.out
-                .push_back(Output::Leg(LegAction::MediaStop { leg, command }));
-        }
-        let overflow = self.queues.get_mut(&key).and_then(|q| {
-            q.release_offers(id);
-            q.waiting.retain(|c| c != id);
-            q.spec.overflow.clone()
-        });
-        self.emit(
-            now,
-            id,
-            EventKind::QueueLeft {
-                queue: key.1.clone(),
-                outcome: why.to_string(),
-                agent: None,
-                waited_ms,
-            },
-        );
-        match overflow {
-            Some(destination) => self.out.push_back(Output::Route {
-                call: id.clone(),
-                destination,
-            }),
-            None => self.queue_goodbye(id),
-        }
-        self.queue_dispatch(now, &key);
-    }
-
-    fn queue_goodbye(&mut self, id: &CallId) {
-        let c = self.run_op(
-            id,
-            say("Nobody is available to take your call. Goodbye.", false),
-        );
-        if let Some(s) = self.session_mut(id) {
-            s.status = Status::Goodbye(c);
-        }
-    }
-
-    /// Where an overflowing caller's destination leads.
-    pub(super) fn queue_routed(&mut self, now: Ms, id: &CallId, outcome: RouteOutcome) {
-        let overflowing = self
-            .calls
-            .get(id)
-            .and_then(|c| c.queue.as_ref())
-            .is_some_and(|s| s.status == Status::Overflow);
-        if !overflowing {
-            return;
-        }
-        match outcome {
-            RouteOutcome::Connect { target, targets } => {
-                if let Some(c) = self.calls.get_mut(id) {
-                    c.ring_timeout_ms = 30_000;
-                }
-                let method = TransferMethod::Bridge;
-                if self
-                    .handle_transfer(now, id, target, targets, Side::A, method)
-                    .is_err()
-                {
-                    self.queue_goodbye(id);
-                }
-            }
-            RouteOutcome::Unavailable => self.queue_goodbye(id),
-            other => {
-                if let Some(c) = self.calls.get_mut(id) {
-                    c.queue = None;
-                }
-                self.route_elsewhere(now, id, other);
-            }
-        }
-    }
-
-    /// A primitive of a queue caller ended: its goodbye hangs up; hold music that ended by
-    /// itself (a file that could not play) becomes ringback.
-    pub(super) fn queue_after(&mut self, now: Ms, id: &CallId, command: u64) {
-        let Some(s) = self.calls.get(id).and_then(|c| c.queue.as_ref()) else {
-            return;
-        };
-        match s.status {
-            Status::Goodbye(c) if c == command => {
-                self.end_call(now, id, Cause::Normal, EndedBy::System, None);
-            }
-            _ if s.music == Some(command) && s.waiting() => {
-                let key = s.key.clone();
-                if let Some(q) = self.queues.get_mut(&key) {
-                    q.spec.hold_music = None;
-                }
-                self.queue_music(id);
-            }
-            _ => {}
-        }
-    }
-
     /// A queue caller's call ended (`session` taken from it): it leaves its queue; an agent
     /// it talked to rests for the wrap-up time.
     pub(super) fn queue_left(&mut self, now: Ms, id: &CallId, session: Session) {
@@ -560,124 +407,5 @@ impl Calls {
             self.queue_timers.insert((at, Timer::Queue(key.clone())));
         }
         self.queue_dispatch(now, &key);
-    }
-
-    /// The queue timers due at `now`.
-    pub(super) fn queue_timeout(&mut self, now: Ms) {
-        while let Some((due, _)) = self.queue_timers.first() {
-            if *due > now {
-                break;
-            }
-            let Some((_, t)) = self.queue_timers.pop_first() else {
-                break;
-            };
-            match t {
-                Timer::Call(id) => self.queue_call_timer(now, &id),
-                Timer::Queue(key) => self.queue_dispatch(now, &key),
-            }
-        }
-    }
-
-    /// An agent's state changed: a queue with callers takes it at once.
-    pub(super) fn handle_queue_agent(
-        &mut self,
-        now: Ms,
-        key: Key,
-        agent: &str,
-        state: patchbay_api::AgentState,
-    ) {
-        let Some(a) = self.queues.get_mut(&key).and_then(|q| q.agent_mut(agent)) else {
-            return;
-        };
-        a.state = state;
-        if state == patchbay_api::AgentState::Available {
-            a.rest_until = a.rest_until.min(now);
-        }
-        self.queue_dispatch(now, &key);
-    }
-
-    /// A queue's settings changed (`None`: deleted).
-    pub(super) fn handle_queue_changed(&mut self, now: Ms, key: Key, entry: Option<QueueEntry>) {
-        match entry {
-            Some(e) => {
-                if let Some(q) = self.queues.get_mut(&key) {
-                    q.update(&e);
-                    self.queue_dispatch(now, &key);
-                }
-            }
-            None => {
-                if let Some(q) = self.queues.get_mut(&key) {
-                    q.deleted = true;
-                    if q.idle_deleted() {
-                        self.queues.remove(&key);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Whether a caller entered this queue here (it has run-time state).
-    pub fn knows_queue(&self, tenant: &str, name: &str) -> bool {
-        self.queues
-            .contains_key(&(tenant.to_string(), name.to_string()))
-    }
-
-    /// Callers waiting and callers connected to an agent, in every queue.
-    pub fn queue_counts(&self) -> (usize, usize) {
-        self.queues.values().fold((0, 0), |(w, c), q| {
-            (w + q.waiting.len(), c + q.connected.len())
-        })
-    }
-
-    /// A caller still waiting is hanging up: say so before its end.
-    pub(super) fn queue_hangup(&mut self, now: Ms, id: &CallId) {
-        let Some(s) = self.calls.get(id).and_then(|c| c.queue.as_ref()) else {
-            return;
-        };
-        if s.waiting() {
-            let (queue, waited_ms) = (s.key.1.clone(), now.saturating_sub(s.entered));
-            let kind = EventKind::QueueLeft {
-                queue,
-                outcome: "hangup".into(),
-                agent: None,
-                waited_ms,
-            };
-            self.emit(now, id, kind);
-        }
-    }
-
-    /// The live calls of a queue: waiting ones in order, then connected ones.
-    pub fn queue_calls(&self, now: Ms, tenant: &str, name: &str) -> Vec<QueueCall> {
-        let key = (tenant.to_string(), name.to_string());
-        let Some(q) = self.queues.get(&key) else {
-            return Vec::new();
-        };
-        let one = |id: &CallId, position: Option<u32>| {
-            let call = self.calls.get(id)?;
-            let s = call.queue.as_ref()?;
-            let (status, agent, until) = match &s.status {
-                Status::Connected { agent, at } => {
-                    (QueueCallStatus::Connected, Some(agent.clone()), *at)
-                }
-                _ => (QueueCallStatus::Waiting, None, now),
-            };
-            Some(QueueCall {
-                unique_id: format!("{}.{}", id, call.a.map_or(0, |l| l.0)),
-                call: id.clone(),
-                caller_id: call.from.clone(),
-                entered: s.entered / 1000,
-                waited: until.saturating_sub(s.entered) / 1000,
-                status,
-                agent,
-                position,
-            })
-        };
-        let waiting = q
-            .waiting
-            .iter()
-            .enumerate()
-            .filter_map(|(i, id)| one(id, Some(i as u32 + 1)));
-        let connected = q.connected.iter().filter_map(|id| one(id, None));
-        waiting.chain(connected).collect()
     }
 }
