@@ -74,6 +74,18 @@ impl Gateway {
         })
     }
 
+    /// As [`Gateway::b2bua_failure`], but the B2BUA's 400 (a check that needs its state)
+    /// names `field` the way the gateway's own checks do.
+    pub(crate) fn b2bua_bad(&self, op: &str, field: &'static str, e: ClientError) -> Failure {
+        match e {
+            ClientError::Api {
+                kind: ApiErrorKind::BadRequest,
+                message,
+            } => Failure::bad(field, message),
+            e => self.b2bua_failure(op, e),
+        }
+    }
+
     /// Map a control-API error to a failure (and count it).
     pub(crate) fn b2bua_failure(&self, op: &str, e: ClientError) -> Failure {
         let kind = match &e {

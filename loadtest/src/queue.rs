@@ -13,57 +13,15 @@
 //!   on the driver loop), which must not grow with the number of calls on the node.
 
 use crate::cps::{Kill, free_port, register, scenario};
-use crate::setup::{Up, metric, up_with};
+use crate::setup::{Up, metric, request, up_with};
 use patchbay_proto::api::{AgentState, CallId, Queue, QueueStrategy};
 use patchbay_proto::{Calls, Forwards, Input, QueueEntry, Service};
-use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const CONTROL: &str = "Authorization: Bearer ";
 const DEMO: &str = "Authorization: Basic ZGVtby1rZXk6ZGVtby1zZWNyZXQ=";
-
-/// One HTTP/1.1 request on a keep-alive connection: status and body.
-fn request(
-    conn: &mut TcpStream,
-    method: &str,
-    path: &str,
-    auth: &str,
-    body: &str,
-) -> (u16, String) {
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: bench\r\n{auth}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    conn.write_all(req.as_bytes()).expect("send");
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 65536];
-    loop {
-        let n = conn.read(&mut chunk).expect("read");
-        assert!(n > 0, "connection closed");
-        buf.extend_from_slice(&chunk[..n]);
-        let Some(h) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-            continue;
-        };
-        let head = String::from_utf8_lossy(&buf[..h]).into_owned();
-        let len: usize = head
-            .lines()
-            .find_map(|l| {
-                let (k, v) = l.split_once(':')?;
-                k.eq_ignore_ascii_case("content-length")
-                    .then(|| v.trim().parse().ok())?
-            })
-            .unwrap_or(0);
-        if buf.len() >= h + 4 + len {
-            let status = head[9..12].parse().unwrap_or(0);
-            return (
-                status,
-                String::from_utf8_lossy(&buf[h + 4..h + 4 + len]).into_owned(),
-            );
-        }
-    }
-}
 
 fn connect(addr: &str) -> TcpStream {
     let c = TcpStream::connect(addr).expect("connect");

@@ -57,36 +57,54 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-/// One `POST /api/v1/calls` on a keep-alive connection; the status code and the whole reply.
-fn post_call(conn: &mut TcpStream, host: &str) -> (u16, String) {
-    let body = r#"{"from":"4005","to":["4007"],"mode":"caller_first"}"#;
-    // demo-key:demo-secret
+/// One HTTP/1.1 request on a keep-alive connection (`auth`: an `Authorization` header line):
+/// the status and the body.
+pub(crate) fn request(
+    conn: &mut TcpStream,
+    method: &str,
+    path: &str,
+    auth: &str,
+    body: &str,
+) -> (u16, String) {
     let req = format!(
-        "POST /api/v1/calls HTTP/1.1\r\nHost: {host}\r\nAuthorization: Basic ZGVtby1rZXk6ZGVtby1zZWNyZXQ=\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: bench\r\n{auth}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
     conn.write_all(req.as_bytes()).expect("send");
     let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
+    let mut chunk = [0u8; 65536];
     loop {
         let n = conn.read(&mut chunk).expect("read");
-        assert!(n > 0, "gateway closed the connection");
+        assert!(n > 0, "connection closed");
         buf.extend_from_slice(&chunk[..n]);
-        let text = String::from_utf8_lossy(&buf);
-        if let Some(h) = text.find("\r\n\r\n") {
-            let len: usize = text[..h]
-                .lines()
-                .find_map(|l| {
-                    let (k, v) = l.split_once(':')?;
-                    k.eq_ignore_ascii_case("content-length")
-                        .then(|| v.trim().parse().ok())?
-                })
-                .unwrap_or(0);
-            if buf.len() >= h + 4 + len {
-                return (text[9..12].parse().unwrap_or(0), text.into_owned());
-            }
+        let Some(h) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&buf[..h]).into_owned();
+        let len: usize = head
+            .lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case("content-length")
+                    .then(|| v.trim().parse().ok())?
+            })
+            .unwrap_or(0);
+        if buf.len() >= h + 4 + len {
+            let status = head[9..12].parse().unwrap_or(0);
+            return (
+                status,
+                String::from_utf8_lossy(&buf[h + 4..h + 4 + len]).into_owned(),
+            );
         }
     }
+}
+
+/// One `POST /api/v1/calls` (demo-key) on a keep-alive connection.
+fn post_call(conn: &mut TcpStream) -> (u16, String) {
+    let body = r#"{"from":"4005","to":["4007"],"mode":"caller_first"}"#;
+    // demo-key:demo-secret
+    let auth = "Authorization: Basic ZGVtby1rZXk6ZGVtby1zZWNyZXQ=";
+    request(conn, "POST", "/api/v1/calls", auth, body)
 }
 
 /// A final response to an INVITE: the request's Via, From, To (+tag), Call-ID and CSeq.
@@ -140,7 +158,7 @@ pub(crate) fn invite_latency(patchbay: &str, calls: usize, gap_ms: u64) -> Strin
     let mut buf = [0u8; 8192];
     for i in 0..calls + 20 {
         let t0 = Instant::now();
-        let (status, reply) = post_call(&mut conn, &up.http);
+        let (status, reply) = post_call(&mut conn);
         let replied = t0.elapsed();
         assert_eq!(status, 201, "call accepted: {reply}");
         // Wait for the INVITE (skip ACKs and retransmissions of earlier calls).

@@ -201,6 +201,23 @@ async fn admin_api_sets_up_a_tenant() {
         ))
         .await;
     assert_eq!(r.status, 404);
+    // The webhook policy: the operator turns private destinations off (acme's admin may not).
+    let policy = "/api/v1/tenants/demo/webhooks/policy";
+    let off = serde_json::json!({"allow_private_webhooks": false});
+    let r = gw
+        .send(req("system", "system-secret", M::PUT, policy).json(&off))
+        .await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (200, r#"{"allow_private_webhooks":false}"#)
+    );
+    let r = gw.send(demo(M::GET, policy)).await;
+    assert_eq!(
+        r.body, r#"{"allow_private_webhooks":false}"#,
+        "read at once"
+    );
+    let r = gw.send(acme(M::PUT, policy).json(&off)).await;
+    assert_eq!(r.status, 403);
     gw.stop().await;
     stack.stop().await;
 }

@@ -2,8 +2,6 @@
 //! store and tells the callers waiting at once).
 
 use crate::Gateway;
-use patchbay_api::ApiErrorKind;
-use patchbay_api::client::ClientError;
 use patchbay_gateway_proto::vendors::native::{QueueOp, render_json};
 use patchbay_gateway_proto::{Failure, Response};
 use serde_json::json;
@@ -11,15 +9,7 @@ use serde_json::json;
 pub(super) async fn run(gw: &Gateway, tenant: &str, op: QueueOp) -> Result<Response, Failure> {
     let b = &gw.b2bua;
     // The B2BUA's 400 (an agent who is no user) names the field like the gateway's checks.
-    let bad = |field: &'static str| {
-        move |e| match e {
-            ClientError::Api {
-                kind: ApiErrorKind::BadRequest,
-                message,
-            } => Failure::bad(field, message),
-            e => gw.b2bua_failure("queues", e),
-        }
-    };
+    let bad = |field: &'static str| move |e| gw.b2bua_bad("queues", field, e);
     let fail = |e| gw.b2bua_failure("queues", e);
     Ok(match op {
         QueueOp::List => render_json(200, &b.queues(tenant).await.map_err(fail)?),

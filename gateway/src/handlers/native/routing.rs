@@ -3,8 +3,7 @@
 //! listings say `password_set`.
 
 use crate::Gateway;
-use patchbay_api::client::ClientError;
-use patchbay_api::{ApiErrorKind, CallId, OriginateRequest, Trunk};
+use patchbay_api::{CallId, OriginateRequest, Trunk};
 use patchbay_gateway_proto::vendors::native::{RoutingOp, render_json};
 use patchbay_gateway_proto::{Failure, Response};
 use serde_json::json;
@@ -22,15 +21,7 @@ pub(super) async fn run(gw: &Gateway, tenant: &str, op: RoutingOp) -> Result<Res
     let b = &gw.b2bua;
     // The B2BUA checks what needs its state (patterns, trunk names, destinations): its 400
     // names the field the way the gateway's own checks do.
-    let bad = |field: &'static str| {
-        move |e| match e {
-            ClientError::Api {
-                kind: ApiErrorKind::BadRequest,
-                message,
-            } => Failure::bad(field, message),
-            e => gw.b2bua_failure("routing", e),
-        }
-    };
+    let bad = |field: &'static str| move |e| gw.b2bua_bad("routing", field, e);
     let fail = |e| gw.b2bua_failure("routing", e);
     Ok(match op {
         RoutingOp::ListTrunks => {
