@@ -416,6 +416,23 @@ impl Authn {
         scope: &str,
         ip: IpAddr,
     ) -> Result<Option<bool>, Failure> {
+        let ok = self.ip_listed(tenant, scope, ip).await?;
+        if ok == Some(false) {
+            self.metrics
+                .auth_failures
+                .with_label_values(&["ip_allow_list", "not_listed"])
+                .inc();
+        }
+        Ok(ok)
+    }
+
+    /// Whether `ip` is on the tenant's list of `scope` (`None`: the list is empty).
+    pub async fn ip_listed(
+        &self,
+        tenant: &str,
+        scope: &str,
+        ip: IpAddr,
+    ) -> Result<Option<bool>, Failure> {
         let k = (tenant.to_string(), scope.to_string());
         let list = match self.ip_lists.get(&k) {
             Some(l) => l,
@@ -441,13 +458,8 @@ impl Authn {
         let Some(patterns) = list.as_ref() else {
             return Ok(None);
         };
-        let ok = patchbay_gateway_proto::auth::ip::allowed(patterns, ip);
-        if !ok {
-            self.metrics
-                .auth_failures
-                .with_label_values(&["ip_allow_list", "not_listed"])
-                .inc();
-        }
-        Ok(Some(ok))
+        Ok(Some(patchbay_gateway_proto::auth::ip::allowed(
+            patterns, ip,
+        )))
     }
 }

@@ -124,6 +124,16 @@ impl Gateway {
     pub(crate) async fn originate(
         &self,
         ctx: &mut Ctx,
+        req: patchbay_api::OriginateRequest,
+    ) -> Result<patchbay_api::CallInfo, Failure> {
+        let info = self.originate_held(req).await?;
+        ctx.start_call = Some(info.id.clone());
+        Ok(info)
+    }
+
+    /// The checks and the held call of [`Gateway::originate`]; the caller starts it.
+    pub(crate) async fn originate_held(
+        &self,
         mut req: patchbay_api::OriginateRequest,
     ) -> Result<patchbay_api::CallInfo, Failure> {
         req.start_within_ms = Some(self.cfg.call_start_within_ms);
@@ -158,7 +168,6 @@ impl Gateway {
             .originate(&req)
             .await
             .map_err(|e| self.b2bua_failure("originate", e))?;
-        ctx.start_call = Some(info.id.clone());
         Ok(info)
     }
 

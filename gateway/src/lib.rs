@@ -15,6 +15,7 @@ pub mod config;
 mod handlers;
 pub mod limits;
 pub mod metrics;
+mod ozeki;
 mod service;
 pub mod webhooks;
 
@@ -56,6 +57,7 @@ pub struct Gateway {
     pub(crate) tenant_rate: limits::RateLimiter,
     pub(crate) call_rate: limits::RateLimiter,
     pub(crate) webhooks: Arc<webhooks::Webhooks>,
+    pub(crate) ozeki: ozeki::Ozeki,
 }
 
 /// A started gateway. [`RunningGateway::stop`] ends it (blocking; call it off the async threads).
@@ -144,6 +146,7 @@ pub fn start(cfg: GatewayConfig, store: Arc<dyn Store>) -> Result<RunningGateway
     ));
     let gw = Arc::new(Gateway {
         webhooks: hooks.clone(),
+        ozeki: ozeki::Ozeki::new(store.clone()),
         authn: auth::Authn::new(store.clone(), metrics.clone(), &cfg.auth),
         key_rate: limits::RateLimiter::new(cfg.limits.requests_per_sec_per_key),
         tenant_rate: limits::RateLimiter::new(cfg.limits.requests_per_sec_per_tenant),
@@ -165,7 +168,10 @@ pub fn start(cfg: GatewayConfig, store: Arc<dyn Store>) -> Result<RunningGateway
     server.bootstrap();
     let mut svc = pingora::services::listening::Service::new(
         "patchbay-gateway".to_string(),
-        service::HttpService { gw, roles },
+        service::HttpService {
+            gw: gw.clone(),
+            roles,
+        },
     );
     for (l, addr) in cfg.listeners.iter().zip(&listeners) {
         let a = addr.to_string();
@@ -181,6 +187,10 @@ pub fn start(cfg: GatewayConfig, store: Arc<dyn Store>) -> Result<RunningGateway
     server.add_service(pingora::services::background::background_service(
         "webhooks",
         DeliverService(Arc::new(webhooks::Deliverer::new(hooks))),
+    ));
+    server.add_service(pingora::services::background::background_service(
+        "ozeki",
+        ozeki::FeedService(gw),
     ));
     let stop = Arc::new(tokio::sync::Notify::new());
     let sig = StopSignal(stop.clone());

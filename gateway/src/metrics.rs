@@ -17,6 +17,10 @@ pub struct Metrics {
     pub webhook_deliveries: IntCounterVec,
     pub webhook_depth: IntGauge,
     pub webhook_oldest: IntGauge,
+    pub ozml_steps: IntCounterVec,
+    pub ozml_errors: IntCounterVec,
+    pub ozml_sessions: IntGauge,
+    pub ozml_action: prometheus::Histogram,
 }
 
 impl Metrics {
@@ -99,8 +103,38 @@ impl Metrics {
             "Age of the oldest pending notification",
         )
         .expect("valid metric");
+        let ozml_steps = counter(
+            "patchbay_gateway_ozml_steps_total",
+            "OzML steps run on calls, by step (skipped: an element Patchbay does not know)",
+            &["step"],
+        );
+        let ozml_errors = counter(
+            "patchbay_gateway_ozml_errors_total",
+            "OzML failures: fetch (the app did not answer in time or not 2xx), not_ozml (a \
+             reply that is not well-formed OzML), step (the call refused a step)",
+            &["cause"],
+        );
+        let ozml_sessions = IntGauge::new(
+            "patchbay_gateway_ozml_sessions",
+            "Calls an OzML program is running on",
+        )
+        .expect("valid metric");
+        let ozml_action = prometheus::Histogram::with_opts(
+            HistogramOpts::new(
+                "patchbay_gateway_ozml_action_seconds",
+                "From an app's OzML reply to its first action accepted by the B2BUA",
+            )
+            .buckets(vec![
+                0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+            ]),
+        )
+        .expect("valid metric");
         for m in [
-            Box::new(webhook_queued.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(ozml_steps.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(ozml_errors.clone()),
+            Box::new(ozml_sessions.clone()),
+            Box::new(ozml_action.clone()),
+            Box::new(webhook_queued.clone()),
             Box::new(webhook_attempts.clone()),
             Box::new(webhook_deliveries.clone()),
             Box::new(webhook_depth.clone()),
@@ -132,7 +166,17 @@ impl Metrics {
                 }
             }
         }
+        for s in OZML_STEPS {
+            ozml_steps.with_label_values(&[s]);
+        }
+        for c in ["fetch", "not_ozml", "step"] {
+            ozml_errors.with_label_values(&[c]);
+        }
         Self {
+            ozml_steps,
+            ozml_errors,
+            ozml_sessions,
+            ozml_action,
             webhook_queued,
             webhook_attempts,
             webhook_deliveries,
@@ -193,4 +237,9 @@ pub const OZEKI_NOTIFICATIONS: [&str; 7] = [
     "RecordCompleted",
     "RoutingInterception",
     "Error",
+];
+/// Values of `ozml_steps{step}`.
+pub const OZML_STEPS: [&str; 13] = [
+    "say", "collect", "fetch", "sleep", "dtmf", "hold", "transfer", "forward", "record", "call",
+    "hangup", "reject", "skipped",
 ];

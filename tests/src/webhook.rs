@@ -22,12 +22,18 @@ impl Hook {
             .map(|(_, v)| v.as_str())
     }
 
-    /// A form-encoded body's field.
+    /// A form-encoded body's field (decoded).
     pub fn field(&self, name: &str) -> Option<String> {
-        self.body.split('&').find_map(|kv| {
-            let (k, v) = kv.split_once('=')?;
-            (k == name).then(|| v.replace('+', " "))
-        })
+        form_urlencoded::parse(self.body.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+
+    /// The form-encoded body's field names, in order.
+    pub fn field_names(&self) -> Vec<String> {
+        form_urlencoded::parse(self.body.as_bytes())
+            .map(|(k, _)| k.into_owned())
+            .collect()
     }
 }
 
@@ -36,6 +42,8 @@ struct State {
     hooks: Vec<Hook>,
     status: u16,
     reply: String,
+    /// Replies by path (else `reply`).
+    replies: std::collections::HashMap<String, String>,
 }
 
 pub struct Receiver {
@@ -98,6 +106,15 @@ impl Receiver {
         self.state.lock().unwrap().reply = body.to_string();
     }
 
+    /// The body answered to requests for `path` (an app serving OzML per URL).
+    pub fn set_reply_for(&self, path: &str, body: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .replies
+            .insert(path.to_string(), body.to_string());
+    }
+
     pub fn hooks(&self) -> Vec<Hook> {
         self.state.lock().unwrap().hooks.clone()
     }
@@ -133,13 +150,15 @@ async fn serve(mut s: tokio::net::TcpStream, state: Arc<Mutex<State>>) {
             buf.drain(..h + 4 + len);
             let (status, reply) = {
                 let mut st = state.lock().unwrap();
+                let path = first.get(1).unwrap_or(&"").to_string();
+                let reply = st.replies.get(&path).unwrap_or(&st.reply).clone();
                 st.hooks.push(Hook {
                     method: first.first().unwrap_or(&"").to_string(),
-                    path: first.get(1).unwrap_or(&"").to_string(),
+                    path,
                     headers,
                     body,
                 });
-                (st.status, st.reply.clone())
+                (st.status, reply)
             };
             let out = format!(
                 "HTTP/1.1 {status} X\r\ncontent-type: text/html\r\ncontent-length: {}\r\n\r\n{reply}",

@@ -182,20 +182,24 @@ impl Driver {
                     })
                     .unwrap_or_default();
                 // Out through a trunk: its address, credentials and caller ID.
-                let tenant = self.calls.info(&call).map(|i| i.tenant).unwrap_or_default();
+                let (tenant, app) = self
+                    .calls
+                    .info(&call)
+                    .map(|i| (i.tenant, i.app))
+                    .unwrap_or_default();
                 let via_trunk = match self.trunk_invite(&tenant, leg, &target) {
                     Ok(v) => v,
                     Err(status) => return Some((leg, LegEvent::Failed { status })),
                 };
                 let name = super::channels::channel_name(&target.party, target.trunk.as_deref());
                 self.channel_index.open(&tenant, name, leg);
-                // A caller ID the API (or the caller's settings) asked for (callees only),
-                // else the trunk's; a forwarded call keeps its caller's (the Diversion header
-                // says who forwarded it, RFC 5806).
+                // A caller ID the API (or the caller's settings) asked for (callees only: side
+                // B, or an application call's one party), else the trunk's; a forwarded call
+                // keeps its caller's (the Diversion header says who forwarded it, RFC 5806).
                 let asked = self
                     .caller_ids
                     .get(&call)
-                    .filter(|_| side == Side::B)
+                    .filter(|_| side == Side::B || app)
                     .cloned()
                     .or_else(|| {
                         via_trunk

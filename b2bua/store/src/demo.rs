@@ -9,7 +9,7 @@ pub const DEMO_KEY: &str = "demo-key";
 
 /// The demo tenant the vendor samples expect: users 4005, 4007, 4009, SIP password demo-<ext>,
 /// web PIN web-<ext>, URL key DEMO<last two digits>; API key demo-key / demo-secret (admin);
-/// JWT key id `demo`, HS256 secret `demo-jwt-secret`; Brekeke SOAP and 3PCC open to 127.0.0.1
+/// JWT key id `demo`, HS256 secret `demo-jwt-secret`; Brekeke SOAP and 3PCC and Ozeki open to 127.0.0.1
 /// (client IP pattern `^127\.0\.0\.1$`, as Brekeke's "Valid client IP Pattern").
 pub async fn provision_demo(store: &dyn Store) -> Result<(), StoreError> {
     store
@@ -47,7 +47,9 @@ pub async fn provision_demo(store: &dyn Store) -> Result<(), StoreError> {
             )
             .await?;
     }
-    for scope in ["brekeke-soap", "brekeke-3pcc"] {
+    // Ozeki's samples send no credentials: the demo's Ozeki API takes commands from this
+    // machine only (office-user authentication off, as Ozeki ships).
+    for scope in ["brekeke-soap", "brekeke-3pcc", "ozeki"] {
         store
             .set_ip_patterns("demo", scope, &[r"^127\.0\.0\.1$".to_string()])
             .await?;

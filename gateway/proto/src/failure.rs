@@ -49,6 +49,12 @@ pub enum Failure {
     /// The vendor operation exists in the vendor API but Patchbay does not implement it.
     #[error("not implemented: {0}")]
     NotImplemented(String),
+    /// An application endpoint the request names (an Ozeki API extension) is not set up.
+    #[error("unavailable: {0}")]
+    EndpointUnavailable(String),
+    /// The call could not be placed to `target`; `state` says how it ended.
+    #[error("call to {target} failed: {state}")]
+    ConnectFailed { target: String, state: String },
     #[error("internal error")]
     Internal(String),
 }
@@ -79,6 +85,8 @@ impl Failure {
             Failure::Conflict(_) => "conflict",
             Failure::TooLarge => "too_large",
             Failure::NotImplemented(_) => "not_implemented",
+            Failure::EndpointUnavailable(_) => "endpoint_unavailable",
+            Failure::ConnectFailed { .. } => "connect_failed",
             Failure::Internal(_) => "internal",
         }
     }

@@ -1,5 +1,6 @@
 //! `/api/v1`: Patchbay's own JSON API.
 
+mod ozeki;
 mod queues;
 mod recordings;
 mod routing;

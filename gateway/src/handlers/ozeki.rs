@@ -1,5 +1,7 @@
-//! Ozeki HTTP API: address list, then office-user credentials, then the command: the ones on
-//! live calls act through the control API (a call of another tenant, or ended, is `601`).
+//! Ozeki HTTP API: the address lists, office-user credentials when the tenant wants them,
+//! then the command: `Call` places an application call the feed drives with OzML; the
+//! commands on live calls act through the control API (a call of another tenant, or ended,
+//! is `601`).
 
 use super::{Ctx, Reply};
 use crate::Gateway;
@@ -10,7 +12,7 @@ use patchbay_api::{
 };
 use patchbay_gateway_proto::auth::Credentials;
 use patchbay_gateway_proto::vendors::ozeki::{self, Command, Party};
-use patchbay_gateway_proto::{Failure, Request, Scheme};
+use patchbay_gateway_proto::{Failure, Principal, Request, Role, Scheme};
 
 pub(crate) async fn handle(gw: &Gateway, ctx: &mut Ctx, req: &Request) -> Result<Reply, Failure> {
     ctx.endpoint = "auth";
@@ -20,22 +22,17 @@ pub(crate) async fn handle(gw: &Gateway, ctx: &mut Ctx, req: &Request) -> Result
     let Some(tenant) = ctx.origin.tenant.clone() else {
         return Err(Failure::AddressForbidden);
     };
-    if gw.authn.ip_allowed(&tenant, "ozeki", ip).await? == Some(false) {
-        return Err(Failure::AddressForbidden);
-    }
-    let p = match &r.credentials {
-        Credentials::None => return Err(gw.authn.missing("vendor_params", vec![])),
-        Credentials::Params { user, password } => {
-            gw.authn
-                .web_user(ip, &tenant, user, password, Scheme::VendorParams, vec![])
-                .await?
-        }
-        _ => return Err(Failure::AuthFailed { challenges: vec![] }),
-    };
+    let p = access(gw, &tenant, ip, &r.credentials).await?;
     gw.rate_limit(&p)?;
     ctx.endpoint = "command";
     let cmd = ozeki::command(&r)?;
     ctx.endpoint = endpoint(&cmd);
+    if let Command::Call(c) = cmd {
+        let id = gw.ozeki_place(&p.tenant, *c).await?;
+        // Ringing starts once the reply is out (the feed knows the call already).
+        ctx.start_call = Some(id);
+        return Ok(Reply::Full(ozeki::render_ok()));
+    }
     run(gw, &p.tenant, cmd).await.map_err(|f| match f {
         // Ozeki says a command does not fit the call's state as 303, naming the command.
         Failure::Conflict(_) => Failure::Conflict(r.command.clone()),
@@ -43,9 +40,54 @@ pub(crate) async fn handle(gw: &Gateway, ctx: &mut Ctx, req: &Request) -> Result
     })
 }
 
+/// Ozeki's access rules: a denied address never; office-user credentials when the tenant
+/// turned them on (or when sent: then they must be right), else the allowed list decides,
+/// and an empty one allows nobody.
+async fn access(
+    gw: &Gateway,
+    tenant: &str,
+    ip: std::net::IpAddr,
+    credentials: &Credentials,
+) -> Result<Principal, Failure> {
+    if gw.authn.ip_listed(tenant, "ozeki-deny", ip).await? == Some(true) {
+        gw.metrics
+            .auth_failures
+            .with_label_values(&["ip_allow_list", "denied"])
+            .inc();
+        return Err(Failure::AddressForbidden);
+    }
+    let allowed = gw.authn.ip_allowed(tenant, "ozeki", ip).await?;
+    let auth_on = gw
+        .ozeki
+        .settings(tenant)
+        .await
+        .map_err(super::db)?
+        .office_user_auth;
+    match credentials {
+        Credentials::Params { user, password } if allowed != Some(false) => {
+            gw.authn
+                .web_user(ip, tenant, user, password, Scheme::VendorParams, vec![])
+                .await
+        }
+        Credentials::None if !auth_on && allowed == Some(true) => Ok(Principal {
+            tenant: tenant.to_string(),
+            user: None,
+            key: None,
+            roles: vec![Role::User],
+            scheme: Scheme::IpAllowList,
+        }),
+        Credentials::None if auth_on && allowed != Some(false) => {
+            Err(gw.authn.missing("vendor_params", vec![]))
+        }
+        Credentials::None | Credentials::Params { .. } => Err(Failure::AddressForbidden),
+        _ => Err(Failure::AuthFailed { challenges: vec![] }),
+    }
+}
+
 fn endpoint(c: &Command) -> &'static str {
     match c {
         Command::ListActiveCalls => "list_active_calls",
+        Command::Call(_) => "call",
         Command::Hangup { .. } => "hangup",
         Command::Hold { .. } => "hold",
         Command::BlindTransfer { .. } => "blind_transfer",
@@ -206,6 +248,8 @@ async fn run(gw: &Gateway, tenant: &str, cmd: Command) -> Result<Reply, Failure>
             }
             ok()
         }
+        // Placed by `handle` (the call starts after the reply).
+        Command::Call(_) => Err(Failure::Internal("Call outside handle".into())),
         Command::Other(name) => Err(Failure::NotImplemented(name)),
     }
 }

@@ -157,7 +157,7 @@ async fn admin_api_sets_up_a_tenant() {
     };
     assert!(
         ozeki().await.body.contains("<Code>301</Code>"),
-        "no list: open"
+        "the demo's list lets 127.0.0.1 in"
     );
     assert_eq!(
         set("ozeki", serde_json::json!(["192.0.2.0/24"]))
@@ -173,6 +173,17 @@ async fn admin_api_sets_up_a_tenant() {
             .status,
         200
     );
+    assert!(ozeki().await.body.contains("<Code>301</Code>"));
+    // Ozeki's denied list wins over the allowed one.
+    assert_eq!(
+        set("ozeki-deny", serde_json::json!(["127.0.0.1/32"]))
+            .await
+            .status,
+        200
+    );
+    let r = ozeki().await;
+    assert!(r.body.contains("<Code>307</Code>"), "{}", r.body);
+    assert_eq!(set("ozeki-deny", serde_json::json!([])).await.status, 200);
     assert!(ozeki().await.body.contains("<Code>301</Code>"));
 
     // Outside SIP domains (their effect: destinations_refused).

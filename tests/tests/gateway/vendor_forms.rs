@@ -1,6 +1,6 @@
 //! Vendor credential forms, each answered in the vendor's own error form: promptCall tokens (Basic
-//! header, ?token=, JSON token), Ozeki Username/Password and its address list (CIDR and regex,
-//! hit and miss), Taridium's per-user URL key.
+//! header, ?token=, JSON token), Ozeki Username/Password (off on the demo tenant, on where
+//! a tenant turns it on) and its address list (CIDR and regex, hit and miss), Taridium's per-user URL key.
 use patchbay_store::{Store, Tenant, User};
 use patchbay_tests::*;
 
@@ -61,7 +61,9 @@ async fn vendor_credential_forms() {
         let i = r.body.find("<Code>").unwrap() + 6;
         r.body[i..i + 3].to_string()
     };
-    assert_eq!(code(&oz("command=Nope", None).await), "304");
+    // The demo tenant: office-user authentication off, 127.0.0.1 on its allowed list (the
+    // vendor's samples send no credentials); credentials sent anyway must be right.
+    assert_eq!(code(&oz("command=Nope", None).await), "301");
     let wrong = oz("command=Nope&Username=4005&Password=x", None).await;
     let unknown = oz("command=Nope&username=4099&password=x", None).await;
     assert_eq!(code(&wrong), "305");
@@ -96,7 +98,14 @@ async fn vendor_credential_forms() {
         s.set_ip_patterns(tenant, "ozeki", &[pattern.to_string()])
             .await
             .unwrap();
+        s.put_config(tenant, "ozeki", "settings", r#"{"office_user_auth":true}"#)
+            .await
+            .unwrap();
     }
+    // Office-user authentication on: credentials required (304), checked (305).
+    assert_eq!(code(&oz("command=Nope", Some("hit.example")).await), "304");
+    let wrong = oz("command=Nope&Username=100&Password=x", Some("hit.example")).await;
+    assert_eq!(code(&wrong), "305");
     let q = "command=Nope&Username=100&Password=pin-100";
     let miss = oz(q, Some("miss.example")).await;
     assert_eq!(code(&miss), "307", "{}", miss.body);

@@ -118,6 +118,14 @@ async fn every_dashboard_query_returns_data() {
         )
         .await;
     assert_eq!(r.status, 202, "{}", r.body);
+    // An Ozeki Call whose OzML is spoken, for the OzML panel.
+    let r = gw
+        .send(gw.http.get(format!(
+            "{}/?command=Call&Dialed=4007&ResponseOzML=%3CResponse%3E%3CSpeak%3EHello%3C%2FSpeak%3E%3C%2FResponse%3E",
+            gw.ozeki
+        )))
+        .await;
+    assert!(r.body.contains("<Code>200</Code>"), "{}", r.body);
     // An authentication failure, for the auth-failure panel.
     let r = gw.get_basic("/api/v1/me", "demo-key", "wrong").await;
     assert_eq!(r.status, 401);
@@ -136,18 +144,18 @@ async fn every_dashboard_query_returns_data() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 401);
 
-    // The five calls really happen and end normally (4007 hangs up after 1.5 s of RTP).
+    // The six calls really happen and end normally (4007 hangs up after 1.5 s of RTP).
     let mut ended = 0.0;
     for _ in 0..100 {
         ended = normal_calls_ended(&stack).await;
-        if ended >= 5.0 {
+        if ended >= 6.0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    if ended != 5.0 {
+    if ended != 6.0 {
         let m = stack.b2bua_get("/metrics").await;
-        panic!("five calls ended normally, not {ended}:\n{m}");
+        panic!("six calls ended normally, not {ended}:\n{m}");
     }
     // Two more scrapes after the calls, so every rate() sees the traffic.
     tokio::time::sleep(Duration::from_millis(2500)).await;

@@ -1,18 +1,20 @@
 //! k6 smoke: every script in loadtest/k6 (click-to-call through the native API and each vendor
-//! API that places calls, and the native API's application calls with a beep) runs for 10 s against the live stack and must pass its thresholds
+//! API that places calls, Ozeki's `Call` with its OzML spoken, and the native API's
+//! application calls with a beep) runs for 10 s against the live stack and must pass its thresholds
 //! (error rate, checks, p95); every request it made must have become a real call that SIPp
 //! answered and hung up (the B2BUA's normally-ended calls grow by k6's iteration count). Then
 //! the native API's reads (CDRs, calls, tenant settings) run the same way, with those CDRs.
 use patchbay_tests::*;
 use std::time::Duration;
 
-const SCRIPTS: [&str; 6] = [
+const SCRIPTS: [&str; 7] = [
     "native",
     "native_app",
     "brekeke_3pcc",
     "brekeke_soap",
     "taridium",
     "promptcall",
+    "ozeki",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -26,9 +28,10 @@ async fn k6_click_to_call_smoke() {
     let before = normal_calls_ended(&stack).await;
     let mut iterations = 0.0;
     let run = |script: &'static str| {
-        let (k6, base, summary) = (
+        let (k6, base, ozeki, summary) = (
             k6.clone(),
             gw.base.clone(),
+            gw.ozeki.clone(),
             stack.dir.join(format!("k6-{script}.json")),
         );
         async move {
@@ -41,6 +44,8 @@ async fn k6_click_to_call_smoke() {
                     "--no-color",
                     "-e",
                     &format!("PATCHBAY_URL={base}"),
+                    "-e",
+                    &format!("OZEKI_URL={ozeki}"),
                     "-e",
                     "DURATION=10s",
                     "--summary-export",

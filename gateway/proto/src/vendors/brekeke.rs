@@ -105,7 +105,10 @@ pub fn render_error(f: &Failure) -> Response {
         Failure::AuthRequired { .. } | Failure::AuthFailed { .. } => {
             (403, "authentication failed".to_string())
         }
-        Failure::NotFound(what) => (200, format!("not found: {what}")),
+        Failure::NotFound(what) | Failure::EndpointUnavailable(what) => {
+            (200, format!("not found: {what}"))
+        }
+        Failure::ConnectFailed { target, state } => (200, format!("{target}: {state}")),
         Failure::BadRequest { field, reason } => (200, format!("invalid {field}: {reason}")),
         Failure::MethodNotAllowed => (405, "method not allowed".to_string()),
         Failure::NotImplemented(what) => (404, format!("not implemented: {what}")),

@@ -5,6 +5,7 @@
 
 mod bodies;
 mod events;
+mod ozeki;
 mod queues;
 mod recordings;
 mod routing;
@@ -16,6 +17,7 @@ pub use bodies::{
     CallBody, ForwardingBody, KeyBody, OneOrMany, TenantBody, UserBody, VoicemailBody, valid_party,
 };
 pub use events::{render_sse_event, render_tenant_sse_event};
+pub use ozeki::{ApiExtension, OzekiOp, OzekiSettings, url_ok};
 pub use queues::QueueOp;
 pub use recordings::RecordingOp;
 pub use routing::RoutingOp;
@@ -344,8 +346,9 @@ pub fn render_error(f: &Failure) -> Response {
     let status = match f {
         Failure::AuthRequired { .. } | Failure::AuthFailed { .. } => 401,
         Failure::AddressForbidden | Failure::Forbidden | Failure::DestinationRefused(_) => 403,
-        Failure::NotFound(_) => 404,
+        Failure::NotFound(_) | Failure::EndpointUnavailable(_) => 404,
         Failure::MethodNotAllowed => 405,
+        Failure::ConnectFailed { .. } => 502,
         Failure::Conflict(_) => 409,
         Failure::TooLarge => 413,
         Failure::Banned { .. } | Failure::RateLimited { .. } => 429,

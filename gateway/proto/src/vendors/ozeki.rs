@@ -7,9 +7,12 @@
 
 mod commands;
 pub mod interp;
+pub mod notify;
 pub mod ozml;
 
-pub use commands::{Command, Party, call_state, command, render_active_calls, render_ok};
+pub use commands::{
+    Command, Party, PlaceCall, call_state, command, dialable, render_active_calls, render_ok,
+};
 
 use crate::auth::Credentials;
 use crate::query::Params;
@@ -74,6 +77,14 @@ pub fn render_error(f: &Failure) -> Response {
             (307, "Use API from this address is forbidden".to_string())
         }
         Failure::NotImplemented(cmd) => (301, format!("Not implemented command: '{cmd}'")),
+        Failure::EndpointUnavailable(ext) => (
+            401,
+            format!("API extension '{ext}' unavailable, please check configuration or permissions"),
+        ),
+        Failure::ConnectFailed { target, state } => (
+            402,
+            format!("Call connect to '{target}' failed with result state '{state}'"),
+        ),
         Failure::NotFound(call) => (601, format!("Call not found with ID '{call}'")),
         Failure::Conflict(command) => (303, format!("Command '{command}' cannot be used here")),
         Failure::BadRequest { field, reason } => (

@@ -135,6 +135,7 @@ pub(super) async fn run(
         SettingOp::Routing(op) => super::routing::run(gw, tenant, op).await?,
         SettingOp::Queues(op) => super::queues::run(gw, tenant, op).await?,
         SettingOp::Webhooks(op) => super::webhooks::run(gw, p, tenant, op).await?,
+        SettingOp::Ozeki(op) => super::ozeki::run(gw, tenant, op).await?,
     })
 }
 

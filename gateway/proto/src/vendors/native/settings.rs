@@ -8,8 +8,8 @@ use crate::auth::{IpPattern, jwt};
 use serde::{Deserialize, Serialize};
 
 /// Allow-list scopes: Brekeke's client IP patterns (SOAP `UserImpl`, `/pbx/3pcc`) and Ozeki's
-/// address list.
-pub const IP_SCOPES: [&str; 3] = ["brekeke-soap", "brekeke-3pcc", "ozeki"];
+/// allowed and denied address lists (a denied address is refused whatever the allowed list says).
+pub const IP_SCOPES: [&str; 4] = ["brekeke-soap", "brekeke-3pcc", "ozeki", "ozeki-deny"];
 
 /// JWT algorithms a tenant key may use.
 pub const JWT_ALGS: [&str; 3] = ["HS256", "RS256", "ES256"];
@@ -49,6 +49,8 @@ pub enum SettingOp {
     Queues(super::queues::QueueOp),
     /// Dead letters and the webhook policy.
     Webhooks(super::webhooks::WebhookOp),
+    /// Ozeki HTTP API settings and API extensions.
+    Ozeki(super::ozeki::OzekiOp),
 }
 
 #[derive(Debug, Deserialize, Serialize, Default)]

@@ -44,7 +44,7 @@ pub(super) fn parse(
             WebhookOp::PutPolicy(b.allow_private_webhooks)
         }
         (_, ["webhooks", ..]) => return Err(Failure::MethodNotAllowed),
-        _ => return Ok(None),
+        _ => return super::ozeki::parse(method, segs, body),
     };
     Ok(Some(SettingOp::Webhooks(op)))
 }

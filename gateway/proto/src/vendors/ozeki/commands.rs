@@ -2,7 +2,8 @@
 //! (names in any case) into [`Command`], and their answers rendered: the plain `200` document,
 //! and `ListActiveCalls`'s `<ActiveCalls>`.
 
-use super::{OzekiRequest, render_response};
+use super::{OzekiRequest, ozml, render_response};
+use crate::vendors::native::url_ok;
 use crate::{Failure, Response, response};
 use patchbay_api::{CallInfo, CallState};
 
@@ -15,10 +16,29 @@ pub enum Party {
     All,
 }
 
+/// `Call`: the API extension (or, without one, the tenant) calls `dialed`; on answer the
+/// OzML of `url` (`CallConnected`) or `response_ozml` runs on the call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlaceCall {
+    pub dialed: String,
+    pub api_extension: Option<String>,
+    pub caller_id: Option<String>,
+    pub caller_display_name: Option<String>,
+    pub url: Option<String>,
+    pub error_url: Option<String>,
+    /// Ozeki 10: the OzML to run on answer, given inline (instead of fetching `url`).
+    pub response_ozml: Option<ozml::Program>,
+    /// Ozeki 10: told when the call ends (`CallFinished`).
+    pub finished_url: Option<String>,
+    /// Ozeki 10: seconds to ring.
+    pub ring_secs: Option<u32>,
+}
+
 /// A command Patchbay carries out (the others answer `301`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     ListActiveCalls,
+    Call(Box<PlaceCall>),
     Hangup {
         call: String,
     },
@@ -85,6 +105,87 @@ fn party(r: &OzekiRequest, field: &'static str, all: bool) -> Result<Party, Fail
     }
 }
 
+/// An optional parameter, trimmed; empty counts as absent.
+fn optional(r: &OzekiRequest, field: &'static str) -> Option<String> {
+    r.params
+        .get_ci(field)
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
+/// An optional URL parameter: an http(s) URL, else `302` on it.
+fn url(r: &OzekiRequest, field: &'static str) -> Result<Option<String>, Failure> {
+    match optional(r, field) {
+        Some(u) if !url_ok(&u) => Err(missing(field, &r.command)),
+        u => Ok(u),
+    }
+}
+
+/// A dialled number or extension: digits, `+`, `*`, `#`, or a SIP user part of letters,
+/// digits and `.-_`, up to 64.
+pub fn dialable(d: &str) -> bool {
+    !d.is_empty()
+        && d.len() <= 64
+        && d.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+*#.-_".contains(c))
+}
+
+fn place_call(r: &OzekiRequest) -> Result<PlaceCall, Failure> {
+    let bad = |f: &'static str| missing(f, &r.command);
+    let dialed = required(r, "Dialed")?.to_string();
+    if !dialable(&dialed) {
+        return Err(bad("Dialed"));
+    }
+    let api_extension = optional(r, "ApiExtension");
+    if api_extension
+        .as_deref()
+        .is_some_and(|e| !patchbay_api::app_number_ok(e))
+    {
+        return Err(bad("ApiExtension"));
+    }
+    let caller_id = optional(r, "CallerId");
+    if caller_id
+        .as_deref()
+        .is_some_and(|c| c.len() > 32 || !c.chars().all(|c| c.is_ascii_digit() || c == '+'))
+    {
+        return Err(bad("CallerId"));
+    }
+    let caller_display_name = optional(r, "CallerDisplayName");
+    if caller_display_name
+        .as_deref()
+        .is_some_and(|n| n.len() > 64 || n.chars().any(|c| c.is_control() || "\"<>\\".contains(c)))
+    {
+        return Err(bad("CallerDisplayName"));
+    }
+    let response_ozml = match optional(r, "ResponseOzML") {
+        Some(x) => Some(ozml::parse(x.as_bytes()).map_err(|_| bad("ResponseOzML"))?),
+        None => None,
+    };
+    let connected_url = url(r, "Url")?;
+    if connected_url.is_none() && response_ozml.is_none() {
+        return Err(bad("Url"));
+    }
+    let ring_secs = match optional(r, "RingTime") {
+        Some(t) => match t.parse::<u32>() {
+            Ok(s) if (1..=600).contains(&s) => Some(s),
+            _ => return Err(bad("RingTime")),
+        },
+        None => None,
+    };
+    Ok(PlaceCall {
+        dialed,
+        api_extension,
+        caller_id,
+        caller_display_name,
+        url: connected_url,
+        error_url: url(r, "ErrorUrl")?,
+        response_ozml,
+        finished_url: url(r, "FinishedUrl")?,
+        ring_secs,
+    })
+}
+
 fn boolean(r: &OzekiRequest, field: &'static str) -> Result<bool, Failure> {
     match r
         .params
@@ -104,6 +205,7 @@ pub fn command(r: &OzekiRequest) -> Result<Command, Failure> {
     let call = || required(r, "CallId").map(str::to_string);
     Ok(match name.as_str() {
         "listactivecalls" => Command::ListActiveCalls,
+        "call" => Command::Call(Box::new(place_call(r)?)),
         "hangup" => Command::Hangup { call: call()? },
         "hold" | "unhold" => Command::Hold {
             call: call()?,

@@ -1,0 +1,81 @@
+//! `/api/v1/tenants/{tenant}/ozeki` and `/api-extensions`: a tenant's Ozeki HTTP API settings
+//! and its API extensions (tenant admins). An API extension is also a B2BUA application
+//! number (label `ozeki`), so calls to it reach the feed as `incoming`.
+
+use super::super::db;
+use crate::Gateway;
+use crate::ozeki::{EXTENSION_KIND, LABEL, SETTINGS_KIND, SETTINGS_NAME};
+use patchbay_gateway_proto::vendors::native::{ApiExtension, OzekiOp, render_json};
+use patchbay_gateway_proto::{Failure, Response};
+use serde_json::json;
+
+pub(super) async fn run(gw: &Gateway, tenant: &str, op: OzekiOp) -> Result<Response, Failure> {
+    let s = &gw.store;
+    Ok(match op {
+        OzekiOp::GetSettings => {
+            let v = gw.ozeki.settings(tenant).await.map_err(db)?;
+            render_json(200, &*v)
+        }
+        OzekiOp::PutSettings(v) => {
+            let body = serde_json::to_string(&v).unwrap_or_default();
+            s.put_config(tenant, SETTINGS_KIND, SETTINGS_NAME, &body)
+                .await
+                .map_err(db)?;
+            gw.ozeki.changed(tenant);
+            render_json(200, &v)
+        }
+        OzekiOp::ListExtensions => {
+            let list: Vec<ApiExtension> = s
+                .configs(tenant, EXTENSION_KIND)
+                .await
+                .map_err(db)?
+                .into_iter()
+                .filter_map(|(_, b)| serde_json::from_str(&b).ok())
+                .collect();
+            render_json(200, &list)
+        }
+        OzekiOp::GetExtension(n) => {
+            let e = gw
+                .ozeki
+                .extension(tenant, &n)
+                .await
+                .map_err(db)?
+                .ok_or_else(|| Failure::NotFound(format!("API extension {n}")))?;
+            render_json(200, &*e)
+        }
+        OzekiOp::PutExtension(e) => {
+            // A user's extension keeps ringing the user: an API extension may not take it.
+            if s.user(tenant, &e.number).await.map_err(db)?.is_some() {
+                return Err(Failure::Conflict(format!(
+                    "{} is a user's extension",
+                    e.number
+                )));
+            }
+            gw.b2bua
+                .put_app_number(tenant, &e.number, LABEL)
+                .await
+                .map_err(|err| gw.b2bua_failure("app_numbers", err))?;
+            let body = serde_json::to_string(&e).unwrap_or_default();
+            s.put_config(tenant, EXTENSION_KIND, &e.number, &body)
+                .await
+                .map_err(db)?;
+            gw.ozeki.changed(tenant);
+            render_json(200, &e)
+        }
+        OzekiOp::DeleteExtension(n) => {
+            if !s
+                .delete_config(tenant, EXTENSION_KIND, &n)
+                .await
+                .map_err(db)?
+            {
+                return Err(Failure::NotFound(format!("API extension {n}")));
+            }
+            gw.b2bua
+                .delete_app_number(tenant, &n)
+                .await
+                .map_err(|err| gw.b2bua_failure("app_numbers", err))?;
+            gw.ozeki.changed(tenant);
+            render_json(200, &json!({"deleted": n}))
+        }
+    })
+}

@@ -1,0 +1,189 @@
+//! Ozeki's live side: the tenant's Ozeki settings and API extensions (cached), the calls the
+//! `Call` command placed, and the feed (a background service) that follows the B2BUA's
+//! events: it POSTs `IncomingCall` for calls to an API extension and `CallConnected` when a
+//! placed call is answered, runs the OzML replies on the calls ([`session`]), and queues
+//! `CallChanged` notifications in the webhook outbox.
+//!
+//! One gateway runs the feed's sessions (several gateways would each run them: issue 18
+//! claims calls per node).
+
+mod feed;
+mod session;
+
+pub(crate) use feed::FeedService;
+
+use crate::Gateway;
+use patchbay_api::{CallId, OriginateRequest};
+use patchbay_gateway_proto::Failure;
+use patchbay_gateway_proto::vendors::native::{ApiExtension, OzekiSettings};
+use patchbay_gateway_proto::vendors::ozeki::PlaceCall;
+use patchbay_store::{Store, StoreError};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// `tenant_configs` kind and name of a tenant's Ozeki settings.
+pub(crate) const SETTINGS_KIND: &str = "ozeki";
+pub(crate) const SETTINGS_NAME: &str = "settings";
+/// `tenant_configs` kind of API extensions (named by number).
+pub(crate) const EXTENSION_KIND: &str = "ozeki-api-extension";
+/// The B2BUA application-number label of API extensions.
+pub(crate) const LABEL: &str = "ozeki";
+
+/// A call placed by `Call` (or OzML `Call`), until the feed sees its first event.
+#[derive(Debug, Clone)]
+pub(crate) struct Placed {
+    pub tenant: String,
+    pub call: PlaceCall,
+    /// Where its `CallChanged` go (the API extension's, else the tenant's).
+    pub changed_url: Option<String>,
+}
+
+pub(crate) struct Ozeki {
+    store: Arc<dyn Store>,
+    settings: moka::sync::Cache<String, Arc<OzekiSettings>>,
+    extensions: moka::sync::Cache<(String, String), Option<Arc<ApiExtension>>>,
+    placed: Mutex<HashMap<CallId, Placed>>,
+}
+
+impl Ozeki {
+    pub(crate) fn new(store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            settings: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(Duration::from_secs(10))
+                .build(),
+            extensions: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(Duration::from_secs(10))
+                .build(),
+            placed: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The tenant's Ozeki settings (defaults when none are stored).
+    pub(crate) async fn settings(&self, tenant: &str) -> Result<Arc<OzekiSettings>, StoreError> {
+        if let Some(s) = self.settings.get(tenant) {
+            return Ok(s);
+        }
+        let s = Arc::new(
+            self.store
+                .configs(tenant, SETTINGS_KIND)
+                .await?
+                .into_iter()
+                .find(|(n, _)| n == SETTINGS_NAME)
+                .and_then(|(_, b)| serde_json::from_str::<OzekiSettings>(&b).ok())
+                .unwrap_or_default(),
+        );
+        self.settings.insert(tenant.to_string(), s.clone());
+        Ok(s)
+    }
+
+    /// The tenant's API extension `number`, if it is one.
+    pub(crate) async fn extension(
+        &self,
+        tenant: &str,
+        number: &str,
+    ) -> Result<Option<Arc<ApiExtension>>, StoreError> {
+        let k = (tenant.to_string(), number.to_string());
+        if let Some(e) = self.extensions.get(&k) {
+            return Ok(e);
+        }
+        let e = self
+            .store
+            .configs(tenant, EXTENSION_KIND)
+            .await?
+            .into_iter()
+            .find(|(n, _)| n == number)
+            .and_then(|(_, b)| serde_json::from_str::<ApiExtension>(&b).ok())
+            .map(Arc::new);
+        self.extensions.insert(k, e.clone());
+        Ok(e)
+    }
+
+    /// Forget what is cached of `tenant` (its settings or extensions just changed here).
+    pub(crate) fn changed(&self, tenant: &str) {
+        self.settings.invalidate(tenant);
+        let t = tenant.to_string();
+        let _ = self
+            .extensions
+            .invalidate_entries_if(move |(k, _), _| *k == t);
+    }
+
+    fn take_placed(&self, id: &CallId) -> Option<Placed> {
+        self.placed.lock().ok()?.remove(id)
+    }
+}
+
+impl Gateway {
+    /// Place `Call`: the API extension (checked), or the tenant, calls `dialed` as an
+    /// application call, held until the caller starts it (the feed knows it first).
+    pub(crate) async fn ozeki_place(
+        &self,
+        tenant: &str,
+        call: PlaceCall,
+    ) -> Result<CallId, Failure> {
+        let db = crate::handlers::db;
+        let ext = match &call.api_extension {
+            Some(n) => Some(
+                self.ozeki
+                    .extension(tenant, n)
+                    .await
+                    .map_err(db)?
+                    .ok_or_else(|| Failure::EndpointUnavailable(n.clone()))?,
+            ),
+            None => None,
+        };
+        let changed_url = match ext.as_ref().and_then(|e| e.call_changed_url.clone()) {
+            Some(u) => Some(u),
+            None => self
+                .ozeki
+                .settings(tenant)
+                .await
+                .map_err(db)?
+                .call_changed_url
+                .clone(),
+        };
+        let number = call
+            .caller_id
+            .clone()
+            .or_else(|| call.api_extension.clone());
+        let caller_id = match (&call.caller_display_name, &number) {
+            (Some(name), Some(n)) => Some(format!("{name} <{n}>")),
+            (None, Some(n)) => Some(n.clone()),
+            (Some(name), None) => Some(format!("{name} <anonymous>")),
+            (None, None) => None,
+        };
+        let req = OriginateRequest {
+            tenant: tenant.to_string(),
+            from: call.api_extension.clone().unwrap_or_default(),
+            to: vec![call.dialed.clone()],
+            ring_timeout_secs: call.ring_secs,
+            app: true,
+            caller_id,
+            ..OriginateRequest::default()
+        };
+        let info = self.originate_held(req).await.map_err(|f| match f {
+            Failure::BadRequest { .. } | Failure::DestinationRefused(_) => {
+                Failure::bad("Dialed", "Call")
+            }
+            Failure::NotFound(_) => Failure::ConnectFailed {
+                target: call.dialed.clone(),
+                state: "NotFound".into(),
+            },
+            f => f,
+        })?;
+        if let Ok(mut p) = self.ozeki.placed.lock() {
+            p.insert(
+                info.id.clone(),
+                Placed {
+                    tenant: tenant.to_string(),
+                    call,
+                    changed_url,
+                },
+            );
+        }
+        Ok(info.id)
+    }
+}
