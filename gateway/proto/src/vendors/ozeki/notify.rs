@@ -115,8 +115,8 @@ mod tests {
         assert_eq!(c.on(&ring), ["Ringing"]);
         assert!(c.on(&ring).is_empty());
         assert_eq!(c.on(&EventKind::Bridged), ["Answered", "InCall"]);
-        assert_eq!(c.on(&EventKind::Held), ["Hold"]);
         assert_eq!(c.on(&EventKind::Bridged), Vec::<&str>::new());
+        assert_eq!(c.on(&EventKind::Held), ["Hold"]);
         assert_eq!(c.on(&EventKind::Resumed), ["InCall"]);
         let end = |cause| EventKind::Ended {
             cause,
