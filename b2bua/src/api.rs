@@ -5,6 +5,7 @@ use crate::policy;
 
 mod app_numbers;
 mod attendants;
+mod calls;
 mod groups;
 mod media;
 mod numbers;
@@ -17,7 +18,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use patchbay_api::{ApiErrorBody, ApiErrorKind, CallId, OriginateRequest, TransferRequest};
+use patchbay_api::{ApiErrorBody, ApiErrorKind, CallId, OriginateRequest};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -29,7 +30,7 @@ pub(crate) struct AppState {
 }
 
 /// The one place control-API errors become HTTP responses.
-fn render_error(e: CmdError) -> Response {
+pub(super) fn render_error(e: CmdError) -> Response {
     let status =
         StatusCode::from_u16(e.kind.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (
@@ -60,7 +61,7 @@ pub(super) fn store_error(e: patchbay_store::StoreError) -> Response {
     }
 }
 
-async fn ask<T>(
+pub(super) async fn ask<T>(
     st: &AppState,
     make: impl FnOnce(oneshot::Sender<Result<T, CmdError>>) -> Cmd,
 ) -> Result<T, CmdError> {
@@ -131,14 +132,16 @@ fn same_secret(a: &[u8], b: &[u8]) -> bool {
 
 pub(crate) fn router(st: AppState) -> axum::Router {
     axum::Router::new()
-        .route("/v1/calls", post(originate).get(list))
-        .route("/v1/calls/{id}", get(detail).delete(hangup))
-        .route("/v1/calls/{id}/start", post(start))
-        .route("/v1/calls/{id}/transfer", post(transfer))
-        .route("/v1/calls/{id}/hold", post(hold))
-        .route("/v1/calls/{id}/unhold", post(unhold))
+        .route("/v1/calls", post(originate).get(calls::list))
+        .route("/v1/calls/{id}", get(calls::detail).delete(calls::hangup))
+        .route("/v1/calls/{id}/start", post(calls::start))
+        .route("/v1/calls/{id}/transfer", post(calls::transfer))
+        .route("/v1/calls/{id}/join", post(calls::join))
+        .route("/v1/calls/{id}/forward", post(calls::forward))
+        .route("/v1/calls/{id}/hold", post(calls::hold))
+        .route("/v1/calls/{id}/unhold", post(calls::unhold))
         .route("/v1/calls/{id}/events", get(call_events))
-        .route("/v1/calls/{id}/media", get(media))
+        .route("/v1/calls/{id}/media", get(calls::media))
         .route("/v1/calls/{id}/play", post(media::play))
         .route("/v1/calls/{id}/collect", post(media::collect))
         .route("/v1/calls/{id}/dtmf", post(media::dtmf))
@@ -315,7 +318,7 @@ async fn originate(State(st): State<AppState>, body: axum::body::Bytes) -> Respo
 /// INVITE (counted); a SIP URI naming this PBX becomes an extension, an allowed one the form
 /// the SIP stack will dial; a number the dial plan routes becomes the trunk's URI (`Some`:
 /// the target to dial it by).
-async fn check_party(
+pub(super) async fn check_party(
     st: &AppState,
     tenant: &str,
     party: &mut String,
@@ -424,84 +427,6 @@ async fn channels(State(st): State<AppState>, Query(q): Query<ChannelsQuery>) ->
 async fn trunk_registrations(State(st): State<AppState>) -> Response {
     match ask(&st, Cmd::TrunkRegistrations).await {
         Ok(v) => Json(v).into_response(),
-        Err(e) => render_error(e),
-    }
-}
-
-async fn list(State(st): State<AppState>) -> Response {
-    match ask(&st, Cmd::List).await {
-        Ok(v) => Json(v).into_response(),
-        Err(e) => render_error(e),
-    }
-}
-
-async fn detail(State(st): State<AppState>, Path(id): Path<String>) -> Response {
-    match ask(&st, |tx| Cmd::Get(CallId(id), tx)).await {
-        Ok(v) => Json(v).into_response(),
-        Err(e) => render_error(e),
-    }
-}
-
-async fn media(State(st): State<AppState>, Path(id): Path<String>) -> Response {
-    match ask(&st, |tx| Cmd::Media(CallId(id), tx)).await {
-        Ok(v) => Json(v).into_response(),
-        Err(e) => render_error(e),
-    }
-}
-
-async fn start(State(st): State<AppState>, Path(id): Path<String>) -> Response {
-    match ask(&st, |tx| Cmd::Start(CallId(id), tx)).await {
-        Ok(()) => StatusCode::ACCEPTED.into_response(),
-        Err(e) => render_error(e),
-    }
-}
-
-async fn hangup(State(st): State<AppState>, Path(id): Path<String>) -> Response {
-    match ask(&st, |tx| Cmd::Hangup(CallId(id), tx)).await {
-        Ok(()) => StatusCode::ACCEPTED.into_response(),
-        Err(e) => render_error(e),
-    }
-}
-
-async fn transfer(
-    State(st): State<AppState>,
-    Path(id): Path<String>,
-    body: axum::body::Bytes,
-) -> Response {
-    let req: TransferRequest = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(e) => {
-            return render_error(CmdError {
-                kind: ApiErrorKind::BadRequest,
-                message: e.to_string(),
-            });
-        }
-    };
-    let mut req = req;
-    let tenant = match ask(&st, |tx| Cmd::Get(CallId(id.clone()), tx)).await {
-        Ok(info) => info.tenant,
-        Err(e) => return render_error(e),
-    };
-    let trunked = match check_party(&st, &tenant, &mut req.target).await {
-        Ok(t) => t,
-        Err(e) => return render_error(e),
-    };
-    match ask(&st, |tx| Cmd::Transfer(CallId(id), req, trunked, tx)).await {
-        Ok(()) => StatusCode::ACCEPTED.into_response(),
-        Err(e) => render_error(e),
-    }
-}
-
-async fn hold(State(st): State<AppState>, Path(id): Path<String>) -> Response {
-    match ask(&st, |tx| Cmd::Hold(CallId(id), true, tx)).await {
-        Ok(()) => StatusCode::ACCEPTED.into_response(),
-        Err(e) => render_error(e),
-    }
-}
-
-async fn unhold(State(st): State<AppState>, Path(id): Path<String>) -> Response {
-    match ask(&st, |tx| Cmd::Hold(CallId(id), false, tx)).await {
-        Ok(()) => StatusCode::ACCEPTED.into_response(),
         Err(e) => render_error(e),
     }
 }

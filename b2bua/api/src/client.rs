@@ -106,6 +106,29 @@ impl ControlClient {
         .await
     }
 
+    /// Forward a call still ringing its callee to `target` (see [`crate::ForwardRequest`]).
+    pub async fn forward(&self, id: &CallId, target: &str) -> Result<(), ClientError> {
+        let req = crate::ForwardRequest {
+            target: target.to_string(),
+        };
+        self.send_empty(
+            self.http
+                .post(self.url(&format!("/v1/calls/{id}/forward")))
+                .json(&req),
+        )
+        .await
+    }
+
+    /// Join two calls' parties (an attended transfer by the API, see [`crate::JoinRequest`]).
+    pub async fn join(&self, id: &CallId, req: &crate::JoinRequest) -> Result<(), ClientError> {
+        self.send_empty(
+            self.http
+                .post(self.url(&format!("/v1/calls/{id}/join")))
+                .json(req),
+        )
+        .await
+    }
+
     pub async fn hold(&self, id: &CallId, on: bool) -> Result<(), ClientError> {
         let verb = if on { "hold" } else { "unhold" };
         self.send_empty(self.http.post(self.url(&format!("/v1/calls/{id}/{verb}"))))

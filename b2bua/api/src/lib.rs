@@ -9,6 +9,8 @@
 //! - `GET    /v1/calls/{id}`                 -> [`CallInfo`]
 //! - `DELETE /v1/calls/{id}`                 -> 202 (hangup / cancel, any state)
 //! - `POST   /v1/calls/{id}/transfer`        [`TransferRequest`] -> 202
+//! - `POST   /v1/calls/{id}/join`            [`JoinRequest`] -> 202 (attended transfer)
+//! - `POST   /v1/calls/{id}/forward`         [`ForwardRequest`] -> 202 (a ringing call)
 //! - `POST   /v1/calls/{id}/hold`, `/unhold` -> 202
 //! - `GET    /v1/calls/{id}/media`           -> `Vec<MediaLeg>` (relay addresses and counters)
 //! - `POST   /v1/calls/{id}/play|collect|dtmf|tone` [`PlayRequest`] ... -> 202 [`CommandAccepted`]

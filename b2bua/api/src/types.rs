@@ -176,6 +176,26 @@ pub struct TransferRequest {
     pub method: TransferMethod,
 }
 
+/// Forward a call still ringing its callee (`POST /v1/calls/{id}/forward`): the ringing
+/// phones stop and `target` rings instead (a Diversion with reason `deflection`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardRequest {
+    pub target: String,
+}
+
+/// An attended transfer done by the API (`POST /v1/calls/{id}/join`): one party (the
+/// transferor) is `side` of this call and `other_side` of `other`, both answered; its two legs
+/// are hung up and the parties it talked to are bridged in this call; `other` ends
+/// `transferred`. Both calls are the same tenant's, with a codec in common.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JoinRequest {
+    pub other: CallId,
+    pub side: Side,
+    pub other_side: Side,
+}
+
 fn default_keep() -> Side {
     Side::A
 }

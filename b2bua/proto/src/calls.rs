@@ -100,6 +100,11 @@ impl Calls {
         call.winner(crate::call::other(side))
     }
 
+    /// The answered leg of `side` of `call`.
+    pub fn answered_leg(&self, call: &CallId, side: patchbay_api::Side) -> Option<LegId> {
+        self.calls.get(call)?.winner(side)
+    }
+
     pub fn leg(&self, leg: LegId) -> Option<&Leg> {
         let call = self.leg_index.get(&leg)?;
         self.calls.get(call)?.leg(leg)
@@ -186,6 +191,7 @@ impl Calls {
                 keep,
                 method,
             } => self.handle_transfer(now, &call, target, targets, keep, method),
+            Input::Deflect { call, to, targets } => self.handle_deflect(now, &call, to, targets),
             Input::Join {
                 call,
                 leg,

@@ -248,6 +248,13 @@ pub enum Input {
         keep: Side,
         method: TransferMethod,
     },
+    /// Send a call still ringing its callee (side B) to `to` instead (deflection: the ringing
+    /// phones stop, `targets` ring).
+    Deflect {
+        call: CallId,
+        to: String,
+        targets: Vec<Target>,
+    },
     Hold {
         call: CallId,
         on: bool,

@@ -23,6 +23,10 @@ pub(crate) enum Cmd {
     /// A transfer; its target when the dial plan sends it out through a trunk.
     Transfer(CallId, TransferRequest, Option<Target>, Reply<()>),
     Hold(CallId, bool, Reply<()>),
+    /// Forward a ringing call to a party (its target when a trunk takes it).
+    Forward(CallId, String, Option<Target>, Reply<()>),
+    /// Join two calls' parties (an attended transfer by the API).
+    Join(CallId, patchbay_api::JoinRequest, Reply<()>),
     List(Reply<Vec<CallInfo>>),
     Get(CallId, Reply<CallInfo>),
     Media(CallId, Reply<Vec<patchbay_api::MediaLeg>>),

@@ -68,6 +68,16 @@ impl Driver {
                 let _ = reply.send(r.map_err(|e| self.cmd_error(&id, e)));
                 self.step();
             }
+            Cmd::Forward(id, target, trunked, reply) => {
+                let r = self.deflect(&id, target, trunked);
+                let _ = reply.send(r);
+                self.step();
+            }
+            Cmd::Join(id, req, reply) => {
+                let r = self.join_sides(&id, &req);
+                let _ = reply.send(r);
+                self.step();
+            }
             Cmd::List(reply) => {
                 let _ = reply.send(Ok(self.calls.list()));
             }
@@ -538,6 +548,37 @@ impl Driver {
                     targets,
                     keep: t.keep,
                     method: t.method,
+                },
+            )
+            .map_err(|e| self.cmd_error(id, e))
+    }
+
+    fn deflect(
+        &mut self,
+        id: &CallId,
+        target: String,
+        trunked: Option<Target>,
+    ) -> Result<(), CmdError> {
+        let tenant = self.calls.info(id).map(|i| i.tenant).ok_or_else(|| {
+            self.cmd_error(id, patchbay_proto::CallError::UnknownCall(id.clone()))
+        })?;
+        let targets = match trunked {
+            Some(t) => vec![t],
+            None => self.targets(&tenant, &target),
+        };
+        if targets.is_empty() {
+            return Err(CmdError::new(
+                ApiErrorKind::NotFound,
+                format!("{target} is not registered"),
+            ));
+        }
+        self.calls
+            .handle_input(
+                now_ms(),
+                Input::Deflect {
+                    call: id.clone(),
+                    to: target,
+                    targets,
                 },
             )
             .map_err(|e| self.cmd_error(id, e))

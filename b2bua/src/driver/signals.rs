@@ -2,10 +2,11 @@
 //! changes; and transfers asked by phones (REFER), run as the core's bridge transfer with the
 //! progress reported back to the phone in NOTIFYs.
 
+use super::CmdError;
 use super::Driver;
 use crate::sip::uri_parts;
 use crate::ua::LegSignal;
-use patchbay_api::{Event, EventKind, Side, TransferMethod};
+use patchbay_api::{ApiErrorKind, CallId, Event, EventKind, Side, TransferMethod};
 use patchbay_proto::{Input, LegEvent, LegId};
 
 // === impl Driver ===
@@ -194,6 +195,45 @@ impl Driver {
             .ua
             .leg_by_dialog(call_id, (&to_tag, &from_tag))
             .ok_or(481u16)?;
+        self.join_legs(leg, replaced)
+    }
+
+    /// The API's attended transfer: the transferor's answered legs by side.
+    pub(super) fn join_sides(
+        &mut self,
+        id: &CallId,
+        req: &patchbay_api::JoinRequest,
+    ) -> Result<(), CmdError> {
+        let missing = |call: &CallId| {
+            CmdError::new(
+                ApiErrorKind::InvalidState,
+                format!("call {call} has no answered party on that side"),
+            )
+        };
+        for c in [id, &req.other] {
+            if self.calls.info(c).is_none() {
+                return Err(self.cmd_error(c, patchbay_proto::CallError::UnknownCall(c.clone())));
+            }
+        }
+        let leg = self
+            .calls
+            .answered_leg(id, req.side)
+            .ok_or_else(|| missing(id))?;
+        let replaced = self
+            .calls
+            .answered_leg(&req.other, req.other_side)
+            .ok_or_else(|| missing(&req.other))?;
+        self.join_legs(leg, replaced).map_err(|status| match status {
+            488 => CmdError::new(ApiErrorKind::BadRequest, "the parties have no codec in common"),
+            _ => CmdError::new(
+                ApiErrorKind::InvalidState,
+                "the calls cannot be joined (both must be answered, of one tenant, not applications)",
+            ),
+        })
+    }
+
+    /// Bridge the parties `leg` and `replaced` (one transferor's two legs) talk to.
+    fn join_legs(&mut self, leg: LegId, replaced: LegId) -> Result<(), u16> {
         let call = self.calls.call_of(leg).cloned().ok_or(481u16)?;
         let other = self.calls.call_of(replaced).cloned().ok_or(481u16)?;
         let (y, z) = (

@@ -7,8 +7,8 @@ use super::{Ctx, Reply};
 use crate::Gateway;
 use patchbay_api::client::ClientError;
 use patchbay_api::{
-    ApiErrorKind, CallId, CallState, DtmfRequest, MediaOp, PlayRequest, Side, TransferMethod,
-    TransferRequest,
+    ApiErrorKind, CallId, CallInfo, CallState, DtmfRequest, JoinRequest, MediaOp, PlayRequest,
+    Side, TransferMethod, TransferRequest,
 };
 use patchbay_gateway_proto::auth::Credentials;
 use patchbay_gateway_proto::vendors::ozeki::{self, Command, Party};
@@ -91,6 +91,8 @@ fn endpoint(c: &Command) -> &'static str {
         Command::Hangup { .. } => "hangup",
         Command::Hold { .. } => "hold",
         Command::BlindTransfer { .. } => "blind_transfer",
+        Command::AttendedTransfer { .. } => "attended_transfer",
+        Command::Forward { .. } => "forward",
         Command::SendDtmf { .. } => "send_dtmf",
         Command::Play { .. } => "play",
         Command::Speak { .. } => "speak",
@@ -100,9 +102,12 @@ fn endpoint(c: &Command) -> &'static str {
 
 /// The tenant's live call `id` (another tenant's, or an ended one, is not found: 601).
 async fn own(gw: &Gateway, tenant: &str, id: &str) -> Result<CallId, Failure> {
-    let call = CallId(id.to_string());
-    match gw.b2bua.call(&call).await {
-        Ok(c) if c.tenant == tenant && c.state != CallState::Ended => Ok(call),
+    own_info(gw, tenant, id).await.map(|c| c.id)
+}
+
+async fn own_info(gw: &Gateway, tenant: &str, id: &str) -> Result<CallInfo, Failure> {
+    match gw.b2bua.call(&CallId(id.to_string())).await {
+        Ok(c) if c.tenant == tenant && c.state != CallState::Ended => Ok(c),
         Ok(_) => Err(Failure::NotFound(id.to_string())),
         Err(ClientError::Api {
             kind: ApiErrorKind::NotFound,
@@ -110,6 +115,24 @@ async fn own(gw: &Gateway, tenant: &str, id: &str) -> Result<CallId, Failure> {
         }) => Err(Failure::NotFound(id.to_string())),
         Err(e) => Err(gw.b2bua_failure("get", e)),
     }
+}
+
+/// The answered parties of a call by side.
+fn parties(c: &CallInfo) -> [(Side, Option<&str>); 2] {
+    [
+        (Side::A, Some(c.from.as_str()).filter(|f| !f.is_empty())),
+        (Side::B, c.connected.as_deref()),
+    ]
+}
+
+/// The side each call has the party they share on (the transferor of an attended transfer).
+fn shared_party(c1: &CallInfo, c2: &CallInfo) -> Option<(Side, Side)> {
+    parties(c1).into_iter().find_map(|(s1, p1)| {
+        parties(c2)
+            .into_iter()
+            .find(|(_, p2)| p1.is_some() && *p2 == p1)
+            .map(|(s2, _)| (s1, s2))
+    })
 }
 
 fn sides(p: Party) -> &'static [Side] {
@@ -170,6 +193,44 @@ async fn run(gw: &Gateway, tenant: &str, cmd: Command) -> Result<Reply, Failure>
                     ..
                 } => Failure::bad("Target", "BlindTransfer"),
                 e => gw.b2bua_failure("transfer", e),
+            })?;
+            ok()
+        }
+        Command::AttendedTransfer {
+            transferred,
+            target,
+        } => {
+            let c1 = own_info(gw, tenant, &transferred).await?;
+            let c2 = own_info(gw, tenant, &target).await?;
+            let (side, other_side) =
+                shared_party(&c1, &c2).ok_or_else(|| Failure::Conflict(String::new()))?;
+            let req = JoinRequest {
+                other: c2.id,
+                side,
+                other_side,
+            };
+            b.join(&c1.id, &req).await.map_err(|e| match e {
+                ClientError::Api {
+                    kind: ApiErrorKind::InvalidState | ApiErrorKind::BadRequest,
+                    ..
+                } => Failure::Conflict(String::new()),
+                e => gw.b2bua_failure("join", e),
+            })?;
+            ok()
+        }
+        Command::Forward { call, destination } => {
+            let id = own(gw, tenant, &call).await?;
+            b.forward(&id, &destination).await.map_err(|e| match e {
+                ClientError::Api {
+                    kind:
+                        ApiErrorKind::Forbidden | ApiErrorKind::NotFound | ApiErrorKind::BadRequest,
+                    ..
+                } => Failure::bad("Destination", "Forward"),
+                ClientError::Api {
+                    kind: ApiErrorKind::InvalidState,
+                    ..
+                } => Failure::Conflict(String::new()),
+                e => gw.b2bua_failure("forward", e),
             })?;
             ok()
         }

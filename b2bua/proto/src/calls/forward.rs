@@ -4,10 +4,10 @@
 //! failure sends a call round in circles.
 
 use super::Calls;
-use crate::Ms;
-use crate::call::Role;
+use crate::call::{LegState, Role, state_name};
 use crate::routing::Divert;
-use patchbay_api::{CallId, EventKind, Side};
+use crate::{CallError, LegAction, Ms, Output, Target};
+use patchbay_api::{CallId, CallState, EventKind, Side};
 
 /// What a failure status means for forwarding.
 fn divert_of(status: u16) -> Option<Divert> {
@@ -35,6 +35,55 @@ impl Calls {
 
     /// Side B of call `id` (inbound, or an API call to one user) failed with `status` (or could not ring at all): ring its
     /// busy or no-answer forward if it has one with a registered phone. Whether it did.
+    /// The API forwards a call that still rings its callee: the ringing phones stop and
+    /// `targets` ring instead (RFC 5806 reason `deflection`).
+    pub(super) fn handle_deflect(
+        &mut self,
+        now: Ms,
+        id: &CallId,
+        to: String,
+        targets: Vec<Target>,
+    ) -> Result<(), CallError> {
+        let call = self
+            .calls
+            .get_mut(id)
+            .ok_or_else(|| CallError::UnknownCall(id.clone()))?;
+        let ringing = call.ringing_legs(Side::B, Role::Party, None);
+        let refused = |state| CallError::InvalidState {
+            action: "forward",
+            state,
+        };
+        if call.app || call.transfer.is_some() || call.queue.is_some() {
+            return Err(refused("not a call ringing a party"));
+        }
+        if !matches!(call.state, CallState::Ringing | CallState::Connecting)
+            || call.b.is_some()
+            || ringing.is_empty()
+        {
+            return Err(refused(state_name(call.state)));
+        }
+        if targets.is_empty() {
+            return Err(CallError::NoCallee);
+        }
+        for leg in ringing {
+            if let Some(l) = call.leg_mut(leg) {
+                l.state = LegState::Cancelling;
+                l.deadline = None;
+            }
+            self.out.push_back(Output::Leg(LegAction::Cancel { leg }));
+        }
+        let mut from = std::mem::replace(&mut call.forwards.ring, to.clone());
+        if from.is_empty() {
+            from = call.to.first().cloned().unwrap_or_default();
+        }
+        call.diversion = Some((from.clone(), "deflection"));
+        call.last_status = None;
+        let reason = "deflection".to_string();
+        self.emit(now, id, EventKind::Forwarded { from, to, reason });
+        self.invite_all(now, id, Side::B, targets, Role::Party);
+        Ok(())
+    }
+
     pub(super) fn forward_on_failure(&mut self, now: Ms, id: &CallId, status: u16) -> bool {
         let Some(call) = self.calls.get_mut(id) else {
             return false;

@@ -23,6 +23,7 @@ mod routing_plan;
 mod inbound_answered;
 mod inbound_app_number;
 mod inbound_busy_and_cancel;
+mod inbound_deflect;
 mod inbound_forwarding;
 mod originate_callee_forwarding;
 mod originate_caller_first;

@@ -52,6 +52,16 @@ pub enum Command {
         transferor: Party,
         target: String,
     },
+    /// The party the two calls share leaves; the parties it talked to are connected.
+    AttendedTransfer {
+        transferred: String,
+        target: String,
+    },
+    /// A call still ringing its callee rings `destination` instead.
+    Forward {
+        call: String,
+        destination: String,
+    },
     SendDtmf {
         call: String,
         party: Party,
@@ -216,6 +226,20 @@ pub fn command(r: &OzekiRequest) -> Result<Command, Failure> {
             transferor: party(r, "TransferorParty", false)?,
             target: required(r, "Target")?.to_string(),
         },
+        "attendedtransfer" => Command::AttendedTransfer {
+            transferred: required(r, "TransferredCallId")?.to_string(),
+            target: required(r, "TargetCallId")?.to_string(),
+        },
+        "forward" => {
+            let destination = required(r, "Destination")?.to_string();
+            if !dialable(&destination) {
+                return Err(missing("Destination", &r.command));
+            }
+            Command::Forward {
+                call: call()?,
+                destination,
+            }
+        }
         "senddtmf" => {
             let digits = required(r, "Digits")?.to_string();
             if digits.len() > 64
