@@ -410,6 +410,15 @@ impl Authn {
 
     /// `None` when the tenant has no list for `scope`, else whether `ip` is on it. Unparseable
     /// patterns match nothing (a list of only bad patterns refuses everyone).
+    /// A signature for a link that is its own credential (an Ozeki `RecordURL`).
+    pub fn link_sig(&self, parts: &[&str]) -> String {
+        self.nonce_key.link_sig(parts)
+    }
+
+    pub fn link_ok(&self, parts: &[&str], sig: &str) -> bool {
+        self.nonce_key.link_ok(parts, sig)
+    }
+
     pub async fn ip_allowed(
         &self,
         tenant: &str,

@@ -164,6 +164,9 @@ pub struct GatewayConfig {
     pub auth: AuthConfig,
     pub limits: LimitsConfig,
     pub webhooks: WebhookConfig,
+    /// The URL apps reach the Ozeki listener at (`http://pbx.example.com:7780`), for the
+    /// `RecordURL` of recordings OzML asked for; empty: the first Ozeki listener's address.
+    pub ozeki_public_url: String,
 }
 
 impl Default for GatewayConfig {
@@ -191,6 +194,7 @@ impl Default for GatewayConfig {
             auth: AuthConfig::default(),
             limits: LimitsConfig::default(),
             webhooks: WebhookConfig::default(),
+            ozeki_public_url: String::new(),
         }
     }
 }
@@ -238,6 +242,11 @@ impl GatewayConfig {
         }
         if self.threads == 0 {
             errs.push("gateway.threads must be >= 1".into());
+        }
+        if !self.ozeki_public_url.is_empty()
+            && !patchbay_gateway_proto::vendors::native::url_ok(&self.ozeki_public_url)
+        {
+            errs.push("gateway.ozeki_public_url must be an http(s) URL (or empty)".into());
         }
         let a = &self.auth;
         if !a.nonce_key.is_empty()

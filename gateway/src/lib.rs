@@ -146,7 +146,7 @@ pub fn start(cfg: GatewayConfig, store: Arc<dyn Store>) -> Result<RunningGateway
     ));
     let gw = Arc::new(Gateway {
         webhooks: hooks.clone(),
-        ozeki: ozeki::Ozeki::new(store.clone()),
+        ozeki: ozeki::Ozeki::new(store.clone(), ozeki::public_base(&cfg, &listeners)),
         authn: auth::Authn::new(store.clone(), metrics.clone(), &cfg.auth),
         key_rate: limits::RateLimiter::new(cfg.limits.requests_per_sec_per_key),
         tenant_rate: limits::RateLimiter::new(cfg.limits.requests_per_sec_per_tenant),

@@ -19,6 +19,7 @@ use patchbay_gateway_proto::vendors::native::{ApiExtension, OzekiSettings};
 use patchbay_gateway_proto::vendors::ozeki::PlaceCall;
 use patchbay_store::{Store, StoreError};
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -29,6 +30,15 @@ pub(crate) const SETTINGS_NAME: &str = "settings";
 pub(crate) const EXTENSION_KIND: &str = "ozeki-api-extension";
 /// The B2BUA application-number label of API extensions.
 pub(crate) const LABEL: &str = "ozeki";
+
+/// A recording whose end an app waits for (`RecordCompleted` to `finished_url`).
+#[derive(Debug, Clone)]
+pub(crate) struct PendingRecord {
+    pub tenant: String,
+    pub finished_url: String,
+    /// Where the app reaches this gateway's Ozeki listener (`http://host:port`).
+    pub base: String,
+}
 
 /// A call placed by `Call` (or OzML `Call`), until the feed sees its first event.
 #[derive(Debug, Clone)]
@@ -44,10 +54,13 @@ pub(crate) struct Ozeki {
     settings: moka::sync::Cache<String, Arc<OzekiSettings>>,
     extensions: moka::sync::Cache<(String, String), Option<Arc<ApiExtension>>>,
     placed: Mutex<HashMap<CallId, Placed>>,
+    recordings: Mutex<HashMap<(CallId, u64), PendingRecord>>,
+    /// See [`public_base`].
+    pub(crate) public_base: String,
 }
 
 impl Ozeki {
-    pub(crate) fn new(store: Arc<dyn Store>) -> Self {
+    pub(crate) fn new(store: Arc<dyn Store>, public_base: String) -> Self {
         Self {
             store,
             settings: moka::sync::Cache::builder()
@@ -59,6 +72,8 @@ impl Ozeki {
                 .time_to_live(Duration::from_secs(10))
                 .build(),
             placed: Mutex::new(HashMap::new()),
+            recordings: Mutex::new(HashMap::new()),
+            public_base,
         }
     }
 
@@ -114,6 +129,47 @@ impl Ozeki {
     fn take_placed(&self, id: &CallId) -> Option<Placed> {
         self.placed.lock().ok()?.remove(id)
     }
+
+    /// Tell `r.finished_url` when recording `command` of `call` is ready.
+    pub(crate) fn await_recording(&self, call: &CallId, command: u64, r: PendingRecord) {
+        if let Ok(mut m) = self.recordings.lock() {
+            m.insert((call.clone(), command), r);
+        }
+    }
+
+    fn take_recording(&self, call: &CallId, command: u64) -> Option<PendingRecord> {
+        self.recordings
+            .lock()
+            .ok()?
+            .remove(&(call.clone(), command))
+    }
+}
+
+/// The link that serves recording `id` of `tenant` (its own credential: signed).
+pub(crate) fn record_url(gw: &Gateway, base: &str, tenant: &str, id: &str) -> String {
+    let sig = gw.authn.link_sig(&[RECORD_LINK, tenant, id]);
+    format!("{base}/HttpRecordings/{id}.wav?key={sig}")
+}
+
+/// The signature domain of `RecordURL` links.
+pub(crate) const RECORD_LINK: &str = "ozeki-recording";
+
+/// Where apps reach the Ozeki listener when no request says (OzML from the feed): the
+/// configured public URL, else the first Ozeki listener's bound address (`bound`: each
+/// listener's, in config order).
+pub(crate) fn public_base(cfg: &crate::config::GatewayConfig, bound: &[SocketAddr]) -> String {
+    if !cfg.ozeki_public_url.is_empty() {
+        return cfg.ozeki_public_url.trim_end_matches('/').to_string();
+    }
+    cfg.listeners
+        .iter()
+        .zip(bound)
+        .find(|(l, _)| l.profiles.contains(&patchbay_gateway_proto::route::Vendor::Ozeki))
+        .map(|(l, a)| {
+            let scheme = if l.tls.is_some() { "https" } else { "http" };
+            format!("{scheme}://{a}")
+        })
+        .unwrap_or_default()
 }
 
 impl Gateway {

@@ -5,10 +5,11 @@
 
 use super::{Ctx, Reply};
 use crate::Gateway;
+use crate::ozeki::PendingRecord;
 use patchbay_api::client::ClientError;
 use patchbay_api::{
     ApiErrorKind, CallId, CallInfo, CallState, DtmfRequest, JoinRequest, MediaOp, PlayRequest,
-    Side, TransferMethod, TransferRequest,
+    RecordRequest, Side, TransferMethod, TransferRequest,
 };
 use patchbay_gateway_proto::auth::Credentials;
 use patchbay_gateway_proto::vendors::ozeki::{self, Command, Party};
@@ -22,11 +23,46 @@ pub(crate) async fn handle(gw: &Gateway, ctx: &mut Ctx, req: &Request) -> Result
     let Some(tenant) = ctx.origin.tenant.clone() else {
         return Err(Failure::AddressForbidden);
     };
+    if let Some(file) = req.uri().path().strip_prefix("/HttpRecordings/") {
+        return recording(gw, &tenant, ip, file, req).await;
+    }
     let p = access(gw, &tenant, ip, &r.credentials).await?;
     gw.rate_limit(&p)?;
     ctx.endpoint = "command";
     let cmd = ozeki::command(&r)?;
     ctx.endpoint = endpoint(&cmd);
+    if let Command::Record { call, finished_url } = cmd {
+        let id = own(gw, &p.tenant, &call).await?;
+        let op = MediaOp::Record(RecordRequest {
+            side: None,
+            layout: None,
+            max_ms: None,
+            silence_ms: None,
+            stop_keys: String::new(),
+        });
+        let started = gw.b2bua.primitive(&id, &op).await.map_err(|e| match e {
+            ClientError::Api {
+                kind: ApiErrorKind::InvalidState,
+                ..
+            } => Failure::Conflict(String::new()),
+            e => gw.b2bua_failure("media", e),
+        })?;
+        if let Some(url) = finished_url {
+            let scheme = if ctx.tls { "https" } else { "http" };
+            let host = req
+                .headers()
+                .get("host")
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or_default();
+            let pending = PendingRecord {
+                tenant: p.tenant.clone(),
+                finished_url: url,
+                base: format!("{scheme}://{host}"),
+            };
+            gw.ozeki.await_recording(&id, started.command, pending);
+        }
+        return Ok(Reply::Full(ozeki::render_ok()));
+    }
     if let Command::Call(c) = cmd {
         let id = gw.ozeki_place(&p.tenant, *c).await?;
         // Ringing starts once the reply is out (the feed knows the call already).
@@ -38,6 +74,46 @@ pub(crate) async fn handle(gw: &Gateway, ctx: &mut Ctx, req: &Request) -> Result
         Failure::Conflict(_) => Failure::Conflict(r.command.clone()),
         f => f,
     })
+}
+
+/// `GET /HttpRecordings/<id>.wav?key=<signature>`: a `RecordURL`, its own credential (only
+/// a denied address is refused); a wrong key is the same 404 as an unknown recording.
+async fn recording(
+    gw: &Gateway,
+    tenant: &str,
+    ip: std::net::IpAddr,
+    file: &str,
+    req: &Request,
+) -> Result<Reply, Failure> {
+    if gw.authn.ip_listed(tenant, "ozeki-deny", ip).await? == Some(true) {
+        return Err(Failure::AddressForbidden);
+    }
+    let not_found = || Reply::Full(ozeki::render_file_not_found());
+    let id = file.strip_suffix(".wav").unwrap_or("");
+    let key = patchbay_gateway_proto::query::Params::from_query_and_form(req)
+        .get_ci("key")
+        .unwrap_or("")
+        .to_string();
+    if id.is_empty()
+        || !gw
+            .authn
+            .link_ok(&[crate::ozeki::RECORD_LINK, tenant, id], &key)
+    {
+        return Ok(not_found());
+    }
+    let range = req
+        .headers()
+        .get("range")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    match gw.b2bua.recording_file(tenant, id, range.as_deref()).await {
+        Ok(resp) => Ok(Reply::Download(resp)),
+        Err(ClientError::Api {
+            kind: ApiErrorKind::NotFound,
+            ..
+        }) => Ok(not_found()),
+        Err(e) => Err(gw.b2bua_failure("recording", e)),
+    }
 }
 
 /// Ozeki's access rules: a denied address never; office-user credentials when the tenant
@@ -96,6 +172,7 @@ fn endpoint(c: &Command) -> &'static str {
         Command::SendDtmf { .. } => "send_dtmf",
         Command::Play { .. } => "play",
         Command::Speak { .. } => "speak",
+        Command::Record { .. } => "record",
         Command::Other(_) => "command",
     }
 }
@@ -309,8 +386,11 @@ async fn run(gw: &Gateway, tenant: &str, cmd: Command) -> Result<Reply, Failure>
             }
             ok()
         }
-        // Placed by `handle` (the call starts after the reply).
-        Command::Call(_) => Err(Failure::Internal("Call outside handle".into())),
+        // Carried out by `handle` (the call starts after the reply; the RecordURL needs the
+        // request's Host).
+        Command::Call(_) | Command::Record { .. } => {
+            Err(Failure::Internal("Call or Record outside handle".into()))
+        }
         Command::Other(name) => Err(Failure::NotImplemented(name)),
     }
 }

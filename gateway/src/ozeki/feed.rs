@@ -103,6 +103,13 @@ impl Feed {
     }
 
     async fn on_event(&mut self, e: Event) {
+        if let EventKind::RecordingReady {
+            command, recording, ..
+        } = &e.kind
+            && let Some(r) = self.gw.ozeki.take_recording(&e.call, *command)
+        {
+            record_completed(&self.gw, &e.call, recording, &r).await;
+        }
         // A call's creation is remembered until its next event: a placed call is registered
         // after its creation (and before it starts).
         if let EventKind::Created { tenant, from, to } = &e.kind {
@@ -281,6 +288,29 @@ fn spawn(
     let s = Session::new(gw.clone(), tenant, call, error_url, rx);
     tokio::spawn(s.run(first));
     tx
+}
+
+/// `RecordCompleted` to the app that asked for the recording, with the link that serves it.
+pub(super) async fn record_completed(
+    gw: &Gateway,
+    call: &CallId,
+    recording: &str,
+    r: &super::PendingRecord,
+) {
+    let url = super::record_url(gw, &r.base, &r.tenant, recording);
+    let body = notify::form(
+        "RecordCompleted",
+        &[("CallId", &call.0), ("RecordURL", &url)],
+    );
+    enqueue(
+        gw,
+        &r.tenant,
+        "RecordCompleted",
+        call,
+        &r.finished_url,
+        body,
+    )
+    .await;
 }
 
 /// Queue a notification about `call` (delivered in order per call).

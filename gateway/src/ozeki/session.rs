@@ -4,12 +4,13 @@
 //! the `ErrorUrl`. A program that runs out hangs up too (the API extension has nothing left
 //! to say); a transfer hands the caller on instead.
 
-use super::feed::enqueue;
+use super::PendingRecord;
+use super::feed::{enqueue, record_completed};
 use crate::Gateway;
 use patchbay_api::client::ClientError;
 use patchbay_api::{
     ApiErrorKind, CallId, CollectRequest, DtmfRequest, Event, EventKind, MediaOp, PlayRequest,
-    Side, TransferMethod, TransferRequest,
+    RecordRequest, Side, TransferMethod, TransferRequest,
 };
 use patchbay_gateway_proto::vendors::ozeki::interp::{Action, Input, Interp};
 use patchbay_gateway_proto::vendors::ozeki::ozml::{self, Program};
@@ -187,14 +188,34 @@ impl Session {
                     handed_on = self.transfer(target).await?;
                     Input::Done { key: None }
                 }
-                Action::Record { .. } => {
-                    // Recording from OzML (with RecordCompleted's RecordURL) is not built yet.
-                    self.gw
-                        .metrics
-                        .ozml_errors
-                        .with_label_values(&["step"])
-                        .inc();
-                    tracing::warn!(call = %self.call, "OzML Record is not supported yet");
+                Action::Record {
+                    finished_url,
+                    max_secs,
+                    silence_secs,
+                    stop_keys,
+                } => {
+                    let op = MediaOp::Record(RecordRequest {
+                        side: None,
+                        layout: None,
+                        max_ms: max_secs.map(|s| u64::from(s) * 1000),
+                        silence_ms: silence_secs.map(|s| (u64::from(s) * 1000).clamp(200, 60_000)),
+                        stop_keys,
+                    });
+                    if let Some(cmd) = self.start(op, &mut replied).await? {
+                        let ev = self
+                            .wait(|k| matches!(k, EventKind::RecordingReady { command, .. } if *command == cmd))
+                            .await?;
+                        if let (EventKind::RecordingReady { recording, .. }, Some(url)) =
+                            (ev, finished_url)
+                        {
+                            let r = PendingRecord {
+                                tenant: self.tenant.clone(),
+                                finished_url: url,
+                                base: self.gw.ozeki.public_base.clone(),
+                            };
+                            record_completed(&self.gw, &self.call, &recording, &r).await;
+                        }
+                    }
                     Input::Done { key: None }
                 }
                 Action::Call {

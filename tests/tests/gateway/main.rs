@@ -33,6 +33,8 @@ mod ozeki_call;
 mod ozeki_call_control;
 mod ozeki_forward;
 mod ozeki_ivr;
+mod ozeki_ozml_record;
+mod ozeki_record;
 mod queue_hold_music;
 mod queue_strategies;
 mod ring_groups;

@@ -91,6 +91,28 @@ impl NonceKey {
         out
     }
 
+    /// A link signature over `parts` (hex; domain-separated from nonces by a leading tag):
+    /// unguessable without the key, checked by [`NonceKey::link_ok`] on any gateway sharing it.
+    pub fn link_sig(&self, parts: &[&str]) -> String {
+        hex::encode(self.link_mac(parts))
+    }
+
+    pub fn link_ok(&self, parts: &[&str], sig: &str) -> bool {
+        let Ok(given) = hex::decode(sig) else {
+            return false;
+        };
+        bool::from(self.link_mac(parts).as_slice().ct_eq(given.as_slice()))
+    }
+
+    fn link_mac(&self, parts: &[&str]) -> [u8; MAC_LEN] {
+        let mut data = b"link".to_vec();
+        for p in parts {
+            data.push(0);
+            data.extend_from_slice(p.as_bytes());
+        }
+        self.mac(&data)
+    }
+
     /// A nonce valid until `expires_ms`; `salt` makes nonces issued in the same millisecond differ.
     pub fn issue(&self, expires_ms: u64, salt: [u8; 8]) -> String {
         let mut buf = [0u8; NONCE_LEN];

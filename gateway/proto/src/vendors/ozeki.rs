@@ -65,6 +65,18 @@ pub fn render_response(code: u16, message: &str) -> Response {
     )
 }
 
+/// HTTP.sys's 404 for a file it does not serve (an unknown or badly signed `RecordURL`).
+pub fn render_file_not_found() -> Response {
+    response(
+        404,
+        &[
+            ("content-type", "text/plain"),
+            ("server", "Microsoft-HTTPAPI/2.0"),
+        ],
+        "Not Found".to_string(),
+    )
+}
+
 pub fn render_error(f: &Failure) -> Response {
     let (code, msg) = match f {
         Failure::AuthRequired { .. } => (304, "Authentication required".to_string()),

@@ -62,6 +62,11 @@ pub enum Command {
         call: String,
         destination: String,
     },
+    /// Record the call (both parties) until it ends; `finished_url` hears `RecordCompleted`.
+    Record {
+        call: String,
+        finished_url: Option<String>,
+    },
     SendDtmf {
         call: String,
         party: Party,
@@ -238,6 +243,19 @@ pub fn command(r: &OzekiRequest) -> Result<Command, Failure> {
             Command::Forward {
                 call: call()?,
                 destination,
+            }
+        }
+        "record" => {
+            let call = call()?;
+            // WAV only: Ozeki's default mp3 would need an MP3 encoder (compat-specs/ozeki).
+            match optional(r, "Format").map(|f| f.to_ascii_lowercase()) {
+                None => {}
+                Some(f) if f == "wav" => {}
+                Some(_) => return Err(missing("Format", &r.command)),
+            }
+            Command::Record {
+                call,
+                finished_url: url(r, "FinishedUrl")?,
             }
         }
         "senddtmf" => {
