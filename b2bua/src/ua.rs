@@ -556,9 +556,10 @@ impl Ua {
         peer: Peer,
         headers: Vec<TypedHeader>,
         body: Option<(&str, Bytes)>,
+        from_user: &str,
     ) -> Option<ClientTxId> {
         let mut req =
-            outbound::new_request(self, method, uri, peer.transport, "patchbay", None, None);
+            outbound::new_request(self, method, uri, peer.transport, from_user, None, None);
         req.headers.extend(headers);
         if let Some((ctype, data)) = body {
             msg::set_body(&mut req.headers, &mut req.body, ctype, data);

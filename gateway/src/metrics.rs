@@ -229,7 +229,7 @@ impl Default for Metrics {
 /// Vendors that send webhooks (series that exist from the first scrape).
 pub const WEBHOOK_VENDORS: [&str; 1] = ["ozeki"];
 /// Ozeki's notification names (the `kind` label).
-pub const OZEKI_NOTIFICATIONS: [&str; 7] = [
+pub const OZEKI_NOTIFICATIONS: [&str; 8] = [
     "IncomingCall",
     "CallConnected",
     "CallChanged",
@@ -237,9 +237,10 @@ pub const OZEKI_NOTIFICATIONS: [&str; 7] = [
     "RecordCompleted",
     "RoutingInterception",
     "Error",
+    "SMSDeliveryReport",
 ];
 /// Values of `ozml_steps{step}`.
-pub const OZML_STEPS: [&str; 13] = [
+pub const OZML_STEPS: [&str; 14] = [
     "say", "collect", "fetch", "sleep", "dtmf", "hold", "transfer", "forward", "record", "call",
-    "hangup", "reject", "skipped",
+    "sms", "hangup", "reject", "skipped",
 ];

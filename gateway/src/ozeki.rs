@@ -9,8 +9,10 @@
 
 mod feed;
 mod session;
+mod sms;
 
 pub(crate) use feed::FeedService;
+pub(crate) use sms::Sms;
 
 use crate::Gateway;
 use patchbay_api::{CallId, OriginateRequest};
@@ -164,7 +166,10 @@ pub(crate) fn public_base(cfg: &crate::config::GatewayConfig, bound: &[SocketAdd
     cfg.listeners
         .iter()
         .zip(bound)
-        .find(|(l, _)| l.profiles.contains(&patchbay_gateway_proto::route::Vendor::Ozeki))
+        .find(|(l, _)| {
+            l.profiles
+                .contains(&patchbay_gateway_proto::route::Vendor::Ozeki)
+        })
         .map(|(l, a)| {
             let scheme = if l.tls.is_some() { "https" } else { "http" };
             format!("{scheme}://{a}")

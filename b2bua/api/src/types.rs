@@ -563,6 +563,9 @@ pub struct SipMessageRequest {
     /// Extra headers (`Event` and `Subscription-State` for NOTIFY), checked like a call's.
     #[serde(default)]
     pub headers: Vec<(String, String)>,
+    /// The sender (the From user): 1-32 of `0-9 A-Z a-z + * # . _ -`; default `patchbay`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

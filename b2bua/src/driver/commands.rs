@@ -259,6 +259,18 @@ impl Driver {
                 format!("unknown tenant {}", req.tenant),
             ));
         }
+        let from = req.from.clone().unwrap_or_else(|| "patchbay".to_string());
+        let from_ok = !from.is_empty()
+            && from.len() <= 32
+            && from
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+*#._-".contains(c));
+        if !from_ok {
+            return Err(CmdError::new(
+                ApiErrorKind::BadRequest,
+                "from: 1-32 of 0-9 A-Z a-z + * # . _ -",
+            ));
+        }
         let targets = self.targets(&req.tenant, &req.to);
         if targets.is_empty() || req.to.starts_with("sip") {
             return Err(CmdError::new(
@@ -286,7 +298,7 @@ impl Driver {
                     .collect();
                 let body = Some((req.content_type.as_str(), req.body.clone().into()));
                 self.ua
-                    .send_out_of_dialog(now, method.clone(), uri, peer, headers, body)
+                    .send_out_of_dialog(now, method.clone(), uri, peer, headers, body, &from)
             });
             match sent {
                 Some(ctx) => {

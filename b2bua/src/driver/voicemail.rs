@@ -144,6 +144,7 @@ impl Driver {
                 ("Event".into(), "message-summary".into()),
                 ("Subscription-State".into(), "active".into()),
             ],
+            from: None,
         };
         if let Err(e) = self.send_messages(req) {
             tracing::debug!(mailbox, error = %e.message, "no phone told of its voicemail");

@@ -55,6 +55,18 @@ pub enum Failure {
     /// The call could not be placed to `target`; `state` says how it ended.
     #[error("call to {target} failed: {state}")]
     ConnectFailed { target: String, state: String },
+    /// A message's recipient cannot be reached (no such user, no registered phone).
+    #[error("destination not found")]
+    NoDestination,
+    /// An object type the API does not keep (Ozeki `ExtensionType`).
+    #[error("unknown type: {0}")]
+    UnknownType(String),
+    /// A document that does not describe a valid object of this type.
+    #[error("invalid {0} document")]
+    InvalidDocument(String),
+    /// The object to create exists already.
+    #[error("already exists: {0}")]
+    AlreadyExists(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -87,6 +99,10 @@ impl Failure {
             Failure::NotImplemented(_) => "not_implemented",
             Failure::EndpointUnavailable(_) => "endpoint_unavailable",
             Failure::ConnectFailed { .. } => "connect_failed",
+            Failure::NoDestination => "no_destination",
+            Failure::UnknownType(_) => "unknown_type",
+            Failure::InvalidDocument(_) => "invalid_document",
+            Failure::AlreadyExists(_) => "already_exists",
             Failure::Internal(_) => "internal",
         }
     }

@@ -63,6 +63,62 @@ pub(crate) async fn handle(gw: &Gateway, ctx: &mut Ctx, req: &Request) -> Result
         }
         return Ok(Reply::Full(ozeki::render_ok()));
     }
+    if let Command::AddConfig(e) = cmd {
+        if !p.has(Role::Admin) {
+            return Err(Failure::Forbidden);
+        }
+        let s = &gw.store;
+        let taken = s.user(&p.tenant, &e.id).await.map_err(super::db)?.is_some()
+            || gw
+                .ozeki
+                .extension(&p.tenant, &e.id)
+                .await
+                .map_err(super::db)?
+                .is_some();
+        if taken {
+            return Err(Failure::AlreadyExists(e.id));
+        }
+        let user = patchbay_store::User {
+            tenant: p.tenant.clone(),
+            ext: e.id.clone(),
+            display_name: e.username.clone(),
+        };
+        s.upsert_user(&user, &e.password).await.map_err(super::db)?;
+        return Ok(Reply::Full(ozeki::render_ok()));
+    }
+    if let Command::GetConfig { id } = cmd {
+        if !p.has(Role::Admin) && p.user.as_deref() != Some(id.as_str()) {
+            return Err(Failure::Forbidden);
+        }
+        let u = gw.store.user(&p.tenant, &id).await.map_err(super::db)?;
+        let u = u.ok_or_else(|| Failure::UnknownType("SIP".into()))?;
+        let e = ozeki::config::SipExtension {
+            id: u.ext,
+            username: u.display_name,
+            password: String::new(),
+        };
+        return Ok(Reply::Full(ozeki::config::render_sip_extension(&e)));
+    }
+    if let Command::SendSms {
+        api_extension,
+        sender,
+        recipient,
+        message,
+        report_url,
+    } = cmd
+    {
+        let sms = crate::ozeki::Sms {
+            api_extension,
+            sender,
+            recipient,
+            message,
+            report_url,
+        };
+        let sms_id = gw.ozeki_sms(&p.tenant, sms).await?;
+        return Ok(Reply::Full(ozeki::render_body(&format!(
+            "  <SmsId>{sms_id}</SmsId>\r\n"
+        ))));
+    }
     if let Command::Call(c) = cmd {
         let id = gw.ozeki_place(&p.tenant, *c).await?;
         // Ringing starts once the reply is out (the feed knows the call already).
@@ -140,16 +196,31 @@ async fn access(
         .map_err(super::db)?
         .office_user_auth;
     match credentials {
+        // An API key of the tenant for the admin commands: key ids have `-` or `_`, which
+        // no extension has.
+        Credentials::Params { user, password }
+            if allowed != Some(false) && user.contains(['-', '_']) =>
+        {
+            let p = gw.authn.api_key(ip, user, password, vec![]).await?;
+            if p.tenant != tenant && !p.administers(tenant) {
+                return Err(Failure::AuthFailed { challenges: vec![] });
+            }
+            Ok(Principal {
+                tenant: tenant.to_string(),
+                ..p
+            })
+        }
         Credentials::Params { user, password } if allowed != Some(false) => {
             gw.authn
                 .web_user(ip, tenant, user, password, Scheme::VendorParams, vec![])
                 .await
         }
+        // A server on the tenant's allowed list acts for the tenant (as Ozeki's API does).
         Credentials::None if !auth_on && allowed == Some(true) => Ok(Principal {
             tenant: tenant.to_string(),
             user: None,
             key: None,
-            roles: vec![Role::User],
+            roles: vec![Role::Admin, Role::User],
             scheme: Scheme::IpAllowList,
         }),
         Credentials::None if auth_on && allowed != Some(false) => {
@@ -173,6 +244,9 @@ fn endpoint(c: &Command) -> &'static str {
         Command::Play { .. } => "play",
         Command::Speak { .. } => "speak",
         Command::Record { .. } => "record",
+        Command::AddConfig(_) => "add_config",
+        Command::GetConfig { .. } => "get_config",
+        Command::SendSms { .. } => "send_sms",
         Command::Other(_) => "command",
     }
 }
@@ -388,9 +462,13 @@ async fn run(gw: &Gateway, tenant: &str, cmd: Command) -> Result<Reply, Failure>
         }
         // Carried out by `handle` (the call starts after the reply; the RecordURL needs the
         // request's Host).
-        Command::Call(_) | Command::Record { .. } => {
-            Err(Failure::Internal("Call or Record outside handle".into()))
-        }
+        Command::Call(_)
+        | Command::Record { .. }
+        | Command::AddConfig(_)
+        | Command::GetConfig { .. }
+        | Command::SendSms { .. } => Err(Failure::Internal(
+            "Call, Record and the configuration commands are handled before".into(),
+        )),
         Command::Other(name) => Err(Failure::NotImplemented(name)),
     }
 }

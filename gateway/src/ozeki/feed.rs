@@ -173,7 +173,13 @@ impl Feed {
                     },
                     (None, None) => return,
                 };
-                t.session = Some(spawn(&self.gw, &e.call, &p.tenant, p.call.error_url, first));
+                t.session = Some(spawn(
+                    &self.gw,
+                    &e.call,
+                    (&p.tenant, &t.ext),
+                    p.call.error_url,
+                    first,
+                ));
             }
             EventKind::Ended { cause, .. } => {
                 let t = self.calls.remove(&e.call);
@@ -237,7 +243,13 @@ impl Feed {
                             ("Dialed", number),
                         ],
                     );
-                    spawn(&self.gw, &e.call, tenant, None, First::Fetch { url, form })
+                    spawn(
+                        &self.gw,
+                        &e.call,
+                        (tenant, number),
+                        None,
+                        First::Fetch { url, form },
+                    )
                 });
                 let mut changes = Changes::new(true);
                 // The B2BUA answered it itself: it connected as it arrived.
@@ -280,12 +292,12 @@ impl Feed {
 fn spawn(
     gw: &Arc<Gateway>,
     call: &CallId,
-    tenant: &str,
+    tenant_ext: (&str, &str),
     error_url: Option<String>,
     first: First,
 ) -> mpsc::UnboundedSender<Event> {
     let (tx, rx) = mpsc::unbounded_channel();
-    let s = Session::new(gw.clone(), tenant, call, error_url, rx);
+    let s = Session::new(gw.clone(), tenant_ext, call, error_url, rx);
     tokio::spawn(s.run(first));
     tx
 }

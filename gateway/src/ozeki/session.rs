@@ -30,6 +30,8 @@ pub(crate) enum First {
 pub(crate) struct Session {
     gw: Arc<Gateway>,
     tenant: String,
+    /// The call's API extension (empty: none).
+    ext: String,
     call: CallId,
     error_url: Option<String>,
     rx: mpsc::UnboundedReceiver<Event>,
@@ -53,6 +55,7 @@ fn step_name(a: &Action) -> &'static str {
         Action::Forward { .. } => "forward",
         Action::Record { .. } => "record",
         Action::Call { .. } => "call",
+        Action::SendSms { .. } => "sms",
         Action::Hangup => "hangup",
         Action::Reject => "reject",
         Action::Skipped(_) | Action::End => "skipped",
@@ -62,7 +65,7 @@ fn step_name(a: &Action) -> &'static str {
 impl Session {
     pub(crate) fn new(
         gw: Arc<Gateway>,
-        tenant: &str,
+        (tenant, ext): (&str, &str),
         call: &CallId,
         error_url: Option<String>,
         rx: mpsc::UnboundedReceiver<Event>,
@@ -70,6 +73,7 @@ impl Session {
         Self {
             gw,
             tenant: tenant.to_string(),
+            ext: ext.to_string(),
             call: call.clone(),
             error_url,
             rx,
@@ -237,6 +241,25 @@ impl Session {
                         ring_secs: None,
                     })
                     .await;
+                    Input::Done { key: None }
+                }
+                Action::SendSms {
+                    api_extension,
+                    sender,
+                    recipient,
+                    text,
+                    report_url,
+                } => {
+                    let sms = super::Sms {
+                        api_extension: api_extension.unwrap_or_else(|| self.ext.clone()),
+                        sender,
+                        recipient,
+                        message: text,
+                        report_url,
+                    };
+                    if let Err(f) = self.gw.ozeki_sms(&self.tenant, sms).await {
+                        self.step_failed("SendSms", &f.to_string());
+                    }
                     Input::Done { key: None }
                 }
                 Action::Hangup | Action::Reject => {

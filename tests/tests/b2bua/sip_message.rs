@@ -19,6 +19,7 @@ async fn message_and_mwi_notify_reach_the_phone() {
         content_type: "text/plain".into(),
         body: "hello from patchbay".into(),
         headers: vec![],
+        from: None,
     };
     let r = stack.api.sip_message(&text).await.unwrap();
     assert_eq!(r.len(), 1);

@@ -109,6 +109,9 @@ pub fn render_error(f: &Failure) -> Response {
             (200, format!("not found: {what}"))
         }
         Failure::ConnectFailed { target, state } => (200, format!("{target}: {state}")),
+        Failure::UnknownType(t) | Failure::InvalidDocument(t) => (200, format!("invalid {t}")),
+        Failure::AlreadyExists(what) => (200, format!("exists: {what}")),
+        Failure::NoDestination => (200, "not found: destination".to_string()),
         Failure::BadRequest { field, reason } => (200, format!("invalid {field}: {reason}")),
         Failure::MethodNotAllowed => (405, "method not allowed".to_string()),
         Failure::NotImplemented(what) => (404, format!("not implemented: {what}")),

@@ -6,6 +6,7 @@
 //! address list (CIDR or regex) is checked first when it has entries (compat-specs/ozeki).
 
 mod commands;
+pub mod config;
 pub mod interp;
 pub mod notify;
 pub mod ozml;
@@ -28,6 +29,12 @@ pub struct OzekiRequest {
 
 pub fn parse_request(req: &Request) -> Result<OzekiRequest, Failure> {
     let mut params = Params::from_query_and_form(req);
+    // A body sent without the form content type (or as text) is still the command's form.
+    if !crate::query::is_form(req) && !req.body().is_empty() {
+        params
+            .0
+            .extend(Params::parse(&String::from_utf8_lossy(req.body())).0);
+    }
     // One doc page shows `http://host:7780/command=ListActiveCalls` (no `?`): tolerate it.
     let path = req.uri().path().trim_start_matches('/');
     if path.contains('=') {
@@ -54,6 +61,22 @@ pub fn render_response(code: u16, message: &str) -> Response {
     let body = format!(
         "<?xml version=\"1.0\"?>\r\n<Response xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\r\n  <Code>{code}</Code>\r\n  <Message>{}</Message>\r\n</Response>",
         quick_xml::escape::partial_escape(message)
+    );
+    response(
+        200,
+        &[
+            ("content-type", "application/xml"),
+            ("server", "Microsoft-HTTPAPI/2.0"),
+        ],
+        body,
+    )
+}
+
+/// `200 Command successfully executed` with `extra` (indented elements, CRLF-ended) after
+/// the message.
+pub fn render_body(extra: &str) -> Response {
+    let body = format!(
+        "<?xml version=\"1.0\"?>\r\n<Response xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\r\n  <Code>200</Code>\r\n  <Message>Command successfully executed</Message>\r\n{extra}</Response>"
     );
     response(
         200,
@@ -97,6 +120,10 @@ pub fn render_error(f: &Failure) -> Response {
             402,
             format!("Call connect to '{target}' failed with result state '{state}'"),
         ),
+        Failure::NoDestination => (501, "Destination of the SMS is not found".to_string()),
+        Failure::UnknownType(t) => (701, format!("Configuration for type '{t}' not found")),
+        Failure::InvalidDocument(t) => (702, format!("Invalid configuration for type '{t}'")),
+        Failure::AlreadyExists(_) => (703, "Extension configuration already exists".to_string()),
         Failure::NotFound(call) => (601, format!("Call not found with ID '{call}'")),
         Failure::Conflict(command) => (303, format!("Command '{command}' cannot be used here")),
         Failure::BadRequest { field, reason } => (

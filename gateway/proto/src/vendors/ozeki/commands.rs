@@ -86,6 +86,20 @@ pub enum Command {
         /// Ozeki's `Language` (`en-UK`, ...), as an espeak-ng voice.
         voice: Option<String>,
     },
+    /// Create a SIP extension (a user that can REGISTER).
+    AddConfig(super::config::SipExtension),
+    /// A SIP extension's configuration.
+    GetConfig {
+        id: String,
+    },
+    /// A text to a registered extension of the tenant (SIP MESSAGE), from an API extension.
+    SendSms {
+        api_extension: String,
+        sender: Option<String>,
+        recipient: String,
+        message: String,
+        report_url: Option<String>,
+    },
     /// A command not carried out (yet): `301`.
     Other(String),
 }
@@ -256,6 +270,47 @@ pub fn command(r: &OzekiRequest) -> Result<Command, Failure> {
             Command::Record {
                 call,
                 finished_url: url(r, "FinishedUrl")?,
+            }
+        }
+        "addconfig" => {
+            super::config::extension_type(r)?;
+            let xml = required(r, "ConfigXML")?;
+            Command::AddConfig(super::config::parse_sip_extension(xml)?)
+        }
+        "getconfig" => {
+            super::config::extension_type(r)?;
+            Command::GetConfig {
+                id: super::config::config_id(r)?,
+            }
+        }
+        "sendsms" => {
+            let api_extension = required(r, "ApiExtension")?.to_string();
+            if !patchbay_api::app_number_ok(&api_extension) {
+                return Err(missing("ApiExtension", &r.command));
+            }
+            let recipient = required(r, "Recipient")?.to_string();
+            if !dialable(&recipient) {
+                return Err(missing("Recipient", &r.command));
+            }
+            let message = r.params.get_ci("Message").unwrap_or("").to_string();
+            if message.trim().is_empty() || message.len() > patchbay_api::SIP_MESSAGE_MAX_BODY {
+                return Err(missing("Message", &r.command));
+            }
+            let sender = optional(r, "Sender");
+            if sender.as_deref().is_some_and(|s| {
+                s.len() > 32
+                    || !s
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "+*#._-".contains(c))
+            }) {
+                return Err(missing("Sender", &r.command));
+            }
+            Command::SendSms {
+                api_extension,
+                sender,
+                recipient,
+                message,
+                report_url: url(r, "DeliveryReportURL")?,
             }
         }
         "senddtmf" => {

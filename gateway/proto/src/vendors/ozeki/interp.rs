@@ -75,6 +75,14 @@ pub enum Action {
         url: Option<String>,
         error_url: Option<String>,
     },
+    /// A text to an extension; then [`Input::Done`].
+    SendSms {
+        api_extension: Option<String>,
+        sender: Option<String>,
+        recipient: String,
+        text: String,
+        report_url: Option<String>,
+    },
     Hangup,
     Reject,
     /// An element Patchbay does not know: skipped (the runner logs and counts it).
@@ -265,6 +273,19 @@ impl Interp {
                 caller_display_name,
                 url,
                 error_url,
+            },
+            Step::SendSms {
+                api_extension,
+                sender,
+                recipient,
+                text,
+                report_url,
+            } => Action::SendSms {
+                api_extension,
+                sender,
+                recipient,
+                text,
+                report_url,
             },
             Step::BlindTransfer { target, transferor } => {
                 self.ended = true;

@@ -60,6 +60,14 @@ pub enum Step {
         url: Option<String>,
         error_url: Option<String>,
     },
+    /// A text to an extension (`SendSms`): from `api_extension` (default: the call's).
+    SendSms {
+        api_extension: Option<String>,
+        sender: Option<String>,
+        recipient: String,
+        text: String,
+        report_url: Option<String>,
+    },
     /// Seconds.
     Delay(f64),
     /// Fetch this URL's OzML and run it instead of what follows.
@@ -255,6 +263,17 @@ fn step(n: &Node) -> Result<Step, Failure> {
             Step::Delay(secs)
         }
         "goto" => Step::GoTo(required(n, text_or(n, "Url"), "URL")?),
+        "sendsms" => Step::SendSms {
+            api_extension: n.attr_ci("ApiExtension").map(|v| v.trim().to_string()),
+            sender: n.attr_ci("Sender").map(|v| v.trim().to_string()),
+            recipient: required(
+                n,
+                n.attr_ci("Recipient").map(|r| r.trim().to_string()),
+                "Recipient",
+            )?,
+            text: required(n, text_or(n, "Message"), "Message")?,
+            report_url: n.attr_ci("DeliveryReportURL").map(|v| v.trim().to_string()),
+        },
         _ => Step::Unknown(n.name.clone()),
     })
 }
