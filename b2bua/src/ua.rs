@@ -554,20 +554,26 @@ impl Ua {
         method: Method,
         uri: patchbay_sip::core::Uri,
         peer: Peer,
-        headers: Vec<TypedHeader>,
-        body: Option<(&str, Bytes)>,
-        from_user: &str,
+        out: OutOfDialog<'_>,
     ) -> Option<ClientTxId> {
         let mut req =
-            outbound::new_request(self, method, uri, peer.transport, from_user, None, None);
-        req.headers.extend(headers);
-        if let Some((ctype, data)) = body {
+            outbound::new_request(self, method, uri, peer.transport, out.from_user, None, None);
+        req.headers.extend(out.headers);
+        if let Some((ctype, data)) = out.body {
             msg::set_body(&mut req.headers, &mut req.body, ctype, data);
         }
         let tx = self.txs.send_request(now, req, peer).ok()?;
         self.loose_txs.insert(tx, ());
         Some(tx)
     }
+}
+
+/// What an out-of-dialog request carries besides its target: extra headers, a body (content
+/// type, bytes), and the From user.
+pub(crate) struct OutOfDialog<'a> {
+    pub headers: Vec<TypedHeader>,
+    pub body: Option<(&'a str, Bytes)>,
+    pub from_user: &'a str,
 }
 
 /// Methods we take (Allow in OPTIONS answers and our Contacts' dialogs).

@@ -297,8 +297,13 @@ impl Driver {
                     .map(|(n, v)| patchbay_sip::msg::raw(n, v.clone()))
                     .collect();
                 let body = Some((req.content_type.as_str(), req.body.clone().into()));
+                let out = crate::ua::OutOfDialog {
+                    headers,
+                    body,
+                    from_user: &from,
+                };
                 self.ua
-                    .send_out_of_dialog(now, method.clone(), uri, peer, headers, body, &from)
+                    .send_out_of_dialog(now, method.clone(), uri, peer, out)
             });
             match sent {
                 Some(ctx) => {
