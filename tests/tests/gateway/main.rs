@@ -37,6 +37,7 @@ mod ozeki_ivr;
 mod ozeki_ozml_record;
 mod ozeki_record;
 mod ozeki_sms;
+mod ozeki_webhook_restart;
 mod queue_hold_music;
 mod queue_strategies;
 mod ring_groups;
