@@ -125,7 +125,8 @@ impl Metrics {
                 "From an app's OzML reply to its first action accepted by the B2BUA",
             )
             .buckets(vec![
-                0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.01, 0.025, 0.05,
+                0.1, 0.25,
             ]),
         )
         .expect("valid metric");

@@ -59,7 +59,11 @@ pub(crate) fn start_patchbay(patchbay: &str, cfg: &Path, dir: &Path) -> Kill {
             .args(["up", "--data-dir"])
             .arg(dir.join("data"))
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            // Its log, for a run that needs explaining.
+            .stderr(
+                std::fs::File::create(dir.join("patchbay.log"))
+                    .map_or_else(|_| Stdio::null(), Stdio::from),
+            )
             .spawn()
             .expect("patchbay binary (cargo build --release -p patchbay)"),
     );

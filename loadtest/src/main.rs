@@ -57,6 +57,7 @@ macro_rules! outln {
 mod cps;
 mod engine;
 mod http;
+mod ozml;
 mod queue;
 mod register;
 mod relay;
@@ -186,6 +187,13 @@ fn main() {
             let rounds = arg(&args, "--rounds").unwrap_or(100_000);
             print!("{}", queue::state(calls, size, rounds));
         }
+        Some("ozml") => {
+            let patchbay = arg::<String>(&args, "--patchbay")
+                .unwrap_or_else(|| "target/release/patchbay".into());
+            let calls = arg(&args, "--calls").unwrap_or(50);
+            let secs = arg(&args, "--secs").unwrap_or(10);
+            print!("{}", ozml::run(&patchbay, calls, secs));
+        }
         Some("webhooks") => {
             let n = arg(&args, "--notifications").unwrap_or(20_000);
             let keys = arg(&args, "--keys").unwrap_or(1_000);
@@ -201,7 +209,7 @@ fn main() {
         }
         _ => {
             eprintln!(
-                "usage: patchbay-bench report|cps|relay|relay-latency|invite|memory|queue|queue-state|webhooks|http|engine-play|engine-record|engine-mix [options] (see the crate docs)"
+                "usage: patchbay-bench report|cps|relay|relay-latency|invite|memory|queue|queue-state|ozml|webhooks|http|engine-play|engine-record|engine-mix [options] (see the crate docs)"
             );
             std::process::exit(2);
         }

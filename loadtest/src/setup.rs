@@ -18,6 +18,8 @@ pub(crate) struct Up {
     pub(crate) sip: String,
     pub(crate) http: String,
     pub(crate) admin: String,
+    /// The gateway's `/metrics` (its Ozeki listener is there too).
+    pub(crate) gw_admin: String,
     pub(crate) pb: Kill,
 }
 
@@ -31,12 +33,13 @@ pub(crate) fn up_with(patchbay: &str, extra: &str) -> Up {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("dir");
     let (sip, admin, http, gw_admin) = (free_port(), free_port(), free_port(), free_port());
+    let ozeki = free_port();
     let cfg = dir.join("bench.yaml");
     std::fs::write(
         &cfg,
         format!(
             "b2bua:\n  sip_listen: 127.0.0.1:{sip}\n  admin_listen: 127.0.0.1:{admin}\n  max_setups_in_flight: 5000\n  auth_fail_limit: 1000000\n  metrics_open: true\n{extra}\
-             gateway:\n  listeners:\n  - listen: 127.0.0.1:{http}\n    profiles: [native]\n    tenant: demo\n  admin_listen: 127.0.0.1:{gw_admin}\n  b2bua_url: http://127.0.0.1:{admin}\n  limits:\n    calls_per_sec_per_tenant: 100000\n    max_calls_per_tenant: 100000\n    requests_per_sec_per_key: 100000\n    requests_per_sec_per_tenant: 100000\n"
+             gateway:\n  listeners:\n  - listen: 127.0.0.1:{http}\n    profiles: [native]\n    tenant: demo\n  - listen: 127.0.0.1:{ozeki}\n    profiles: [ozeki]\n    tenant: demo\n  admin_listen: 127.0.0.1:{gw_admin}\n  b2bua_url: http://127.0.0.1:{admin}\n  limits:\n    calls_per_sec_per_tenant: 100000\n    max_calls_per_tenant: 100000\n    requests_per_sec_per_key: 100000\n    requests_per_sec_per_tenant: 100000\n"
         ),
     )
     .expect("config");
@@ -46,6 +49,7 @@ pub(crate) fn up_with(patchbay: &str, extra: &str) -> Up {
         sip: format!("127.0.0.1:{sip}"),
         http: format!("127.0.0.1:{http}"),
         admin: format!("127.0.0.1:{admin}"),
+        gw_admin: format!("127.0.0.1:{gw_admin}"),
         pb,
     }
 }

@@ -35,7 +35,13 @@ pub(crate) struct Session {
     call: CallId,
     error_url: Option<String>,
     rx: mpsc::UnboundedReceiver<Event>,
+    /// Fetches since the call last waited for something (a prompt, keys, a delay): a program
+    /// that only fetches (a `GoTo` loop, or prompts that all fail) is cut off.
+    fetches: u32,
 }
+
+/// Fetches in a row without waiting for anything before a program counts as looping.
+const MAX_FETCHES_UNWAITED: u32 = 20;
 
 /// The call is over (hung up, or gone from the B2BUA): the session stops.
 struct Gone;
@@ -77,6 +83,7 @@ impl Session {
             call: call.clone(),
             error_url,
             rx,
+            fetches: 0,
         }
     }
 
@@ -111,6 +118,12 @@ impl Session {
             let input = match action {
                 Action::End => break,
                 Action::Fetch { url, form } => {
+                    self.fetches += 1;
+                    if self.fetches > MAX_FETCHES_UNWAITED {
+                        self.step_failed("GoTo", "the program fetches without waiting: a loop");
+                        let _ = self.gw.b2bua.hangup(&self.call).await;
+                        return Err(Gone);
+                    }
                     let (p, at) = self.fetch(&url, notify::form_owned(&form)).await?;
                     replied = Some(at);
                     Input::Fetched(Some(p))
@@ -164,6 +177,7 @@ impl Session {
                         () = tokio::time::sleep(Duration::from_millis(ms)) => {}
                         r = self.wait(|_| false) => { r?; }
                     }
+                    self.fetches = 0;
                     Input::Done { key: None }
                 }
                 Action::SendDtmf { digits, .. } => {
@@ -182,7 +196,7 @@ impl Session {
                 }
                 Action::Hold { on } => {
                     let r = self.gw.b2bua.hold(&self.call, on).await;
-                    self.refused(r)?;
+                    self.refused(r).await?;
                     Input::Done { key: None }
                 }
                 Action::Transfer { target, .. }
@@ -331,7 +345,7 @@ impl Session {
             method: TransferMethod::Bridge,
         };
         let r = self.gw.b2bua.transfer(&self.call, &req).await;
-        if !self.refused(r)? {
+        if !self.refused(r).await? {
             return Ok(false);
         }
         let ev = self
@@ -367,8 +381,8 @@ impl Session {
     }
 
     /// A control-API result: `Ok(true)` done, `Ok(false)` refused (counted, the program goes
-    /// on), `Err` the call is gone.
-    fn refused<T>(&self, r: Result<T, ClientError>) -> Result<bool, Gone> {
+    /// on), `Err` the call is gone (unknown, or refused because it ended).
+    async fn refused<T>(&mut self, r: Result<T, ClientError>) -> Result<bool, Gone> {
         match r {
             Ok(_) => Ok(true),
             Err(ClientError::Api {
@@ -376,9 +390,29 @@ impl Session {
                 ..
             }) => Err(Gone),
             Err(e) => {
+                if self.over().await {
+                    return Err(Gone);
+                }
                 self.step_failed("control", &e.to_string());
                 Ok(false)
             }
+        }
+    }
+
+    /// Whether the call has ended: its `ended` event came, or the B2BUA says so.
+    async fn over(&mut self) -> bool {
+        while let Ok(e) = self.rx.try_recv() {
+            if e.kind.is_terminal() {
+                return true;
+            }
+        }
+        match self.gw.b2bua.call(&self.call).await {
+            Ok(c) => c.ended_ms.is_some(),
+            Err(ClientError::Api {
+                kind: ApiErrorKind::NotFound,
+                ..
+            }) => true,
+            Err(_) => false,
         }
     }
 
@@ -397,7 +431,7 @@ impl Session {
         }
         match r {
             Ok(c) => Ok(Some(c.command)),
-            Err(e) => self.refused(Err::<(), _>(e)).map(|_| None),
+            Err(e) => self.refused(Err::<(), _>(e)).await.map(|_| None),
         }
     }
 
@@ -406,7 +440,10 @@ impl Session {
         loop {
             match tokio::time::timeout(QUIET, self.rx.recv()).await {
                 Ok(Some(e)) if e.kind.is_terminal() => return Err(Gone),
-                Ok(Some(e)) if want(&e.kind) => return Ok(e.kind),
+                Ok(Some(e)) if want(&e.kind) => {
+                    self.fetches = 0;
+                    return Ok(e.kind);
+                }
                 Ok(Some(_)) => {}
                 Ok(None) => return Err(Gone),
                 // Quiet for long: make sure the call still exists (a restarted B2BUA).

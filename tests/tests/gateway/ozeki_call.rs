@@ -4,7 +4,8 @@
 //! `CallConnected` and its OzML (no XML declaration) is spoken to 4007 (every sample reaches
 //! the phone), then the call ends; the tenant's `CallChanged` URL hears each state once. A
 //! call to a user with no phone is refused (`402`); a busy one is placed and `ErrorUrl` hears
-//! why it failed.
+//! why it failed; an answered call whose app replies with broken XML is hung up and
+//! `ErrorUrl` hears that; a program that only `GoTo`s itself is cut off.
 use patchbay_tests::media::*;
 use patchbay_tests::webhook::{Hook, Receiver};
 use patchbay_tests::*;
@@ -141,6 +142,42 @@ async fn call_speaks_the_connected_ozml() {
         Some("Call connect to '4009' failed with result state 'Busy'")
     );
     assert_eq!(busy.wait(10).await, 0);
+
+    // A reply that is not OzML: the call is hung up and ErrorUrl hears why.
+    app.set_reply_for("/broken", "<Response><Speak>Hello");
+    let phone7 = Sipp::answering(p7, 100, rtp7.port());
+    let r = gw
+        .send(gw.http.get(format!(
+            "{}/?Command=Call&Dialed=4007&Url={}&ErrorUrl={}",
+            gw.ozeki,
+            app.url("/broken"),
+            app.url("/broken-error")
+        )))
+        .await;
+    assert!(r.body.contains("<Code>200</Code>"), "{}", r.body);
+    assert_eq!(phone7.wait(15).await, 0, "answered, then hung up");
+    let err = hooks_to(&app, "/broken-error", 1, 10).await;
+    let msg = err
+        .first()
+        .and_then(|h| h.field("ErrorMessage"))
+        .unwrap_or_default();
+    assert!(msg.contains("is not OzML"), "{msg}");
+
+    // A program that only fetches itself (GoTo loop) is cut off after 20 fetches: hung up.
+    let looping = format!("<Response><GoTo>{}</GoTo></Response>", app.url("/loop"));
+    app.set_reply_for("/loop", &looping);
+    let phone7 = Sipp::answering(p7, 100, rtp7.port());
+    let r = gw
+        .send(gw.http.get(format!(
+            "{}/?Command=Call&Dialed=4007&Url={}",
+            gw.ozeki,
+            app.url("/loop")
+        )))
+        .await;
+    assert!(r.body.contains("<Code>200</Code>"), "{}", r.body);
+    assert_eq!(phone7.wait(15).await, 0, "answered, then hung up");
+    let loops = app.hooks().iter().filter(|h| h.path == "/loop").count();
+    assert_eq!(loops, 21, "CallConnected and 20 GoTo fetches");
     gw.stop().await;
     stack.stop().await;
 }
