@@ -20,6 +20,7 @@ mod invite_auth;
 mod media;
 pub(crate) mod queues;
 mod record;
+mod redirect;
 mod services;
 mod signals;
 mod trunks;

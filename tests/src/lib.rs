@@ -860,6 +860,28 @@ impl Gw {
             .basic_auth(key, Some(secret))
     }
 
+    /// An Ozeki command (`query` after `/?`) on the Ozeki listener, no credentials (the demo
+    /// tenant takes them from 127.0.0.1): the reply document.
+    pub async fn ozeki(&self, query: &str) -> String {
+        let r = self
+            .send(self.http.get(format!("{}/?{query}", self.ozeki)))
+            .await;
+        assert_eq!(r.status, 200, "Ozeki answers 200: {}", r.body);
+        r.body
+    }
+
+    /// Make `number` an Ozeki API extension of the demo tenant with `body`'s URLs.
+    pub async fn api_extension(&self, number: &str, body: serde_json::Value) {
+        let path = format!("/api/v1/tenants/demo/api-extensions/{number}");
+        let r = self
+            .send(
+                self.as_key("demo-key", "demo-secret", reqwest::Method::PUT, &path)
+                    .json(&body),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+
     /// Onboard tenant `name` through the API with the system key ([`add_system_key`]): the
     /// tenant, then an admin key for it; that key's (id, secret).
     pub async fn onboard(&self, name: &str) -> (String, String) {

@@ -115,6 +115,23 @@ impl Receiver {
             .insert(path.to_string(), body.to_string());
     }
 
+    /// The requests to `path` once there are `n` of them (or what came in `secs`).
+    pub async fn wait_for(&self, path: &str, n: usize, secs: u64) -> Vec<Hook> {
+        let mut got = Vec::new();
+        for _ in 0..secs * 20 {
+            got = self
+                .hooks()
+                .into_iter()
+                .filter(|h| h.path == path)
+                .collect();
+            if got.len() >= n {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        got
+    }
+
     pub fn hooks(&self) -> Vec<Hook> {
         self.state.lock().unwrap().hooks.clone()
     }

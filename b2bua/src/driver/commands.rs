@@ -4,7 +4,7 @@
 
 use super::{Cmd, CmdError, Driver, MAX_START_WITHIN_MS, now_ms};
 use crate::sip::uri_parts;
-use patchbay_api::{ApiErrorKind, CallId, CallInfo, OriginateRequest, TransferRequest};
+use patchbay_api::{ApiErrorKind, CallId, CallInfo, OriginateRequest};
 use patchbay_media::LegMedia;
 use patchbay_proto::{Input, Target};
 use std::sync::Arc;
@@ -259,18 +259,8 @@ impl Driver {
                 format!("unknown tenant {}", req.tenant),
             ));
         }
+        // Checked with the request (`sip_message_refusal`).
         let from = req.from.clone().unwrap_or_else(|| "patchbay".to_string());
-        let from_ok = !from.is_empty()
-            && from.len() <= 32
-            && from
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "+*#._-".contains(c));
-        if !from_ok {
-            return Err(CmdError::new(
-                ApiErrorKind::BadRequest,
-                "from: 1-32 of 0-9 A-Z a-z + * # . _ -",
-            ));
-        }
         let targets = self.targets(&req.tenant, &req.to);
         if targets.is_empty() || req.to.starts_with("sip") {
             return Err(CmdError::new(
@@ -526,78 +516,5 @@ impl Driver {
         self.calls
             .info(&id)
             .ok_or_else(|| CmdError::new(ApiErrorKind::Unavailable, "call vanished"))
-    }
-
-    fn transfer(
-        &mut self,
-        id: &CallId,
-        t: TransferRequest,
-        trunked: Option<Target>,
-    ) -> Result<(), CmdError> {
-        let tenant = self.calls.info(id).map(|i| i.tenant).ok_or_else(|| {
-            self.cmd_error(id, patchbay_proto::CallError::UnknownCall(id.clone()))
-        })?;
-        let targets = match (t.method, trunked) {
-            (patchbay_api::TransferMethod::Bridge, Some(tr)) => vec![tr],
-            (patchbay_api::TransferMethod::Bridge, None) => self.targets(&tenant, &t.target),
-            // The phone dials the target through us.
-            (patchbay_api::TransferMethod::Refer, _) => {
-                let uri = if t.target.starts_with("sip:") || t.target.starts_with("sips:") {
-                    t.target.clone()
-                } else {
-                    format!("sip:{}@{}", t.target, self.sip_host)
-                };
-                vec![Target::new(t.target.clone(), uri)]
-            }
-        };
-        if targets.is_empty() {
-            return Err(CmdError::new(
-                ApiErrorKind::NotFound,
-                format!("{} is not registered", t.target),
-            ));
-        }
-        self.calls
-            .handle_input(
-                now_ms(),
-                Input::Transfer {
-                    call: id.clone(),
-                    target: t.target,
-                    targets,
-                    keep: t.keep,
-                    method: t.method,
-                },
-            )
-            .map_err(|e| self.cmd_error(id, e))
-    }
-
-    fn deflect(
-        &mut self,
-        id: &CallId,
-        target: String,
-        trunked: Option<Target>,
-    ) -> Result<(), CmdError> {
-        let tenant = self.calls.info(id).map(|i| i.tenant).ok_or_else(|| {
-            self.cmd_error(id, patchbay_proto::CallError::UnknownCall(id.clone()))
-        })?;
-        let targets = match trunked {
-            Some(t) => vec![t],
-            None => self.targets(&tenant, &target),
-        };
-        if targets.is_empty() {
-            return Err(CmdError::new(
-                ApiErrorKind::NotFound,
-                format!("{target} is not registered"),
-            ));
-        }
-        self.calls
-            .handle_input(
-                now_ms(),
-                Input::Deflect {
-                    call: id.clone(),
-                    to: target,
-                    targets,
-                },
-            )
-            .map_err(|e| self.cmd_error(id, e))
     }
 }

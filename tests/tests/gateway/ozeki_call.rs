@@ -7,23 +7,10 @@
 //! why it failed; an answered call whose app replies with broken XML is hung up and
 //! `ErrorUrl` hears that; a program that only `GoTo`s itself is cut off.
 use patchbay_tests::media::*;
-use patchbay_tests::webhook::{Hook, Receiver};
+use patchbay_tests::webhook::Receiver;
 use patchbay_tests::*;
 use reqwest::Method as M;
 use serde_json::json;
-use std::time::Duration;
-
-async fn hooks_to(app: &Receiver, path: &str, n: usize, secs: u64) -> Vec<Hook> {
-    let mut got = Vec::new();
-    for _ in 0..secs * 20 {
-        got = app.hooks().into_iter().filter(|h| h.path == path).collect();
-        if got.len() >= n {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    got
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn call_speaks_the_connected_ozml() {
@@ -67,7 +54,7 @@ async fn call_speaks_the_connected_ozml() {
     assert_eq!(r.status, 200);
     assert!(r.body.contains("<Code>200</Code>"), "{}", r.body);
 
-    let connected = hooks_to(&app, "/connected", 1, 15).await;
+    let connected = app.wait_for("/connected", 1, 15).await;
     let connected = connected.first().expect("CallConnected");
     assert_eq!(
         connected.field("NotificationName").as_deref(),
@@ -103,7 +90,8 @@ async fn call_speaks_the_connected_ozml() {
         played * 8
     );
     assert!(rms(&audio) > 500.0, "speech, not silence");
-    let states: Vec<String> = hooks_to(&app, "/changed", 4, 10)
+    let states: Vec<String> = app
+        .wait_for("/changed", 4, 10)
         .await
         .iter()
         .filter(|h| h.field("CallId").as_deref() == Some(id.as_str()))
@@ -134,7 +122,7 @@ async fn call_speaks_the_connected_ozml() {
     let busy = Sipp::phone("uas_busy.xml", p9, &[]);
     let r = call_4009().await;
     assert!(r.body.contains("<Code>200</Code>"), "{}", r.body);
-    let err = hooks_to(&app, "/error", 1, 10).await;
+    let err = app.wait_for("/error", 1, 10).await;
     let err = err.first().expect("the error notification");
     assert_eq!(err.field("NotificationName").as_deref(), Some("Error"));
     assert_eq!(
@@ -156,7 +144,7 @@ async fn call_speaks_the_connected_ozml() {
         .await;
     assert!(r.body.contains("<Code>200</Code>"), "{}", r.body);
     assert_eq!(phone7.wait(15).await, 0, "answered, then hung up");
-    let err = hooks_to(&app, "/broken-error", 1, 10).await;
+    let err = app.wait_for("/broken-error", 1, 10).await;
     let msg = err
         .first()
         .and_then(|h| h.field("ErrorMessage"))

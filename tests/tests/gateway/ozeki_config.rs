@@ -32,10 +32,7 @@ async fn add_an_extension_that_registers_and_rings() {
     let stack = Stack::start().await;
     let gw = stack.gateway(|_| {});
     let g = &gw;
-    let ozeki = |q: String| {
-        let url = format!("{}/?{q}", g.ozeki);
-        async move { g.send(g.http.get(url)).await.body }
-    };
+    let ozeki = |q: String| async move { g.ozeki(&q).await };
     let code = |body: &str| {
         let i = body.find("<Code>").expect("a code") + 6;
         body[i..i + 3].to_string()

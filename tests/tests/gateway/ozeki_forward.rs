@@ -11,10 +11,7 @@ async fn forward_a_ringing_call() {
     let stack = Stack::start().await;
     let gw = stack.gateway(|_| {});
     let g = &gw;
-    let ozeki = |q: String| {
-        let url = format!("{}/?{q}", g.ozeki);
-        async move { g.send(g.http.get(url)).await.body }
-    };
+    let ozeki = |q: String| async move { g.ozeki(&q).await };
     let code = |body: &str| {
         let i = body.find("<Code>").expect("a code") + 6;
         body[i..i + 3].to_string()

@@ -9,18 +9,14 @@ use patchbay_api::{CallState, EventKind, Side};
 use patchbay_tests::media::*;
 use patchbay_tests::webhook::{Hook, Receiver};
 use patchbay_tests::*;
-use reqwest::Method as M;
 use serde_json::json;
 use std::time::Duration;
 
 async fn hook(app: &Receiver, path: &str, secs: u64) -> Hook {
-    for _ in 0..secs * 20 {
-        if let Some(h) = app.hooks().into_iter().find(|h| h.path == path) {
-            return h;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("no request to {path}: {:?}", app.hooks());
+    let got = app.wait_for(path, 1, secs).await;
+    got.into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("no request to {path}: {:?}", app.hooks()))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -29,21 +25,14 @@ async fn pin_ivr_then_balance_then_transfer() {
     let gw = stack.gateway(|_| {});
     let mut app = Receiver::on(free_port());
     app.start().await;
-    let r = gw
-        .send(
-            gw.as_key(
-                "demo-key",
-                "demo-secret",
-                M::PUT,
-                "/api/v1/tenants/demo/api-extensions/9000",
-            )
-            .json(&json!({
-                "incoming_call_url": app.url("/incoming"),
-                "call_changed_url": app.url("/changed"),
-            })),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    gw.api_extension(
+        "9000",
+        json!({
+            "incoming_call_url": app.url("/incoming"),
+            "call_changed_url": app.url("/changed"),
+        }),
+    )
+    .await;
     app.set_reply_for(
         "/incoming",
         &format!(

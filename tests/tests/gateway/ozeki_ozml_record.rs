@@ -7,9 +7,7 @@ use patchbay_api::{CallState, EventKind, Side};
 use patchbay_tests::media::*;
 use patchbay_tests::webhook::Receiver;
 use patchbay_tests::*;
-use reqwest::Method as M;
 use serde_json::json;
-use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn leave_a_message() {
@@ -17,18 +15,8 @@ async fn leave_a_message() {
     let gw = stack.gateway(|_| {});
     let mut app = Receiver::on(free_port());
     app.start().await;
-    let r = gw
-        .send(
-            gw.as_key(
-                "demo-key",
-                "demo-secret",
-                M::PUT,
-                "/api/v1/tenants/demo/api-extensions/9001",
-            )
-            .json(&json!({"incoming_call_url": app.url("/incoming")})),
-        )
+    gw.api_extension("9001", json!({"incoming_call_url": app.url("/incoming")}))
         .await;
-    assert_eq!(r.status, 200, "{}", r.body);
     app.set_reply_for(
         "/incoming",
         &format!(
@@ -54,15 +42,8 @@ async fn leave_a_message() {
         .count();
     assert_eq!(plays, 2, "the prompt and the thanks");
 
-    let mut done = None;
-    for _ in 0..100 {
-        done = app.hooks().into_iter().find(|h| h.path == "/message");
-        if done.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let done = done.expect("RecordCompleted");
+    let done = app.wait_for("/message", 1, 10).await;
+    let done = done.first().expect("RecordCompleted");
     assert_eq!(done.field("CallId").as_deref(), Some(call.0.as_str()));
     let url = done.field("RecordURL").unwrap();
     let wav = gw.http.get(&url).send().await.unwrap();

@@ -15,10 +15,7 @@ async fn record_then_download_the_record_url() {
     let mut app = Receiver::on(free_port());
     app.start().await;
     let g = &gw;
-    let ozeki = |q: String| {
-        let url = format!("{}/?{q}", g.ozeki);
-        async move { g.send(g.http.get(url)).await.body }
-    };
+    let ozeki = |q: String| async move { g.ozeki(&q).await };
     let (p5, p7) = (free_port(), free_port());
     stack.register("4005", p5).await;
     stack.register("4007", p7).await;
@@ -69,15 +66,8 @@ async fn record_then_download_the_record_url() {
     assert_eq!(phone5.wait(10).await, 0);
     assert_eq!(phone7.wait(10).await, 0);
 
-    let mut done = None;
-    for _ in 0..100 {
-        done = app.hooks().into_iter().find(|h| h.path == "/recorded");
-        if done.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let done = done.expect("RecordCompleted");
+    let done = app.wait_for("/recorded", 1, 10).await;
+    let done = done.first().expect("RecordCompleted");
     assert_eq!(
         done.field("NotificationName").as_deref(),
         Some("RecordCompleted")

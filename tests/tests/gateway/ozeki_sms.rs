@@ -5,7 +5,6 @@
 //! call to the API extension texts 4007 the same way.
 use patchbay_tests::webhook::Receiver;
 use patchbay_tests::*;
-use reqwest::Method as M;
 use serde_json::json;
 use std::time::Duration;
 
@@ -15,23 +14,10 @@ async fn a_text_to_an_extension() {
     let gw = stack.gateway(|_| {});
     let mut app = Receiver::on(free_port());
     app.start().await;
-    let r = gw
-        .send(
-            gw.as_key(
-                "demo-key",
-                "demo-secret",
-                M::PUT,
-                "/api/v1/tenants/demo/api-extensions/9000",
-            )
-            .json(&json!({"incoming_call_url": app.url("/incoming")})),
-        )
+    gw.api_extension("9000", json!({"incoming_call_url": app.url("/incoming")}))
         .await;
-    assert_eq!(r.status, 200, "{}", r.body);
     let g = &gw;
-    let ozeki = |q: String| {
-        let url = format!("{}/?{q}", g.ozeki);
-        async move { g.send(g.http.get(url)).await.body }
-    };
+    let ozeki = |q: String| async move { g.ozeki(&q).await };
     let p7 = free_port();
     stack.register("4007", p7).await;
     let phone = Sipp::phone("uas_message.xml", p7, &[]);
@@ -54,15 +40,8 @@ async fn a_text_to_an_extension() {
     assert_eq!(code, 0, "the phone read the text");
     assert!(messages.contains("From: <sip:9000@"), "{messages}");
     assert!(messages.contains("hello from the clinic"), "{messages}");
-    let mut report = None;
-    for _ in 0..100 {
-        report = app.hooks().into_iter().find(|h| h.path == "/report");
-        if report.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let report = report.expect("SMSDeliveryReport");
+    let report = app.wait_for("/report", 1, 10).await;
+    let report = report.first().expect("SMSDeliveryReport");
     assert_eq!(
         report.field("NotificationName").as_deref(),
         Some("SMSDeliveryReport")
