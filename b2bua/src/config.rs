@@ -86,6 +86,12 @@ pub struct B2buaConfig {
     /// Seconds between two reloads of the tenants' trunks from the store (a change through
     /// this node's API applies at once; through another node's, within this time).
     pub trunk_sync_secs: u32,
+    /// The route hook (the gateway's `/internal/v1/route`), asked where an inbound call to a
+    /// tenant's number goes before it rings, for tenants that turned it on (Ozeki's route
+    /// interception); empty: never asked. `patchbay up` fills it with its gateway's.
+    pub route_hook_url: String,
+    /// How long a call waits for the hook's answer before it goes where it was going.
+    pub route_hook_timeout_ms: u64,
 }
 
 impl Default for B2buaConfig {
@@ -125,6 +131,8 @@ impl Default for B2buaConfig {
             queue_logout_number: "*46".into(),
             queue_pause_number: "*47".into(),
             trunk_sync_secs: 10,
+            route_hook_url: String::new(),
+            route_hook_timeout_ms: 1500,
         }
     }
 }
@@ -154,6 +162,15 @@ impl B2buaConfig {
         let mut errs = Vec::new();
         if self.default_tenant.is_empty() {
             errs.push("b2bua.default_tenant must not be empty".into());
+        }
+        let hook = &self.route_hook_url;
+        let hook_ok =
+            hook.is_empty() || hook.starts_with("http://") || hook.starts_with("https://");
+        if !hook_ok {
+            errs.push("b2bua.route_hook_url must be an http(s) URL (or empty)".into());
+        }
+        if !(100..=10_000).contains(&self.route_hook_timeout_ms) {
+            errs.push("b2bua.route_hook_timeout_ms must be 100..=10000".into());
         }
         if !self.control_token.is_empty()
             && (self.control_token.len() < 16 || !self.control_token.is_ascii())

@@ -17,6 +17,7 @@ pub mod policy;
 pub mod ratelimit;
 mod registrar;
 mod retention;
+mod route_hook;
 mod routing;
 mod shared;
 pub mod sip;
@@ -91,6 +92,7 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
     let tenants = store.tenants().await?;
     let relay = Relay::new(cfg.media.clone()).map_err(|e| B2buaError::Config(e.to_string()))?;
     let sh = Arc::new(Shared {
+        route_hook: route_hook::RouteHook::new(&cfg),
         cfg: cfg.clone(),
         store: store.clone(),
         auth: auth::Auth::new(store.clone(), &tenants),

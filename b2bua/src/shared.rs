@@ -128,6 +128,8 @@ pub(crate) struct Shared {
     /// Every tenant's trunks (see [`crate::trunks`]), and the poke that reloads them.
     pub(crate) trunks: std::sync::RwLock<Arc<crate::trunks::TrunkTable>>,
     pub(crate) trunk_sync: tokio::sync::Notify,
+    /// Asked where inbound calls go, for tenants that turned it on (`route_hook_url`).
+    pub(crate) route_hook: Option<crate::route_hook::RouteHook>,
 }
 
 impl Shared {

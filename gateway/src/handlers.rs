@@ -2,6 +2,7 @@
 //! operation against the store or the B2BUA, render with the translator.
 
 pub(crate) mod brekeke;
+pub(crate) mod internal;
 pub(crate) mod native;
 pub(crate) mod ozeki;
 pub(crate) mod promptcall;

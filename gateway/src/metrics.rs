@@ -21,6 +21,7 @@ pub struct Metrics {
     pub ozml_errors: IntCounterVec,
     pub ozml_sessions: IntGauge,
     pub ozml_action: prometheus::Histogram,
+    pub ozeki_routing: IntCounterVec,
 }
 
 impl Metrics {
@@ -130,8 +131,15 @@ impl Metrics {
             ]),
         )
         .expect("valid metric");
+        let ozeki_routing = counter(
+            "patchbay_gateway_ozeki_routing_total",
+            "Route hook questions answered with Ozeki's RoutingInterception, by outcome (routed, \
+             unchanged: no URL or no Route in the reply, failed: no usable reply in time)",
+            &["outcome"],
+        );
         for m in [
-            Box::new(ozml_steps.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(ozeki_routing.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(ozml_steps.clone()),
             Box::new(ozml_errors.clone()),
             Box::new(ozml_sessions.clone()),
             Box::new(ozml_action.clone()),
@@ -173,7 +181,11 @@ impl Metrics {
         for c in ["fetch", "not_ozml", "step"] {
             ozml_errors.with_label_values(&[c]);
         }
+        for o in ["routed", "unchanged", "failed"] {
+            ozeki_routing.with_label_values(&[o]);
+        }
         Self {
+            ozeki_routing,
             ozml_steps,
             ozml_errors,
             ozml_sessions,

@@ -97,6 +97,20 @@ impl HttpService {
                         st.endpoint = "health";
                         respond(200, "application/json", "{\"status\":\"ok\"}".into())
                     }
+                    "/internal/v1/route" => {
+                        st.endpoint = "route_hook";
+                        match read_request(session, &self.gw).await? {
+                            Ok(req) => {
+                                let (status, body) =
+                                    handlers::internal::route(&self.gw, &req).await;
+                                respond(status, "application/json", body)
+                            }
+                            Err(_) => {
+                                session.set_keepalive(None);
+                                respond(413, "application/json", "{}".into())
+                            }
+                        }
+                    }
                     _ => respond(404, "text/plain", "not found\n".into()),
                 };
                 st.status = resp.status().as_u16();

@@ -190,3 +190,29 @@ impl Trunk {
         Ok(())
     }
 }
+
+/// The B2BUA's question to its route hook (`POST b2bua.route_hook_url`, the control token as
+/// bearer) before an inbound call to one of the tenant's own numbers rings: where should the
+/// call from `caller` to `dialed` go? Asked only for tenants whose `routing`/`hook` config
+/// says `{"enabled": true}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteQuery {
+    pub tenant: String,
+    pub caller: String,
+    pub dialed: String,
+    /// `calling` (before anything rings).
+    pub state: String,
+}
+
+/// The hook's answer: `route` (an extension or number of the tenant) sends the call there;
+/// none leaves it where it was going.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteDecision {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route: Option<String>,
+}
+
+/// The `tenant_configs` kind and name of a tenant's route-hook switch (`{"enabled": bool}`).
+pub const ROUTE_HOOK_KIND: &str = "routing";
+pub const ROUTE_HOOK_NAME: &str = "hook";

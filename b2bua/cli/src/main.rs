@@ -95,6 +95,10 @@ fn main() {
     if cfg.b2bua.sounds_dir == std::path::Path::new("sounds") {
         cfg.b2bua.sounds_dir = cfg.data_dir.join("sounds");
     }
+    // `up` runs both: the B2BUA's route hook is its gateway's (admin listener).
+    if b2bua && gateway && cfg.b2bua.route_hook_url.is_empty() {
+        cfg.b2bua.route_hook_url = format!("http://{}/internal/v1/route", cfg.gateway.admin_listen);
+    }
     if let Err(e) = cfg.fill_control_token(b2bua, gateway, b2bua) {
         eprintln!("patchbay: config: {e}");
         std::process::exit(2);

@@ -102,7 +102,20 @@ pub(super) async fn authenticate_invite(
     // call, the common case first. Not a user: a number the B2BUA serves itself (voicemail,
     // feature codes, rooms, attendants, queues) or an application number is answered here;
     // otherwise a callee with no contact is 480 if it is a user, 404 if not.
-    let number = uri_parts(&ruri).0;
+    let dialed = uri_parts(&ruri).0;
+    // The tenant's route hook may send a call to its own numbers elsewhere before it rings.
+    let number = match (&outside, &sh.route_hook) {
+        (None, Some(hook)) if hook.enabled(&*sh.store, &ta.tenant).await => {
+            let q = patchbay_api::RouteQuery {
+                tenant: ta.tenant.clone(),
+                caller: caller.clone(),
+                dialed: dialed.clone(),
+                state: "calling".into(),
+            };
+            hook.ask(&q).await.unwrap_or_else(|| dialed.clone())
+        }
+        _ => dialed.clone(),
+    };
     let plan = match &outside {
         Some(_) => None,
         None => match crate::routing::plan_for(&sh, &ta.tenant, &number).await {
@@ -133,10 +146,9 @@ pub(super) async fn authenticate_invite(
     // Not a user: an outside number goes where the tenant's dial plan says.
     let (mut outside, mut caller_id) = (outside, None);
     if outside.is_none() && !app && plan.is_none() {
-        let number = uri_parts(&ruri).0;
         match crate::trunks::route_outside(&sh, &ta.tenant, &number).await {
             Ok(Outside::Trunk { trunk, uri }) => {
-                outside = Some(Target::via_trunk(number, uri, &trunk));
+                outside = Some(Target::via_trunk(number.clone(), uri, &trunk));
                 // The caller's own outbound caller ID, if it has one (else the trunk's).
                 caller_id = match sh.store.user_settings(&ta.tenant, &caller).await {
                     Ok(s) => s
@@ -169,7 +181,7 @@ pub(super) async fn authenticate_invite(
         record,
         app,
         plan,
-        callee: None,
+        callee: (number != dialed).then_some(number),
         from_trunk: None,
         caller_id,
         service,

@@ -60,3 +60,10 @@ pub fn from_authorization(req: &crate::Request) -> Credentials {
         Credentials::Malformed
     }
 }
+
+/// Whether two secrets are equal, in time that does not depend on where they differ (their
+/// lengths aside).
+pub fn same_secret(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}

@@ -36,6 +36,7 @@ mod ozeki_forward;
 mod ozeki_ivr;
 mod ozeki_ozml_record;
 mod ozeki_record;
+mod ozeki_routing_interception;
 mod ozeki_sms;
 mod ozeki_webhook_restart;
 mod queue_hold_music;

@@ -19,6 +19,10 @@ pub struct OzekiSettings {
     /// "third-party call control URL").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call_changed_url: Option<String>,
+    /// Asked where an inbound call to the tenant's numbers goes before it rings
+    /// (`RoutingInterception`; the OzML reply's `Route` sends it there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_interception_url: Option<String>,
 }
 
 /// An API extension: calls to `number` POST `IncomingCall` to `incoming_call_url` and run the
@@ -80,7 +84,10 @@ pub(super) fn parse(
         ("GET", ["ozeki"]) => OzekiOp::GetSettings,
         ("PUT", ["ozeki"]) => {
             let s: OzekiSettings = json(body)?;
-            urls_ok(&[("call_changed_url", &s.call_changed_url)])?;
+            urls_ok(&[
+                ("call_changed_url", &s.call_changed_url),
+                ("routing_interception_url", &s.routing_interception_url),
+            ])?;
             OzekiOp::PutSettings(s)
         }
         ("GET", ["api-extensions"]) => OzekiOp::ListExtensions,

@@ -304,6 +304,8 @@ impl Interp {
                 Action::Reject
             }
             Step::Unknown(name) => Action::Skipped(name),
+            // Only a routing reply routes: on a call it is skipped (and counted).
+            Step::Route { .. } => Action::Skipped("Route".into()),
             // Said above.
             Step::Speak { .. } | Step::Play { .. } => Action::Skipped(String::new()),
         }

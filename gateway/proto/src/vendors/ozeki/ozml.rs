@@ -68,6 +68,10 @@ pub enum Step {
         text: String,
         report_url: Option<String>,
     },
+    /// Where a call goes (the reply to `RoutingInterception`).
+    Route {
+        destination: String,
+    },
     /// Seconds.
     Delay(f64),
     /// Fetch this URL's OzML and run it instead of what follows.
@@ -263,6 +267,9 @@ fn step(n: &Node) -> Result<Step, Failure> {
             Step::Delay(secs)
         }
         "goto" => Step::GoTo(required(n, text_or(n, "Url"), "URL")?),
+        "route" => Step::Route {
+            destination: required(n, text_or(n, "Destination"), "Destination")?,
+        },
         "sendsms" => Step::SendSms {
             api_extension: n.attr_ci("ApiExtension").map(|v| v.trim().to_string()),
             sender: n.attr_ci("Sender").map(|v| v.trim().to_string()),
@@ -291,6 +298,14 @@ pub fn parse(body: &[u8]) -> Result<Program, Failure> {
         .ok_or_else(|| xml_error("OzML has no Response element"))?;
     Ok(Program {
         steps: steps(&top.children)?,
+    })
+}
+
+/// The destination of a routing reply: its first `Route` (none: the dial plan decides).
+pub fn route_of(p: &Program) -> Option<&str> {
+    p.steps.iter().find_map(|s| match s {
+        Step::Route { destination } => Some(destination.as_str()),
+        _ => None,
     })
 }
 
