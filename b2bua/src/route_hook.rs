@@ -90,3 +90,26 @@ impl RouteHook {
         })
     }
 }
+
+/// Where a call from `caller` to the tenant's `dialed` goes: the hook's answer when the
+/// tenant turned it on, else `dialed`.
+pub(crate) async fn route(
+    sh: &crate::shared::Shared,
+    tenant: &str,
+    caller: &str,
+    dialed: &str,
+) -> String {
+    let Some(hook) = &sh.route_hook else {
+        return dialed.to_string();
+    };
+    if !hook.enabled(&*sh.store, tenant).await {
+        return dialed.to_string();
+    }
+    let q = RouteQuery {
+        tenant: tenant.to_string(),
+        caller: caller.to_string(),
+        dialed: dialed.to_string(),
+        state: "calling".into(),
+    };
+    hook.ask(&q).await.unwrap_or_else(|| dialed.to_string())
+}

@@ -104,17 +104,9 @@ pub(super) async fn authenticate_invite(
     // otherwise a callee with no contact is 480 if it is a user, 404 if not.
     let dialed = uri_parts(&ruri).0;
     // The tenant's route hook may send a call to its own numbers elsewhere before it rings.
-    let number = match (&outside, &sh.route_hook) {
-        (None, Some(hook)) if hook.enabled(&*sh.store, &ta.tenant).await => {
-            let q = patchbay_api::RouteQuery {
-                tenant: ta.tenant.clone(),
-                caller: caller.clone(),
-                dialed: dialed.clone(),
-                state: "calling".into(),
-            };
-            hook.ask(&q).await.unwrap_or_else(|| dialed.clone())
-        }
-        _ => dialed.clone(),
+    let number = match &outside {
+        None => crate::route_hook::route(&sh, &ta.tenant, &caller, &dialed).await,
+        Some(_) => dialed.clone(),
     };
     let plan = match &outside {
         Some(_) => None,

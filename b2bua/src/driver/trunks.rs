@@ -193,6 +193,8 @@ async fn authorize_trunk_call(
             _ => None,
         })
         .unwrap_or_else(|| "anonymous".into());
+    // The tenant's route hook may send it elsewhere before it rings.
+    let dest = crate::route_hook::route(&sh, &tenant, &caller, &dest).await;
     let service =
         match super::services::service_for(&sh, &mut Vec::new(), &tenant, None, &dest).await {
             Ok(s) => s,
