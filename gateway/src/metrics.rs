@@ -106,7 +106,8 @@ impl Metrics {
         .expect("valid metric");
         let ozml_steps = counter(
             "patchbay_gateway_ozml_steps_total",
-            "OzML steps run on calls, by step (skipped: an element Patchbay does not know)",
+            "OzML steps run on calls, by step (command: one of a notification's reply; skipped: \
+             an element Patchbay does not know or that does not fit there)",
             &["step"],
         );
         let ozml_errors = counter(
@@ -253,7 +254,7 @@ pub const OZEKI_NOTIFICATIONS: [&str; 8] = [
     "SMSDeliveryReport",
 ];
 /// Values of `ozml_steps{step}`.
-pub const OZML_STEPS: [&str; 14] = [
+pub const OZML_STEPS: [&str; 15] = [
     "say", "collect", "fetch", "sleep", "dtmf", "hold", "transfer", "forward", "record", "call",
-    "sms", "hangup", "reject", "skipped",
+    "sms", "hangup", "reject", "command", "skipped",
 ];

@@ -8,6 +8,7 @@
 //! claims calls per node).
 
 mod feed;
+mod replies;
 mod routing;
 mod session;
 mod sms;

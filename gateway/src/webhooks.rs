@@ -54,6 +54,16 @@ pub struct Notification {
     pub body: String,
 }
 
+/// A delivered notification's reply body (Ozeki runs the OzML in it).
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub tenant: String,
+    pub vendor: String,
+    pub kind: String,
+    pub key: String,
+    pub body: Vec<u8>,
+}
+
 pub struct Webhooks {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) cfg: WebhookConfig,
@@ -64,6 +74,8 @@ pub struct Webhooks {
     /// The last `seq` given (increasing, whatever the clock does).
     seq: AtomicI64,
     policies: moka::sync::Cache<String, bool>,
+    /// Where delivered notifications' non-empty replies go, once someone listens.
+    replies: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedSender<Reply>>>,
 }
 
 impl Webhooks {
@@ -83,6 +95,31 @@ impl Webhooks {
                 .max_capacity(100_000)
                 .time_to_live(Duration::from_secs(10))
                 .build(),
+            replies: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Send delivered notifications' non-empty replies to `tx` from now on.
+    pub fn on_replies(&self, tx: tokio::sync::mpsc::UnboundedSender<Reply>) {
+        if let Ok(mut r) = self.replies.lock() {
+            *r = Some(tx);
+        }
+    }
+
+    pub(crate) fn replied(&self, n: &patchbay_store::NewWebhook, body: Vec<u8>) {
+        if body.trim_ascii().is_empty() {
+            return;
+        }
+        if let Ok(r) = self.replies.lock()
+            && let Some(tx) = r.as_ref()
+        {
+            let _ = tx.send(Reply {
+                tenant: n.tenant.clone(),
+                vendor: n.vendor.clone(),
+                kind: n.kind.clone(),
+                key: n.key.clone(),
+                body,
+            });
         }
     }
 

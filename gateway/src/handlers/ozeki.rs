@@ -294,7 +294,7 @@ fn sides(p: Party) -> &'static [Side] {
     }
 }
 
-async fn run(gw: &Gateway, tenant: &str, cmd: Command) -> Result<Reply, Failure> {
+pub(crate) async fn run(gw: &Gateway, tenant: &str, cmd: Command) -> Result<Reply, Failure> {
     let b = &gw.b2bua;
     let ok = || Ok(Reply::Full(ozeki::render_ok()));
     match cmd {

@@ -34,6 +34,9 @@ pub(crate) struct FeedService(pub Arc<Gateway>);
 #[async_trait::async_trait]
 impl pingora::services::background::BackgroundService for FeedService {
     async fn start(&self, mut shutdown: pingora::server::ShutdownWatch) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.0.webhooks.on_replies(tx);
+        let replies = tokio::spawn(super::replies::run(self.0.clone(), rx));
         let mut feed = Feed {
             gw: self.0.clone(),
             calls: HashMap::new(),
@@ -43,6 +46,7 @@ impl pingora::services::background::BackgroundService for FeedService {
             () = feed.run() => {}
             _ = shutdown.changed() => {}
         }
+        replies.abort();
     }
 }
 

@@ -151,6 +151,7 @@ impl Deliverer {
                 m.webhook_deliveries
                     .with_label_values(&[&n.vendor, &n.kind, "delivered"])
                     .inc();
+                h.replied(n, a.body);
                 return (n.id.clone(), Attempt::Delivered);
             }
             Ok(a) => format!("HTTP status {}", a.status),

@@ -38,6 +38,7 @@ mod ozeki_ozml_record;
 mod ozeki_record;
 mod ozeki_routing_interception;
 mod ozeki_sms;
+mod ozeki_third_party;
 mod ozeki_webhook_restart;
 mod queue_hold_music;
 mod queue_strategies;

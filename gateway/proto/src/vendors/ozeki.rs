@@ -10,6 +10,7 @@ pub mod config;
 pub mod interp;
 pub mod notify;
 pub mod ozml;
+pub mod third_party;
 
 pub use commands::{
     Command, Party, PlaceCall, call_state, command, dialable, render_active_calls, render_ok,

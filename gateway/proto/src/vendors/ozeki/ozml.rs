@@ -104,7 +104,7 @@ pub struct Program {
     pub steps: Vec<Step>,
 }
 
-fn text_or(n: &Node, attr: &str) -> Option<String> {
+pub(super) fn text_or(n: &Node, attr: &str) -> Option<String> {
     n.attr_ci(attr)
         .map(str::to_string)
         .or_else(|| Some(n.text.clone()))
@@ -112,7 +112,7 @@ fn text_or(n: &Node, attr: &str) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-fn flag(n: &Node, attr: &str) -> bool {
+pub(super) fn flag(n: &Node, attr: &str) -> bool {
     n.attr_ci(attr)
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("true") || v.trim() == "1")
 }
@@ -127,7 +127,7 @@ fn number(n: &Node, attr: &str) -> Result<Option<u32>, Failure> {
     }
 }
 
-fn party(n: &Node, attr: &str) -> Party {
+pub(super) fn party(n: &Node, attr: &str) -> Party {
     match n
         .attr_ci(attr)
         .map(|v| v.trim().to_ascii_lowercase())
@@ -287,18 +287,22 @@ fn step(n: &Node) -> Result<Step, Failure> {
 
 /// Parse an OzML reply (its body as served, any content type).
 pub fn parse(body: &[u8]) -> Result<Program, Failure> {
+    let top = response(body)?;
+    Ok(Program {
+        steps: steps(&top.children)?,
+    })
+}
+
+/// The `<Response>` element of an OzML reply.
+pub(super) fn response(body: &[u8]) -> Result<Node, Failure> {
     // A declaration after leading whitespace (or a BOM) is still one.
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     let body = body.trim_ascii_start();
     let root = parse_tree(body, "OzML")?;
-    let top = root
-        .children
-        .iter()
+    root.children
+        .into_iter()
         .find(|c| c.name.eq_ignore_ascii_case("Response"))
-        .ok_or_else(|| xml_error("OzML has no Response element"))?;
-    Ok(Program {
-        steps: steps(&top.children)?,
-    })
+        .ok_or_else(|| xml_error("OzML has no Response element"))
 }
 
 /// The destination of a routing reply: its first `Route` (none: the dial plan decides).
