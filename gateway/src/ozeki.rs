@@ -56,7 +56,8 @@ pub(crate) struct Placed {
 pub(crate) struct Ozeki {
     store: Arc<dyn Store>,
     settings: moka::sync::Cache<String, Arc<OzekiSettings>>,
-    extensions: moka::sync::Cache<(String, String), Option<Arc<ApiExtension>>>,
+    /// Each tenant's API extensions by number.
+    extensions: moka::sync::Cache<String, Arc<HashMap<String, Arc<ApiExtension>>>>,
     placed: Mutex<HashMap<CallId, Placed>>,
     recordings: Mutex<HashMap<(CallId, u64), PendingRecord>>,
     /// See [`public_base`].
@@ -105,29 +106,32 @@ impl Ozeki {
         tenant: &str,
         number: &str,
     ) -> Result<Option<Arc<ApiExtension>>, StoreError> {
-        let k = (tenant.to_string(), number.to_string());
-        if let Some(e) = self.extensions.get(&k) {
-            return Ok(e);
-        }
-        let e = self
-            .store
-            .configs(tenant, EXTENSION_KIND)
-            .await?
-            .into_iter()
-            .find(|(n, _)| n == number)
-            .and_then(|(_, b)| serde_json::from_str::<ApiExtension>(&b).ok())
-            .map(Arc::new);
-        self.extensions.insert(k, e.clone());
-        Ok(e)
+        let all = match self.extensions.get(tenant) {
+            Some(all) => all,
+            None => {
+                let all: HashMap<String, Arc<ApiExtension>> = self
+                    .store
+                    .configs(tenant, EXTENSION_KIND)
+                    .await?
+                    .into_iter()
+                    .filter_map(|(n, b)| {
+                        serde_json::from_str::<ApiExtension>(&b)
+                            .ok()
+                            .map(|e| (n, Arc::new(e)))
+                    })
+                    .collect();
+                let all = Arc::new(all);
+                self.extensions.insert(tenant.to_string(), all.clone());
+                all
+            }
+        };
+        Ok(all.get(number).cloned())
     }
 
     /// Forget what is cached of `tenant` (its settings or extensions just changed here).
     pub(crate) fn changed(&self, tenant: &str) {
         self.settings.invalidate(tenant);
-        let t = tenant.to_string();
-        let _ = self
-            .extensions
-            .invalidate_entries_if(move |(k, _), _| *k == t);
+        self.extensions.invalidate(tenant);
     }
 
     fn take_placed(&self, id: &CallId) -> Option<Placed> {
@@ -180,6 +184,39 @@ pub(crate) fn public_base(cfg: &crate::config::GatewayConfig, bound: &[SocketAdd
 }
 
 impl Gateway {
+    /// Make `e.number` an API extension of `tenant` (also a B2BUA application number); a
+    /// user's extension may not be one (409).
+    pub(crate) async fn put_api_extension(
+        &self,
+        tenant: &str,
+        e: &ApiExtension,
+    ) -> Result<(), Failure> {
+        let db = crate::handlers::db;
+        if self
+            .store
+            .user(tenant, &e.number)
+            .await
+            .map_err(db)?
+            .is_some()
+        {
+            return Err(Failure::Conflict(format!(
+                "{} is a user's extension",
+                e.number
+            )));
+        }
+        self.b2bua
+            .put_app_number(tenant, &e.number, LABEL)
+            .await
+            .map_err(|err| self.b2bua_failure("app_numbers", err))?;
+        let body = serde_json::to_string(e).unwrap_or_default();
+        self.store
+            .put_config(tenant, EXTENSION_KIND, &e.number, &body)
+            .await
+            .map_err(db)?;
+        self.ozeki.changed(tenant);
+        Ok(())
+    }
+
     /// Place `Call`: the API extension (checked), or the tenant, calls `dialed` as an
     /// application call, held until the caller starts it (the feed knows it first).
     pub(crate) async fn ozeki_place(

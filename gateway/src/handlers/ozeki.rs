@@ -12,6 +12,7 @@ use patchbay_api::{
     RecordRequest, Side, TransferMethod, TransferRequest,
 };
 use patchbay_gateway_proto::auth::Credentials;
+use patchbay_gateway_proto::vendors::ozeki::config::ExtensionConfig;
 use patchbay_gateway_proto::vendors::ozeki::{self, Command, Party};
 use patchbay_gateway_proto::{Failure, Principal, Request, Role, Scheme};
 
@@ -63,35 +64,61 @@ pub(crate) async fn handle(gw: &Gateway, ctx: &mut Ctx, req: &Request) -> Result
         }
         return Ok(Reply::Full(ozeki::render_ok()));
     }
-    if let Command::AddConfig(e) = cmd {
+    if let Command::AddConfig(c) = cmd {
         if !p.has(Role::Admin) {
             return Err(Failure::Forbidden);
         }
         let s = &gw.store;
-        let taken = s.user(&p.tenant, &e.id).await.map_err(super::db)?.is_some()
+        let id = match &c {
+            ExtensionConfig::Sip(e) => e.id.clone(),
+            ExtensionConfig::Api(e) => e.number.clone(),
+        };
+        let taken = s.user(&p.tenant, &id).await.map_err(super::db)?.is_some()
             || gw
                 .ozeki
-                .extension(&p.tenant, &e.id)
+                .extension(&p.tenant, &id)
                 .await
                 .map_err(super::db)?
                 .is_some();
         if taken {
-            return Err(Failure::AlreadyExists(e.id));
+            return Err(Failure::AlreadyExists(id));
         }
-        let user = patchbay_store::User {
-            tenant: p.tenant.clone(),
-            ext: e.id.clone(),
-            display_name: e.username.clone(),
-        };
-        s.upsert_user(&user, &e.password).await.map_err(super::db)?;
+        match c {
+            ExtensionConfig::Sip(e) => {
+                let user = patchbay_store::User {
+                    tenant: p.tenant.clone(),
+                    ext: e.id.clone(),
+                    display_name: e.username.clone(),
+                };
+                s.upsert_user(&user, &e.password).await.map_err(super::db)?;
+            }
+            // A number something else owns (a queue, a room ...) is no API extension either.
+            ExtensionConfig::Api(e) => {
+                gw.put_api_extension(&p.tenant, &e)
+                    .await
+                    .map_err(|f| match f {
+                        Failure::Conflict(_) => Failure::AlreadyExists(e.number.clone()),
+                        f => f,
+                    })?
+            }
+        }
         return Ok(Reply::Full(ozeki::render_ok()));
     }
-    if let Command::GetConfig { id } = cmd {
+    if let Command::GetConfig { kind, id } = cmd {
         if !p.has(Role::Admin) && p.user.as_deref() != Some(id.as_str()) {
             return Err(Failure::Forbidden);
         }
+        if kind == "API" {
+            let e = gw
+                .ozeki
+                .extension(&p.tenant, &id)
+                .await
+                .map_err(super::db)?;
+            let e = e.ok_or_else(|| Failure::UnknownType(kind.clone()))?;
+            return Ok(Reply::Full(ozeki::config::render_api_extension(&e)));
+        }
         let u = gw.store.user(&p.tenant, &id).await.map_err(super::db)?;
-        let u = u.ok_or_else(|| Failure::UnknownType("SIP".into()))?;
+        let u = u.ok_or_else(|| Failure::UnknownType(kind.clone()))?;
         let e = ozeki::config::SipExtension {
             id: u.ext,
             username: u.display_name,

@@ -3,7 +3,7 @@
 //! with it, and an Ozeki `Call` to 4100 rings that phone, which answers. `GetConfig` shows it
 //! (never the password). The same extension again is 703, a bad document 702, an unknown
 //! type 701; a user's own credentials may not add extensions (306); the tenant's API key
-//! (as `Username`/`Password`) may.
+//! (as `Username`/`Password`) may. `AddConfig` of type `API` makes an API extension.
 use patchbay_tests::media::*;
 use patchbay_tests::*;
 
@@ -81,6 +81,37 @@ async fn add_an_extension_that_registers_and_rings() {
         "{r}"
     );
     assert!(!r.contains("s3cret"));
+
+    // An API extension through AddConfig (type API): GetConfig and the native API show it.
+    let api = form_encode(
+        "<Config knownType=\"APIExtensionInfo\"><ID>9005</ID>\
+         <IncomingCallUrl>http://127.0.0.1:9/ivr</IncomingCallUrl></Config>",
+    );
+    let r = ozeki(format!(
+        "command=AddConfig&ExtensionType=API&ConfigXML={api}"
+    ))
+    .await;
+    assert_eq!(code(&r), "200", "{r}");
+    let r = ozeki(format!(
+        "command=AddConfig&ExtensionType=API&ConfigXML={api}"
+    ))
+    .await;
+    assert_eq!(code(&r), "703", "{r}");
+    let r = ozeki("command=GetConfig&ExtensionType=API&ID=9005".into()).await;
+    assert!(
+        r.contains(
+            "  <Config knownType=\"APIExtensionInfo\">\r\n    <ID>9005</ID>\r\n    <IncomingCallUrl>http://127.0.0.1:9/ivr</IncomingCallUrl>\r\n    <CallChangedUrl />\r\n  </Config>\r\n"
+        ),
+        "{r}"
+    );
+    let r = gw
+        .get_basic(
+            "/api/v1/tenants/demo/api-extensions/9005",
+            "demo-key",
+            "demo-secret",
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
 
     // The new extension registers with its password and rings.
     let p = free_port();

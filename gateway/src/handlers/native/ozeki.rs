@@ -4,7 +4,7 @@
 
 use super::super::db;
 use crate::Gateway;
-use crate::ozeki::{EXTENSION_KIND, LABEL, SETTINGS_KIND, SETTINGS_NAME};
+use crate::ozeki::{EXTENSION_KIND, SETTINGS_KIND, SETTINGS_NAME};
 use patchbay_gateway_proto::vendors::native::{ApiExtension, OzekiOp, render_json};
 use patchbay_gateway_proto::{Failure, Response};
 use serde_json::json;
@@ -54,22 +54,7 @@ pub(super) async fn run(gw: &Gateway, tenant: &str, op: OzekiOp) -> Result<Respo
             render_json(200, &*e)
         }
         OzekiOp::PutExtension(e) => {
-            // A user's extension keeps ringing the user: an API extension may not take it.
-            if s.user(tenant, &e.number).await.map_err(db)?.is_some() {
-                return Err(Failure::Conflict(format!(
-                    "{} is a user's extension",
-                    e.number
-                )));
-            }
-            gw.b2bua
-                .put_app_number(tenant, &e.number, LABEL)
-                .await
-                .map_err(|err| gw.b2bua_failure("app_numbers", err))?;
-            let body = serde_json::to_string(&e).unwrap_or_default();
-            s.put_config(tenant, EXTENSION_KIND, &e.number, &body)
-                .await
-                .map_err(db)?;
-            gw.ozeki.changed(tenant);
+            gw.put_api_extension(tenant, &e).await?;
             render_json(200, &e)
         }
         OzekiOp::DeleteExtension(n) => {

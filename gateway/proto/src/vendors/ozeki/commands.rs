@@ -86,10 +86,11 @@ pub enum Command {
         /// Ozeki's `Language` (`en-UK`, ...), as an espeak-ng voice.
         voice: Option<String>,
     },
-    /// Create a SIP extension (a user that can REGISTER).
-    AddConfig(super::config::SipExtension),
-    /// A SIP extension's configuration.
+    /// Create a SIP extension (a user that can REGISTER) or an API extension.
+    AddConfig(super::config::ExtensionConfig),
+    /// An extension's configuration (`kind`: `SIP` or `API`).
     GetConfig {
+        kind: String,
         id: String,
     },
     /// A text to a registered extension of the tenant (SIP MESSAGE), from an API extension.
@@ -273,16 +274,14 @@ pub fn command(r: &OzekiRequest) -> Result<Command, Failure> {
             }
         }
         "addconfig" => {
-            super::config::extension_type(r)?;
+            let kind = super::config::extension_type(r)?;
             let xml = required(r, "ConfigXML")?;
-            Command::AddConfig(super::config::parse_sip_extension(xml)?)
+            Command::AddConfig(super::config::parse_config(&kind, xml)?)
         }
-        "getconfig" => {
-            super::config::extension_type(r)?;
-            Command::GetConfig {
-                id: super::config::config_id(r)?,
-            }
-        }
+        "getconfig" => Command::GetConfig {
+            kind: super::config::extension_type(r)?,
+            id: super::config::config_id(r)?,
+        },
         "sendsms" => {
             let api_extension = required(r, "ApiExtension")?.to_string();
             if !patchbay_api::app_number_ok(&api_extension) {

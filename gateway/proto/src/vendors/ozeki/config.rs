@@ -3,7 +3,8 @@
 //! `GetConfig` answers (the password never leaves: an empty element).
 
 use super::{OzekiRequest, render_body};
-use crate::xml::parse_tree;
+use crate::vendors::native::{ApiExtension, url_ok};
+use crate::xml::{Node, parse_tree};
 use crate::{Failure, Response};
 
 /// A SIP extension as `<Config knownType="SIPExtensionInfo">` describes it.
@@ -17,8 +18,16 @@ pub struct SipExtension {
     pub password: String,
 }
 
-/// The configuration types Patchbay keeps (`ExtensionType`).
-pub const TYPES: [&str; 1] = ["SIP"];
+/// The configuration types Patchbay keeps (`ExtensionType`): SIP extensions and API
+/// extensions.
+pub const TYPES: [&str; 2] = ["SIP", "API"];
+
+/// What `AddConfig` creates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExtensionConfig {
+    Sip(SipExtension),
+    Api(ApiExtension),
+}
 
 /// `ExtensionType`, known (`701` names the type asked for).
 pub fn extension_type(r: &OzekiRequest) -> Result<String, Failure> {
@@ -39,26 +48,67 @@ fn valid_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 32 && id.chars().all(|c| c.is_ascii_digit())
 }
 
-/// `ConfigXML` of `AddConfig`: `702` for anything that is not a usable SIP extension (a
-/// disabled one included: Patchbay has no disabled users), never a partial one.
-pub fn parse_sip_extension(xml: &str) -> Result<SipExtension, Failure> {
-    let invalid = || Failure::InvalidDocument("SIP".into());
+/// The `<Config>` element of a `ConfigXML` of `known` type (`702` naming `kind` otherwise).
+fn config_root(xml: &str, kind: &str, known: &str) -> Result<Node, Failure> {
+    let invalid = || Failure::InvalidDocument(kind.into());
     let doc = parse_tree(xml.trim_start().as_bytes(), "ConfigXML").map_err(|_| invalid())?;
     let root = doc.children.into_iter().next().ok_or_else(invalid)?;
     if !root.name.eq_ignore_ascii_case("Config")
         || root
             .attr_ci("knownType")
-            .is_some_and(|t| !t.eq_ignore_ascii_case("SIPExtensionInfo"))
+            .is_some_and(|t| !t.eq_ignore_ascii_case(known))
     {
         return Err(invalid());
     }
-    let field = |name: &str| {
-        root.children
-            .iter()
-            .find(|c| c.name.eq_ignore_ascii_case(name))
-            .map(|c| c.text.trim().to_string())
-            .unwrap_or_default()
+    Ok(root)
+}
+
+fn field(root: &Node, name: &str) -> String {
+    root.children
+        .iter()
+        .find(|c| c.name.eq_ignore_ascii_case(name))
+        .map(|c| c.text.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// `ConfigXML` of `AddConfig` for `kind` (`SIP` or `API`).
+pub fn parse_config(kind: &str, xml: &str) -> Result<ExtensionConfig, Failure> {
+    if kind == "API" {
+        parse_api_extension(xml).map(ExtensionConfig::Api)
+    } else {
+        parse_sip_extension(xml).map(ExtensionConfig::Sip)
+    }
+}
+
+/// An API extension: `<Config knownType="APIExtensionInfo">` with `ID`, `IncomingCallUrl`
+/// and `CallChangedUrl` (the URLs optional, http(s)); `702` otherwise.
+pub fn parse_api_extension(xml: &str) -> Result<ApiExtension, Failure> {
+    let invalid = || Failure::InvalidDocument("API".into());
+    let root = config_root(xml, "API", "APIExtensionInfo")?;
+    let number = field(&root, "ID");
+    let url = |name: &str| -> Result<Option<String>, Failure> {
+        match field(&root, name) {
+            u if u.is_empty() => Ok(None),
+            u if url_ok(&u) => Ok(Some(u)),
+            _ => Err(invalid()),
+        }
     };
+    if !valid_id(&number) {
+        return Err(invalid());
+    }
+    Ok(ApiExtension {
+        incoming_call_url: url("IncomingCallUrl")?,
+        call_changed_url: url("CallChangedUrl")?,
+        number,
+    })
+}
+
+/// `ConfigXML` of `AddConfig`: `702` for anything that is not a usable SIP extension (a
+/// disabled one included: Patchbay has no disabled users), never a partial one.
+pub fn parse_sip_extension(xml: &str) -> Result<SipExtension, Failure> {
+    let invalid = || Failure::InvalidDocument("SIP".into());
+    let root = config_root(xml, "SIP", "SIPExtensionInfo")?;
+    let field = |name: &str| field(&root, name);
     let id = field("ID");
     let auth = field("AuthorizationName");
     let password = field("Password");
@@ -96,6 +146,22 @@ pub fn config_id(r: &OzekiRequest) -> Result<String, Failure> {
         .filter(|i| valid_id(i))
         .map(str::to_string)
         .ok_or_else(|| Failure::bad("ID", r.command.clone()))
+}
+
+/// `GetConfig`'s answer for an API extension.
+pub fn render_api_extension(e: &ApiExtension) -> Response {
+    let esc = |s: &str| quick_xml::escape::partial_escape(s).into_owned();
+    let url = |name: &str, u: &Option<String>| match u {
+        Some(u) => format!("    <{name}>{}</{name}>\r\n", esc(u)),
+        None => format!("    <{name} />\r\n"),
+    };
+    let config = format!(
+        "  <Config knownType=\"APIExtensionInfo\">\r\n    <ID>{}</ID>\r\n{}{}  </Config>\r\n",
+        esc(&e.number),
+        url("IncomingCallUrl", &e.incoming_call_url),
+        url("CallChangedUrl", &e.call_changed_url),
+    );
+    render_body(&config)
 }
 
 /// `GetConfig`'s answer: `200` and the extension's `<Config>` (no password).
@@ -137,6 +203,34 @@ mod tests {
             assert_eq!(
                 parse_sip_extension(bad),
                 Err(Failure::InvalidDocument("SIP".into())),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_api_extension_or_702() {
+        let e = parse_api_extension(
+            "<Config knownType=\"APIExtensionInfo\"><ID>9000</ID>\
+             <IncomingCallUrl>http://app/ivr</IncomingCallUrl></Config>",
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                e.number.as_str(),
+                e.incoming_call_url.as_deref(),
+                e.call_changed_url
+            ),
+            ("9000", Some("http://app/ivr"), None)
+        );
+        for bad in [
+            "<Config><ID>9000</ID><IncomingCallUrl>ftp://x</IncomingCallUrl></Config>",
+            "<Config><ID></ID></Config>",
+            "<Config knownType=\"SIPExtensionInfo\"><ID>9000</ID></Config>",
+        ] {
+            assert_eq!(
+                parse_api_extension(bad),
+                Err(Failure::InvalidDocument("API".into())),
                 "{bad}"
             );
         }
