@@ -870,6 +870,22 @@ impl Gw {
         r.body
     }
 
+    /// Set the demo tenant's Ozeki settings (`PUT /api/v1/tenants/demo/ozeki`).
+    pub async fn ozeki_settings(&self, body: serde_json::Value) {
+        let r = self
+            .send(
+                self.as_key(
+                    "demo-key",
+                    "demo-secret",
+                    reqwest::Method::PUT,
+                    "/api/v1/tenants/demo/ozeki",
+                )
+                .json(&body),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+
     /// Make `number` an Ozeki API extension of the demo tenant with `body`'s URLs.
     pub async fn api_extension(&self, number: &str, body: serde_json::Value) {
         let path = format!("/api/v1/tenants/demo/api-extensions/{number}");

@@ -9,7 +9,6 @@
 use patchbay_tests::media::*;
 use patchbay_tests::webhook::Receiver;
 use patchbay_tests::*;
-use reqwest::Method as M;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -18,18 +17,8 @@ async fn call_speaks_the_connected_ozml() {
     let gw = stack.gateway(|_| {});
     let mut app = Receiver::on(free_port());
     app.start().await;
-    let r = gw
-        .send(
-            gw.as_key(
-                "demo-key",
-                "demo-secret",
-                M::PUT,
-                "/api/v1/tenants/demo/ozeki",
-            )
-            .json(&json!({"call_changed_url": app.url("/changed")})),
-        )
+    gw.ozeki_settings(json!({"call_changed_url": app.url("/changed")}))
         .await;
-    assert_eq!(r.status, 200, "{}", r.body);
     app.set_reply_for(
         "/connected",
         "<Response><Speak>Hello. This is a reminder of your appointment tomorrow at nine.</Speak></Response>",

@@ -7,7 +7,6 @@ use patchbay_api::CallState;
 use patchbay_tests::media::*;
 use patchbay_tests::webhook::Receiver;
 use patchbay_tests::*;
-use reqwest::Method as M;
 use serde_json::json;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -27,18 +26,8 @@ async fn the_app_routes_a_call_before_it_rings() {
     let gw = stack.gateway(|c| c.admin_listen = SocketAddr::from(([127, 0, 0, 1], gw_admin)));
     let mut app = Receiver::on(free_port());
     app.start().await;
-    let r = gw
-        .send(
-            gw.as_key(
-                "demo-key",
-                "demo-secret",
-                M::PUT,
-                "/api/v1/tenants/demo/ozeki",
-            )
-            .json(&json!({"routing_interception_url": app.url("/route")})),
-        )
+    gw.ozeki_settings(json!({"routing_interception_url": app.url("/route")}))
         .await;
-    assert_eq!(r.status, 200, "{}", r.body);
     // The hook itself needs the control token.
     let r = gw
         .send(

@@ -16,18 +16,8 @@ async fn a_callchanged_reply_speaks_to_the_callee() {
     let gw = stack.gateway(|_| {});
     let mut app = Receiver::on(free_port());
     app.start().await;
-    let r = gw
-        .send(
-            gw.as_key(
-                "demo-key",
-                "demo-secret",
-                M::PUT,
-                "/api/v1/tenants/demo/ozeki",
-            )
-            .json(&json!({"call_changed_url": app.url("/changed")})),
-        )
+    gw.ozeki_settings(json!({"call_changed_url": app.url("/changed")}))
         .await;
-    assert_eq!(r.status, 200, "{}", r.body);
     app.set_reply_for(
         "/changed",
         "<Response><Speak Party=\"callee\">This call may be recorded.</Speak></Response>",

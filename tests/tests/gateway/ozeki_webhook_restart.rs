@@ -6,7 +6,6 @@
 use patchbay_store::Outbox;
 use patchbay_tests::webhook::Receiver;
 use patchbay_tests::*;
-use reqwest::Method as M;
 use serde_json::json;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -22,18 +21,8 @@ async fn notifications_survive_a_gateway_restart() {
     };
     let gw = stack.gateway(tune);
     let mut app = Receiver::on(free_port());
-    let r = gw
-        .send(
-            gw.as_key(
-                "demo-key",
-                "demo-secret",
-                M::PUT,
-                "/api/v1/tenants/demo/ozeki",
-            )
-            .json(&json!({"call_changed_url": app.url("/changed")})),
-        )
+    gw.ozeki_settings(json!({"call_changed_url": app.url("/changed")}))
         .await;
-    assert_eq!(r.status, 200, "{}", r.body);
     let _phones = LoadPhones::start(&stack, 300, 60).await;
     for _ in 0..3 {
         let r = gw
