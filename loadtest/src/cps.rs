@@ -139,7 +139,8 @@ fn setup_times(dir: &Path) -> Vec<f64> {
     out
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+/// The `p` quantile of sorted samples (NaN when none).
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }

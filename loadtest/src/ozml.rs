@@ -7,7 +7,8 @@
 //! app's side, each loop's round trip minus the prompt (reply written -> the next `GoTo`
 //! request read: parse, play start, 100 ms of audio, its end event, the next fetch).
 
-use crate::setup::{Up, request, up_with};
+use crate::cps::percentile;
+use crate::setup::{Up, metrics_text, request, tone_wav, up_with};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
@@ -71,33 +72,9 @@ fn serve(mut c: TcpStream, port: u16, replied: Replied, loops: Arc<Mutex<Vec<f64
     }
 }
 
-/// A 100 ms tone.
-fn beep(path: &std::path::Path) {
-    std::fs::create_dir_all(path.parent().expect("dir")).expect("sounds dir");
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 8_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).expect("wav");
-    for i in 0..800 {
-        let t = i as f32 / 8_000.0;
-        let s = (2.0 * std::f32::consts::PI * 880.0 * t).sin();
-        w.write_sample((s * 8_000.0) as i16).expect("sample");
-    }
-    w.finalize().expect("wav");
-}
-
 /// The histogram's buckets: (upper bound in seconds, cumulative count), and the sum.
 fn histogram(admin: &str, name: &str) -> (Vec<(f64, f64)>, f64, f64) {
-    let mut c = TcpStream::connect(admin).expect("gateway admin");
-    let _ = write!(
-        c,
-        "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    );
-    let mut text = String::new();
-    let _ = c.read_to_string(&mut text);
+    let text = metrics_text(admin).expect("gateway admin");
     let mut buckets = Vec::new();
     let (mut sum, mut count) = (0.0, 0.0);
     for l in text.lines() {
@@ -126,17 +103,11 @@ fn quantile_bound(buckets: &[(f64, f64)], count: f64, q: f64) -> f64 {
         .map_or(f64::NAN, |(le, _)| *le)
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
 pub(crate) fn run(patchbay: &str, calls: u64, secs: u64) -> String {
     let mut o = String::new();
     let up: Up = up_with(patchbay, "  sip_source_rate: 0\n");
-    beep(&up.dir.join("data/sounds/beep.wav"));
+    // A 100 ms tone.
+    tone_wav(&up.dir.join("data/sounds/beep.wav"), 800, &[880.0], 8_000.0);
     let app = TcpListener::bind("127.0.0.1:0").expect("app");
     let port = app.local_addr().expect("addr").port();
     let replied: Replied = Arc::default();

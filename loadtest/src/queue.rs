@@ -12,8 +12,8 @@
 //!   `size` callers: the cost of one queue's live state (what the control API's handler runs
 //!   on the driver loop), which must not grow with the number of calls on the node.
 
-use crate::cps::{Kill, free_port, register, scenario};
-use crate::setup::{Up, metric, request, up_with};
+use crate::cps::{Kill, free_port, percentile, register, scenario};
+use crate::setup::{Up, metric, request, tone_wav, up_with};
 use patchbay_proto::api::{AgentState, CallId, Queue, QueueStrategy};
 use patchbay_proto::{Calls, Forwards, Input, QueueEntry, Service};
 use std::net::TcpStream;
@@ -33,34 +33,8 @@ fn ok(r: (u16, String), what: &str) {
     assert!((200..300).contains(&r.0), "{what}: {} {}", r.0, r.1);
 }
 
-/// A 1 s hold-music WAV: a two-tone chord (what matters is that it is real audio).
-fn hold_wav(path: &std::path::Path) {
-    std::fs::create_dir_all(path.parent().expect("dir")).expect("sounds dir");
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 8_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).expect("wav");
-    for i in 0..8_000 {
-        let t = i as f32 / 8_000.0;
-        let s = (2.0 * std::f32::consts::PI * 440.0 * t).sin()
-            + (2.0 * std::f32::consts::PI * 554.0 * t).sin();
-        w.write_sample((s * 6_000.0) as i16).expect("sample");
-    }
-    w.finalize().expect("wav");
-}
-
 fn proc_cpu(pid: u32) -> f64 {
     crate::cpu_secs(&format!("/proc/{pid}/stat"))
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
 /// `n` queries of `path`: p50, p99 and max in ms, and the body's size.
@@ -114,7 +88,13 @@ pub(crate) fn run(patchbay: &str, callers: u64, agents: u64, secs: u64) -> Strin
     let pid = up.pb.0.id();
     let token = std::fs::read_to_string(up.dir.join("data/control_token")).expect("token");
     let control = format!("{CONTROL}{}", token.trim());
-    hold_wav(&up.dir.join("data/sounds/hold.wav"));
+    // A 1 s two-tone chord: real audio for the hold music.
+    tone_wav(
+        &up.dir.join("data/sounds/hold.wav"),
+        8_000,
+        &[440.0, 554.0],
+        6_000.0,
+    );
     let mut gw = connect(&up.http);
 
     // Agents: users 5001.., one SIPp UAS answering and holding all their calls.

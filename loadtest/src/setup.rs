@@ -6,7 +6,7 @@
 //!   holds every call; a SIPp UAC places `calls` authenticated calls (media anchored in the relay)
 //!   that stay up; RSS of the patchbay process before and with all calls up.
 
-use crate::cps::{Kill, free_port, register, scenario, start_patchbay};
+use crate::cps::{Kill, free_port, percentile, register, scenario, start_patchbay};
 use std::io::{Read, Write};
 use std::net::{TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -52,13 +52,6 @@ pub(crate) fn up_with(patchbay: &str, extra: &str) -> Up {
         gw_admin: format!("127.0.0.1:{gw_admin}"),
         pb,
     }
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
 /// One HTTP/1.1 request on a keep-alive connection (`auth`: an `Authorization` header line):
@@ -220,6 +213,14 @@ fn active_calls(admin: &str) -> u64 {
 /// One sample of the B2BUA's `/metrics` (open, `metrics_open`) by its line prefix (name and
 /// labels, then a space); `None` when the binary has no such series.
 pub(crate) fn metric(admin: &str, prefix: &str) -> Option<f64> {
+    metrics_text(admin)?
+        .lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// A `/metrics` page (B2BUA or gateway admin listener).
+pub(crate) fn metrics_text(admin: &str) -> Option<String> {
     let mut c = TcpStream::connect(admin).ok()?;
     let _ = write!(
         c,
@@ -227,9 +228,28 @@ pub(crate) fn metric(admin: &str, prefix: &str) -> Option<f64> {
     );
     let mut text = String::new();
     let _ = c.read_to_string(&mut text);
-    text.lines()
-        .find_map(|l| l.strip_prefix(prefix))
-        .and_then(|v| v.trim().parse().ok())
+    Some(text)
+}
+
+/// A mono 8 kHz WAV of `samples` samples: the sum of sines at `freqs`, scaled by `amp`.
+pub(crate) fn tone_wav(path: &Path, samples: u32, freqs: &[f32], amp: f32) {
+    std::fs::create_dir_all(path.parent().expect("dir")).expect("sounds dir");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).expect("wav");
+    for i in 0..samples {
+        let t = i as f32 / 8_000.0;
+        let s: f32 = freqs
+            .iter()
+            .map(|f| (2.0 * std::f32::consts::PI * f * t).sin())
+            .sum();
+        w.write_sample((s * amp) as i16).expect("sample");
+    }
+    w.finalize().expect("wav");
 }
 
 pub(crate) fn memory(patchbay: &str, calls: u64, rate: u64) -> String {

@@ -28,7 +28,7 @@ async fn the_app_routes_a_call_before_it_rings() {
     app.start().await;
     gw.ozeki_settings(json!({"routing_interception_url": app.url("/route")}))
         .await;
-    // The hook itself needs the control token.
+    // The hook itself needs the control token, and a well-formed question.
     let r = gw
         .send(
             gw.http
@@ -37,6 +37,19 @@ async fn the_app_routes_a_call_before_it_rings() {
         )
         .await;
     assert_eq!(r.status, 401);
+    let r = gw
+        .send(
+            gw.http
+                .post(format!("{}/internal/v1/route", gw.admin))
+                .bearer_auth(CONTROL_TOKEN)
+                .body("{}"),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (400, r#"{"error":"bad_request"}"#),
+        "a question that is not a RouteQuery"
+    );
 
     let (p7, p9) = (free_port(), free_port());
     stack.register("4007", p7).await;
