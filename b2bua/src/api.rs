@@ -297,10 +297,31 @@ async fn originate(State(st): State<AppState>, body: axum::body::Bytes) -> Respo
         }
         _ => None,
     };
+    // The caller's own forwarding, when asked for (a user's, not a trunk's party).
+    let caller_plan =
+        if req.caller_forwarding && !req.app && trunked.iter().all(|t| t.party != req.from) {
+            match crate::routing::plan_for(&st.sh, &tenant, &req.from).await {
+                Ok(p) => p,
+                Err(e) => {
+                    return render_error(CmdError {
+                        kind: ApiErrorKind::Unavailable,
+                        message: e.to_string(),
+                    });
+                }
+            }
+        } else {
+            None
+        };
     let named = [vec![req.from.clone()], req.to.clone()].concat();
     req.record |= st.sh.recording_policy(&tenant).await.record_calls;
     match ask(&st, |tx| {
-        Cmd::Originate(Box::new(req), trunked, plan.map(Box::new), tx)
+        Cmd::Originate(
+            Box::new(req),
+            trunked,
+            plan.map(Box::new),
+            caller_plan.map(Box::new),
+            tx,
+        )
     })
     .await
     {

@@ -120,6 +120,13 @@ impl Authn {
         Failure::AuthFailed { challenges }
     }
 
+    /// A user the request names does not exist, and the vendor says so (sipXcallController):
+    /// counted and held against the address like a wrong password.
+    pub fn unknown_user(&self, ip: IpAddr, scheme: Scheme, user: &str) -> Failure {
+        self.fail(ip, scheme, "unknown_user", Vec::new());
+        Failure::UnknownUser(user.to_string())
+    }
+
     /// Count a request that brought no credentials.
     pub fn missing(&self, scheme: &str, challenges: Vec<String>) -> Failure {
         self.metrics

@@ -6,6 +6,7 @@ pub(crate) mod internal;
 pub(crate) mod native;
 pub(crate) mod ozeki;
 pub(crate) mod promptcall;
+pub(crate) mod sipx;
 pub(crate) mod taridium;
 
 use crate::Gateway;

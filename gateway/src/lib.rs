@@ -17,6 +17,7 @@ pub mod limits;
 pub mod metrics;
 mod ozeki;
 mod service;
+mod sipx;
 pub mod webhooks;
 
 pub use config::{
@@ -58,6 +59,7 @@ pub struct Gateway {
     pub(crate) call_rate: limits::RateLimiter,
     pub(crate) webhooks: Arc<webhooks::Webhooks>,
     pub(crate) ozeki: ozeki::Ozeki,
+    pub(crate) sipx: sipx::Sipx,
 }
 
 /// A started gateway. [`RunningGateway::stop`] ends it (blocking; call it off the async threads).
@@ -147,6 +149,7 @@ pub fn start(cfg: GatewayConfig, store: Arc<dyn Store>) -> Result<RunningGateway
     let gw = Arc::new(Gateway {
         webhooks: hooks.clone(),
         ozeki: ozeki::Ozeki::new(store.clone(), ozeki::public_base(&cfg, &listeners)),
+        sipx: sipx::Sipx::new(metrics.sipx_cc_calls.clone()),
         authn: auth::Authn::new(store.clone(), metrics.clone(), &cfg.auth),
         key_rate: limits::RateLimiter::new(cfg.limits.requests_per_sec_per_key),
         tenant_rate: limits::RateLimiter::new(cfg.limits.requests_per_sec_per_tenant),

@@ -22,6 +22,7 @@ pub struct Metrics {
     pub ozml_sessions: IntGauge,
     pub ozml_action: prometheus::Histogram,
     pub ozeki_routing: IntCounterVec,
+    pub sipx_cc_calls: IntGauge,
 }
 
 impl Metrics {
@@ -138,8 +139,15 @@ impl Metrics {
              unchanged: no URL or no Route in the reply, failed: no usable reply in time)",
             &["outcome"],
         );
+        let sipx_cc_calls = IntGauge::new(
+            "patchbay_gateway_sipx_callcontroller_calls",
+            "sipXcallController calls whose status this gateway keeps for GET (live, or ended \
+             within their resultCacheTime)",
+        )
+        .expect("valid metric");
         for m in [
             Box::new(ozeki_routing.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(sipx_cc_calls.clone()),
             Box::new(ozml_steps.clone()),
             Box::new(ozml_errors.clone()),
             Box::new(ozml_sessions.clone()),
@@ -187,6 +195,7 @@ impl Metrics {
         }
         Self {
             ozeki_routing,
+            sipx_cc_calls,
             ozml_steps,
             ozml_errors,
             ozml_sessions,

@@ -217,7 +217,10 @@ impl HttpService {
             Vendor::Promptcall => handlers::promptcall::handle(gw, &mut ctx, &req).await,
             Vendor::Brekeke => handlers::brekeke::handle_3pcc(gw, &mut ctx, &req).await,
             Vendor::BrekekeSoap => handlers::brekeke::handle_soap(gw, &mut ctx, &req).await,
-            Vendor::Sipx | Vendor::SipxCallController => Err(Failure::NotImplemented(path.clone())),
+            Vendor::Sipx => handlers::sipx::handle(gw, &mut ctx, &req).await,
+            Vendor::SipxCallController => {
+                handlers::sipx::callcontroller::handle(gw, &mut ctx, &req).await
+            }
         };
         st.endpoint = ctx.endpoint;
         drop(guard);

@@ -327,6 +327,7 @@ impl Stack {
         Gw {
             base: format!("http://{}", running.listeners[0]),
             ozeki: format!("http://{}", running.listeners[1]),
+            sipx_cc: format!("http://{}", running.listeners[2]),
             admin: format!("http://{}", running.admin),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(20))
@@ -797,6 +798,8 @@ pub struct Gw {
     pub base: String,
     /// The Ozeki listener.
     pub ozeki: String,
+    /// The sipXcallController listener (sipX's port 6667).
+    pub sipx_cc: String,
     pub admin: String,
     pub http: reqwest::Client,
 }

@@ -90,6 +90,11 @@ pub struct OriginateRequest {
     /// CDR names the queue.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue: Option<String>,
+    /// The caller's own routing decides which phones ring first: its unconditional
+    /// forwarding, do-not-disturb and the first step of its call sequence (sipX's
+    /// `isForwardingAllowed`). Its busy / no-answer forwards are not followed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub caller_forwarding: bool,
 }
 
 /// Headers the B2BUA writes itself, that would break the dialog, or that would let an API

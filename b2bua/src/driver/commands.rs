@@ -22,9 +22,9 @@ pub(crate) struct Batch {
 impl Driver {
     pub(super) async fn handle_cmd(&mut self, cmd: Cmd) {
         match cmd {
-            Cmd::Originate(req, trunked, plan, reply) => {
+            Cmd::Originate(req, trunked, plan, caller_plan, reply) => {
                 let held = req.start_within_ms.is_some();
-                let r = self.originate(*req, &trunked, plan.map(|p| *p));
+                let r = self.originate(*req, &trunked, plan.map(|p| *p), caller_plan.map(|p| *p));
                 if let (Ok(info), false) = (&r, held) {
                     self.startable.insert(info.id.clone(), Instant::now());
                 }
@@ -347,8 +347,12 @@ impl Driver {
         &self,
         req: &OriginateRequest,
         routed: Option<&super::forwards::Routed>,
+        caller_plan: Option<&patchbay_proto::routing::Plan>,
     ) -> Result<(Vec<Target>, Vec<Target>), CmdError> {
-        let mut a = self.targets(&req.tenant, &req.from);
+        let mut a = match caller_plan {
+            Some(p) => self.routed(&req.tenant, p).targets,
+            None => self.targets(&req.tenant, &req.from),
+        };
         if a.is_empty() {
             return Err(CmdError::new(
                 ApiErrorKind::NotFound,
@@ -389,6 +393,7 @@ impl Driver {
         req: OriginateRequest,
         trunked: &[Target],
         plan: Option<patchbay_proto::routing::Plan>,
+        caller_plan: Option<patchbay_proto::routing::Plan>,
     ) -> Result<CallInfo, CmdError> {
         if req.to.is_empty() || (req.from.is_empty() && !req.app) {
             return Err(CmdError::new(
@@ -464,7 +469,7 @@ impl Driver {
             }
             (a, Vec::new())
         } else {
-            let (mut a, mut b) = self.parties(&req, routed.as_ref())?;
+            let (mut a, mut b) = self.parties(&req, routed.as_ref(), caller_plan.as_ref())?;
             for t in a.iter_mut().chain(b.iter_mut()) {
                 if let Some(r) = trunked.iter().find(|r| r.uri == t.uri) {
                     *t = r.clone();

@@ -67,6 +67,10 @@ pub enum Failure {
     /// The object to create exists already.
     #[error("already exists: {0}")]
     AlreadyExists(String),
+    /// A vendor that tells unknown users apart (sipXcallController's `User Not found`): the
+    /// user a request names does not exist. Counted as a failed login.
+    #[error("unknown user {0}")]
+    UnknownUser(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -103,6 +107,7 @@ impl Failure {
             Failure::UnknownType(_) => "unknown_type",
             Failure::InvalidDocument(_) => "invalid_document",
             Failure::AlreadyExists(_) => "already_exists",
+            Failure::UnknownUser(_) => "unknown_user",
             Failure::Internal(_) => "internal",
         }
     }

@@ -6,7 +6,7 @@
 use crate::auth::digest::{DigestResponse, NonceKey};
 use crate::auth::{basic, from_authorization, ip::IpPattern, jwt};
 use crate::route::{self, Vendor};
-use crate::vendors::{brekeke, brekeke_soap, native, ozeki, promptcall, taridium};
+use crate::vendors::{brekeke, brekeke_soap, native, ozeki, promptcall, sipx, taridium};
 use crate::{Failure, Request};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -22,6 +22,7 @@ const SAMPLES: &[&str] = &[
     "GET /?Command=Call&Username=admin&Password=pw&Dialed=4007&ApiExtension=9000 HTTP/1.1\n\n",
     "GET /command=ListActiveCalls HTTP/1.1\n\n",
     "POST /pbx/3pcc HTTP/1.1\ncontent-type: application/x-www-form-urlencoded\n\nto=4007,4009&from=4005&type=1&tenant=demo&phone=2&page=true",
+    "POST /callcontroller/4005/sip%3A4007%40demo?sipMethod=INVITE&agent=4005&isForwardingAllowed=true&subject=c2c&timeout=30&resultCacheTime=5&confpin=1234&action=transfer&target=4009 HTTP/1.1\n\n+",
 ];
 
 /// Splices that tend to find edge cases: encodings, XML, JSON and header syntax.
@@ -172,6 +173,10 @@ fn exercise(req: &Request) {
     let _ = ozeki::parse_request(req);
     let _ = promptcall::parse_request(req);
     let _ = taridium::parse_url_control(req);
+    if let Some(tail) = req.uri().path().strip_prefix("/callcontroller/") {
+        let _ = sipx::callcontroller::parse(req, tail);
+    }
+    let _ = sipx::callcontroller::key(req.uri().path(), "a@b", "sip:x", "d");
     let _ = from_authorization(req);
     let all = [
         Vendor::Native,

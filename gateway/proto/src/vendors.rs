@@ -19,7 +19,8 @@ pub fn render_error(vendor: Vendor, f: &Failure) -> Response {
         Vendor::Brekeke => brekeke::render_error(f),
         Vendor::BrekekeSoap => brekeke_soap::render_error(f),
         Vendor::Taridium => taridium::render_error(f),
-        Vendor::Sipx | Vendor::SipxCallController => sipx::render_error(f),
+        Vendor::Sipx => sipx::render_error(f),
+        Vendor::SipxCallController => sipx::callcontroller::render_error(f),
         Vendor::Promptcall => promptcall::render_error(f),
         Vendor::Ozeki => ozeki::render_error(f),
     }

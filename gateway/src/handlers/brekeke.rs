@@ -149,6 +149,7 @@ async fn place_call(
                 caller_id: None,
                 conference: None,
                 queue: None,
+                caller_forwarding: false,
             },
         )
         .await?;

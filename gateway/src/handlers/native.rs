@@ -375,6 +375,7 @@ async fn run(gw: &Gateway, ctx: &mut Ctx, p: &Principal, op: NativeOp) -> Result
                         caller_id: b.caller_id.clone(),
                         conference: None,
                         queue: b.queue.clone(),
+                        caller_forwarding: false,
                     },
                 )
                 .await?;

@@ -43,6 +43,8 @@ mod ozeki_webhook_restart;
 mod queue_hold_music;
 mod queue_strategies;
 mod ring_groups;
+mod sipx_callcontroller_modes;
+mod sipx_php_click_to_call;
 mod tenant_settings;
 mod tls_listener;
 mod trunk_forward_to_mobile;

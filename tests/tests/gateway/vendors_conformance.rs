@@ -1,4 +1,4 @@
-//! compat-specs/{taridium,promptcall,ozeki,native}/cases: every request/response pair, walked in
+//! compat-specs/{taridium,promptcall,ozeki,native,sipx}/cases: every request/response pair, walked in
 //! order against the running gateway (demo tenant, no phones registered, so calls fail in the
 //! vendor's form). Ozeki's office-user authentication cases reach the tenant `office` (Host
 //! `office.example`), which turned it on.
@@ -33,6 +33,7 @@ async fn vendor_cases_answer_byte_for_byte() {
         ("promptcall", &gw.base, 10),
         ("ozeki", &gw.ozeki, 8),
         ("native", &gw.base, 14),
+        ("sipx", &gw.base, 17),
     ] {
         let n = walk_compat_cases(vendor, base).await;
         assert!(n >= min, "{vendor}: {n} cases");

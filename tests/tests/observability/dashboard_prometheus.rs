@@ -126,6 +126,16 @@ async fn every_dashboard_query_returns_data() {
         )))
         .await;
     assert!(r.body.contains("<Code>200</Code>"), "{}", r.body);
+    // A sipX click-to-call and its status, for the sipX panel.
+    let cc = |m: reqwest::Method| {
+        gw.http
+            .request(m, format!("{}/callcontroller/4005/4007", gw.sipx_cc))
+            .basic_auth("4005", Some("web-4005"))
+    };
+    let r = gw.send(cc(reqwest::Method::POST).body("+")).await;
+    assert_eq!((r.status, r.body.as_str()), (200, ""));
+    let r = gw.send(cc(reqwest::Method::GET)).await;
+    assert!(r.body.contains("<status-lines"), "{}", r.body);
     // An authentication failure, for the auth-failure panel.
     let r = gw.get_basic("/api/v1/me", "demo-key", "wrong").await;
     assert_eq!(r.status, 401);
@@ -144,18 +154,18 @@ async fn every_dashboard_query_returns_data() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 401);
 
-    // The six calls really happen and end normally (4007 hangs up after 1.5 s of RTP).
+    // The seven calls really happen and end normally (4007 hangs up after 1.5 s of RTP).
     let mut ended = 0.0;
     for _ in 0..100 {
         ended = normal_calls_ended(&stack).await;
-        if ended >= 6.0 {
+        if ended >= 7.0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    if ended != 6.0 {
+    if ended != 7.0 {
         let m = stack.b2bua_get("/metrics").await;
-        panic!("six calls ended normally, not {ended}:\n{m}");
+        panic!("seven calls ended normally, not {ended}:\n{m}");
     }
     // Two more scrapes after the calls, so every rate() sees the traffic.
     tokio::time::sleep(Duration::from_millis(2500)).await;

@@ -7,7 +7,7 @@
 use patchbay_tests::*;
 use std::time::Duration;
 
-const SCRIPTS: [&str; 7] = [
+const SCRIPTS: [&str; 8] = [
     "native",
     "native_app",
     "brekeke_3pcc",
@@ -15,6 +15,7 @@ const SCRIPTS: [&str; 7] = [
     "taridium",
     "promptcall",
     "ozeki",
+    "sipx",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -122,6 +122,7 @@ impl H {
             caller_id: None,
             conference: None,
             queue: None,
+            caller_forwarding: false,
         };
         let a = vec![Target::new(from, format!("sip:{from}@127.0.0.1:5071"))];
         let b = to

@@ -102,7 +102,7 @@ pub fn render_error(f: &Failure) -> Response {
         Failure::AddressForbidden | Failure::Forbidden => (403, "forbidden".to_string()),
         // Like the PBX's own call failures: 200 with the reason.
         Failure::DestinationRefused(what) => (200, format!("not allowed: {what}")),
-        Failure::AuthRequired { .. } | Failure::AuthFailed { .. } => {
+        Failure::AuthRequired { .. } | Failure::AuthFailed { .. } | Failure::UnknownUser(_) => {
             (403, "authentication failed".to_string())
         }
         Failure::NotFound(what) | Failure::EndpointUnavailable(what) => {

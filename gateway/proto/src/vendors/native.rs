@@ -344,7 +344,7 @@ struct ErrorBody<'a> {
 
 pub fn render_error(f: &Failure) -> Response {
     let status = match f {
-        Failure::AuthRequired { .. } | Failure::AuthFailed { .. } => 401,
+        Failure::AuthRequired { .. } | Failure::AuthFailed { .. } | Failure::UnknownUser(_) => 401,
         Failure::AddressForbidden | Failure::Forbidden | Failure::DestinationRefused(_) => 403,
         Failure::NotFound(_) | Failure::EndpointUnavailable(_) => 404,
         Failure::MethodNotAllowed => 405,
@@ -362,7 +362,7 @@ pub fn render_error(f: &Failure) -> Response {
     };
     let message = match f {
         // Never say why: unknown user and wrong password read the same.
-        Failure::AuthFailed { .. } => "authentication failed".to_string(),
+        Failure::AuthFailed { .. } | Failure::UnknownUser(_) => "authentication failed".to_string(),
         Failure::Internal(_) => "internal error".to_string(),
         other => other.to_string(),
     };

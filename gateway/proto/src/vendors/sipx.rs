@@ -1,5 +1,6 @@
-//! sipXconfig REST and sipXcallController. Resources come with their own issue; errors are
-//! Restlet-style status pages until then.
+//! sipXconfig REST (`/sipxconfig/rest/...`) and sipXcallController (`callcontroller`).
+
+pub mod callcontroller;
 
 use crate::{Failure, Response, response};
 

@@ -9,7 +9,13 @@ use serde::{Deserialize, Serialize};
 
 /// Allow-list scopes: Brekeke's client IP patterns (SOAP `UserImpl`, `/pbx/3pcc`) and Ozeki's
 /// allowed and denied address lists (a denied address is refused whatever the allowed list says).
-pub const IP_SCOPES: [&str; 4] = ["brekeke-soap", "brekeke-3pcc", "ozeki", "ozeki-deny"];
+pub const IP_SCOPES: [&str; 5] = [
+    "brekeke-soap",
+    "brekeke-3pcc",
+    "ozeki",
+    "ozeki-deny",
+    "sipx-trusted",
+];
 
 /// JWT algorithms a tenant key may use.
 pub const JWT_ALGS: [&str; 3] = ["HS256", "RS256", "ES256"];
