@@ -189,6 +189,17 @@ impl Authn {
         digest::challenges(realm, &nonce, stale)
     }
 
+    /// sipXconfig's Digest challenge (vendor-apis.md 3.1): its nonce form, valid 10 s, no
+    /// `algorithm` (MD5).
+    pub fn sipx_challenge(&self, realm: &str, stale: bool) -> String {
+        let nonce = self.nonce_key.issue_sipx(now_ms() + 10_000);
+        let stale = if stale { ", stale=\"true\"" } else { "" };
+        format!(
+            "Digest realm=\"{}\", qop=\"auth\", nonce=\"{nonce}\"{stale}",
+            realm.replace(['"', '\\'], "")
+        )
+    }
+
     /// The native API's challenges: Digest, Basic and Bearer.
     pub async fn native_challenges(&self, tenant: Option<&str>, stale: bool) -> Vec<String> {
         let realm = match tenant {

@@ -153,6 +153,12 @@ async fn write(session: &mut Session, resp: Response) -> Result<()> {
     for (k, v) in parts.headers.iter() {
         h.append_header(k.clone(), v.clone())?;
     }
+    if let Some(r) = parts
+        .extensions
+        .get::<patchbay_gateway_proto::ReasonPhrase>()
+    {
+        h.set_reason_phrase(Some(&r.0))?;
+    }
     session.write_response_header(Box::new(h)).await?;
     session.write_response_body(body, true).await
 }

@@ -96,14 +96,21 @@ pub struct JwtKey {
     pub key_material: String,
 }
 
+/// A phonebook entry: of a user's private book (`owner`, `book` empty) or of one of the
+/// tenant's shared books (`book`, `owner` empty).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PhonebookEntry {
     pub tenant: String,
-    /// Extension owning the entry; `""` for the tenant's shared book.
-    pub owner: String,
     pub id: String,
-    pub name: String,
+    pub owner: String,
+    pub book: String,
+    pub first_name: String,
+    pub last_name: String,
     pub number: String,
+    /// Contact information (job, company, addresses, other numbers, mail, IM) as a JSON
+    /// object; `{}` when none.
+    pub contact: String,
+    pub created_ms: u64,
 }
 
 /// A finished recording in the index.

@@ -159,10 +159,51 @@ pub trait Store: Outbox + Send + Sync + std::fmt::Debug {
     async fn upsert_jwt_key(&self, key: &JwtKey) -> Result<(), StoreError>;
     async fn jwt_key(&self, kid: &str) -> Result<Option<JwtKey>, StoreError>;
     async fn upsert_phonebook_entry(&self, entry: &PhonebookEntry) -> Result<(), StoreError>;
-    /// Entries of one owner (`""` = the tenant's shared book), by name.
-    async fn phonebook(&self, tenant: &str, owner: &str)
-    -> Result<Vec<PhonebookEntry>, StoreError>;
+    /// Entries of one book (a user's private book: `owner`, `book` empty; a shared book:
+    /// `book`, `owner` empty), oldest first.
+    async fn phonebook(
+        &self,
+        tenant: &str,
+        owner: &str,
+        book: &str,
+    ) -> Result<Vec<PhonebookEntry>, StoreError>;
+    async fn phonebook_entry(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<Option<PhonebookEntry>, StoreError>;
     async fn delete_phonebook_entry(&self, tenant: &str, id: &str) -> Result<bool, StoreError>;
+    /// Delete a whole book's entries; how many there were.
+    async fn delete_phonebook(
+        &self,
+        tenant: &str,
+        owner: &str,
+        book: &str,
+    ) -> Result<u64, StoreError>;
+    /// A user's roles beyond `user` (`admin`).
+    async fn user_roles(&self, tenant: &str, ext: &str) -> Result<Vec<String>, StoreError>;
+    async fn set_user_roles(
+        &self,
+        tenant: &str,
+        ext: &str,
+        roles: &[String],
+    ) -> Result<bool, StoreError>;
+    /// A user's contact information (JSON object), if it has any.
+    async fn user_profile(&self, tenant: &str, ext: &str) -> Result<Option<String>, StoreError>;
+    async fn set_user_profile(
+        &self,
+        tenant: &str,
+        ext: &str,
+        profile: Option<&str>,
+    ) -> Result<bool, StoreError>;
+    /// The key of a user's `/private/{key}/` URLs (stored as its SHA-256; `None` removes it).
+    async fn set_private_key(
+        &self,
+        tenant: &str,
+        ext: &str,
+        key: Option<&str>,
+    ) -> Result<bool, StoreError>;
+    async fn user_by_private_key(&self, key: &str) -> Result<Option<User>, StoreError>;
     async fn insert_recording(&self, rec: &Recording) -> Result<(), StoreError>;
     /// Newest first; of one call if given.
     async fn recordings(

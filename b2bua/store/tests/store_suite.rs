@@ -257,21 +257,76 @@ async fn accounts(store: &dyn Store, tenant: &str) {
         Err(patchbay_store::StoreError::Taken(_))
     ));
     assert_eq!(store.jwt_key(&jk.kid).await.unwrap(), Some(jk));
-    // Phonebook.
+    // Phonebook: a private entry and a shared book's.
     let e = PhonebookEntry {
         tenant: tenant.into(),
-        owner: "4005".into(),
         id: "e1".into(),
-        name: "Bob".into(),
+        owner: "4005".into(),
+        book: String::new(),
+        first_name: "Bob".into(),
+        last_name: "Smith".into(),
         number: "4007".into(),
+        contact: r#"{"jobTitle":"CEO"}"#.into(),
+        created_ms: 5,
+    };
+    let shared = PhonebookEntry {
+        id: "e2".into(),
+        owner: String::new(),
+        book: "sales".into(),
+        ..e.clone()
     };
     store.upsert_phonebook_entry(&e).await.unwrap();
+    store.upsert_phonebook_entry(&shared).await.unwrap();
     assert_eq!(
-        store.phonebook(tenant, "4005").await.unwrap(),
+        store.phonebook(tenant, "4005", "").await.unwrap(),
         vec![e.clone()]
     );
-    assert!(store.phonebook(tenant, "").await.unwrap().is_empty());
+    assert_eq!(
+        store.phonebook_entry(tenant, "e2").await.unwrap(),
+        Some(shared.clone())
+    );
+    assert!(store.phonebook(tenant, "", "").await.unwrap().is_empty());
     assert!(store.delete_phonebook_entry(tenant, "e1").await.unwrap());
+    assert_eq!(
+        store.delete_phonebook(tenant, "", "sales").await.unwrap(),
+        1
+    );
+    assert!(store.phonebook_entry(tenant, "e2").await.unwrap().is_none());
+    // A user's roles, contact information and private key.
+    assert!(store.user_roles(tenant, "4005").await.unwrap().is_empty());
+    assert!(
+        store
+            .set_user_roles(tenant, "4005", &["admin".to_string()])
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.user_roles(tenant, "4005").await.unwrap(), ["admin"]);
+    assert!(
+        store
+            .set_user_profile(tenant, "4005", Some(r#"{"jobTitle":"CTO"}"#))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.user_profile(tenant, "4005").await.unwrap().as_deref(),
+        Some(r#"{"jobTitle":"CTO"}"#)
+    );
+    let key = format!("{tenant}0123456789abcdef0123456789abcdef");
+    assert!(
+        store
+            .set_private_key(tenant, "4005", Some(&key))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .user_by_private_key(&key)
+            .await
+            .unwrap()
+            .map(|u| u.ext),
+        Some("4005".to_string())
+    );
+    assert!(store.user_by_private_key("nope").await.unwrap().is_none());
     // Voicemail messages.
     let m = |id: &str, at: u64| VoicemailRow {
         id: format!("{tenant}-{id}"),

@@ -25,6 +25,11 @@ pub type Request = http::Request<bytes::Bytes>;
 /// A response as the translators produce it.
 pub type Response = http::Response<bytes::Bytes>;
 
+/// A response extension: the reason phrase of the status line, where a vendor puts its text
+/// there (sipXconfig's error texts); the gateway writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReasonPhrase(pub String);
+
 /// Build a response; the status and headers are static facts of each vendor form, so a builder
 /// error here is a programming error and yields a bare 500 instead of a panic.
 pub(crate) fn response(

@@ -177,6 +177,11 @@ fn exercise(req: &Request) {
         let _ = sipx::callcontroller::parse(req, tail);
     }
     let _ = sipx::callcontroller::key(req.uri().path(), "a@b", "sip:x", "d");
+    let _ = sipx::rest::route(req.uri().path());
+    let _ = sipx::rest::call_target(req.uri().path().rsplit('/').next().unwrap_or(""));
+    let _ = sipx::rest::negotiate(req, &[sipx::rest::Variant::Xml, sipx::rest::Variant::Json]);
+    let _ = sipx::forward::parse_forward(req.body());
+    let _ = sipx::forward::parse_callfwd(req.body());
     let _ = from_authorization(req);
     let all = [
         Vendor::Native,

@@ -1,6 +1,7 @@
 //! `/api/v1`: Patchbay's own JSON API.
 
 mod ozeki;
+pub(crate) mod phonebooks;
 mod queues;
 mod recordings;
 mod routing;
@@ -204,7 +205,9 @@ async fn run(gw: &Gateway, ctx: &mut Ctx, p: &Principal, op: NativeOp) -> Result
             let u = gw.store.user(&tenant, &ext).await.map_err(db)?;
             let u = u.ok_or_else(|| Failure::NotFound(format!("user {ext}")))?;
             let st = gw.store.user_settings(&tenant, &ext).await.map_err(db)?;
-            full(render_json(200, &user_json(&u, st)))
+            let mut v = user_json(&u, st);
+            v["roles"] = json!(gw.store.user_roles(&tenant, &ext).await.map_err(db)?);
+            full(render_json(200, &v))
         }
         NativeOp::PutUser { tenant, ext, body } => {
             require(p.administers(&tenant))?;
@@ -286,11 +289,16 @@ async fn run(gw: &Gateway, ctx: &mut Ctx, p: &Principal, op: NativeOp) -> Result
                 .set_user_settings(&tenant, &ext, &st)
                 .await
                 .map_err(db)?;
+            if let Some(r) = &body.roles {
+                gw.store
+                    .set_user_roles(&tenant, &ext, r)
+                    .await
+                    .map_err(db)?;
+            }
             gw.authn.invalidate();
-            full(render_json(
-                if created { 201 } else { 200 },
-                &user_json(&user, Some(st)),
-            ))
+            let mut v = user_json(&user, Some(st));
+            v["roles"] = json!(gw.store.user_roles(&tenant, &ext).await.map_err(db)?);
+            full(render_json(if created { 201 } else { 200 }, &v))
         }
         NativeOp::DeleteUser { tenant, ext } => {
             require(p.administers(&tenant))?;

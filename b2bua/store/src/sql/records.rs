@@ -7,6 +7,20 @@ use patchbay_api::{CallId, Cdr, RecordingPolicy};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+fn phonebook_entry_of(r: AnyRow) -> Result<PhonebookEntry, StoreError> {
+    Ok(PhonebookEntry {
+        tenant: r.try_get("tenant")?,
+        id: r.try_get("id")?,
+        owner: r.try_get("owner")?,
+        book: r.try_get("book")?,
+        first_name: r.try_get("first_name")?,
+        last_name: r.try_get("last_name")?,
+        number: r.try_get("number")?,
+        contact: r.try_get("contact")?,
+        created_ms: ms(r.try_get("created_ms")?),
+    })
+}
+
 fn cdr_of(row: AnyRow) -> Result<Cdr, StoreError> {
     Ok(Cdr {
         call: CallId(row.try_get("call_id")?),
@@ -109,15 +123,22 @@ impl SqlStore {
     pub(super) async fn put_phonebook_entry(&self, e: &PhonebookEntry) -> Result<(), StoreError> {
         self.require_tenant(&e.tenant).await?;
         sqlx::query(
-            "INSERT INTO phonebook (tenant, owner, id, name, number) VALUES ($1, $2, $3, $4, $5)
+            "INSERT INTO phonebook (tenant, id, owner, book, first_name, last_name, number,
+                contact, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (tenant, id) DO UPDATE SET owner = excluded.owner,
-                name = excluded.name, number = excluded.number",
+                book = excluded.book, first_name = excluded.first_name,
+                last_name = excluded.last_name, number = excluded.number,
+                contact = excluded.contact",
         )
         .bind(&e.tenant)
-        .bind(&e.owner)
         .bind(&e.id)
-        .bind(&e.name)
+        .bind(&e.owner)
+        .bind(&e.book)
+        .bind(&e.first_name)
+        .bind(&e.last_name)
         .bind(&e.number)
+        .bind(&e.contact)
+        .bind(e.created_ms as i64)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -127,26 +148,35 @@ impl SqlStore {
         &self,
         tenant: &str,
         owner: &str,
+        book: &str,
     ) -> Result<Vec<PhonebookEntry>, StoreError> {
         let rows = sqlx::query(
-            "SELECT tenant, owner, id, name, number FROM phonebook
-             WHERE tenant = $1 AND owner = $2 ORDER BY name, id",
+            "SELECT tenant, id, owner, book, first_name, last_name, number, contact, created_ms
+             FROM phonebook WHERE tenant = $1 AND owner = $2 AND book = $3
+             ORDER BY created_ms, id",
         )
         .bind(tenant)
         .bind(owner)
+        .bind(book)
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(PhonebookEntry {
-                    tenant: r.try_get("tenant")?,
-                    owner: r.try_get("owner")?,
-                    id: r.try_get("id")?,
-                    name: r.try_get("name")?,
-                    number: r.try_get("number")?,
-                })
-            })
-            .collect()
+        rows.into_iter().map(phonebook_entry_of).collect()
+    }
+
+    pub(super) async fn get_phonebook_entry(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<Option<PhonebookEntry>, StoreError> {
+        let row = sqlx::query(
+            "SELECT tenant, id, owner, book, first_name, last_name, number, contact, created_ms
+             FROM phonebook WHERE tenant = $1 AND id = $2",
+        )
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(phonebook_entry_of).transpose()
     }
 
     pub(super) async fn remove_phonebook_entry(
@@ -160,6 +190,21 @@ impl SqlStore {
             .execute(&self.pool)
             .await?;
         Ok(r.rows_affected() > 0)
+    }
+
+    pub(super) async fn remove_phonebook(
+        &self,
+        tenant: &str,
+        owner: &str,
+        book: &str,
+    ) -> Result<u64, StoreError> {
+        let r = sqlx::query("DELETE FROM phonebook WHERE tenant = $1 AND owner = $2 AND book = $3")
+            .bind(tenant)
+            .bind(owner)
+            .bind(book)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected())
     }
 
     pub(super) async fn put_recording(&self, r: &Recording) -> Result<(), StoreError> {

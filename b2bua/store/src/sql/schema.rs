@@ -109,6 +109,21 @@ pub(super) const MIGRATIONS: &[&[&str]] = &[&[
     "CREATE INDEX webhook_due ON webhook_outbox (state, next_ms)",
     "CREATE INDEX webhook_key ON webhook_outbox (okey, seq)",
     "CREATE INDEX webhook_lease ON webhook_outbox (lease_owner, lease_until)",
+], &[
+    // v14: what sipX keeps of a user (roles, contact information, the private key of its
+    // `/private/{key}/` URLs) and phonebooks as sipX has them (private and named shared books;
+    // entries with first and last name and contact information). The old phonebook table was
+    // never written by any API.
+    "ALTER TABLE users ADD COLUMN roles TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE users ADD COLUMN profile TEXT",
+    "ALTER TABLE users ADD COLUMN private_key_sha256 TEXT",
+    "CREATE UNIQUE INDEX users_private_key ON users (private_key_sha256)",
+    "DROP TABLE phonebook",
+    "CREATE TABLE phonebook (tenant TEXT NOT NULL, id TEXT NOT NULL, owner TEXT NOT NULL,
+        book TEXT NOT NULL, first_name TEXT NOT NULL, last_name TEXT NOT NULL,
+        number TEXT NOT NULL, contact TEXT NOT NULL, created_ms BIGINT NOT NULL,
+        PRIMARY KEY (tenant, id))",
+    "CREATE INDEX phonebook_book ON phonebook (tenant, owner, book)",
 ]];
 
 impl SqlStore {

@@ -73,11 +73,19 @@ impl Store for SqlStore {
     }
 
     async fn delete_user(&self, tenant: &str, ext: &str) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
         let r = sqlx::query("DELETE FROM users WHERE tenant = $1 AND ext = $2")
             .bind(tenant)
             .bind(ext)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        // Its private phonebook goes with it.
+        sqlx::query("DELETE FROM phonebook WHERE tenant = $1 AND owner = $2")
+            .bind(tenant)
+            .bind(ext)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(r.rows_affected() > 0)
     }
 
@@ -333,12 +341,69 @@ impl Store for SqlStore {
         &self,
         tenant: &str,
         owner: &str,
+        book: &str,
     ) -> Result<Vec<PhonebookEntry>, StoreError> {
-        self.get_phonebook(tenant, owner).await
+        self.get_phonebook(tenant, owner, book).await
+    }
+
+    async fn phonebook_entry(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<Option<PhonebookEntry>, StoreError> {
+        self.get_phonebook_entry(tenant, id).await
     }
 
     async fn delete_phonebook_entry(&self, tenant: &str, id: &str) -> Result<bool, StoreError> {
         self.remove_phonebook_entry(tenant, id).await
+    }
+
+    async fn delete_phonebook(
+        &self,
+        tenant: &str,
+        owner: &str,
+        book: &str,
+    ) -> Result<u64, StoreError> {
+        self.remove_phonebook(tenant, owner, book).await
+    }
+
+    async fn user_roles(&self, tenant: &str, ext: &str) -> Result<Vec<String>, StoreError> {
+        self.get_user_roles(tenant, ext).await
+    }
+
+    async fn set_user_roles(
+        &self,
+        tenant: &str,
+        ext: &str,
+        roles: &[String],
+    ) -> Result<bool, StoreError> {
+        self.put_user_roles(tenant, ext, roles).await
+    }
+
+    async fn user_profile(&self, tenant: &str, ext: &str) -> Result<Option<String>, StoreError> {
+        self.get_user_profile(tenant, ext).await
+    }
+
+    async fn set_user_profile(
+        &self,
+        tenant: &str,
+        ext: &str,
+        profile: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        self.put_user_profile(tenant, ext, profile).await
+    }
+
+    async fn set_private_key(
+        &self,
+        tenant: &str,
+        ext: &str,
+        key: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        self.put_private_key(tenant, ext, key).await
+    }
+
+    async fn user_by_private_key(&self, key: &str) -> Result<Option<User>, StoreError> {
+        self.get_user_by_private_key(key).await
     }
 
     async fn insert_recording(&self, rec: &Recording) -> Result<(), StoreError> {

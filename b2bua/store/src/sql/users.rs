@@ -140,6 +140,109 @@ impl SqlStore {
         .transpose()
     }
 
+    pub(super) async fn get_user_roles(
+        &self,
+        tenant: &str,
+        ext: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let row = sqlx::query("SELECT roles FROM users WHERE tenant = $1 AND ext = $2")
+            .bind(tenant)
+            .bind(ext)
+            .fetch_optional(&self.pool)
+            .await?;
+        let roles: String = match row {
+            Some(r) => r.try_get("roles")?,
+            None => String::new(),
+        };
+        Ok(roles
+            .split(',')
+            .filter(|r| !r.is_empty())
+            .map(str::to_string)
+            .collect())
+    }
+
+    pub(super) async fn put_user_roles(
+        &self,
+        tenant: &str,
+        ext: &str,
+        roles: &[String],
+    ) -> Result<bool, StoreError> {
+        let r = sqlx::query("UPDATE users SET roles = $1 WHERE tenant = $2 AND ext = $3")
+            .bind(roles.join(","))
+            .bind(tenant)
+            .bind(ext)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    pub(super) async fn get_user_profile(
+        &self,
+        tenant: &str,
+        ext: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT profile FROM users WHERE tenant = $1 AND ext = $2")
+            .bind(tenant)
+            .bind(ext)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(r) => Ok(r.try_get("profile")?),
+            None => Ok(None),
+        }
+    }
+
+    pub(super) async fn put_user_profile(
+        &self,
+        tenant: &str,
+        ext: &str,
+        profile: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let r = sqlx::query("UPDATE users SET profile = $1 WHERE tenant = $2 AND ext = $3")
+            .bind(profile)
+            .bind(tenant)
+            .bind(ext)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    pub(super) async fn put_private_key(
+        &self,
+        tenant: &str,
+        ext: &str,
+        key: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let r =
+            sqlx::query("UPDATE users SET private_key_sha256 = $1 WHERE tenant = $2 AND ext = $3")
+                .bind(key.map(url_key_digest))
+                .bind(tenant)
+                .bind(ext)
+                .execute(&self.pool)
+                .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    pub(super) async fn get_user_by_private_key(
+        &self,
+        key: &str,
+    ) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query(
+            "SELECT tenant, ext, display_name FROM users WHERE private_key_sha256 = $1",
+        )
+        .bind(url_key_digest(key))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(User {
+                tenant: r.try_get("tenant")?,
+                ext: r.try_get("ext")?,
+                display_name: r.try_get("display_name")?,
+            })
+        })
+        .transpose()
+    }
+
     pub(super) async fn get_user_settings(
         &self,
         tenant: &str,

@@ -123,12 +123,49 @@ impl NonceKey {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
     }
 
-    pub fn check(&self, nonce: &str, now_ms: u64) -> NonceCheck {
-        let Ok(raw) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(nonce) else {
+    /// A nonce in sipXconfig's form, `base64(expiry_ms ":" 32 hex)` (its hex an MD5 of the
+    /// expiry and a constant there; here the key's MAC of the expiry), valid until
+    /// `expires_ms`. [`NonceKey::check`] accepts both forms.
+    pub fn issue_sipx(&self, expires_ms: u64) -> String {
+        let text = format!("{expires_ms}:{}", hex::encode(self.sipx_mac(expires_ms)));
+        base64::engine::general_purpose::STANDARD.encode(text)
+    }
+
+    fn sipx_mac(&self, expires_ms: u64) -> [u8; MAC_LEN] {
+        let mut data = b"sipx".to_vec();
+        data.extend_from_slice(&expires_ms.to_be_bytes());
+        self.mac(&data)
+    }
+
+    fn check_sipx(&self, nonce: &str, now_ms: u64) -> NonceCheck {
+        let Some(text) = base64::engine::general_purpose::STANDARD
+            .decode(nonce)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+        else {
             return NonceCheck::Invalid;
         };
-        if raw.len() != NONCE_LEN {
+        let Some((exp, mac)) = text.split_once(':') else {
             return NonceCheck::Invalid;
+        };
+        let (Ok(exp), Ok(mac)) = (exp.parse::<u64>(), hex::decode(mac)) else {
+            return NonceCheck::Invalid;
+        };
+        if !bool::from(self.sipx_mac(exp).as_slice().ct_eq(mac.as_slice())) {
+            NonceCheck::Invalid
+        } else if exp < now_ms {
+            NonceCheck::Stale
+        } else {
+            NonceCheck::Valid
+        }
+    }
+
+    pub fn check(&self, nonce: &str, now_ms: u64) -> NonceCheck {
+        let Ok(raw) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(nonce) else {
+            return self.check_sipx(nonce, now_ms);
+        };
+        if raw.len() != NONCE_LEN {
+            return self.check_sipx(nonce, now_ms);
         }
         let mac = self.mac(&raw[..16]);
         if !bool::from(mac.ct_eq(&raw[16..])) {
@@ -330,6 +367,26 @@ mod tests {
             k.check(std::str::from_utf8(&forged).unwrap(), 0),
             NonceCheck::Valid
         );
+    }
+
+    #[test]
+    fn sipx_form_nonces() {
+        use base64::Engine as _;
+        let k = NonceKey::new([7; 32]);
+        let n = k.issue_sipx(10_000);
+        let text = String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(&n)
+                .unwrap(),
+        )
+        .unwrap();
+        let (exp, mac) = text.split_once(':').unwrap();
+        assert_eq!((exp, mac.len()), ("10000", 32), "{text}");
+        assert_eq!(k.check(&n, 9_999), NonceCheck::Valid);
+        assert_eq!(k.check(&n, 10_001), NonceCheck::Stale);
+        assert_eq!(NonceKey::new([8; 32]).check(&n, 0), NonceCheck::Invalid);
+        let forged = base64::engine::general_purpose::STANDARD.encode(format!("99999:{mac}"));
+        assert_eq!(k.check(&forged, 0), NonceCheck::Invalid);
     }
 
     /// RFC 7616 section 3.9.1 example (SHA-256 and MD5, Mufasa / Circle of Life).

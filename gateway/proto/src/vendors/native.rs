@@ -6,6 +6,7 @@
 mod bodies;
 mod events;
 mod ozeki;
+mod phonebooks;
 mod queues;
 mod recordings;
 mod routing;
@@ -18,6 +19,9 @@ pub use bodies::{
 };
 pub use events::{render_sse_event, render_tenant_sse_event};
 pub use ozeki::{ApiExtension, OzekiOp, OzekiSettings, url_ok};
+pub use phonebooks::{
+    EntryBody, Phone, PhonebookBody, PhonebookOp, book_name_ok, check_entry, serial_of,
+};
 pub use queues::QueueOp;
 pub use recordings::RecordingOp;
 pub use routing::RoutingOp;

@@ -136,6 +136,7 @@ pub(super) async fn run(
         SettingOp::Queues(op) => super::queues::run(gw, tenant, op).await?,
         SettingOp::Webhooks(op) => super::webhooks::run(gw, p, tenant, op).await?,
         SettingOp::Ozeki(op) => super::ozeki::run(gw, tenant, op).await?,
+        SettingOp::Phonebooks(op) => super::phonebooks::run(gw, tenant, op).await?,
     })
 }
 

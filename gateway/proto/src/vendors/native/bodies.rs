@@ -63,6 +63,10 @@ pub struct UserBody {
     /// The caller ID the user's calls carry out through trunks (`""` clears it).
     #[serde(default)]
     pub caller_id: Option<String>,
+    /// Roles beyond `user`: `admin` (sipX's ROLE_ADMIN: the tenant's sipXconfig admin
+    /// resources); `[]` removes them.
+    #[serde(default)]
+    pub roles: Option<Vec<String>>,
 }
 
 /// `forwarding`: `always` (unconditional; `""` switches it off), `busy`, `no_answer` (`""`
@@ -115,6 +119,11 @@ impl UserBody {
             && !GREETINGS.contains(&g.as_str())
         {
             return Err(Failure::bad("greeting", GREETINGS.join(", ")));
+        }
+        if let Some(r) = &self.roles
+            && r.iter().any(|r| r != "admin")
+        {
+            return Err(Failure::bad("roles", "admin"));
         }
         if self.ring_secs.is_some_and(|s| !(5..=600).contains(&s)) {
             return Err(Failure::bad("no_answer_secs", "5-600"));

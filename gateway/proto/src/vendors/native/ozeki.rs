@@ -107,7 +107,7 @@ pub(super) fn parse(
         }
         ("DELETE", ["api-extensions", n]) => OzekiOp::DeleteExtension(number_ok(n)?),
         (_, ["ozeki" | "api-extensions", ..]) => return Err(Failure::MethodNotAllowed),
-        _ => return Ok(None),
+        _ => return super::phonebooks::parse(method, segs, body),
     };
     Ok(Some(SettingOp::Ozeki(op)))
 }

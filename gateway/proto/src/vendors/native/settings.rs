@@ -57,6 +57,8 @@ pub enum SettingOp {
     Webhooks(super::webhooks::WebhookOp),
     /// Ozeki HTTP API settings and API extensions.
     Ozeki(super::ozeki::OzekiOp),
+    /// Shared phonebooks and phones (what sipX reads).
+    Phonebooks(super::phonebooks::PhonebookOp),
 }
 
 #[derive(Debug, Deserialize, Serialize, Default)]

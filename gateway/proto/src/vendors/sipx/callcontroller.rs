@@ -118,7 +118,7 @@ pub fn parse(req: &Request, tail: &str) -> Result<CcRequest, Failure> {
 }
 
 /// `%XX` decoding of a path segment (`+` stays: `+1555...` is a number).
-fn decode(s: &str) -> String {
+pub fn decode(s: &str) -> String {
     percent_encoding::percent_decode_str(s)
         .decode_utf8_lossy()
         .into_owned()
