@@ -7,6 +7,7 @@
 //! admin role.
 
 pub(crate) mod callcontroller;
+mod phonebook;
 mod user;
 
 use super::{Ctx, Reply, db};
@@ -79,6 +80,13 @@ async fn serve(gw: &Gateway, ctx: &mut Ctx, req: &Request) -> Result<Reply, Fail
         Resource::VoicemailPin { pin } => user::voicemail_pin(&cx, ctx, &pin).await,
         Resource::PortalPassword { password } => user::password(&cx, ctx, &password).await,
         Resource::Forward => user::forward(&cx, ctx).await,
+        Resource::Phonebook => phonebook::mine(&cx, ctx).await,
+        Resource::PhonebookEntry { id } => phonebook::one(&cx, ctx, &id).await,
+        Resource::SearchPhonebook => phonebook::search(&cx, ctx).await,
+        Resource::PagedPhonebook => phonebook::paged(&cx, ctx).await,
+        Resource::Phonebooks => phonebook::books(&cx, ctx).await,
+        Resource::SharedPhonebook { name } => phonebook::shared(&cx, ctx, &name).await,
+        Resource::Phones => phonebook::phones(&cx, ctx).await,
         Resource::CallFwd => user::callfwd(&cx, ctx).await,
         Resource::RedirectCallController { tail } => {
             user::redirect_callcontroller(&cx, ctx, &tail).await
@@ -195,6 +203,11 @@ async fn authenticate(
         p.roles.push(Role::Admin);
     }
     Ok(p)
+}
+
+/// Restlet's 400 text, for values sipX rejects without one of its own.
+pub(crate) fn sipx_bad() -> &'static str {
+    sipx::BAD_REQUEST
 }
 
 /// A party as the B2BUA names it: the user part of an address in the PBX's domain (`realm`),

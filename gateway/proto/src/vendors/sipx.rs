@@ -3,6 +3,7 @@
 pub mod callcontroller;
 pub mod contact;
 pub mod forward;
+pub mod phonebook;
 pub mod rest;
 pub mod xstream;
 
@@ -119,7 +120,10 @@ pub fn render_rest_error(f: &Failure, method: &str, path: &str) -> Response {
     let (status, reason, json) = status_of(f);
     let mut r = match json {
         Some(j) => response(status, &[("content-type", "application/json")], j),
-        None if matches!(method, "GET" | "POST" | "HEAD") => jetty_page(status, &reason, path),
+        // 747 is no error to Restlet: Jetty writes the status alone.
+        None if status != 747 && matches!(method, "GET" | "POST" | "HEAD") => {
+            jetty_page(status, &reason, path)
+        }
         None => response(status, &[], bytes::Bytes::new()),
     };
     if !reason.is_empty() && reason.chars().all(|c| c == '\t' || !c.is_control()) {

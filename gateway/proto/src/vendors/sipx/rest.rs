@@ -204,8 +204,8 @@ impl Variant {
         match self {
             Variant::Xml => &["text/xml", "application/xml", "application/*+xml"],
             Variant::Json => &["application/json"],
-            Variant::Csv => &["text/comma-separated-values", "text/csv"],
-            Variant::VCard => &["text/x-vcard", "text/vcard"],
+            Variant::Csv => &["text/comma-separated-values"],
+            Variant::VCard => &["text/x-vcard"],
             Variant::Rss => &["application/rss+xml"],
             Variant::Text => &["text/plain"],
         }
