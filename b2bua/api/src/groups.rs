@@ -96,6 +96,9 @@ pub struct ConferenceRoom {
     /// Record the room (one WAV of everyone, from its first dial-in member until it ends).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub record: bool,
+    /// What the room is for (sipX's conference description).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 impl ConferenceRoom {
@@ -120,6 +123,13 @@ impl ConferenceRoom {
         }
         if self.max_members > 1_000 {
             return Err("max_members: at most 1000 (0: no cap)".into());
+        }
+        if self
+            .description
+            .as_ref()
+            .is_some_and(|d| d.len() > 255 || d.chars().any(char::is_control))
+        {
+            return Err("description: at most 255 bytes".into());
         }
         Ok(())
     }

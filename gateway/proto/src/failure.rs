@@ -67,6 +67,10 @@ pub enum Failure {
     /// The object to create exists already.
     #[error("already exists: {0}")]
     AlreadyExists(String),
+    /// The object is another user's (sipX: a conference the user does not own); the text is
+    /// the vendor's.
+    #[error("not yours: {0}")]
+    NotOwner(String),
     /// A vendor that tells unknown users apart (sipXcallController's `User Not found`): the
     /// user a request names does not exist. Counted as a failed login.
     #[error("unknown user {0}")]
@@ -108,6 +112,7 @@ impl Failure {
             Failure::InvalidDocument(_) => "invalid_document",
             Failure::AlreadyExists(_) => "already_exists",
             Failure::UnknownUser(_) => "unknown_user",
+            Failure::NotOwner(_) => "not_owner",
             Failure::Internal(_) => "internal",
         }
     }

@@ -6,8 +6,12 @@
 //! Digest in sipXconfig's nonce form; `/my/...` and `/call/...` need a user, the rest the
 //! admin role.
 
+mod admin;
 pub(crate) mod callcontroller;
+mod conference;
+mod mailbox;
 mod phonebook;
+mod profile;
 mod user;
 
 use super::{Ctx, Reply, db};
@@ -91,10 +95,24 @@ async fn serve(gw: &Gateway, ctx: &mut Ctx, req: &Request) -> Result<Reply, Fail
         Resource::RedirectCallController { tail } => {
             user::redirect_callcontroller(&cx, ctx, &tail).await
         }
-        other => {
-            ctx.endpoint = "other";
-            Err(Failure::NotImplemented(format!("{other:?}")))
+        Resource::ContactInformation => profile::contact(&cx, ctx).await,
+        Resource::LoginDetails => profile::login_details(&cx, ctx).await,
+        Resource::SpeedDial => profile::speed_dial(&cx, ctx).await,
+        Resource::ActiveGreeting { user, greeting } => {
+            profile::greeting(&cx, ctx, &user, greeting.as_deref()).await
         }
+        Resource::Conferences => conference::list(&cx, ctx).await,
+        Resource::Conference { name } => conference::setting(&cx, ctx, &name).await,
+        Resource::ConferenceDetails { name } => conference::details(&cx, ctx, &name).await,
+        Resource::ConferenceCommand { name, command } => {
+            conference::command(&cx, ctx, &name, &command).await
+        }
+        Resource::VoicemailFeed { folder } => mailbox::feed(&cx, ctx, &folder).await,
+        Resource::VoicemailMessage { folder, id } => mailbox::message(&cx, ctx, &folder, &id).await,
+        Resource::ActiveCdrs { user } => admin::active(&cx, ctx, user.as_deref()).await,
+        Resource::AutoAttendants => admin::attendants(&cx, ctx).await,
+        Resource::SpecialMode => admin::special_mode(&cx, ctx).await,
+        Resource::SpecialAttendant { id } => admin::special(&cx, ctx, &id).await,
     }
 }
 

@@ -7,7 +7,7 @@
 use patchbay_tests::*;
 use std::time::Duration;
 
-const SCRIPTS: [&str; 8] = [
+const SCRIPTS: [&str; 9] = [
     "native",
     "native_app",
     "brekeke_3pcc",
@@ -16,6 +16,7 @@ const SCRIPTS: [&str; 8] = [
     "promptcall",
     "ozeki",
     "sipx",
+    "sipx_rest",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -15,6 +15,7 @@ fn room(pin: Option<&str>) -> ConferenceRoom {
         owner: None,
         locked: false,
         record: true,
+        description: None,
     }
 }
 

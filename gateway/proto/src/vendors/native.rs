@@ -349,7 +349,10 @@ struct ErrorBody<'a> {
 pub fn render_error(f: &Failure) -> Response {
     let status = match f {
         Failure::AuthRequired { .. } | Failure::AuthFailed { .. } | Failure::UnknownUser(_) => 401,
-        Failure::AddressForbidden | Failure::Forbidden | Failure::DestinationRefused(_) => 403,
+        Failure::AddressForbidden
+        | Failure::Forbidden
+        | Failure::DestinationRefused(_)
+        | Failure::NotOwner(_) => 403,
         Failure::NotFound(_) | Failure::EndpointUnavailable(_) => 404,
         Failure::MethodNotAllowed => 405,
         Failure::ConnectFailed { .. } => 502,

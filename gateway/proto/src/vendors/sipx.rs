@@ -2,8 +2,11 @@
 
 pub mod callcontroller;
 pub mod contact;
+pub mod docs;
+pub mod feed;
 pub mod forward;
 pub mod phonebook;
+pub mod profile;
 pub mod rest;
 pub mod xstream;
 
@@ -49,14 +52,16 @@ fn status_of(f: &Failure) -> (u16, String, Option<String>) {
                 .into(),
             None,
         ),
-        Failure::BadRequest { field, .. } if field == "accept" => {
-            (406, NOT_ACCEPTABLE.into(), None)
+        Failure::BadRequest { field, reason } if field == "accept" => {
+            let r = if reason.is_empty() { NOT_ACCEPTABLE } else { reason };
+            (406, r.into(), None)
         }
         Failure::BadRequest { reason, .. } => (400, reason.clone(), None),
         Failure::AddressForbidden | Failure::Forbidden | Failure::Banned { .. } => {
             (403, "Access is denied".into(), None)
         }
         Failure::DestinationRefused(what) => (403, format!("Destination not allowed: {what}"), None),
+        Failure::NotOwner(what) => (403, what.clone(), None),
         Failure::NotFound(what) if what.is_empty() => (404, NOT_FOUND.into(), None),
         Failure::NotFound(what) | Failure::EndpointUnavailable(what) => {
             (404, what.clone(), None)
