@@ -43,6 +43,7 @@ mod ozeki_webhook_restart;
 mod queue_hold_music;
 mod queue_strategies;
 mod ring_groups;
+mod sipx_callcontroller_conference;
 mod sipx_callcontroller_modes;
 mod sipx_conference_invite;
 mod sipx_forward_rings;

@@ -159,18 +159,37 @@ pub(crate) async fn run(
             if let Some(s) = &r.subject {
                 headers.push(("Subject".to_string(), s.clone()));
             }
-            if let Some(pin) = &r.confpin {
-                headers.push(("X-ConfPin".to_string(), pin.clone()));
-            }
-            let req = OriginateRequest {
-                tenant: p.tenant.clone(),
-                from: party(&r.calling, realm),
-                to: vec![party(&r.called, realm)],
-                mode: OriginateMode::CallerFirst,
-                ring_timeout_secs: Some(r.timeout_secs.clamp(1, 600)),
-                headers,
-                caller_forwarding: r.forwarding_allowed,
-                ..Default::default()
+            let called = party(&r.called, realm);
+            let room = room_of(gw, &p.tenant, &called).await?;
+            let req = match &room {
+                // A conference room of the tenant: the calling party joins it on answer
+                // (`confpin` stands for the PIN the bridge would ask for).
+                Some(room) => OriginateRequest {
+                    tenant: p.tenant.clone(),
+                    from: room.extension.clone(),
+                    to: vec![party(&r.calling, realm)],
+                    ring_timeout_secs: Some(r.timeout_secs.clamp(1, 600)),
+                    headers,
+                    app: true,
+                    conference: Some(room.name.clone()),
+                    ..Default::default()
+                },
+                None => {
+                    // A bridge elsewhere reads the PIN from the INVITE (sipX's `X-ConfPin`).
+                    if let Some(pin) = &r.confpin {
+                        headers.push(("X-ConfPin".to_string(), pin.clone()));
+                    }
+                    OriginateRequest {
+                        tenant: p.tenant.clone(),
+                        from: party(&r.calling, realm),
+                        to: vec![called],
+                        mode: OriginateMode::CallerFirst,
+                        ring_timeout_secs: Some(r.timeout_secs.clamp(1, 600)),
+                        headers,
+                        caller_forwarding: r.forwarding_allowed,
+                        ..Default::default()
+                    }
+                }
             };
             let entry = |call, lines, ended| CcCall {
                 call,
@@ -189,17 +208,42 @@ pub(crate) async fn run(
                     status,
                 }]
             };
-            let c = match gw.originate(ctx, req).await {
-                Ok(info) => entry(Some(info.id), Vec::new(), false),
-                Err(Failure::NotFound(_)) => entry(None, refused(480), true),
-                Err(Failure::DestinationRefused(_)) => entry(None, refused(403), true),
-                Err(Failure::BadRequest { .. }) => entry(None, refused(404), true),
-                Err(f) => return Err(f),
+            let pin_ok = room.as_ref().is_none_or(|room| {
+                room.pin.is_none() || room.pin.as_deref() == r.confpin.as_deref()
+            });
+            let c = if !pin_ok {
+                // The bridge would refuse the call without its PIN.
+                entry(None, refused(403), true)
+            } else {
+                match gw.originate(ctx, req).await {
+                    Ok(info) => entry(Some(info.id), Vec::new(), false),
+                    Err(Failure::NotFound(_)) => entry(None, refused(480), true),
+                    Err(Failure::DestinationRefused(_)) => entry(None, refused(403), true),
+                    Err(Failure::BadRequest { .. }) => entry(None, refused(404), true),
+                    Err(f) => return Err(f),
+                }
             };
             gw.sipx.put(key, c, now);
         }
     }
     Ok(Reply::Full(cc::render_placed()))
+}
+
+/// The tenant's conference room whose extension `number` is.
+async fn room_of(
+    gw: &Gateway,
+    tenant: &str,
+    number: &str,
+) -> Result<Option<patchbay_api::ConferenceRoom>, Failure> {
+    if number.starts_with("sip:") {
+        return Ok(None);
+    }
+    let rooms = gw
+        .b2bua
+        .conference_rooms(tenant)
+        .await
+        .map_err(|e| gw.b2bua_failure("conference_rooms", e))?;
+    Ok(rooms.into_iter().find(|r| r.extension == number))
 }
 
 /// Whether the call of `key` is still up (asks the B2BUA: the cached document may be old).

@@ -191,6 +191,12 @@ pub fn status_lines(events: &[Event]) -> Vec<StatusLine> {
                 b_answered = true;
                 line("NOTIFY", 200)
             }
+            // The calling party sent into a conference room: the transfer's progress.
+            EventKind::ConferenceJoined { .. } if a_answered && !b_answered => {
+                b_answered = true;
+                line("NOTIFY", 100);
+                line("NOTIFY", 200)
+            }
             EventKind::Ended { cause, status, .. } => {
                 let failed = status.filter(|s| *s >= 300).or(match cause {
                     Cause::NoAnswer | Cause::Cancelled => Some(487),
