@@ -120,6 +120,18 @@ impl Authn {
         Failure::AuthFailed { challenges }
     }
 
+    /// A failed login of a form the caller checked itself (sipX's private keys, conference
+    /// PINs): counted and held against the address like a wrong password.
+    pub fn refuse(
+        &self,
+        ip: IpAddr,
+        scheme: Scheme,
+        reason: &str,
+        challenges: Vec<String>,
+    ) -> Failure {
+        self.fail(ip, scheme, reason, challenges)
+    }
+
     /// A user the request names does not exist, and the vendor says so (sipXcallController):
     /// counted and held against the address like a wrong password.
     pub fn unknown_user(&self, ip: IpAddr, scheme: Scheme, user: &str) -> Failure {

@@ -9,8 +9,11 @@ use patchbay_gateway_proto::vendors::sipx::callcontroller::{SetupMethod, StatusL
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-/// Most calls remembered at once (the oldest that ended go first).
+/// Most calls remembered at once (past it the oldest goes).
 const MAX_CALLS: usize = 10_000;
+/// A call nobody asked about is forgotten this long after its cache time even if it never
+/// was seen to end (its status is only read on a GET).
+const MAX_CALL_MS: u64 = 4 * 3600 * 1000;
 
 /// A call-controller call, or a POST the B2BUA refused before anything rang.
 #[derive(Debug, Clone)]
@@ -27,7 +30,8 @@ pub(crate) struct CcCall {
 
 impl CcCall {
     fn expired(&self, now_ms: u64) -> bool {
-        self.ended && now_ms >= self.created_ms.saturating_add(self.cache_ms)
+        let cached = self.created_ms.saturating_add(self.cache_ms);
+        (self.ended && now_ms >= cached) || now_ms >= cached.saturating_add(MAX_CALL_MS)
     }
 }
 
@@ -63,13 +67,15 @@ impl Sipx {
         };
         if calls.len() >= MAX_CALLS {
             calls.retain(|_, c| !c.expired(now_ms));
-            if calls.len() >= MAX_CALLS
-                && let Some(k) = calls
+            // Still full: the oldest goes (its status is the least likely to be asked for).
+            while calls.len() >= MAX_CALLS {
+                let Some(k) = calls
                     .iter()
-                    .filter(|(_, c)| c.ended)
                     .min_by_key(|(_, c)| c.created_ms)
                     .map(|(k, _)| k.clone())
-            {
+                else {
+                    break;
+                };
                 calls.remove(&k);
             }
         }

@@ -67,6 +67,12 @@ pub enum Failure {
     /// The object to create exists already.
     #[error("already exists: {0}")]
     AlreadyExists(String),
+    /// No representation the client accepts (`Accept`); the text is the vendor's, if any.
+    #[error("not acceptable: {0}")]
+    NotAcceptable(String),
+    /// Authenticated, but not as the user the request names (sipX's redirector: the agent).
+    #[error("not the user: {0}")]
+    WrongUser(String),
     /// The object is another user's (sipX: a conference the user does not own); the text is
     /// the vendor's.
     #[error("not yours: {0}")]
@@ -113,6 +119,8 @@ impl Failure {
             Failure::AlreadyExists(_) => "already_exists",
             Failure::UnknownUser(_) => "unknown_user",
             Failure::NotOwner(_) => "not_owner",
+            Failure::NotAcceptable(_) => "not_acceptable",
+            Failure::WrongUser(_) => "wrong_user",
             Failure::Internal(_) => "internal",
         }
     }

@@ -244,6 +244,11 @@ async fn run(gw: &Gateway, ctx: &mut Ctx, p: &Principal, op: NativeOp) -> Result
                     .set_web_pin(&tenant, &ext, Some(pin))
                     .await
                     .map_err(db)?;
+                // URLs keyed to the old PIN (sipX's private feed links) stop working.
+                gw.store
+                    .set_private_key(&tenant, &ext, None)
+                    .await
+                    .map_err(db)?;
             }
             if let Some(pin) = &body.vm_pin {
                 gw.store
@@ -305,6 +310,11 @@ async fn run(gw: &Gateway, ctx: &mut Ctx, p: &Principal, op: NativeOp) -> Result
             if !gw.store.delete_user(&tenant, &ext).await.map_err(db)? {
                 return Err(Failure::NotFound(format!("user {ext}")));
             }
+            // Its sipX speed dials go with it.
+            gw.store
+                .delete_config(&tenant, "sipx-speeddial", &ext)
+                .await
+                .map_err(db)?;
             gw.authn.invalidate();
             full(render_json(200, &json!({"deleted": ext})))
         }

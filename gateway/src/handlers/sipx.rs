@@ -160,7 +160,9 @@ async fn authenticate(
                 roles: vec![Role::User],
                 scheme: Scheme::UrlKey,
             }),
-            None => Err(gw.authn.missing("private_key", challenge(false))),
+            None => Err(gw
+                .authn
+                .refuse(ip, Scheme::UrlKey, "bad_private_key", challenge(false))),
         };
     }
     let mut p = match rest::credentials(req) {

@@ -1,7 +1,7 @@
 //! sipX's conference resources on a real room: room `team` (extension 710) belongs to 4005;
 //! 4005 dials in; `GET /my/conference/team/invite&4007` (curl, as 4005) makes the room call
 //! 4007, which answers and is in; `/my/conferencedetails/team` lists both members with
-//! sipX's fields; the two hear each other; `kick&2` ends 4007's call. 4007 (not the owner)
+//! sipX's fields; the two hear each other; `kick&<its id>` ends 4007's call. 4007 (not the owner)
 //! is refused with sipX's text.
 use patchbay_api::{CallState, EventKind, Side};
 use patchbay_tests::media::*;
@@ -82,9 +82,10 @@ async fn a_users_room_invites_lists_and_kicks() {
     let r = gw.send(get("4005", "/conferencedetails/team".into())).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(
-        r.body.starts_with(
-            "<conference>\n  <extension>710</extension>\n  <description>Team</description>\n  <locked>false</locked>\n  <members>\n    <member>\n      <id>1</id>\n      <name>4005</name>"
-        ) && r.body.contains("<name>4007</name>"),
+        r.body.starts_with(&format!(
+            "<conference>\n  <extension>710</extension>\n  <description>Team</description>\n  <locked>false</locked>\n  <members>\n    <member>\n      <id>{}</id>\n      <name>4005</name>",
+            c5.0
+        )) && r.body.contains(&format!("<id>{}</id>\n      <name>4007</name>", c7.0)),
         "{}",
         r.body
     );
@@ -116,13 +117,13 @@ async fn a_users_room_invites_lists_and_kicks() {
         r.body
     );
 
-    let idx = members.iter().position(|m| m.call == c7).unwrap() + 1;
+    // Members by the id `conferencedetails` gave them.
     let r = gw
-        .send(get("4005", format!("/conference/team/kick&{idx}")))
+        .send(get("4005", format!("/conference/team/kick&{}", c7.0)))
         .await;
     assert_eq!(
         (r.status, r.body.as_str()),
-        (200, format!("OK kick {idx}").as_str())
+        (200, format!("OK kick {}", c7.0).as_str())
     );
     let (code, trace) = p7.wait_messages(10).await;
     assert_eq!(code, 0, "4007 was sent BYE:\n{trace}");

@@ -125,10 +125,10 @@ impl SqlStore {
         sqlx::query(
             "INSERT INTO phonebook (tenant, id, owner, book, first_name, last_name, number,
                 contact, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-             ON CONFLICT (tenant, id) DO UPDATE SET owner = excluded.owner,
-                book = excluded.book, first_name = excluded.first_name,
+             ON CONFLICT (tenant, id) DO UPDATE SET first_name = excluded.first_name,
                 last_name = excluded.last_name, number = excluded.number,
-                contact = excluded.contact",
+                contact = excluded.contact
+             WHERE phonebook.owner = excluded.owner AND phonebook.book = excluded.book",
         )
         .bind(&e.tenant)
         .bind(&e.id)

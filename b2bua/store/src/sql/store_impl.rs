@@ -73,20 +73,7 @@ impl Store for SqlStore {
     }
 
     async fn delete_user(&self, tenant: &str, ext: &str) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let r = sqlx::query("DELETE FROM users WHERE tenant = $1 AND ext = $2")
-            .bind(tenant)
-            .bind(ext)
-            .execute(&mut *tx)
-            .await?;
-        // Its private phonebook goes with it.
-        sqlx::query("DELETE FROM phonebook WHERE tenant = $1 AND owner = $2")
-            .bind(tenant)
-            .bind(ext)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(r.rows_affected() > 0)
+        self.remove_user(tenant, ext).await
     }
 
     async fn user(&self, tenant: &str, ext: &str) -> Result<Option<User>, StoreError> {

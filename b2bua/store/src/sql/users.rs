@@ -125,19 +125,7 @@ impl SqlStore {
     }
 
     pub(super) async fn get_user_by_url_key(&self, key: &str) -> Result<Option<User>, StoreError> {
-        let row =
-            sqlx::query("SELECT tenant, ext, display_name FROM users WHERE url_key_sha256 = $1")
-                .bind(url_key_digest(key))
-                .fetch_optional(&self.pool)
-                .await?;
-        row.map(|r| {
-            Ok(User {
-                tenant: r.try_get("tenant")?,
-                ext: r.try_get("ext")?,
-                display_name: r.try_get("display_name")?,
-            })
-        })
-        .transpose()
+        self.user_where("url_key_sha256", url_key_digest(key)).await
     }
 
     pub(super) async fn get_user_roles(
@@ -227,12 +215,21 @@ impl SqlStore {
         &self,
         key: &str,
     ) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query(
-            "SELECT tenant, ext, display_name FROM users WHERE private_key_sha256 = $1",
-        )
-        .bind(url_key_digest(key))
-        .fetch_optional(&self.pool)
-        .await?;
+        self.user_where("private_key_sha256", url_key_digest(key))
+            .await
+    }
+
+    /// The user whose `column` (one of the key digests) is `digest`.
+    async fn user_where(
+        &self,
+        column: &'static str,
+        digest: String,
+    ) -> Result<Option<User>, StoreError> {
+        let sql = format!("SELECT tenant, ext, display_name FROM users WHERE {column} = $1");
+        let row = sqlx::query(&sql)
+            .bind(digest)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|r| {
             Ok(User {
                 tenant: r.try_get("tenant")?,
@@ -241,6 +238,23 @@ impl SqlStore {
             })
         })
         .transpose()
+    }
+
+    /// Delete a user and its private phonebook.
+    pub(super) async fn remove_user(&self, tenant: &str, ext: &str) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let r = sqlx::query("DELETE FROM users WHERE tenant = $1 AND ext = $2")
+            .bind(tenant)
+            .bind(ext)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM phonebook WHERE tenant = $1 AND owner = $2")
+            .bind(tenant)
+            .bind(ext)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(r.rows_affected() > 0)
     }
 
     pub(super) async fn get_user_settings(

@@ -99,9 +99,11 @@ pub fn render_succeeded(id: &str) -> Response {
 /// `failed: <reason>` as text/plain (see compat-specs/brekeke for the choice of form).
 pub fn render_error(f: &Failure) -> Response {
     let (status, reason) = match f {
-        Failure::AddressForbidden | Failure::Forbidden | Failure::NotOwner(_) => {
-            (403, "forbidden".to_string())
-        }
+        Failure::AddressForbidden
+        | Failure::Forbidden
+        | Failure::NotOwner(_)
+        | Failure::WrongUser(_) => (403, "forbidden".to_string()),
+        Failure::NotAcceptable(_) => (406, "not acceptable".to_string()),
         // Like the PBX's own call failures: 200 with the reason.
         Failure::DestinationRefused(what) => (200, format!("not allowed: {what}")),
         Failure::AuthRequired { .. } | Failure::AuthFailed { .. } | Failure::UnknownUser(_) => {

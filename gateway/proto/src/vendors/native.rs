@@ -352,7 +352,9 @@ pub fn render_error(f: &Failure) -> Response {
         Failure::AddressForbidden
         | Failure::Forbidden
         | Failure::DestinationRefused(_)
-        | Failure::NotOwner(_) => 403,
+        | Failure::NotOwner(_)
+        | Failure::WrongUser(_) => 403,
+        Failure::NotAcceptable(_) => 406,
         Failure::NotFound(_) | Failure::EndpointUnavailable(_) => 404,
         Failure::MethodNotAllowed => 405,
         Failure::ConnectFailed { .. } => 502,

@@ -46,14 +46,9 @@ fn status_of(f: &Failure) -> (u16, String, Option<String>) {
         Failure::AuthFailed { .. } | Failure::UnknownUser(_) => {
             (401, "Bad credentials".into(), None)
         }
-        Failure::BadRequest { field, .. } if field == "agent" => (
-            401,
-            "Authenticated user does not match the agent that places the call, or the caller"
-                .into(),
-            None,
-        ),
-        Failure::BadRequest { field, reason } if field == "accept" => {
-            let r = if reason.is_empty() { NOT_ACCEPTABLE } else { reason };
+        Failure::WrongUser(what) => (401, what.clone(), None),
+        Failure::NotAcceptable(what) => {
+            let r = if what.is_empty() { NOT_ACCEPTABLE } else { what };
             (406, r.into(), None)
         }
         Failure::BadRequest { reason, .. } => (400, reason.clone(), None),

@@ -17,9 +17,10 @@ use serde_json::json;
 pub(crate) const BOOK_KIND: &str = "phonebook";
 pub(crate) const PHONE_KIND: &str = "phone";
 
-/// A new entry id: unique per tenant, digits as sipX's are.
+/// A new entry id: 16 random digits (sipX's ids are numbers; a clash is one in 10^15, and
+/// the store never lets one book's entry overwrite another's).
 pub(crate) fn entry_id() -> String {
-    format!("{}{:03}", now_ms(), rand::random::<u16>() % 1000)
+    (1_000_000_000_000_000 + rand::random::<u64>() % 9_000_000_000_000_000).to_string()
 }
 
 /// A book's settings, if it exists.

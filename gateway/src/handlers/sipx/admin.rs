@@ -12,7 +12,7 @@ use patchbay_gateway_proto::vendors::sipx::rest::{self, Variant};
 
 fn negotiate(cx: &Rest<'_>) -> Result<Variant, Failure> {
     rest::negotiate(cx.req, &[Variant::Xml, Variant::Json])
-        .ok_or_else(|| Failure::bad("accept", ""))
+        .ok_or_else(|| Failure::NotAcceptable(String::new()))
 }
 
 /// The live calls `user` is in, oldest first.

@@ -122,7 +122,12 @@ pub(crate) async fn run(
     realm: &str,
     r: CcRequest,
 ) -> Result<Reply, Failure> {
-    let key = cc::key(&r.agent, &r.calling, &r.called, realm);
+    // Per tenant: two tenants may share a realm and extension numbers.
+    let key = format!(
+        "{}|{}",
+        p.tenant,
+        cc::key(&r.agent, &r.calling, &r.called, realm)
+    );
     let now = now_ms();
     if !r.post {
         ctx.endpoint = "callcontroller_status";
@@ -154,6 +159,36 @@ pub(crate) async fn run(
             ctx.endpoint = "callcontroller_call";
             if r.method == SetupMethod::Invite && live(gw, &key, now).await {
                 return Err(Failure::Conflict("call in progress".into()));
+            }
+            // Headers the B2BUA would refuse: a bad parameter, before anything is placed.
+            for (name, field, v) in [
+                ("Subject", "subject", &r.subject),
+                ("X-ConfPin", "confpin", &r.confpin),
+            ] {
+                if let Some(v) = v
+                    && (patchbay_api::header_refusal(name, v).is_some() || v.len() > 256)
+                {
+                    return Err(Failure::bad(field, v.clone()));
+                }
+            }
+            // The calling party is the agent, or a party that is no user of the tenant (an
+            // agent bridging an outside number); ringing a colleague's phones takes a trusted
+            // address.
+            let calling = party(&r.calling, realm);
+            if Some(calling.as_str()) != p.user.as_deref()
+                && p.scheme != Scheme::IpAllowList
+                && !p.roles.contains(&Role::Admin)
+                && gw
+                    .store
+                    .user(&p.tenant, &calling)
+                    .await
+                    .map_err(crate::handlers::db)?
+                    .is_some()
+            {
+                return Err(Failure::NotOwner(format!(
+                    "{} may not place calls for {}",
+                    r.agent, r.calling
+                )));
             }
             let mut headers = Vec::new();
             if let Some(s) = &r.subject {
@@ -195,7 +230,8 @@ pub(crate) async fn run(
                 call,
                 method: r.method,
                 created_ms: now,
-                cache_ms: u64::from(r.cache_secs) * 1000,
+                // At most a day: statuses live in the gateway's memory.
+                cache_ms: u64::from(r.cache_secs.min(86_400)) * 1000,
                 lines,
                 dialogs: Vec::new(),
                 ended,
@@ -212,14 +248,17 @@ pub(crate) async fn run(
                 room.pin.is_none() || room.pin.as_deref() == r.confpin.as_deref()
             });
             let c = if !pin_ok {
-                // The bridge would refuse the call without its PIN.
+                // The bridge would refuse the call without its PIN; guesses count as failed
+                // logins of the address.
+                let _ = gw
+                    .authn
+                    .refuse(ctx.origin.ip, p.scheme, "conference_pin", Vec::new());
                 entry(None, refused(403), true)
             } else {
                 match gw.originate(ctx, req).await {
                     Ok(info) => entry(Some(info.id), Vec::new(), false),
                     Err(Failure::NotFound(_)) => entry(None, refused(480), true),
                     Err(Failure::DestinationRefused(_)) => entry(None, refused(403), true),
-                    Err(Failure::BadRequest { .. }) => entry(None, refused(404), true),
                     Err(f) => return Err(f),
                 }
             };

@@ -25,7 +25,7 @@ fn conference(r: &ConferenceRoom) -> Conference {
 
 fn negotiate(cx: &Rest<'_>) -> Result<Variant, Failure> {
     rest::negotiate(cx.req, &[Variant::Xml, Variant::Json])
-        .ok_or_else(|| Failure::bad("accept", ""))
+        .ok_or_else(|| Failure::NotAcceptable(String::new()))
 }
 
 /// The rooms of the tenant.
@@ -86,6 +86,12 @@ pub(super) async fn setting(cx: &Rest<'_>, ctx: &mut Ctx, name: &str) -> Result<
         }
         "PUT" => {
             let u = docs::parse_setting(cx.req.body())?;
+            if u.name.as_ref().is_some_and(|n| *n != r.name) {
+                return Err(Failure::bad(
+                    "name",
+                    "A room is renamed by its administrator",
+                ));
+            }
             let code = |c: String| (!c.is_empty()).then_some(c);
             if let Some(d) = u.description {
                 r.description = Some(d).filter(|d| !d.is_empty());
@@ -129,13 +135,15 @@ pub(super) async fn details(cx: &Rest<'_>, ctx: &mut Ctx, name: &str) -> Result<
         .await
         .map_err(|e| cx.gw.b2bua_failure("conference", e))?;
     if members.is_empty() {
-        return Err(Failure::bad("accept", "Conference found, but not active"));
+        return Err(Failure::NotAcceptable(
+            "Conference found, but not active".into(),
+        ));
     }
     let ms: Vec<Member> = members
         .iter()
         .enumerate()
         .map(|(i, m)| Member {
-            id: i as u64 + 1,
+            id: member_id(m, i),
             name: m.party.clone(),
             uuid: format!("{}-{}", m.call.0, m.command),
             energy: m.energy,
@@ -143,6 +151,11 @@ pub(super) async fn details(cx: &Rest<'_>, ctx: &mut Ctx, name: &str) -> Result<
         })
         .collect();
     Ok(Reply::Full(docs::render_details(&conference(&r), &ms, v)))
+}
+
+/// A member's id: its call's (numeric, stable while it is in the room), else its place.
+fn member_id(m: &patchbay_api::ConferenceMember, i: usize) -> u64 {
+    m.call.0.parse().unwrap_or(i as u64 + 1)
 }
 
 /// `/my/conference/{name}/{command}`: `invite&<number>` calls the number into the room.
@@ -164,7 +177,7 @@ pub(super) async fn command(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if !(accept.trim().is_empty() || accept.contains("*/*") || accept.contains("text/*")) {
-        return Err(Failure::bad("accept", ""));
+        return Err(Failure::NotAcceptable(String::new()));
     }
     let r = owned(cx, name).await?;
     let args = docs::command_args(command);
@@ -213,11 +226,12 @@ pub(super) async fn command(
                 .conference(cx.tenant(), &r.name)
                 .await
                 .map_err(|e| cx.gw.b2bua_failure("conference", e))?;
-            let m = args
-                .get(1)
-                .and_then(|i| i.parse::<usize>().ok())
-                .and_then(|i| i.checked_sub(1))
-                .and_then(|i| members.get(i))
+            let wanted = args.get(1).and_then(|i| i.parse::<u64>().ok());
+            let m = members
+                .iter()
+                .enumerate()
+                .find(|(i, m)| Some(member_id(m, *i)) == wanted)
+                .map(|(_, m)| m)
                 .ok_or_else(|| {
                     Failure::bad("command", format!("Non-existent member id for {c}"))
                 })?;

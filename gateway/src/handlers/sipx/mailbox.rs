@@ -8,13 +8,23 @@ use patchbay_gateway_proto::Failure;
 use patchbay_gateway_proto::vendors::sipx::feed::{self, Message};
 use patchbay_gateway_proto::vendors::sipx::rest::{self, Variant};
 
-/// The user's private key: derived from the gateway's key (any gateway sharing it derives
-/// the same), its digest stored so that `/private/{key}/...` finds the user.
+/// The user's private key: derived from the gateway's key and the user's current web PIN
+/// hash (any gateway sharing the key derives the same; a new PIN, or the extension deleted
+/// and made again, gives a new key), its digest stored so that `/private/{key}/...` finds
+/// the user. A PIN change clears the stored digest at once.
 async fn private_key(cx: &Rest<'_>) -> Result<String, Failure> {
+    let pin = cx
+        .gw
+        .store
+        .web_credentials(cx.tenant(), cx.user())
+        .await
+        .map_err(db)?
+        .map(|c| c.pin_hash)
+        .unwrap_or_default();
     let key = cx
         .gw
         .authn
-        .link_sig(&["sipx-private", cx.tenant(), cx.user()]);
+        .link_sig(&["sipx-private", cx.tenant(), cx.user(), &pin]);
     cx.gw
         .store
         .set_private_key(cx.tenant(), cx.user(), Some(&key))
@@ -37,7 +47,8 @@ pub(super) async fn feed(cx: &Rest<'_>, ctx: &mut Ctx, folder: &str) -> Result<R
     if cx.method != "GET" {
         return Err(Failure::MethodNotAllowed);
     }
-    rest::negotiate(cx.req, &[Variant::Rss]).ok_or_else(|| Failure::bad("accept", ""))?;
+    rest::negotiate(cx.req, &[Variant::Rss])
+        .ok_or_else(|| Failure::NotAcceptable(String::new()))?;
     folder_ok(folder)?;
     let scheme = if ctx.tls { "https" } else { "http" };
     let host = cx

@@ -14,6 +14,9 @@ use patchbay_gateway_proto::vendors::sipx::render_ok;
 use patchbay_gateway_proto::vendors::sipx::rest::{self, Variant, no_body};
 use patchbay_store::PhonebookEntry;
 
+/// Most entries of one user's private phonebook.
+const MAX_PRIVATE_ENTRIES: usize = 10_000;
+
 fn entry(e: &PhonebookEntry) -> Entry {
     Entry {
         id: e.id.clone(),
@@ -25,7 +28,7 @@ fn entry(e: &PhonebookEntry) -> Entry {
 }
 
 fn negotiate(cx: &Rest<'_>, offered: &[Variant]) -> Result<Variant, Failure> {
-    rest::negotiate(cx.req, offered).ok_or_else(|| Failure::bad("accept", ""))
+    rest::negotiate(cx.req, offered).ok_or_else(|| Failure::NotAcceptable(String::new()))
 }
 
 /// The shared books `user` sees.
@@ -95,7 +98,34 @@ pub(super) async fn mine(cx: &Rest<'_>, ctx: &mut Ctx) -> Result<Reply, Failure>
             for e in &mut list {
                 pb::validate_entry(e)?;
             }
-            for e in list {
+            // Entries the user sees already are not stored twice (sync scripts post their
+            // whole list again and again).
+            let mut seen: Vec<(String, String, String)> = visible(cx)
+                .await?
+                .into_iter()
+                .map(|e| (e.last_name, e.first_name, e.number))
+                .collect();
+            let own = s
+                .phonebook(cx.tenant(), cx.user(), "")
+                .await
+                .map_err(db)?
+                .len();
+            let fresh: Vec<_> = list
+                .into_iter()
+                .filter(|e| {
+                    let k = (e.last_name.clone(), e.first_name.clone(), e.number.clone());
+                    let new = !seen.contains(&k);
+                    seen.push(k);
+                    new
+                })
+                .collect();
+            if own + fresh.len() > MAX_PRIVATE_ENTRIES {
+                return Err(Failure::bad(
+                    "phonebook",
+                    format!("A private phonebook holds at most {MAX_PRIVATE_ENTRIES} entries"),
+                ));
+            }
+            for e in fresh {
                 let row = new_entry(cx.tenant(), cx.user(), "", e);
                 s.upsert_phonebook_entry(&row).await.map_err(db)?;
             }
@@ -147,6 +177,18 @@ pub(super) async fn one(cx: &Rest<'_>, ctx: &mut Ctx, id: &str) -> Result<Reply,
             });
             if dup {
                 return Err(Failure::AlreadyExists("entry".into()));
+            }
+            if keep.is_none()
+                && s.phonebook(cx.tenant(), cx.user(), "")
+                    .await
+                    .map_err(db)?
+                    .len()
+                    >= MAX_PRIVATE_ENTRIES
+            {
+                return Err(Failure::bad(
+                    "phonebook",
+                    format!("A private phonebook holds at most {MAX_PRIVATE_ENTRIES} entries"),
+                ));
             }
             let mut row = new_entry(cx.tenant(), cx.user(), "", e);
             if let Some(k) = keep {
@@ -290,11 +332,28 @@ pub(super) async fn phones(cx: &Rest<'_>, ctx: &mut Ctx) -> Result<Reply, Failur
     if cx.method != "POST" {
         return Err(Failure::MethodNotAllowed);
     }
+    let mut known: Vec<String> = cx
+        .gw
+        .store
+        .configs(cx.tenant(), PHONE_KIND)
+        .await
+        .map_err(db)?
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
     for [serial, model, description, version] in pb::parse_phones(cx.req.body())? {
         let Some(serial) = serial_of(&serial).filter(|_| !model.trim().is_empty()) else {
             tracing::info!(tenant = cx.tenant(), serial, model, "sipX phone skipped");
             continue;
         };
+        if known.contains(&serial) {
+            tracing::info!(
+                tenant = cx.tenant(),
+                serial,
+                "sipX phone known already: skipped"
+            );
+            continue;
+        }
         let p = Phone {
             serial: serial.clone(),
             model: model.trim().chars().take(64).collect(),
@@ -303,6 +362,7 @@ pub(super) async fn phones(cx: &Rest<'_>, ctx: &mut Ctx) -> Result<Reply, Failur
             user: None,
         };
         let body = serde_json::to_string(&p).unwrap_or_default();
+        known.push(serial.clone());
         cx.gw
             .store
             .put_config(cx.tenant(), PHONE_KIND, &serial, &body)

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 const SPEED_DIAL_KIND: &str = "sipx-speeddial";
 
 fn negotiate(cx: &Rest<'_>, offered: &[Variant]) -> Result<Variant, Failure> {
-    rest::negotiate(cx.req, offered).ok_or_else(|| Failure::bad("accept", ""))
+    rest::negotiate(cx.req, offered).ok_or_else(|| Failure::NotAcceptable(String::new()))
 }
 
 /// A display name as sipX's first and last name (split at the last space).
@@ -48,6 +48,22 @@ pub(super) async fn contact(cx: &Rest<'_>, ctx: &mut Ctx) -> Result<Reply, Failu
         }
         "PUT" => {
             let u = profile::parse(cx.req.body())?;
+            // The name first: a refused one changes nothing.
+            let name = if u.first_name.is_some() || u.last_name.is_some() {
+                let (first, last) = names(&user.display_name);
+                let name = format!(
+                    "{} {}",
+                    u.first_name.clone().unwrap_or(first),
+                    u.last_name.clone().unwrap_or(last)
+                );
+                let name = name.trim().to_string();
+                if name.is_empty() || name.len() > 128 || name.chars().any(char::is_control) {
+                    return Err(Failure::bad("firstName", "a name of at most 128 bytes"));
+                }
+                Some(name)
+            } else {
+                None
+            };
             let mut next = u.fields;
             for f in profile::SERVER_FIELDS {
                 match stored.get(f) {
@@ -62,18 +78,8 @@ pub(super) async fn contact(cx: &Rest<'_>, ctx: &mut Ctx) -> Result<Reply, Failu
             )
             .await
             .map_err(db)?;
-            if u.first_name.is_some() || u.last_name.is_some() {
-                let (first, last) = names(&user.display_name);
-                let name = format!(
-                    "{} {}",
-                    u.first_name.unwrap_or(first),
-                    u.last_name.unwrap_or(last)
-                );
-                let name = name.trim();
-                if name.is_empty() || name.len() > 128 || name.chars().any(char::is_control) {
-                    return Err(Failure::bad("firstName", "a name of at most 128 bytes"));
-                }
-                s.set_display_name(cx.tenant(), cx.user(), name)
+            if let Some(name) = name {
+                s.set_display_name(cx.tenant(), cx.user(), &name)
                     .await
                     .map_err(db)?;
             }

@@ -72,6 +72,12 @@ pub(super) async fn password(cx: &Rest<'_>, ctx: &mut Ctx, pw: &str) -> Result<R
         .set_web_pin(cx.tenant(), cx.user(), Some(pw))
         .await
         .map_err(db)?;
+    // The old private key (voicemail feed URLs) stops working with the old PIN.
+    cx.gw
+        .store
+        .set_private_key(cx.tenant(), cx.user(), None)
+        .await
+        .map_err(db)?;
     cx.gw.authn.invalidate();
     Ok(Reply::Full(render_ok()))
 }
@@ -95,7 +101,7 @@ pub(super) async fn redirect_callcontroller(
         .get(http::header::ACCEPT)
         .and_then(|v| v.to_str().ok());
     if accept.is_some_and(|a| !a.trim().is_empty() && !a.contains("*/*")) {
-        return Err(Failure::bad("accept", ""));
+        return Err(Failure::NotAcceptable(String::new()));
     }
     let p = Params::from_query(cx.req);
     let agent = match p.get("agent").filter(|a| !a.trim().is_empty()) {
@@ -103,7 +109,10 @@ pub(super) async fn redirect_callcontroller(
         None => cc::decode(tail.split('/').next().unwrap_or("")),
     };
     if party(&agent, cx.realm) != cx.user() {
-        return Err(Failure::bad("agent", "not the authenticated user"));
+        return Err(Failure::WrongUser(
+            "Authenticated user does not match the agent that places the call, or the caller"
+                .into(),
+        ));
     }
     let inner = match cc::parse(cx.req, tail) {
         Ok(r) => match callcontroller::run(cx.gw, ctx, cx.p, cx.realm, r).await {
@@ -144,14 +153,13 @@ async fn store_sequence(
     cx: &Rest<'_>,
     mut st: UserSettings,
     new: NewSequence,
-    vm: Option<bool>,
 ) -> Result<(), Failure> {
     st.followme_on = new.rings.iter().any(|r| r.enabled);
     st.call_sequence = new.rings;
     if let Some(e) = new.expiration {
         st.ring_secs = e.clamp(5, 600);
     }
-    if let Some(vm) = vm {
+    if let Some(vm) = new.with_voicemail {
         st.vm_on = vm;
     }
     cx.gw
@@ -169,7 +177,7 @@ pub(super) async fn forward(cx: &Rest<'_>, ctx: &mut Ctx) -> Result<Reply, Failu
     match cx.method {
         "GET" => {
             let v = rest::negotiate(cx.req, &[Variant::Xml, Variant::Json])
-                .ok_or_else(|| Failure::bad("accept", ""))?;
+                .ok_or_else(|| Failure::NotAcceptable(String::new()))?;
             Ok(Reply::Full(forward::render_forward(&cs, v)))
         }
         "PUT" => {
@@ -177,7 +185,7 @@ pub(super) async fn forward(cx: &Rest<'_>, ctx: &mut Ctx) -> Result<Reply, Failu
             if body.trim_ascii().is_empty() {
                 return Err(Failure::bad("body", "Missing request entity"));
             }
-            store_sequence(cx, st, forward::parse_forward(body)?, None).await?;
+            store_sequence(cx, st, forward::parse_forward(body)?).await?;
             Ok(Reply::Full(render_ok()))
         }
         _ => Err(Failure::MethodNotAllowed),
@@ -190,7 +198,8 @@ pub(super) async fn callfwd(cx: &Rest<'_>, ctx: &mut Ctx) -> Result<Reply, Failu
     let (cs, st) = sequence(cx).await?;
     match cx.method {
         "GET" => {
-            rest::negotiate(cx.req, &[Variant::Json]).ok_or_else(|| Failure::bad("accept", ""))?;
+            rest::negotiate(cx.req, &[Variant::Json])
+                .ok_or_else(|| Failure::NotAcceptable(String::new()))?;
             Ok(Reply::Full(forward::render_callfwd(&cs)))
         }
         "PUT" => {
@@ -198,8 +207,8 @@ pub(super) async fn callfwd(cx: &Rest<'_>, ctx: &mut Ctx) -> Result<Reply, Failu
             if body.trim_ascii().is_empty() {
                 return Err(Failure::bad("body", "Missing request entity"));
             }
-            let (new, vm) = forward::parse_callfwd(body)?;
-            store_sequence(cx, st, new, vm).await?;
+            let new = forward::parse_callfwd(body)?;
+            store_sequence(cx, st, new).await?;
             Ok(Reply::Full(render_ok()))
         }
         _ => Err(Failure::MethodNotAllowed),

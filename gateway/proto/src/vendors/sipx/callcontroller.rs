@@ -400,7 +400,10 @@ pub fn render_error(f: &Failure) -> Response {
         Failure::MethodNotAllowed => plain(405, "Method Not Allowed"),
         Failure::Banned { .. } => plain(403, "Forbidden"),
         Failure::TooLarge => plain(413, "Request Entity Too Large"),
-        Failure::RateLimited { .. } | Failure::Overloaded => plain(503, "Service Unavailable"),
+        Failure::NotOwner(text) => processing_status(403, 403, text),
+        Failure::RateLimited { .. } | Failure::Overloaded | Failure::Unavailable(_) => {
+            plain(503, "Service Unavailable")
+        }
         other => plain(500, &format!("Processing Error {other}")),
     }
 }

@@ -68,6 +68,8 @@ pub fn render_setting(c: &Conference, v: Variant) -> Response {
 /// A `<setting>` PUT: only the fields present change.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SettingUpdate {
+    /// The room's name as the document gives it (it must be the room's).
+    pub name: Option<String>,
     pub description: Option<String>,
     pub autorecorded: Option<bool>,
     pub access_code: Option<String>,
@@ -120,9 +122,18 @@ pub fn parse_setting(body: &[u8]) -> Result<SettingUpdate, Failure> {
                         .map_err(|_| bad(format!("maxMembers: {t}")))?,
                 )
             }
-            // sipX's other settings (video, quickstart, tones, hold music) have no
-            // counterpart in Patchbay's rooms: refused rather than dropped.
-            "enabled" | "name" => {}
+            "name" => u.name = Some(t.trim().to_string()),
+            // Rooms are always on and always sound their tones: only `true` is a value
+            // Patchbay keeps.
+            "enabled" | "playEntryToneEnabled" | "playExitToneEnabled" if flag(&t) => {}
+            "enabled" | "playEntryToneEnabled" | "playExitToneEnabled" => {
+                return Err(Failure::bad(
+                    k.as_str(),
+                    "Patchbay rooms cannot turn it off",
+                ));
+            }
+            // sipX's other settings (video, quickstart, hold music, names played on entry)
+            // have no counterpart in Patchbay's rooms: refused rather than dropped.
             other => return Err(bad(format!("no such field {other}"))),
         }
     }

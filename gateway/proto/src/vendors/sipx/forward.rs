@@ -26,12 +26,14 @@ pub struct CallSequence {
     pub with_voicemail: bool,
 }
 
-/// A call sequence sent to be stored (`withVoicemail` is the server's: ignored).
+/// A call sequence sent to be stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewSequence {
     pub rings: Vec<SequenceRing>,
     /// Absent in 4.2 documents: the timer stays.
     pub expiration: Option<u32>,
+    /// `withVoicemail` / `withVM`: whether the sequence ends in the mailbox.
+    pub with_voicemail: Option<bool>,
 }
 
 fn ty(r: &SequenceRing) -> &'static str {
@@ -202,7 +204,17 @@ fn parse_xml(body: &[u8]) -> Result<NewSequence, Failure> {
         ),
         None => None,
     };
-    Ok(NewSequence { rings, expiration })
+    let with_voicemail = match child_text(cs, "withVoicemail").as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(other) => return Err(bad(&format!("withVoicemail: {other}"))),
+    };
+    Ok(NewSequence {
+        rings,
+        expiration,
+        with_voicemail,
+    })
 }
 
 fn scalar(v: Option<&Value>) -> Option<String> {
@@ -256,11 +268,15 @@ fn parse_json(body: &[u8]) -> Result<NewSequence, Failure> {
         Some(e) => Some(e.trim().parse::<u32>().map_err(|_| bad("expiration"))?),
         None => None,
     };
-    Ok(NewSequence { rings, expiration })
+    Ok(NewSequence {
+        rings,
+        expiration,
+        with_voicemail: cs.get("withVoicemail").and_then(Value::as_bool),
+    })
 }
 
 /// `/my/callfwd` PUT (Jackson: unknown properties ignored): rings, timer, voicemail.
-pub fn parse_callfwd(body: &[u8]) -> Result<(NewSequence, Option<bool>), Failure> {
+pub fn parse_callfwd(body: &[u8]) -> Result<NewSequence, Failure> {
     let v: Value = serde_json::from_slice(body).map_err(|e| bad(&e.to_string()))?;
     let o = v.as_object().ok_or_else(|| bad("an object"))?;
     let mut rings = Vec::new();
@@ -281,10 +297,11 @@ pub fn parse_callfwd(body: &[u8]) -> Result<(NewSequence, Option<bool>), Failure
         Some(e) => Some(e.trim().parse::<u32>().map_err(|_| bad("expiration"))?),
         None => None,
     };
-    Ok((
-        NewSequence { rings, expiration },
-        o.get("withVM").and_then(Value::as_bool),
-    ))
+    Ok(NewSequence {
+        rings,
+        expiration,
+        with_voicemail: o.get("withVM").and_then(Value::as_bool),
+    })
 }
 
 #[cfg(test)]
@@ -315,8 +332,11 @@ mod tests {
             parse_forward(b"<call-sequence><rings><ring><number>1</number><x/></ring></rings></call-sequence>"),
             Err(Failure::InvalidDocument(_))
         ));
-        let (s, vm) = parse_callfwd(br#"{"rings":[{"number":"200","type":"If no response","enabled":true,"expiration":30,"scheduleId":null}],"withVM":true,"expiration":20,"other":1}"#).unwrap();
-        assert_eq!((s.expiration, vm, s.rings.len()), (Some(20), Some(true), 1));
+        let s = parse_callfwd(br#"{"rings":[{"number":"200","type":"If no response","enabled":true,"expiration":30,"scheduleId":null}],"withVM":true,"expiration":20,"other":1}"#).unwrap();
+        assert_eq!(
+            (s.expiration, s.with_voicemail, s.rings.len()),
+            (Some(20), Some(true), 1)
+        );
     }
 
     #[test]

@@ -105,7 +105,16 @@ pub fn route(path: &str) -> (Access, Resource) {
     let rest = path.strip_prefix(PREFIX).unwrap_or("");
     let parts: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
     match parts.as_slice() {
-        ["private", key, tail @ ..] => (Access::Private { key: seg(key) }, my(tail)),
+        // The private key stands for the user only where its URLs are handed out: the
+        // voicemail feed and the messages it links to (a feed reader's URL must not be
+        // a key to the whole account).
+        ["private", key, tail @ ..] => (
+            Access::Private { key: seg(key) },
+            match my(tail) {
+                r @ (Resource::VoicemailFeed { .. } | Resource::VoicemailMessage { .. }) => r,
+                _ => Resource::Unknown,
+            },
+        ),
         ["my", tail @ ..] => (Access::User, my(tail)),
         ["call", to] => (Access::User, Resource::Call { to: to.to_string() }),
         ["auto-attendant"] => (Access::AttendantAdmin, Resource::AutoAttendants),
@@ -374,6 +383,7 @@ mod tests {
                 tail: "4005/4007".into()
             }
         );
+        assert_eq!(r("private/abc/portal/password/x").1, Resource::Unknown);
         assert_eq!(r("auto-attendant/aa1/special").0, Access::AttendantAdmin);
         assert_eq!(r("phonebook/sales").0, Access::Admin);
         assert_eq!(r("user/5").1, Resource::Unknown);
