@@ -3,7 +3,8 @@
 //! unanswered call goes to the mailbox, hears no spoken greeting, only the beep, and leaves 3 s
 //! of a known signal. The RSS feed of 4007's inbox lists the message (from 4005) and its
 //! enclosure, fetched without credentials through the private URL, is the WAV of what was
-//! said; a wrong private key gets nothing.
+//! said; a wrong private key gets nothing, the right one nothing but the voicemail, and a new
+//! portal password retires it.
 use patchbay_api::EventKind;
 use patchbay_tests::media::*;
 use patchbay_tests::*;
@@ -128,6 +129,26 @@ async fn the_feed_lists_a_message_and_downloads_its_wav() {
     let forged = url.replace(key, &"0".repeat(key.len()));
     let r = reqwest::get(&forged).await.unwrap();
     assert_eq!(r.status(), 401, "a wrong key reaches nothing");
+    // The key opens the voicemail only, not the account.
+    let http = reqwest::Client::new();
+    let r = http
+        .put(format!("{rest}/private/{key}/portal/password/taken-over"))
+        .body("+")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        404,
+        "the private key cannot change the password"
+    );
+    // A new password retires the key.
+    let pw = format!("{rest}/my/portal/password/new-secret-1");
+    let args = curl_4007(&["-w", "%{http_code}", "-X", "PUT", "-d", "+", &pw]);
+    let (code, out, _) = run_tool("curl", &args, 20).await;
+    assert_eq!((code, out.as_str()), (0, "200"));
+    let r = reqwest::get(url).await.unwrap();
+    assert_eq!(r.status(), 401, "the old feed links stop working");
     gw.stop().await;
     stack.stop().await;
 }

@@ -33,7 +33,7 @@ async fn vendor_cases_answer_byte_for_byte() {
         ("promptcall", &gw.base, 10),
         ("ozeki", &gw.ozeki, 8),
         ("native", &gw.base, 14),
-        ("sipx", &gw.base, 95),
+        ("sipx", &gw.base, 100),
     ] {
         let n = walk_compat_cases(vendor, base).await;
         assert!(n >= min, "{vendor}: {n} cases");

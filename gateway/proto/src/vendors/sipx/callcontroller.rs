@@ -356,7 +356,7 @@ pub fn reason(status: u16) -> &'static str {
 fn processing_status(http: u16, code: u16, text: &str) -> Response {
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<processing-status xmlns=\"{NS}\">\n<error-flag>ERROR</error-flag>\n<error-code>{code}</error-code>\n<error-text>{}</error-text>\n</processing-status>\n",
-        esc(text)
+        esc(&text.replace(|c: char| c.is_control(), " "))
     );
     xml(http, body)
 }
