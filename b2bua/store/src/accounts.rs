@@ -96,6 +96,28 @@ pub struct JwtKey {
     pub key_material: String,
 }
 
+/// A search of a tenant's CDRs by the call's start (`created_ms`), newest first unless
+/// `oldest_first`; `after` is the last record of the previous page (its start and call id).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CdrQuery {
+    pub tenant: String,
+    /// Calls started at or after this (unix ms).
+    pub from_ms: Option<u64>,
+    /// Calls started before this.
+    pub to_ms: Option<u64>,
+    /// The caller or the callee.
+    pub party: Option<String>,
+    /// `inbound` or `originate`.
+    pub direction: Option<String>,
+    /// Answered (`Some(true)`) or not.
+    pub answered: Option<bool>,
+    /// Ended with one of these causes (`normal`, `busy`, ...); empty: any.
+    pub causes: Vec<String>,
+    pub after: Option<(u64, String)>,
+    pub oldest_first: bool,
+    pub limit: u32,
+}
+
 /// A phonebook entry: of a user's private book (`owner`, `book` empty) or of one of the
 /// tenant's shared books (`book`, `owner` empty).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

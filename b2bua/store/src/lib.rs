@@ -13,8 +13,8 @@ mod secrets;
 mod sql;
 
 pub use accounts::{
-    ApiKey, AppNumber, JwtKey, PhonebookEntry, Recording, UserSettings, VOICEMAIL_FOLDERS,
-    VOICEMAIL_GREETINGS, VoicemailRow, WebCredentials,
+    ApiKey, AppNumber, CdrQuery, JwtKey, PhonebookEntry, Recording, UserSettings,
+    VOICEMAIL_FOLDERS, VOICEMAIL_GREETINGS, VoicemailRow, WebCredentials,
 };
 pub use outbox::{Attempt, NewWebhook, Outbox, Webhook};
 pub use secrets::{hash_secret, url_key_digest, verify_secret};
@@ -86,6 +86,8 @@ pub trait Store: Outbox + Send + Sync + std::fmt::Debug {
     /// Newest first.
     async fn cdrs(&self, tenant: &str, limit: u32) -> Result<Vec<Cdr>, StoreError>;
     async fn cdr(&self, call: &str) -> Result<Option<Cdr>, StoreError>;
+    /// CDRs matching `q`, at most `q.limit`.
+    async fn search_cdrs(&self, q: &CdrQuery) -> Result<Vec<Cdr>, StoreError>;
 
     // --- gateway-side accounts (see `accounts`) ---
     async fn tenant_by_realm(&self, realm: &str) -> Result<Option<Tenant>, StoreError>;

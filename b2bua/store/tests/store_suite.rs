@@ -9,6 +9,8 @@ use patchbay_store::{
     UserSettings, VoicemailRow, ha1, verify_secret,
 };
 
+#[path = "store_suite/cdr_search.rs"]
+mod cdr_search;
 #[path = "store_suite/outbox.rs"]
 mod outbox;
 
@@ -79,6 +81,7 @@ async fn suite(store: &dyn Store, tenant: &str) {
     assert_eq!(store.cdr(&cdr.call.0).await.unwrap(), Some(cdr));
     accounts(store, tenant).await;
     outbox::outbox(store, tenant).await;
+    cdr_search::cdr_search(store, tenant).await;
     assert!(store.delete_user(tenant, "4005").await.unwrap());
     assert!(!store.delete_user(tenant, "4005").await.unwrap());
     assert!(

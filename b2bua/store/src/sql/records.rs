@@ -2,7 +2,7 @@
 //! tenant's recording policy (the `Store` methods of the same names delegate here).
 
 use super::{SqlStore, from_json_str, ms, to_json_str};
-use crate::{PhonebookEntry, Recording, StoreError, VoicemailRow};
+use crate::{CdrQuery, PhonebookEntry, Recording, StoreError, VoicemailRow};
 use patchbay_api::{CallId, Cdr, RecordingPolicy};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -118,6 +118,77 @@ impl SqlStore {
             .fetch_optional(&self.pool)
             .await?;
         row.map(cdr_of).transpose()
+    }
+
+    pub(super) async fn find_cdrs(&self, q: &CdrQuery) -> Result<Vec<Cdr>, StoreError> {
+        enum Arg {
+            S(String),
+            I(i64),
+        }
+        let mut sql = String::from("SELECT * FROM cdrs WHERE tenant = $1");
+        let mut args = vec![Arg::S(q.tenant.clone())];
+        let mut push = |sql: &mut String, clause: &str, a: Vec<Arg>| {
+            let mut c = clause.to_string();
+            for v in a {
+                args.push(v);
+                c = c.replacen('?', &format!("${}", args.len()), 1);
+            }
+            sql.push_str(&c);
+        };
+        let i = |v: u64| Arg::I(i64::try_from(v).unwrap_or(i64::MAX));
+        if let Some(f) = q.from_ms {
+            push(&mut sql, " AND created_ms >= ?", vec![i(f)]);
+        }
+        if let Some(t) = q.to_ms {
+            push(&mut sql, " AND created_ms < ?", vec![i(t)]);
+        }
+        if let Some(p) = &q.party {
+            push(
+                &mut sql,
+                " AND (from_party = ? OR to_party = ?)",
+                vec![Arg::S(p.clone()), Arg::S(p.clone())],
+            );
+        }
+        if let Some(d) = &q.direction {
+            push(&mut sql, " AND direction = ?", vec![Arg::S(d.clone())]);
+        }
+        match q.answered {
+            Some(true) => sql.push_str(" AND answered_ms IS NOT NULL"),
+            Some(false) => sql.push_str(" AND answered_ms IS NULL"),
+            None => {}
+        }
+        if !q.causes.is_empty() {
+            let marks = vec!["?"; q.causes.len()].join(", ");
+            let clause = format!(" AND cause IN ({marks})");
+            push(
+                &mut sql,
+                &clause,
+                q.causes.iter().map(|c| Arg::S(c.clone())).collect(),
+            );
+        }
+        let (cmp, order) = if q.oldest_first {
+            (">", "ASC")
+        } else {
+            ("<", "DESC")
+        };
+        if let Some((at, id)) = &q.after {
+            let clause =
+                format!(" AND (created_ms {cmp} ? OR (created_ms = ? AND call_id {cmp} ?))");
+            push(&mut sql, &clause, vec![i(*at), i(*at), Arg::S(id.clone())]);
+        }
+        sql.push_str(&format!(
+            " ORDER BY created_ms {order}, call_id {order} LIMIT {}",
+            q.limit.clamp(1, 10_000)
+        ));
+        let mut query = sqlx::query(&sql);
+        for a in args {
+            query = match a {
+                Arg::S(s) => query.bind(s),
+                Arg::I(n) => query.bind(n),
+            };
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.into_iter().map(cdr_of).collect()
     }
 
     pub(super) async fn put_phonebook_entry(&self, e: &PhonebookEntry) -> Result<(), StoreError> {

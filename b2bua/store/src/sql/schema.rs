@@ -124,6 +124,9 @@ pub(super) const MIGRATIONS: &[&[&str]] = &[&[
         number TEXT NOT NULL, contact TEXT NOT NULL, created_ms BIGINT NOT NULL,
         PRIMARY KEY (tenant, id))",
     "CREATE INDEX phonebook_book ON phonebook (tenant, owner, book)",
+], &[
+    // v15: CDR search by the call's start (billing periods, promptCall's cdrapi).
+    "CREATE INDEX cdrs_tenant_created ON cdrs (tenant, created_ms)",
 ]];
 
 impl SqlStore {

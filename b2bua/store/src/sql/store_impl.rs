@@ -3,8 +3,8 @@
 
 use super::SqlStore;
 use crate::{
-    ApiKey, AppNumber, JwtKey, PhonebookEntry, Recording, SipCredentials, Store, StoreError,
-    Tenant, User, UserSettings, VoicemailRow, WebCredentials, ha1,
+    ApiKey, AppNumber, CdrQuery, JwtKey, PhonebookEntry, Recording, SipCredentials, Store,
+    StoreError, Tenant, User, UserSettings, VoicemailRow, WebCredentials, ha1,
 };
 use patchbay_api::{Cdr, DialRule, Did, RecordingPolicy, RingGroup, Trunk};
 use sqlx::Row;
@@ -318,6 +318,10 @@ impl Store for SqlStore {
 
     async fn jwt_key(&self, kid: &str) -> Result<Option<JwtKey>, StoreError> {
         self.get_jwt_key(kid).await
+    }
+
+    async fn search_cdrs(&self, q: &CdrQuery) -> Result<Vec<Cdr>, StoreError> {
+        self.find_cdrs(q).await
     }
 
     async fn upsert_phonebook_entry(&self, e: &PhonebookEntry) -> Result<(), StoreError> {
