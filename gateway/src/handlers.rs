@@ -49,6 +49,8 @@ pub(crate) enum Reply {
     /// A file from the B2BUA (a recording), passed on as it streams in: status and the
     /// headers a download needs.
     Download(reqwest::Response),
+    /// The same, served with the vendor's `Content-Type` instead of the file's.
+    DownloadAs(reqwest::Response, &'static str),
 }
 
 /// Per-request facts handlers need.

@@ -251,7 +251,11 @@ impl HttpService {
             }
             Ok(Reply::Download(resp)) => {
                 st.status = resp.status().as_u16();
-                stream_download(session, resp).await
+                stream_download(session, resp, None).await
+            }
+            Ok(Reply::DownloadAs(resp, content_type)) => {
+                st.status = resp.status().as_u16();
+                stream_download(session, resp, Some(content_type)).await
             }
             Err(f) => {
                 if let Failure::Internal(e) = &f {
@@ -325,7 +329,11 @@ enum Feed {
 }
 
 /// A file from the B2BUA as it streams in: its status and download headers, then the body.
-async fn stream_download(session: &mut Session, mut resp: reqwest::Response) -> Result<()> {
+async fn stream_download(
+    session: &mut Session,
+    mut resp: reqwest::Response,
+    content_type: Option<&'static str>,
+) -> Result<()> {
     const PASSED: [&str; 7] = [
         "content-type",
         "content-length",
@@ -337,7 +345,9 @@ async fn stream_download(session: &mut Session, mut resp: reqwest::Response) -> 
     ];
     let mut h = ResponseHeader::build(resp.status().as_u16(), Some(PASSED.len()))?;
     for name in PASSED {
-        if let Some(v) = resp.headers().get(name) {
+        if let (Some(ct), "content-type") = (content_type, name) {
+            h.append_header(name, ct)?;
+        } else if let Some(v) = resp.headers().get(name) {
             h.append_header(name, v.as_bytes())?;
         }
     }

@@ -40,6 +40,7 @@ mod ozeki_routing_interception;
 mod ozeki_sms;
 mod ozeki_third_party;
 mod ozeki_webhook_restart;
+mod promptcall_cdr_recording;
 mod queue_hold_music;
 mod queue_strategies;
 mod ring_groups;

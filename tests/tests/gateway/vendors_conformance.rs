@@ -30,7 +30,7 @@ async fn vendor_cases_answer_byte_for_byte() {
     .unwrap();
     for (vendor, base, min) in [
         ("taridium", &gw.base, 14),
-        ("promptcall", &gw.base, 10),
+        ("promptcall", &gw.base, 20),
         ("ozeki", &gw.ozeki, 8),
         ("native", &gw.base, 14),
         ("sipx", &gw.base, 100),

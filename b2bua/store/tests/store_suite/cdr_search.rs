@@ -9,7 +9,12 @@ fn cdr(tenant: &str, n: u64, from: &str, to: &str, answered: bool, cause: Cause)
         tenant: tenant.into(),
         from: from.into(),
         to: to.into(),
-        direction: if n % 2 == 0 { "inbound" } else { "originate" }.into(),
+        direction: if n.is_multiple_of(2) {
+            "inbound"
+        } else {
+            "originate"
+        }
+        .into(),
         created_ms: 10_000 + n * 1000,
         ringing_ms: None,
         answered_ms: answered.then_some(10_500 + n * 1000),
@@ -24,7 +29,7 @@ fn cdr(tenant: &str, n: u64, from: &str, to: &str, answered: bool, cause: Cause)
     }
 }
 
-pub async fn cdr_search(store: &dyn Store, tenant: &str) {
+pub(crate) async fn cdr_search(store: &dyn Store, tenant: &str) {
     for n in 1..=6 {
         let (from, to) = if n <= 3 {
             ("4005", "4007")

@@ -2,6 +2,8 @@
 //! forms (Basic header, `?token=`, JSON `token`), JSON `{"success": bool, "msg": text}` replies
 //! with HTTP 200 (vendor-apis.md 4; compat-specs/promptcall records the choices).
 
+pub mod cdr;
+
 use crate::auth::{BasicCredentials, Credentials, authorization, parse_basic, parse_token};
 use crate::query::{Params, is_json};
 use crate::vendors::native::valid_party;
@@ -12,6 +14,16 @@ use serde::Serialize;
 pub enum PromptcallOp {
     /// Ring extension `ext`, then bridge to `tel`.
     Dial { ext: String, tel: String },
+    /// Callcenter dial: ring agent `agent`, then bridge to `tel` (an agent's call).
+    DialQm { agent: String, tel: String },
+    /// CDRs of calls started in `[start, end)`, oldest first, at most `num`.
+    Cdrs {
+        num: u32,
+        start_ms: Option<u64>,
+        end_ms: Option<u64>,
+    },
+    /// A recording's WAV.
+    Recording(cdr::RecordingRef),
     /// An action the vendor has that Patchbay does not (yet).
     Other(String),
 }
@@ -60,22 +72,70 @@ pub fn parse_request(req: &Request) -> Result<PromptcallRequest, Failure> {
         .strip_prefix("/pbxws.php")
         .unwrap_or("")
         .trim_matches('/');
+    let party = |name: &str| -> Result<String, Failure> {
+        match p.get(name).map(str::trim) {
+            Some(v) if !v.is_empty() && valid_party(v) => Ok(v.to_string()),
+            _ => Err(Failure::bad(name, "required")),
+        }
+    };
+    // The bare URL some clients are configured with: the action its parameters make.
+    let action = match action {
+        "" if p.get("agent").is_some() => "dialqm",
+        "" => "dial",
+        a => a,
+    };
     let op = match action {
-        "dial" => {
-            let ext = p.get("ext").unwrap_or("").trim();
-            let tel = p.get("tel").unwrap_or("").trim();
-            if ext.is_empty() || !valid_party(ext) {
-                return Err(Failure::bad("ext", "required"));
-            }
-            if tel.is_empty() || !valid_party(tel) {
-                return Err(Failure::bad("tel", "required"));
-            }
-            PromptcallOp::Dial {
-                ext: ext.to_string(),
-                tel: tel.to_string(),
+        "dial" => PromptcallOp::Dial {
+            ext: party("ext")?,
+            tel: party("tel")?,
+        },
+        "dialqm" => PromptcallOp::DialQm {
+            agent: party("agent")?,
+            tel: party("tel")?,
+        },
+        "cdrapi" => {
+            let num = match p.get("numRecords").map(str::trim) {
+                None | Some("") => 100,
+                Some(n) => n
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| (1..=1_000).contains(n))
+                    .ok_or_else(|| Failure::bad("numRecords", "1-1000"))?,
+            };
+            let time = |name: &str| -> Result<Option<u64>, Failure> {
+                match p.get(name).map(str::trim) {
+                    None | Some("") => Ok(None),
+                    Some(t) => cdr::parse_time(name, t).map(Some),
+                }
+            };
+            PromptcallOp::Cdrs {
+                num,
+                start_ms: time("startTime")?,
+                end_ms: time("endTime")?,
             }
         }
-        "" => return Err(Failure::NotFound("no action".into())),
+        "recapi" => {
+            let text = |name: &str| p.get(name).map(str::trim).filter(|v| !v.is_empty());
+            let r = if let Some(f) = text("filename") {
+                cdr::RecordingRef::File(f.to_string())
+            } else if let Some(u) = text("uniqueid") {
+                cdr::RecordingRef::Call(u.to_string())
+            } else if let (Some(src), Some(dst), Some(at)) =
+                (text("src"), text("dst"), text("calldate"))
+            {
+                cdr::RecordingRef::Parties {
+                    src: src.to_string(),
+                    dst: dst.to_string(),
+                    at_ms: cdr::parse_time("calldate", at)?,
+                }
+            } else {
+                return Err(Failure::bad(
+                    "filename",
+                    "filename, uniqueid or src, dst and calldate",
+                ));
+            };
+            PromptcallOp::Recording(r)
+        }
         other => PromptcallOp::Other(other.to_string()),
     };
     Ok(PromptcallRequest { credentials, op })
@@ -111,6 +171,9 @@ pub fn render_error(f: &Failure) -> Response {
         Failure::AddressForbidden | Failure::Forbidden => "Permission denied".to_string(),
         Failure::BadRequest { field, .. } => format!("Missing or invalid parameter {field}"),
         Failure::NotImplemented(a) => format!("Unknown action {a}"),
+        Failure::NotFound(what) if what.starts_with("recording") => {
+            "Recording not found".to_string()
+        }
         Failure::NotFound(what) => format!("Dial failed: {what}"),
         Failure::DestinationRefused(_) => "Dial failed: destination not allowed".to_string(),
         Failure::RateLimited { .. } | Failure::Overloaded => "Too many requests".to_string(),
