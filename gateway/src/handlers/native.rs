@@ -1,5 +1,6 @@
 //! `/api/v1`: Patchbay's own JSON API.
 
+mod cdrs;
 mod ozeki;
 pub(crate) mod phonebooks;
 mod queues;
@@ -51,7 +52,7 @@ fn endpoint(op: &NativeOp) -> &'static str {
         NativeOp::StopMedia { .. } => "calls.stop",
         NativeOp::Mute { .. } => "calls.mute",
         NativeOp::Conference(_) => "conferences.get",
-        NativeOp::Cdrs { .. } => "cdrs",
+        NativeOp::Cdrs(_) => "cdrs",
         NativeOp::Setting { .. } => "tenant_settings",
         NativeOp::Voicemail { .. } => "voicemail",
         NativeOp::Recording(RecordingOp::List { .. }) => "recordings.list",
@@ -508,18 +509,7 @@ async fn run(gw: &Gateway, ctx: &mut Ctx, p: &Principal, op: NativeOp) -> Result
                 .map_err(|e| gw.b2bua_failure("conference", e))?;
             full(render_json(200, &json!({"room": room, "members": members})))
         }
-        NativeOp::Cdrs { limit } => {
-            let cdrs = gw.store.cdrs(&p.tenant, limit).await.map_err(db)?;
-            // Admins read the tenant's records; a user only the calls it was a party of.
-            let mine: Vec<_> = match (&p.user, p.has(Role::Admin)) {
-                (Some(u), false) => cdrs
-                    .into_iter()
-                    .filter(|c| c.from == *u || c.to == *u)
-                    .collect(),
-                _ => cdrs,
-            };
-            full(render_json(200, &mine))
-        }
+        NativeOp::Cdrs(search) => full(cdrs::search(gw, p, search).await?),
         NativeOp::Setting { tenant, op } => full(settings::run(gw, p, &tenant, op).await?),
         NativeOp::Recording(op) => recordings::run(gw, p, op).await,
         NativeOp::Voicemail { tenant, ext, op } => voicemail::run(gw, p, &tenant, &ext, op).await,

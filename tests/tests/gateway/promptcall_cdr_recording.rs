@@ -4,6 +4,8 @@
 //! three calls oldest first with Asterisk's columns (ANSWERED with billsec, BUSY, the agent's
 //! queue in `userfield`); `recapi` returns the first call's WAV as `application/octet-stream`
 //! by `uniqueid`, by `filename` and by `src`+`dst`+`calldate`, and what 4005 said is in it.
+//! The native billing search reads the same calls: by disposition and party with the
+//! recording linked, in pages of one joined by `Link`, and as CSV.
 use patchbay_api::{CallState, Side};
 use patchbay_tests::media::*;
 use patchbay_tests::*;
@@ -181,6 +183,77 @@ async fn cdrapi_recapi_and_dialqm_on_real_calls() {
             "{body}: what 4005 said is in the recording: {heard:.3}"
         );
     }
+
+    // The same calls through the native API's billing search.
+    let r = gw
+        .send(admin(
+            M::GET,
+            "/api/v1/cdrs?party=4007&disposition=answered&direction=originate",
+        ))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let list = r.json().as_array().unwrap().clone();
+    let ids: Vec<&str> = list.iter().map(|c| c["call"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [third.0.as_str(), first.as_str()],
+        "newest first: {list:?}"
+    );
+    assert_eq!(list[1]["disposition"], "answered");
+    let link = list[1]["recordings"][0]["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        link,
+        format!("/api/v1/recordings/{}", file.trim_end_matches(".wav"))
+    );
+    let wav = gw.send(admin(M::GET, &link)).await;
+    assert_eq!(wav.status, 200, "the linked recording downloads");
+    let busy = gw
+        .send(admin(M::GET, "/api/v1/cdrs?disposition=busy"))
+        .await;
+    assert_eq!(busy.json()[0]["call"].as_str(), Some(second.as_str()));
+    // Pages of one.
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/cdrs?party=4005&limit=1".to_string();
+    for _ in 0..5 {
+        let r = gw.send(admin(M::GET, &path)).await;
+        for c in r.json().as_array().unwrap() {
+            seen.push(c["call"].as_str().unwrap().to_string());
+        }
+        match r.headers.get("link").and_then(|l| l.to_str().ok()) {
+            Some(l) => path = l[1..l.find('>').unwrap()].to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen,
+        [second.clone(), first.clone()],
+        "two calls of 4005, one a page"
+    );
+    let csv = gw
+        .send(admin(M::GET, "/api/v1/cdrs?party=4009").header("accept", "text/csv"))
+        .await;
+    assert_eq!(csv.header("content-type"), "text/csv; charset=utf-8");
+    let mut lines = csv.body.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "call,from,to,direction,start,answer,end,duration_s,billsec,disposition,cause,queue,recordings"
+        )
+    );
+    let row = lines.next().unwrap();
+    assert!(
+        row.starts_with(&format!("{},4009,4007,originate,", third.0))
+            && row.contains(",answered,normal,sales,"),
+        "{row}"
+    );
+    // A user reads only its own calls.
+    let r = gw
+        .send(gw.as_key("4009", "web-4009", M::GET, "/api/v1/cdrs?party=4005"))
+        .await;
+    assert_eq!(r.status, 403);
     gw.stop().await;
     stack.stop().await;
 }

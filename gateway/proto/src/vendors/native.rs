@@ -4,6 +4,7 @@
 //! Digest (MD5, SHA-256), Basic and Bearer challenges.
 
 mod bodies;
+pub mod cdrs;
 mod events;
 mod ozeki;
 mod phonebooks;
@@ -17,6 +18,7 @@ mod webhooks;
 pub use bodies::{
     CallBody, ForwardingBody, KeyBody, OneOrMany, TenantBody, UserBody, VoicemailBody, valid_party,
 };
+pub use cdrs::CdrSearch;
 pub use events::{render_sse_event, render_tenant_sse_event};
 pub use ozeki::{ApiExtension, OzekiOp, OzekiSettings, url_ok};
 pub use phonebooks::{
@@ -29,7 +31,6 @@ pub use settings::{IP_SCOPES, JWT_ALGS, SettingOp, valid_host};
 pub use voicemail::VoicemailOp;
 pub use webhooks::WebhookOp;
 
-use crate::query::Params;
 use crate::{Failure, Request, Response, response};
 use patchbay_api::{CallId, MediaOp, StopRequest, TransferRequest};
 use serde::{Deserialize, Serialize};
@@ -114,10 +115,8 @@ pub enum NativeOp {
     },
     /// The members of one of the principal's tenant's conference rooms.
     Conference(String),
-    /// The principal's tenant's CDRs, newest first.
-    Cdrs {
-        limit: u32,
-    },
+    /// The principal's tenant's CDRs, newest first (a search, see [`CdrSearch`]).
+    Cdrs(CdrSearch),
     /// The principal's tenant's recordings (see [`RecordingOp`]).
     Recording(RecordingOp),
     /// A user's voicemail (see [`VoicemailOp`]).
@@ -147,15 +146,6 @@ pub fn parse_request(req: &Request) -> Result<NativeOp, Failure> {
         .strip_prefix("/api/v1")
         .ok_or_else(|| Failure::NotFound(path.to_string()))?;
     let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
-    let q = Params::from_query(req);
-    let num = |name: &str, default: u64| -> Result<u64, Failure> {
-        match q.get(name) {
-            None => Ok(default),
-            Some(v) => v
-                .parse()
-                .map_err(|_| Failure::bad(name, "must be a non-negative integer")),
-        }
-    };
     let m = req.method().as_str();
     let s = |i: usize| segs[i].to_string();
     if let ["tenants", tenant, "users", ext, "voicemail", rest @ ..] = segs.as_slice() {
@@ -266,9 +256,7 @@ pub fn parse_request(req: &Request) -> Result<NativeOp, Failure> {
                 command: body.command,
             }
         }
-        ("GET", ["cdrs"]) => NativeOp::Cdrs {
-            limit: num("limit", 100)?.clamp(1, 1000) as u32,
-        },
+        ("GET", ["cdrs"]) => NativeOp::Cdrs(cdrs::parse(req)?),
         (
             _,
             [
