@@ -120,6 +120,29 @@ impl Authn {
         Failure::AuthFailed { challenges }
     }
 
+    /// `secret` against an argon2 `hash` a tenant setting keeps (Taridium's IPPS password);
+    /// a right one is cached (with the hash, so a new password is checked afresh).
+    pub async fn hashed_secret_ok(&self, scope: &str, hash: &str, secret: &str) -> bool {
+        let ck = cache_key(&["hashed", scope, hash, secret]);
+        if self.verified.get(&ck).is_some() {
+            return true;
+        }
+        let ok = self.argon2(Some(hash.to_string()), secret).await;
+        if ok {
+            self.verified.insert(
+                ck,
+                Principal {
+                    tenant: String::new(),
+                    user: None,
+                    key: None,
+                    roles: Vec::new(),
+                    scheme: Scheme::Basic,
+                },
+            );
+        }
+        ok
+    }
+
     /// A failed login of a form the caller checked itself (sipX's private keys, conference
     /// PINs): counted and held against the address like a wrong password.
     pub fn refuse(

@@ -3,6 +3,7 @@
 
 pub(crate) mod brekeke;
 pub(crate) mod internal;
+pub(crate) mod ipps;
 pub(crate) mod native;
 pub(crate) mod ozeki;
 pub(crate) mod promptcall;

@@ -62,6 +62,10 @@ pub async fn provision_demo(store: &dyn Store) -> Result<(), StoreError> {
             key_material: "demo-jwt-secret".into(),
         })
         .await?;
+    // Taridium's IPPS pages for wallboards, without credentials (vendor-apis.md 2.1).
+    store
+        .put_config("demo", "ipps", "settings", r#"{"enabled":true}"#)
+        .await?;
     // The demo tenant is for trying Patchbay on one machine: its webhooks may reach local
     // receivers (the gateway's `webhooks` policy object).
     store

@@ -1,4 +1,4 @@
-//! Taridium: End-User URL Control (`/user/c/`). The IPPS pages come with their own issue.
+//! Taridium: End-User URL Control (`/user/c/`); the IPPS pages are `super::ipps`.
 
 use super::{Ctx, Reply, db};
 use crate::Gateway;
@@ -9,8 +9,7 @@ use patchbay_gateway_proto::{Failure, Principal, Request};
 
 pub(crate) async fn handle(gw: &Gateway, ctx: &mut Ctx, req: &Request) -> Result<Reply, Failure> {
     if !req.uri().path().starts_with("/user/c") {
-        ctx.endpoint = "ipps";
-        return Err(Failure::NotImplemented(req.uri().path().to_string()));
+        return Ok(super::ipps::handle(gw, ctx, req).await);
     }
     ctx.endpoint = "auth";
     let ip = ctx.origin.ip;

@@ -51,6 +51,7 @@ mod sipx_forward_rings;
 mod sipx_php_click_to_call;
 mod sipx_rest_click_to_call;
 mod sipx_voicemail_feed;
+mod taridium_ipps;
 mod tenant_settings;
 mod tls_listener;
 mod trunk_forward_to_mobile;

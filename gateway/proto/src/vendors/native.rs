@@ -6,6 +6,7 @@
 mod bodies;
 pub mod cdrs;
 mod events;
+mod ipps;
 mod ozeki;
 mod phonebooks;
 mod queues;
@@ -20,6 +21,7 @@ pub use bodies::{
 };
 pub use cdrs::CdrSearch;
 pub use events::{render_sse_event, render_tenant_sse_event};
+pub use ipps::IppsBody;
 pub use ozeki::{ApiExtension, OzekiOp, OzekiSettings, url_ok};
 pub use phonebooks::{
     EntryBody, Phone, PhonebookBody, PhonebookOp, book_name_ok, check_entry, serial_of,

@@ -5,6 +5,8 @@
 //! credentials of the vendor). One action per request, the first present of `call`, `fwdnr`,
 //! `fwd`, `follow`, `vm` (compat-specs/taridium records the choice).
 
+pub mod ipps;
+
 use crate::auth::{Credentials, from_authorization};
 use crate::query::Params;
 use crate::vendors::native::valid_party;

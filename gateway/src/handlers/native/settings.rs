@@ -137,7 +137,39 @@ pub(super) async fn run(
         SettingOp::Webhooks(op) => super::webhooks::run(gw, p, tenant, op).await?,
         SettingOp::Ozeki(op) => super::ozeki::run(gw, tenant, op).await?,
         SettingOp::Phonebooks(op) => super::phonebooks::run(gw, tenant, op).await?,
+        SettingOp::GetIpps => ipps_json(&crate::handlers::ipps::settings(gw, tenant).await?),
+        SettingOp::PutIpps(b) => {
+            let st = patchbay_gateway_proto::vendors::taridium::ipps::IppsSettings {
+                enabled: b.enabled,
+                user: b.user.clone(),
+                password_hash: b.password.as_deref().map(patchbay_store::hash_secret),
+                require_ssl: b.require_ssl,
+                domestic_number_max_len: b.domestic_number_max_len.unwrap_or(6),
+                default_country: b.default_country.clone(),
+                context: b.context.clone().unwrap_or_else(|| "inside".into()),
+            };
+            let body = serde_json::to_string(&st).unwrap_or_default();
+            s.put_config(
+                tenant,
+                crate::handlers::ipps::KIND,
+                crate::handlers::ipps::NAME,
+                &body,
+            )
+            .await
+            .map_err(db)?;
+            ipps_json(&st)
+        }
     })
+}
+
+/// IPPS settings as shown: the password never, whether there is one.
+fn ipps_json(st: &patchbay_gateway_proto::vendors::taridium::ipps::IppsSettings) -> Response {
+    render_json(
+        200,
+        &json!({"enabled": st.enabled, "user": st.user, "has_password": st.password_hash.is_some(),
+                "require_ssl": st.require_ssl, "domestic_number_max_len": st.domestic_number_max_len,
+                "default_country": st.default_country, "context": st.context}),
+    )
 }
 
 /// A JWT key as listed: HS256 secrets are never shown; public keys are.

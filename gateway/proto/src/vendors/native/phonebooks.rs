@@ -160,7 +160,7 @@ pub(super) fn parse(
             serial_of(s).ok_or_else(|| Failure::bad("serial", "12 hex digits"))?,
         ),
         (_, ["phonebooks" | "phones", ..]) => return Err(Failure::MethodNotAllowed),
-        _ => return Ok(None),
+        _ => return super::ipps::parse(method, segs, body),
     };
     Ok(Some(SettingOp::Phonebooks(op)))
 }

@@ -59,6 +59,9 @@ pub enum SettingOp {
     Ozeki(super::ozeki::OzekiOp),
     /// Shared phonebooks and phones (what sipX reads).
     Phonebooks(super::phonebooks::PhonebookOp),
+    /// Taridium's IPPS settings.
+    GetIpps,
+    PutIpps(Box<super::ipps::IppsBody>),
 }
 
 #[derive(Debug, Deserialize, Serialize, Default)]
