@@ -3,7 +3,8 @@
 //! application calls with a beep) runs for 10 s against the live stack and must pass its thresholds
 //! (error rate, checks, p95); every request it made must have become a real call that SIPp
 //! answered and hung up (the B2BUA's normally-ended calls grow by k6's iteration count). Then
-//! the native API's reads (CDRs, calls, tenant settings) run the same way, with those CDRs.
+//! the native API's reads (CDRs, calls, tenant settings) and the IPPS wallboard pages run the
+//! same way, with those CDRs.
 use patchbay_tests::*;
 use std::time::Duration;
 
@@ -95,10 +96,13 @@ async fn k6_click_to_call_smoke() {
             calls.join("\n")
         );
     }
-    let s = run("native_admin").await;
-    let n = s["metrics"]["iterations"]["count"].as_f64().unwrap_or(0.0);
-    let checks = s["metrics"]["checks"]["value"].as_f64();
-    assert!(n >= 10.0 && checks == Some(1.0), "k6 native_admin: {s}");
+    // The reads: the native API's (CDRs, calls, settings) and the IPPS wallboard pages.
+    for script in ["native_admin", "ipps"] {
+        let s = run(script).await;
+        let n = s["metrics"]["iterations"]["count"].as_f64().unwrap_or(0.0);
+        let checks = s["metrics"]["checks"]["value"].as_f64();
+        assert!(n >= 10.0 && checks == Some(1.0), "k6 {script}: {s}");
+    }
     gw.stop().await;
     stack.stop().await;
 }
