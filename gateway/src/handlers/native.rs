@@ -263,6 +263,9 @@ async fn run(gw: &Gateway, ctx: &mut Ctx, p: &Principal, op: NativeOp) -> Result
                     .await
                     .map_err(db)?;
             }
+            if let Some(ip) = &body.url_ip {
+                super::taridium::set_url_ip(gw, &tenant, &ext, ip).await?;
+            }
             let mut st = gw
                 .store
                 .user_settings(&tenant, &ext)
@@ -311,11 +314,13 @@ async fn run(gw: &Gateway, ctx: &mut Ctx, p: &Principal, op: NativeOp) -> Result
             if !gw.store.delete_user(&tenant, &ext).await.map_err(db)? {
                 return Err(Failure::NotFound(format!("user {ext}")));
             }
-            // Its sipX speed dials go with it.
-            gw.store
-                .delete_config(&tenant, "sipx-speeddial", &ext)
-                .await
-                .map_err(db)?;
+            // Its sipX speed dials and Taridium authorized client IP go with it.
+            for kind in ["sipx-speeddial", "taridium-url-ip"] {
+                gw.store
+                    .delete_config(&tenant, kind, &ext)
+                    .await
+                    .map_err(db)?;
+            }
             gw.authn.invalidate();
             full(render_json(200, &json!({"deleted": ext})))
         }

@@ -17,9 +17,12 @@ pub(crate) async fn handle(gw: &Gateway, ctx: &mut Ctx, req: &Request) -> Result
     let c = taridium::parse_url_control(req)?;
     let p = match &c.credentials {
         Credentials::UrlKey(k) => gw.authn.url_key(ip, k).await?,
-        // "Generic" mode: IPPS credentials (an API key here) and `user=<ext>`.
+        // "Generic" mode: the tenant's IPPS credentials (or an API key) and `user=<ext>`.
         Credentials::Basic(b) => {
-            let k = gw.authn.api_key(ip, &b.user, &b.password, vec![]).await?;
+            let k = match ipps_user(gw, ctx, &b.user, &b.password).await? {
+                Some(p) => p,
+                None => gw.authn.api_key(ip, &b.user, &b.password, vec![]).await?,
+            };
             let ext = c
                 .user
                 .clone()
@@ -39,7 +42,11 @@ pub(crate) async fn handle(gw: &Gateway, ctx: &mut Ctx, req: &Request) -> Result
                 ..k
             }
         }
-        Credentials::None => return Err(gw.authn.missing("url_key", vec![])),
+        // The user's authorized client IP stands for its key.
+        Credentials::None => match url_ip_user(gw, ctx).await? {
+            Some(p) => p,
+            None => return Err(gw.authn.missing("url_key", vec![])),
+        },
         _ => return Err(Failure::AuthFailed { challenges: vec![] }),
     };
     gw.rate_limit(&p)?;
@@ -106,4 +113,95 @@ async fn update(
         .await
         .map_err(db)?;
     Ok(())
+}
+
+/// `tenant_configs` kind of users' authorized client IPs (named by extension).
+const URL_IP_KIND: &str = "taridium-url-ip";
+
+/// Set (or, with `""`, clear) a user's authorized client IP.
+pub(crate) async fn set_url_ip(
+    gw: &Gateway,
+    tenant: &str,
+    ext: &str,
+    ip: &str,
+) -> Result<(), Failure> {
+    if ip.is_empty() {
+        gw.store
+            .delete_config(tenant, URL_IP_KIND, ext)
+            .await
+            .map_err(db)?;
+    } else {
+        let body = serde_json::json!({ "ip": ip }).to_string();
+        gw.store
+            .put_config(tenant, URL_IP_KIND, ext, &body)
+            .await
+            .map_err(db)?;
+    }
+    Ok(())
+}
+
+/// The user of the request's tenant whose authorized client IP the request comes from.
+async fn url_ip_user(gw: &Gateway, ctx: &Ctx) -> Result<Option<Principal>, Failure> {
+    let Some(tenant) = &ctx.origin.tenant else {
+        return Ok(None);
+    };
+    let ip = ctx.origin.ip.to_string();
+    let found = gw
+        .store
+        .configs(tenant, URL_IP_KIND)
+        .await
+        .map_err(db)?
+        .into_iter()
+        .find(|(_, b)| {
+            serde_json::from_str::<serde_json::Value>(b)
+                .ok()
+                .is_some_and(|v| v["ip"].as_str() == Some(ip.as_str()))
+        });
+    Ok(found.map(|(ext, _)| Principal {
+        tenant: tenant.clone(),
+        user: Some(ext),
+        key: None,
+        roles: vec![patchbay_gateway_proto::Role::User],
+        scheme: patchbay_gateway_proto::Scheme::IpAllowList,
+    }))
+}
+
+/// Generic auth with the tenant's IPPS user and password (`$cfg['IPPSUser']`); `None`: not
+/// the IPPS user (an API key, perhaps).
+async fn ipps_user(
+    gw: &Gateway,
+    ctx: &Ctx,
+    user: &str,
+    password: &str,
+) -> Result<Option<Principal>, Failure> {
+    let Some(tenant) = &ctx.origin.tenant else {
+        return Ok(None);
+    };
+    let st = super::ipps::settings(gw, tenant).await?;
+    if st.user.as_deref() != Some(user) {
+        return Ok(None);
+    }
+    let ok = gw
+        .authn
+        .hashed_secret_ok(
+            &format!("ipps:{tenant}"),
+            st.password_hash.as_deref().unwrap_or(""),
+            password,
+        )
+        .await;
+    if !ok {
+        return Err(gw.authn.refuse(
+            ctx.origin.ip,
+            patchbay_gateway_proto::Scheme::Basic,
+            "ipps",
+            Vec::new(),
+        ));
+    }
+    Ok(Some(Principal {
+        tenant: tenant.clone(),
+        user: None,
+        key: None,
+        roles: vec![patchbay_gateway_proto::Role::User],
+        scheme: patchbay_gateway_proto::Scheme::Basic,
+    }))
 }

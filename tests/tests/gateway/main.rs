@@ -52,6 +52,7 @@ mod sipx_php_click_to_call;
 mod sipx_rest_click_to_call;
 mod sipx_voicemail_feed;
 mod taridium_ipps;
+mod taridium_url_control_auth;
 mod tenant_settings;
 mod tls_listener;
 mod trunk_forward_to_mobile;

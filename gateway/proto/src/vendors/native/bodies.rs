@@ -29,6 +29,10 @@ pub struct UserBody {
     /// Taridium-style URL key (6 characters).
     #[serde(default)]
     pub url_key: Option<String>,
+    /// Taridium's authorized client IP: URL control from this address needs no key (`""`
+    /// clears it).
+    #[serde(default)]
+    pub url_ip: Option<String>,
     #[serde(default)]
     pub forward_to: Option<String>,
     #[serde(default)]
@@ -119,6 +123,12 @@ impl UserBody {
             && !GREETINGS.contains(&g.as_str())
         {
             return Err(Failure::bad("greeting", GREETINGS.join(", ")));
+        }
+        if let Some(ip) = &self.url_ip
+            && !ip.is_empty()
+            && ip.parse::<std::net::IpAddr>().is_err()
+        {
+            return Err(Failure::bad("url_ip", "an IP address"));
         }
         if let Some(r) = &self.roles
             && r.iter().any(|r| r != "admin")
