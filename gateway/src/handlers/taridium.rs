@@ -70,22 +70,41 @@ pub(crate) async fn handle(gw: &Gateway, ctx: &mut Ctx, req: &Request) -> Result
             .await?;
             taridium::CALL_PLACED
         }
+        // Each switch fails in its own words (`ERROR: FAILED UPDATING ... SETTINGS`).
         UrlAction::Forwarding { on, number } => {
-            update(gw, ctx, &p.tenant, &ext, |st| {
+            update(gw, ctx, &p.tenant, &ext, "fwd", |st| {
                 if number.is_some() {
                     st.forward_to = number;
                 }
+                // Forwarding without a number to forward to means nothing (Taridium: "only
+                // meaningful if a destination is configured").
+                if on && st.forward_to.is_none() {
+                    return Err(Failure::bad("fwd", "no forwarding number"));
+                }
                 st.forward_on = on;
+                Ok(())
             })
             .await?;
             taridium::FORWARDING_UPDATED
         }
         UrlAction::FollowMe(on) => {
-            update(gw, ctx, &p.tenant, &ext, |st| st.followme_on = on).await?;
+            update(gw, ctx, &p.tenant, &ext, "follow", |st| {
+                // Follow-me needs a destination (the call sequence).
+                if on && !st.call_sequence.iter().any(|r| r.enabled) {
+                    return Err(Failure::bad("follow", "no follow-me destination"));
+                }
+                st.followme_on = on;
+                Ok(())
+            })
+            .await?;
             taridium::FOLLOWME_UPDATED
         }
         UrlAction::Voicemail(on) => {
-            update(gw, ctx, &p.tenant, &ext, |st| st.vm_on = on).await?;
+            update(gw, ctx, &p.tenant, &ext, "vm", |st| {
+                st.vm_on = on;
+                Ok(())
+            })
+            .await?;
             taridium::VM_UPDATED
         }
     };
@@ -98,7 +117,8 @@ async fn update(
     ctx: &mut Ctx,
     tenant: &str,
     ext: &str,
-    change: impl FnOnce(&mut patchbay_store::UserSettings),
+    action: &'static str,
+    change: impl FnOnce(&mut patchbay_store::UserSettings) -> Result<(), Failure>,
 ) -> Result<(), Failure> {
     ctx.endpoint = "settings";
     let mut st = gw
@@ -106,8 +126,8 @@ async fn update(
         .user_settings(tenant, ext)
         .await
         .map_err(db)?
-        .ok_or(Failure::Forbidden)?;
-    change(&mut st);
+        .ok_or_else(|| Failure::bad(action, "no such user"))?;
+    change(&mut st)?;
     gw.store
         .set_user_settings(tenant, ext, &st)
         .await

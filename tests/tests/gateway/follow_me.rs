@@ -38,7 +38,7 @@ async fn follow_me_rings_the_sequence_after_the_users_phones() {
         .await;
     assert_eq!(r.status, 400, "ring_secs below 5: {}", r.body);
     let r = gw.get("/user/c/?key=DEMO07&follow=1").await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body, "OK: UPDATED FOLLOWME SETTINGS");
 
     let (p5, p7, p9) = (free_port(), free_port(), free_port());
     stack.register("4007", p7).await;

@@ -121,6 +121,15 @@ pub fn render_error(f: &Failure) -> Response {
         Failure::BadRequest { field, .. } if field == "queue_name" => {
             "ERROR: NO QUEUE NAME SUPPLIED".to_string()
         }
+        Failure::BadRequest { field, .. } if field == "fwd" || field == "fwdnr" => {
+            "ERROR: FAILED UPDATING FORWARDING SETTINGS".to_string()
+        }
+        Failure::BadRequest { field, .. } if field == "follow" => {
+            "ERROR: FAILED UPDATING FOLLOWME SETTINGS".to_string()
+        }
+        Failure::BadRequest { field, .. } if field == "vm" => {
+            "ERROR: FAILED UPDATING VM SETTINGS".to_string()
+        }
         Failure::NotImplemented(_) => "ERROR: NOT SUPPORTED".to_string(),
         // Everything else ends a `call` that could not be placed (the caller's phone is not
         // registered, the B2BUA refused or is down): the vendor has one text for all of it.
