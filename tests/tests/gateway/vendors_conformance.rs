@@ -29,7 +29,7 @@ async fn vendor_cases_answer_byte_for_byte() {
     .await
     .unwrap();
     for (vendor, base, min) in [
-        ("taridium", &gw.base, 24),
+        ("taridium", &gw.base, 23),
         ("promptcall", &gw.base, 20),
         ("ozeki", &gw.ozeki, 8),
         ("native", &gw.base, 14),
