@@ -27,6 +27,22 @@ pub(crate) fn db(e: patchbay_store::StoreError) -> Failure {
     }
 }
 
+/// One of a tenant's config documents (`tenant_configs`) by kind and name.
+pub(crate) async fn config(
+    gw: &crate::Gateway,
+    tenant: &str,
+    kind: &str,
+    name: &str,
+) -> Result<Option<String>, Failure> {
+    Ok(gw
+        .store
+        .configs(tenant, kind)
+        .await
+        .map_err(db)?
+        .into_iter()
+        .find_map(|(n, b)| (n == name).then_some(b)))
+}
+
 /// `bytes` random bytes as lowercase hex (generated secrets).
 pub(crate) fn random_hex(bytes: usize) -> String {
     (0..bytes)

@@ -2,7 +2,7 @@
 //! live channels and queues, for the tenant of the Host (or listener); off unless the
 //! tenant's IPPS settings turn them on; their Basic credentials and SSL rule when set.
 
-use super::{Ctx, Reply, db};
+use super::{Ctx, Reply};
 use crate::Gateway;
 use patchbay_gateway_proto::Failure;
 use patchbay_gateway_proto::Request;
@@ -15,14 +15,9 @@ pub(crate) const KIND: &str = "ipps";
 pub(crate) const NAME: &str = "settings";
 
 pub(crate) async fn settings(gw: &Gateway, tenant: &str) -> Result<IppsSettings, Failure> {
-    Ok(gw
-        .store
-        .configs(tenant, KIND)
-        .await
-        .map_err(db)?
-        .into_iter()
-        .find(|(n, _)| n == NAME)
-        .and_then(|(_, b)| serde_json::from_str(&b).ok())
+    Ok(super::config(gw, tenant, KIND, NAME)
+        .await?
+        .and_then(|b| serde_json::from_str(&b).ok())
         .unwrap_or_default())
 }
 

@@ -3,7 +3,7 @@
 //! tenant config `phonebook`/<name>; its entries are the store's phonebook rows of that
 //! book; phones are the tenant config `phone`/<serial>.
 
-use super::super::db;
+use super::super::{config, db};
 use crate::Gateway;
 use crate::auth::now_ms;
 use patchbay_gateway_proto::vendors::native::{
@@ -32,22 +32,6 @@ pub(crate) async fn book(
     Ok(config(gw, tenant, BOOK_KIND, name)
         .await?
         .and_then(|b| serde_json::from_str(&b).ok()))
-}
-
-/// One tenant config document by kind and name.
-pub(crate) async fn config(
-    gw: &Gateway,
-    tenant: &str,
-    kind: &str,
-    name: &str,
-) -> Result<Option<String>, Failure> {
-    Ok(gw
-        .store
-        .configs(tenant, kind)
-        .await
-        .map_err(db)?
-        .into_iter()
-        .find_map(|(n, b)| (n == name).then_some(b)))
 }
 
 pub(crate) fn entry_json(e: &PhonebookEntry) -> serde_json::Value {

@@ -106,13 +106,10 @@ pub(super) async fn speed_dial(cx: &Rest<'_>, ctx: &mut Ctx) -> Result<Reply, Fa
     match cx.method {
         "GET" => {
             negotiate(cx, &[Variant::Json])?;
-            let buttons: Option<Vec<Button>> = s
-                .configs(cx.tenant(), SPEED_DIAL_KIND)
-                .await
-                .map_err(db)?
-                .into_iter()
-                .find(|(n, _)| n == cx.user())
-                .and_then(|(_, b)| serde_json::from_str(&b).ok());
+            let buttons: Option<Vec<Button>> =
+                crate::handlers::config(cx.gw, cx.tenant(), SPEED_DIAL_KIND, cx.user())
+                    .await?
+                    .and_then(|b| serde_json::from_str(&b).ok());
             let group = buttons.is_none();
             Ok(Reply::Full(docs::render_speed_dial(
                 &buttons.unwrap_or_default(),
