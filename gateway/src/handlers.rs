@@ -43,6 +43,22 @@ pub(crate) async fn config(
         .find_map(|(n, b)| (n == name).then_some(b)))
 }
 
+/// A tenant's config documents of `kind` read as `T` (unreadable ones left out).
+pub(crate) async fn configs_as<T: serde::de::DeserializeOwned>(
+    gw: &crate::Gateway,
+    tenant: &str,
+    kind: &str,
+) -> Result<Vec<T>, Failure> {
+    Ok(gw
+        .store
+        .configs(tenant, kind)
+        .await
+        .map_err(db)?
+        .into_iter()
+        .filter_map(|(_, b)| serde_json::from_str(&b).ok())
+        .collect())
+}
+
 /// `bytes` random bytes as lowercase hex (generated secrets).
 pub(crate) fn random_hex(bytes: usize) -> String {
     (0..bytes)

@@ -60,6 +60,11 @@ pub struct Gateway {
     pub(crate) webhooks: Arc<webhooks::Webhooks>,
     pub(crate) ozeki: ozeki::Ozeki,
     pub(crate) sipx: sipx::Sipx,
+    /// Each tenant's Taridium IPPS settings (`handlers::ipps::settings`).
+    pub(crate) ipps: moka::sync::Cache<
+        String,
+        Arc<patchbay_gateway_proto::vendors::taridium::ipps::IppsSettings>,
+    >,
 }
 
 /// A started gateway. [`RunningGateway::stop`] ends it (blocking; call it off the async threads).
@@ -150,6 +155,10 @@ pub fn start(cfg: GatewayConfig, store: Arc<dyn Store>) -> Result<RunningGateway
         webhooks: hooks.clone(),
         ozeki: ozeki::Ozeki::new(store.clone(), ozeki::public_base(&cfg, &listeners)),
         sipx: sipx::Sipx::new(metrics.sipx_cc_calls.clone()),
+        ipps: moka::sync::Cache::builder()
+            .max_capacity(10_000)
+            .time_to_live(Duration::from_secs(10))
+            .build(),
         authn: auth::Authn::new(store.clone(), metrics.clone(), &cfg.auth),
         key_rate: limits::RateLimiter::new(cfg.limits.requests_per_sec_per_key),
         tenant_rate: limits::RateLimiter::new(cfg.limits.requests_per_sec_per_tenant),

@@ -9,16 +9,27 @@ use patchbay_gateway_proto::Request;
 use patchbay_gateway_proto::auth::Credentials;
 use patchbay_gateway_proto::principal::Scheme;
 use patchbay_gateway_proto::vendors::taridium::ipps::{self, IppsRequest, IppsSettings};
+use std::sync::Arc;
 
 /// `tenant_configs` kind and name of a tenant's IPPS settings.
 pub(crate) const KIND: &str = "ipps";
 pub(crate) const NAME: &str = "settings";
 
-pub(crate) async fn settings(gw: &Gateway, tenant: &str) -> Result<IppsSettings, Failure> {
-    Ok(super::config(gw, tenant, KIND, NAME)
-        .await?
-        .and_then(|b| serde_json::from_str(&b).ok())
-        .unwrap_or_default())
+/// The tenant's IPPS settings: wallboards poll every few seconds, so they are cached (this
+/// gateway's copy is dropped when they are changed through it; others see a change within
+/// the cache's 10 s).
+pub(crate) async fn settings(gw: &Gateway, tenant: &str) -> Result<Arc<IppsSettings>, Failure> {
+    if let Some(s) = gw.ipps.get(tenant) {
+        return Ok(s);
+    }
+    let s: Arc<IppsSettings> = Arc::new(
+        super::config(gw, tenant, KIND, NAME)
+            .await?
+            .and_then(|b| serde_json::from_str(&b).ok())
+            .unwrap_or_default(),
+    );
+    gw.ipps.insert(tenant.to_string(), s.clone());
+    Ok(s)
 }
 
 /// Every failure in IPPS's own texts.

@@ -165,7 +165,7 @@ async fn authenticate(
                 .refuse(ip, Scheme::UrlKey, "bad_private_key", challenge(false))),
         };
     }
-    let mut p = match rest::credentials(req) {
+    let mut p = match patchbay_gateway_proto::auth::from_authorization(req) {
         Credentials::Basic(b) => {
             let user = match &ctx.origin.tenant {
                 Some(t) => gw.store.user(t, &b.user).await.map_err(db)?,
@@ -223,11 +223,6 @@ async fn authenticate(
         p.roles.push(Role::Admin);
     }
     Ok(p)
-}
-
-/// Restlet's 400 text, for values sipX rejects without one of its own.
-pub(crate) fn sipx_bad() -> &'static str {
-    sipx::BAD_REQUEST
 }
 
 /// A party as the B2BUA names it: the user part of an address in the PBX's domain (`realm`),

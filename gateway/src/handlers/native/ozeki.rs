@@ -35,13 +35,8 @@ pub(super) async fn run(gw: &Gateway, tenant: &str, op: OzekiOp) -> Result<Respo
             render_json(200, &v)
         }
         OzekiOp::ListExtensions => {
-            let list: Vec<ApiExtension> = s
-                .configs(tenant, EXTENSION_KIND)
-                .await
-                .map_err(db)?
-                .into_iter()
-                .filter_map(|(_, b)| serde_json::from_str(&b).ok())
-                .collect();
+            let list: Vec<ApiExtension> =
+                super::super::configs_as(gw, tenant, EXTENSION_KIND).await?;
             render_json(200, &list)
         }
         OzekiOp::GetExtension(n) => {

@@ -113,13 +113,7 @@ pub(super) async fn run(gw: &Gateway, tenant: &str, op: PhonebookOp) -> Result<R
             render_json(200, &json!({"deleted": id}))
         }
         PhonebookOp::ListPhones => {
-            let list: Vec<Phone> = s
-                .configs(tenant, PHONE_KIND)
-                .await
-                .map_err(db)?
-                .into_iter()
-                .filter_map(|(_, b)| serde_json::from_str(&b).ok())
-                .collect();
+            let list: Vec<Phone> = super::super::configs_as(gw, tenant, PHONE_KIND).await?;
             render_json(200, &list)
         }
         PhonebookOp::GetPhone(serial) => {

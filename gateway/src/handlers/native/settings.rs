@@ -137,7 +137,7 @@ pub(super) async fn run(
         SettingOp::Webhooks(op) => super::webhooks::run(gw, p, tenant, op).await?,
         SettingOp::Ozeki(op) => super::ozeki::run(gw, tenant, op).await?,
         SettingOp::Phonebooks(op) => super::phonebooks::run(gw, tenant, op).await?,
-        SettingOp::GetIpps => ipps_json(&crate::handlers::ipps::settings(gw, tenant).await?),
+        SettingOp::GetIpps => ipps_json(&*crate::handlers::ipps::settings(gw, tenant).await?),
         SettingOp::PutIpps(b) => {
             let st = patchbay_gateway_proto::vendors::taridium::ipps::IppsSettings {
                 enabled: b.enabled,
@@ -157,6 +157,7 @@ pub(super) async fn run(
             )
             .await
             .map_err(db)?;
+            gw.ipps.invalidate(tenant);
             ipps_json(&st)
         }
     })

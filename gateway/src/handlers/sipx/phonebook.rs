@@ -258,7 +258,7 @@ pub(super) async fn paged(cx: &Rest<'_>, ctx: &mut Ctx) -> Result<Reply, Failure
             Some(x) => x
                 .trim()
                 .parse()
-                .map_err(|_| Failure::bad(k, super::sipx_bad())),
+                .map_err(|_| Failure::bad(k, patchbay_gateway_proto::vendors::sipx::BAD_REQUEST)),
         }
     };
     let all = visible(cx).await?;

@@ -2,7 +2,6 @@
 //! names and who may use it, the bodies action requests arrive with, and content negotiation
 //! by `Accept` as Restlet does it.
 
-use crate::auth::{Credentials, from_authorization};
 use crate::{Failure, Request};
 
 pub const PREFIX: &str = "/sipxconfig/rest/";
@@ -327,11 +326,6 @@ pub fn no_body(body: &[u8]) -> bool {
 /// Whether a body holds JSON (by content, whatever `Content-Type` says).
 pub fn looks_json(body: &[u8]) -> bool {
     matches!(body.trim_ascii().first(), Some(b'{' | b'['))
-}
-
-/// The request's credentials (Basic or Digest).
-pub fn credentials(req: &Request) -> Credentials {
-    from_authorization(req)
 }
 
 /// `GET` or `HEAD`, `PUT`, `POST`, `DELETE`; anything else is refused by every resource.
