@@ -84,8 +84,9 @@ pub(crate) struct Driver {
     tasks: mpsc::UnboundedSender<TaskDone>,
     /// CDRs go to a writer task so the loop never waits on the store.
     cdr_tx: mpsc::UnboundedSender<patchbay_api::Cdr>,
-    id_base: u64,
-    next_call: u64,
+    /// What the route hook (the tenant's CTI) set on a call: account codes for its CDR, the
+    /// pop-up URL for its callees' `ringing` events.
+    hooked: HashMap<CallId, crate::route_hook::Hooked>,
     sdp_version: u64,
     sip_host: String,
     /// Calls accepted (or started) by the control API whose first INVITE has not left yet.
@@ -128,7 +129,6 @@ impl Driver {
     ) -> Self {
         let (apps, engine_rx) = app::Apps::new(&sh.cfg, engine_metrics);
         let sip_host = sh.cfg.sip_listen.to_string();
-        let boot = now_ms() / 1000;
         use patchbay_sip::dialog::Local;
         let at = |a: std::net::SocketAddr, transport| Local {
             sent_by: a.to_string(),
@@ -177,8 +177,7 @@ impl Driver {
             bridges: HashMap::new(),
             tasks,
             cdr_tx,
-            id_base: boot,
-            next_call: 0,
+            hooked: HashMap::new(),
             sdp_version: 0,
             sip_host,
             startable: HashMap::new(),
@@ -343,8 +342,7 @@ impl Driver {
     }
 
     fn new_call_id(&mut self) -> CallId {
-        self.next_call += 1;
-        CallId(format!("{}{:06}", self.id_base, self.next_call))
+        self.sh.new_call_id()
     }
 
     fn overloaded(&self) -> bool {
@@ -464,7 +462,10 @@ impl Driver {
                 any = true;
                 match out {
                     Output::Event(ev) => self.publish(ev),
-                    Output::Cdr(cdr) => {
+                    Output::Cdr(mut cdr) => {
+                        if let Some(h) = self.hooked.remove(&cdr.call) {
+                            cdr.account_codes = h.account_codes;
+                        }
                         self.sh
                             .metrics
                             .calls_ended
@@ -496,8 +497,16 @@ impl Driver {
         any
     }
 
-    fn publish(&mut self, ev: Event) {
+    fn publish(&mut self, mut ev: Event) {
         self.on_transfer_event(&ev);
+        if let patchbay_api::EventKind::Ringing {
+            side: patchbay_api::Side::B,
+            popup_url,
+            ..
+        } = &mut ev.kind
+        {
+            *popup_url = self.hooked.get(&ev.call).and_then(|h| h.popup_url.clone());
+        }
         if let patchbay_api::EventKind::QueueLeft {
             outcome, waited_ms, ..
         } = &ev.kind

@@ -93,6 +93,10 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
     let relay = Relay::new(cfg.media.clone()).map_err(|e| B2buaError::Config(e.to_string()))?;
     let sh = Arc::new(Shared {
         route_hook: route_hook::RouteHook::new(&cfg),
+        id_base: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        calls_named: std::sync::atomic::AtomicU64::new(0),
         cfg: cfg.clone(),
         store: store.clone(),
         auth: auth::Auth::new(store.clone(), &tenants),

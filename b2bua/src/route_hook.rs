@@ -1,12 +1,17 @@
-//! The route hook (vendor-neutral): before an inbound call to one of a tenant's own numbers
-//! rings, the B2BUA asks `route_hook_url` where it goes, when the tenant turned the hook on
-//! (`routing`/`hook` config `{"enabled": true}`, written by the gateway for Ozeki's route
-//! interception URL). `{"route": "<number>"}` sends the call there; an error, `{}` or no
-//! answer within `route_hook_timeout_ms` leaves it where it was going.
+//! The route hook (vendor-neutral): before a call from a tenant's phones or trunks to its own
+//! domain rings, the B2BUA asks `route_hook_url` where it goes, when the tenant turned the
+//! hook on (`routing`/`hook` config `{"enabled": true}`, written by the gateway for Ozeki's
+//! route interception URL and Taridium's CTI). `{"route": "<number>"}` sends the call there,
+//! `caller_id` is what the called party sees, `record` overrides the tenant's recording
+//! policy for the call, `account_codes` go on its CDR, `popup_url` on its callees' `ringing`
+//! events; an error, `{}` or no answer within `route_hook_timeout_ms` leaves the call as it
+//! was.
 
 use crate::config::B2buaConfig;
 use patchbay_api::client::outbound::{self, Outbound};
-use patchbay_api::{ROUTE_HOOK_KIND, ROUTE_HOOK_NAME, RouteDecision, RouteQuery};
+use patchbay_api::{
+    AccountCodes, CallerId, ROUTE_HOOK_KIND, ROUTE_HOOK_NAME, RouteDecision, RouteQuery,
+};
 use patchbay_store::Store;
 use std::time::Duration;
 
@@ -54,8 +59,8 @@ impl RouteHook {
         on
     }
 
-    /// Where the hook sends the call (`None`: where it was going).
-    pub(crate) async fn ask(&self, q: &RouteQuery) -> Option<String> {
+    /// The hook's answer (`None`: no answer, the call as it was).
+    pub(crate) async fn ask(&self, q: &RouteQuery) -> Option<RouteDecision> {
         let body = serde_json::to_vec(q).ok()?;
         let req = Outbound {
             method: reqwest::Method::POST,
@@ -66,7 +71,7 @@ impl RouteHook {
             ],
             body,
             timeout: self.timeout,
-            max_body: 4096,
+            max_body: 16 * 1024,
             // The operator's own gateway: a loopback or private address is expected.
             allow_private: true,
         };
@@ -81,35 +86,123 @@ impl RouteHook {
                 return None;
             }
         };
-        let d: RouteDecision = serde_json::from_slice(&answer.body).ok()?;
-        d.route.filter(|r| {
-            !r.is_empty()
-                && r.len() <= 64
-                && r.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "+*#.-_".contains(c))
-        })
+        serde_json::from_slice(&answer.body).ok()
     }
 }
 
-/// Where a call from `caller` to the tenant's `dialed` goes: the hook's answer when the
-/// tenant turned it on, else `dialed`.
-pub(crate) async fn route(
-    sh: &crate::shared::Shared,
-    tenant: &str,
-    caller: &str,
-    dialed: &str,
-) -> String {
-    let Some(hook) = &sh.route_hook else {
-        return dialed.to_string();
-    };
-    if !hook.enabled(&*sh.store, tenant).await {
-        return dialed.to_string();
+/// What the hook set on a call beyond where it goes, kept by the driver until its CDR.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Hooked {
+    pub(crate) account_codes: AccountCodes,
+    pub(crate) popup_url: Option<String>,
+}
+
+/// A call as the hook left it.
+#[derive(Debug, Clone)]
+pub(crate) struct Routed {
+    /// Where it goes.
+    pub(crate) number: String,
+    /// What the called party sees instead of the caller's own.
+    pub(crate) caller_id: Option<CallerId>,
+    /// Record it (or not) whatever the tenant's policy says.
+    pub(crate) record: Option<bool>,
+    pub(crate) hooked: Hooked,
+}
+
+impl Routed {
+    fn unchanged(dialed: &str) -> Self {
+        Self {
+            number: dialed.to_string(),
+            caller_id: None,
+            record: None,
+            hooked: Hooked::default(),
+        }
     }
-    let q = RouteQuery {
-        tenant: tenant.to_string(),
-        caller: caller.to_string(),
-        dialed: dialed.to_string(),
-        state: "calling".into(),
+}
+
+/// A number the hook may send a call to.
+fn routable(r: &str) -> bool {
+    !r.is_empty()
+        && r.len() <= 64
+        && r.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+*#.-_".contains(c))
+}
+
+/// The hook's decision as the B2BUA takes it: malformed parts are dropped one by one.
+fn routed(dialed: &str, d: RouteDecision) -> Routed {
+    let cap = |s: String| (s.len() <= 64).then_some(s);
+    Routed {
+        number: d
+            .route
+            .filter(|r| routable(r))
+            .unwrap_or_else(|| dialed.to_string()),
+        caller_id: d.caller_id.as_deref().and_then(CallerId::parse),
+        record: d.record,
+        hooked: Hooked {
+            account_codes: AccountCodes {
+                accountcode: cap(d.account_codes.accountcode).unwrap_or_default(),
+                acc_code2: cap(d.account_codes.acc_code2).unwrap_or_default(),
+                acc_code3: cap(d.account_codes.acc_code3).unwrap_or_default(),
+            },
+            popup_url: d
+                .popup_url
+                .filter(|u| patchbay_api::cti_url_ok(u) && u.len() <= 4096),
+        },
+    }
+}
+
+/// Where the call of `q` goes and what else the hook set, when the tenant turned the hook
+/// on; else the call as it was.
+pub(crate) async fn route(sh: &crate::shared::Shared, q: RouteQuery) -> Routed {
+    let Some(hook) = &sh.route_hook else {
+        return Routed::unchanged(&q.dialed);
     };
-    hook.ask(&q).await.unwrap_or_else(|| dialed.to_string())
+    if !hook.enabled(&*sh.store, &q.tenant).await {
+        return Routed::unchanged(&q.dialed);
+    }
+    match hook.ask(&q).await {
+        Some(d) => routed(&q.dialed, d),
+        None => Routed::unchanged(&q.dialed),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_parts_are_dropped_one_by_one() {
+        let d = RouteDecision {
+            route: Some("40 09".into()),
+            caller_id: Some("Jane <4001>".into()),
+            record: Some(true),
+            account_codes: AccountCodes {
+                acc_code2: "A2".into(),
+                acc_code3: "x".repeat(65),
+                ..Default::default()
+            },
+            popup_url: Some("ftp://crm".into()),
+        };
+        let r = routed("4007", d);
+        assert_eq!(r.number, "4007");
+        assert_eq!(
+            r.caller_id,
+            Some(CallerId::Shown {
+                number: "4001".into(),
+                name: Some("Jane".into())
+            })
+        );
+        assert_eq!(r.record, Some(true));
+        assert_eq!(r.hooked.account_codes.acc_code2, "A2");
+        assert_eq!(r.hooked.account_codes.acc_code3, "");
+        assert_eq!(r.hooked.popup_url, None);
+        let r = routed(
+            "4007",
+            RouteDecision {
+                route: Some("+41441234567".into()),
+                ..Default::default()
+            },
+        );
+        assert_eq!(r.number, "+41441234567");
+    }
 }

@@ -102,6 +102,10 @@ pub(crate) struct Authorized {
     /// The B2BUA serves the caller itself: the voicemail number, a room's extension, an
     /// attendant's or a queue's number, a feature code.
     pub(crate) service: Option<patchbay_proto::Service>,
+    /// The call's id, named before the route hook was asked.
+    pub(crate) call: patchbay_api::CallId,
+    /// What the route hook set on the call.
+    pub(crate) hooked: crate::route_hook::Hooked,
 }
 
 /// State shared with the registrar tasks and the control API.
@@ -130,9 +134,23 @@ pub(crate) struct Shared {
     pub(crate) trunk_sync: tokio::sync::Notify,
     /// Asked where inbound calls go, for tenants that turned it on (`route_hook_url`).
     pub(crate) route_hook: Option<crate::route_hook::RouteHook>,
+    /// Call ids: this node's start (unix seconds), then a counter. Taken here, not in the
+    /// driver, so that an INVITE's task can name its call to the route hook before the call
+    /// exists.
+    pub(crate) id_base: u64,
+    pub(crate) calls_named: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
+    /// A new call id, unique on this node.
+    pub(crate) fn new_call_id(&self) -> patchbay_api::CallId {
+        let n = self
+            .calls_named
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        patchbay_api::CallId(format!("{}{:06}", self.id_base, n))
+    }
+
     /// Whether `number` is one of the tenant's application numbers (cached; `None` when the
     /// store cannot say).
     pub(crate) async fn is_app_number(&self, tenant: &str, number: &str) -> Option<bool> {

@@ -12,6 +12,7 @@
 
 pub mod auth;
 pub mod config;
+mod cti;
 mod handlers;
 pub mod limits;
 pub mod metrics;
@@ -60,6 +61,7 @@ pub struct Gateway {
     pub(crate) webhooks: Arc<webhooks::Webhooks>,
     pub(crate) ozeki: ozeki::Ozeki,
     pub(crate) sipx: sipx::Sipx,
+    pub(crate) cti: cti::Cti,
     /// Each tenant's Taridium IPPS settings (`handlers::ipps::settings`).
     pub(crate) ipps: moka::sync::Cache<
         String,
@@ -155,6 +157,7 @@ pub fn start(cfg: GatewayConfig, store: Arc<dyn Store>) -> Result<RunningGateway
         webhooks: hooks.clone(),
         ozeki: ozeki::Ozeki::new(store.clone(), ozeki::public_base(&cfg, &listeners)),
         sipx: sipx::Sipx::new(metrics.sipx_cc_calls.clone()),
+        cti: cti::Cti::new(store.clone()),
         ipps: moka::sync::Cache::builder()
             .max_capacity(10_000)
             .time_to_live(Duration::from_secs(10))

@@ -22,6 +22,7 @@ pub struct Metrics {
     pub ozml_sessions: IntGauge,
     pub ozml_action: prometheus::Histogram,
     pub ozeki_routing: IntCounterVec,
+    pub cti: IntCounterVec,
     pub sipx_cc_calls: IntGauge,
 }
 
@@ -139,6 +140,14 @@ impl Metrics {
              unchanged: no URL or no Route in the reply, failed: no usable reply in time)",
             &["outcome"],
         );
+        let cti = counter(
+            "patchbay_gateway_cti_total",
+            "Taridium CTI by kind (control, application: control URLs asked before a call rings; \
+             popup: pop-up URLs rendered; post_call) and outcome (changed, unchanged: an <ipbx> \
+             reply that changed the call or not; failed: no usable reply in time, or no CDR; \
+             rendered; queued: in the webhook outbox)",
+            &["kind", "outcome"],
+        );
         let sipx_cc_calls = IntGauge::new(
             "patchbay_gateway_sipx_callcontroller_calls",
             "sipXcallController calls whose status this gateway keeps for GET (live, or ended \
@@ -147,6 +156,7 @@ impl Metrics {
         .expect("valid metric");
         for m in [
             Box::new(ozeki_routing.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(cti.clone()),
             Box::new(sipx_cc_calls.clone()),
             Box::new(ozml_steps.clone()),
             Box::new(ozml_errors.clone()),
@@ -178,7 +188,12 @@ impl Metrics {
         for v in WEBHOOK_VENDORS {
             webhook_queued.with_label_values(&[v]);
             webhook_attempts.with_label_values(&[v]);
-            for k in OZEKI_NOTIFICATIONS {
+            let kinds: &[&str] = if v == "ozeki" {
+                &OZEKI_NOTIFICATIONS
+            } else {
+                &["PostCall"]
+            };
+            for k in kinds {
                 for o in ["delivered", "retry", "dead", "refused"] {
                     webhook_deliveries.with_label_values(&[v, k, o]);
                 }
@@ -193,8 +208,19 @@ impl Metrics {
         for o in ["routed", "unchanged", "failed"] {
             ozeki_routing.with_label_values(&[o]);
         }
+        for (k, outcomes) in [
+            ("control", &["changed", "unchanged", "failed"][..]),
+            ("application", &["changed", "unchanged", "failed"][..]),
+            ("popup", &["rendered"][..]),
+            ("post_call", &["queued", "failed"][..]),
+        ] {
+            for o in outcomes {
+                cti.with_label_values(&[k, o]);
+            }
+        }
         Self {
             ozeki_routing,
+            cti,
             sipx_cc_calls,
             ozml_steps,
             ozml_errors,
@@ -250,7 +276,7 @@ impl Default for Metrics {
     }
 }
 /// Vendors that send webhooks (series that exist from the first scrape).
-pub const WEBHOOK_VENDORS: [&str; 1] = ["ozeki"];
+pub const WEBHOOK_VENDORS: [&str; 2] = ["ozeki", "taridium"];
 /// Ozeki's notification names (the `kind` label).
 pub const OZEKI_NOTIFICATIONS: [&str; 8] = [
     "IncomingCall",

@@ -1,4 +1,4 @@
-//! Outbound webhooks (Ozeki notifications now, Taridium CTI next), on the store's outbox:
+//! Outbound webhooks (Ozeki notifications, Taridium's post-call CTI), on the store's outbox:
 //! [`Webhooks::enqueue`] writes a notification to the outbox before anything is sent (a
 //! restart or crash loses none); the deliverer (a pingora background service, one per
 //! gateway) leases due notifications, each the earliest pending one of its key (a call), so
@@ -39,6 +39,19 @@ pub struct WebhookPolicy {
     pub allow_private_webhooks: bool,
 }
 
+/// A notification with a content type is a POST of its body; one without (and no body) is a
+/// GET of its URL (Taridium's CTI).
+pub(crate) fn method_and_headers(content_type: &str) -> (reqwest::Method, Vec<(String, String)>) {
+    if content_type.is_empty() {
+        (reqwest::Method::GET, Vec::new())
+    } else {
+        (
+            reqwest::Method::POST,
+            vec![("Content-Type".to_string(), content_type.to_string())],
+        )
+    }
+}
+
 /// A notification to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notification {
@@ -49,6 +62,7 @@ pub struct Notification {
     /// Delivered in order per key (a call id).
     pub key: String,
     pub url: String,
+    /// Empty: a GET of `url` (no body).
     pub content_type: String,
     pub headers: Vec<(String, String)>,
     pub body: String,
@@ -197,14 +211,14 @@ impl Webhooks {
         body: String,
         timeout: Duration,
     ) -> Result<Answer, FetchError> {
-        let mut all = vec![("Content-Type".to_string(), content_type.to_string())];
+        let (method, mut all) = method_and_headers(content_type);
         all.extend(headers.iter().cloned());
         let allow_private = self
             .allow_private(tenant)
             .await
             .map_err(|e| FetchError::Http(format!("the tenant's webhook policy: {e}")))?;
         outbound::send(Outbound {
-            method: reqwest::Method::POST,
+            method,
             url: url.to_string(),
             headers: all,
             body: body.into_bytes(),

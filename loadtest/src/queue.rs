@@ -258,6 +258,7 @@ pub(crate) fn state(calls: usize, size: usize, rounds: usize) -> String {
                 max_wait_secs: 0,
                 overflow: None,
                 max_callers: 0,
+                cti_url: None,
             },
             states: [("4007".to_string(), AgentState::LoggedOut)].into(),
         };

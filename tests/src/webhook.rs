@@ -12,6 +12,8 @@ pub struct Hook {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// When it arrived (unix ms).
+    pub at_ms: u64,
 }
 
 impl Hook {
@@ -20,6 +22,19 @@ impl Hook {
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    /// A query parameter of the path (decoded).
+    pub fn param(&self, name: &str) -> Option<String> {
+        let q = self.path.split_once('?')?.1;
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+
+    /// The path without its query.
+    pub fn route(&self) -> &str {
+        self.path.split('?').next().unwrap_or("")
     }
 
     /// A form-encoded body's field (decoded).
@@ -44,6 +59,8 @@ struct State {
     reply: String,
     /// Replies by path (else `reply`).
     replies: std::collections::HashMap<String, String>,
+    /// How long to wait before answering.
+    delay_ms: u64,
 }
 
 pub struct Receiver {
@@ -101,12 +118,18 @@ impl Receiver {
         self.state.lock().unwrap().status = status;
     }
 
+    /// Answer only after `ms` from now on (a slow app).
+    pub fn set_delay_ms(&self, ms: u64) {
+        self.state.lock().unwrap().delay_ms = ms;
+    }
+
     /// The body of every reply from now on.
     pub fn set_reply(&self, body: &str) {
         self.state.lock().unwrap().reply = body.to_string();
     }
 
-    /// The body answered to requests for `path` (an app serving OzML per URL).
+    /// The body answered to requests for `path` (an app serving OzML per URL; the query
+    /// string is not part of the match).
     pub fn set_reply_for(&self, path: &str, body: &str) {
         self.state
             .lock()
@@ -115,14 +138,15 @@ impl Receiver {
             .insert(path.to_string(), body.to_string());
     }
 
-    /// The requests to `path` once there are `n` of them (or what came in `secs`).
+    /// The requests to `path` (query strings aside) once there are `n` of them (or what came
+    /// in `secs`).
     pub async fn wait_for(&self, path: &str, n: usize, secs: u64) -> Vec<Hook> {
         let mut got = Vec::new();
         for _ in 0..secs * 20 {
             got = self
                 .hooks()
                 .into_iter()
-                .filter(|h| h.path == path)
+                .filter(|h| h.route() == path)
                 .collect();
             if got.len() >= n {
                 break;
@@ -165,18 +189,26 @@ async fn serve(mut s: tokio::net::TcpStream, state: Arc<Mutex<State>>) {
             }
             let body = String::from_utf8_lossy(&buf[h + 4..h + 4 + len]).to_string();
             buf.drain(..h + 4 + len);
-            let (status, reply) = {
+            let (status, reply, delay) = {
                 let mut st = state.lock().unwrap();
                 let path = first.get(1).unwrap_or(&"").to_string();
-                let reply = st.replies.get(&path).unwrap_or(&st.reply).clone();
+                let route = path.split('?').next().unwrap_or("");
+                let reply = st.replies.get(route).unwrap_or(&st.reply).clone();
+                let at_ms = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as u64);
                 st.hooks.push(Hook {
                     method: first.first().unwrap_or(&"").to_string(),
                     path,
                     headers,
                     body,
+                    at_ms,
                 });
-                (st.status, reply)
+                (st.status, reply, st.delay_ms)
             };
+            if delay > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+            }
             let out = format!(
                 "HTTP/1.1 {status} X\r\ncontent-type: text/html\r\ncontent-length: {}\r\n\r\n{reply}",
                 reply.len()

@@ -40,11 +40,15 @@ pub struct RingGroup {
     pub members: Vec<GroupMember>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback: Option<String>,
+    /// Asked before a call to the group rings (the tenant's CTI, per application).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cti_url: Option<String>,
 }
 
 impl RingGroup {
     /// Check a group as the admin API receives it; `Err` says what is wrong.
     pub fn check(&self) -> Result<(), String> {
+        crate::routing::check_cti_url(&self.cti_url)?;
         if !crate::app_number_ok(&self.number) {
             return Err("number: 1-32 digits, * or #, with an optional leading +".into());
         }
@@ -168,6 +172,9 @@ pub struct AutoAttendant {
     pub timeout_secs: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_destination: Option<String>,
+    /// Asked before a call to the attendant is answered (the tenant's CTI, per application).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cti_url: Option<String>,
 }
 
 fn five() -> u32 {
@@ -186,6 +193,7 @@ pub fn attendant_destination_ok(d: &str) -> bool {
 impl AutoAttendant {
     /// Check an attendant as the admin API receives it; `Err` says what is wrong.
     pub fn check(&self) -> Result<(), String> {
+        crate::routing::check_cti_url(&self.cti_url)?;
         if !crate::trunk_name_ok(&self.id) {
             return Err("id: 1-64 of a-z A-Z 0-9 - _ .".into());
         }

@@ -151,6 +151,9 @@ pub struct Queue {
     pub overflow: Option<String>,
     #[serde(default)]
     pub max_callers: u32,
+    /// Asked before a call enters the queue (the tenant's CTI, per application).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cti_url: Option<String>,
 }
 
 fn fifteen() -> u32 {
@@ -160,6 +163,7 @@ fn fifteen() -> u32 {
 impl Queue {
     /// Check a queue as the admin API receives it; `Err` says what is wrong.
     pub fn check(&self) -> Result<(), String> {
+        crate::routing::check_cti_url(&self.cti_url)?;
         if !crate::room_name_ok(&self.name) {
             return Err("name: 1-64 of letters, digits, '.', '_', '-'".into());
         }

@@ -140,6 +140,32 @@ pub struct Did {
     #[serde(default)]
     pub number: String,
     pub destination: String,
+    /// Asked before a call to this number rings (the tenant's CTI, Taridium's inbound
+    /// routing CTI control).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cti_url: Option<String>,
+}
+
+/// A CTI URL template (`cti_url` of a queue, group, attendant or DID; the tenant's CTI
+/// URLs): `http(s)://`, at most 2048 bytes, no spaces or control characters.
+pub fn cti_url_ok(u: &str) -> bool {
+    (u.starts_with("http://") || u.starts_with("https://"))
+        && u.len() <= 2048
+        && !u.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+pub(crate) fn check_cti_url(u: &Option<String>) -> Result<(), String> {
+    match u {
+        Some(u) if !cti_url_ok(u) => Err("cti_url: an http(s) URL of at most 2048 bytes".into()),
+        _ => Ok(()),
+    }
+}
+
+impl Did {
+    /// Check a DID's own fields as the admin API receives them.
+    pub fn check(&self) -> Result<(), String> {
+        check_cti_url(&self.cti_url)
+    }
 }
 
 /// A trunk or DID name, a path segment: 1-64 of `a-z A-Z 0-9 - _ .`.
@@ -192,10 +218,10 @@ impl Trunk {
 }
 
 /// The B2BUA's question to its route hook (`POST b2bua.route_hook_url`, the control token as
-/// bearer) before an inbound call to one of the tenant's own numbers rings: where should the
-/// call from `caller` to `dialed` go? Asked only for tenants whose `routing`/`hook` config
-/// says `{"enabled": true}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// bearer) before a call rings anything (every call from a tenant's phones and trunks to its
+/// own domain): where should the call from `caller` to `dialed` go? Asked only for tenants
+/// whose `routing`/`hook` config says `{"enabled": true}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RouteQuery {
     pub tenant: String,
@@ -203,14 +229,58 @@ pub struct RouteQuery {
     pub dialed: String,
     /// `calling` (before anything rings).
     pub state: String,
+    /// The id the call will have.
+    #[serde(default)]
+    pub call: String,
+    /// The caller's display name (its From header's), when it sent one.
+    #[serde(default)]
+    pub caller_name: String,
+    /// The caller's channel as the IPPS pages name it (`SIP/4005`, `SIP/<trunk>`).
+    #[serde(default)]
+    pub channel: String,
+    /// `inbound` (from a carrier trunk) or `outbound` (from one of the tenant's phones).
+    #[serde(default)]
+    pub direction: String,
+    /// The number the carrier called (an inbound call's DID).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub did: Option<String>,
 }
 
-/// The hook's answer: `route` (an extension or number of the tenant) sends the call there;
-/// none leaves it where it was going.
+/// The hook's answer, each part optional: `route` (an extension or number of the tenant)
+/// sends the call there; `caller_id` (`Name <number>`, a number, `anonymous`) is what the
+/// called party sees; `record` turns recording of this call on or off whatever the tenant's
+/// policy; `account_codes` go on its CDR; `popup_url` rides on the callee's `ringing` events.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RouteDecision {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub route: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<bool>,
+    #[serde(default, skip_serializing_if = "crate::AccountCodes::is_empty")]
+    pub account_codes: crate::AccountCodes,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub popup_url: Option<String>,
+}
+
+impl RouteDecision {
+    /// `later`'s parts replace this one's, part by part.
+    pub fn merge(&mut self, later: RouteDecision) {
+        if later.route.is_some() {
+            self.route = later.route;
+        }
+        if later.caller_id.is_some() {
+            self.caller_id = later.caller_id;
+        }
+        if later.record.is_some() {
+            self.record = later.record;
+        }
+        if later.popup_url.is_some() {
+            self.popup_url = later.popup_url;
+        }
+        self.account_codes.merge(later.account_codes);
+    }
 }
 
 /// The `tenant_configs` kind and name of a tenant's route-hook switch (`{"enabled": bool}`).

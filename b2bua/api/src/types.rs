@@ -309,6 +309,10 @@ pub enum EventKind {
     Ringing {
         side: Side,
         party: String,
+        /// A callee's ringing: the tenant's CTI pop-up URL rendered for this call (its CRM's
+        /// screen for the caller), when the tenant has one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        popup_url: Option<String>,
     },
     Answered {
         side: Side,
@@ -480,6 +484,40 @@ pub struct Cdr {
     /// The queue the call went through (a caller of it, or an agent's call-centre call).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue: Option<String>,
+    /// Account codes for billing (set by the tenant's CTI control).
+    #[serde(default, skip_serializing_if = "AccountCodes::is_empty")]
+    pub account_codes: AccountCodes,
+}
+
+/// A call's account codes (Taridium's `accountcode`, `acc_code2`, `acc_code3`): empty when
+/// unset.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountCodes {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub accountcode: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub acc_code2: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub acc_code3: String,
+}
+
+impl AccountCodes {
+    pub fn is_empty(&self) -> bool {
+        self.accountcode.is_empty() && self.acc_code2.is_empty() && self.acc_code3.is_empty()
+    }
+
+    /// Later codes replace earlier ones, field by field.
+    pub fn merge(&mut self, later: AccountCodes) {
+        for (mine, theirs) in [
+            (&mut self.accountcode, later.accountcode),
+            (&mut self.acc_code2, later.acc_code2),
+            (&mut self.acc_code3, later.acc_code3),
+        ] {
+            if !theirs.is_empty() {
+                *mine = theirs;
+            }
+        }
+    }
 }
 
 /// One registered contact of a user.

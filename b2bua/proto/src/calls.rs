@@ -395,6 +395,7 @@ impl Calls {
             status,
             transferred_to: call.transferred_to.clone(),
             queue: call.queue_tag.clone(),
+            account_codes: Default::default(),
         }));
         self.out
             .push_back(Output::Leg(LegAction::Release { call: id }));

@@ -156,6 +156,8 @@ pub(super) async fn dids(State(st): State<AppState>, Path(tenant): Path<String>)
 #[serde(deny_unknown_fields)]
 pub(super) struct DidBody {
     destination: String,
+    #[serde(default)]
+    cti_url: Option<String>,
 }
 
 pub(super) async fn put_did(
@@ -194,7 +196,11 @@ pub(super) async fn put_did(
     let d = Did {
         number,
         destination: b.destination,
+        cti_url: b.cti_url,
     };
+    if let Err(why) = d.check() {
+        return error(ApiErrorKind::BadRequest, why);
+    }
     match st.sh.store.put_did(&tenant, &d).await {
         Ok(()) => Json(d).into_response(),
         Err(e) => store_error(e),

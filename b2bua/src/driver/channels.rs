@@ -114,7 +114,11 @@ impl Driver {
             state,
             clid_num,
             clid_name,
-            account_code: String::new(),
+            account_code: self
+                .hooked
+                .get(&call)
+                .map(|h| h.account_codes.accountcode.clone())
+                .unwrap_or_default(),
             unique_id: format!("{}.{}", call, leg.0),
             call: Some(call),
         })

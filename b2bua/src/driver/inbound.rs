@@ -169,6 +169,8 @@ impl Driver {
             from_trunk,
             caller_id,
             service,
+            call,
+            hooked,
         } = a;
         if !self.ua_tx_open(tx) {
             return; // cancelled while we authenticated it
@@ -239,8 +241,10 @@ impl Driver {
             self.trunk_release(leg);
             return;
         }
-        let call = self.new_call_id();
         self.map_leg(&call, leg);
+        if !hooked.account_codes.is_empty() || hooked.popup_url.is_some() {
+            self.hooked.insert(call.clone(), hooked);
+        }
         let trunk = from_trunk.as_ref().map(|e| e.trunk.name.as_str());
         let name = super::channels::channel_name(&caller, trunk);
         self.channel_index.open(&tenant, name, leg);

@@ -23,6 +23,17 @@ pub(super) struct Pending {
     pub(super) authorization: Option<String>,
 }
 
+/// The display name of an INVITE's From header ("" when it has none).
+pub(super) fn from_display(req: &Request) -> String {
+    req.headers
+        .iter()
+        .find_map(|h| match h {
+            patchbay_sip::core::types::TypedHeader::From(f) => f.0.display_name.clone(),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
 fn respond(done: &mpsc::UnboundedSender<TaskDone>, tx: ServerTxId, status: u16) {
     let _ = done.send(TaskDone::Respond {
         tx,
@@ -103,11 +114,29 @@ pub(super) async fn authenticate_invite(
     // feature codes, rooms, attendants, queues) or an application number is answered here;
     // otherwise a callee with no contact is 480 if it is a user, 404 if not.
     let dialed = uri_parts(&ruri).0;
-    // The tenant's route hook may send a call to its own numbers elsewhere before it rings.
-    let number = match &outside {
-        None => crate::route_hook::route(&sh, &ta.tenant, &caller, &dialed).await,
-        Some(_) => dialed.clone(),
+    // The tenant's route hook (its CTI control) may send a call to its own domain elsewhere
+    // before it rings, show the callee another caller ID, record it, set account codes.
+    let call = sh.new_call_id();
+    let hooked = match &outside {
+        None => {
+            let q = patchbay_api::RouteQuery {
+                tenant: ta.tenant.clone(),
+                caller: caller.clone(),
+                dialed: dialed.clone(),
+                state: "calling".into(),
+                call: call.0.clone(),
+                caller_name: from_display(&p.req),
+                channel: super::channels::channel_name(&caller, None),
+                direction: "outbound".into(),
+                did: None,
+            };
+            Some(crate::route_hook::route(&sh, q).await)
+        }
+        Some(_) => None,
     };
+    let number = hooked
+        .as_ref()
+        .map_or_else(|| dialed.clone(), |h| h.number.clone());
     let plan = match &outside {
         Some(_) => None,
         None => match crate::routing::plan_for(&sh, &ta.tenant, &number).await {
@@ -161,7 +190,13 @@ pub(super) async fn authenticate_invite(
         }
     }
     let callee_known = outside.is_some() || app || plan.is_some();
-    let record = sh.recording_policy(&ta.tenant).await.record_calls;
+    let record = match hooked.as_ref().and_then(|h| h.record) {
+        Some(r) => r,
+        None => sh.recording_policy(&ta.tenant).await.record_calls,
+    };
+    if let Some(c) = hooked.as_ref().and_then(|h| h.caller_id.clone()) {
+        caller_id = Some(c);
+    }
     let _ = done.send(TaskDone::Authorized(Box::new(Authorized {
         tx: p.tx,
         req: p.req,
@@ -177,6 +212,8 @@ pub(super) async fn authenticate_invite(
         from_trunk: None,
         caller_id,
         service,
+        call,
+        hooked: hooked.map(|h| h.hooked).unwrap_or_default(),
     })));
     super::services::tell_core(&done, later);
 }

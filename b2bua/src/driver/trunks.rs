@@ -193,8 +193,22 @@ async fn authorize_trunk_call(
             _ => None,
         })
         .unwrap_or_else(|| "anonymous".into());
-    // The tenant's route hook may send it elsewhere before it rings.
-    let dest = crate::route_hook::route(&sh, &tenant, &caller, &dest).await;
+    // The tenant's route hook (its CTI control) may send it elsewhere before it rings, show
+    // the callee another caller ID, record it, set account codes.
+    let call = sh.new_call_id();
+    let q = patchbay_api::RouteQuery {
+        tenant: tenant.clone(),
+        caller: caller.clone(),
+        dialed: dest.clone(),
+        state: "calling".into(),
+        call: call.0.clone(),
+        caller_name: super::invite_auth::from_display(&p.req),
+        channel: super::channels::channel_name(&caller, Some(&e.trunk.name)),
+        direction: "inbound".into(),
+        did: Some(number.clone()),
+    };
+    let hooked = crate::route_hook::route(&sh, q).await;
+    let dest = hooked.number.clone();
     let service =
         match super::services::service_for(&sh, &mut Vec::new(), &tenant, None, &dest).await {
             Ok(s) => s,
@@ -212,7 +226,10 @@ async fn authorize_trunk_call(
             Err(_) => return respond(503),
         }
     };
-    let record = sh.recording_policy(&tenant).await.record_calls;
+    let record = match hooked.record {
+        Some(r) => r,
+        None => sh.recording_policy(&tenant).await.record_calls,
+    };
     let _ = done.send(TaskDone::Authorized(Box::new(Authorized {
         tx: p.tx,
         req: p.req,
@@ -226,7 +243,9 @@ async fn authorize_trunk_call(
         plan,
         callee: Some(dest),
         from_trunk: Some(e),
-        caller_id: None,
+        caller_id: hooked.caller_id,
         service,
+        call,
+        hooked: hooked.hooked,
     })));
 }

@@ -74,6 +74,11 @@ async fn suite(store: &dyn Store, tenant: &str) {
         status: Some(408),
         transferred_to: None,
         queue: None,
+        account_codes: patchbay_api::AccountCodes {
+            accountcode: "77".into(),
+            acc_code2: "PROJ-7".into(),
+            acc_code3: String::new(),
+        },
     };
     store.insert_cdr(&cdr).await.unwrap();
     assert!(store.insert_cdr(&cdr).await.is_err(), "one CDR per call");
@@ -564,6 +569,7 @@ async fn routing(store: &dyn Store, tenant: &str) {
     let did = Did {
         number: "+6621234500".into(),
         destination: "4005".into(),
+        cti_url: Some("http://crm/did?n=%%calleridnumber%%".into()),
     };
     store.put_did(tenant, &did).await.unwrap();
     store
@@ -579,6 +585,7 @@ async fn routing(store: &dyn Store, tenant: &str) {
     let found = store.dids(tenant, Some(&did.number)).await.unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].destination, "4007");
+    assert_eq!(found[0].cti_url, did.cti_url);
     assert!(store.dids(tenant, Some("+1")).await.unwrap().is_empty());
     assert_eq!(store.dids(tenant, None).await.unwrap().len(), 1);
     assert!(store.delete_did(tenant, &did.number).await.unwrap());
@@ -593,6 +600,7 @@ async fn routing(store: &dyn Store, tenant: &str) {
             ring_secs: 10,
         }],
         fallback: Some("4007".into()),
+        cti_url: None,
     };
     store.put_ring_group(tenant, &group).await.unwrap();
     let mut second = group.clone();

@@ -1,5 +1,6 @@
 //! The gateway's internal API on its admin listener, for the B2BUA (the control token as
-//! bearer): `POST /internal/v1/route`, the route hook.
+//! bearer): `POST /internal/v1/route`, the route hook (Taridium's CTI control, Ozeki's route
+//! interception).
 
 use crate::Gateway;
 use patchbay_api::RouteQuery;
@@ -24,7 +25,11 @@ pub(crate) async fn route(gw: &Gateway, req: &Request) -> (u16, String) {
     let Ok(q) = serde_json::from_slice::<RouteQuery>(req.body()) else {
         return (400, r#"{"error":"bad_request"}"#.into());
     };
-    let d = gw.ozeki_route(&q).await;
+    // Taridium's CTI first; Ozeki's route interception where CTI did not route the call.
+    let mut d = gw.cti_route(&q).await.unwrap_or_default();
+    if d.route.is_none() {
+        d.merge(gw.ozeki_route(&q).await);
+    }
     (
         200,
         serde_json::to_string(&d).unwrap_or_else(|_| "{}".into()),

@@ -1,6 +1,8 @@
 //! The B2BUA's event feed, followed for Ozeki: calls to API extensions start OzML sessions,
 //! placed calls start theirs on answer, and every tracked call's state changes become
-//! `CallChanged` notifications in the outbox (in order per call).
+//! `CallChanged` notifications in the outbox (in order per call). Taridium's post-call CTI
+//! follows the same feed: an ended call of a tenant with a post-call URL is handed to
+//! [`crate::cti::post_call`].
 
 use super::Placed;
 use super::session::{First, Session};
@@ -41,6 +43,7 @@ impl pingora::services::background::BackgroundService for FeedService {
             gw: self.0.clone(),
             calls: HashMap::new(),
             created: HashMap::new(),
+            post_call: HashMap::new(),
         };
         tokio::select! {
             () = feed.run() => {}
@@ -55,6 +58,8 @@ struct Feed {
     calls: HashMap<CallId, Tracked>,
     /// Calls created and not yet seen again: (tenant, from, first callee).
     created: HashMap<CallId, (String, String, String)>,
+    /// Live calls whose tenant has a post-call CTI URL: (tenant, URL).
+    post_call: HashMap<CallId, (String, String)>,
 }
 
 impl Feed {
@@ -107,6 +112,24 @@ impl Feed {
     }
 
     async fn on_event(&mut self, e: Event) {
+        match &e.kind {
+            EventKind::Created { tenant, .. } => {
+                if let Ok(st) = self.gw.cti.settings(tenant).await
+                    && st.enabled
+                    && let Some(url) = &st.post_call_url
+                {
+                    self.post_call
+                        .insert(e.call.clone(), (tenant.clone(), url.clone()));
+                }
+            }
+            EventKind::Ended { .. } => {
+                if let Some((tenant, url)) = self.post_call.remove(&e.call) {
+                    let gw = self.gw.clone();
+                    tokio::spawn(crate::cti::post_call(gw, tenant, url, e.call.clone()));
+                }
+            }
+            _ => {}
+        }
         if let EventKind::RecordingReady {
             command, recording, ..
         } = &e.kind
@@ -260,6 +283,7 @@ impl Feed {
                 let _ = changes.on(&EventKind::Ringing {
                     side: patchbay_api::Side::A,
                     party: from.clone(),
+                    popup_url: None,
                 });
                 Some(Tracked {
                     tenant: tenant.clone(),

@@ -66,6 +66,7 @@ impl Gateway {
                 count("routed");
                 RouteDecision {
                     route: Some(d.to_string()),
+                    ..Default::default()
                 }
             }
             None => {

@@ -131,10 +131,10 @@ impl Deliverer {
                 return (n.id.clone(), Attempt::Retry { next_ms, error });
             }
         };
-        let mut headers = vec![("Content-Type".to_string(), n.content_type.clone())];
+        let (method, mut headers) = super::method_and_headers(&n.content_type);
         headers.extend(n.headers.iter().cloned());
         let sent = outbound::send(Outbound {
-            method: reqwest::Method::POST,
+            method,
             url: n.url.clone(),
             headers,
             body: n.body.clone().into_bytes(),

@@ -51,6 +51,7 @@ mod sipx_forward_rings;
 mod sipx_php_click_to_call;
 mod sipx_rest_click_to_call;
 mod sipx_voicemail_feed;
+mod taridium_cti;
 mod taridium_ipps;
 mod taridium_url_control_auth;
 mod tenant_settings;

@@ -233,16 +233,12 @@ impl ControlClient {
         .await
     }
 
-    pub async fn put_did(
-        &self,
-        tenant: &str,
-        number: &str,
-        destination: &str,
-    ) -> Result<crate::Did, ClientError> {
+    pub async fn put_did(&self, tenant: &str, d: &crate::Did) -> Result<crate::Did, ClientError> {
+        let number = &d.number;
         self.send(
             self.http
                 .put(self.url(&format!("/v1/tenants/{tenant}/dids/{number}")))
-                .json(&serde_json::json!({ "destination": destination })),
+                .json(&serde_json::json!({ "destination": d.destination, "cti_url": d.cti_url })),
         )
         .await
     }

@@ -64,7 +64,15 @@ impl Calls {
                 al.state = LegState::Ringing;
             }
         }
-        self.emit(now, id, EventKind::Ringing { side, party });
+        self.emit(
+            now,
+            id,
+            EventKind::Ringing {
+                side,
+                party,
+                popup_url: None,
+            },
+        );
     }
 
     pub(super) fn leg_answered(&mut self, now: Ms, id: &CallId, leg: LegId) {

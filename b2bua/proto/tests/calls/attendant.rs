@@ -19,6 +19,7 @@ fn menu() -> AutoAttendant {
         menu: [("1".to_string(), "4007".to_string())].into(),
         timeout_secs: 5,
         timeout_destination: Some("4009".into()),
+        cti_url: None,
     }
 }
 

@@ -349,6 +349,7 @@ pub fn queue(
             max_wait_secs: 0,
             overflow: None,
             max_callers: 0,
+            cti_url: None,
         },
         states: agents
             .iter()

@@ -154,6 +154,7 @@ fn ring_groups_become_steps_then_their_fallback() {
         strategy: GroupStrategy::Hunt,
         members: vec![member("4007", 10), member("4009", 15)],
         fallback: Some("4011".into()),
+        cti_url: None,
     };
     let p = group_plan(&g);
     assert_eq!(

@@ -41,6 +41,11 @@ fn cdr_of(row: AnyRow) -> Result<Cdr, StoreError> {
             .and_then(|s| u16::try_from(s).ok()),
         transferred_to: row.try_get("transferred_to")?,
         queue: row.try_get("queue")?,
+        account_codes: patchbay_api::AccountCodes {
+            accountcode: row.try_get("accountcode")?,
+            acc_code2: row.try_get("acc_code2")?,
+            acc_code3: row.try_get("acc_code3")?,
+        },
     })
 }
 
@@ -78,8 +83,10 @@ impl SqlStore {
         let opt = |v: Option<u64>| v.map(|x| x as i64);
         sqlx::query(
             "INSERT INTO cdrs (call_id, tenant, from_party, to_party, direction, created_ms, ringing_ms,
-                answered_ms, ended_ms, duration_s, billsec, cause, ended_by, status, transferred_to, queue)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                answered_ms, ended_ms, duration_s, billsec, cause, ended_by, status, transferred_to, queue,
+                accountcode, acc_code2, acc_code3)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                $18, $19)",
         )
         .bind(&c.call.0)
         .bind(&c.tenant)
@@ -97,6 +104,9 @@ impl SqlStore {
         .bind(c.status.map(i64::from))
         .bind(c.transferred_to.clone())
         .bind(c.queue.clone())
+        .bind(&c.account_codes.accountcode)
+        .bind(&c.account_codes.acc_code2)
+        .bind(&c.account_codes.acc_code3)
         .execute(&self.pool)
         .await?;
         Ok(())

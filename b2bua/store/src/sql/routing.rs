@@ -126,12 +126,14 @@ impl SqlStore {
     pub(super) async fn put_did_row(&self, tenant: &str, d: &Did) -> Result<(), StoreError> {
         self.require_tenant(tenant).await?;
         sqlx::query(
-            "INSERT INTO dids (tenant, number, destination) VALUES ($1, $2, $3)
-             ON CONFLICT (tenant, number) DO UPDATE SET destination = excluded.destination",
+            "INSERT INTO dids (tenant, number, destination, cti_url) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (tenant, number) DO UPDATE SET destination = excluded.destination,
+                cti_url = excluded.cti_url",
         )
         .bind(tenant)
         .bind(&d.number)
         .bind(&d.destination)
+        .bind(d.cti_url.clone())
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -145,12 +147,12 @@ impl SqlStore {
     ) -> Result<Vec<Did>, StoreError> {
         let q = match number {
             Some(n) => sqlx::query(
-                "SELECT number, destination FROM dids WHERE tenant = $1 AND number = $2",
+                "SELECT number, destination, cti_url FROM dids WHERE tenant = $1 AND number = $2",
             )
             .bind(tenant)
             .bind(n),
             None => sqlx::query(
-                "SELECT number, destination FROM dids WHERE tenant = $1 ORDER BY number",
+                "SELECT number, destination, cti_url FROM dids WHERE tenant = $1 ORDER BY number",
             )
             .bind(tenant),
         };
@@ -161,6 +163,7 @@ impl SqlStore {
                 Ok(Did {
                     number: r.try_get("number")?,
                     destination: r.try_get("destination")?,
+                    cti_url: r.try_get("cti_url")?,
                 })
             })
             .collect()

@@ -127,6 +127,12 @@ pub(super) const MIGRATIONS: &[&[&str]] = &[&[
 ], &[
     // v15: CDR search by the call's start (billing periods, promptCall's cdrapi).
     "CREATE INDEX cdrs_tenant_created ON cdrs (tenant, created_ms)",
+], &[
+    // v16: Taridium CTI: account codes its control sets on a call's CDR; a DID's own CTI URL.
+    "ALTER TABLE cdrs ADD COLUMN accountcode TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE cdrs ADD COLUMN acc_code2 TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE cdrs ADD COLUMN acc_code3 TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE dids ADD COLUMN cti_url TEXT",
 ]];
 
 impl SqlStore {

@@ -26,6 +26,7 @@ fn cdr(tenant: &str, n: u64, from: &str, to: &str, answered: bool, cause: Cause)
         status: None,
         transferred_to: None,
         queue: None,
+        account_codes: Default::default(),
     }
 }
 

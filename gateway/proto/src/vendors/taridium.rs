@@ -5,6 +5,7 @@
 //! credentials of the vendor). One action per request, the first present of `call`, `fwdnr`,
 //! `fwd`, `follow`, `vm` (compat-specs/taridium records the choice).
 
+pub mod cti;
 pub mod ipps;
 
 use crate::auth::{Credentials, from_authorization};

@@ -21,17 +21,9 @@ pub(super) async fn run(gw: &Gateway, tenant: &str, op: OzekiOp) -> Result<Respo
             s.put_config(tenant, SETTINGS_KIND, SETTINGS_NAME, &body)
                 .await
                 .map_err(db)?;
-            // The B2BUA asks the gateway's route hook for this tenant's calls only when on.
-            let hook = json!({"enabled": v.routing_interception_url.is_some()}).to_string();
-            s.put_config(
-                tenant,
-                patchbay_api::ROUTE_HOOK_KIND,
-                patchbay_api::ROUTE_HOOK_NAME,
-                &hook,
-            )
-            .await
-            .map_err(db)?;
             gw.ozeki.changed(tenant);
+            // The B2BUA asks the gateway's route hook for this tenant's calls only when on.
+            crate::cti::sync_route_hook(gw, tenant).await.map_err(db)?;
             render_json(200, &v)
         }
         OzekiOp::ListExtensions => {

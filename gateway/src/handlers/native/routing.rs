@@ -49,14 +49,9 @@ pub(super) async fn run(gw: &Gateway, tenant: &str, op: RoutingOp) -> Result<Res
                 .map_err(bad("dialplan"))?,
         ),
         RoutingOp::ListDids => render_json(200, &b.dids(tenant).await.map_err(fail)?),
-        RoutingOp::PutDid {
-            number,
-            destination,
-        } => render_json(
+        RoutingOp::PutDid(d) => render_json(
             200,
-            &b.put_did(tenant, &number, &destination)
-                .await
-                .map_err(bad("destination"))?,
+            &b.put_did(tenant, &d).await.map_err(bad("destination"))?,
         ),
         RoutingOp::ListGroups => render_json(200, &b.ring_groups(tenant).await.map_err(fail)?),
         RoutingOp::GetGroup(number) => {

@@ -7,6 +7,7 @@
 use super::super::db;
 use crate::Gateway;
 use patchbay_gateway_proto::vendors::native::{SettingOp, render_json};
+use patchbay_gateway_proto::vendors::taridium::cti;
 use patchbay_gateway_proto::{Failure, Principal, Response, Role};
 use patchbay_store::JwtKey;
 use serde_json::json;
@@ -132,11 +133,40 @@ pub(super) async fn run(
             gw.authn.invalidate();
             render_json(200, &json!({"deleted": kid}))
         }
-        SettingOp::Routing(op) => super::routing::run(gw, tenant, op).await?,
-        SettingOp::Queues(op) => super::queues::run(gw, tenant, op).await?,
+        SettingOp::Routing(op) => {
+            // DIDs, groups and attendants carry CTI URLs.
+            gw.cti.changed(tenant);
+            super::routing::run(gw, tenant, op).await?
+        }
+        SettingOp::Queues(op) => {
+            gw.cti.changed(tenant);
+            super::queues::run(gw, tenant, op).await?
+        }
         SettingOp::Webhooks(op) => super::webhooks::run(gw, p, tenant, op).await?,
         SettingOp::Ozeki(op) => super::ozeki::run(gw, tenant, op).await?,
         SettingOp::Phonebooks(op) => super::phonebooks::run(gw, tenant, op).await?,
+        SettingOp::GetCti => render_json(200, &*gw.cti.settings(tenant).await.map_err(db)?),
+        SettingOp::PutCti(c) => {
+            let body = serde_json::to_string(&*c).unwrap_or_default();
+            s.put_config(tenant, cti::KIND, cti::NAME, &body)
+                .await
+                .map_err(db)?;
+            gw.cti.changed(tenant);
+            crate::cti::sync_route_hook(gw, tenant).await.map_err(db)?;
+            render_json(200, &*c)
+        }
+        SettingOp::DeleteCti => {
+            if !s
+                .delete_config(tenant, cti::KIND, cti::NAME)
+                .await
+                .map_err(db)?
+            {
+                return Err(Failure::NotFound("CTI settings".into()));
+            }
+            gw.cti.changed(tenant);
+            crate::cti::sync_route_hook(gw, tenant).await.map_err(db)?;
+            render_json(200, &json!({"deleted": "cti"}))
+        }
         SettingOp::GetIpps => ipps_json(&*crate::handlers::ipps::settings(gw, tenant).await?),
         SettingOp::PutIpps(b) => {
             let st = patchbay_gateway_proto::vendors::taridium::ipps::IppsSettings {

@@ -1,5 +1,5 @@
-//! `/api/v1/tenants/{tenant}/ipps`: a tenant's Taridium IPPS settings (wallboard pages).
-//! Parsing and validation only.
+//! `/api/v1/tenants/{tenant}/ipps` and `/cti`: a tenant's Taridium IPPS settings (wallboard
+//! pages) and CTI settings (the CRM's URLs). Parsing and validation only.
 
 use super::settings::{SettingOp, json};
 use crate::Failure;
@@ -73,6 +73,14 @@ pub(super) fn parse(
             SettingOp::PutIpps(Box::new(b))
         }
         (_, ["ipps"]) => return Err(Failure::MethodNotAllowed),
+        ("GET", ["cti"]) => SettingOp::GetCti,
+        ("PUT", ["cti"]) => {
+            let s: crate::vendors::taridium::cti::CtiSettings = json(body)?;
+            s.check().map_err(|(field, why)| Failure::bad(field, why))?;
+            SettingOp::PutCti(Box::new(s))
+        }
+        ("DELETE", ["cti"]) => SettingOp::DeleteCti,
+        (_, ["cti"]) => return Err(Failure::MethodNotAllowed),
         _ => return Ok(None),
     };
     Ok(Some(op))

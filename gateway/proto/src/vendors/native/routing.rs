@@ -16,10 +16,7 @@ pub enum RoutingOp {
     GetDialplan,
     PutDialplan(Vec<DialRule>),
     ListDids,
-    PutDid {
-        number: String,
-        destination: String,
-    },
+    PutDid(Did),
     DeleteDid(String),
     ListGroups,
     GetGroup(String),
@@ -48,7 +45,7 @@ pub enum RoutingOp {
     PutSpecialMode(SpecialMode),
 }
 use patchbay_api::{
-    AutoAttendant, ConferenceRoom, DialRule, RingGroup, SpecialMode, Trunk, room_name_ok,
+    AutoAttendant, ConferenceRoom, DialRule, Did, RingGroup, SpecialMode, Trunk, room_name_ok,
     trunk_name_ok,
 };
 use serde::Deserialize;
@@ -63,6 +60,8 @@ struct InviteBody {
 #[serde(deny_unknown_fields)]
 struct DidBody {
     destination: String,
+    #[serde(default)]
+    cti_url: Option<String>,
 }
 
 pub(super) fn parse(
@@ -116,10 +115,13 @@ pub(super) fn parse(
         ("GET", ["dids"]) => RoutingOp::ListDids,
         ("PUT", ["dids", number]) => {
             let b: DidBody = json(body)?;
-            RoutingOp::PutDid {
+            let d = Did {
                 number: number_ok(number)?,
                 destination: b.destination,
-            }
+                cti_url: b.cti_url,
+            };
+            d.check().map_err(|why| Failure::bad("cti_url", why))?;
+            RoutingOp::PutDid(d)
         }
         ("DELETE", ["dids", number]) => RoutingOp::DeleteDid(number_ok(number)?),
         ("GET", ["groups"]) => RoutingOp::ListGroups,
@@ -238,10 +240,11 @@ mod tests {
         assert!(p("PUT", &["dialplan"], r#"[{"pattern":"1","x":1}]"#).is_err());
         assert_eq!(
             p("PUT", &["dids", "+6621234500"], r#"{"destination":"4005"}"#),
-            Ok(Some(SettingOp::Routing(RoutingOp::PutDid {
+            Ok(Some(SettingOp::Routing(RoutingOp::PutDid(Did {
                 number: "+6621234500".into(),
-                destination: "4005".into()
-            })))
+                destination: "4005".into(),
+                cti_url: None,
+            }))))
         );
         assert!(p("PUT", &["dids", "abc"], r#"{"destination":"4005"}"#).is_err());
         assert_eq!(p("POST", &["dids"], ""), Err(Failure::MethodNotAllowed));

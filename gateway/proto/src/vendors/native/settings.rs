@@ -62,6 +62,10 @@ pub enum SettingOp {
     /// Taridium's IPPS settings.
     GetIpps,
     PutIpps(Box<super::ipps::IppsBody>),
+    /// Taridium's CTI settings.
+    GetCti,
+    PutCti(Box<crate::vendors::taridium::cti::CtiSettings>),
+    DeleteCti,
 }
 
 #[derive(Debug, Deserialize, Serialize, Default)]

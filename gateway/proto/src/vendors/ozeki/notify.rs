@@ -111,6 +111,7 @@ mod tests {
         let ring = EventKind::Ringing {
             side: Side::B,
             party: "4007".into(),
+            popup_url: None,
         };
         assert_eq!(c.on(&ring), ["Ringing"]);
         assert!(c.on(&ring).is_empty());

@@ -94,7 +94,7 @@ pub fn asterisk(c: &Cdr, recording: Option<&str>) -> AsteriskCdr {
         billsec: c.billsec.to_string(),
         disposition: disposition(c).into(),
         amaflags: "3".into(),
-        accountcode: String::new(),
+        accountcode: c.account_codes.accountcode.clone(),
         uniqueid: c.call.0.clone(),
         userfield: c.queue.clone().unwrap_or_default(),
         recordingfile: recording.map(recording_file).unwrap_or_default(),
@@ -156,6 +156,7 @@ mod tests {
             status: None,
             transferred_to: None,
             queue: None,
+            account_codes: Default::default(),
         };
         let a = asterisk(&c, Some("r1"));
         assert_eq!(

@@ -248,7 +248,7 @@ pub fn dialogs(events: &[Event]) -> Vec<DialogLine> {
     }
     for ev in events {
         match &ev.kind {
-            EventKind::Ringing { side, party } => set(&mut out, *side, party, "Early"),
+            EventKind::Ringing { side, party, .. } => set(&mut out, *side, party, "Early"),
             EventKind::Answered { side, party } => set(&mut out, *side, party, "Confirmed"),
             EventKind::Ended { .. } => {
                 for d in &mut out {
@@ -489,6 +489,7 @@ mod tests {
                 Ringing {
                     side: Side::A,
                     party: "4005".into(),
+                    popup_url: None,
                 },
             ),
             ev(
@@ -510,6 +511,7 @@ mod tests {
                 Ringing {
                     side: Side::B,
                     party: "4007".into(),
+                    popup_url: None,
                 },
             ),
             ev(
@@ -548,6 +550,7 @@ mod tests {
                 Ringing {
                     side: Side::A,
                     party: "4005".into(),
+                    popup_url: None,
                 },
             ),
             ev(
