@@ -15,7 +15,7 @@ pub const KIND: &str = "cti";
 pub const NAME: &str = "settings";
 
 /// A tenant's CTI settings (`PUT /api/v1/tenants/{t}/cti`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CtiSettings {
     /// The module on: the control URLs (general and per application) are asked before calls
@@ -35,6 +35,19 @@ pub struct CtiSettings {
     /// the B2BUA waits for its route hook at most `route_hook_timeout_ms`).
     #[serde(default = "default_timeout")]
     pub timeout_ms: u64,
+}
+
+impl Default for CtiSettings {
+    /// As a `PUT` of `{}` makes them: on, no URLs, the default timeout.
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            popup_url: None,
+            control_url: None,
+            post_call_url: None,
+            timeout_ms: default_timeout(),
+        }
+    }
 }
 
 fn yes() -> bool {
