@@ -2,10 +2,12 @@
 
 use super::{Ctx, Reply, db};
 use crate::Gateway;
-use patchbay_api::{OriginateMode, OriginateRequest};
+use patchbay_api::{EventKind, OriginateMode, OriginateRequest};
 use patchbay_gateway_proto::auth::Credentials;
+use patchbay_gateway_proto::vendors::taridium::progress::{self, Outcome};
 use patchbay_gateway_proto::vendors::taridium::{self, UrlAction};
 use patchbay_gateway_proto::{Failure, Principal, Request};
+use std::time::Duration;
 
 pub(crate) async fn handle(gw: &Gateway, ctx: &mut Ctx, req: &Request) -> Result<Reply, Failure> {
     if !req.uri().path().starts_with("/user/c") {
@@ -52,22 +54,27 @@ pub(crate) async fn handle(gw: &Gateway, ctx: &mut Ctx, req: &Request) -> Result
     gw.rate_limit(&p)?;
     let ext = p.user.clone().ok_or(Failure::Forbidden)?;
     let text = match c.action {
-        UrlAction::Call { number, cid } => {
+        UrlAction::Call {
+            number,
+            cid,
+            progress,
+        } => {
             ctx.endpoint = "call";
             let st = gw.store.user_settings(&p.tenant, &ext).await.map_err(db)?;
-            gw.originate(
-                ctx,
-                OriginateRequest {
-                    tenant: p.tenant.clone(),
-                    from: ext,
-                    to: vec![number],
-                    mode: OriginateMode::CallerFirst,
-                    ring_timeout_secs: st.map(|s| s.ring_secs),
-                    caller_id: cid,
-                    ..Default::default()
-                },
-            )
-            .await?;
+            let req = OriginateRequest {
+                tenant: p.tenant.clone(),
+                from: ext,
+                to: vec![number.clone()],
+                mode: OriginateMode::CallerFirst,
+                ring_timeout_secs: st.map(|s| s.ring_secs),
+                caller_id: cid,
+                ..Default::default()
+            };
+            if let Some(mode) = progress {
+                let outcome = call_with_progress(gw, req).await;
+                return Ok(Reply::Full(progress::render(mode, &number, &outcome)));
+            }
+            gw.originate(ctx, req).await?;
             taridium::CALL_PLACED
         }
         // Each switch fails in its own words (`ERROR: FAILED UPDATING ... SETTINGS`).
@@ -109,6 +116,52 @@ pub(crate) async fn handle(gw: &Gateway, ctx: &mut Ctx, req: &Request) -> Result
         }
     };
     Ok(Reply::Full(taridium::render_text(text)))
+}
+
+/// Place the call now and wait until it connects or ends (`progress=1|2`). Every call ends
+/// by itself (ring timeouts); the wait is capped all the same.
+async fn call_with_progress(gw: &Gateway, req: OriginateRequest) -> Outcome {
+    let info = match gw.originate_held(req).await {
+        Ok(i) => i,
+        Err(_) => return Outcome::NotPlaced,
+    };
+    gw.start_call(&info.id).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
+    let mut after = 0;
+    while tokio::time::Instant::now() < deadline {
+        let events = match gw
+            .b2bua
+            .events(&info.id, after, Duration::from_secs(20))
+            .await
+        {
+            Ok(e) => e,
+            Err(e) => {
+                gw.b2bua_failure("events", e);
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                continue;
+            }
+        };
+        for e in events {
+            after = after.max(e.seq);
+            match e.kind {
+                EventKind::Bridged => return Outcome::Connected,
+                EventKind::Forwarded { to, .. } if to == "voicemail" => {
+                    return Outcome::Voicemail;
+                }
+                EventKind::Ended { cause, .. } => {
+                    let why = serde_json::to_value(cause)
+                        .ok()
+                        .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+                        .unwrap_or_default();
+                    return Outcome::Ended { why };
+                }
+                _ => {}
+            }
+        }
+    }
+    Outcome::Ended {
+        why: "no answer in time".into(),
+    }
 }
 
 /// Read-modify-write of the user's call settings.

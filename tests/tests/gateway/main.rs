@@ -54,6 +54,7 @@ mod sipx_voicemail_feed;
 mod taridium_cti;
 mod taridium_ipps;
 mod taridium_url_control_auth;
+mod taridium_url_progress;
 mod tenant_settings;
 mod tls_listener;
 mod trunk_forward_to_mobile;

@@ -7,6 +7,7 @@
 
 pub mod cti;
 pub mod ipps;
+pub mod progress;
 
 use crate::auth::{Credentials, from_authorization};
 use crate::query::Params;
@@ -19,6 +20,8 @@ pub enum UrlAction {
     Call {
         number: String,
         cid: Option<String>,
+        /// `progress=1|2`: an HTML page once the call connected or failed.
+        progress: Option<progress::Progress>,
     },
     /// `fwdnr`: set the number and switch forwarding on; `fwd`: switch it on or off.
     Forwarding {
@@ -73,6 +76,7 @@ pub fn parse_url_control(req: &Request) -> Result<UrlControl, Failure> {
         UrlAction::Call {
             number: number.to_string(),
             cid,
+            progress: progress::Progress::parse(p.get("progress")),
         }
     } else if let Some(nr) = p.get("fwdnr") {
         if !valid_party(nr) {
