@@ -41,6 +41,7 @@ mod ozeki_sms;
 mod ozeki_third_party;
 mod ozeki_webhook_restart;
 mod promptcall_cdr_recording;
+mod promptcall_php_trunk;
 mod queue_hold_music;
 mod queue_strategies;
 mod ring_groups;
