@@ -1,6 +1,7 @@
 // An operator's and an integration's reads through the native API: CDRs (billing scripts),
 // the calls list and a queue's live calls (wallboards), a tenant's settings (onboarding
-// tools), its webhooks' dead letters (operators). Every reply 200. The queue polled is
+// tools: IP lists, JWT keys, Taridium CTI and IPPS settings), its webhooks' dead letters
+// (operators). Every reply 200. The queue polled is
 // created once, in setup.
 import http from 'k6/http';
 import { check, sleep } from 'k6';
@@ -29,6 +30,8 @@ export default function () {
     `/api/v1/tenants/${TENANT}/sip-domains`,
     `/api/v1/tenants/${TENANT}/ip-patterns/brekeke-3pcc`,
     `/api/v1/tenants/${TENANT}/jwt-keys`,
+    `/api/v1/tenants/${TENANT}/cti`,
+    `/api/v1/tenants/${TENANT}/ipps`,
   ];
   for (const p of paths) {
     const r = http.get(`${BASE}${p}`, params);

@@ -41,6 +41,10 @@
 //!   The gateway's webhook engine in-process (SQLite file, or the store at URL), a hyper
 //!   receiver: N notifications queued over `keys` calls, then delivered; queued/s and
 //!   delivered/s with the CPU of each phase.
+//! `patchbay-bench ipps [--patchbay PATH] [--calls N] [--pollers N] [--interval-ms N] [--secs N]`
+//!   `patchbay up`; N calls held up (SIPp UAC 4005 -> UAS 4007) and one 4009 -> 4007; N
+//!   wallboards poll IPPS `channelinfo.php` (one live channel, one idle) every interval:
+//!   the page's p50/p99/max and patchbay's CPU per page.
 //! `patchbay-bench http [--conns N] [--secs N] [--rounds N]`
 //!   A bare hyper server and the gateway (in-process, SQLite store, demo API key), each on two
 //!   threads; the same keep-alive load generator runs `GET /api/v1/me` with Basic credentials
@@ -57,6 +61,7 @@ macro_rules! outln {
 mod cps;
 mod engine;
 mod http;
+mod ipps;
 mod ozml;
 mod queue;
 mod register;
@@ -160,6 +165,15 @@ fn main() {
             let calls = arg(&args, "--calls").unwrap_or(500);
             let gap = arg(&args, "--gap-ms").unwrap_or(10);
             print!("{}", setup::invite_latency(&patchbay, calls, gap));
+        }
+        Some("ipps") => {
+            let patchbay = arg::<String>(&args, "--patchbay")
+                .unwrap_or_else(|| "target/release/patchbay".into());
+            let calls = arg(&args, "--calls").unwrap_or(4000);
+            let pollers = arg(&args, "--pollers").unwrap_or(1000);
+            let every = arg(&args, "--interval-ms").unwrap_or(3000);
+            let secs = arg(&args, "--secs").unwrap_or(30);
+            print!("{}", ipps::run(&patchbay, calls, pollers, every, secs));
         }
         Some("memory") => {
             let patchbay = arg::<String>(&args, "--patchbay")

@@ -39,7 +39,7 @@ pub(crate) fn up_with(patchbay: &str, extra: &str) -> Up {
         &cfg,
         format!(
             "b2bua:\n  sip_listen: 127.0.0.1:{sip}\n  admin_listen: 127.0.0.1:{admin}\n  max_setups_in_flight: 5000\n  auth_fail_limit: 1000000\n  metrics_open: true\n{extra}\
-             gateway:\n  listeners:\n  - listen: 127.0.0.1:{http}\n    profiles: [native]\n    tenant: demo\n  - listen: 127.0.0.1:{ozeki}\n    profiles: [ozeki]\n    tenant: demo\n  admin_listen: 127.0.0.1:{gw_admin}\n  b2bua_url: http://127.0.0.1:{admin}\n  limits:\n    calls_per_sec_per_tenant: 100000\n    max_calls_per_tenant: 100000\n    requests_per_sec_per_key: 100000\n    requests_per_sec_per_tenant: 100000\n"
+             gateway:\n  listeners:\n  - listen: 127.0.0.1:{http}\n    profiles: [native, taridium]\n    tenant: demo\n  - listen: 127.0.0.1:{ozeki}\n    profiles: [ozeki]\n    tenant: demo\n  admin_listen: 127.0.0.1:{gw_admin}\n  b2bua_url: http://127.0.0.1:{admin}\n  limits:\n    calls_per_sec_per_tenant: 100000\n    max_calls_per_tenant: 100000\n    requests_per_sec_per_key: 100000\n    requests_per_sec_per_tenant: 100000\n"
         ),
     )
     .expect("config");
