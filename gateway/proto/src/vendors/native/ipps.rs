@@ -61,14 +61,13 @@ pub(super) fn parse(
             if b.domestic_number_max_len.is_some_and(|n| n > 15) {
                 return Err(Failure::bad("domestic_number_max_len", "0-15"));
             }
-            if b.context.as_ref().is_some_and(|c| {
-                c.is_empty()
-                    || c.len() > 64
-                    || !c
-                        .chars()
-                        .all(|ch| ch.is_ascii_alphanumeric() || "-_".contains(ch))
-            }) {
-                return Err(Failure::bad("context", "1-64 letters, digits, - _"));
+            // Patchbay has one dial plan per tenant: the generic-auth calls' context can only
+            // be the vendor's default, `inside` (anything else would be taken and ignored).
+            if b.context.as_ref().is_some_and(|c| c != "inside") {
+                return Err(Failure::bad(
+                    "context",
+                    "inside (the tenant's one dial plan; Patchbay has no other contexts)",
+                ));
             }
             SettingOp::PutIpps(Box::new(b))
         }
