@@ -92,6 +92,10 @@ pub struct B2buaConfig {
     pub route_hook_url: String,
     /// How long a call waits for the hook's answer before it goes where it was going.
     pub route_hook_timeout_ms: u64,
+    /// This node's number in a cluster (0-99): the two digits after the start time in every
+    /// call id it makes, so that ids are unique across nodes and name the node that owns the
+    /// call (`CallId::node`).
+    pub node: u8,
 }
 
 impl Default for B2buaConfig {
@@ -133,6 +137,7 @@ impl Default for B2buaConfig {
             trunk_sync_secs: 10,
             route_hook_url: String::new(),
             route_hook_timeout_ms: 1500,
+            node: 0,
         }
     }
 }
@@ -168,6 +173,9 @@ impl B2buaConfig {
             hook.is_empty() || hook.starts_with("http://") || hook.starts_with("https://");
         if !hook_ok {
             errs.push("b2bua.route_hook_url must be an http(s) URL (or empty)".into());
+        }
+        if self.node > 99 {
+            errs.push("b2bua.node must be 0..=99".into());
         }
         if !(100..=10_000).contains(&self.route_hook_timeout_ms) {
             errs.push("b2bua.route_hook_timeout_ms must be 100..=10000".into());

@@ -134,21 +134,22 @@ pub(crate) struct Shared {
     pub(crate) trunk_sync: tokio::sync::Notify,
     /// Asked where inbound calls go, for tenants that turned it on (`route_hook_url`).
     pub(crate) route_hook: Option<crate::route_hook::RouteHook>,
-    /// Call ids: this node's start (unix seconds), then a counter. Taken here, not in the
-    /// driver, so that an INVITE's task can name its call to the route hook before the call
-    /// exists.
+    /// Call ids: this node's start (unix seconds), its number, then a counter. Taken here,
+    /// not in the driver, so that an INVITE's task can name its call to the route hook before
+    /// the call exists.
     pub(crate) id_base: u64,
     pub(crate) calls_named: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
-    /// A new call id, unique on this node.
+    /// A new call id: this node's start (unix seconds), its number, a counter; unique across
+    /// nodes and restarts (`CallId::node` reads the node back).
     pub(crate) fn new_call_id(&self) -> patchbay_api::CallId {
         let n = self
             .calls_named
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
             + 1;
-        patchbay_api::CallId(format!("{}{:06}", self.id_base, n))
+        patchbay_api::CallId::compose(self.id_base, self.cfg.node, n)
     }
 
     /// Whether `number` is one of the tenant's application numbers (cached; `None` when the

@@ -251,6 +251,8 @@ impl Stack {
             // A fixed port, so a restarted B2BUA is found again at the same address.
             admin_listen: SocketAddr::from(([127, 0, 0, 1], free_port())),
             control_token: CONTROL_TOKEN.into(),
+            // Not the default: every test's call ids carry a node number of their own.
+            node: TEST_NODE,
             ..B2buaConfig::default()
         };
         cfg.media.port_min = 30000 + block * 200;
@@ -781,6 +783,9 @@ pub async fn relay_addr(api: &ControlClient, id: &CallId, side: patchbay_api::Si
 }
 
 /// The CDR of a call, once written.
+/// The B2BUA's node number in the tests' stacks (`b2bua.node`).
+pub const TEST_NODE: u8 = 7;
+
 pub async fn cdr(stack: &Stack, id: &CallId) -> patchbay_api::Cdr {
     for _ in 0..50 {
         if let Ok(Some(c)) = stack.store.cdr(&id.0).await {

@@ -6,6 +6,23 @@ use std::fmt;
 #[serde(transparent)]
 pub struct CallId(pub String);
 
+impl CallId {
+    /// The id a node makes: its start (unix seconds, 10 digits), its number (2 digits), a
+    /// counter (at least 6 digits).
+    pub fn compose(start_secs: u64, node: u8, counter: u64) -> CallId {
+        CallId(format!("{start_secs:010}{node:02}{counter:06}"))
+    }
+
+    /// The node that made this id (`None`: not one a node made).
+    pub fn node(&self) -> Option<u8> {
+        let s = self.0.as_str();
+        if s.len() < 18 || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        s[10..12].parse().ok()
+    }
+}
+
 impl From<String> for CallId {
     fn from(s: String) -> Self {
         CallId(s)
@@ -602,4 +619,22 @@ pub struct TrunkRegistration {
     /// Seconds left of the binding when registered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CallId;
+
+    #[test]
+    fn call_ids_name_their_node() {
+        let id = CallId::compose(1_795_968_561, 7, 42);
+        assert_eq!(id.0, "179596856107000042");
+        assert_eq!(id.node(), Some(7));
+        assert_eq!(
+            CallId::compose(1_795_968_561, 12, 1_234_567).node(),
+            Some(12)
+        );
+        assert_eq!(CallId("1795968561000002".into()).node(), None, "too short");
+        assert_eq!(CallId("demo-c1".into()).node(), None);
+    }
 }

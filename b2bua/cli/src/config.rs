@@ -190,6 +190,15 @@ mod tests {
         let cfg = AppConfig::load(None, Some(Path::new("/tmp/x")), &env).unwrap();
         assert_eq!(cfg.b2bua.sip_listen.port(), 5999);
         assert_eq!(cfg.store_url(), "sqlite:///tmp/x/patchbay.db?mode=rwc");
+        let mut bad = AppConfig::parse("b2bua:\n  node: 100\n").unwrap();
+        bad.b2bua.control_token = "t".into();
+        assert!(
+            bad.b2bua
+                .validate()
+                .iter()
+                .any(|e| e.contains("b2bua.node must be 0..=99")),
+            "a cluster has at most 100 nodes"
+        );
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! 3PCC from the control API, caller first: 4005 rings and answers, only then 4007 rings and
+//! 3PCC from the control API, caller first (the call's id names the node that owns it): 4005
+//! rings and answers, only then 4007 rings and
 //! answers; RTP flows through the relay both ways; the API hangup sends BYE to both phones; the
 //! CDR has billsec > 0.
 use patchbay_api::{CallState, Cause, EndedBy, OriginateMode, Side};
@@ -48,7 +49,12 @@ async fn caller_first_click_to_call() {
         ))
         .await
         .unwrap();
-    assert!(!info.id.0.is_empty());
+    assert_eq!(
+        info.id.node(),
+        Some(TEST_NODE),
+        "the id names its node: {}",
+        info.id
+    );
     let call = stack.call_in_state(CallState::Bridged).await;
     assert_eq!(call.id, info.id);
     let relay_a = relay_addr(&stack.api, &call.id, Side::A).await;

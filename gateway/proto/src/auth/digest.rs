@@ -316,8 +316,11 @@ fn auth_params(s: &str) -> Option<Vec<(String, String)>> {
             while i < b.len() {
                 match b[i] {
                     b'\\' if i + 1 < b.len() => {
-                        value.push(b[i + 1] as char);
-                        i += 2;
+                        // The escaped character, whole (a byte of a UTF-8 character is not
+                        // one; found by the auth_headers fuzz target).
+                        let ch = s[i + 1..].chars().next()?;
+                        value.push(ch);
+                        i += 1 + ch.len_utf8();
                     }
                     b'"' => {
                         i += 1;
@@ -413,5 +416,9 @@ mod tests {
         assert!(DigestResponse::parse("").is_none());
         assert!(DigestResponse::parse(r#"username="a"#).is_none());
         assert!(DigestResponse::parse("username").is_none());
+        // An escaped multi-byte character (once a panic: the escape took one byte of it).
+        let params = auth_params("username=\"J\\\u{e9}r\u{f4}me\", realm=\"x\"").unwrap();
+        assert_eq!(params[0], ("username".into(), "J\u{e9}r\u{f4}me".into()));
+        assert!(auth_params("a=\"\\\u{e9}").is_none(), "unclosed");
     }
 }
