@@ -18,6 +18,7 @@ mod forwards;
 mod inbound;
 mod invite_auth;
 mod media;
+mod publish;
 pub(crate) mod queues;
 mod record;
 mod redirect;
@@ -28,7 +29,7 @@ mod voicemail;
 
 use crate::transport::SipTransport;
 use crate::ua::{Ua, UaEvent};
-use patchbay_api::{ApiErrorKind, CallId, Event};
+use patchbay_api::{ApiErrorKind, CallId};
 use patchbay_media::sdp::Codec;
 use patchbay_media::{Bridge, LegMedia, Relay};
 use patchbay_proto::{Calls, Input, LegEvent, LegId, Output};
@@ -469,7 +470,7 @@ impl Driver {
                         self.sh
                             .metrics
                             .calls_ended
-                            .with_label_values(&[cause_label(cdr.cause)])
+                            .with_label_values(&[publish::cause_label(cdr.cause)])
                             .inc();
                         let _ = self.cdr_tx.send(cdr);
                     }
@@ -495,44 +496,6 @@ impl Driver {
             self.feed(leg, event);
         }
         any
-    }
-
-    fn publish(&mut self, mut ev: Event) {
-        self.on_transfer_event(&ev);
-        if let patchbay_api::EventKind::Ringing {
-            side: patchbay_api::Side::B,
-            popup_url,
-            ..
-        } = &mut ev.kind
-        {
-            *popup_url = self.hooked.get(&ev.call).and_then(|h| h.popup_url.clone());
-        }
-        if let patchbay_api::EventKind::QueueLeft {
-            outcome, waited_ms, ..
-        } = &ev.kind
-        {
-            let m = &self.sh.metrics;
-            m.queue_outcomes
-                .with_label_values(&[outcome.as_str()])
-                .inc();
-            if outcome == "connected" {
-                m.queue_wait.observe(*waited_ms as f64 / 1000.0);
-            }
-        }
-        if let patchbay_api::EventKind::Forwarded { to, reason, .. } = &ev.kind {
-            let to = if to == "voicemail" {
-                "voicemail"
-            } else {
-                "user"
-            };
-            self.sh
-                .metrics
-                .calls_forwarded
-                .with_label_values(&[reason.as_str(), to])
-                .inc();
-        }
-        let info = self.calls.info(&ev.call);
-        self.sh.log.push(ev, info);
     }
 
     fn map_leg(&mut self, call: &CallId, leg: LegId) {
@@ -569,21 +532,6 @@ pub(crate) async fn cdr_writer(
         if sh.store.insert_cdr(&cdr).await.is_err() && sh.store.insert_cdr(&cdr).await.is_err() {
             sh.metrics.cdr_write_errors.inc();
         }
-    }
-}
-
-fn cause_label(c: patchbay_api::Cause) -> &'static str {
-    use patchbay_api::Cause::*;
-    match c {
-        Normal => "normal",
-        Busy => "busy",
-        NoAnswer => "no_answer",
-        Rejected => "rejected",
-        Cancelled => "cancelled",
-        Transferred => "transferred",
-        NotFound => "not_found",
-        Failed => "failed",
-        IncompatibleMedia => "incompatible_media",
     }
 }
 

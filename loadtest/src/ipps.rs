@@ -103,18 +103,7 @@ pub(crate) fn run(
     let pid = up.pb.0.id();
     let uas_port = free_port();
     register(&up.sip, "4007", uas_port, &up.dir);
-    let _uas = Kill(
-        Command::new("sipp")
-            .arg("-sf")
-            .arg(scenario("uas_bench.xml"))
-            .args(["-i", "127.0.0.1", "-p", &uas_port.to_string()])
-            .args(["-nostdin", "-max_socket", "65000"])
-            .current_dir(&up.dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("sipp uas"),
-    );
+    let _uas = crate::setup::uas_holding(&up.dir, uas_port);
     std::thread::sleep(Duration::from_millis(500));
     let rate = 200;
     // Up well past the measurement (waiting for the calls, warm-up, window).

@@ -99,18 +99,7 @@ pub(crate) fn run(patchbay: &str, callers: u64, agents: u64, secs: u64) -> Strin
 
     // Agents: users 5001.., one SIPp UAS answering and holding all their calls.
     let uas_port = free_port();
-    let _uas = Kill(
-        Command::new("sipp")
-            .arg("-sf")
-            .arg(scenario("uas_bench.xml"))
-            .args(["-i", "127.0.0.1", "-p", &uas_port.to_string()])
-            .args(["-nostdin", "-max_socket", "65000"])
-            .current_dir(&up.dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("sipp uas"),
-    );
+    let _uas = crate::setup::uas_holding(&up.dir, uas_port);
     let names: Vec<String> = (0..agents).map(|i| format!("{}", 5001 + i)).collect();
     for a in &names {
         let body = format!(r#"{{"sip_password":"demo-{a}"}}"#);

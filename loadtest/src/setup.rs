@@ -252,24 +252,29 @@ pub(crate) fn tone_wav(path: &Path, samples: u32, freqs: &[f32], amp: f32) {
     w.finalize().expect("wav");
 }
 
+/// A SIPp UAS on `port` answering and holding every call until its BYE (`uas_bench.xml`).
+pub(crate) fn uas_holding(dir: &Path, port: u16) -> Kill {
+    Kill(
+        Command::new("sipp")
+            .arg("-sf")
+            .arg(scenario("uas_bench.xml"))
+            .args(["-i", "127.0.0.1", "-p", &port.to_string()])
+            .args(["-nostdin", "-max_socket", "65000"])
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sipp uas"),
+    )
+}
+
 pub(crate) fn memory(patchbay: &str, calls: u64, rate: u64) -> String {
     let mut o = String::new();
     let up = up(patchbay);
     let pid = up.pb.0.id();
     let uas_port = free_port();
     register(&up.sip, "4007", uas_port, &up.dir);
-    let _uas = Kill(
-        Command::new("sipp")
-            .arg("-sf")
-            .arg(scenario("uas_bench.xml"))
-            .args(["-i", "127.0.0.1", "-p", &uas_port.to_string()])
-            .args(["-nostdin", "-max_socket", "65000"])
-            .current_dir(&up.dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("sipp uas"),
-    );
+    let _uas = crate::setup::uas_holding(&up.dir, uas_port);
     std::thread::sleep(Duration::from_millis(500));
     // Warm up: one round of short calls so pools, caches and allocator arenas exist.
     uac(&up, rate, rate * 2, 1000, &up.dir.join("warm.csv"));

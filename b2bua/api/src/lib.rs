@@ -52,6 +52,7 @@
 //!
 //! Errors are `{"error": <ApiErrorKind>, "message": ...}` with a matching HTTP status.
 
+mod cdr;
 mod channels;
 #[cfg(feature = "client")]
 pub mod client;
@@ -63,6 +64,7 @@ mod recording;
 mod routing;
 mod types;
 
+pub use cdr::*;
 pub use channels::*;
 pub use groups::*;
 pub use media::*;

@@ -16,6 +16,12 @@ async fn page(gw: &Gw, query: &str) -> (String, String, Duration) {
     (status.to_string(), body.to_string(), t.elapsed())
 }
 
+/// The B2BUA's call that has not ended.
+async fn live_call(stack: &Stack) -> Option<patchbay_api::CallInfo> {
+    let calls = stack.api.list_calls().await.unwrap();
+    calls.into_iter().find(|c| c.ended_ms.is_none())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_waits_for_the_call() {
     let stack = Stack::start().await;
@@ -38,14 +44,7 @@ async fn the_page_waits_for_the_call() {
         took >= Duration::from_millis(1000),
         "it waited for 4007: {took:?}"
     );
-    let call = stack
-        .api
-        .list_calls()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|c| c.ended_ms.is_none())
-        .expect("the call");
+    let call = live_call(&stack).await.expect("the call");
     assert_eq!(
         call.state,
         CallState::Bridged,
@@ -83,13 +82,8 @@ async fn the_page_waits_for_the_call() {
     );
     assert!(body.contains("<p>Call went to voicemail.</p>"), "{body}");
     assert_eq!(busy.wait(10).await, 0);
-    let call = stack
-        .api
-        .list_calls()
+    let call = live_call(&stack)
         .await
-        .unwrap()
-        .into_iter()
-        .find(|c| c.ended_ms.is_none())
         .expect("the call with the voicemail");
     stack.api.hangup(&call.id).await.unwrap();
     assert_eq!(me.wait(10).await, 0);
