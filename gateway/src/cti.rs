@@ -118,8 +118,9 @@ impl Cti {
     }
 }
 
-/// The route hook's switch for `tenant`: on while Ozeki's route interception URL or the CTI
-/// module is on.
+/// The route hook's switch for `tenant`: on while Ozeki's route interception URL is set, or
+/// the CTI module is on with something to do before a call rings (a control or pop-up URL,
+/// an application's URL); a post-call URL alone costs the calls no question.
 pub(crate) async fn sync_route_hook(gw: &Gateway, tenant: &str) -> Result<(), StoreError> {
     let ozeki = gw
         .ozeki
@@ -127,7 +128,13 @@ pub(crate) async fn sync_route_hook(gw: &Gateway, tenant: &str) -> Result<(), St
         .await?
         .routing_interception_url
         .is_some();
-    let on = ozeki || gw.cti.settings(tenant).await?.enabled;
+    let st = gw.cti.settings(tenant).await?;
+    let asks = st.enabled
+        && (st.control_url.is_some() || st.popup_url.is_some() || {
+            let apps = gw.cti.apps(tenant).await?;
+            !apps.numbers.is_empty() || !apps.dids.is_empty()
+        });
+    let on = ozeki || asks;
     gw.store
         .put_config(
             tenant,

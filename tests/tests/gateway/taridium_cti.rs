@@ -5,8 +5,10 @@
 //! sets `acc_code2`; 4009's `ringing` event carries the rendered pop-up URL. After the hangup
 //! the post-call GET arrives with the CDR's variables (`billsec`, `disposition`, `acc_code2`).
 //! Per application: the control answers nothing, ring group 4600's own CTI URL sends the call
-//! to 4009. A CRM slower than the tenant's timeout: the call rings 4007 as dialled.
+//! to 4009. A CRM slower than the tenant's timeout: the call rings 4007 as dialled. The route
+//! hook is on only while CTI has something to ask before a call rings.
 use patchbay_api::{CallState, EventKind};
+use patchbay_store::Store;
 use patchbay_tests::webhook::Receiver;
 use patchbay_tests::*;
 use reqwest::Method as M;
@@ -188,4 +190,36 @@ async fn the_crm_steers_calls_and_hears_their_cdrs() {
     assert_eq!(n("application", "changed"), Some(1.0));
     assert!(n("control", "failed") >= Some(1.0));
     assert!(n("post_call", "queued") >= Some(1.0));
+
+    // 4. The route hook's switch: a post-call URL alone asks nothing before calls ring; an
+    // application's URL turns the questions on again.
+    let hook_on = || async {
+        let docs = stack.store.configs("demo", "routing").await.unwrap();
+        let (_, body) = docs.into_iter().find(|(n, _)| n == "hook").expect("switch");
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["enabled"] == true
+    };
+    assert!(hook_on().await);
+    let r = gw
+        .send(admin(M::DELETE, "/api/v1/tenants/demo/groups/4600"))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = gw
+        .send(
+            admin(M::PUT, "/api/v1/tenants/demo/cti")
+                .json(&json!({"post_call_url": crm.url("/post?id=%%uniqueid%%")})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(!hook_on().await, "a post-call URL alone");
+    let r = gw
+        .send(
+            admin(M::PUT, "/api/v1/tenants/demo/groups/4600").json(&json!({
+                "strategy": "simultaneous",
+                "members": [{"ext": "4007"}],
+                "cti_url": crm.url("/group")
+            })),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(hook_on().await, "the group's URL");
 }

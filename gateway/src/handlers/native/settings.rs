@@ -133,14 +133,18 @@ pub(super) async fn run(
             gw.authn.invalidate();
             render_json(200, &json!({"deleted": kid}))
         }
+        // DIDs, groups, attendants and queues carry CTI URLs: the hook's switch follows.
         SettingOp::Routing(op) => {
-            // DIDs, groups and attendants carry CTI URLs.
-            gw.cti.changed(tenant);
-            super::routing::run(gw, tenant, op).await?
+            let cti = op.changes_cti_urls();
+            let r = super::routing::run(gw, tenant, op).await?;
+            cti_urls_changed(gw, tenant, cti).await?;
+            r
         }
         SettingOp::Queues(op) => {
-            gw.cti.changed(tenant);
-            super::queues::run(gw, tenant, op).await?
+            let cti = op.changes_cti_urls();
+            let r = super::queues::run(gw, tenant, op).await?;
+            cti_urls_changed(gw, tenant, cti).await?;
+            r
         }
         SettingOp::Webhooks(op) => super::webhooks::run(gw, p, tenant, op).await?,
         SettingOp::Ozeki(op) => super::ozeki::run(gw, tenant, op).await?,
@@ -191,6 +195,16 @@ pub(super) async fn run(
             ipps_json(&st)
         }
     })
+}
+
+/// After a write to an object that can carry a CTI URL: the cached URLs go, the route hook's
+/// switch follows.
+async fn cti_urls_changed(gw: &Gateway, tenant: &str, changed: bool) -> Result<(), Failure> {
+    if changed {
+        gw.cti.changed(tenant);
+        crate::cti::sync_route_hook(gw, tenant).await.map_err(db)?;
+    }
+    Ok(())
 }
 
 /// IPPS settings as shown: the password never, whether there is one.

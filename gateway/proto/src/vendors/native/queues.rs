@@ -21,6 +21,13 @@ pub enum QueueOp {
     Calls(String),
 }
 
+impl QueueOp {
+    /// Whether it writes a queue (which can carry a CTI URL).
+    pub fn changes_cti_urls(&self) -> bool {
+        matches!(self, QueueOp::Put(_) | QueueOp::Delete(_))
+    }
+}
+
 pub(super) fn parse(
     method: &str,
     segs: &[&str],

@@ -48,6 +48,21 @@ use patchbay_api::{
     AutoAttendant, ConferenceRoom, DialRule, Did, RingGroup, SpecialMode, Trunk, room_name_ok,
     trunk_name_ok,
 };
+
+impl RoutingOp {
+    /// Whether it writes an object that can carry a CTI URL (DID, ring group, attendant).
+    pub fn changes_cti_urls(&self) -> bool {
+        matches!(
+            self,
+            RoutingOp::PutDid(_)
+                | RoutingOp::DeleteDid(_)
+                | RoutingOp::PutGroup(_)
+                | RoutingOp::DeleteGroup(_)
+                | RoutingOp::PutAttendant(_)
+                | RoutingOp::DeleteAttendant(_)
+        )
+    }
+}
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
