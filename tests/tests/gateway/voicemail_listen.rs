@@ -124,12 +124,23 @@ async fn a_user_listens_to_its_voicemail_with_its_pin() {
             .any(|e| matches!(&e.kind, EventKind::Digits { digits, .. } if digits == "9"))
     );
 
-    let r = gw
-        .send(demo(
-            M::GET,
-            "/api/v1/tenants/demo/users/4007/voicemail?folder=saved",
-        ))
-        .await;
+    // The B2BUA moves the message off its loop (a store write): wait for it, bounded.
+    let mut r = None;
+    for _ in 0..50 {
+        let got = gw
+            .send(demo(
+                M::GET,
+                "/api/v1/tenants/demo/users/4007/voicemail?folder=saved",
+            ))
+            .await;
+        let done = got.json().as_array().is_some_and(|a| !a.is_empty());
+        r = Some(got);
+        if done {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let r = r.expect("asked");
     assert_eq!(r.json().as_array().unwrap().len(), 1, "{}", r.body);
     assert_eq!(r.json()[0]["caller"], "4005");
     let r = gw
