@@ -91,11 +91,14 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
     let cfg = Arc::new(cfg);
     let tenants = store.tenants().await?;
     let relay = Relay::new(cfg.media.clone()).map_err(|e| B2buaError::Config(e.to_string()))?;
+    // The base of this run's call ids: its start second, past any earlier run's.
+    let now_secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let id_base = store.claim_node_start(cfg.node, now_secs).await?;
     let sh = Arc::new(Shared {
         route_hook: route_hook::RouteHook::new(&cfg),
-        id_base: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()),
+        id_base,
         calls_named: std::sync::atomic::AtomicU64::new(0),
         cfg: cfg.clone(),
         store: store.clone(),

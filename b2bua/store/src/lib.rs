@@ -8,6 +8,7 @@
 
 mod accounts;
 pub mod demo;
+mod nodes;
 mod outbox;
 mod secrets;
 mod sql;
@@ -16,6 +17,7 @@ pub use accounts::{
     ApiKey, AppNumber, CdrQuery, JwtKey, PhonebookEntry, Recording, UserSettings,
     VOICEMAIL_FOLDERS, VOICEMAIL_GREETINGS, VoicemailRow, WebCredentials,
 };
+pub use nodes::Nodes;
 pub use outbox::{Attempt, NewWebhook, Outbox, Webhook};
 pub use secrets::{hash_secret, url_key_digest, verify_secret};
 pub use sql::SqlStore;
@@ -69,7 +71,7 @@ pub fn ha1(user: &str, realm: &str, password: &str) -> (String, String) {
 }
 
 #[async_trait::async_trait]
-pub trait Store: Outbox + Send + Sync + std::fmt::Debug {
+pub trait Store: Outbox + Nodes + Send + Sync + std::fmt::Debug {
     async fn upsert_tenant(&self, tenant: &Tenant) -> Result<(), StoreError>;
     async fn tenant(&self, name: &str) -> Result<Option<Tenant>, StoreError>;
     async fn tenants(&self) -> Result<Vec<Tenant>, StoreError>;

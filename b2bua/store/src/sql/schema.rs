@@ -133,6 +133,9 @@ pub(super) const MIGRATIONS: &[&[&str]] = &[&[
     "ALTER TABLE cdrs ADD COLUMN acc_code2 TEXT NOT NULL DEFAULT ''",
     "ALTER TABLE cdrs ADD COLUMN acc_code3 TEXT NOT NULL DEFAULT ''",
     "ALTER TABLE dids ADD COLUMN cti_url TEXT",
+], &[
+    // v17: each B2BUA node's last start (the base of its call ids).
+    "CREATE TABLE node_starts (node BIGINT PRIMARY KEY, last_start BIGINT NOT NULL)",
 ]];
 
 impl SqlStore {
