@@ -8,9 +8,8 @@
 //! wallboard's: one with a live call, one idle; the page's cost must not grow with the calls
 //! on the node (compare a run with `--calls 0`).
 
-use crate::cps::{Kill, free_port, percentile, register, scenario};
+use crate::cps::{Kill, free_port, percentile, register};
 use crate::setup::{Up, metric, up_with};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -18,24 +17,7 @@ const PAGE: &str = "/ipps/channelinfo.php?channel=SIP/4009,SIP/4003&useid=1";
 
 fn uac(up: &Up, user: &str, rate: u64, calls: u64, hold_ms: u64) -> Kill {
     let csv = up.dir.join(format!("uac-{user}.csv"));
-    Kill(
-        Command::new("sipp")
-            .arg(&up.sip)
-            .arg("-sf")
-            .arg(scenario("uac_bench.xml"))
-            .args(["-s", "4007", "-i", "127.0.0.1", "-nostdin"])
-            .args(["-au", user, "-ap", &format!("demo-{user}")])
-            .args(["-auth_uri", &format!("4007@{}", up.sip)])
-            .args(["-r", &rate.to_string(), "-m", &calls.to_string()])
-            .args(["-l", &(calls + 10).to_string(), "-d", &hold_ms.to_string()])
-            .args(["-max_socket", "65000", "-trace_stat", "-stf"])
-            .arg(csv)
-            .current_dir(&up.dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("sipp uac"),
-    )
+    crate::setup::uac_spawn(up, user, rate, calls, hold_ms, &csv)
 }
 
 /// One wallboard: polls the page every `interval` from `start` until `end`; the latencies

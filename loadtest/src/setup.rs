@@ -283,7 +283,7 @@ pub(crate) fn memory(patchbay: &str, calls: u64, rate: u64) -> String {
     // Hold `calls` calls up for long enough to read RSS at the plateau.
     let hold_ms = (calls / rate + 15) * 1000;
     let csv = up.dir.join("hold.csv");
-    let child = uac_spawn(&up, rate, calls, hold_ms, &csv);
+    let child = uac_spawn(&up, "4005", rate, calls, hold_ms, &csv);
     std::thread::sleep(Duration::from_millis(calls * 1000 / rate + 5000));
     let with_calls = rss_kib(pid);
     let live = active_calls(&up.admin);
@@ -303,13 +303,15 @@ pub(crate) fn memory(patchbay: &str, calls: u64, rate: u64) -> String {
     o
 }
 
-fn uac_cmd(up: &Up, rate: u64, calls: u64, hold_ms: u64, csv: &Path) -> Command {
+/// SIPp calling 4007 as demo user `user` (digest), `calls` calls at `rate`, each held
+/// `hold_ms`; SIPp's statistics to `csv`.
+fn uac_cmd(up: &Up, user: &str, rate: u64, calls: u64, hold_ms: u64, csv: &Path) -> Command {
     let mut c = Command::new("sipp");
     c.arg(&up.sip)
         .arg("-sf")
         .arg(scenario("uac_bench.xml"))
         .args(["-s", "4007", "-i", "127.0.0.1", "-nostdin"])
-        .args(["-au", "4005", "-ap", "demo-4005"])
+        .args(["-au", user, "-ap", &format!("demo-{user}")])
         .args(["-auth_uri", &format!("4007@{}", up.sip)])
         .args(["-r", &rate.to_string(), "-m", &calls.to_string()])
         .args(["-l", &(calls + 10).to_string(), "-d", &hold_ms.to_string()])
@@ -322,12 +324,20 @@ fn uac_cmd(up: &Up, rate: u64, calls: u64, hold_ms: u64, csv: &Path) -> Command 
 }
 
 fn uac(up: &Up, rate: u64, calls: u64, hold_ms: u64, csv: &Path) {
-    let _ = uac_cmd(up, rate, calls, hold_ms, csv).status();
+    let _ = uac_cmd(up, "4005", rate, calls, hold_ms, csv).status();
 }
 
-fn uac_spawn(up: &Up, rate: u64, calls: u64, hold_ms: u64, csv: &Path) -> Kill {
+/// [`uac_cmd`] started (killed on drop).
+pub(crate) fn uac_spawn(
+    up: &Up,
+    user: &str,
+    rate: u64,
+    calls: u64,
+    hold_ms: u64,
+    csv: &Path,
+) -> Kill {
     Kill(
-        uac_cmd(up, rate, calls, hold_ms, csv)
+        uac_cmd(up, user, rate, calls, hold_ms, csv)
             .spawn()
             .expect("sipp uac"),
     )
