@@ -96,6 +96,13 @@ pub struct B2buaConfig {
     /// call id it makes, so that ids are unique across nodes and name the node that owns the
     /// call (`CallId::node`).
     pub node: u8,
+    /// SIP edge proxies in front of the nodes (Kamailio): requests from these addresses are
+    /// attributed to the phone the proxy received them from (its Via, RFC 3261 18.2.1's
+    /// `received`/`rport`) for source rate limits, bans, trunk matching and registrations.
+    pub edge_proxies: Vec<std::net::IpAddr>,
+    /// Milliseconds between two reads of the location rows other nodes wrote (a phone
+    /// registered through another node is reachable from this one within this time).
+    pub location_sync_ms: u64,
 }
 
 impl Default for B2buaConfig {
@@ -138,6 +145,8 @@ impl Default for B2buaConfig {
             route_hook_url: String::new(),
             route_hook_timeout_ms: 1500,
             node: 0,
+            edge_proxies: Vec::new(),
+            location_sync_ms: 500,
         }
     }
 }
@@ -173,6 +182,9 @@ impl B2buaConfig {
             hook.is_empty() || hook.starts_with("http://") || hook.starts_with("https://");
         if !hook_ok {
             errs.push("b2bua.route_hook_url must be an http(s) URL (or empty)".into());
+        }
+        if !(50..=60_000).contains(&self.location_sync_ms) {
+            errs.push("b2bua.location_sync_ms must be 50..=60000".into());
         }
         if self.node > 99 {
             errs.push("b2bua.node must be 0..=99".into());

@@ -12,6 +12,7 @@ pub mod config;
 mod driver;
 pub mod events;
 pub mod location;
+mod location_sync;
 pub mod metrics;
 pub mod policy;
 pub mod ratelimit;
@@ -64,6 +65,7 @@ pub struct Running {
     admin_task: tokio::task::JoinHandle<()>,
     retention: tokio::task::JoinHandle<()>,
     trunk_sync: tokio::task::JoinHandle<()>,
+    location_sync: tokio::task::JoinHandle<()>,
 }
 
 impl Running {
@@ -74,6 +76,7 @@ impl Running {
         self.admin_task.abort();
         self.retention.abort();
         self.trunk_sync.abort();
+        self.location_sync.abort();
     }
 }
 
@@ -137,6 +140,8 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
         trunks: std::sync::RwLock::default(),
         trunk_sync: tokio::sync::Notify::new(),
     });
+    // Every registration the store holds (other nodes', and this node's before a restart).
+    let last = location_sync::pull(&sh, 0).await?;
     relay
         .metrics()
         .register(&sh.metrics.registry)
@@ -190,6 +195,7 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
         let _ = cdr_writer.await;
     });
     let retention = tokio::spawn(retention::sweeper(sh.clone()));
+    let location_sync = tokio::spawn(location_sync::follow(sh.clone(), last));
     let app = api::router(api::AppState { cmd: cmd_tx, sh });
     let admin_task = tokio::spawn(async move {
         let _ = axum::serve(admin_listener, app).await;
@@ -203,5 +209,6 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
         admin_task,
         retention,
         trunk_sync,
+        location_sync,
     })
 }

@@ -1,4 +1,8 @@
 //! Location service: registered contacts per (tenant, user), with expiry. Pure data.
+//!
+//! Each node holds the whole table: its own REGISTERs are written to the store and applied
+//! here at once; every node applies the rows the others wrote (`merge`, from
+//! `crate::location_sync`), so a phone registered through one node is reachable from all.
 
 use patchbay_api::Registration;
 use std::collections::HashMap;
@@ -8,9 +12,16 @@ pub struct Binding {
     pub contact: String,
     pub source: String,
     pub transport: String,
-    /// The TCP/TLS connection it registered over (requests to the phone reuse it).
+    /// The TCP/TLS connection it registered over (requests to the phone reuse it); only on
+    /// the node that took the REGISTER.
     pub flow: Option<u64>,
+    /// The REGISTER's Path (RFC 3327): the route requests to the contact take.
+    pub path: Vec<String>,
     pub expires_at_ms: u64,
+    /// When the contact first registered: a user's phones are numbered in this order.
+    pub registered_ms: u64,
+    /// When it was last written (a replica row older than what is held is not applied).
+    pub updated_ms: u64,
 }
 
 #[derive(Debug, Default)]
@@ -34,7 +45,11 @@ impl Location {
         v.retain(|x| x.expires_at_ms > now_ms);
         let live = b.expires_at_ms > now_ms;
         match v.iter().position(|x| x.contact == b.contact) {
-            Some(i) if live => v[i] = b,
+            Some(i) if live => {
+                let registered_ms = v[i].registered_ms;
+                v[i] = b;
+                v[i].registered_ms = registered_ms;
+            }
             Some(i) => {
                 v.remove(i);
             }
@@ -47,6 +62,38 @@ impl Location {
             self.map.remove(&(tenant.to_string(), user.to_string()));
         }
         n
+    }
+
+    /// Apply a row another node (or this one) wrote to the store: newer than what is held, it
+    /// replaces it (keeping this node's connection to the phone), expired it removes it; a
+    /// new contact takes its place among the user's phones by its first registration.
+    pub fn merge(&mut self, tenant: &str, user: &str, b: Binding, now_ms: u64) {
+        let key = (tenant.to_string(), user.to_string());
+        let v = self.map.entry(key.clone()).or_default();
+        let before = v.len();
+        match v.iter().position(|x| x.contact == b.contact) {
+            Some(i) if v[i].updated_ms > b.updated_ms => {}
+            Some(i) if b.expires_at_ms > now_ms => {
+                let flow = v[i].flow.filter(|_| v[i].source == b.source);
+                v[i] = Binding { flow, ..b };
+            }
+            Some(i) => {
+                v.remove(i);
+            }
+            None if b.expires_at_ms > now_ms => {
+                let at = v
+                    .iter()
+                    .position(|x| x.registered_ms > b.registered_ms)
+                    .unwrap_or(v.len());
+                v.insert(at, b);
+            }
+            None => {}
+        }
+        let n = v.len();
+        self.total = self.total + n - before;
+        if n == 0 {
+            self.map.remove(&key);
+        }
     }
 
     /// Remove every contact of a user (`Contact: *` with expires 0, or user deleted).
@@ -115,7 +162,10 @@ mod tests {
             source: "127.0.0.1:1".into(),
             transport: "udp".into(),
             flow: None,
+            path: Vec::new(),
             expires_at_ms: exp,
+            registered_ms: 0,
+            updated_ms: 0,
         }
     }
 
@@ -147,5 +197,34 @@ mod tests {
             .map(|x| x.contact)
             .collect();
         assert_eq!(order, ["sip:a", "sip:b"], "phone 1 is still sip:a");
+    }
+
+    #[test]
+    fn replica_rows_merge_in_order_and_never_go_back() {
+        let mut l = Location::default();
+        let at = |c: &str, reg: u64, upd: u64, exp: u64| Binding {
+            registered_ms: reg,
+            updated_ms: upd,
+            ..b(c, exp)
+        };
+        l.merge("t", "4005", at("sip:b", 20, 20, 10_000), 0);
+        l.merge("t", "4005", at("sip:a", 10, 30, 10_000), 0);
+        let order = |l: &Location| -> Vec<String> {
+            l.lookup("t", "4005", 1)
+                .into_iter()
+                .map(|x| x.contact)
+                .collect()
+        };
+        assert_eq!(order(&l), ["sip:a", "sip:b"], "by first registration");
+        // An older row (a read that raced a newer write) does not undo the newer one.
+        l.merge("t", "4005", at("sip:a", 10, 40, 20_000), 0);
+        l.merge("t", "4005", at("sip:a", 10, 35, 10_000), 0);
+        assert_eq!(l.lookup("t", "4005", 1)[0].expires_at_ms, 20_000);
+        // Removed (an expired row).
+        l.merge("t", "4005", at("sip:a", 10, 50, 50), 60);
+        assert_eq!(order(&l), ["sip:b"]);
+        assert_eq!(l.count(), 1);
+        l.merge("t", "4005", at("sip:b", 20, 50, 50), 60);
+        assert_eq!(l.count(), 0);
     }
 }

@@ -67,7 +67,8 @@ pub(crate) async fn handle_register(
         });
     };
     let now = now_ms();
-    let ip = peer.addr.ip();
+    let source = crate::sip::origin(&req.headers, peer.addr, &sh.cfg.edge_proxies);
+    let ip = source.ip();
     let to_uri = req
         .headers
         .iter()
@@ -156,6 +157,28 @@ pub(crate) async fn handle_register(
     if contact == "*" && granted != 0 {
         return reply(400, Vec::new());
     }
+    // The store first (every node reads the location from it; a restart keeps it), then
+    // this node's table.
+    let path = crate::sip::path_of(&req.headers);
+    let b = binding(
+        contact.clone(),
+        peer,
+        source,
+        path.clone(),
+        now,
+        now + u64::from(granted) * 1000,
+    );
+    let saved = if contact == "*" {
+        sh.store.clear_bindings(&ta.tenant, &user, now).await
+    } else {
+        sh.store
+            .save_binding(&crate::location_sync::stored(&ta.tenant, &user, &b))
+            .await
+    };
+    if let Err(e) = saved {
+        tracing::warn!(error = %e, "registration not stored");
+        return reply(500, Vec::new());
+    }
     {
         let Ok(mut loc) = sh.location.lock() else {
             return reply(500, Vec::new());
@@ -163,7 +186,6 @@ pub(crate) async fn handle_register(
         if contact == "*" {
             loc.clear(&ta.tenant, &user);
         } else {
-            let b = binding(contact.clone(), peer, now + u64::from(granted) * 1000);
             loc.register(&ta.tenant, &user, b, now);
         }
         sh.metrics.registrations.set(loc.count() as i64);
@@ -176,5 +198,9 @@ pub(crate) async fn handle_register(
         ));
     }
     headers.push(msg::raw("Expires", granted.to_string()));
+    // RFC 3327 5.3: the Path stored is echoed to a phone that supports it.
+    if granted > 0 && msg::lists(&req.headers, "supported", "path") {
+        headers.extend(path.into_iter().map(|p| msg::raw("Path", p)));
+    }
     reply(200, headers);
 }

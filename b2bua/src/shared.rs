@@ -244,13 +244,24 @@ impl Shared {
     }
 }
 
-/// Binding from a REGISTER (used by the registrar).
-pub(crate) fn binding(contact: String, peer: Peer, expires_at_ms: u64) -> Binding {
+/// Binding from a REGISTER (used by the registrar): `source` is the phone's address (through
+/// an edge proxy too), `path` the REGISTER's Path.
+pub(crate) fn binding(
+    contact: String,
+    peer: Peer,
+    source: std::net::SocketAddr,
+    path: Vec<String>,
+    now_ms: u64,
+    expires_at_ms: u64,
+) -> Binding {
     Binding {
         contact,
-        source: peer.addr.to_string(),
+        source: source.to_string(),
         transport: peer.transport.as_str().to_ascii_lowercase(),
         flow: peer.flow,
+        path,
         expires_at_ms,
+        registered_ms: now_ms,
+        updated_ms: now_ms,
     }
 }

@@ -98,3 +98,107 @@ mod tests {
         assert!(parse_sip_uri("tel:+15551234").is_none());
     }
 }
+
+/// Who sent a request: `peer`, or, when `peer` is one of our edge proxies, the address the
+/// proxy received it from: the second Via's `received` and `rport` (RFC 3261 18.2.1, RFC 3581),
+/// else its sent-by. A proxy that left no Via of the sender's is taken as the sender.
+pub fn origin(
+    headers: &[rvoip_sip_core::types::headers::TypedHeader],
+    peer: std::net::SocketAddr,
+    edges: &[std::net::IpAddr],
+) -> std::net::SocketAddr {
+    use rvoip_sip_core::types::headers::TypedHeader;
+    if !edges.contains(&peer.ip()) {
+        return peer;
+    }
+    let Some(v) = headers
+        .iter()
+        .filter_map(|h| match h {
+            TypedHeader::Via(v) => Some(v.0.iter()),
+            _ => None,
+        })
+        .flatten()
+        .nth(1)
+    else {
+        return peer;
+    };
+    let ip = v.received().and_then(|r| r.parse().ok()).or_else(|| {
+        v.sent_by_host
+            .to_string()
+            .trim_matches(['[', ']'])
+            .parse()
+            .ok()
+    });
+    let port = v
+        .params
+        .iter()
+        .find_map(|p| match p {
+            rvoip_sip_core::types::param::Param::Rport(Some(p)) => Some(*p),
+            _ => None,
+        })
+        .or(v.sent_by_port)
+        .unwrap_or(5060);
+    ip.map_or(peer, |ip| std::net::SocketAddr::new(ip, port))
+}
+
+/// A REGISTER's Path (RFC 3327): each value as written in a Route header, in order.
+pub fn path_of(headers: &[rvoip_sip_core::types::headers::TypedHeader]) -> Vec<String> {
+    use rvoip_sip_core::types::headers::TypedHeader;
+    headers
+        .iter()
+        .filter_map(|h| match h {
+            TypedHeader::Path(p) => Some(p.0.iter().map(|e| e.0.to_string())),
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+#[cfg(test)]
+mod edge_tests {
+    use super::*;
+    use rvoip_sip_core::types::sip_request::Request;
+
+    fn request(text: &str) -> Request {
+        match rvoip_sip_core::parse_message(text.replace('\n', "\r\n").as_bytes()).unwrap() {
+            rvoip_sip_core::Message::Request(r) => r,
+            _ => panic!("a request"),
+        }
+    }
+
+    const REGISTER: &str = "REGISTER sip:demo.local SIP/2.0
+Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKedge
+Via: SIP/2.0/UDP 10.0.0.5:5071;received=198.51.100.7;rport=40000;branch=z9hG4bKphone
+Path: <sip:127.0.0.1:5060;lr;received=sip:198.51.100.7:40000>
+From: <sip:4005@demo.local>;tag=1
+To: <sip:4005@demo.local>
+Call-ID: c1
+CSeq: 1 REGISTER
+Contact: <sip:4005@10.0.0.5:5071>
+Content-Length: 0
+
+";
+
+    #[test]
+    fn an_edge_proxys_request_is_the_phones() {
+        let req = request(REGISTER);
+        let edge: std::net::SocketAddr = "127.0.0.1:5060".parse().unwrap();
+        let ip = edge.ip();
+        assert_eq!(
+            origin(&req.headers, edge, &[ip]),
+            "198.51.100.7:40000".parse().unwrap()
+        );
+        assert_eq!(
+            origin(&req.headers, edge, &[]),
+            edge,
+            "not an edge: the peer"
+        );
+        let path = path_of(&req.headers);
+        assert_eq!(path.len(), 1);
+        assert!(path[0].starts_with("<sip:127.0.0.1:5060;lr"), "{path:?}");
+        assert!(
+            path[0].contains("received=sip:198.51.100.7:40000"),
+            "{path:?}"
+        );
+    }
+}

@@ -2,6 +2,7 @@
 //! phones' RTP sockets (count what arrives, echo, play SIPp's g711a.pcap).
 #![allow(unreachable_pub)]
 
+pub mod cluster;
 pub mod media;
 pub mod trunk;
 pub mod webhook;
@@ -89,8 +90,8 @@ pub fn sip_exchange(sock: &StdUdp, sip: &str, msg: &str) -> String {
 /// The control-API token of every test stack.
 pub const CONTROL_TOKEN: &str = "e2e-control-token-0123456789";
 
-static NEXT_RTP_BLOCK: AtomicU16 = AtomicU16::new(0);
-static NEXT_DIR: AtomicU64 = AtomicU64::new(0);
+pub(crate) static NEXT_RTP_BLOCK: AtomicU16 = AtomicU16::new(0);
+pub(crate) static NEXT_DIR: AtomicU64 = AtomicU64::new(0);
 
 /// An external client program the vendor tests drive (php-cli, a Python with zeep, k6,
 /// Prometheus), from `env` else `default`. A missing one fails the test, naming the tool and
@@ -245,22 +246,7 @@ impl Stack {
         patchbay_store::demo::provision_demo(store.as_ref())
             .await
             .expect("demo tenant");
-        let block = NEXT_RTP_BLOCK.fetch_add(1, Ordering::Relaxed);
-        let mut cfg = B2buaConfig {
-            sip_listen: SocketAddr::from(([127, 0, 0, 1], free_port())),
-            // A fixed port, so a restarted B2BUA is found again at the same address.
-            admin_listen: SocketAddr::from(([127, 0, 0, 1], free_port())),
-            control_token: CONTROL_TOKEN.into(),
-            // Not the default: every test's call ids carry a node number of their own.
-            node: TEST_NODE,
-            ..B2buaConfig::default()
-        };
-        cfg.media.port_min = 30000 + block * 200;
-        cfg.media.port_max = cfg.media.port_min + 199;
-        cfg.ring_timeout_secs = 10;
-        cfg.prompts_dir = dir.join("prompts");
-        cfg.sounds_dir = dir.join("sounds");
-        cfg.recordings_dir = dir.join("recordings");
+        let mut cfg = cluster::b2bua_config(&dir, [127, 0, 0, 1], TEST_NODE);
         tune(&mut cfg);
         let sip_port = cfg.sip_listen.port();
         let b2bua = patchbay_b2bua::start(cfg.clone(), store.clone())

@@ -82,14 +82,23 @@ fn invite_headers(
 impl Driver {
     /// Where to send an INVITE for `target`: the contact URI's address (RFC 3261; phones
     /// behind NAT register a reachable contact or sit behind the SIP edge proxy), over the
-    /// transport the URI names, else the one the contact registered over.
-    fn peer_for(&self, call: &CallId, target: &Target, uri: &Uri) -> Option<Peer> {
+    /// transport the URI names, else the one the contact registered over; with the Route
+    /// headers of the contact's Path (see [`Driver::contact_peer`]).
+    fn peer_for(&self, call: &CallId, target: &Target, uri: &Uri) -> Option<(Peer, Vec<String>)> {
         let tenant = self.calls.info(call)?.tenant;
         self.contact_peer(&tenant, target, uri)
     }
 
-    /// Where requests to a registered contact of `tenant` go (see [`Driver::peer_for`]).
-    pub(super) fn contact_peer(&self, tenant: &str, target: &Target, uri: &Uri) -> Option<Peer> {
+    /// Where requests to a registered contact of `tenant` go (see [`Driver::peer_for`]), and
+    /// the Route headers they carry: a contact registered through an edge proxy with a Path
+    /// (RFC 3327) is reached through it: the first Path entry's address, the Path as the
+    /// request's Route.
+    pub(super) fn contact_peer(
+        &self,
+        tenant: &str,
+        target: &Target,
+        uri: &Uri,
+    ) -> Option<(Peer, Vec<String>)> {
         let mut peer = peer_of_uri(uri)?;
         let named = uri
             .parameters
@@ -100,22 +109,29 @@ impl Driver {
                 .into_iter()
                 .find(|b| b.contact == target.uri)
         });
-        if let Some(b) = binding {
-            if !named {
-                peer.transport = match b.transport.as_str() {
-                    "tcp" => Transport::Tcp,
-                    "tls" => Transport::Tls,
-                    _ => Transport::Udp,
-                };
-            }
-            // Over TCP/TLS the phone's registration connection is tried first.
-            if peer.transport.is_reliable()
-                && b.transport == peer.transport.as_str().to_ascii_lowercase()
-            {
-                peer.flow = b.flow;
-            }
+        let Some(b) = binding else {
+            return Some((peer, Vec::new()));
+        };
+        if let Some(first) = b.path.first() {
+            let text = first.trim().trim_start_matches('<');
+            let text = text.split('>').next().unwrap_or(text);
+            let hop = text.parse::<Uri>().ok().and_then(|u| peer_of_uri(&u))?;
+            return Some((hop, b.path));
         }
-        Some(peer)
+        if !named {
+            peer.transport = match b.transport.as_str() {
+                "tcp" => Transport::Tcp,
+                "tls" => Transport::Tls,
+                _ => Transport::Udp,
+            };
+        }
+        // Over TCP/TLS the phone's registration connection is tried first.
+        if peer.transport.is_reliable()
+            && b.transport == peer.transport.as_str().to_ascii_lowercase()
+        {
+            peer.flow = b.flow;
+        }
+        Some((peer, Vec::new()))
     }
 
     /// Run one action; a failure comes back as a leg event for the core.
@@ -230,14 +246,15 @@ impl Driver {
                     return Some((leg, LegEvent::Failed { status: 400 }));
                 };
                 let dest = match &via_trunk {
-                    Some(t) => Some(t.peer),
+                    Some(t) => Some((t.peer, Vec::new())),
                     None => self.peer_for(&call, &target, &ruri),
                 };
-                let Some(dest) = dest else {
+                let Some((dest, route)) = dest else {
                     // (Contacts by host name need DNS, RFC 3263: not resolved yet.)
                     tracing::info!(uri = %target.uri, "no address for the contact");
                     return Some((leg, LegEvent::Failed { status: 502 }));
                 };
+                headers.extend(route.into_iter().map(|r| msg::raw("Route", r)));
                 let spec = InviteSpec {
                     ruri,
                     peer: dest,

@@ -280,11 +280,15 @@ impl Driver {
         let now = self.mono();
         for t in targets {
             let sent = t.uri.parse::<Uri>().ok().and_then(|uri| {
-                let peer = self.contact_peer(&req.tenant, &t, &uri)?;
-                let headers = req
-                    .headers
-                    .iter()
-                    .map(|(n, v)| patchbay_sip::msg::raw(n, v.clone()))
+                let (peer, route) = self.contact_peer(&req.tenant, &t, &uri)?;
+                let headers = route
+                    .into_iter()
+                    .map(|r| patchbay_sip::msg::raw("Route", r))
+                    .chain(
+                        req.headers
+                            .iter()
+                            .map(|(n, v)| patchbay_sip::msg::raw(n, v.clone())),
+                    )
                     .collect();
                 let body = Some((req.content_type.as_str(), req.body.clone().into()));
                 let out = crate::ua::OutOfDialog {

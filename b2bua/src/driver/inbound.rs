@@ -26,12 +26,19 @@ impl Driver {
         // To tag must not be a way around it); only new requests are refused to banned sources
         // (a banned office NAT can still hang up its calls).
         let limited = matches!(&msg, Message::Request(req) if req.method != Method::Ack);
+        // Through an edge proxy, the phone behind it is the source.
+        let source = match &msg {
+            Message::Request(req) => {
+                crate::sip::origin(&req.headers, peer.addr, &self.sh.cfg.edge_proxies).ip()
+            }
+            Message::Response(_) => peer.addr.ip(),
+        };
         if limited
             && !self
                 .sh
                 .source_rate
                 .lock()
-                .map(|mut r| r.admit(peer.addr.ip(), now_ms()))
+                .map(|mut r| r.admit(source, now_ms()))
                 .unwrap_or(true)
         {
             // A source flooding us: dropped before any transaction state (no amplification).
@@ -44,7 +51,7 @@ impl Driver {
         }
         if let Message::Request(req) = &msg
             && new_request
-            && self.sh.is_blocked(peer.addr.ip(), now_ms())
+            && self.sh.is_blocked(source, now_ms())
         {
             // A source past its failed-auth limit: 403 without any transaction state.
             self.sh
@@ -106,12 +113,13 @@ impl Driver {
         }
         let authorization = msg::header_text(&req.headers, "authorization");
         // A carrier's INVITE: its number decides the tenant's callee, no challenge.
+        let source = crate::sip::origin(&req.headers, peer.addr, &self.sh.cfg.edge_proxies);
         let from_trunk = self
             .sh
             .trunks
             .read()
             .ok()
-            .and_then(|t| t.by_source(peer.addr.ip()).cloned());
+            .and_then(|t| t.by_source(source.ip()).cloned());
         if let Some(e) = from_trunk {
             return self.handle_trunk_invite(
                 e,

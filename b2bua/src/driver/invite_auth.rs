@@ -64,7 +64,8 @@ pub(super) async fn authenticate_invite(
         Verdict::Authorized { user } => user,
         Verdict::Challenge { stale, bad } => {
             if bad {
-                sh.record_bad_credentials(Some(p.peer.addr.ip()), now);
+                let source = crate::sip::origin(&p.req.headers, p.peer.addr, &sh.cfg.edge_proxies);
+                sh.record_bad_credentials(Some(source.ip()), now);
             }
             let headers = sh
                 .auth

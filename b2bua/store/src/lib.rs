@@ -17,7 +17,7 @@ pub use accounts::{
     ApiKey, AppNumber, CdrQuery, JwtKey, PhonebookEntry, Recording, UserSettings,
     VOICEMAIL_FOLDERS, VOICEMAIL_GREETINGS, VoicemailRow, WebCredentials,
 };
-pub use nodes::Nodes;
+pub use nodes::{Nodes, StoredBinding};
 pub use outbox::{Attempt, NewWebhook, Outbox, Webhook};
 pub use secrets::{hash_secret, url_key_digest, verify_secret};
 pub use sql::SqlStore;

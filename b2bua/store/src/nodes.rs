@@ -1,12 +1,47 @@
-//! B2BUA nodes' starts: each start claims a call-id base (its start second) above every base
-//! the node claimed before, so a node restarted within the same second cannot reuse the ids
-//! of the calls its previous run made.
+//! What B2BUA nodes share beyond the accounts: each start's call-id base, and the location
+//! service (registered contacts), so that a phone registered through one node is reachable
+//! from every node, and a node's restart keeps its phones' registrations.
 
 use crate::StoreError;
+
+/// A registered contact as the store keeps it (one row per tenant, user and contact).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredBinding {
+    pub tenant: String,
+    pub user: String,
+    pub contact: String,
+    /// Where the REGISTER came from (the phone's address, through an edge proxy too).
+    pub source: String,
+    pub transport: String,
+    /// The REGISTER's Path header values (RFC 3327), in order: requests to the contact
+    /// take them as their Route.
+    pub path: Vec<String>,
+    /// When the contact first registered (kept by refreshes): a user's phones are numbered
+    /// in this order.
+    pub registered_ms: u64,
+    /// Expiry; at or before `updated_ms` when the contact was removed.
+    pub expires_ms: u64,
+    /// When this row was last written (replicas take rows changed since they last looked).
+    pub updated_ms: u64,
+}
 
 #[async_trait::async_trait]
 pub trait Nodes: Send + Sync {
     /// Node `node`'s base for a start at `now_secs`: `now_secs`, or one more than the last
     /// base it claimed when that is not below it. Recorded before it returns.
     async fn claim_node_start(&self, node: u8, now_secs: u64) -> Result<u64, StoreError>;
+
+    /// Add, refresh or remove (`expires_ms` <= `updated_ms`) a contact. A refresh of a live
+    /// contact keeps its `registered_ms`.
+    async fn save_binding(&self, b: &StoredBinding) -> Result<(), StoreError>;
+
+    /// Remove every contact of a user (`Contact: *`).
+    async fn clear_bindings(&self, tenant: &str, user: &str, now_ms: u64)
+    -> Result<(), StoreError>;
+
+    /// Rows written at or after `since_ms` (removals included), oldest write first.
+    async fn bindings_since(&self, since_ms: u64) -> Result<Vec<StoredBinding>, StoreError>;
+
+    /// Forget rows expired and unchanged before `before_ms`.
+    async fn purge_bindings(&self, before_ms: u64) -> Result<u64, StoreError>;
 }

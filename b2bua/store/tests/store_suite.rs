@@ -11,6 +11,8 @@ use patchbay_store::{
 
 #[path = "store_suite/cdr_search.rs"]
 mod cdr_search;
+#[path = "store_suite/nodes.rs"]
+mod nodes;
 #[path = "store_suite/outbox.rs"]
 mod outbox;
 
@@ -87,7 +89,8 @@ async fn suite(store: &dyn Store, tenant: &str) {
     accounts(store, tenant).await;
     outbox::outbox(store, tenant).await;
     cdr_search::cdr_search(store, tenant).await;
-    node_starts(store).await;
+    nodes::node_starts(store).await;
+    nodes::locations(store, tenant).await;
     assert!(store.delete_user(tenant, "4005").await.unwrap());
     assert!(!store.delete_user(tenant, "4005").await.unwrap());
     assert!(
@@ -675,21 +678,4 @@ async fn store_suite_postgres() {
 
 fn m2_id(tenant: &str) -> String {
     format!("{tenant}-v2")
-}
-
-/// Node starts: the base moves past every earlier one of the node, never backwards; nodes
-/// are apart. Node numbers unique to this run (the PostgreSQL database is shared by runs).
-async fn node_starts(store: &dyn Store) {
-    let node = u8::try_from(std::process::id() % 90).unwrap() + 5;
-    let now = 4_000_000_000 + u64::from(std::process::id());
-    let first = store.claim_node_start(node, now).await.unwrap();
-    assert!(first >= now);
-    let again = store.claim_node_start(node, now).await.unwrap();
-    assert_eq!(again, first + 1, "a restart within the same second");
-    let earlier = store.claim_node_start(node, now - 10).await.unwrap();
-    assert_eq!(earlier, first + 2, "a clock that went back");
-    let later = store.claim_node_start(node, first + 100).await.unwrap();
-    assert_eq!(later, first + 100);
-    let other = store.claim_node_start(node + 1, now).await.unwrap();
-    assert!(other >= now, "another node's own");
 }

@@ -15,6 +15,7 @@ mod conference_bridged_three_way;
 mod conference_three_phones;
 mod control_token;
 mod digest_sha256;
+mod edge_two_nodes;
 mod forward_busy_no_answer;
 mod inbound_call_rtp;
 mod offerless_invite;

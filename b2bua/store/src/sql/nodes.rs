@@ -1,9 +1,17 @@
-//! [`Nodes`] on SQL: one row per node, its last claimed start.
+//! [`Nodes`] on SQL: one row per node, its last claimed start; one row per registered contact.
 
 use super::SqlStore;
 use crate::StoreError;
-use crate::nodes::Nodes;
+use crate::nodes::{Nodes, StoredBinding};
 use sqlx::Row;
+
+fn i(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn u(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
 
 #[async_trait::async_trait]
 impl Nodes for SqlStore {
@@ -15,7 +23,7 @@ impl Nodes for SqlStore {
             .await?
             .map(|r| r.try_get("last_start"))
             .transpose()?;
-        let now = i64::try_from(now_secs).unwrap_or(i64::MAX);
+        let now = i(now_secs);
         let start = match last {
             Some(l) if l >= now => l + 1,
             _ => now,
@@ -29,6 +37,90 @@ impl Nodes for SqlStore {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(u64::try_from(start).unwrap_or(0))
+        Ok(u(start))
+    }
+
+    async fn save_binding(&self, b: &StoredBinding) -> Result<(), StoreError> {
+        // A contact that was live when refreshed keeps its place among the user's phones.
+        sqlx::query(
+            "INSERT INTO locations (tenant, username, contact, source, transport, path,
+                 registered_ms, expires_ms, updated_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (tenant, username, contact) DO UPDATE SET
+                 source = excluded.source, transport = excluded.transport,
+                 path = excluded.path,
+                 registered_ms = CASE WHEN locations.expires_ms > excluded.updated_ms
+                     THEN locations.registered_ms ELSE excluded.registered_ms END,
+                 expires_ms = excluded.expires_ms, updated_ms = excluded.updated_ms",
+        )
+        .bind(&b.tenant)
+        .bind(&b.user)
+        .bind(&b.contact)
+        .bind(&b.source)
+        .bind(&b.transport)
+        .bind(b.path.join("\n"))
+        .bind(i(b.registered_ms))
+        .bind(i(b.expires_ms))
+        .bind(i(b.updated_ms))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn clear_bindings(
+        &self,
+        tenant: &str,
+        user: &str,
+        now_ms: u64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE locations SET expires_ms = $3, updated_ms = $3
+             WHERE tenant = $1 AND username = $2",
+        )
+        .bind(tenant)
+        .bind(user)
+        .bind(i(now_ms))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn bindings_since(&self, since_ms: u64) -> Result<Vec<StoredBinding>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT tenant, username, contact, source, transport, path, registered_ms,
+                 expires_ms, updated_ms
+             FROM locations WHERE updated_ms >= $1 ORDER BY updated_ms",
+        )
+        .bind(i(since_ms))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let path: String = r.try_get("path")?;
+                Ok(StoredBinding {
+                    tenant: r.try_get("tenant")?,
+                    user: r.try_get("username")?,
+                    contact: r.try_get("contact")?,
+                    source: r.try_get("source")?,
+                    transport: r.try_get("transport")?,
+                    path: path
+                        .split('\n')
+                        .filter(|p| !p.is_empty())
+                        .map(str::to_string)
+                        .collect(),
+                    registered_ms: u(r.try_get("registered_ms")?),
+                    expires_ms: u(r.try_get("expires_ms")?),
+                    updated_ms: u(r.try_get("updated_ms")?),
+                })
+            })
+            .collect()
+    }
+
+    async fn purge_bindings(&self, before_ms: u64) -> Result<u64, StoreError> {
+        let r = sqlx::query("DELETE FROM locations WHERE expires_ms < $1 AND updated_ms < $1")
+            .bind(i(before_ms))
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected())
     }
 }

@@ -136,6 +136,14 @@ pub(super) const MIGRATIONS: &[&[&str]] = &[&[
 ], &[
     // v17: each B2BUA node's last start (the base of its call ids).
     "CREATE TABLE node_starts (node BIGINT PRIMARY KEY, last_start BIGINT NOT NULL)",
+], &[
+    // v18: the location service, shared by the B2BUA nodes (see `Nodes`); removed contacts
+    // stay a minute as rows expired, so that every node's replica sees them go.
+    "CREATE TABLE locations (tenant TEXT NOT NULL, username TEXT NOT NULL, contact TEXT NOT NULL,
+        source TEXT NOT NULL, transport TEXT NOT NULL, path TEXT NOT NULL,
+        registered_ms BIGINT NOT NULL, expires_ms BIGINT NOT NULL, updated_ms BIGINT NOT NULL,
+        PRIMARY KEY (tenant, username, contact))",
+    "CREATE INDEX locations_updated ON locations (updated_ms)",
 ]];
 
 impl SqlStore {

@@ -1,0 +1,196 @@
+//! Several B2BUA nodes on one store behind the SIP edge (Kamailio with the repository's
+//! `b2bua/kamailio/patchbay.cfg`): each node on a loopback address of its own (127.0.0.11,
+//! .12 ...), as the dispatcher tells nodes apart by address.
+
+use crate::{CONTROL_TOKEN, NEXT_DIR, NEXT_RTP_BLOCK, free_port};
+use patchbay_api::client::ControlClient;
+use patchbay_b2bua::{B2buaConfig, Running};
+use patchbay_store::SqlStore;
+use std::net::{IpAddr, SocketAddr, UdpSocket as StdUdp};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// A node's configuration on `ip` with free ports, its own RTP range, node number `node`,
+/// prompts, sounds and recordings under `dir` (shared by the nodes of a cluster).
+pub fn b2bua_config(dir: &Path, ip: [u8; 4], node: u8) -> B2buaConfig {
+    let block = NEXT_RTP_BLOCK.fetch_add(1, Ordering::Relaxed);
+    let mut cfg = B2buaConfig {
+        sip_listen: SocketAddr::from((ip, free_port())),
+        // A fixed port, so a restarted B2BUA is found again at the same address.
+        admin_listen: SocketAddr::from(([127, 0, 0, 1], free_port())),
+        control_token: CONTROL_TOKEN.into(),
+        // Not the default: every test's call ids carry a node number of their own.
+        node,
+        ..B2buaConfig::default()
+    };
+    cfg.media.bind_ip = IpAddr::from(ip);
+    cfg.media.port_min = 30000 + block * 200;
+    cfg.media.port_max = cfg.media.port_min + 199;
+    cfg.ring_timeout_secs = 10;
+    cfg.prompts_dir = dir.join("prompts");
+    cfg.sounds_dir = dir.join("sounds");
+    cfg.recordings_dir = dir.join("recordings");
+    cfg
+}
+
+/// Kamailio running the repository's edge configuration, dispatching to `nodes`.
+pub struct Edge {
+    child: std::process::Child,
+    pub addr: SocketAddr,
+    pub dir: PathBuf,
+}
+
+impl Edge {
+    /// Start it on 127.0.0.1 (a free port) and wait until it answers OPTIONS.
+    pub fn start(nodes: &[SocketAddr]) -> Edge {
+        let n = NEXT_DIR.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("patchbay-edge-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("run")).expect("edge dir");
+        let list: String = nodes.iter().map(|a| format!("1 sip:{a}\n")).collect();
+        std::fs::write(dir.join("dispatcher.list"), list).expect("dispatcher list");
+        let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
+        let cfg = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../b2bua/kamailio/patchbay.cfg");
+        let log = std::fs::File::create(dir.join("kamailio.log")).expect("edge log");
+        let child = std::process::Command::new("kamailio")
+            .arg("-f")
+            .arg(&cfg)
+            .arg("-l")
+            .arg(format!("udp:{addr}"))
+            .arg("-A")
+            .arg(format!("DS_LIST=\"{}\"", dir.join("dispatcher.list").display()))
+            .args(["-DD", "-E", "-m", "64", "-M", "8"])
+            .arg("-Y")
+            .arg(dir.join("run"))
+            .arg("-P")
+            .arg(dir.join("kamailio.pid"))
+            .arg("-w")
+            .arg(&dir)
+            .stdin(std::process::Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("kamailio is missing: install it with `apt-get install kamailio` (or run `make test`)");
+        let edge = Edge { child, addr, dir };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !edge.answers_options() {
+            assert!(
+                Instant::now() < deadline,
+                "Kamailio did not start; its log:\n{}",
+                edge.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        edge
+    }
+
+    fn answers_options(&self) -> bool {
+        let sock = StdUdp::bind("127.0.0.1:0").expect("udp");
+        sock.set_read_timeout(Some(Duration::from_millis(300)))
+            .expect("timeout");
+        let port = sock.local_addr().expect("addr").port();
+        let a = self.addr;
+        let msg = format!(
+            "OPTIONS sip:{a} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK{port}\r\n\
+             From: <sip:probe@127.0.0.1>;tag=1\r\nTo: <sip:{a}>\r\nCall-ID: probe-{port}\r\n\
+             CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+        );
+        let _ = sock.send_to(msg.as_bytes(), a);
+        let mut buf = [0u8; 2048];
+        matches!(sock.recv(&mut buf), Ok(n) if buf[..n].starts_with(b"SIP/2.0 200"))
+    }
+
+    /// What Kamailio logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("kamailio.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Edge {
+    /// SIGTERM: the main process stops its children (a SIGKILL would leave them running).
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline && !matches!(self.child.try_wait(), Ok(Some(_))) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if !matches!(self.child.try_wait(), Ok(Some(_))) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// B2BUA nodes in this process, on one store (SQLite, the demo tenant), each on 127.0.0.1x.
+pub struct Nodes {
+    pub store: Arc<SqlStore>,
+    pub dir: PathBuf,
+    pub cfgs: Vec<B2buaConfig>,
+    pub running: Vec<Option<Running>>,
+    pub apis: Vec<ControlClient>,
+}
+
+impl Nodes {
+    /// `count` nodes numbered 1.., on 127.0.0.11.., taking requests from the edge on
+    /// 127.0.0.1 as its phones'.
+    pub async fn start(count: u8) -> Nodes {
+        let n = NEXT_DIR.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("patchbay-nodes-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let url = format!("sqlite://{}?mode=rwc", dir.join("pb.db").display());
+        let store = Arc::new(SqlStore::connect(&url).await.expect("store"));
+        patchbay_store::demo::provision_demo(store.as_ref())
+            .await
+            .expect("demo tenant");
+        let mut nodes = Nodes {
+            store,
+            dir,
+            cfgs: Vec::new(),
+            running: Vec::new(),
+            apis: Vec::new(),
+        };
+        for i in 1..=count {
+            let mut cfg = b2bua_config(&nodes.dir, [127, 0, 0, 10 + i], i);
+            cfg.edge_proxies = vec![IpAddr::from([127, 0, 0, 1])];
+            let running = patchbay_b2bua::start(cfg.clone(), nodes.store.clone())
+                .await
+                .expect("node starts");
+            nodes.apis.push(
+                ControlClient::new(
+                    format!("http://{}", running.admin),
+                    CONTROL_TOKEN,
+                    Duration::from_secs(5),
+                )
+                .expect("client"),
+            );
+            nodes.cfgs.push(cfg);
+            nodes.running.push(Some(running));
+        }
+        nodes
+    }
+
+    /// Every node's SIP address (the dispatcher's list).
+    pub fn sip(&self) -> Vec<SocketAddr> {
+        self.cfgs.iter().map(|c| c.sip_listen).collect()
+    }
+
+    /// Stop node `i` (0-based): its listeners close.
+    pub async fn stop(&mut self, i: usize) {
+        if let Some(r) = self.running[i].take() {
+            r.stop().await;
+        }
+    }
+}
+
+impl Drop for Nodes {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
