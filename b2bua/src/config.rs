@@ -103,6 +103,8 @@ pub struct B2buaConfig {
     /// Milliseconds between two reads of the location rows other nodes wrote (a phone
     /// registered through another node is reachable from this one within this time).
     pub location_sync_ms: u64,
+    /// Seconds of call events the store's durable log keeps (feeds resume within them).
+    pub event_retention_secs: u32,
 }
 
 impl Default for B2buaConfig {
@@ -147,6 +149,7 @@ impl Default for B2buaConfig {
             node: 0,
             edge_proxies: Vec::new(),
             location_sync_ms: 500,
+            event_retention_secs: 86_400,
         }
     }
 }
@@ -182,6 +185,9 @@ impl B2buaConfig {
             hook.is_empty() || hook.starts_with("http://") || hook.starts_with("https://");
         if !hook_ok {
             errs.push("b2bua.route_hook_url must be an http(s) URL (or empty)".into());
+        }
+        if self.event_retention_secs < 600 {
+            errs.push("b2bua.event_retention_secs must be >= 600".into());
         }
         if !(50..=60_000).contains(&self.location_sync_ms) {
             errs.push("b2bua.location_sync_ms must be 50..=60000".into());

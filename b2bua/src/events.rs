@@ -1,5 +1,7 @@
 //! Event log: every call's events in order, kept for a while after the call ended, plus a
 //! bounded global feed (`gseq`) for consumers that follow all calls. Readers long-poll.
+//! Each event is also handed, in order, to the durable log's writer (`crate::event_store`),
+//! which appends it to the store: the cluster-wide feed the gateways serve.
 
 use patchbay_api::{CallId, CallInfo, Event};
 use std::collections::{HashMap, VecDeque};
@@ -30,6 +32,8 @@ struct Inner {
 pub struct EventLog {
     inner: Arc<Mutex<Inner>>,
     tick: Arc<watch::Sender<u64>>,
+    /// The durable log's writer (events with their tenant, in order).
+    sink: Option<tokio::sync::mpsc::UnboundedSender<(Arc<str>, Event)>>,
 }
 
 impl Default for EventLog {
@@ -37,11 +41,20 @@ impl Default for EventLog {
         Self {
             inner: Arc::default(),
             tick: Arc::new(watch::channel(0).0),
+            sink: None,
         }
     }
 }
 
 impl EventLog {
+    /// A log whose events also go, in order, to `sink`.
+    pub fn with_sink(sink: tokio::sync::mpsc::UnboundedSender<(Arc<str>, Event)>) -> Self {
+        Self {
+            sink: Some(sink),
+            ..Self::default()
+        }
+    }
+
     /// Append an event (assigning its global sequence) and wake readers.
     pub fn push(&self, mut ev: Event, info: Option<CallInfo>) {
         let gseq = {
@@ -64,6 +77,10 @@ impl EventLog {
                 log.info = info;
             }
             log.events.push(ev.clone());
+            if let Some(sink) = &self.sink {
+                // Under the lock: the writer gets them in gseq order.
+                let _ = sink.send((tenant.clone(), ev.clone()));
+            }
             g.global.push_back((tenant, ev));
             if g.global.len() > GLOBAL_CAP {
                 g.global.pop_front();

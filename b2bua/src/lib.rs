@@ -10,6 +10,7 @@ mod api;
 pub mod auth;
 pub mod config;
 mod driver;
+mod event_store;
 pub mod events;
 pub mod location;
 mod location_sync;
@@ -66,6 +67,8 @@ pub struct Running {
     retention: tokio::task::JoinHandle<()>,
     trunk_sync: tokio::task::JoinHandle<()>,
     location_sync: tokio::task::JoinHandle<()>,
+    event_writer: tokio::task::JoinHandle<()>,
+    event_flush: watch::Sender<bool>,
 }
 
 impl Running {
@@ -73,6 +76,9 @@ impl Running {
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
         let _ = tokio::time::timeout(Duration::from_secs(5), self.driver).await;
+        // The calls' last events (those the stop ended) reach the store before we go.
+        let _ = self.event_flush.send(true);
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.event_writer).await;
         self.admin_task.abort();
         self.retention.abort();
         self.trunk_sync.abort();
@@ -99,6 +105,7 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let id_base = store.claim_node_start(cfg.node, now_secs).await?;
+    let (event_tx, event_rx) = mpsc::unbounded_channel();
     let sh = Arc::new(Shared {
         route_hook: route_hook::RouteHook::new(&cfg),
         id_base,
@@ -115,7 +122,7 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
             cfg.sip_source_rate,
             cfg.sip_source_burst,
         )),
-        log: events::EventLog::default(),
+        log: events::EventLog::with_sink(event_tx),
         metrics: metrics::Metrics::new(),
         policies: moka::sync::Cache::builder()
             .max_capacity(100_000)
@@ -196,6 +203,14 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
     });
     let retention = tokio::spawn(retention::sweeper(sh.clone()));
     let location_sync = tokio::spawn(location_sync::follow(sh.clone(), last));
+    let (event_flush, flush_rx) = watch::channel(false);
+    let event_writer = tokio::spawn(event_store::writer(
+        store.clone(),
+        cfg.node,
+        sh.metrics.clone(),
+        event_rx,
+        flush_rx,
+    ));
     let app = api::router(api::AppState { cmd: cmd_tx, sh });
     let admin_task = tokio::spawn(async move {
         let _ = axum::serve(admin_listener, app).await;
@@ -210,5 +225,7 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
         retention,
         trunk_sync,
         location_sync,
+        event_writer,
+        event_flush,
     })
 }

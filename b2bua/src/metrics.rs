@@ -35,6 +35,11 @@ pub struct Metrics {
     pub queue_outcomes: IntCounterVec,
     pub queue_wait: Histogram,
     pub queue_agent_changes: IntCounterVec,
+    /// Events appended to the store's durable log, and appends that failed (retried).
+    pub events_stored: IntCounter,
+    pub event_store_errors: IntCounter,
+    /// Events waiting to be appended.
+    pub events_pending: IntGauge,
 }
 
 impl Metrics {
@@ -155,6 +160,18 @@ impl Metrics {
             cdr_write_errors: c(
                 "patchbay_b2bua_cdr_write_errors_total",
                 "CDRs that could not be stored.",
+            ),
+            events_stored: c(
+                "patchbay_b2bua_events_stored_total",
+                "Call events appended to the store's durable event log.",
+            ),
+            event_store_errors: c(
+                "patchbay_b2bua_event_store_errors_total",
+                "Appends of events to the store that failed (the batch is retried).",
+            ),
+            events_pending: g(
+                "patchbay_b2bua_events_pending",
+                "Call events waiting to be appended to the store.",
             ),
             control_unauthorized: cv(
                 "patchbay_b2bua_control_unauthorized_total",

@@ -16,6 +16,11 @@ pub(crate) async fn sweeper(sh: Arc<Shared>) {
     loop {
         tick.tick().await;
         sweep(&sh).await;
+        // The durable event log keeps `event_retention_secs` of events.
+        let keep = u64::from(sh.cfg.event_retention_secs) * 1000;
+        if let Err(e) = sh.store.purge_events(now_ms().saturating_sub(keep)).await {
+            tracing::warn!(error = %e, "old events not purged");
+        }
     }
 }
 

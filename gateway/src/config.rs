@@ -141,14 +141,27 @@ impl WebhookConfig {
     }
 }
 
+/// One B2BUA node of a cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct B2buaNode {
+    /// Its `b2bua.node`: the calls whose ids name it are its.
+    pub node: u8,
+    /// Its control API, like `http://10.0.0.11:9181`.
+    pub url: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GatewayConfig {
     pub listeners: Vec<ListenerConfig>,
     /// `/metrics` and `/health`.
     pub admin_listen: SocketAddr,
-    /// The B2BUA's control API.
+    /// The B2BUA's control API (one node).
     pub b2bua_url: String,
+    /// Several B2BUA nodes (a cluster): each one's number (`b2bua.node`) and control API.
+    /// When set, `b2bua_url` is not used; every node takes the same `b2bua_token`.
+    pub b2bua_nodes: Vec<B2buaNode>,
     /// The B2BUA's `control_token`, sent as a bearer token on every control-API request.
     /// Required to start; `patchbay` fills it from `<data_dir>/control_token` when empty.
     pub b2bua_token: String,
@@ -157,6 +170,9 @@ pub struct GatewayConfig {
     /// Calls are created held and started once the reply with the call id is written; if that
     /// start never comes (the gateway died in between), the B2BUA starts them after this long.
     pub call_start_within_ms: u32,
+    /// How often (ms) the store's event log is read for new events (event feeds, per-call
+    /// event reads and the webhooks built from events see them within this time).
+    pub events_poll_ms: u64,
     /// Worker threads of the HTTP service.
     pub threads: usize,
     /// Extra SIP headers API clients may put on calls (case-insensitive names).
@@ -186,9 +202,11 @@ impl Default for GatewayConfig {
             ],
             admin_listen: SocketAddr::from(([127, 0, 0, 1], 9180)),
             b2bua_url: "http://127.0.0.1:9181".into(),
+            b2bua_nodes: Vec::new(),
             b2bua_token: String::new(),
             b2bua_timeout_ms: 800,
             call_start_within_ms: 2000,
+            events_poll_ms: 50,
             threads: 2,
             allowed_call_headers: vec!["X-Crm-Id".into(), "X-Campaign".into()],
             auth: AuthConfig::default(),
@@ -228,6 +246,36 @@ impl GatewayConfig {
         }
         if !self.b2bua_url.starts_with("http://") && !self.b2bua_url.starts_with("https://") {
             errs.push("gateway.b2bua_url must be an http(s) URL".into());
+        }
+        // One socket per address (pingora would listen twice on one descriptor).
+        let mut addrs = std::collections::HashSet::new();
+        for a in self
+            .listeners
+            .iter()
+            .map(|l| l.listen)
+            .chain([self.admin_listen])
+        {
+            if a.port() != 0 && !addrs.insert(a) {
+                errs.push(format!("gateway: {a} is given to two listeners"));
+            }
+        }
+        let mut numbers = std::collections::HashSet::new();
+        for n in &self.b2bua_nodes {
+            if !n.url.starts_with("http://") && !n.url.starts_with("https://") {
+                errs.push(format!(
+                    "gateway.b2bua_nodes: node {}'s url must be http(s)",
+                    n.node
+                ));
+            }
+            if n.node > 99 || !numbers.insert(n.node) {
+                errs.push(format!(
+                    "gateway.b2bua_nodes: node {} is out of 0..=99 or listed twice",
+                    n.node
+                ));
+            }
+        }
+        if !(10..=5_000).contains(&self.events_poll_ms) {
+            errs.push("gateway.events_poll_ms must be 10..=5000".into());
         }
         if self.b2bua_timeout_ms < 50 {
             errs.push("gateway.b2bua_timeout_ms must be >= 50".into());

@@ -123,6 +123,17 @@ impl Gateway {
         }
     }
 
+    /// The event log could not be read: unavailable (logged, counted as the B2BUA side of the
+    /// request, which is what clients see).
+    pub(crate) fn store_failure(&self, op: &str, e: patchbay_store::StoreError) -> Failure {
+        tracing::warn!(op, error = %e, "event log unreadable");
+        self.metrics
+            .b2bua_errors
+            .with_label_values(&[op, "unavailable"])
+            .inc();
+        Failure::Unavailable(e.to_string())
+    }
+
     /// Map a control-API error to a failure (and count it).
     pub(crate) fn b2bua_failure(&self, op: &str, e: ClientError) -> Failure {
         let kind = match &e {

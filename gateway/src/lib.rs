@@ -13,16 +13,18 @@
 pub mod auth;
 pub mod config;
 mod cti;
+mod events;
 mod handlers;
 pub mod limits;
 pub mod metrics;
+mod nodes;
 mod ozeki;
 mod service;
 mod sipx;
 pub mod webhooks;
 
 pub use config::{
-    AuthConfig, GatewayConfig, LimitsConfig, ListenerConfig, TlsConfig, WebhookConfig,
+    AuthConfig, B2buaNode, GatewayConfig, LimitsConfig, ListenerConfig, TlsConfig, WebhookConfig,
 };
 
 use patchbay_api::client::ControlClient;
@@ -51,7 +53,10 @@ pub enum GatewayError {
 pub struct Gateway {
     pub(crate) cfg: Arc<GatewayConfig>,
     pub(crate) store: Arc<dyn Store>,
-    pub(crate) b2bua: ControlClient,
+    /// The B2BUA nodes (`nodes`): a call's commands go to its own.
+    pub(crate) b2bua: Arc<nodes::B2bua>,
+    /// Every node's call events, from the store (`events`).
+    pub(crate) events: Arc<events::Events>,
     pub(crate) authn: auth::Authn,
     pub(crate) metrics: metrics::Metrics,
     pub(crate) in_flight: Arc<limits::InFlight>,
@@ -97,6 +102,32 @@ impl pingora::services::background::BackgroundService for DeliverService {
     }
 }
 
+/// The event log's follower as a pingora background service (stops with the server).
+struct EventsService(Arc<events::Events>);
+
+#[async_trait::async_trait]
+impl pingora::services::background::BackgroundService for EventsService {
+    async fn start(&self, mut shutdown: pingora::server::ShutdownWatch) {
+        tokio::select! {
+            () = self.0.clone().follow() => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+/// The B2BUA nodes' health checks as a pingora background service.
+struct HealthService(Arc<nodes::B2bua>);
+
+#[async_trait::async_trait]
+impl pingora::services::background::BackgroundService for HealthService {
+    async fn start(&self, mut shutdown: pingora::server::ShutdownWatch) {
+        tokio::select! {
+            () = self.0.clone().watch() => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
 struct StopSignal(Arc<tokio::sync::Notify>);
 
 #[async_trait::async_trait]
@@ -109,10 +140,16 @@ impl ShutdownSignalWatch for StopSignal {
 
 /// Port 0 means "any free port": pingora cannot report what it bound, so pick one here. Also
 /// proves the address is free before pingora (which exits the process on bind errors) tries.
-fn reserve(addr: SocketAddr) -> Result<SocketAddr, GatewayError> {
+/// The reservation is held (in `held`) until every address is picked: two listeners given the
+/// same free port would make pingora listen twice on one socket (its second listener adopts
+/// the first one's descriptor, and the two close it twice on shutdown).
+fn reserve(addr: SocketAddr, held: &mut Vec<TcpListener>) -> Result<SocketAddr, GatewayError> {
     let l = TcpListener::bind(addr).map_err(|source| GatewayError::Listen { addr, source })?;
-    l.local_addr()
-        .map_err(|source| GatewayError::Listen { addr, source })
+    let got = l
+        .local_addr()
+        .map_err(|source| GatewayError::Listen { addr, source })?;
+    held.push(l);
+    Ok(got)
 }
 
 /// Start the gateway on its own threads. Returns once every listener accepts connections.
@@ -127,16 +164,24 @@ pub fn start(cfg: GatewayConfig, store: Arc<dyn Store>) -> Result<RunningGateway
         ));
     }
     let metrics = metrics::Metrics::new();
-    let b2bua = ControlClient::new(
-        cfg.b2bua_url.clone(),
-        &cfg.b2bua_token,
-        Duration::from_millis(cfg.b2bua_timeout_ms),
-    )
-    .map_err(|e| GatewayError::Config(e.to_string()))?;
+    let timeout = Duration::from_millis(cfg.b2bua_timeout_ms);
+    let client = |url: &str| {
+        ControlClient::new(url, &cfg.b2bua_token, timeout)
+            .map_err(|e| GatewayError::Config(e.to_string()))
+    };
+    let mut nodes = Vec::new();
+    if cfg.b2bua_nodes.is_empty() {
+        nodes.push((None, client(&cfg.b2bua_url)?));
+    }
+    for n in &cfg.b2bua_nodes {
+        nodes.push((Some(n.node), client(&n.url)?));
+    }
+    let b2bua = Arc::new(nodes::B2bua::new(nodes, metrics.b2bua_node_up.clone()));
     let mut listeners = Vec::new();
     let mut roles = Vec::new();
+    let mut held = Vec::new();
     for l in &cfg.listeners {
-        let addr = reserve(l.listen)?;
+        let addr = reserve(l.listen, &mut held)?;
         listeners.push(addr);
         roles.push((
             addr.port(),
@@ -146,14 +191,21 @@ pub fn start(cfg: GatewayConfig, store: Arc<dyn Store>) -> Result<RunningGateway
             },
         ));
     }
-    let admin = reserve(cfg.admin_listen)?;
+    let admin = reserve(cfg.admin_listen, &mut held)?;
+    // Free for pingora to bind.
+    drop(held);
     roles.push((admin.port(), service::Role::Admin));
     let hooks = Arc::new(webhooks::Webhooks::new(
         store.clone(),
         cfg.webhooks.clone(),
         metrics.clone(),
     ));
+    let events = Arc::new(events::Events::new(
+        store.clone(),
+        Duration::from_millis(cfg.events_poll_ms),
+    ));
     let gw = Arc::new(Gateway {
+        events: events.clone(),
         webhooks: hooks.clone(),
         ozeki: ozeki::Ozeki::new(store.clone(), ozeki::public_base(&cfg, &listeners)),
         sipx: sipx::Sipx::new(metrics.sipx_cc_calls.clone()),
@@ -202,6 +254,14 @@ pub fn start(cfg: GatewayConfig, store: Arc<dyn Store>) -> Result<RunningGateway
     server.add_service(pingora::services::background::background_service(
         "webhooks",
         DeliverService(Arc::new(webhooks::Deliverer::new(hooks))),
+    ));
+    server.add_service(pingora::services::background::background_service(
+        "events",
+        EventsService(events),
+    ));
+    server.add_service(pingora::services::background::background_service(
+        "b2bua-health",
+        HealthService(gw.b2bua.clone()),
     ));
     server.add_service(pingora::services::background::background_service(
         "ozeki",

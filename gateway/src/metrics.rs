@@ -10,6 +10,8 @@ pub struct Metrics {
     pub latency: HistogramVec,
     pub auth_failures: IntCounterVec,
     pub b2bua_errors: IntCounterVec,
+    /// Whether each B2BUA node answers its health check (1) or not (0).
+    pub b2bua_node_up: prometheus::IntGaugeVec,
     pub in_flight: IntGauge,
     pub rejected: IntCounterVec,
     pub webhook_queued: IntCounterVec,
@@ -148,6 +150,15 @@ impl Metrics {
              rendered; queued: in the webhook outbox)",
             &["kind", "outcome"],
         );
+        let b2bua_node_up = prometheus::IntGaugeVec::new(
+            Opts::new(
+                "patchbay_gateway_b2bua_node_up",
+                "Whether a B2BUA node answers the gateway's health check (new calls go only to \
+                 nodes that do)",
+            ),
+            &["node"],
+        )
+        .expect("valid metric");
         let sipx_cc_calls = IntGauge::new(
             "patchbay_gateway_sipx_callcontroller_calls",
             "sipXcallController calls whose status this gateway keeps for GET (live, or ended \
@@ -171,6 +182,7 @@ impl Metrics {
             Box::new(latency.clone()),
             Box::new(auth_failures.clone()),
             Box::new(b2bua_errors.clone()),
+            Box::new(b2bua_node_up.clone()),
             Box::new(in_flight.clone()),
             Box::new(rejected.clone()),
         ] {
@@ -236,6 +248,7 @@ impl Metrics {
             latency,
             auth_failures,
             b2bua_errors,
+            b2bua_node_up,
             in_flight,
             rejected,
         }

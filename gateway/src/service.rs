@@ -279,13 +279,13 @@ impl HttpService {
         let wait = Duration::from_secs(15);
         loop {
             let evs = match &feed {
-                Feed::Call(call) => self.gw.b2bua.events(call, after, wait).await,
-                Feed::Tenant(t) => self.gw.b2bua.tenant_events(t, after, wait).await,
+                Feed::Call(call) => self.gw.events.call(call, after, wait).await,
+                Feed::Tenant(t) => self.gw.events.after(after, Some(t), wait).await,
             };
             let evs = match evs {
                 Ok(evs) => evs,
                 Err(e) => {
-                    let f = self.gw.b2bua_failure("events", e);
+                    let f = self.gw.store_failure("events", e);
                     let msg = format!(
                         "event: error\ndata: {}\n\n",
                         serde_json::json!({"error": f.label()})

@@ -102,6 +102,77 @@ impl Edge {
         matches!(sock.recv(&mut buf), Ok(n) if buf[..n].starts_with(b"SIP/2.0 200"))
     }
 
+    /// REGISTER demo user `user` through the edge from `port`, its contact (one socket, as a
+    /// phone has: the edge's Path says where it received the REGISTER from).
+    pub async fn register(&self, user: &str, port: u16) {
+        let (edge, port, pw) = (
+            self.addr.to_string(),
+            port.to_string(),
+            format!("demo-{user}"),
+        );
+        let code = crate::Sipp::spawn(
+            "register.xml",
+            &edge,
+            &[
+                "-p",
+                &port,
+                "-au",
+                user,
+                "-ap",
+                &pw,
+                "-auth_uri",
+                &edge,
+                "-set",
+                "user",
+                user,
+                "-set",
+                "domain",
+                &edge,
+                "-set",
+                "contact_port",
+                &port,
+                "-set",
+                "expires",
+                "300",
+            ],
+        )
+        .wait(15)
+        .await;
+        assert_eq!(code, 0, "{user} registered through the edge");
+    }
+
+    /// `user` dialling `number` through the edge (stays until BYE), RTP on `rtp`.
+    pub fn dial(&self, user: &str, number: &str, rtp: u16) -> crate::Sipp {
+        let (edge, port, rtp) = (
+            self.addr.to_string(),
+            free_port().to_string(),
+            rtp.to_string(),
+        );
+        let (auth_uri, pw) = (format!("{number}@{edge}"), format!("demo-{user}"));
+        crate::Sipp::spawn(
+            "uac_call_until_bye.xml",
+            &edge,
+            &[
+                "-s",
+                number,
+                "-p",
+                &port,
+                "-au",
+                user,
+                "-ap",
+                &pw,
+                "-auth_uri",
+                &auth_uri,
+                "-set",
+                "user",
+                user,
+                "-set",
+                "rtpport",
+                &rtp,
+            ],
+        )
+    }
+
     /// What Kamailio logged so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("kamailio.log")).unwrap_or_default()
@@ -179,6 +250,45 @@ impl Nodes {
     /// Every node's SIP address (the dispatcher's list).
     pub fn sip(&self) -> Vec<SocketAddr> {
         self.cfgs.iter().map(|c| c.sip_listen).collect()
+    }
+
+    /// A gateway in front of every node (`b2bua_nodes`).
+    pub fn gateway(&self, tune: impl FnOnce(&mut patchbay_gateway::GatewayConfig)) -> crate::Gw {
+        let nodes = self
+            .cfgs
+            .iter()
+            .map(|c| patchbay_gateway::B2buaNode {
+                node: c.node,
+                url: format!("http://{}", c.admin_listen),
+            })
+            .collect();
+        crate::start_gateway(self.store.clone(), |cfg| {
+            cfg.b2bua_nodes = nodes;
+            tune(cfg);
+        })
+    }
+
+    /// The one bridged call on any running node, and the node's index.
+    pub async fn bridged(&self, within: Duration) -> (usize, patchbay_api::CallInfo) {
+        let deadline = Instant::now() + within;
+        loop {
+            for (i, api) in self.apis.iter().enumerate() {
+                if self.running[i].is_none() {
+                    continue;
+                }
+                if let Some(c) = api
+                    .list_calls()
+                    .await
+                    .unwrap_or_default()
+                    .into_iter()
+                    .find(|c| c.state == patchbay_api::CallState::Bridged)
+                {
+                    return (i, c);
+                }
+            }
+            assert!(Instant::now() < deadline, "no call bridged on any node");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Stop node `i` (0-based): its listeners close.

@@ -303,26 +303,11 @@ impl Stack {
 
     /// A gateway in front of this B2BUA, on free ports; `tune` adjusts its config.
     pub fn gateway(&self, tune: impl FnOnce(&mut GatewayConfig)) -> Gw {
-        let mut cfg = GatewayConfig::default();
-        for l in &mut cfg.listeners {
-            l.listen = SocketAddr::from(([127, 0, 0, 1], 0));
-        }
-        cfg.admin_listen = SocketAddr::from(([127, 0, 0, 1], 0));
-        cfg.b2bua_url = format!("http://{}", self.cfg.admin_listen);
-        cfg.b2bua_token = CONTROL_TOKEN.into();
-        tune(&mut cfg);
-        let running = patchbay_gateway::start(cfg, self.store.clone()).expect("gateway starts");
-        Gw {
-            base: format!("http://{}", running.listeners[0]),
-            ozeki: format!("http://{}", running.listeners[1]),
-            sipx_cc: format!("http://{}", running.listeners[2]),
-            admin: format!("http://{}", running.admin),
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(20))
-                .build()
-                .expect("client"),
-            running: Some(running),
-        }
+        let url = format!("http://{}", self.cfg.admin_listen);
+        start_gateway(self.store.clone(), |cfg| {
+            cfg.b2bua_url = url;
+            tune(cfg);
+        })
     }
 
     pub async fn stop(mut self) {
@@ -793,6 +778,30 @@ pub struct Gw {
     pub sipx_cc: String,
     pub admin: String,
     pub http: reqwest::Client,
+}
+
+/// A gateway on `store`, on free ports, with the tests' control token; `tune` points it at
+/// its B2BUA node(s) and adjusts the rest.
+pub fn start_gateway(store: Arc<SqlStore>, tune: impl FnOnce(&mut GatewayConfig)) -> Gw {
+    let mut cfg = GatewayConfig::default();
+    for l in &mut cfg.listeners {
+        l.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    }
+    cfg.admin_listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    cfg.b2bua_token = CONTROL_TOKEN.into();
+    tune(&mut cfg);
+    let running = patchbay_gateway::start(cfg, store).expect("gateway starts");
+    Gw {
+        base: format!("http://{}", running.listeners[0]),
+        ozeki: format!("http://{}", running.listeners[1]),
+        sipx_cc: format!("http://{}", running.listeners[2]),
+        admin: format!("http://{}", running.admin),
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .build()
+            .expect("client"),
+        running: Some(running),
+    }
 }
 
 /// Status, headers and body of a reply.

@@ -72,6 +72,15 @@ impl ControlClient {
         &self.base
     }
 
+    /// Whether the node answers `/health` with a success.
+    pub async fn health(&self) -> bool {
+        self.http
+            .get(self.url("/health"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+    }
+
     pub async fn originate(&self, req: &OriginateRequest) -> Result<CallInfo, ClientError> {
         self.send(self.http.post(self.url("/v1/calls")).json(req))
             .await

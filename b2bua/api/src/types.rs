@@ -286,7 +286,9 @@ pub enum CallState {
 pub struct Event {
     pub call: CallId,
     pub seq: u64,
-    /// Global sequence over all calls of one B2BUA node (for `/v1/events`); 0 until published.
+    /// Global sequence: over all calls of one B2BUA node in its own `/v1/events`; over every
+    /// node's calls in the store's durable log (what the gateway's feeds carry). 0 until
+    /// published.
     #[serde(default)]
     pub gseq: u64,
     /// Unix time in milliseconds.

@@ -8,6 +8,7 @@
 
 mod accounts;
 pub mod demo;
+mod events;
 mod nodes;
 mod outbox;
 mod secrets;
@@ -17,6 +18,7 @@ pub use accounts::{
     ApiKey, AppNumber, CdrQuery, JwtKey, PhonebookEntry, Recording, UserSettings,
     VOICEMAIL_FOLDERS, VOICEMAIL_GREETINGS, VoicemailRow, WebCredentials,
 };
+pub use events::EventLog;
 pub use nodes::{Nodes, StoredBinding};
 pub use outbox::{Attempt, NewWebhook, Outbox, Webhook};
 pub use secrets::{hash_secret, url_key_digest, verify_secret};
@@ -71,7 +73,7 @@ pub fn ha1(user: &str, realm: &str, password: &str) -> (String, String) {
 }
 
 #[async_trait::async_trait]
-pub trait Store: Outbox + Nodes + Send + Sync + std::fmt::Debug {
+pub trait Store: Outbox + Nodes + EventLog + Send + Sync + std::fmt::Debug {
     async fn upsert_tenant(&self, tenant: &Tenant) -> Result<(), StoreError>;
     async fn tenant(&self, name: &str) -> Result<Option<Tenant>, StoreError>;
     async fn tenants(&self) -> Result<Vec<Tenant>, StoreError>;

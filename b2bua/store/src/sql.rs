@@ -1,6 +1,7 @@
 use crate::{Store, StoreError, Tenant};
 use sqlx::any::AnyPoolOptions;
 
+mod events;
 mod nodes;
 mod outbox;
 mod records;

@@ -11,6 +11,8 @@ use patchbay_store::{
 
 #[path = "store_suite/cdr_search.rs"]
 mod cdr_search;
+#[path = "store_suite/events.rs"]
+mod events;
 #[path = "store_suite/nodes.rs"]
 mod nodes;
 #[path = "store_suite/outbox.rs"]
@@ -656,6 +658,7 @@ async fn store_suite_sqlite() {
     let url = format!("sqlite://{}?mode=rwc", dir.join("t.db").display());
     let store = SqlStore::connect(&url).await.unwrap();
     suite(&store, "t1").await;
+    events::events(std::sync::Arc::new(store.clone()), "t1").await;
     // Migrations are idempotent on reopen.
     drop(store);
     let store = SqlStore::connect(&url).await.unwrap();
@@ -674,6 +677,7 @@ async fn store_suite_postgres() {
     let store = SqlStore::connect(&url).await.unwrap();
     let tenant = format!("pg{}", std::process::id());
     suite(&store, &tenant).await;
+    events::events(std::sync::Arc::new(store.clone()), &tenant).await;
 }
 
 fn m2_id(tenant: &str) -> String {

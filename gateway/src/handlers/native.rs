@@ -433,10 +433,10 @@ async fn run(gw: &Gateway, ctx: &mut Ctx, p: &Principal, op: NativeOp) -> Result
         } => {
             own_call(gw, p, &call).await?;
             let evs = gw
-                .b2bua
-                .events(&call, after, std::time::Duration::from_millis(wait_ms))
+                .events
+                .call(&call, after, std::time::Duration::from_millis(wait_ms))
                 .await
-                .map_err(|e| gw.b2bua_failure("events", e))?;
+                .map_err(|e| gw.store_failure("events", e))?;
             full(render_json(200, &evs))
         }
         NativeOp::EventStream { call, after } => {
@@ -447,10 +447,14 @@ async fn run(gw: &Gateway, ctx: &mut Ctx, p: &Principal, op: NativeOp) -> Result
             // Every call of the tenant: its admins (a user reads its own calls' feeds).
             require(p.has(Role::Admin))?;
             let evs = gw
-                .b2bua
-                .tenant_events(&p.tenant, after, std::time::Duration::from_millis(wait_ms))
+                .events
+                .after(
+                    after,
+                    Some(&p.tenant),
+                    std::time::Duration::from_millis(wait_ms),
+                )
                 .await
-                .map_err(|e| gw.b2bua_failure("events", e))?;
+                .map_err(|e| gw.store_failure("events", e))?;
             full(render_json(200, &evs))
         }
         NativeOp::TenantEventStream { after } => {

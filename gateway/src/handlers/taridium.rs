@@ -130,13 +130,13 @@ async fn call_with_progress(gw: &Gateway, req: OriginateRequest) -> Outcome {
     let mut after = 0;
     while tokio::time::Instant::now() < deadline {
         let events = match gw
-            .b2bua
-            .events(&info.id, after, Duration::from_secs(20))
+            .events
+            .call(&info.id, after, Duration::from_secs(20))
             .await
         {
             Ok(e) => e,
             Err(e) => {
-                gw.b2bua_failure("events", e);
+                gw.store_failure("events", e);
                 tokio::time::sleep(Duration::from_millis(500)).await;
                 continue;
             }

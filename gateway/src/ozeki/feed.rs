@@ -64,47 +64,33 @@ struct Feed {
 
 impl Feed {
     async fn run(&mut self) {
-        let b = self.gw.b2bua.clone();
+        let events = self.gw.events.clone();
         // Where the feed stands now: what came before is history, except calls to API
         // extensions still waiting for their program (this gateway restarted under them).
-        let mut after = loop {
-            match b.all_events(0, Duration::ZERO).await {
-                Ok(backlog) => {
-                    let ended: std::collections::HashSet<&CallId> = backlog
-                        .iter()
-                        .filter(|e| e.kind.is_terminal())
-                        .map(|e| &e.call)
-                        .collect();
-                    let waiting: Vec<Event> = backlog
-                        .iter()
-                        .filter(|e| {
-                            matches!(e.kind, EventKind::Incoming { .. }) && !ended.contains(&e.call)
-                        })
-                        .cloned()
-                        .collect();
-                    let last = backlog.iter().map(|e| e.gseq).max().unwrap_or(0);
-                    for e in waiting {
-                        self.on_event(e).await;
-                    }
-                    break last;
-                }
-                Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
-            }
-        };
+        let (backlog, mut after) = events.recent().await;
+        let ended: std::collections::HashSet<&CallId> = backlog
+            .iter()
+            .filter(|e| e.kind.is_terminal())
+            .map(|e| &e.call)
+            .collect();
+        let waiting: Vec<Event> = backlog
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::Incoming { .. }) && !ended.contains(&e.call))
+            .cloned()
+            .collect();
+        for e in waiting {
+            self.on_event(e).await;
+        }
         loop {
-            match b.all_events(after, Duration::from_secs(20)).await {
-                Ok(events) => {
-                    // A restarted B2BUA numbers its events from 1 again.
-                    if events.first().is_some_and(|e| e.gseq <= after) {
-                        after = 0;
-                    }
-                    for e in events {
+            match events.after(after, None, Duration::from_secs(20)).await {
+                Ok(batch) => {
+                    for e in batch {
                         after = after.max(e.gseq);
                         self.on_event(e).await;
                     }
                 }
                 Err(e) => {
-                    self.gw.b2bua_failure("events", e);
+                    self.gw.store_failure("events", e);
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
             }

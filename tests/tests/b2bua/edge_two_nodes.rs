@@ -6,105 +6,11 @@
 //! 3PCC from each node's API rings phones registered through either; once a node stops, calls
 //! through the edge are taken by the other within 5 s.
 use patchbay_api::client::ControlClient;
-use patchbay_api::{CallInfo, CallState, OriginateMode, Side};
+use patchbay_api::{CallInfo, OriginateMode, Side};
 use patchbay_store::Nodes as _;
 use patchbay_tests::cluster::{Edge, Nodes};
 use patchbay_tests::*;
 use std::time::{Duration, Instant};
-
-/// REGISTER demo user `user` through the edge from `port`, its contact (one socket, as a
-/// phone has: the edge's Path says where it received the REGISTER from).
-async fn register(edge: &Edge, user: &str, port: u16) {
-    let (edge_addr, port, pw) = (
-        edge.addr.to_string(),
-        port.to_string(),
-        format!("demo-{user}"),
-    );
-    let code = Sipp::spawn(
-        "register.xml",
-        &edge_addr,
-        &[
-            "-p",
-            &port,
-            "-au",
-            user,
-            "-ap",
-            &pw,
-            "-auth_uri",
-            &edge_addr,
-            "-set",
-            "user",
-            user,
-            "-set",
-            "domain",
-            &edge_addr,
-            "-set",
-            "contact_port",
-            &port,
-            "-set",
-            "expires",
-            "300",
-        ],
-    )
-    .wait(15)
-    .await;
-    assert_eq!(code, 0, "{user} registered through the edge");
-}
-
-/// `user` dialling `number` through the edge (stays until BYE), RTP on `rtp`.
-fn dial(edge: &Edge, user: &str, number: &str, rtp: u16) -> Sipp {
-    let (edge_addr, port, rtp) = (
-        edge.addr.to_string(),
-        free_port().to_string(),
-        rtp.to_string(),
-    );
-    let (auth_uri, pw) = (format!("{number}@{edge_addr}"), format!("demo-{user}"));
-    Sipp::spawn(
-        "uac_call_until_bye.xml",
-        &edge_addr,
-        &[
-            "-s",
-            number,
-            "-p",
-            &port,
-            "-au",
-            user,
-            "-ap",
-            &pw,
-            "-auth_uri",
-            &auth_uri,
-            "-set",
-            "user",
-            user,
-            "-set",
-            "rtpport",
-            &rtp,
-        ],
-    )
-}
-
-/// The one bridged call on any node, and the node's index.
-async fn bridged(nodes: &Nodes, within: Duration) -> (usize, CallInfo) {
-    let deadline = Instant::now() + within;
-    loop {
-        for (i, api) in nodes.apis.iter().enumerate() {
-            if nodes.running[i].is_none() {
-                continue;
-            }
-            if let Some(c) = api
-                .list_calls()
-                .await
-                .unwrap_or_default()
-                .into_iter()
-                .find(|c| c.state == CallState::Bridged)
-            {
-                return (i, c);
-            }
-        }
-        assert!(Instant::now() < deadline, "no call bridged on any node");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 async fn registered_on_every_node(nodes: &Nodes, n: usize) {
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -130,7 +36,7 @@ async fn two_nodes_behind_kamailio() {
     let edge = Edge::start(&nodes.sip());
     let (p5, p7, p9) = (free_port(), free_port(), free_port());
     for (user, port) in [("4005", p5), ("4007", p7), ("4009", p9)] {
-        register(&edge, user, port).await;
+        edge.register(user, port).await;
     }
     registered_on_every_node(&nodes, 3).await;
     let edge_port = edge.addr.port().to_string();
@@ -147,8 +53,8 @@ async fn two_nodes_behind_kamailio() {
     let rtp7 = RtpPeer::new(true).await;
     let callee = Sipp::answering(p7, 300, rtp7.port());
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let caller = dial(&edge, "4005", "4007", rtp5.port());
-    let (owner, call) = bridged(&nodes, Duration::from_secs(10)).await;
+    let caller = edge.dial("4005", "4007", rtp5.port());
+    let (owner, call) = nodes.bridged(Duration::from_secs(10)).await;
     assert_eq!(
         call.id.node(),
         Some(owner as u8 + 1),
@@ -204,7 +110,7 @@ async fn two_nodes_behind_kamailio() {
             .await
             .unwrap();
         assert_eq!(info.id.node(), Some(i as u8 + 1));
-        let (owner, call) = bridged(&nodes, Duration::from_secs(10)).await;
+        let (owner, call) = nodes.bridged(Duration::from_secs(10)).await;
         assert_eq!((owner, &call.id), (i, &info.id));
         hang_up(api, &call).await;
         assert_eq!(a.wait(10).await, 0, "4007 answered node {}'s call", i + 1);
@@ -218,8 +124,8 @@ async fn two_nodes_behind_kamailio() {
         let rtp = RtpPeer::new(true).await;
         let callee = Sipp::answering(p7, 100, rtp.port());
         tokio::time::sleep(Duration::from_millis(100)).await;
-        let caller = dial(&edge, "4005", "4007", free_port());
-        let (owner, call) = bridged(&nodes, Duration::from_secs(8)).await;
+        let caller = edge.dial("4005", "4007", free_port());
+        let (owner, call) = nodes.bridged(Duration::from_secs(8)).await;
         assert_eq!(owner, 1, "node 2 took call {n}");
         if n == 0 {
             let took = stopped.elapsed();

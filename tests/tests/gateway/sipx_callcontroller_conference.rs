@@ -38,14 +38,27 @@ async fn confpin_puts_the_caller_in_the_room() {
             )
             .basic_auth("4005", Some("web-4005"))
     };
-    let status = || async {
-        gw.send(
-            gw.http
-                .get(format!("{}/callcontroller/4005/710", gw.sipx_cc))
-                .basic_auth("4005", Some("web-4005")),
-        )
-        .await
-        .body
+    // Built from the call's events in the store's event log: asked until it shows `lines`
+    // status lines (bounded).
+    let gwr = &gw;
+    let status = |lines: usize| async move {
+        let gw = gwr;
+        let mut body = String::new();
+        for _ in 0..50 {
+            body = gw
+                .send(
+                    gw.http
+                        .get(format!("{}/callcontroller/4005/710", gw.sipx_cc))
+                        .basic_auth("4005", Some("web-4005")),
+                )
+                .await
+                .body;
+            if body.matches("<status-line>").count() >= lines {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        body
     };
     let r = gw.send(cc("confpin=555")).await;
     assert_eq!((r.status, r.body.as_str()), (200, ""));
@@ -58,7 +71,7 @@ async fn confpin_puts_the_caller_in_the_room() {
     let members = stack.api.conference("demo", "team").await.unwrap();
     assert_eq!(members.len(), 1, "{members:?}");
     assert_eq!(members[0].party, "4005");
-    let doc = status().await;
+    let doc = status(4).await;
     let lines: Vec<&str> = doc
         .split("<status-line>")
         .skip(1)
@@ -81,7 +94,7 @@ async fn confpin_puts_the_caller_in_the_room() {
     // A wrong PIN: nothing rings, the status says why.
     let r = gw.send(cc("confpin=000")).await;
     assert_eq!(r.status, 200);
-    let doc = status().await;
+    let doc = status(1).await;
     assert!(
         doc.contains("<method>INVITE</method>\n\t<status-line>SIP/2.0 403 Forbidden</status-line>"),
         "{doc}"

@@ -66,17 +66,29 @@ async fn invite_mode_forwarding_subject_and_transfer() {
     let call = stack.call_in_state(CallState::Bridged).await;
     assert_eq!(call.connected.as_deref(), Some("4007"));
 
-    let status = |when: &'static str| {
-        let req = basic(reqwest::Method::GET, "sipMethod=INVITE");
+    // The status documents are built from the call's events as the gateway reads them from
+    // the store's event log (within events_poll_ms): asked until they show `done`.
+    let status = |when: &'static str, done: fn(&str) -> bool| {
         let gw = &gw;
+        let basic = &basic;
         async move {
-            let r = gw.send(req).await;
-            assert_eq!(r.status, 200, "{when}: {}", r.body);
-            assert_eq!(r.header("content-type"), "text/xml");
-            r.body
+            let mut body = String::new();
+            for _ in 0..50 {
+                let r = gw
+                    .send(basic(reqwest::Method::GET, "sipMethod=INVITE"))
+                    .await;
+                assert_eq!(r.status, 200, "{when}: {}", r.body);
+                assert_eq!(r.header("content-type"), "text/xml");
+                body = r.body;
+                if done(&body) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            body
         }
     };
-    let doc = status("bridged").await;
+    let doc = status("bridged", |d| d.matches("Confirmed").count() == 2).await;
     let dialog = |remote: &str, state: &str| {
         format!(
             "\t<dialog>\n\t\t<dialog-id>{id}@demo:{tag}</dialog-id>\n\t\t<local-party>sip:4005@demo</local-party>\n\t\t<remote-party>sip:{remote}@demo</remote-party>\n\t\t<dialog-state>{state}</dialog-state>\n\t</dialog>\n",
@@ -132,7 +144,10 @@ async fn invite_mode_forwarding_subject_and_transfer() {
 
     stack.api.hangup(&call.id).await.unwrap();
     assert_one_terminal(&stack.events_until_end(&call.id).await);
-    let doc = status("ended").await;
+    let doc = status("ended", |d| {
+        d.matches("<dialog-state>Terminated</dialog-state>").count() == 2
+    })
+    .await;
     assert!(
         doc.matches("<dialog-state>Terminated</dialog-state>")
             .count()

@@ -144,6 +144,15 @@ pub(super) const MIGRATIONS: &[&[&str]] = &[&[
         registered_ms BIGINT NOT NULL, expires_ms BIGINT NOT NULL, updated_ms BIGINT NOT NULL,
         PRIMARY KEY (tenant, username, contact))",
     "CREATE INDEX locations_updated ON locations (updated_ms)",
+], &[
+    // v19: the durable event log (see `EventLog`): one sequence for every node's events.
+    "CREATE TABLE event_counter (id BIGINT PRIMARY KEY, last BIGINT NOT NULL)",
+    "INSERT INTO event_counter (id, last) VALUES (1, 0)",
+    "CREATE TABLE events (gseq BIGINT PRIMARY KEY, node BIGINT NOT NULL, call_id TEXT NOT NULL,
+        seq BIGINT NOT NULL, tenant TEXT NOT NULL, at_ms BIGINT NOT NULL, body TEXT NOT NULL)",
+    "CREATE INDEX events_call ON events (call_id, seq)",
+    "CREATE INDEX events_tenant ON events (tenant, gseq)",
+    "CREATE INDEX events_at ON events (at_ms)",
 ]];
 
 impl SqlStore {

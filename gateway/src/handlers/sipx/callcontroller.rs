@@ -313,18 +313,15 @@ async fn status(gw: &Gateway, key: &str, r: &CcRequest, realm: &str) -> Result<R
         ));
     };
     if let (Some(id), false) = (&c.call, c.ended) {
-        match gw.b2bua.events(id, 0, Duration::ZERO).await {
-            Ok(evs) => {
+        match gw.events.call(id, 0, Duration::ZERO).await {
+            Ok(evs) if !evs.is_empty() => {
                 c.lines = cc::status_lines(&evs);
                 c.dialogs = cc::dialogs(&evs);
                 c.ended = evs.iter().any(|e| e.kind.is_terminal());
             }
-            // Its events are gone: the call is long over; the last document stays.
-            Err(ClientError::Api {
-                kind: ApiErrorKind::NotFound,
-                ..
-            }) => c.ended = true,
-            Err(e) => return Err(gw.b2bua_failure("events", e)),
+            // Not in the log yet (just placed): the last document stands.
+            Ok(_) => {}
+            Err(e) => return Err(gw.store_failure("events", e)),
         }
         let (lines, dialogs, ended) = (c.lines.clone(), c.dialogs.clone(), c.ended);
         gw.sipx.update(key, |s| {
