@@ -105,72 +105,18 @@ impl Edge {
     /// REGISTER demo user `user` through the edge from `port`, its contact (one socket, as a
     /// phone has: the edge's Path says where it received the REGISTER from).
     pub async fn register(&self, user: &str, port: u16) {
-        let (edge, port, pw) = (
+        let (edge, pw, from) = (
             self.addr.to_string(),
-            port.to_string(),
             format!("demo-{user}"),
+            port.to_string(),
         );
-        let code = crate::Sipp::spawn(
-            "register.xml",
-            &edge,
-            &[
-                "-p",
-                &port,
-                "-au",
-                user,
-                "-ap",
-                &pw,
-                "-auth_uri",
-                &edge,
-                "-set",
-                "user",
-                user,
-                "-set",
-                "domain",
-                &edge,
-                "-set",
-                "contact_port",
-                &port,
-                "-set",
-                "expires",
-                "300",
-            ],
-        )
-        .wait(15)
-        .await;
+        let code = crate::Sipp::register_via(&edge, &edge, user, &pw, port, &["-p", &from]).await;
         assert_eq!(code, 0, "{user} registered through the edge");
     }
 
     /// `user` dialling `number` through the edge (stays until BYE), RTP on `rtp`.
     pub fn dial(&self, user: &str, number: &str, rtp: u16) -> crate::Sipp {
-        let (edge, port, rtp) = (
-            self.addr.to_string(),
-            free_port().to_string(),
-            rtp.to_string(),
-        );
-        let (auth_uri, pw) = (format!("{number}@{edge}"), format!("demo-{user}"));
-        crate::Sipp::spawn(
-            "uac_call_until_bye.xml",
-            &edge,
-            &[
-                "-s",
-                number,
-                "-p",
-                &port,
-                "-au",
-                user,
-                "-ap",
-                &pw,
-                "-auth_uri",
-                &auth_uri,
-                "-set",
-                "user",
-                user,
-                "-set",
-                "rtpport",
-                &rtp,
-            ],
-        )
+        crate::Sipp::dial_via(&self.addr.to_string(), user, number, rtp)
     }
 
     /// What Kamailio logged so far.
@@ -211,15 +157,7 @@ impl Nodes {
     /// `count` nodes numbered 1.., on 127.0.0.11.., taking requests from the edge on
     /// 127.0.0.1 as its phones'.
     pub async fn start(count: u8) -> Nodes {
-        let n = NEXT_DIR.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("patchbay-nodes-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let url = format!("sqlite://{}?mode=rwc", dir.join("pb.db").display());
-        let store = Arc::new(SqlStore::connect(&url).await.expect("store"));
-        patchbay_store::demo::provision_demo(store.as_ref())
-            .await
-            .expect("demo tenant");
+        let (dir, store) = crate::demo_store("nodes").await;
         let mut nodes = Nodes {
             store,
             dir,

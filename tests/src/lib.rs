@@ -230,6 +230,20 @@ pub struct Stack {
     pub dir: PathBuf,
 }
 
+/// A fresh temp dir (`patchbay-<what>-<pid>-<n>`) with a SQLite store holding the demo tenant.
+pub async fn demo_store(what: &str) -> (PathBuf, Arc<SqlStore>) {
+    let n = NEXT_DIR.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("patchbay-{what}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.join("pb.db").display());
+    let store = Arc::new(SqlStore::connect(&url).await.expect("store"));
+    patchbay_store::demo::provision_demo(store.as_ref())
+        .await
+        .expect("demo tenant");
+    (dir, store)
+}
+
 impl Stack {
     pub async fn start() -> Self {
         Self::start_with(|_| {}).await
@@ -237,15 +251,7 @@ impl Stack {
 
     /// Demo tenant (users 4005, 4007, 4009), fresh SQLite store, free ports, own RTP range.
     pub async fn start_with(tune: impl FnOnce(&mut B2buaConfig)) -> Self {
-        let n = NEXT_DIR.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("patchbay-e2e-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let url = format!("sqlite://{}?mode=rwc", dir.join("pb.db").display());
-        let store = Arc::new(SqlStore::connect(&url).await.expect("store"));
-        patchbay_store::demo::provision_demo(store.as_ref())
-            .await
-            .expect("demo tenant");
+        let (dir, store) = demo_store("e2e").await;
         let mut cfg = cluster::b2bua_config(&dir, [127, 0, 0, 1], TEST_NODE);
         tune(&mut cfg);
         let sip_port = cfg.sip_listen.port();
@@ -339,32 +345,7 @@ impl Stack {
         password: &str,
         contact_port: u16,
     ) -> i32 {
-        Sipp::spawn(
-            "register.xml",
-            &self.sip(),
-            &[
-                "-au",
-                user,
-                "-ap",
-                password,
-                "-auth_uri",
-                &self.sip(),
-                "-set",
-                "user",
-                user,
-                "-set",
-                "domain",
-                domain,
-                "-set",
-                "contact_port",
-                &contact_port.to_string(),
-                "-set",
-                "expires",
-                "300",
-            ],
-        )
-        .wait(15)
-        .await
+        Sipp::register_via(&self.sip(), domain, user, password, contact_port, &[]).await
     }
 
     /// The first live call, once it reaches `state`.
@@ -567,11 +548,16 @@ impl Sipp {
     /// (`uac_call_until_bye.xml`: it stays on the call until the other side hangs up), its
     /// RTP on `rtp_port`.
     pub fn dial(stack: &Stack, user: &str, number: &str, rtp_port: u16) -> Sipp {
+        Self::dial_via(&stack.sip(), user, number, rtp_port)
+    }
+
+    /// Like [`Sipp::dial`], through `remote` (a B2BUA, or the SIP edge in front of several).
+    pub fn dial_via(remote: &str, user: &str, number: &str, rtp_port: u16) -> Sipp {
         let (port, rtp) = (free_port().to_string(), rtp_port.to_string());
-        let (auth_uri, pw) = (format!("{number}@{}", stack.sip()), format!("demo-{user}"));
+        let (auth_uri, pw) = (format!("{number}@{remote}"), format!("demo-{user}"));
         Self::spawn(
             "uac_call_until_bye.xml",
-            &stack.sip(),
+            remote,
             &[
                 "-s",
                 number,
@@ -591,6 +577,41 @@ impl Sipp {
                 &rtp,
             ],
         )
+    }
+
+    /// REGISTER `user@domain` at `remote` with `password`, its contact on `contact_port`
+    /// (`extra`: more SIPp arguments); SIPp's exit code (0 = registered).
+    pub async fn register_via(
+        remote: &str,
+        domain: &str,
+        user: &str,
+        password: &str,
+        contact_port: u16,
+        extra: &[&str],
+    ) -> i32 {
+        let port = contact_port.to_string();
+        let mut args = vec![
+            "-au",
+            user,
+            "-ap",
+            password,
+            "-auth_uri",
+            remote,
+            "-set",
+            "user",
+            user,
+            "-set",
+            "domain",
+            domain,
+            "-set",
+            "contact_port",
+            &port,
+            "-set",
+            "expires",
+            "300",
+        ];
+        args.extend_from_slice(extra);
+        Sipp::spawn("register.xml", remote, &args).wait(15).await
     }
 
     /// A phone on `port` that rings `ring_ms`, answers, and sends its RTP from / expects it on
