@@ -67,6 +67,7 @@ pub struct Running {
     retention: tokio::task::JoinHandle<()>,
     trunk_sync: tokio::task::JoinHandle<()>,
     location_sync: tokio::task::JoinHandle<()>,
+    location_writer: tokio::task::JoinHandle<()>,
     event_writer: tokio::task::JoinHandle<()>,
     event_flush: watch::Sender<bool>,
 }
@@ -83,6 +84,7 @@ impl Running {
         self.retention.abort();
         self.trunk_sync.abort();
         self.location_sync.abort();
+        self.location_writer.abort();
     }
 }
 
@@ -106,6 +108,7 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
         .map_or(0, |d| d.as_secs());
     let id_base = store.claim_node_start(cfg.node, now_secs).await?;
     let (event_tx, event_rx) = mpsc::unbounded_channel();
+    let (location_writes, location_rx) = mpsc::unbounded_channel();
     let sh = Arc::new(Shared {
         route_hook: route_hook::RouteHook::new(&cfg),
         id_base,
@@ -114,6 +117,7 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
         store: store.clone(),
         auth: auth::Auth::new(store.clone(), &tenants),
         location: Mutex::new(location::Location::default()),
+        location_writes,
         failures: Mutex::new(ratelimit::AuthFailures::new(
             cfg.auth_fail_limit,
             u64::from(cfg.auth_fail_window_secs) * 1000,
@@ -148,7 +152,7 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
         trunk_sync: tokio::sync::Notify::new(),
     });
     // Every registration the store holds (other nodes', and this node's before a restart).
-    let last = location_sync::pull(&sh, 0).await?;
+    let last = location_sync::pull(&sh, 0, None).await?;
     relay
         .metrics()
         .register(&sh.metrics.registry)
@@ -203,6 +207,7 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
     });
     let retention = tokio::spawn(retention::sweeper(sh.clone()));
     let location_sync = tokio::spawn(location_sync::follow(sh.clone(), last));
+    let location_writer = tokio::spawn(location_sync::writer(store.clone(), cfg.node, location_rx));
     let (event_flush, flush_rx) = watch::channel(false);
     let event_writer = tokio::spawn(event_store::writer(
         store.clone(),
@@ -225,6 +230,7 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
         retention,
         trunk_sync,
         location_sync,
+        location_writer,
         event_writer,
         event_flush,
     })

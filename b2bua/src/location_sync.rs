@@ -1,19 +1,26 @@
 //! The location service shared through the store: every REGISTER a node takes is written
-//! there first (`registrar`), and every node reads the rows written since it last looked
-//! (its own included: applying a row twice changes nothing), so a phone registered through
-//! one node is reachable from all, and a node's restart keeps its phones' registrations.
-//! Expired rows stay a minute so that every replica sees a removal, then are purged.
+//! there first (`registrar`, through `writer`: group commit), and every node reads the rows
+//! the others wrote since the last one it saw (rows are numbered in commit order), so a phone
+//! registered through one node is reachable from all; at start a node reads every row (its
+//! own too), so its restart keeps its phones' registrations. Expired rows stay a minute so
+//! that every replica sees a removal, then are purged.
 
 use crate::location::Binding;
 use crate::shared::{Shared, now_ms};
-use patchbay_store::StoredBinding;
+use patchbay_store::{BindingChange, Store, StoredBinding};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
 
-/// How far back each read reaches past the previous one: rows committed late (a write that
-/// started before the previous read and finished after it) or stamped by a node whose clock
-/// is a little behind are still seen.
-const OVERLAP_MS: u64 = 5_000;
+/// A change for the writer, and where its outcome goes.
+pub(crate) type Write = (BindingChange, oneshot::Sender<bool>);
+
+/// Largest batch in one transaction.
+const BATCH: usize = 500;
+/// How long a batch waits for more after its first change (a REGISTER's 200 waits up to this
+/// long more; a node taking hundreds a second commits a few dozen times a second).
+const LINGER: Duration = Duration::from_millis(10);
+
 /// Removed and expired rows are kept this long, then purged.
 const TOMBSTONE_MS: u64 = 60_000;
 
@@ -29,6 +36,8 @@ pub(crate) fn stored(tenant: &str, user: &str, b: &Binding) -> StoredBinding {
         registered_ms: b.registered_ms,
         expires_ms: b.expires_at_ms,
         updated_ms: b.updated_ms,
+        seq: 0,
+        node: 0,
     }
 }
 
@@ -45,10 +54,50 @@ fn binding(r: StoredBinding) -> Binding {
     }
 }
 
-/// Apply the rows written at or after `since`; the time this read started.
-pub(crate) async fn pull(sh: &Shared, since: u64) -> Result<u64, patchbay_store::StoreError> {
-    let started = now_ms();
-    let rows = sh.store.bindings_since(since).await?;
+/// The location writer: REGISTERs' changes that come within `LINGER` of each other,
+/// committed together (group commit); each REGISTER's task waits for its own outcome.
+pub(crate) async fn writer(
+    store: Arc<dyn Store>,
+    node: u8,
+    mut rx: mpsc::UnboundedReceiver<Write>,
+) {
+    while let Some(first) = rx.recv().await {
+        // Those that come within LINGER of the first share its transaction.
+        let mut batch = vec![first];
+        let until = tokio::time::Instant::now() + LINGER;
+        while batch.len() < BATCH {
+            match tokio::time::timeout_at(until, rx.recv()).await {
+                Ok(Some(w)) => batch.push(w),
+                _ => break,
+            }
+        }
+        let (changes, replies): (Vec<BindingChange>, Vec<oneshot::Sender<bool>>) =
+            batch.into_iter().unzip();
+        let ok = match store.save_bindings(node, &changes).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, n = changes.len(), "registrations not stored");
+                false
+            }
+        };
+        for r in replies {
+            let _ = r.send(ok);
+        }
+    }
+}
+
+/// Apply the rows written after `seq` (another node's only, with `except`); the last seq
+/// read.
+pub(crate) async fn pull(
+    sh: &Shared,
+    seq: u64,
+    except: Option<u8>,
+) -> Result<u64, patchbay_store::StoreError> {
+    let rows = sh.store.bindings_after(seq, except).await?;
+    let last = rows.last().map_or(seq, |r| r.seq.max(seq));
+    if rows.is_empty() {
+        return Ok(last);
+    }
     let now = now_ms();
     if let Ok(mut loc) = sh.location.lock() {
         for r in rows {
@@ -57,19 +106,19 @@ pub(crate) async fn pull(sh: &Shared, since: u64) -> Result<u64, patchbay_store:
         }
         sh.metrics.registrations.set(loc.count() as i64);
     }
-    Ok(started)
+    Ok(last)
 }
 
-/// Follow the store's location rows every `location_sync_ms` (the first read, at start-up,
-/// takes them all); purge old removals once a minute.
+/// Follow the other nodes' location rows every `location_sync_ms` (from `last`, where the
+/// read at start-up ended); purge old removals once a minute.
 pub(crate) async fn follow(sh: Arc<Shared>, mut last: u64) {
     let mut tick = tokio::time::interval(Duration::from_millis(sh.cfg.location_sync_ms));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut purged = now_ms();
     loop {
         tick.tick().await;
-        match pull(&sh, last.saturating_sub(OVERLAP_MS)).await {
-            Ok(started) => last = started,
+        match pull(&sh, last, Some(sh.cfg.node)).await {
+            Ok(seq) => last = seq,
             Err(e) => tracing::warn!(error = %e, "location rows unreadable"),
         }
         let now = now_ms();

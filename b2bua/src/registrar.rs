@@ -11,6 +11,7 @@ use patchbay_sip::core::types::param::Param;
 use patchbay_sip::core::types::sip_request::Request;
 use patchbay_sip::txn::ServerTxId;
 use patchbay_sip::{Peer, msg};
+use patchbay_store::BindingChange;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -168,15 +169,17 @@ pub(crate) async fn handle_register(
         now,
         now + u64::from(granted) * 1000,
     );
-    let saved = if contact == "*" {
-        sh.store.clear_bindings(&ta.tenant, &user, now).await
+    let change = if contact == "*" {
+        BindingChange::Clear {
+            tenant: ta.tenant.clone(),
+            user: user.clone(),
+            now_ms: now,
+        }
     } else {
-        sh.store
-            .save_binding(&crate::location_sync::stored(&ta.tenant, &user, &b))
-            .await
+        BindingChange::Save(crate::location_sync::stored(&ta.tenant, &user, &b))
     };
-    if let Err(e) = saved {
-        tracing::warn!(error = %e, "registration not stored");
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    if sh.location_writes.send((change, tx)).is_err() || !rx.await.unwrap_or(false) {
         return reply(500, Vec::new());
     }
     {

@@ -114,6 +114,8 @@ pub(crate) struct Shared {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) auth: Auth,
     pub(crate) location: Mutex<Location>,
+    /// Registrations on their way to the store (`location_sync::writer`).
+    pub(crate) location_writes: tokio::sync::mpsc::UnboundedSender<crate::location_sync::Write>,
     pub(crate) failures: Mutex<AuthFailures>,
     pub(crate) source_rate: Mutex<crate::ratelimit::SourceRate>,
     pub(crate) log: EventLog,

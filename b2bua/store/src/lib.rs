@@ -19,7 +19,7 @@ pub use accounts::{
     VOICEMAIL_FOLDERS, VOICEMAIL_GREETINGS, VoicemailRow, WebCredentials,
 };
 pub use events::EventLog;
-pub use nodes::{Nodes, StoredBinding};
+pub use nodes::{BindingChange, Nodes, StoredBinding};
 pub use outbox::{Attempt, NewWebhook, Outbox, Webhook};
 pub use secrets::{hash_secret, url_key_digest, verify_secret};
 pub use sql::SqlStore;

@@ -21,8 +21,25 @@ pub struct StoredBinding {
     pub registered_ms: u64,
     /// Expiry; at or before `updated_ms` when the contact was removed.
     pub expires_ms: u64,
-    /// When this row was last written (replicas take rows changed since they last looked).
+    /// When this row was last written.
     pub updated_ms: u64,
+    /// The write's place in the store's order of location writes (commit order; 0 until
+    /// written): replicas read the rows past the last one they saw.
+    pub seq: u64,
+    /// The node that wrote it.
+    pub node: u8,
+}
+
+/// One change to the location service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BindingChange {
+    Save(StoredBinding),
+    /// Every contact of (tenant, user), at `now_ms`.
+    Clear {
+        tenant: String,
+        user: String,
+        now_ms: u64,
+    },
 }
 
 #[async_trait::async_trait]
@@ -31,16 +48,19 @@ pub trait Nodes: Send + Sync {
     /// base it claimed when that is not below it. Recorded before it returns.
     async fn claim_node_start(&self, node: u8, now_secs: u64) -> Result<u64, StoreError>;
 
-    /// Add, refresh or remove (`expires_ms` <= `updated_ms`) a contact. A refresh of a live
-    /// contact keeps its `registered_ms`.
-    async fn save_binding(&self, b: &StoredBinding) -> Result<(), StoreError>;
+    /// Apply `changes` of node `node` in order, in one transaction: add, refresh or remove
+    /// (`expires_ms` <= `updated_ms`) a contact (a refresh of a live contact keeps its
+    /// `registered_ms`), or remove every contact of a user (`Contact: *`). Each change gets
+    /// the next `seq`; a second batch waits for the first to commit.
+    async fn save_bindings(&self, node: u8, changes: &[BindingChange]) -> Result<(), StoreError>;
 
-    /// Remove every contact of a user (`Contact: *`).
-    async fn clear_bindings(&self, tenant: &str, user: &str, now_ms: u64)
-    -> Result<(), StoreError>;
-
-    /// Rows written at or after `since_ms` (removals included), oldest write first.
-    async fn bindings_since(&self, since_ms: u64) -> Result<Vec<StoredBinding>, StoreError>;
+    /// Rows written after `seq` (removals included), in order; another node's only when
+    /// `except` names a node.
+    async fn bindings_after(
+        &self,
+        seq: u64,
+        except: Option<u8>,
+    ) -> Result<Vec<StoredBinding>, StoreError>;
 
     /// Forget rows expired and unchanged before `before_ms`.
     async fn purge_bindings(&self, before_ms: u64) -> Result<u64, StoreError>;

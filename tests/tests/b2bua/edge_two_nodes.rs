@@ -40,7 +40,7 @@ async fn two_nodes_behind_kamailio() {
     }
     registered_on_every_node(&nodes, 3).await;
     let edge_port = edge.addr.port().to_string();
-    let stored = nodes.store.bindings_since(0).await.unwrap();
+    let stored = nodes.store.bindings_after(0, None).await.unwrap();
     assert!(
         stored
             .iter()

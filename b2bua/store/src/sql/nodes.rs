@@ -2,7 +2,7 @@
 
 use super::SqlStore;
 use crate::StoreError;
-use crate::nodes::{Nodes, StoredBinding};
+use crate::nodes::{BindingChange, Nodes, StoredBinding};
 use sqlx::Row;
 
 fn i(v: u64) -> i64 {
@@ -40,58 +40,88 @@ impl Nodes for SqlStore {
         Ok(u(start))
     }
 
-    async fn save_binding(&self, b: &StoredBinding) -> Result<(), StoreError> {
-        // A contact that was live when refreshed keeps its place among the user's phones.
-        sqlx::query(
-            "INSERT INTO locations (tenant, username, contact, source, transport, path,
-                 registered_ms, expires_ms, updated_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-             ON CONFLICT (tenant, username, contact) DO UPDATE SET
-                 source = excluded.source, transport = excluded.transport,
-                 path = excluded.path,
-                 registered_ms = CASE WHEN locations.expires_ms > excluded.updated_ms
-                     THEN locations.registered_ms ELSE excluded.registered_ms END,
-                 expires_ms = excluded.expires_ms, updated_ms = excluded.updated_ms",
-        )
-        .bind(&b.tenant)
-        .bind(&b.user)
-        .bind(&b.contact)
-        .bind(&b.source)
-        .bind(&b.transport)
-        .bind(b.path.join("\n"))
-        .bind(i(b.registered_ms))
-        .bind(i(b.expires_ms))
-        .bind(i(b.updated_ms))
-        .execute(&self.pool)
-        .await?;
+    async fn save_bindings(&self, node: u8, changes: &[BindingChange]) -> Result<(), StoreError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let n = i64::try_from(changes.len()).unwrap_or(i64::MAX);
+        let mut tx = self.pool.begin().await?;
+        // First: the counter's row (its lock orders the batches, see `EventLog`).
+        let last: i64 =
+            sqlx::query("UPDATE location_counter SET last = last + $1 WHERE id = 1 RETURNING last")
+                .bind(n)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("last")?;
+        for (k, c) in changes.iter().enumerate() {
+            let seq = last - n + 1 + k as i64;
+            match c {
+                // A contact that was live when refreshed keeps its place among the user's phones.
+                BindingChange::Save(b) => {
+                    sqlx::query(
+                        "INSERT INTO locations (tenant, username, contact, source, transport,
+                             path, registered_ms, expires_ms, updated_ms, seq, node)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                         ON CONFLICT (tenant, username, contact) DO UPDATE SET
+                             source = excluded.source, transport = excluded.transport,
+                             path = excluded.path,
+                             registered_ms = CASE WHEN locations.expires_ms > excluded.updated_ms
+                                 THEN locations.registered_ms ELSE excluded.registered_ms END,
+                             expires_ms = excluded.expires_ms, updated_ms = excluded.updated_ms,
+                             seq = excluded.seq, node = excluded.node",
+                    )
+                    .bind(&b.tenant)
+                    .bind(&b.user)
+                    .bind(&b.contact)
+                    .bind(&b.source)
+                    .bind(&b.transport)
+                    .bind(b.path.join("\n"))
+                    .bind(i(b.registered_ms))
+                    .bind(i(b.expires_ms))
+                    .bind(i(b.updated_ms))
+                    .bind(seq)
+                    .bind(i64::from(node))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                BindingChange::Clear {
+                    tenant,
+                    user,
+                    now_ms,
+                } => {
+                    sqlx::query(
+                        "UPDATE locations SET expires_ms = $3, updated_ms = $3, seq = $4, node = $5
+                         WHERE tenant = $1 AND username = $2",
+                    )
+                    .bind(tenant)
+                    .bind(user)
+                    .bind(i(*now_ms))
+                    .bind(seq)
+                    .bind(i64::from(node))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+        }
+        tx.commit().await?;
         Ok(())
     }
 
-    async fn clear_bindings(
+    async fn bindings_after(
         &self,
-        tenant: &str,
-        user: &str,
-        now_ms: u64,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE locations SET expires_ms = $3, updated_ms = $3
-             WHERE tenant = $1 AND username = $2",
-        )
-        .bind(tenant)
-        .bind(user)
-        .bind(i(now_ms))
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    async fn bindings_since(&self, since_ms: u64) -> Result<Vec<StoredBinding>, StoreError> {
+        seq: u64,
+        except: Option<u8>,
+    ) -> Result<Vec<StoredBinding>, StoreError> {
+        // (-1: no node is excepted. From 0: every row, those written before rows had a seq
+        // too.)
+        let except = except.map_or(-1, i64::from);
         let rows = sqlx::query(
             "SELECT tenant, username, contact, source, transport, path, registered_ms,
-                 expires_ms, updated_ms
-             FROM locations WHERE updated_ms >= $1 ORDER BY updated_ms",
+                 expires_ms, updated_ms, seq, node
+             FROM locations WHERE (seq > $1 OR $1 = 0) AND node <> $2 ORDER BY seq",
         )
-        .bind(i(since_ms))
+        .bind(i(seq))
+        .bind(except)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -111,6 +141,8 @@ impl Nodes for SqlStore {
                     registered_ms: u(r.try_get("registered_ms")?),
                     expires_ms: u(r.try_get("expires_ms")?),
                     updated_ms: u(r.try_get("updated_ms")?),
+                    seq: u(r.try_get("seq")?),
+                    node: u8::try_from(r.try_get::<i64, _>("node")?).unwrap_or(0),
                 })
             })
             .collect()

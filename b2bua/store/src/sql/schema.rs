@@ -153,6 +153,14 @@ pub(super) const MIGRATIONS: &[&[&str]] = &[&[
     "CREATE INDEX events_call ON events (call_id, seq)",
     "CREATE INDEX events_tenant ON events (tenant, gseq)",
     "CREATE INDEX events_at ON events (at_ms)",
+], &[
+    // v20: location rows in the order they were written (replicas read past the last seen,
+    // not a time window), and the node that wrote them.
+    "CREATE TABLE location_counter (id BIGINT PRIMARY KEY, last BIGINT NOT NULL)",
+    "INSERT INTO location_counter (id, last) VALUES (1, 0)",
+    "ALTER TABLE locations ADD COLUMN seq BIGINT NOT NULL DEFAULT 0",
+    "ALTER TABLE locations ADD COLUMN node BIGINT NOT NULL DEFAULT 0",
+    "CREATE INDEX locations_seq ON locations (seq)",
 ]];
 
 impl SqlStore {

@@ -1,6 +1,6 @@
 //! The store's cluster state: node starts, the shared location service.
 
-use patchbay_store::{Store, StoredBinding};
+use patchbay_store::{BindingChange, Store, StoredBinding};
 
 /// Node starts: the base moves past every earlier one of the node, never backwards; nodes
 /// are apart. Node numbers unique to this run (the PostgreSQL database is shared by runs).
@@ -20,7 +20,8 @@ pub(crate) async fn node_starts(store: &dyn Store) {
 }
 
 /// Contacts: saved, refreshed (keeping their place), removed (a row expired, seen by replicas
-/// reading changes), cleared, purged.
+/// reading what was written after the last row they saw), cleared, purged; another node's rows
+/// only, when asked.
 pub(crate) async fn locations(store: &dyn Store, tenant: &str) {
     let t0 = 5_000_000_000_000u64 + u64::from(std::process::id()) * 1000;
     let b = |contact: &str, at: u64, expires: u64| StoredBinding {
@@ -33,52 +34,91 @@ pub(crate) async fn locations(store: &dyn Store, tenant: &str) {
         registered_ms: at,
         expires_ms: expires,
         updated_ms: at,
+        seq: 0,
+        node: 0,
     };
-    let mine = |rows: Vec<StoredBinding>| -> Vec<StoredBinding> {
-        rows.into_iter().filter(|r| r.tenant == tenant).collect()
+    // This run's rows written after `seq` (the database may hold other runs').
+    let after = |seq: u64, except: Option<u8>| async move {
+        store
+            .bindings_after(seq, except)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.tenant == tenant)
+            .collect::<Vec<StoredBinding>>()
     };
-    store
-        .save_binding(&b("sip:a@x", t0, t0 + 60_000))
+    let save = |node: u8, changes: Vec<BindingChange>| async move {
+        store.save_bindings(node, &changes).await.unwrap();
+    };
+    let start = store
+        .bindings_after(0, None)
         .await
-        .unwrap();
-    store
-        .save_binding(&b("sip:b@x", t0 + 10, t0 + 60_000))
-        .await
-        .unwrap();
-    let all = mine(store.bindings_since(t0).await.unwrap());
+        .unwrap()
+        .iter()
+        .map(|r| r.seq)
+        .max()
+        .unwrap_or(0);
+    save(1, vec![BindingChange::Save(b("sip:a@x", t0, t0 + 60_000))]).await;
+    save(
+        2,
+        vec![BindingChange::Save(b("sip:b@x", t0 + 10, t0 + 60_000))],
+    )
+    .await;
+    let all = after(start, None).await;
     assert_eq!(all.len(), 2);
+    assert!(all[0].seq < all[1].seq, "in the order written");
     assert_eq!(
-        all[0],
-        b("sip:a@x", t0, t0 + 60_000),
-        "paths and fields kept"
+        (all[0].node, all[0].path.clone(), all[0].source.clone()),
+        (
+            1,
+            vec!["<sip:127.0.0.1:5060;lr>".to_string()],
+            "127.0.0.1:5071".to_string()
+        ),
+        "fields kept"
     );
+    let others = after(start, Some(1)).await;
+    assert_eq!(others.len(), 1, "node 1 reads node 2's rows only");
+    assert_eq!(others[0].contact, "sip:b@x");
+    let mark = all[1].seq;
     // A refresh keeps the first registration time; only rows written since are read.
     let mut refresh = b("sip:a@x", t0 + 20, t0 + 120_000);
     refresh.path.clear();
-    store.save_binding(&refresh).await.unwrap();
-    let since = mine(store.bindings_since(t0 + 20).await.unwrap());
+    save(1, vec![BindingChange::Save(refresh)]).await;
+    let since = after(mark, None).await;
     assert_eq!(since.len(), 1);
     assert_eq!(since[0].registered_ms, t0, "a refresh keeps its place");
     assert!(since[0].path.is_empty());
+    let mark = since[0].seq;
     // Removed: the row stays, expired, so replicas see it go.
-    store
-        .save_binding(&b("sip:b@x", t0 + 30, t0 + 30))
-        .await
-        .unwrap();
-    let since = mine(store.bindings_since(t0 + 30).await.unwrap());
+    save(2, vec![BindingChange::Save(b("sip:b@x", t0 + 30, t0 + 30))]).await;
+    let since = after(mark, None).await;
     assert_eq!(since.len(), 1);
     assert!(since[0].expires_ms <= since[0].updated_ms);
+    let mark = since[0].seq;
     // Registered again after it expired: a new place.
-    store
-        .save_binding(&b("sip:b@x", t0 + 40, t0 + 60_000))
-        .await
-        .unwrap();
-    let b_row = mine(store.bindings_since(t0 + 40).await.unwrap());
-    assert_eq!(b_row[0].registered_ms, t0 + 40);
-    store.clear_bindings(tenant, "4007", t0 + 50).await.unwrap();
-    let cleared = mine(store.bindings_since(t0 + 50).await.unwrap());
-    assert_eq!(cleared.len(), 2);
+    save(
+        2,
+        vec![BindingChange::Save(b("sip:b@x", t0 + 40, t0 + 60_000))],
+    )
+    .await;
+    let since = after(mark, None).await;
+    assert_eq!(since[0].registered_ms, t0 + 40);
+    let mark = since[0].seq;
+    save(
+        1,
+        vec![
+            BindingChange::Save(b("sip:c@x", t0 + 45, t0 + 60_000)),
+            BindingChange::Clear {
+                tenant: tenant.into(),
+                user: "4007".into(),
+                now_ms: t0 + 50,
+            },
+        ],
+    )
+    .await;
+    let cleared = after(mark, None).await;
+    assert_eq!(cleared.len(), 3, "one batch, in order: saved, then cleared");
     assert!(cleared.iter().all(|r| r.expires_ms <= t0 + 50));
-    assert!(store.purge_bindings(t0 + 51).await.unwrap() >= 2);
-    assert!(mine(store.bindings_since(t0).await.unwrap()).is_empty());
+    assert!(store.purge_bindings(t0 + 51).await.unwrap() >= 3);
+    assert!(after(start, None).await.is_empty());
 }
