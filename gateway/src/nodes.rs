@@ -31,7 +31,7 @@ impl B2bua {
         nodes: Vec<(Option<u8>, ControlClient)>,
         up: prometheus::IntGaugeVec,
     ) -> Self {
-        let nodes = nodes
+        let nodes: Vec<Node> = nodes
             .into_iter()
             .map(|(number, client)| Node {
                 number,
@@ -39,6 +39,10 @@ impl B2bua {
                 healthy: AtomicBool::new(true),
             })
             .collect();
+        // Every node's series from the start (taken as up until its first check).
+        for n in &nodes {
+            up.with_label_values(&[&label(n.number)]).set(1);
+        }
         Self {
             nodes,
             next: AtomicUsize::new(0),
@@ -114,8 +118,7 @@ impl B2bua {
                     .await
                     .unwrap_or(false);
                 n.healthy.store(ok, Relaxed);
-                let label = n.number.map_or_else(|| "-".to_string(), |k| k.to_string());
-                up.with_label_values(&[&label]).set(i64::from(ok));
+                up.with_label_values(&[&label(n.number)]).set(i64::from(ok));
             });
             futures::future::join_all(checks).await;
         }
@@ -230,6 +233,11 @@ impl B2bua {
     ) -> Result<(), ClientError> {
         self.for_call(id).mute(id, req).await
     }
+}
+
+/// A node's metric label: its number, or `-` for the single node of `b2bua_url`.
+fn label(number: Option<u8>) -> String {
+    number.map_or_else(|| "-".to_string(), |k| k.to_string())
 }
 
 /// Requests that any node answers alike (the shared store's objects) go to a healthy one.

@@ -144,9 +144,66 @@ impl Drop for Edge {
     }
 }
 
-/// B2BUA nodes in this process, on one store (SQLite, the demo tenant), each on 127.0.0.1x.
+/// Where a cluster's store lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreKind {
+    /// A SQLite file in the cluster's directory.
+    Sqlite,
+    /// A database of its own on the tests' PostgreSQL server (`PATCHBAY_TEST_POSTGRES_URL`,
+    /// required: hosted mode is what a cluster runs on), dropped by [`Nodes::finish`].
+    Postgres,
+}
+
+/// A fresh database on the tests' PostgreSQL server with the demo tenant; its name. Databases
+/// earlier runs of this binary left (a test that failed before it finished) are dropped.
+async fn postgres_store() -> (Arc<SqlStore>, String) {
+    use sqlx::{Connection, Executor};
+    let url = std::env::var("PATCHBAY_TEST_POSTGRES_URL").expect(
+        "PATCHBAY_TEST_POSTGRES_URL is not set: the cluster test runs on PostgreSQL \
+         (`make test` installs Debian's postgresql, starts it and sets the URL)",
+    );
+    let mut admin = sqlx::PgConnection::connect(&url).await.expect("postgres");
+    let pid = std::process::id();
+    let stale: Vec<(String,)> =
+        sqlx::query_as("SELECT datname FROM pg_database WHERE datname LIKE 'pb_cluster_%'")
+            .fetch_all(&mut admin)
+            .await
+            .expect("databases");
+    for (name,) in stale {
+        let owner_alive = name
+            .split('_')
+            .nth(2)
+            .and_then(|p| p.parse::<u32>().ok())
+            .is_some_and(|p| p == pid || std::path::Path::new(&format!("/proc/{p}")).exists());
+        if !owner_alive {
+            let _ = admin
+                .execute(format!("DROP DATABASE IF EXISTS {name}").as_str())
+                .await;
+        }
+    }
+    let n = NEXT_DIR.fetch_add(1, Ordering::Relaxed);
+    let name = format!("pb_cluster_{pid}_{n}");
+    admin
+        .execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .expect("create database");
+    let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b);
+    let store = Arc::new(
+        SqlStore::connect(&format!("{base}/{name}"))
+            .await
+            .expect("store"),
+    );
+    patchbay_store::demo::provision_demo(store.as_ref())
+        .await
+        .expect("demo tenant");
+    (store, name)
+}
+
+/// B2BUA nodes in this process, on one store (the demo tenant), each on 127.0.0.1x.
 pub struct Nodes {
     pub store: Arc<SqlStore>,
+    /// The PostgreSQL database, when the store is one.
+    database: Option<String>,
     pub dir: PathBuf,
     pub cfgs: Vec<B2buaConfig>,
     pub running: Vec<Option<Running>>,
@@ -155,11 +212,19 @@ pub struct Nodes {
 
 impl Nodes {
     /// `count` nodes numbered 1.., on 127.0.0.11.., taking requests from the edge on
-    /// 127.0.0.1 as its phones'.
-    pub async fn start(count: u8) -> Nodes {
+    /// 127.0.0.1 as its phones', on a store of `kind`.
+    pub async fn start(count: u8, kind: StoreKind) -> Nodes {
         let (dir, store) = crate::demo_store("nodes").await;
+        let (store, database) = match kind {
+            StoreKind::Sqlite => (store, None),
+            StoreKind::Postgres => {
+                let (pg, name) = postgres_store().await;
+                (pg, Some(name))
+            }
+        };
         let mut nodes = Nodes {
             store,
+            database,
             dir,
             cfgs: Vec::new(),
             running: Vec::new(),
@@ -226,6 +291,22 @@ impl Nodes {
             }
             assert!(Instant::now() < deadline, "no call bridged on any node");
             tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Stop every node still running; drop the PostgreSQL database.
+    pub async fn finish(mut self) {
+        for i in 0..self.running.len() {
+            self.stop(i).await;
+        }
+        if let Some(name) = self.database.take() {
+            use sqlx::{Connection, Executor};
+            let url = std::env::var("PATCHBAY_TEST_POSTGRES_URL").unwrap_or_default();
+            if let Ok(mut admin) = sqlx::PgConnection::connect(&url).await {
+                let _ = admin
+                    .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                    .await;
+            }
         }
     }
 

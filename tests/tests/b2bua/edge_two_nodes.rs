@@ -1,5 +1,6 @@
 //! The SIP edge: Kamailio (the repository's `b2bua/kamailio/patchbay.cfg`) in front of two
-//! B2BUA nodes sharing one store. Phones register through it (each REGISTER lands on one node;
+//! B2BUA nodes sharing one store (SQLite, the embedded default; the gateway-side cluster test
+//! runs on PostgreSQL). Phones register through it (each REGISTER lands on one node;
 //! every node knows every phone within its sync interval, with the Path through the edge); a
 //! phone's call through the edge lands on a node and reaches its callee through the edge
 //! (record-routed, RTP relayed by that node, the API's hangup BYEs both through the edge);
@@ -8,7 +9,7 @@
 use patchbay_api::client::ControlClient;
 use patchbay_api::{CallInfo, OriginateMode, Side};
 use patchbay_store::Nodes as _;
-use patchbay_tests::cluster::{Edge, Nodes};
+use patchbay_tests::cluster::{Edge, Nodes, StoreKind};
 use patchbay_tests::*;
 use std::time::{Duration, Instant};
 
@@ -32,7 +33,7 @@ async fn hang_up(api: &ControlClient, call: &CallInfo) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_behind_kamailio() {
-    let mut nodes = Nodes::start(2).await;
+    let mut nodes = Nodes::start(2, StoreKind::Sqlite).await;
     let edge = Edge::start(&nodes.sip());
     let (p5, p7, p9) = (free_port(), free_port(), free_port());
     for (user, port) in [("4005", p5), ("4007", p7), ("4009", p9)] {
@@ -140,5 +141,5 @@ async fn two_nodes_behind_kamailio() {
         assert_eq!(callee.wait(10).await, 0, "call {n}: 4007 got BYE");
     }
     drop(edge);
-    nodes.stop(1).await;
+    nodes.finish().await;
 }

@@ -1,10 +1,11 @@
-//! Two gateways in front of two B2BUA nodes (Kamailio at the SIP edge, one store): click-to-call
+//! Two gateways in front of two B2BUA nodes (Kamailio at the SIP edge, one PostgreSQL store, a
+//! database of the test's own): click-to-call
 //! through either gateway lands on both nodes in turn, and each call is driven (read, hung up)
 //! through the other gateway, which finds its node by the call's id; the tenant's event feed,
 //! read through either gateway, holds every node's calls in one order; once a node stops, new
 //! calls go to the other within 5 s.
 use patchbay_api::CallState;
-use patchbay_tests::cluster::{Edge, Nodes};
+use patchbay_tests::cluster::{Edge, Nodes, StoreKind};
 use patchbay_tests::*;
 use std::time::{Duration, Instant};
 
@@ -20,7 +21,7 @@ async fn click_to_call(gw: &Gw, from: &str, to: &str) -> Reply {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_gateways_two_nodes() {
-    let mut nodes = Nodes::start(2).await;
+    let mut nodes = Nodes::start(2, StoreKind::Postgres).await;
     let edge = Edge::start(&nodes.sip());
     let (p5, p7) = (free_port(), free_port());
     edge.register("4005", p5).await;
@@ -139,5 +140,5 @@ async fn two_gateways_two_nodes() {
         gw.stop().await;
     }
     drop(edge);
-    nodes.stop(1).await;
+    nodes.finish().await;
 }
