@@ -53,7 +53,7 @@ impl Events {
     /// whatever was appended since each look.
     pub(crate) async fn follow(self: Arc<Self>) {
         let start = loop {
-            let since = now_ms().saturating_sub(START_BACK_MS);
+            let since = crate::auth::now_ms().saturating_sub(START_BACK_MS);
             let r = match self.store.first_event_since(since).await {
                 Ok(Some(g)) => Ok(g - 1),
                 Ok(None) => self.store.last_event_gseq().await,
@@ -71,7 +71,16 @@ impl Events {
             r.last = start;
         }
         let mut last = start;
+        let mut purged = crate::auth::now_ms();
         loop {
+            // Call claims past their day (`Gateway::claim_call`), every ten minutes.
+            let now = crate::auth::now_ms();
+            if now.saturating_sub(purged) >= 600_000 {
+                purged = now;
+                if let Err(e) = self.store.purge_claims(now).await {
+                    tracing::warn!(error = %e, "call claims not purged");
+                }
+            }
             match self.store.events_after(last, None, 5_000).await {
                 Ok(batch) => {
                     let full = batch.len() == 5_000;
@@ -223,10 +232,4 @@ impl Events {
         }
         Some(v.iter().filter(|e| e.seq > after).cloned().collect())
     }
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }

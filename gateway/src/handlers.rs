@@ -134,6 +134,18 @@ impl Gateway {
         Failure::Unavailable(e.to_string())
     }
 
+    /// Claim call `call`'s follow-up work (Ozeki's notifications and sessions, post-call CTI)
+    /// for this gateway: with several gateways on one store each follows every event, and
+    /// exactly one must act on a call. The first to ask gets it (for a day); a store that
+    /// cannot say counts as granted (a duplicate notification beats a lost one).
+    pub(crate) async fn claim_call(&self, call: &patchbay_api::CallId) -> bool {
+        let now = crate::auth::now_ms();
+        self.store
+            .claim_call(&call.0, &self.instance, now, now + 86_400_000)
+            .await
+            .unwrap_or(true)
+    }
+
     /// Map a control-API error to a failure (and count it).
     pub(crate) fn b2bua_failure(&self, op: &str, e: ClientError) -> Failure {
         let kind = match &e {

@@ -52,6 +52,9 @@ pub enum GatewayError {
 /// State shared by every request.
 pub struct Gateway {
     pub(crate) cfg: Arc<GatewayConfig>,
+    /// This gateway's name among the gateways on one store (a random id per start): the
+    /// owner of the calls whose follow-up work it claimed (`Gateway::claim_call`).
+    pub(crate) instance: String,
     pub(crate) store: Arc<dyn Store>,
     /// The B2BUA nodes (`nodes`): a call's commands go to its own.
     pub(crate) b2bua: Arc<nodes::B2bua>,
@@ -220,6 +223,7 @@ pub fn start(cfg: GatewayConfig, store: Arc<dyn Store>) -> Result<RunningGateway
         call_rate: limits::RateLimiter::new(cfg.limits.calls_per_sec_per_tenant),
         in_flight: Arc::new(limits::InFlight::default()),
         cfg: Arc::new(cfg.clone()),
+        instance: handlers::random_hex(16),
         store,
         b2bua,
         metrics,

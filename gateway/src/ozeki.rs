@@ -274,6 +274,9 @@ impl Gateway {
             },
             f => f,
         })?;
+        // This gateway registered the call: its follow-up is this gateway's (before it starts,
+        // so no other gateway's feed takes it first).
+        self.claim_call(&info.id).await;
         if let Ok(mut p) = self.ozeki.placed.lock() {
             p.insert(
                 info.id.clone(),

@@ -64,4 +64,18 @@ pub trait Nodes: Send + Sync {
 
     /// Forget rows expired and unchanged before `before_ms`.
     async fn purge_bindings(&self, before_ms: u64) -> Result<u64, StoreError>;
+
+    /// Claim call `call`'s follow-up work (webhooks, OzML sessions) for gateway `owner` until
+    /// `until_ms`: granted (true) when nobody holds it, `owner` already does (a renewal), or
+    /// the holder's claim ran out before `now_ms`.
+    async fn claim_call(
+        &self,
+        call: &str,
+        owner: &str,
+        now_ms: u64,
+        until_ms: u64,
+    ) -> Result<bool, StoreError>;
+
+    /// Forget claims that ran out before `before_ms`.
+    async fn purge_claims(&self, before_ms: u64) -> Result<u64, StoreError>;
 }

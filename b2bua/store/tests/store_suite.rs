@@ -93,6 +93,7 @@ async fn suite(store: &dyn Store, tenant: &str) {
     cdr_search::cdr_search(store, tenant).await;
     nodes::node_starts(store).await;
     nodes::locations(store, tenant).await;
+    nodes::claims(store, tenant).await;
     assert!(store.delete_user(tenant, "4005").await.unwrap());
     assert!(!store.delete_user(tenant, "4005").await.unwrap());
     assert!(

@@ -44,6 +44,7 @@ impl pingora::services::background::BackgroundService for FeedService {
             calls: HashMap::new(),
             created: HashMap::new(),
             post_call: HashMap::new(),
+            others: std::collections::HashSet::new(),
         };
         tokio::select! {
             () = feed.run() => {}
@@ -60,6 +61,8 @@ struct Feed {
     created: HashMap<CallId, (String, String, String)>,
     /// Live calls whose tenant has a post-call CTI URL: (tenant, URL).
     post_call: HashMap<CallId, (String, String)>,
+    /// Live calls another gateway claimed.
+    others: std::collections::HashSet<CallId>,
 }
 
 impl Feed {
@@ -98,6 +101,21 @@ impl Feed {
     }
 
     async fn on_event(&mut self, e: Event) {
+        // With several gateways on one store, each call's follow-up is one gateway's: the
+        // first to claim it when it is created (a call placed through a gateway is claimed by
+        // it before it starts). Its view of the tenant's settings decides everything for the
+        // call; the others leave it alone.
+        if let EventKind::Created { .. } = &e.kind
+            && !self.gw.claim_call(&e.call).await
+        {
+            self.others.insert(e.call.clone());
+        }
+        if self.others.contains(&e.call) {
+            if e.kind.is_terminal() {
+                self.others.remove(&e.call);
+            }
+            return;
+        }
         match &e.kind {
             EventKind::Created { tenant, .. } => {
                 if let Ok(st) = self.gw.cti.settings(tenant).await
@@ -241,6 +259,10 @@ impl Feed {
             } => {
                 let ext = oz.extension(tenant, number).await.ok().flatten()?;
                 let settings = oz.settings(tenant).await.ok()?;
+                // Another gateway may run this call's program (its creation was not seen here).
+                if !self.gw.claim_call(&e.call).await {
+                    return None;
+                }
                 let changed_url = ext
                     .call_changed_url
                     .clone()
@@ -286,6 +308,9 @@ impl Feed {
             _ => {
                 let (tenant, from, to) = created?;
                 let url = oz.settings(&tenant).await.ok()?.call_changed_url.clone()?;
+                if !self.gw.claim_call(&e.call).await {
+                    return None;
+                }
                 Some(Tracked {
                     tenant,
                     caller: from,

@@ -13,6 +13,7 @@ mod brekeke_php_call;
 mod brekeke_zeep_users;
 mod caller_id;
 mod click_to_call_voicemail;
+mod cluster_feed_once;
 mod cluster_gateways;
 mod compat_matrix;
 mod compat_with_phones;

@@ -155,4 +155,34 @@ impl Nodes for SqlStore {
             .await?;
         Ok(r.rows_affected())
     }
+
+    async fn claim_call(
+        &self,
+        call: &str,
+        owner: &str,
+        now_ms: u64,
+        until_ms: u64,
+    ) -> Result<bool, StoreError> {
+        let r = sqlx::query(
+            "INSERT INTO call_claims (call_id, owner, until_ms) VALUES ($1, $2, $3)
+             ON CONFLICT (call_id) DO UPDATE SET owner = excluded.owner,
+                 until_ms = excluded.until_ms
+             WHERE call_claims.owner = excluded.owner OR call_claims.until_ms < $4",
+        )
+        .bind(call)
+        .bind(owner)
+        .bind(i(until_ms))
+        .bind(i(now_ms))
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn purge_claims(&self, before_ms: u64) -> Result<u64, StoreError> {
+        let r = sqlx::query("DELETE FROM call_claims WHERE until_ms < $1")
+            .bind(i(before_ms))
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected())
+    }
 }

@@ -161,6 +161,11 @@ pub(super) const MIGRATIONS: &[&[&str]] = &[&[
     "ALTER TABLE locations ADD COLUMN seq BIGINT NOT NULL DEFAULT 0",
     "ALTER TABLE locations ADD COLUMN node BIGINT NOT NULL DEFAULT 0",
     "CREATE INDEX locations_seq ON locations (seq)",
+], &[
+    // v21: which gateway does a call's follow-up work (webhooks, OzML sessions), for how long.
+    "CREATE TABLE call_claims (call_id TEXT PRIMARY KEY, owner TEXT NOT NULL,
+        until_ms BIGINT NOT NULL)",
+    "CREATE INDEX call_claims_until ON call_claims (until_ms)",
 ]];
 
 impl SqlStore {

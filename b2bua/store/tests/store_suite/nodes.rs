@@ -122,3 +122,55 @@ pub(crate) async fn locations(store: &dyn Store, tenant: &str) {
     assert!(store.purge_bindings(t0 + 51).await.unwrap() >= 3);
     assert!(after(start, None).await.is_empty());
 }
+
+/// Call claims: one gateway at a time; the holder renews; another takes over once it ran out.
+pub(crate) async fn claims(store: &dyn Store, tenant: &str) {
+    let call = format!("{tenant}-claimed");
+    let t0 = 7_000_000_000_000u64;
+    assert!(
+        store
+            .claim_call(&call, "gw-a", t0, t0 + 60_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .claim_call(&call, "gw-b", t0 + 1, t0 + 60_001)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .claim_call(&call, "gw-a", t0 + 2, t0 + 60_002)
+            .await
+            .unwrap(),
+        "renewed"
+    );
+    assert!(
+        !store
+            .claim_call(&call, "gw-b", t0 + 60_001, t0 + 120_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .claim_call(&call, "gw-b", t0 + 60_003, t0 + 120_003)
+            .await
+            .unwrap(),
+        "taken over once it ran out"
+    );
+    assert!(
+        !store
+            .claim_call(&call, "gw-a", t0 + 60_004, t0 + 120_004)
+            .await
+            .unwrap()
+    );
+    assert!(store.purge_claims(t0 + 120_004).await.unwrap() >= 1);
+    assert!(
+        store
+            .claim_call(&call, "gw-a", t0 + 60_005, t0 + 60_006)
+            .await
+            .unwrap()
+    );
+    store.purge_claims(t0 + 60_007).await.unwrap();
+}
