@@ -85,63 +85,13 @@ async fn a_user_listens_to_its_voicemail_with_its_pin() {
     send_paced(&rtp7.sock, relay, &keys.rfc4733("4242#")).await;
     let before = rtp7.audio().len();
     // The announcement, then the message: the second prompt to end after the PIN.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let evs = stack
-            .api
-            .events(&call.id, 0, Duration::from_millis(500))
-            .await
-            .unwrap();
-        let pin = evs
-            .iter()
-            .position(|e| matches!(&e.kind, EventKind::Digits { digits, .. } if digits == "4242"));
-        let played = pin.map_or(0, |i| {
-            evs[i..]
-                .iter()
-                .filter(|e| matches!(e.kind, EventKind::PlayFinished { .. }))
-                .count()
-        });
-        if played >= 2 {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no message played: {:?}",
-            kinds(&evs)
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    prompts_after_pin(&stack, &call.id, 2, "no message played").await;
     let heard = rtp7.audio()[before..].to_vec();
     let (corr, _) = best_correlation(&pcma(&said), &heard);
     assert!(corr > 0.9, "4007 heard 4005's message: {corr:.3}");
     // Then the menu prompt: "9" once it has played, into the key collection that follows
     // (a key sent while the prompt is still being synthesized could be lost under load).
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let evs = stack
-            .api
-            .events(&call.id, 0, Duration::from_millis(500))
-            .await
-            .unwrap();
-        let pin = evs
-            .iter()
-            .position(|e| matches!(&e.kind, EventKind::Digits { digits, .. } if digits == "4242"));
-        let played = pin.map_or(0, |i| {
-            evs[i..]
-                .iter()
-                .filter(|e| matches!(e.kind, EventKind::PlayFinished { .. }))
-                .count()
-        });
-        if played >= 3 {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no menu prompt: {:?}",
-            kinds(&evs)
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    prompts_after_pin(&stack, &call.id, 3, "no menu prompt").await;
     send_paced(&rtp7.sock, relay, &keys.rfc4733("9")).await;
     assert_eq!(listener.wait(30).await, 0, "goodbye: the B2BUA hung up");
     let events = stack.events_until_end(&call.id).await;
@@ -179,4 +129,34 @@ async fn a_user_listens_to_its_voicemail_with_its_pin() {
     assert_eq!(r.json(), json!([]));
     gw.stop().await;
     stack.stop().await;
+}
+
+/// Wait (30 s at most) until `n` prompts have finished playing after the PIN was typed.
+async fn prompts_after_pin(stack: &Stack, call: &patchbay_api::CallId, n: usize, what: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let evs = stack
+            .api
+            .events(call, 0, Duration::from_millis(500))
+            .await
+            .unwrap();
+        let pin = evs
+            .iter()
+            .position(|e| matches!(&e.kind, EventKind::Digits { digits, .. } if digits == "4242"));
+        let played = pin.map_or(0, |i| {
+            evs[i..]
+                .iter()
+                .filter(|e| matches!(e.kind, EventKind::PlayFinished { .. }))
+                .count()
+        });
+        if played >= n {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: {:?}",
+            kinds(&evs)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
