@@ -156,7 +156,7 @@ pub enum StoreKind {
 
 /// A fresh database on the tests' PostgreSQL server with the demo tenant; its name. Databases
 /// earlier runs of this binary left (a test that failed before it finished) are dropped.
-async fn postgres_store() -> (Arc<SqlStore>, String) {
+pub(crate) async fn postgres_store() -> (Arc<SqlStore>, String) {
     use sqlx::{Connection, Executor};
     let url = std::env::var("PATCHBAY_TEST_POSTGRES_URL").expect(
         "PATCHBAY_TEST_POSTGRES_URL is not set: the cluster test runs on PostgreSQL \
@@ -199,6 +199,17 @@ async fn postgres_store() -> (Arc<SqlStore>, String) {
     (store, name)
 }
 
+/// Drop a database [`postgres_store`] made (its connections are closed by force).
+pub async fn drop_database(name: &str) {
+    use sqlx::{Connection, Executor};
+    let url = std::env::var("PATCHBAY_TEST_POSTGRES_URL").unwrap_or_default();
+    if let Ok(mut admin) = sqlx::PgConnection::connect(&url).await {
+        let _ = admin
+            .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+            .await;
+    }
+}
+
 /// B2BUA nodes in this process, on one store (the demo tenant), each on 127.0.0.1x.
 pub struct Nodes {
     pub store: Arc<SqlStore>,
@@ -214,13 +225,13 @@ impl Nodes {
     /// `count` nodes numbered 1.., on 127.0.0.11.., taking requests from the edge on
     /// 127.0.0.1 as its phones', on a store of `kind`.
     pub async fn start(count: u8, kind: StoreKind) -> Nodes {
-        let (dir, store) = crate::demo_store("nodes").await;
-        let (store, database) = match kind {
-            StoreKind::Sqlite => (store, None),
-            StoreKind::Postgres => {
+        let (dir, store, database) = crate::demo_store("nodes").await;
+        let (store, database) = match (kind, database) {
+            (StoreKind::Postgres, None) => {
                 let (pg, name) = postgres_store().await;
                 (pg, Some(name))
             }
+            (_, database) => (store, database),
         };
         let mut nodes = Nodes {
             store,
@@ -300,13 +311,7 @@ impl Nodes {
             self.stop(i).await;
         }
         if let Some(name) = self.database.take() {
-            use sqlx::{Connection, Executor};
-            let url = std::env::var("PATCHBAY_TEST_POSTGRES_URL").unwrap_or_default();
-            if let Ok(mut admin) = sqlx::PgConnection::connect(&url).await {
-                let _ = admin
-                    .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                    .await;
-            }
+            drop_database(&name).await;
         }
     }
 

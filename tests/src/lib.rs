@@ -200,12 +200,21 @@ pub async fn run_tool(prog: &str, args: &[&str], secs: u64) -> (i32, String, Str
     }
 }
 
-/// A port free for both UDP and TCP on 127.0.0.1.
+/// Ports handed out by [`free_port`], in turn.
+static NEXT_PORT: AtomicU16 = AtomicU16::new(0);
+
+/// A port free for both UDP and TCP on 127.0.0.1, never handed out twice by this process (until
+/// the range wraps): taken in turn from 20000-29999, below the kernel's ephemeral range
+/// (32768-60999, where `bind(0)` and outgoing connections take theirs), so nothing else picks
+/// it between this call and its user's bind; every fourth port, since SIPp's media socket
+/// also takes the ports after its `-mp` port.
 pub fn free_port() -> u16 {
     loop {
-        let udp = StdUdp::bind("127.0.0.1:0").expect("bind udp");
-        let port = udp.local_addr().expect("addr").port();
-        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+        let n = NEXT_PORT.fetch_add(1, Ordering::Relaxed) % 2500;
+        let port = 20000 + n * 4;
+        let free = StdUdp::bind(("127.0.0.1", port)).is_ok()
+            && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok();
+        if free {
             return port;
         }
     }
@@ -228,20 +237,28 @@ pub struct Stack {
     pub api: ControlClient,
     pub store: Arc<SqlStore>,
     pub dir: PathBuf,
+    /// The PostgreSQL database, when the store is one (`PATCHBAY_TEST_STORE=postgres`).
+    database: Option<String>,
 }
 
-/// A fresh temp dir (`patchbay-<what>-<pid>-<n>`) with a SQLite store holding the demo tenant.
-pub async fn demo_store(what: &str) -> (PathBuf, Arc<SqlStore>) {
+/// A fresh temp dir (`patchbay-<what>-<pid>-<n>`) and a store holding the demo tenant: a SQLite
+/// file there, or with `PATCHBAY_TEST_STORE=postgres` a database of its own on the tests'
+/// PostgreSQL server (its name: drop it with [`cluster::drop_database`]).
+pub async fn demo_store(what: &str) -> (PathBuf, Arc<SqlStore>, Option<String>) {
     let n = NEXT_DIR.fetch_add(1, Ordering::Relaxed);
     let dir = std::env::temp_dir().join(format!("patchbay-{what}-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
+    if std::env::var("PATCHBAY_TEST_STORE").is_ok_and(|s| s == "postgres") {
+        let (store, name) = cluster::postgres_store().await;
+        return (dir, store, Some(name));
+    }
     let url = format!("sqlite://{}?mode=rwc", dir.join("pb.db").display());
     let store = Arc::new(SqlStore::connect(&url).await.expect("store"));
     patchbay_store::demo::provision_demo(store.as_ref())
         .await
         .expect("demo tenant");
-    (dir, store)
+    (dir, store, None)
 }
 
 impl Stack {
@@ -251,7 +268,7 @@ impl Stack {
 
     /// Demo tenant (users 4005, 4007, 4009), fresh SQLite store, free ports, own RTP range.
     pub async fn start_with(tune: impl FnOnce(&mut B2buaConfig)) -> Self {
-        let (dir, store) = demo_store("e2e").await;
+        let (dir, store, database) = demo_store("e2e").await;
         let mut cfg = cluster::b2bua_config(&dir, [127, 0, 0, 1], TEST_NODE);
         tune(&mut cfg);
         let sip_port = cfg.sip_listen.port();
@@ -271,6 +288,7 @@ impl Stack {
             api,
             store,
             dir,
+            database,
         }
     }
 
@@ -321,6 +339,9 @@ impl Stack {
             b.stop().await;
         }
         let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some(name) = self.database.take() {
+            cluster::drop_database(&name).await;
+        }
     }
 
     /// Register `user` (digest, password demo-<user>) with its calls going to SIPp on `contact_port`.
