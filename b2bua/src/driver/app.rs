@@ -13,15 +13,17 @@ use patchbay_media::engine::tone;
 use patchbay_media::prompts::{PromptError, Prompts};
 use patchbay_media::tts::Tts;
 use patchbay_proto::{Input, LegId, MediaEvent};
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
 /// The engine side of the driver.
 pub(crate) struct Apps {
     pub(super) endpoints: HashMap<LegId, Endpoint>,
-    /// `play` commands whose prompt is still loading.
-    loading: HashSet<(LegId, u64)>,
+    /// Per leg, the commands behind a `play` whose prompt is still loading, in the order the
+    /// core gave them: a collection after a prompt must not start (nor its timeout run)
+    /// before the prompt even plays, nor a second prompt overtake the first.
+    queued: HashMap<LegId, VecDeque<Slot>>,
     pub(super) prompts: Prompts,
     pub(super) metrics: EngineMetrics,
     pub(super) events: mpsc::UnboundedSender<(u64, Event)>,
@@ -42,7 +44,7 @@ impl Apps {
         let (events, rx) = mpsc::unbounded_channel();
         let apps = Self {
             endpoints: HashMap::new(),
-            loading: HashSet::new(),
+            queued: HashMap::new(),
             prompts: Prompts::new(dir, tts, cfg.prompt_cache_samples)
                 .with_sounds(cfg.sounds_dir.clone())
                 .with_audio_dirs(&cfg.audio_dirs)
@@ -51,6 +53,23 @@ impl Apps {
             events,
         };
         (apps, rx)
+    }
+}
+
+/// A command waiting its turn for the engine.
+enum Slot {
+    /// A `play` whose prompt is loading.
+    Loading(u64),
+    /// Ready, behind one that loads.
+    Ready(Command),
+}
+
+impl Slot {
+    fn id(&self) -> u64 {
+        match self {
+            Slot::Loading(id) => *id,
+            Slot::Ready(c) => c.id(),
+        }
     }
 }
 
@@ -135,17 +154,21 @@ impl Driver {
             return;
         }
         self.serve_bridged(call, leg);
-        let Some(ep) = self.apps.endpoints.get(&leg) else {
+        if !self.apps.endpoints.contains_key(&leg) {
             self.feed_media(leg, done_event(command, MediaReason::Hangup, None));
             return;
-        };
+        }
         match op {
             MediaOp::Play(p) => {
                 let tenant = self.calls.info(call).map(|i| i.tenant).unwrap_or_default();
                 let prompts = self.apps.prompts.clone();
                 let recordings_dir = self.sh.cfg.recordings_dir.clone();
                 let tasks = self.tasks.clone();
-                self.apps.loading.insert((leg, command));
+                self.apps
+                    .queued
+                    .entry(leg)
+                    .or_default()
+                    .push_back(Slot::Loading(command));
                 tokio::spawn(async move {
                     let result = match (&p.file, &p.text, &p.url) {
                         // The B2BUA's own plays may give a file and a text: the file, else
@@ -176,43 +199,90 @@ impl Driver {
                     });
                 });
             }
-            MediaOp::Collect(c) => ep.command(Command::Collect {
-                id: command,
-                spec: CollectSpec {
-                    min_digits: c.min_digits,
-                    max_digits: c.max_digits,
-                    terminators: c.terminators,
-                    first_timeout_ms: c.first_timeout_ms,
-                    inter_timeout_ms: c.inter_timeout_ms,
+            MediaOp::Collect(c) => self.engine_command(
+                leg,
+                Command::Collect {
+                    id: command,
+                    spec: CollectSpec {
+                        min_digits: c.min_digits,
+                        max_digits: c.max_digits,
+                        terminators: c.terminators,
+                        first_timeout_ms: c.first_timeout_ms,
+                        inter_timeout_ms: c.inter_timeout_ms,
+                    },
                 },
-            }),
-            MediaOp::Dtmf(d) => ep.command(Command::SendDtmf {
-                id: command,
-                digits: d.digits,
-                duration_ms: d.duration_ms,
-            }),
-            MediaOp::Tone(t) => ep.command(Command::Tone {
-                id: command,
-                tone: match t.tone {
-                    ToneName::Ringback => tone::RINGBACK,
-                    ToneName::Busy => tone::BUSY,
-                    ToneName::Beep => tone::BEEP,
+            ),
+            MediaOp::Dtmf(d) => self.engine_command(
+                leg,
+                Command::SendDtmf {
+                    id: command,
+                    digits: d.digits,
+                    duration_ms: d.duration_ms,
                 },
-                max_ms: t.duration_ms,
-                barge_in: t.barge_in,
-            }),
+            ),
+            MediaOp::Tone(t) => self.engine_command(
+                leg,
+                Command::Tone {
+                    id: command,
+                    tone: match t.tone {
+                        ToneName::Ringback => tone::RINGBACK,
+                        ToneName::Busy => tone::BUSY,
+                        ToneName::Beep => tone::BEEP,
+                    },
+                    max_ms: t.duration_ms,
+                    barge_in: t.barge_in,
+                },
+            ),
             // Recordings come as their own action (`LegAction::Record`, see `record`).
             MediaOp::Record(_) => {}
             MediaOp::Conference(_) => {} // above
         }
     }
 
+    /// Send `cmd` to the leg's engine now, or behind the prompts still loading before it.
+    fn engine_command(&mut self, leg: LegId, cmd: Command) {
+        match self.apps.queued.get_mut(&leg) {
+            Some(q) if !q.is_empty() => q.push_back(Slot::Ready(cmd)),
+            _ => {
+                if let Some(ep) = self.apps.endpoints.get(&leg) {
+                    ep.command(cmd);
+                }
+            }
+        }
+    }
+
+    /// Send what is ready at the head of the leg's queue (up to the next prompt loading).
+    fn flush_queued(&mut self, leg: LegId) {
+        let Some(q) = self.apps.queued.get_mut(&leg) else {
+            return;
+        };
+        while let Some(Slot::Ready(_)) = q.front() {
+            if let (Some(Slot::Ready(cmd)), Some(ep)) =
+                (q.pop_front(), self.apps.endpoints.get(&leg))
+            {
+                ep.command(cmd);
+            }
+        }
+        if q.is_empty() {
+            self.apps.queued.remove(&leg);
+        }
+    }
+
+    /// Take command `command` out of the leg's queue, if it waits there.
+    fn unqueue(&mut self, leg: LegId, command: u64) -> Option<Slot> {
+        let q = self.apps.queued.get_mut(&leg)?;
+        let i = q.iter().position(|s| s.id() == command)?;
+        q.remove(i)
+    }
+
     pub(super) fn media_stop(&mut self, leg: LegId, command: u64) {
         if self.leave_room(leg, command) {
             return;
         }
-        if self.apps.loading.remove(&(leg, command)) {
+        if self.unqueue(leg, command).is_some() {
+            // Never reached the engine: it ends here.
             self.feed_media(leg, done_event(command, MediaReason::Stopped, None));
+            self.flush_queued(leg);
         } else if let Some(ep) = self.apps.endpoints.get(&leg) {
             ep.stop(command);
         }
@@ -227,22 +297,28 @@ impl Driver {
         repeat: bool,
         barge_in: bool,
     ) {
-        if !self.apps.loading.remove(&(leg, command)) {
+        let Some(slot) = self.apps.queued.get_mut(&leg).and_then(|q| {
+            q.iter_mut()
+                .find(|s| matches!(s, Slot::Loading(id) if *id == command))
+        }) else {
             return; // stopped, or the call ended, meanwhile
-        }
-        match (result, self.apps.endpoints.get(&leg)) {
-            (Ok(samples), Some(ep)) => ep.command(Command::Play {
-                id: command,
-                samples,
-                repeat,
-                barge_in,
-            }),
-            (Ok(_), None) => {}
-            (Err(e), _) => {
+        };
+        match result {
+            Ok(samples) => {
+                *slot = Slot::Ready(Command::Play {
+                    id: command,
+                    samples,
+                    repeat,
+                    barge_in,
+                });
+            }
+            Err(e) => {
+                self.unqueue(leg, command);
                 tracing::info!(leg = leg.0, command, error = %e, "prompt not played");
                 self.feed_media(leg, done_event(command, MediaReason::Error, Some(e)));
             }
         }
+        self.flush_queued(leg);
     }
 
     /// What an endpoint reported.
@@ -286,6 +362,6 @@ impl Driver {
     pub(super) fn detach(&mut self, leg: LegId) {
         self.drop_from_room(leg);
         self.apps.endpoints.remove(&leg);
-        self.apps.loading.retain(|(l, _)| *l != leg);
+        self.apps.queued.remove(&leg);
     }
 }

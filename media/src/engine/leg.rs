@@ -50,6 +50,18 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// The command's id.
+    pub fn id(&self) -> CmdId {
+        match self {
+            Command::Play { id, .. }
+            | Command::Tone { id, .. }
+            | Command::Collect { id, .. }
+            | Command::SendDtmf { id, .. } => *id,
+        }
+    }
+}
+
 /// Why a command ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reason {

@@ -1,5 +1,6 @@
 //! B2BUA end-to-end scenarios, one per module: the real B2BUA, SIPp phones, RTP on loopback.
 
+mod app_collect_after_slow_prompt;
 mod app_collect_inband;
 mod app_collect_rfc4733;
 mod app_connect;
