@@ -238,12 +238,12 @@ pub struct Stack {
     pub store: Arc<SqlStore>,
     pub dir: PathBuf,
     /// The PostgreSQL database, when the store is one (`PATCHBAY_TEST_STORE=postgres`).
-    database: Option<String>,
+    pub database: Option<String>,
 }
 
 /// A fresh temp dir (`patchbay-<what>-<pid>-<n>`) and a store holding the demo tenant: a SQLite
 /// file there, or with `PATCHBAY_TEST_STORE=postgres` a database of its own on the tests'
-/// PostgreSQL server (its name: drop it with [`cluster::drop_database`]).
+/// PostgreSQL server (its name; the next run drops databases whose creator is gone).
 pub async fn demo_store(what: &str) -> (PathBuf, Arc<SqlStore>, Option<String>) {
     let n = NEXT_DIR.fetch_add(1, Ordering::Relaxed);
     let dir = std::env::temp_dir().join(format!("patchbay-{what}-{}-{n}", std::process::id()));
@@ -339,9 +339,8 @@ impl Stack {
             b.stop().await;
         }
         let _ = std::fs::remove_dir_all(&self.dir);
-        if let Some(name) = self.database.take() {
-            cluster::drop_database(&name).await;
-        }
+        // A PostgreSQL database stays until the next run of the tests drops it (its creator
+        // gone): a test may still read the store after its stack stopped.
     }
 
     /// Register `user` (digest, password demo-<user>) with its calls going to SIPp on `contact_port`.
