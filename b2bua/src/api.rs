@@ -11,6 +11,7 @@ mod media;
 mod numbers;
 mod queues;
 pub(crate) mod recordings;
+mod request_key;
 mod rooms;
 mod trunks;
 use axum::Json;
@@ -314,9 +315,22 @@ async fn originate(State(st): State<AppState>, body: axum::body::Bytes) -> Respo
         };
     let named = [vec![req.from.clone()], req.to.clone()].concat();
     req.record |= st.sh.recording_policy(&tenant).await.record_calls;
+    let key = req.request_key.clone();
+    let id = match &key {
+        Some(key) => match request_key::claim(&st.sh, &tenant, key).await {
+            Ok(request_key::Keyed::New(id)) => Some(id),
+            Ok(request_key::Keyed::Made(info)) => {
+                return (StatusCode::CREATED, Json(info)).into_response();
+            }
+            Err(e) => return render_error(e),
+        },
+        None => None,
+    };
+    let claimed = id.clone();
     match ask(&st, |tx| {
         Cmd::Originate(
             Box::new(req),
+            id,
             trunked,
             plan.map(Box::new),
             caller_plan.map(Box::new),
@@ -329,6 +343,10 @@ async fn originate(State(st): State<AppState>, body: axum::body::Bytes) -> Respo
         Err(e) => {
             if e.kind == ApiErrorKind::NotFound {
                 count_unrouted(&st, &tenant, &named).await;
+            }
+            // No call made: the key is free for a repeat.
+            if let (Some(key), Some(id)) = (&key, &claimed) {
+                request_key::release(&st.sh, &tenant, key, id).await;
             }
             render_error(e)
         }

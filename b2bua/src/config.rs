@@ -105,6 +105,10 @@ pub struct B2buaConfig {
     pub location_sync_ms: u64,
     /// Seconds of call events the store's durable log keeps (feeds resume within them).
     pub event_retention_secs: u32,
+    /// A node that has not said it is alive (every second) for this long is dead: any other
+    /// node ends its calls (one CDR each, cause `system`, a BYE to every phone it can reach).
+    /// Longer than any stall a live node can have, or its calls are ended under it.
+    pub node_dead_after_ms: u64,
 }
 
 impl Default for B2buaConfig {
@@ -150,6 +154,7 @@ impl Default for B2buaConfig {
             edge_proxies: Vec::new(),
             location_sync_ms: 500,
             event_retention_secs: 86_400,
+            node_dead_after_ms: 10_000,
         }
     }
 }
@@ -188,6 +193,9 @@ impl B2buaConfig {
         }
         if self.event_retention_secs < 600 {
             errs.push("b2bua.event_retention_secs must be >= 600".into());
+        }
+        if !(3_000..=3_600_000).contains(&self.node_dead_after_ms) {
+            errs.push("b2bua.node_dead_after_ms must be 3000..=3600000".into());
         }
         if !(50..=60_000).contains(&self.location_sync_ms) {
             errs.push("b2bua.location_sync_ms must be 50..=60000".into());

@@ -17,6 +17,7 @@ mod conference;
 mod forwards;
 mod inbound;
 mod invite_auth;
+mod journal;
 mod media;
 mod publish;
 pub(crate) mod queues;
@@ -83,8 +84,6 @@ pub(crate) struct Driver {
     call_legs: HashMap<CallId, Vec<LegId>>,
     bridges: HashMap<CallId, Bridge>,
     tasks: mpsc::UnboundedSender<TaskDone>,
-    /// CDRs go to a writer task so the loop never waits on the store.
-    cdr_tx: mpsc::UnboundedSender<patchbay_api::Cdr>,
     /// What the route hook (the tenant's CTI) set on a call: account codes for its CDR, the
     /// pop-up URL for its callees' `ringing` events.
     hooked: HashMap<CallId, crate::route_hook::Hooked>,
@@ -125,7 +124,6 @@ impl Driver {
         transport: SipTransport,
         relay: Relay,
         tasks: mpsc::UnboundedSender<TaskDone>,
-        cdr_tx: mpsc::UnboundedSender<patchbay_api::Cdr>,
         engine_metrics: patchbay_media::endpoint::EngineMetrics,
     ) -> Self {
         let (apps, engine_rx) = app::Apps::new(&sh.cfg, engine_metrics);
@@ -177,7 +175,6 @@ impl Driver {
             call_legs: HashMap::new(),
             bridges: HashMap::new(),
             tasks,
-            cdr_tx,
             hooked: HashMap::new(),
             sdp_version: 0,
             sip_host,
@@ -399,6 +396,7 @@ impl Driver {
         match done {
             TaskDone::Authorized(a) => self.handle_authorized(*a),
             TaskDone::Trunks(t) => self.trunks_loaded(t),
+            TaskDone::EndOrphan(dialogs) => self.bye_orphan(&dialogs),
             TaskDone::Routed { call, resolved } => self.route_resolved(call, resolved),
             TaskDone::VoicemailLogin { call, ok, messages } => {
                 let _ = self
@@ -472,7 +470,9 @@ impl Driver {
                             .calls_ended
                             .with_label_values(&[publish::cause_label(cdr.cause)])
                             .inc();
-                        let _ = self.cdr_tx.send(cdr);
+                        // To the durable log's writer (it removes the call's journal entry):
+                        // the loop never waits on the store.
+                        self.sh.log.write(patchbay_store::LogEntry::Cdr(cdr));
                     }
                     Output::Mailbox(m) => self.mailbox(m),
                     Output::Route { call, destination } => {
@@ -523,18 +523,6 @@ impl Driver {
 }
 
 /// Writes CDRs in order; ends when the driver drops its sender, after the last one is stored.
-pub(crate) async fn cdr_writer(
-    sh: Arc<Shared>,
-    mut rx: mpsc::UnboundedReceiver<patchbay_api::Cdr>,
-) {
-    while let Some(cdr) = rx.recv().await {
-        // One retry: a transient store error must not lose a billing record.
-        if sh.store.insert_cdr(&cdr).await.is_err() && sh.store.insert_cdr(&cdr).await.is_err() {
-            sh.metrics.cdr_write_errors.inc();
-        }
-    }
-}
-
 async fn recv_opt<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
     match rx {
         Some(rx) => rx.recv().await,

@@ -1,9 +1,11 @@
 //! Event log: every call's events in order, kept for a while after the call ended, plus a
 //! bounded global feed (`gseq`) for consumers that follow all calls. Readers long-poll.
 //! Each event is also handed, in order, to the durable log's writer (`crate::event_store`),
-//! which appends it to the store: the cluster-wide feed the gateways serve.
+//! which appends it to the store: the cluster-wide feed the gateways serve. The live-call
+//! journal's entries and the CDRs go to the same writer, in their place among the events.
 
 use patchbay_api::{CallId, CallInfo, Event};
+use patchbay_store::LogEntry;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -32,8 +34,8 @@ struct Inner {
 pub struct EventLog {
     inner: Arc<Mutex<Inner>>,
     tick: Arc<watch::Sender<u64>>,
-    /// The durable log's writer (events with their tenant, in order).
-    sink: Option<tokio::sync::mpsc::UnboundedSender<(Arc<str>, Event)>>,
+    /// The durable log's writer (events with their tenant, journal entries, CDRs, in order).
+    sink: Option<tokio::sync::mpsc::UnboundedSender<LogEntry>>,
 }
 
 impl Default for EventLog {
@@ -48,7 +50,7 @@ impl Default for EventLog {
 
 impl EventLog {
     /// A log whose events also go, in order, to `sink`.
-    pub fn with_sink(sink: tokio::sync::mpsc::UnboundedSender<(Arc<str>, Event)>) -> Self {
+    pub fn with_sink(sink: tokio::sync::mpsc::UnboundedSender<LogEntry>) -> Self {
         Self {
             sink: Some(sink),
             ..Self::default()
@@ -79,7 +81,10 @@ impl EventLog {
             log.events.push(ev.clone());
             if let Some(sink) = &self.sink {
                 // Under the lock: the writer gets them in gseq order.
-                let _ = sink.send((tenant.clone(), ev.clone()));
+                let _ = sink.send(LogEntry::Event {
+                    tenant: tenant.to_string(),
+                    event: ev.clone(),
+                });
             }
             g.global.push_back((tenant, ev));
             if g.global.len() > GLOBAL_CAP {
@@ -88,6 +93,14 @@ impl EventLog {
             gseq
         };
         self.tick.send_replace(gseq);
+    }
+
+    /// Hand `entry` (a journal entry, a CDR) to the durable log's writer, after every event
+    /// pushed before it.
+    pub fn write(&self, entry: LogEntry) {
+        if let Some(sink) = &self.sink {
+            let _ = sink.send(entry);
+        }
     }
 
     /// Summary of a call that may have ended already.

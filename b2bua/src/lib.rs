@@ -15,6 +15,7 @@ pub mod events;
 pub mod location;
 mod location_sync;
 pub mod metrics;
+mod orphans;
 pub mod policy;
 pub mod ratelimit;
 mod registrar;
@@ -70,11 +71,13 @@ pub struct Running {
     location_writer: tokio::task::JoinHandle<()>,
     event_writer: tokio::task::JoinHandle<()>,
     event_flush: watch::Sender<bool>,
+    orphans: tokio::task::JoinHandle<()>,
 }
 
 impl Running {
     /// End every call (BYE/CANCEL), then stop the SIP transport and the admin listener.
     pub async fn stop(self) {
+        self.orphans.abort();
         let _ = self.shutdown.send(true);
         let _ = tokio::time::timeout(Duration::from_secs(5), self.driver).await;
         // The calls' last events (those the stop ended) reach the store before we go.
@@ -107,6 +110,10 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let id_base = store.claim_node_start(cfg.node, now_secs).await?;
+    // Alive before the first call is journalled (a run never seen alive is a dead one).
+    store
+        .node_alive(cfg.node, id_base, driver::now_ms())
+        .await?;
     let (event_tx, event_rx) = mpsc::unbounded_channel();
     let (location_writes, location_rx) = mpsc::unbounded_channel();
     let sh = Arc::new(Shared {
@@ -188,22 +195,12 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
     let sip = transport.local_addr();
     let (cmd_tx, cmd_rx) = mpsc::channel(1024);
     let (shutdown, shutdown_rx) = watch::channel(false);
-    let (cdr_tx, cdr_rx) = mpsc::unbounded_channel();
     let (task_tx, task_rx) = mpsc::unbounded_channel();
-    let cdr_writer = tokio::spawn(driver::cdr_writer(sh.clone(), cdr_rx));
+    let orphans = tokio::spawn(orphans::watch(sh.clone(), task_tx.clone()));
     let trunk_sync = tokio::spawn(trunks::sync(sh.clone(), task_tx.clone()));
-    let driver = Driver::new(
-        sh.clone(),
-        transport,
-        relay,
-        task_tx,
-        cdr_tx,
-        engine_metrics,
-    );
+    let driver = Driver::new(sh.clone(), transport, relay, task_tx, engine_metrics);
     let driver = tokio::spawn(async move {
         driver.run(sip_rx, task_rx, cmd_rx, shutdown_rx).await;
-        // The driver dropped its CDR sender: wait until the last CDR is stored.
-        let _ = cdr_writer.await;
     });
     let retention = tokio::spawn(retention::sweeper(sh.clone()));
     let location_sync = tokio::spawn(location_sync::follow(sh.clone(), last));
@@ -233,5 +230,6 @@ pub async fn start(cfg: B2buaConfig, store: Arc<dyn Store>) -> Result<Running, B
         location_writer,
         event_writer,
         event_flush,
+        orphans,
     })
 }

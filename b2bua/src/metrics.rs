@@ -38,6 +38,8 @@ pub struct Metrics {
     /// Events appended to the store's durable log, and appends that failed (retried).
     pub events_stored: IntCounter,
     pub event_store_errors: IntCounter,
+    /// Calls of dead nodes (or of this node's earlier run) this node ended.
+    pub calls_orphaned: IntCounter,
     /// Events waiting to be appended.
     pub events_pending: IntGauge,
 }
@@ -159,7 +161,7 @@ impl Metrics {
             ),
             cdr_write_errors: c(
                 "patchbay_b2bua_cdr_write_errors_total",
-                "CDRs that could not be stored.",
+                "CDRs whose write to the store failed (each is retried until stored).",
             ),
             events_stored: c(
                 "patchbay_b2bua_events_stored_total",
@@ -168,6 +170,11 @@ impl Metrics {
             event_store_errors: c(
                 "patchbay_b2bua_event_store_errors_total",
                 "Appends of events to the store that failed (the batch is retried).",
+            ),
+            calls_orphaned: c(
+                "patchbay_b2bua_calls_orphaned_total",
+                "Calls left live by a dead node (or this node's earlier run) that this node \
+                 ended: CDR and ended event written, BYEs sent.",
             ),
             events_pending: g(
                 "patchbay_b2bua_events_pending",
@@ -386,7 +393,7 @@ impl Metrics {
 pub const REFUSALS: [&str; 4] = ["sip_domain", "foreign_tenant", "no_route", "dialplan"];
 
 /// Every value of the `cause` label (see `driver::cause_label`).
-pub const CAUSES: [&str; 9] = [
+pub const CAUSES: [&str; 10] = [
     "normal",
     "busy",
     "no_answer",
@@ -396,6 +403,7 @@ pub const CAUSES: [&str; 9] = [
     "not_found",
     "failed",
     "incompatible_media",
+    "system",
 ];
 
 impl Default for Metrics {

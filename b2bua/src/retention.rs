@@ -21,6 +21,14 @@ pub(crate) async fn sweeper(sh: Arc<Shared>) {
         if let Err(e) = sh.store.purge_events(now_ms().saturating_sub(keep)).await {
             tracing::warn!(error = %e, "old events not purged");
         }
+        // Idempotency keys name their call for a day.
+        if let Err(e) = sh
+            .store
+            .purge_request_keys(now_ms().saturating_sub(86_400_000))
+            .await
+        {
+            tracing::warn!(error = %e, "old idempotency keys not purged");
+        }
     }
 }
 

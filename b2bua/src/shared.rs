@@ -37,6 +37,8 @@ pub(crate) enum TaskDone {
     },
     /// An INVITE whose credentials and destination checked out.
     Authorized(Box<Authorized>),
+    /// A dead node's call, ended in the store: BYE its phones (its saved dialogs).
+    EndOrphan(Vec<patchbay_sip::dialog::SavedDialog>),
     /// The trunks as just loaded (registrations follow them).
     Trunks(Arc<crate::trunks::TrunkTable>),
     /// An attendant caller's destination, read.

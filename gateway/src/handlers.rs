@@ -187,7 +187,11 @@ impl Gateway {
         req: patchbay_api::OriginateRequest,
     ) -> Result<patchbay_api::CallInfo, Failure> {
         let info = self.originate_held(req).await?;
-        ctx.start_call = Some(info.id.clone());
+        // (A repeated idempotency key gets the call the first request made: started already,
+        // unless that request's gateway went away before starting it.)
+        if info.state == patchbay_api::CallState::Created {
+            ctx.start_call = Some(info.id.clone());
+        }
         Ok(info)
     }
 

@@ -225,6 +225,11 @@ impl Nodes {
     /// `count` nodes numbered 1.., on 127.0.0.11.., taking requests from the edge on
     /// 127.0.0.1 as its phones', on a store of `kind`.
     pub async fn start(count: u8, kind: StoreKind) -> Nodes {
+        Self::start_with(count, kind, |_| {}).await
+    }
+
+    /// Like [`Nodes::start`], each node's configuration adjusted by `tune`.
+    pub async fn start_with(count: u8, kind: StoreKind, tune: impl Fn(&mut B2buaConfig)) -> Nodes {
         let (dir, store, database) = crate::demo_store("nodes").await;
         let (store, database) = match (kind, database) {
             (StoreKind::Postgres, None) => {
@@ -244,6 +249,7 @@ impl Nodes {
         for i in 1..=count {
             let mut cfg = b2bua_config(&nodes.dir, [127, 0, 0, 10 + i], i);
             cfg.edge_proxies = vec![IpAddr::from([127, 0, 0, 1])];
+            tune(&mut cfg);
             let running = patchbay_b2bua::start(cfg.clone(), nodes.store.clone())
                 .await
                 .expect("node starts");
@@ -259,6 +265,64 @@ impl Nodes {
             nodes.running.push(Some(running));
         }
         nodes
+    }
+
+    /// The next node (numbered after the others, on its own 127.0.0.1x) in a process of its
+    /// own, so that `kill -9` reaches it alone: the test binary run again as `child_test`, an
+    /// ignored test calling [`node_process`]. Returns once its control API answers.
+    pub async fn spawn_node(
+        &mut self,
+        child_test: &str,
+        tune: impl Fn(&mut B2buaConfig),
+    ) -> NodeProcess {
+        let i = u8::try_from(self.cfgs.len() + 1).expect("a few nodes");
+        let mut cfg = b2bua_config(&self.dir, [127, 0, 0, 10 + i], i);
+        cfg.edge_proxies = vec![IpAddr::from([127, 0, 0, 1])];
+        tune(&mut cfg);
+        let url = match &self.database {
+            Some(name) => {
+                let url = std::env::var("PATCHBAY_TEST_POSTGRES_URL").unwrap_or_default();
+                let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b);
+                format!("{base}/{name}")
+            }
+            None => format!("sqlite://{}?mode=rwc", self.dir.join("pb.db").display()),
+        };
+        let child = tokio::process::Command::new(std::env::current_exe().expect("test binary"))
+            .args([
+                "--exact",
+                child_test,
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(
+                "PATCHBAY_NODE_CONFIG",
+                serde_json::to_string(&cfg).expect("config"),
+            )
+            .env("PATCHBAY_NODE_STORE", url)
+            .kill_on_drop(true)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("node process");
+        let api = ControlClient::new(
+            format!("http://{}", cfg.admin_listen),
+            CONTROL_TOKEN,
+            Duration::from_secs(5),
+        )
+        .expect("client");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while api.list_calls().await.is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "node {i} did not start within 30 s"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.apis.push(api);
+        self.cfgs.push(cfg);
+        self.running.push(None);
+        NodeProcess { child }
     }
 
     /// Every node's SIP address (the dispatcher's list).
@@ -321,6 +385,37 @@ impl Nodes {
             r.stop().await;
         }
     }
+}
+
+/// A node in a process of its own ([`Nodes::spawn_node`]); killed when dropped.
+pub struct NodeProcess {
+    child: tokio::process::Child,
+}
+
+impl NodeProcess {
+    /// `kill -9`: no chance to end its calls or flush anything.
+    pub async fn kill9(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
+/// The body of a node process ([`Nodes::spawn_node`]): a B2BUA on the configuration and store
+/// the parent gave, until killed (or 120 s, so that it never outlives a test for long). Does
+/// nothing when run by hand.
+pub async fn node_process() {
+    let (Ok(cfg), Ok(url)) = (
+        std::env::var("PATCHBAY_NODE_CONFIG"),
+        std::env::var("PATCHBAY_NODE_STORE"),
+    ) else {
+        return;
+    };
+    let cfg: B2buaConfig = serde_json::from_str(&cfg).expect("node config");
+    let store = Arc::new(SqlStore::connect(&url).await.expect("store"));
+    let running = patchbay_b2bua::start(cfg, store)
+        .await
+        .expect("node starts");
+    tokio::time::sleep(Duration::from_secs(120)).await;
+    running.stop().await;
 }
 
 impl Drop for Nodes {

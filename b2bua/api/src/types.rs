@@ -112,6 +112,11 @@ pub struct OriginateRequest {
     /// `isForwardingAllowed`). Its busy / no-answer forwards are not followed.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub caller_forwarding: bool,
+    /// The client's idempotency key (the native API's `Idempotency-Key`), the tenant's: a
+    /// request repeating a key of the last day gets the call the first one made (on any node)
+    /// instead of a second call; 409 while that first request is still being served.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_key: Option<String>,
 }
 
 /// Headers the B2BUA writes itself, that would break the dialog, or that would let an API
@@ -264,6 +269,9 @@ pub enum Cause {
     Failed,
     /// No codec in common, or an answer whose SDP cannot be used (488 / 606).
     IncompatibleMedia,
+    /// The B2BUA ended it: its node stopped (or crashed, the call ended by the node that
+    /// found it dead, or by its own restart) with the call up.
+    System,
 }
 
 /// Overall state of a call.

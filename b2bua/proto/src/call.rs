@@ -1,7 +1,7 @@
 //! One call: its legs, timestamps and event counter.
 
 use crate::{LegId, Ms, Target};
-use patchbay_api::{CallId, CallInfo, CallState, Cause, EndedBy, Side};
+use patchbay_api::{CallId, CallInfo, CallState, Cause, Cdr, EndedBy, Side};
 
 /// Whether the call came from a phone or from the control API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,6 +208,32 @@ impl Call {
             })
             .map(|l| l.id)
             .collect()
+    }
+
+    /// The call's CDR were it to end at `now` this way.
+    pub(crate) fn cdr(&self, now: Ms, cause: Cause, by: EndedBy, status: Option<u16>) -> Cdr {
+        let answered_party = self.b.and_then(|b| self.leg(b)).map(|l| l.party.clone());
+        let mut cdr = Cdr {
+            call: self.id.clone(),
+            tenant: self.tenant.clone(),
+            from: self.from.clone(),
+            to: answered_party.unwrap_or_else(|| self.to.first().cloned().unwrap_or_default()),
+            direction: self.direction.as_str().to_string(),
+            created_ms: self.created_ms,
+            ringing_ms: self.ringing_ms,
+            answered_ms: self.answered_ms,
+            ended_ms: now,
+            duration_s: 0,
+            billsec: 0,
+            cause,
+            ended_by: by,
+            status,
+            transferred_to: self.transferred_to.clone(),
+            queue: self.queue_tag.clone(),
+            account_codes: Default::default(),
+        };
+        crate::orphan::end_at(&mut cdr, now);
+        cdr
     }
 
     pub(crate) fn info(&self) -> CallInfo {

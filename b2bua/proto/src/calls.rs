@@ -82,6 +82,14 @@ impl Calls {
         self.calls.get(call).map(Call::info)
     }
 
+    /// A live call's CDR as it stands at `now` (cause `system`): what the journal keeps so
+    /// that the call still gets one if its node dies (see [`crate::orphan`]).
+    pub fn cdr_draft(&self, call: &CallId, now: Ms) -> Option<Cdr> {
+        self.calls
+            .get(call)
+            .map(|c| c.cdr(now, Cause::System, EndedBy::System, None))
+    }
+
     pub fn list(&self) -> Vec<CallInfo> {
         let mut v: Vec<CallInfo> = self.calls.values().map(Call::info).collect();
         v.sort_by(|a, b| a.created_ms.cmp(&b.created_ms).then(a.id.cmp(&b.id)));
@@ -254,16 +262,7 @@ impl Calls {
     pub fn handle_shutdown(&mut self, now: Ms) {
         let ids: Vec<CallId> = self.calls.keys().cloned().collect();
         for id in ids {
-            let bridged = self
-                .calls
-                .get(&id)
-                .is_some_and(|c| c.state == CallState::Bridged);
-            let cause = if bridged {
-                Cause::Normal
-            } else {
-                Cause::Cancelled
-            };
-            self.end_call(now, &id, cause, EndedBy::System, None);
+            self.end_call(now, &id, Cause::System, EndedBy::System, None);
         }
     }
 
@@ -376,27 +375,8 @@ impl Calls {
             at_ms: now,
             kind: EventKind::Ended { cause, by, status },
         }));
-        let answered_party = call.b.and_then(|b| call.leg(b)).map(|l| l.party.clone());
-        let billsec = call.answered_ms.map_or(0, |a| now.saturating_sub(a) / 1000);
-        self.out.push_back(Output::Cdr(Cdr {
-            call: id.clone(),
-            tenant: call.tenant.clone(),
-            from: call.from.clone(),
-            to: answered_party.unwrap_or_else(|| call.to.first().cloned().unwrap_or_default()),
-            direction: call.direction.as_str().to_string(),
-            created_ms: call.created_ms,
-            ringing_ms: call.ringing_ms,
-            answered_ms: call.answered_ms,
-            ended_ms: now,
-            duration_s: now.saturating_sub(call.created_ms) / 1000,
-            billsec,
-            cause,
-            ended_by: by,
-            status,
-            transferred_to: call.transferred_to.clone(),
-            queue: call.queue_tag.clone(),
-            account_codes: Default::default(),
-        }));
+        self.out
+            .push_back(Output::Cdr(call.cdr(now, cause, by, status)));
         self.out
             .push_back(Output::Leg(LegAction::Release { call: id }));
     }

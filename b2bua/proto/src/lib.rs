@@ -35,6 +35,7 @@
 mod call;
 mod calls;
 pub mod dialplan;
+pub mod orphan;
 mod queue;
 pub mod routing;
 

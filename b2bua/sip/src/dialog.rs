@@ -5,6 +5,9 @@
 //! the INVITE, or where we sent ours), not to a DNS resolution of the remote target: phones
 //! behind NAT, and a SIP edge proxy in front of the node, both need exactly that.
 
+mod saved;
+pub use saved::SavedDialog;
+
 use crate::msg::{self, raw};
 use crate::{Peer, Transport};
 use rvoip_sip_core::types::address::Address;

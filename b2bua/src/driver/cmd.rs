@@ -9,10 +9,12 @@ pub(crate) type Reply<T> = oneshot::Sender<Result<T, CmdError>>;
 
 /// Commands from the control API.
 pub(crate) enum Cmd {
-    /// A call to place; the callees the dial plan sends out through trunks; the routing plan
-    /// of its callee when that is one user, and of its caller when its forwarding applies.
+    /// A call to place (with its id when the API named it already: an idempotency key's);
+    /// the callees the dial plan sends out through trunks; the routing plan of its callee when
+    /// that is one user, and of its caller when its forwarding applies.
     Originate(
         Box<OriginateRequest>,
+        Option<CallId>,
         Vec<Target>,
         Option<Box<patchbay_proto::routing::Plan>>,
         Option<Box<patchbay_proto::routing::Plan>>,

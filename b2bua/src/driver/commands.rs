@@ -22,9 +22,10 @@ pub(crate) struct Batch {
 impl Driver {
     pub(super) async fn handle_cmd(&mut self, cmd: Cmd) {
         match cmd {
-            Cmd::Originate(req, trunked, plan, caller_plan, reply) => {
+            Cmd::Originate(req, id, trunked, plan, caller_plan, reply) => {
                 let held = req.start_within_ms.is_some();
-                let r = self.originate(*req, &trunked, plan.map(|p| *p), caller_plan.map(|p| *p));
+                let plans = (plan.map(|p| *p), caller_plan.map(|p| *p));
+                let r = self.originate(*req, id, &trunked, plans);
                 if let (Ok(info), false) = (&r, held) {
                     self.startable.insert(info.id.clone(), Instant::now());
                 }
@@ -395,9 +396,12 @@ impl Driver {
     fn originate(
         &mut self,
         req: OriginateRequest,
+        id: Option<CallId>,
         trunked: &[Target],
-        plan: Option<patchbay_proto::routing::Plan>,
-        caller_plan: Option<patchbay_proto::routing::Plan>,
+        (plan, caller_plan): (
+            Option<patchbay_proto::routing::Plan>,
+            Option<patchbay_proto::routing::Plan>,
+        ),
     ) -> Result<CallInfo, CmdError> {
         if req.to.is_empty() || (req.from.is_empty() && !req.app) {
             return Err(CmdError::new(
@@ -499,7 +503,7 @@ impl Driver {
             .map_or((patchbay_proto::Forwards::default(), 480), |r| {
                 (r.forwards, r.no_target_status)
             });
-        let id = self.new_call_id();
+        let id = id.unwrap_or_else(|| self.new_call_id());
         self.calls
             .handle_input(
                 now_ms(),

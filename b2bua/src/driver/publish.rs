@@ -40,7 +40,9 @@ impl Driver {
                 .inc();
         }
         let info = self.calls.info(&ev.call);
+        let journal = ev.clone();
         self.sh.log.push(ev, info);
+        self.journal(&journal);
     }
 }
 
@@ -56,5 +58,6 @@ pub(super) fn cause_label(c: patchbay_api::Cause) -> &'static str {
         NotFound => "not_found",
         Failed => "failed",
         IncompatibleMedia => "incompatible_media",
+        System => "system",
     }
 }

@@ -8,7 +8,7 @@ use patchbay_sip::core::Method;
 use patchbay_sip::core::types::headers::TypedHeader;
 use patchbay_sip::core::types::sip_request::Request;
 use patchbay_sip::core::types::sip_response::Response;
-use patchbay_sip::dialog::DialogError;
+use patchbay_sip::dialog::{Dialog, DialogError};
 use patchbay_sip::txn::{ClientTxId, ServerTxId};
 use patchbay_sip::{Ms, Peer, msg};
 
@@ -277,6 +277,37 @@ impl Ua {
             l.phase = LegPhase::Ended;
         }
         sent.is_some()
+    }
+
+    /// The dialogs of `legs` that are answered, written down (the live-call journal).
+    pub(crate) fn saved_dialogs(&self, legs: &[LegId]) -> Vec<patchbay_sip::dialog::SavedDialog> {
+        legs.iter()
+            .filter_map(|leg| self.legs.get(leg))
+            .filter(|l| l.phase == LegPhase::Confirmed)
+            .filter_map(|l| l.dialog.as_ref().map(Dialog::save))
+            .collect()
+    }
+
+    /// BYE a dialog another run of a node wrote down (the response is not waited for).
+    pub(crate) fn bye_saved(&mut self, now: Ms, saved: &patchbay_sip::dialog::SavedDialog) -> bool {
+        let Ok(mut d) = Dialog::restore(saved) else {
+            return false;
+        };
+        let branch = self.ids.branch();
+        let mut req = d.request(
+            Method::Bye,
+            self.locals.get(d.peer.transport),
+            &branch,
+            "patchbay",
+        );
+        req.headers.push(self.ua_header());
+        match self.txs.send_request(now, req, d.peer) {
+            Ok(tx) => {
+                self.loose_txs.insert(tx, ());
+                true
+            }
+            Err(_) => false,
+        }
     }
 
     /// REFER the leg's phone to `uri` (it calls the target itself).

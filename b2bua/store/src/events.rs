@@ -3,14 +3,27 @@
 //! `gseq` N has seen everything below it and resumes from any N (after a node's or a
 //! gateway's restart too).
 
-use crate::StoreError;
+use crate::{LogEntry, StoreError};
 use patchbay_api::{CallId, Event};
 
 #[async_trait::async_trait]
 pub trait EventLog: Send + Sync {
-    /// Append `events` (each with its tenant) in order; each gets the next `gseq`. Appends
-    /// are serialised: one whose numbers are lower commits first.
-    async fn append_events(&self, node: u8, events: &[(String, Event)]) -> Result<(), StoreError>;
+    /// Write `entries` in order in one transaction: each event gets the next `gseq`, each
+    /// journal entry replaces its call's, each CDR is stored and its call's journal entry
+    /// removed. Appends are serialised: one whose numbers are lower commits first.
+    async fn append_log(&self, node: u8, entries: &[LogEntry]) -> Result<(), StoreError>;
+
+    /// Append `events` (each with its tenant) in order: [`EventLog::append_log`] of events.
+    async fn append_events(&self, node: u8, events: &[(String, Event)]) -> Result<(), StoreError> {
+        let entries: Vec<LogEntry> = events
+            .iter()
+            .map(|(tenant, event)| LogEntry::Event {
+                tenant: tenant.clone(),
+                event: event.clone(),
+            })
+            .collect();
+        self.append_log(node, &entries).await
+    }
 
     /// Up to `limit` events with `gseq > after` (the tenant's only, when given), in order,
     /// each with its tenant.

@@ -9,8 +9,10 @@
 mod accounts;
 pub mod demo;
 mod events;
+mod journal;
 mod nodes;
 mod outbox;
+mod request_keys;
 mod secrets;
 mod sql;
 
@@ -19,8 +21,10 @@ pub use accounts::{
     VOICEMAIL_FOLDERS, VOICEMAIL_GREETINGS, VoicemailRow, WebCredentials,
 };
 pub use events::EventLog;
+pub use journal::{Journal, LiveCall, LogEntry, Orphan};
 pub use nodes::{BindingChange, Nodes, StoredBinding};
 pub use outbox::{Attempt, NewWebhook, Outbox, Webhook};
+pub use request_keys::RequestKeys;
 pub use secrets::{hash_secret, url_key_digest, verify_secret};
 pub use sql::SqlStore;
 
@@ -73,7 +77,9 @@ pub fn ha1(user: &str, realm: &str, password: &str) -> (String, String) {
 }
 
 #[async_trait::async_trait]
-pub trait Store: Outbox + Nodes + EventLog + Send + Sync + std::fmt::Debug {
+pub trait Store:
+    Outbox + Nodes + EventLog + Journal + RequestKeys + Send + Sync + std::fmt::Debug
+{
     async fn upsert_tenant(&self, tenant: &Tenant) -> Result<(), StoreError>;
     async fn tenant(&self, name: &str) -> Result<Option<Tenant>, StoreError>;
     async fn tenants(&self) -> Result<Vec<Tenant>, StoreError>;
@@ -86,6 +92,7 @@ pub trait Store: Outbox + Nodes + EventLog + Send + Sync + std::fmt::Debug {
         tenant: &str,
         ext: &str,
     ) -> Result<Option<SipCredentials>, StoreError>;
+    /// Store a call's CDR; one per call: a second for the same call is ignored.
     async fn insert_cdr(&self, cdr: &Cdr) -> Result<(), StoreError>;
     /// Newest first.
     async fn cdrs(&self, tenant: &str, limit: u32) -> Result<Vec<Cdr>, StoreError>;

@@ -2,9 +2,11 @@ use crate::{Store, StoreError, Tenant};
 use sqlx::any::AnyPoolOptions;
 
 mod events;
+mod journal;
 mod nodes;
 mod outbox;
 mod records;
+mod request_keys;
 mod routing;
 mod schema;
 mod store_impl;

@@ -13,6 +13,8 @@ use patchbay_store::{
 mod cdr_search;
 #[path = "store_suite/events.rs"]
 mod events;
+#[path = "store_suite/journal.rs"]
+mod journal;
 #[path = "store_suite/nodes.rs"]
 mod nodes;
 #[path = "store_suite/outbox.rs"]
@@ -85,7 +87,10 @@ async fn suite(store: &dyn Store, tenant: &str) {
         },
     };
     store.insert_cdr(&cdr).await.unwrap();
-    assert!(store.insert_cdr(&cdr).await.is_err(), "one CDR per call");
+    let mut second = cdr.clone();
+    second.cause = patchbay_api::Cause::System;
+    store.insert_cdr(&second).await.unwrap();
+    // One CDR per call: the first written stays.
     assert_eq!(store.cdrs(tenant, 10).await.unwrap(), vec![cdr.clone()]);
     assert_eq!(store.cdr(&cdr.call.0).await.unwrap(), Some(cdr));
     accounts(store, tenant).await;
@@ -94,6 +99,8 @@ async fn suite(store: &dyn Store, tenant: &str) {
     nodes::node_starts(store).await;
     nodes::locations(store, tenant).await;
     nodes::claims(store, tenant).await;
+    journal::journal(store, tenant).await;
+    journal::request_keys(store, tenant).await;
     assert!(store.delete_user(tenant, "4005").await.unwrap());
     assert!(!store.delete_user(tenant, "4005").await.unwrap());
     assert!(

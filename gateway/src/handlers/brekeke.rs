@@ -135,6 +135,7 @@ async fn place_call(
         .originate(
             ctx,
             OriginateRequest {
+                request_key: None,
                 tenant: tenant.to_string(),
                 from,
                 to,

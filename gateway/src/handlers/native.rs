@@ -392,6 +392,7 @@ async fn run(gw: &Gateway, ctx: &mut Ctx, p: &Principal, op: NativeOp) -> Result
                         ring_timeout_secs: b.ring_timeout_secs,
                         headers: b.headers.clone().into_iter().collect(),
                         start_within_ms: None,
+                        request_key: b.idempotency_key.clone(),
                         auto_answer: b.auto_answer,
                         from_phone: b.from_phone,
                         app: b.app,

@@ -369,5 +369,5 @@ async fn shutdown_hangs_up_live_calls() {
         .await
         .unwrap()
         .expect("CDR written before stop returned");
-    assert_eq!((cdr.cause, cdr.ended_by), (Cause::Normal, EndedBy::System));
+    assert_eq!((cdr.cause, cdr.ended_by), (Cause::System, EndedBy::System));
 }

@@ -108,6 +108,7 @@ impl H {
         start_within_ms: Option<u32>,
     ) {
         let req = OriginateRequest {
+            request_key: None,
             tenant: "demo".into(),
             from: from.into(),
             to: to.iter().map(|s| s.to_string()).collect(),

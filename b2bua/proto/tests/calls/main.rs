@@ -13,6 +13,7 @@ mod conference;
 mod conference_entry;
 mod conference_invite;
 mod dialplan;
+mod orphan_end;
 mod queue_agents;
 mod queue_overflow;
 mod queue_ringall;

@@ -213,5 +213,5 @@ fn shutdown_ends_every_call_once() {
         ]
     );
     let (cause, by, _) = h.ended();
-    assert_eq!((cause, by), (Cause::Cancelled, EndedBy::System));
+    assert_eq!((cause, by), (Cause::System, EndedBy::System));
 }

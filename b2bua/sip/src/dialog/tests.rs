@@ -142,3 +142,25 @@ Content-Length: 0
         Some(DialogError::Missing("To tag"))
     );
 }
+
+#[test]
+fn a_saved_dialog_ends_the_call_from_another_process() {
+    let invite = req(INVITE);
+    let mut d = Dialog::from_uas(&invite, "b9", peer()).unwrap();
+    let text = serde_json::to_string(&d.save()).unwrap();
+    let mut back = Dialog::restore(&serde_json::from_str(&text).unwrap()).unwrap();
+    let bye = |d: &mut Dialog| {
+        String::from_utf8(
+            encode_request(&d.request(Method::Bye, &local(), "z9hG4bKx", "pbx")).to_vec(),
+        )
+        .unwrap()
+    };
+    let (original, restored) = (bye(&mut d), bye(&mut back));
+    // The same request but for its CSeq, stepped past what the dead node could have sent.
+    assert_eq!(original.replace("CSeq: 1 BYE", "CSeq: 1001 BYE"), restored);
+    assert!(
+        restored.contains("Route: <sip:p1.example.com;lr>"),
+        "{restored}"
+    );
+    assert_eq!(back.peer, peer());
+}

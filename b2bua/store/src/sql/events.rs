@@ -3,10 +3,57 @@
 //! a second append wait until the first commits, so `gseq` order is commit order.
 
 use super::SqlStore;
+use crate::LogEntry;
 use crate::StoreError;
 use crate::events::EventLog;
 use patchbay_api::{CallId, Event};
 use sqlx::Row;
+
+/// Bump the one-row counter `table` by `n` (first in a transaction: its lock orders the
+/// transactions that number rows) and return the first of the `n` numbers taken.
+pub(super) async fn take_numbers(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    table: &'static str,
+    n: usize,
+) -> Result<i64, StoreError> {
+    let n = i64::try_from(n).unwrap_or(i64::MAX);
+    let last: i64 = sqlx::query(&format!(
+        "UPDATE {table} SET last = last + $1 WHERE id = 1 RETURNING last"
+    ))
+    .bind(n)
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get("last")?;
+    Ok(last - n + 1)
+}
+
+/// One event row, numbered `gseq`.
+pub(super) async fn insert_event(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    gseq: i64,
+    node: u8,
+    tenant: &str,
+    e: &Event,
+) -> Result<(), StoreError> {
+    let body = serde_json::to_string(e).map_err(|_| StoreError::Corrupt {
+        column: "events.body",
+        value: e.call.0.clone(),
+    })?;
+    sqlx::query(
+        "INSERT INTO events (gseq, node, call_id, seq, tenant, at_ms, body)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(gseq)
+    .bind(i64::from(node))
+    .bind(&e.call.0)
+    .bind(i(e.seq))
+    .bind(tenant)
+    .bind(i(e.at_ms))
+    .bind(body)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
 
 fn i(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
@@ -33,37 +80,48 @@ fn with_tenants(rows: &[sqlx::any::AnyRow]) -> Result<Vec<(String, Event)>, Stor
 
 #[async_trait::async_trait]
 impl EventLog for SqlStore {
-    async fn append_events(&self, node: u8, events: &[(String, Event)]) -> Result<(), StoreError> {
-        if events.is_empty() {
+    async fn append_log(&self, node: u8, entries: &[LogEntry]) -> Result<(), StoreError> {
+        if entries.is_empty() {
             return Ok(());
         }
-        let n = i64::try_from(events.len()).unwrap_or(i64::MAX);
         let mut tx = self.pool.begin().await?;
-        let last: i64 =
-            sqlx::query("UPDATE event_counter SET last = last + $1 WHERE id = 1 RETURNING last")
-                .bind(n)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get("last")?;
-        let first = last - n + 1;
-        for (k, (tenant, e)) in events.iter().enumerate() {
-            let body = serde_json::to_string(e).map_err(|_| StoreError::Corrupt {
-                column: "events.body",
-                value: e.call.0.clone(),
-            })?;
-            sqlx::query(
-                "INSERT INTO events (gseq, node, call_id, seq, tenant, at_ms, body)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(first + k as i64)
-            .bind(i64::from(node))
-            .bind(&e.call.0)
-            .bind(i(e.seq))
-            .bind(tenant)
-            .bind(i(e.at_ms))
-            .bind(body)
-            .execute(&mut *tx)
-            .await?;
+        let events = entries
+            .iter()
+            .filter(|e| matches!(e, LogEntry::Event { .. }))
+            .count();
+        // First: the counter's row (its lock orders the appends), even with no event in the
+        // batch: journal entries and CDRs keep the order of the events around them.
+        let mut next = take_numbers(&mut tx, "event_counter", events).await?;
+        for entry in entries {
+            match entry {
+                LogEntry::Event { tenant, event } => {
+                    insert_event(&mut tx, next, node, tenant, event).await?;
+                    next += 1;
+                }
+                LogEntry::Live(live) => {
+                    sqlx::query(
+                        "INSERT INTO live_calls (call_id, node, start, tenant, body)
+                         VALUES ($1, $2, $3, $4, $5)
+                         ON CONFLICT (call_id) DO UPDATE SET node = excluded.node,
+                             start = excluded.start, tenant = excluded.tenant,
+                             body = excluded.body",
+                    )
+                    .bind(&live.call.0)
+                    .bind(i64::from(node))
+                    .bind(i(live.start))
+                    .bind(&live.tenant)
+                    .bind(&live.body)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                LogEntry::Cdr(cdr) => {
+                    super::records::insert_cdr(cdr).execute(&mut *tx).await?;
+                    sqlx::query("DELETE FROM live_calls WHERE call_id = $1")
+                        .bind(&cdr.call.0)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
         }
         tx.commit().await?;
         Ok(())

@@ -44,17 +44,11 @@ impl Nodes for SqlStore {
         if changes.is_empty() {
             return Ok(());
         }
-        let n = i64::try_from(changes.len()).unwrap_or(i64::MAX);
         let mut tx = self.pool.begin().await?;
         // First: the counter's row (its lock orders the batches, see `EventLog`).
-        let last: i64 =
-            sqlx::query("UPDATE location_counter SET last = last + $1 WHERE id = 1 RETURNING last")
-                .bind(n)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get("last")?;
+        let first = super::events::take_numbers(&mut tx, "location_counter", changes.len()).await?;
         for (k, c) in changes.iter().enumerate() {
-            let seq = last - n + 1 + k as i64;
+            let seq = first + k as i64;
             match c {
                 // A contact that was live when refreshed keeps its place among the user's phones.
                 BindingChange::Save(b) => {

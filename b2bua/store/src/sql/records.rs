@@ -21,6 +21,41 @@ fn phonebook_entry_of(r: AnyRow) -> Result<PhonebookEntry, StoreError> {
     })
 }
 
+/// The INSERT of a CDR (a second one for the same call is ignored: the owner and a node
+/// ending its orphaned calls may both write one).
+pub(super) fn insert_cdr(
+    c: &Cdr,
+) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
+    let opt = |v: Option<u64>| v.map(|x| x as i64);
+    sqlx::query(
+        "INSERT INTO cdrs (call_id, tenant, from_party, to_party, direction, created_ms, ringing_ms,
+            answered_ms, ended_ms, duration_s, billsec, cause, ended_by, status, transferred_to, queue,
+            accountcode, acc_code2, acc_code3)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+            $18, $19)
+         ON CONFLICT (call_id) DO NOTHING",
+    )
+    .bind(&c.call.0)
+    .bind(&c.tenant)
+    .bind(&c.from)
+    .bind(&c.to)
+    .bind(&c.direction)
+    .bind(c.created_ms as i64)
+    .bind(opt(c.ringing_ms))
+    .bind(opt(c.answered_ms))
+    .bind(c.ended_ms as i64)
+    .bind(c.duration_s as i64)
+    .bind(c.billsec as i64)
+    .bind(to_json_str(&c.cause))
+    .bind(to_json_str(&c.ended_by))
+    .bind(c.status.map(i64::from))
+    .bind(c.transferred_to.clone())
+    .bind(c.queue.clone())
+    .bind(&c.account_codes.accountcode)
+    .bind(&c.account_codes.acc_code2)
+    .bind(&c.account_codes.acc_code3)
+}
+
 fn cdr_of(row: AnyRow) -> Result<Cdr, StoreError> {
     Ok(Cdr {
         call: CallId(row.try_get("call_id")?),
@@ -80,35 +115,7 @@ fn voicemail_of(r: AnyRow) -> Result<VoicemailRow, StoreError> {
 
 impl SqlStore {
     pub(super) async fn put_cdr(&self, c: &Cdr) -> Result<(), StoreError> {
-        let opt = |v: Option<u64>| v.map(|x| x as i64);
-        sqlx::query(
-            "INSERT INTO cdrs (call_id, tenant, from_party, to_party, direction, created_ms, ringing_ms,
-                answered_ms, ended_ms, duration_s, billsec, cause, ended_by, status, transferred_to, queue,
-                accountcode, acc_code2, acc_code3)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                $18, $19)",
-        )
-        .bind(&c.call.0)
-        .bind(&c.tenant)
-        .bind(&c.from)
-        .bind(&c.to)
-        .bind(&c.direction)
-        .bind(c.created_ms as i64)
-        .bind(opt(c.ringing_ms))
-        .bind(opt(c.answered_ms))
-        .bind(c.ended_ms as i64)
-        .bind(c.duration_s as i64)
-        .bind(c.billsec as i64)
-        .bind(to_json_str(&c.cause))
-        .bind(to_json_str(&c.ended_by))
-        .bind(c.status.map(i64::from))
-        .bind(c.transferred_to.clone())
-        .bind(c.queue.clone())
-        .bind(&c.account_codes.accountcode)
-        .bind(&c.account_codes.acc_code2)
-        .bind(&c.account_codes.acc_code3)
-        .execute(&self.pool)
-        .await?;
+        insert_cdr(c).execute(&self.pool).await?;
         Ok(())
     }
 

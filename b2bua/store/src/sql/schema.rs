@@ -166,6 +166,19 @@ pub(super) const MIGRATIONS: &[&[&str]] = &[&[
     "CREATE TABLE call_claims (call_id TEXT PRIMARY KEY, owner TEXT NOT NULL,
         until_ms BIGINT NOT NULL)",
     "CREATE INDEX call_claims_until ON call_claims (until_ms)",
+], &[
+    // v22: the live-call journal (see `Journal`): each live call's entry, each node run's
+    // last sign of life.
+    "CREATE TABLE live_calls (call_id TEXT PRIMARY KEY, node BIGINT NOT NULL,
+        start BIGINT NOT NULL, tenant TEXT NOT NULL, body TEXT NOT NULL)",
+    "CREATE INDEX live_calls_run ON live_calls (node, start)",
+    "CREATE TABLE node_runs (node BIGINT NOT NULL, start BIGINT NOT NULL,
+        alive_ms BIGINT NOT NULL, PRIMARY KEY (node, start))",
+], &[
+    // v23: idempotency keys of call requests (see `RequestKeys`).
+    "CREATE TABLE request_keys (tenant TEXT NOT NULL, request_key TEXT NOT NULL,
+        call_id TEXT NOT NULL, at_ms BIGINT NOT NULL, PRIMARY KEY (tenant, request_key))",
+    "CREATE INDEX request_keys_at ON request_keys (at_ms)",
 ]];
 
 impl SqlStore {

@@ -141,6 +141,22 @@ fn json<T: for<'de> Deserialize<'de>>(req: &Request) -> Result<T, Failure> {
     serde_json::from_slice(req.body()).map_err(|e| Failure::bad("body", e.to_string()))
 }
 
+/// The `Idempotency-Key` header: 1 to 255 visible ASCII characters.
+fn idempotency_key(req: &Request) -> Result<Option<String>, Failure> {
+    let Some(v) = req.headers().get("idempotency-key") else {
+        return Ok(None);
+    };
+    match v.to_str() {
+        Ok(k) if (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()) => {
+            Ok(Some(k.to_string()))
+        }
+        _ => Err(Failure::bad(
+            "Idempotency-Key",
+            "1 to 255 visible ASCII characters",
+        )),
+    }
+}
+
 /// Parse a request under `/api/v1`.
 pub fn parse_request(req: &Request) -> Result<NativeOp, Failure> {
     let path = req.uri().path();
@@ -199,7 +215,11 @@ pub fn parse_request(req: &Request) -> Result<NativeOp, Failure> {
             tenant: s(1),
             key_id: s(3),
         },
-        ("POST", ["calls"]) => NativeOp::Originate(json(req)?),
+        ("POST", ["calls"]) => {
+            let mut body: CallBody = json(req)?;
+            body.idempotency_key = idempotency_key(req)?;
+            NativeOp::Originate(body)
+        }
         ("GET", ["calls"]) => NativeOp::ListCalls,
         ("GET", ["calls", _]) => NativeOp::GetCall(CallId(s(1))),
         ("DELETE", ["calls", _]) => NativeOp::Hangup(CallId(s(1))),
@@ -415,6 +435,19 @@ mod tests {
             (b.callees(), b.mode),
             (vec!["4007".to_string()], OriginateMode::Simultaneous)
         );
+        assert_eq!(b.idempotency_key, None);
+        let keyed = |key: &str| {
+            let mut r = req("POST", "/api/v1/calls", r#"{"from":"4005","to":"4007"}"#);
+            r.headers_mut()
+                .insert("idempotency-key", key.parse().unwrap());
+            parse_request(&r)
+        };
+        let Ok(NativeOp::Originate(b)) = keyed("order-17/retry") else {
+            panic!()
+        };
+        assert_eq!(b.idempotency_key.as_deref(), Some("order-17/retry"));
+        assert!(keyed("two words").is_err());
+        assert!(keyed(&"k".repeat(256)).is_err());
         assert_eq!(
             parse_request(&req(
                 "GET",

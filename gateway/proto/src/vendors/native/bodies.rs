@@ -204,6 +204,9 @@ pub struct CallBody {
     /// A call-centre call: `from` is an agent of this queue (the CDR names the queue).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue: Option<String>,
+    /// The request's `Idempotency-Key` header (not a body field).
+    #[serde(skip)]
+    pub idempotency_key: Option<String>,
 }
 
 impl CallBody {

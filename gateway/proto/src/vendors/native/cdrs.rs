@@ -44,7 +44,7 @@ impl Disposition {
         }
         match c.cause {
             Cause::Busy => Disposition::Busy,
-            Cause::Failed | Cause::IncompatibleMedia => Disposition::Failed,
+            Cause::Failed | Cause::IncompatibleMedia | Cause::System => Disposition::Failed,
             _ => Disposition::NoAnswer,
         }
     }

@@ -51,7 +51,7 @@ pub fn disposition(c: &Cdr) -> &'static str {
     }
     match c.cause {
         Cause::Busy => "BUSY",
-        Cause::Failed | Cause::IncompatibleMedia => "FAILED",
+        Cause::Failed | Cause::IncompatibleMedia | Cause::System => "FAILED",
         _ => "NO ANSWER",
     }
 }

@@ -205,6 +205,8 @@ pub fn status_lines(events: &[Event]) -> Vec<StatusLine> {
                     Cause::NotFound => Some(404),
                     Cause::IncompatibleMedia => Some(488),
                     Cause::Failed => Some(500),
+                    // The PBX went away before the call was up: Service Unavailable.
+                    Cause::System => Some(503),
                     Cause::Normal | Cause::Transferred => None,
                 });
                 if let Some(s) = failed {
