@@ -52,18 +52,27 @@ pub(crate) fn sipp_totals(csv: &Path) -> (u64, u64, u64) {
 
 /// Start `patchbay --config cfg up` with its data in `dir`; returns once it printed "ready".
 pub(crate) fn start_patchbay(patchbay: &str, cfg: &Path, dir: &Path) -> Kill {
+    start_as(
+        patchbay,
+        cfg,
+        "up",
+        &dir.join("data"),
+        &dir.join("patchbay.log"),
+    )
+}
+
+/// Start `patchbay --config cfg <mode>` (`up`, `b2bua`, `gateway`) with its data in `data`
+/// and its log in `log`; returns once it printed "ready".
+pub(crate) fn start_as(patchbay: &str, cfg: &Path, mode: &str, data: &Path, log: &Path) -> Kill {
     let mut pb = Kill(
         Command::new(patchbay)
             .args(["--config"])
             .arg(cfg)
-            .args(["up", "--data-dir"])
-            .arg(dir.join("data"))
+            .args([mode, "--data-dir"])
+            .arg(data)
             .stdout(Stdio::piped())
             // Its log, for a run that needs explaining.
-            .stderr(
-                std::fs::File::create(dir.join("patchbay.log"))
-                    .map_or_else(|_| Stdio::null(), Stdio::from),
-            )
+            .stderr(std::fs::File::create(log).map_or_else(|_| Stdio::null(), Stdio::from))
             .spawn()
             .expect("patchbay binary (cargo build --release -p patchbay)"),
     );
@@ -156,8 +165,6 @@ const CALLEES: [&str; 3] = ["4007", "4009", "4005"];
 /// `extra`: more `b2bua:` config lines (e.g. `sip_source_rate: 0`, which a binary older than
 /// that key would refuse).
 pub(crate) fn run(patchbay: &str, rates: &[u64], secs: u64, pairs: usize, extra: &str) -> String {
-    let pairs = pairs.clamp(1, CALLEES.len());
-    let mut o = String::new();
     let dir = std::env::temp_dir().join(format!("patchbay-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("dir");
@@ -171,8 +178,33 @@ pub(crate) fn run(patchbay: &str, rates: &[u64], secs: u64, pairs: usize, extra:
     )
     .expect("config");
     let pb = start_patchbay(patchbay, &cfg, &dir);
-    let pid = pb.0.id();
-    let target = format!("127.0.0.1:{sip}");
+    let o = measure(
+        &format!("127.0.0.1:{sip}"),
+        &dir,
+        &[(pb.0.id(), format!("127.0.0.1:{admin}"))],
+        rates,
+        secs,
+        pairs,
+    );
+    drop(pb);
+    let _ = std::fs::remove_dir_all(&dir);
+    o
+}
+
+/// The call-rate runs against `target` (a B2BUA, or the SIP edge in front of several):
+/// `nodes` are the B2BUA processes (pid, admin listener) whose CPU and counters count.
+pub(crate) fn measure(
+    target: &str,
+    dir: &Path,
+    nodes: &[(u32, String)],
+    rates: &[u64],
+    secs: u64,
+    pairs: usize,
+) -> String {
+    let pairs = pairs.clamp(1, CALLEES.len());
+    let mut o = String::new();
+    let target = target.to_string();
+    let dir = dir.to_path_buf();
     let mut uases = Vec::new();
     for callee in &CALLEES[..pairs] {
         let uas_port = free_port();
@@ -203,17 +235,26 @@ pub(crate) fn run(patchbay: &str, rates: &[u64], secs: u64, pairs: usize, extra:
         "| offered CPS | SIPp pairs | calls | successful | failed | SIPp retransmissions | B2BUA retransmissions sent / absorbed | setup p50 / p99 (ms) | B2BUA CPU s | calls per CPU s |"
     );
     outln!(o, "|---|---|---|---|---|---|---|---|---|---|");
-    let admin_addr = format!("127.0.0.1:{admin}");
     let our_retrans = |d: &str| {
-        crate::setup::metric(
-            &admin_addr,
-            &format!("patchbay_b2bua_sip_retransmissions_total{{direction=\"{d}\"}} "),
-        )
+        nodes
+            .iter()
+            .map(|(_, admin)| {
+                crate::setup::metric(
+                    admin,
+                    &format!("patchbay_b2bua_sip_retransmissions_total{{direction=\"{d}\"}} "),
+                )
+            })
+            .sum::<Option<f64>>()
     };
-    let stat = format!("/proc/{pid}/stat");
+    let cpu_all = || {
+        nodes
+            .iter()
+            .map(|(pid, _)| crate::cpu_secs(&format!("/proc/{pid}/stat")))
+            .sum::<f64>()
+    };
     for &rate in rates {
         let calls = rate * secs;
-        let cpu0 = crate::cpu_secs(&stat);
+        let cpu0 = cpu_all();
         let (sent0, absorbed0) = (our_retrans("sent"), our_retrans("received"));
         let run_dir = dir.join(format!("rate_{rate}"));
         let mut uacs = Vec::new();
@@ -271,7 +312,7 @@ pub(crate) fn run(patchbay: &str, rates: &[u64], secs: u64, pairs: usize, extra:
             retrans += r;
             times.extend(setup_times(&sub));
         }
-        let cpu = crate::cpu_secs(&stat) - cpu0;
+        let cpu = cpu_all() - cpu0;
         // (Counted by the binaries that have the series; the harness waits for the housekeeping
         // tick that updates them.)
         std::thread::sleep(Duration::from_millis(1100));
@@ -299,7 +340,5 @@ pub(crate) fn run(patchbay: &str, rates: &[u64], secs: u64, pairs: usize, extra:
         std::thread::sleep(Duration::from_secs(3));
     }
     drop(uases);
-    drop(pb);
-    let _ = std::fs::remove_dir_all(&dir);
     o
 }

@@ -9,7 +9,7 @@
 //! on the node (compare a run with `--calls 0`).
 
 use crate::cps::{Kill, free_port, percentile, register};
-use crate::setup::{Up, metric, up_with};
+use crate::setup::{Up, up_with};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -69,19 +69,24 @@ async fn wallboard(
     (times, ok)
 }
 
+/// `cluster`: that many nodes behind the SIP edge on the PostgreSQL server given (see
+/// `crate::cluster`) instead of `patchbay up` alone.
 pub(crate) fn run(
     patchbay: &str,
     calls: u64,
     pollers: usize,
-    interval_ms: u64,
-    secs: u64,
+    (interval_ms, secs): (u64, u64),
+    cluster: Option<(u8, &str)>,
 ) -> String {
     let mut o = String::new();
     // Every call's two legs hold a relay port pair each (RTP and RTCP sockets).
-    let up = up_with(
-        patchbay,
-        "  media:\n    port_min: 20000\n    port_max: 59998\n",
-    );
+    let up = match cluster {
+        Some((nodes, server)) => crate::cluster::up(patchbay, nodes, server, (20000, 59998), ""),
+        None => up_with(
+            patchbay,
+            "  media:\n    port_min: 20000\n    port_max: 59998\n",
+        ),
+    };
     let pid = up.pb.0.id();
     let uas_port = free_port();
     register(&up.sip, "4007", uas_port, &up.dir);
@@ -96,7 +101,7 @@ pub(crate) fn run(
     let placed_by = Instant::now() + Duration::from_secs(calls / rate + 2);
     let (mut last, mut since) = (0, Instant::now());
     let live = loop {
-        let live = metric(&up.admin, "patchbay_b2bua_calls_active ").unwrap_or(0.0) as u64;
+        let live = up.live_calls();
         if live != last {
             (last, since) = (live, Instant::now());
         }
@@ -107,7 +112,13 @@ pub(crate) fn run(
         std::thread::sleep(Duration::from_millis(500));
     };
     std::thread::sleep(Duration::from_secs(2));
-    let cpu = move || crate::cpu_secs(&format!("/proc/{pid}/stat"));
+    let pids: Vec<u32> = up.nodes.iter().map(|(p, _)| *p).collect();
+    let cpu = move || {
+        pids.iter()
+            .map(|p| crate::cpu_secs(&format!("/proc/{p}/stat")))
+            .sum::<f64>()
+    };
+    let cpu_then = cpu.clone();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -122,7 +133,7 @@ pub(crate) fn run(
         let b = before.clone();
         let marker = tokio::spawn(async move {
             tokio::time::sleep_until(measured_from).await;
-            *b.lock().unwrap() = Some(cpu());
+            *b.lock().unwrap() = Some(cpu_then());
         });
         let tasks: Vec<_> = (0..pollers)
             .map(|i| {
@@ -171,7 +182,12 @@ pub(crate) fn run(
         sorted.last().copied().unwrap_or(0.0),
         cpu_s * 1000.0 / n.max(1) as f64
     );
-    drop(up.pb);
-    let _ = std::fs::remove_dir_all(&up.dir);
+    match cluster {
+        Some((_, server)) => crate::cluster::down(up, server),
+        None => {
+            drop(up.pb);
+            let _ = std::fs::remove_dir_all(&up.dir);
+        }
+    }
     o
 }

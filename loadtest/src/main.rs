@@ -45,6 +45,13 @@
 //!   `patchbay up`; N calls held up (SIPp UAC 4005 -> UAS 4007) and one 4009 -> 4007; N
 //!   wallboards poll IPPS `channelinfo.php` (one live channel, one idle) every interval:
 //!   the page's p50/p99/max and patchbay's CPU per page.
+//! `patchbay-bench ipps ... --nodes 2 [--store postgres://server]` runs it on a cluster (below).
+//! `patchbay-bench scale [--patchbay PATH] [--store URL] [--rates 200,400] [--secs N] [--pairs N] [--hold N]`
+//!   A cluster on this box: Kamailio (the repository's edge configuration) in front of one
+//!   B2BUA node, then of two, on a fresh PostgreSQL database of the server at `--store`
+//!   (default: the tests' server); node 1 is `patchbay up`, node 2 `patchbay b2bua`. The call
+//!   rate through the edge (as `cps`, CPU of every node), then N calls per node held up:
+//!   calls up per node and each node's RSS growth.
 //! `patchbay-bench http [--conns N] [--secs N] [--rounds N]`
 //!   A bare hyper server and the gateway (in-process, SQLite store, demo API key), each on two
 //!   threads; the same keep-alive load generator runs `GET /api/v1/me` with Basic credentials
@@ -58,6 +65,7 @@ macro_rules! outln {
     }};
 }
 
+mod cluster;
 mod cps;
 mod engine;
 mod http;
@@ -66,8 +74,20 @@ mod ozml;
 mod queue;
 mod register;
 mod relay;
+mod scale;
 mod setup;
 mod webhooks;
+
+/// `--store`: the PostgreSQL server a cluster's database goes on (a URL without the
+/// database), by default the tests' (`PATCHBAY_TEST_POSTGRES_URL`'s server).
+fn store_server(args: &[String]) -> String {
+    arg::<String>(args, "--store").unwrap_or_else(|| {
+        let url = std::env::var("PATCHBAY_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://patchbay:patchbay@127.0.0.1:5432/patchbay_test".into());
+        url.rsplit_once('/')
+            .map_or(url.clone(), |(b, _)| b.to_string())
+    })
+}
 
 fn arg<T: std::str::FromStr>(args: &[String], name: &str) -> Option<T> {
     args.iter()
@@ -166,6 +186,18 @@ fn main() {
             let gap = arg(&args, "--gap-ms").unwrap_or(10);
             print!("{}", setup::invite_latency(&patchbay, calls, gap));
         }
+        Some("scale") => {
+            let patchbay = arg::<String>(&args, "--patchbay")
+                .unwrap_or_else(|| "target/release/patchbay".into());
+            let rates = list(&args, "--rates", &[200, 400]);
+            let load = scale::Load {
+                rates: &rates,
+                secs: arg(&args, "--secs").unwrap_or(10),
+                pairs: arg(&args, "--pairs").unwrap_or(3),
+                hold: arg(&args, "--hold").unwrap_or(2000),
+            };
+            print!("{}", scale::run(&patchbay, &store_server(&args), &load));
+        }
         Some("ipps") => {
             let patchbay = arg::<String>(&args, "--patchbay")
                 .unwrap_or_else(|| "target/release/patchbay".into());
@@ -173,7 +205,13 @@ fn main() {
             let pollers = arg(&args, "--pollers").unwrap_or(1000);
             let every = arg(&args, "--interval-ms").unwrap_or(3000);
             let secs = arg(&args, "--secs").unwrap_or(30);
-            print!("{}", ipps::run(&patchbay, calls, pollers, every, secs));
+            let nodes: u8 = arg(&args, "--nodes").unwrap_or(1);
+            let store = store_server(&args);
+            let cluster = (nodes > 1).then_some((nodes, store.as_str()));
+            print!(
+                "{}",
+                ipps::run(&patchbay, calls, pollers, (every, secs), cluster)
+            );
         }
         Some("memory") => {
             let patchbay = arg::<String>(&args, "--patchbay")

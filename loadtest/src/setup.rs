@@ -21,6 +21,17 @@ pub(crate) struct Up {
     /// The gateway's `/metrics` (its Ozeki listener is there too).
     pub(crate) gw_admin: String,
     pub(crate) pb: Kill,
+    /// Every B2BUA process (pid, admin listener): `pb` alone, or a cluster's nodes.
+    pub(crate) nodes: Vec<(u32, String)>,
+    /// A cluster's other processes (its further nodes, the SIP edge), killed with it.
+    pub(crate) others: Vec<Kill>,
+}
+
+impl Up {
+    /// The live calls of every node.
+    pub(crate) fn live_calls(&self) -> u64 {
+        self.nodes.iter().map(|(_, a)| active_calls(a)).sum()
+    }
 }
 
 fn up(patchbay: &str) -> Up {
@@ -50,6 +61,8 @@ pub(crate) fn up_with(patchbay: &str, extra: &str) -> Up {
         http: format!("127.0.0.1:{http}"),
         admin: format!("127.0.0.1:{admin}"),
         gw_admin: format!("127.0.0.1:{gw_admin}"),
+        nodes: vec![(pb.0.id(), format!("127.0.0.1:{admin}"))],
+        others: Vec::new(),
         pb,
     }
 }
@@ -206,7 +219,7 @@ pub(crate) fn rss_kib(pid: u32) -> u64 {
 }
 
 /// The B2BUA's `patchbay_b2bua_calls_active` gauge, from its admin listener.
-fn active_calls(admin: &str) -> u64 {
+pub(crate) fn active_calls(admin: &str) -> u64 {
     metric(admin, "patchbay_b2bua_calls_active ").map_or(0, |v| v as u64)
 }
 

@@ -824,6 +824,12 @@ pub struct Gw {
 /// A gateway on `store`, on free ports, with the tests' control token; `tune` points it at
 /// its B2BUA node(s) and adjusts the rest.
 pub fn start_gateway(store: Arc<SqlStore>, tune: impl FnOnce(&mut GatewayConfig)) -> Gw {
+    // A pool of its own: connections the gateway's runtime opens die with it (a gateway
+    // restarted in a test would leave dead connections in a shared pool).
+    let store =
+        tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(store.reopen()))
+            .map(Arc::new)
+            .expect("the gateway's store");
     let mut cfg = GatewayConfig::default();
     for l in &mut cfg.listeners {
         l.listen = SocketAddr::from(([127, 0, 0, 1], 0));

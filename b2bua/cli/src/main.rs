@@ -192,7 +192,9 @@ async fn run(
     };
     let gateway = if parts.gateway {
         let gcfg = cfg.gateway.clone();
-        let st: Arc<dyn patchbay_store::Store> = store.clone();
+        // Its own pool: the gateway runs on pingora's runtime, whose connections die with it
+        // at stop, while the B2BUA still writes its last CDRs.
+        let st: Arc<dyn patchbay_store::Store> = Arc::new(store.reopen().await?);
         let g = tokio::task::spawn_blocking(move || patchbay_gateway::start(gcfg, st)).await??;
         for (l, addr) in cfg.gateway.listeners.iter().zip(&g.listeners) {
             let names: Vec<&str> = l.profiles.iter().map(|p| p.as_str()).collect();

@@ -14,9 +14,19 @@ mod tenant_config;
 mod users;
 
 /// [`Store`] over SQLite or PostgreSQL, chosen by the URL scheme.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SqlStore {
     pool: sqlx::AnyPool,
+    /// What it was opened with (kept out of `Debug`: it may hold a password).
+    url: std::sync::Arc<str>,
+}
+
+impl std::fmt::Debug for SqlStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlStore")
+            .field("pool", &self.pool)
+            .finish()
+    }
 }
 
 impl SqlStore {
@@ -48,9 +58,19 @@ impl SqlStore {
             })
             .connect(url)
             .await?;
-        let store = Self { pool };
+        let store = Self {
+            pool,
+            url: url.into(),
+        };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// Another pool on the same database. (A pool's connections belong to the tokio runtime
+    /// that opened them and fail once it is gone: a component that runs on a runtime of its
+    /// own, and may stop before the others, gets a pool of its own.)
+    pub async fn reopen(&self) -> Result<Self, StoreError> {
+        Self::connect(&self.url).await
     }
 
     async fn require_tenant(&self, name: &str) -> Result<Tenant, StoreError> {
