@@ -19,10 +19,18 @@ pub(crate) struct Node {
     healthy: AtomicBool,
 }
 
+/// How long a cluster's gathered channel states serve the same question (wallboards poll the
+/// same channels every few seconds, each asking every node otherwise).
+const CHANNELS_FRESH: Duration = Duration::from_millis(100);
+
+type Channels = Arc<Vec<patchbay_api::Channel>>;
+
 pub(crate) struct B2bua {
     nodes: Vec<Node>,
     next: AtomicUsize,
     up: prometheus::IntGaugeVec,
+    /// Several nodes: channel states gathered, by tenant and channel names.
+    channels: moka::sync::Cache<(String, Option<Vec<String>>), Channels>,
 }
 
 impl B2bua {
@@ -47,6 +55,10 @@ impl B2bua {
             nodes,
             next: AtomicUsize::new(0),
             up,
+            channels: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(CHANNELS_FRESH)
+                .build(),
         }
     }
 
@@ -136,22 +148,35 @@ impl B2bua {
         self.gather(|c| async move { c.list_calls().await }).await
     }
 
+    /// Channel states; with several nodes, gathered at most every [`CHANNELS_FRESH`] for the
+    /// same tenant and names.
     pub(crate) async fn channels(
         &self,
         tenant: &str,
         names: Option<&[&str]>,
-    ) -> Result<Vec<patchbay_api::Channel>, ClientError> {
+    ) -> Result<Channels, ClientError> {
+        if let [one] = self.nodes.as_slice() {
+            return one.client.channels(tenant, names).await.map(Arc::new);
+        }
         let names: Option<Vec<String>> = names.map(|n| n.iter().map(|s| s.to_string()).collect());
-        self.gather(|c| {
-            let names = names.clone();
-            async move {
-                let refs: Option<Vec<&str>> = names
-                    .as_ref()
-                    .map(|n| n.iter().map(String::as_str).collect());
-                c.channels(tenant, refs.as_deref()).await
-            }
-        })
-        .await
+        let key = (tenant.to_string(), names.clone());
+        if let Some(hit) = self.channels.get(&key) {
+            return Ok(hit);
+        }
+        let all = Arc::new(
+            self.gather(|c| {
+                let names = names.clone();
+                async move {
+                    let refs: Option<Vec<&str>> = names
+                        .as_ref()
+                        .map(|n| n.iter().map(String::as_str).collect());
+                    c.channels(tenant, refs.as_deref()).await
+                }
+            })
+            .await?,
+        );
+        self.channels.insert(key, all.clone());
+        Ok(all)
     }
 
     pub(crate) async fn queue_calls(

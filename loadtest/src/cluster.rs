@@ -14,7 +14,7 @@ const TOKEN: &str = "bench-control-token";
 
 fn psql(server: &str, sql: &str) {
     let ok = Command::new("psql")
-        .arg(server)
+        .arg(format!("{}/postgres", server.trim_end_matches('/')))
         .args(["-q", "-c", sql])
         .stdout(Stdio::null())
         .status()
@@ -136,6 +136,7 @@ pub(crate) fn up(patchbay: &str, nodes: u8, server: &str, media: (u16, u16), ext
     let sips: Vec<String> = addrs.iter().map(|(s, _)| s.clone()).collect();
     let edge_addr = format!("127.0.0.1:{}", free_port());
     let edge = edge(&dir, &edge_addr, &sips);
+    let sips: Vec<String> = sips;
     let node_pids: Vec<(u32, String)> = procs
         .iter()
         .zip(&addrs)
@@ -153,6 +154,7 @@ pub(crate) fn up(patchbay: &str, nodes: u8, server: &str, media: (u16, u16), ext
         gw_admin: format!("127.0.0.1:{gw_admin}"),
         pb,
         nodes: node_pids,
+        sips,
         others,
     }
 }

@@ -178,37 +178,39 @@ pub(crate) fn run(patchbay: &str, rates: &[u64], secs: u64, pairs: usize, extra:
     )
     .expect("config");
     let pb = start_patchbay(patchbay, &cfg, &dir);
+    let target = format!("127.0.0.1:{sip}");
+    let pairs: Vec<(&str, &str)> = CALLEES[..pairs.clamp(1, CALLEES.len())]
+        .iter()
+        .map(|c| (target.as_str(), *c))
+        .collect();
     let o = measure(
-        &format!("127.0.0.1:{sip}"),
         &dir,
         &[(pb.0.id(), format!("127.0.0.1:{admin}"))],
+        &pairs,
         rates,
         secs,
-        pairs,
     );
     drop(pb);
     let _ = std::fs::remove_dir_all(&dir);
     o
 }
 
-/// The call-rate runs against `target` (a B2BUA, or the SIP edge in front of several):
-/// `nodes` are the B2BUA processes (pid, admin listener) whose CPU and counters count.
+/// The call-rate runs: each of `pairs` (a B2BUA's SIP address, a callee registered there to
+/// a SIPp UAS of its own) gets a SIPp UAC and its share of each rate; `nodes` are the B2BUA
+/// processes (pid, admin listener) whose CPU and counters count.
 pub(crate) fn measure(
-    target: &str,
     dir: &Path,
     nodes: &[(u32, String)],
+    pairs: &[(&str, &str)],
     rates: &[u64],
     secs: u64,
-    pairs: usize,
 ) -> String {
-    let pairs = pairs.clamp(1, CALLEES.len());
     let mut o = String::new();
-    let target = target.to_string();
     let dir = dir.to_path_buf();
     let mut uases = Vec::new();
-    for callee in &CALLEES[..pairs] {
+    for (target, callee) in pairs {
         let uas_port = free_port();
-        register(&target, callee, uas_port, &dir);
+        register(target, callee, uas_port, &dir);
         uases.push(Kill(
             Command::new("sipp")
                 .arg("-sf")
@@ -258,12 +260,13 @@ pub(crate) fn measure(
         let (sent0, absorbed0) = (our_retrans("sent"), our_retrans("received"));
         let run_dir = dir.join(format!("rate_{rate}"));
         let mut uacs = Vec::new();
-        for (i, callee) in CALLEES[..pairs].iter().enumerate() {
-            let share = rate / pairs as u64 + u64::from((i as u64) < rate % pairs as u64);
+        let n = pairs.len() as u64;
+        for (i, (target, callee)) in pairs.iter().enumerate() {
+            let share = rate / n + u64::from((i as u64) < rate % n);
             let sub = run_dir.join(format!("uac_{i}"));
             std::fs::create_dir_all(&sub).expect("dir");
             let child = Command::new("sipp")
-                .arg(&target)
+                .arg(target)
                 .arg("-sf")
                 .arg(scenario("uac_bench.xml"))
                 .args([
@@ -333,7 +336,8 @@ pub(crate) fn measure(
         };
         outln!(
             o,
-            "| {rate} | {pairs} | {calls} | {ok} | {failed} | {retrans} | {ours} | {:.1} / {:.1} | {cpu:.2} | {per_cpu} |",
+            "| {rate} | {} | {calls} | {ok} | {failed} | {retrans} | {ours} | {:.1} / {:.1} | {cpu:.2} | {per_cpu} |",
+            pairs.len(),
             percentile(&times, 0.5),
             percentile(&times, 0.99)
         );

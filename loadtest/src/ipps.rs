@@ -17,7 +17,7 @@ const PAGE: &str = "/ipps/channelinfo.php?channel=SIP/4009,SIP/4003&useid=1";
 
 fn uac(up: &Up, user: &str, rate: u64, calls: u64, hold_ms: u64) -> Kill {
     let csv = up.dir.join(format!("uac-{user}.csv"));
-    crate::setup::uac_spawn(up, user, rate, calls, hold_ms, &csv)
+    crate::setup::uac_spawn_to(up, &up.sips[0], user, (rate, calls), hold_ms, &csv)
 }
 
 /// One wallboard: polls the page every `interval` from `start` until `end`; the latencies
@@ -89,13 +89,25 @@ pub(crate) fn run(
     };
     let pid = up.pb.0.id();
     let uas_port = free_port();
-    register(&up.sip, "4007", uas_port, &up.dir);
+    register(&up.sips[0], "4007", uas_port, &up.dir);
     let _uas = crate::setup::uas_holding(&up.dir, uas_port);
-    std::thread::sleep(Duration::from_millis(500));
+    // (Every node of a cluster learns the registration from the store.)
+    std::thread::sleep(Duration::from_millis(1500));
     let rate = 200;
     // Up well past the measurement (waiting for the calls, warm-up, window).
     let hold_ms = (2 * calls / rate + secs + 90) * 1000;
-    let _many = (calls > 0).then(|| uac(&up, "4005", rate, calls, hold_ms));
+    // The calls shared by the nodes (each node's SIP address directly).
+    let n = up.sips.len() as u64;
+    let _many: Vec<Kill> = up
+        .sips
+        .iter()
+        .enumerate()
+        .filter(|_| calls > 0)
+        .map(|(i, sip)| {
+            let csv = up.dir.join(format!("uac-many-{i}.csv"));
+            crate::setup::uac_spawn_to(&up, sip, "4005", (rate / n, calls / n), hold_ms, &csv)
+        })
+        .collect();
     let _one = uac(&up, "4009", 1, 1, hold_ms);
     // Until every call is up, or the count stops growing once they all had their time.
     let placed_by = Instant::now() + Duration::from_secs(calls / rate + 2);

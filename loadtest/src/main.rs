@@ -46,12 +46,13 @@
 //!   wallboards poll IPPS `channelinfo.php` (one live channel, one idle) every interval:
 //!   the page's p50/p99/max and patchbay's CPU per page.
 //! `patchbay-bench ipps ... --nodes 2 [--store postgres://server]` runs it on a cluster (below).
-//! `patchbay-bench scale [--patchbay PATH] [--store URL] [--rates 200,400] [--secs N] [--pairs N] [--hold N]`
+//! `patchbay-bench scale [--patchbay PATH] [--store URL] [--rates 200,400] [--secs N] [--hold N]`
 //!   A cluster on this box: Kamailio (the repository's edge configuration) in front of one
 //!   B2BUA node, then of two, on a fresh PostgreSQL database of the server at `--store`
 //!   (default: the tests' server); node 1 is `patchbay up`, node 2 `patchbay b2bua`. The call
-//!   rate through the edge (as `cps`, CPU of every node), then N calls per node held up:
-//!   calls up per node and each node's RSS growth.
+//!   rate (as `cps`, two SIPp pairs: both to the one node, or one to each; CPU of every node),
+//!   then N calls per node held up: calls up per node and each node's RSS growth. SIPp talks
+//!   to the nodes directly (the edge's cost is Kamailio's, not measured here).
 //! `patchbay-bench http [--conns N] [--secs N] [--rounds N]`
 //!   A bare hyper server and the gateway (in-process, SQLite store, demo API key), each on two
 //!   threads; the same keep-alive load generator runs `GET /api/v1/me` with Basic credentials
@@ -193,7 +194,6 @@ fn main() {
             let load = scale::Load {
                 rates: &rates,
                 secs: arg(&args, "--secs").unwrap_or(10),
-                pairs: arg(&args, "--pairs").unwrap_or(3),
                 hold: arg(&args, "--hold").unwrap_or(2000),
             };
             print!("{}", scale::run(&patchbay, &store_server(&args), &load));

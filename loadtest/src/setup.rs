@@ -23,6 +23,8 @@ pub(crate) struct Up {
     pub(crate) pb: Kill,
     /// Every B2BUA process (pid, admin listener): `pb` alone, or a cluster's nodes.
     pub(crate) nodes: Vec<(u32, String)>,
+    /// Every node's own SIP address (`sip` may be the edge in front of them).
+    pub(crate) sips: Vec<String>,
     /// A cluster's other processes (its further nodes, the SIP edge), killed with it.
     pub(crate) others: Vec<Kill>,
 }
@@ -62,6 +64,7 @@ pub(crate) fn up_with(patchbay: &str, extra: &str) -> Up {
         admin: format!("127.0.0.1:{admin}"),
         gw_admin: format!("127.0.0.1:{gw_admin}"),
         nodes: vec![(pb.0.id(), format!("127.0.0.1:{admin}"))],
+        sips: vec![format!("127.0.0.1:{sip}")],
         others: Vec::new(),
         pb,
     }
@@ -319,13 +322,25 @@ pub(crate) fn memory(patchbay: &str, calls: u64, rate: u64) -> String {
 /// SIPp calling 4007 as demo user `user` (digest), `calls` calls at `rate`, each held
 /// `hold_ms`; SIPp's statistics to `csv`.
 fn uac_cmd(up: &Up, user: &str, rate: u64, calls: u64, hold_ms: u64, csv: &Path) -> Command {
+    uac_cmd_to(up, &up.sip, user, (rate, calls), hold_ms, csv)
+}
+
+/// [`uac_cmd`] to `target` (a node of a cluster).
+fn uac_cmd_to(
+    up: &Up,
+    target: &str,
+    user: &str,
+    (rate, calls): (u64, u64),
+    hold_ms: u64,
+    csv: &Path,
+) -> Command {
     let mut c = Command::new("sipp");
-    c.arg(&up.sip)
+    c.arg(target)
         .arg("-sf")
         .arg(scenario("uac_bench.xml"))
         .args(["-s", "4007", "-i", "127.0.0.1", "-nostdin"])
         .args(["-au", user, "-ap", &format!("demo-{user}")])
-        .args(["-auth_uri", &format!("4007@{}", up.sip)])
+        .args(["-auth_uri", &format!("4007@{target}")])
         .args(["-r", &rate.to_string(), "-m", &calls.to_string()])
         .args(["-l", &(calls + 10).to_string(), "-d", &hold_ms.to_string()])
         .args(["-max_socket", "65000", "-trace_stat", "-stf"])
@@ -338,6 +353,22 @@ fn uac_cmd(up: &Up, user: &str, rate: u64, calls: u64, hold_ms: u64, csv: &Path)
 
 fn uac(up: &Up, rate: u64, calls: u64, hold_ms: u64, csv: &Path) {
     let _ = uac_cmd(up, "4005", rate, calls, hold_ms, csv).status();
+}
+
+/// [`uac_cmd_to`] started (killed on drop).
+pub(crate) fn uac_spawn_to(
+    up: &Up,
+    target: &str,
+    user: &str,
+    rate_calls: (u64, u64),
+    hold_ms: u64,
+    csv: &Path,
+) -> Kill {
+    Kill(
+        uac_cmd_to(up, target, user, rate_calls, hold_ms, csv)
+            .spawn()
+            .expect("sipp uac"),
+    )
 }
 
 /// [`uac_cmd`] started (killed on drop).

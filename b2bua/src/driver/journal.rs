@@ -1,21 +1,22 @@
 //! The live-call journal from the driver's side: after each event that changes what ending a
-//! call needs (created, answered, bridged, transferred, queued), the call's CDR as it stands
+//! call needs (created, the caller answered, bridged, transferred, queued), the call's CDR as it stands
 //! and its answered legs' dialogs go to the durable log's writer (the CDR at the end removes
 //! the entry); and the BYEs for a dead node's calls that `crate::orphans` ended.
 
 use super::Driver;
 use crate::orphans::Journalled;
-use patchbay_api::{Event, EventKind};
+use patchbay_api::{Event, EventKind, Side};
 use patchbay_sip::dialog::SavedDialog;
 
 impl Driver {
     /// Journal `ev`'s call again if `ev` changed what its end needs.
     pub(super) fn journal(&mut self, ev: &Event) {
+        // (A callee's answer is followed at once by `bridged`, which journals both dialogs.)
         let changes = matches!(
             ev.kind,
             EventKind::Created { .. }
                 | EventKind::Incoming { .. }
-                | EventKind::Answered { .. }
+                | EventKind::Answered { side: Side::A, .. }
                 | EventKind::Bridged
                 | EventKind::Transferred { .. }
                 | EventKind::QueueEntered { .. }
