@@ -110,19 +110,7 @@ pub(crate) fn run(
         .collect();
     let _one = uac(&up, "4009", 1, 1, hold_ms);
     // Until every call is up, or the count stops growing once they all had their time.
-    let placed_by = Instant::now() + Duration::from_secs(calls / rate + 2);
-    let (mut last, mut since) = (0, Instant::now());
-    let live = loop {
-        let live = up.live_calls();
-        if live != last {
-            (last, since) = (live, Instant::now());
-        }
-        if live > calls || (Instant::now() > placed_by && since.elapsed() > Duration::from_secs(5))
-        {
-            break live;
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    };
+    let live = up.wait_calls_up(calls + 1, calls, rate);
     std::thread::sleep(Duration::from_secs(2));
     let pids: Vec<u32> = up.nodes.iter().map(|(p, _)| *p).collect();
     let cpu = move || {

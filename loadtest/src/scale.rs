@@ -9,7 +9,7 @@
 use crate::cluster;
 use crate::cps::{free_port, register};
 use crate::setup::{Up, active_calls, rss_kib, uac_spawn_to, uas_holding};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub(crate) struct Load<'a> {
     pub(crate) rates: &'a [u64],
@@ -60,19 +60,7 @@ fn held(up: &Up, calls: u64) -> String {
             uac_spawn_to(up, sip, "4005", (rate / n, calls / n), hold_ms, &csv)
         })
         .collect();
-    let placed_by = Instant::now() + Duration::from_secs(calls / rate + 2);
-    let (mut last, mut since) = (0, Instant::now());
-    let live = loop {
-        let live = up.live_calls();
-        if live != last {
-            (last, since) = (live, Instant::now());
-        }
-        if live >= calls || (Instant::now() > placed_by && since.elapsed() > Duration::from_secs(5))
-        {
-            break live;
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    };
+    let live = up.wait_calls_up(calls, calls, rate);
     let per_node: Vec<String> = up
         .nodes
         .iter()

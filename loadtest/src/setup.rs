@@ -34,6 +34,25 @@ impl Up {
     pub(crate) fn live_calls(&self) -> u64 {
         self.nodes.iter().map(|(_, a)| active_calls(a)).sum()
     }
+
+    /// Wait until at least `want` calls are live, or the count stops growing once `calls`
+    /// placed at `rate` had their time; the live calls then.
+    pub(crate) fn wait_calls_up(&self, want: u64, calls: u64, rate: u64) -> u64 {
+        let placed_by = Instant::now() + Duration::from_secs(calls / rate.max(1) + 2);
+        let (mut last, mut since) = (0, Instant::now());
+        loop {
+            let live = self.live_calls();
+            if live != last {
+                (last, since) = (live, Instant::now());
+            }
+            if live >= want
+                || (Instant::now() > placed_by && since.elapsed() > Duration::from_secs(5))
+            {
+                return live;
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
 }
 
 fn up(patchbay: &str) -> Up {

@@ -98,3 +98,8 @@ pub(super) fn from_json_str<T: serde::de::DeserializeOwned>(
 pub(super) fn ms(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
+
+/// A `u64` as the database's BIGINT (saturating).
+pub(super) fn int(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}

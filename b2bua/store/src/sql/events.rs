@@ -3,6 +3,7 @@
 //! a second append wait until the first commits, so `gseq` order is commit order.
 
 use super::SqlStore;
+use super::int as i;
 use crate::LogEntry;
 use crate::StoreError;
 use crate::events::EventLog;
@@ -53,10 +54,6 @@ pub(super) async fn insert_event(
     .execute(&mut **tx)
     .await?;
     Ok(())
-}
-
-fn i(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
 }
 
 fn rows_to_events(rows: &[sqlx::any::AnyRow]) -> Result<Vec<Event>, StoreError> {

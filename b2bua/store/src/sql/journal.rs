@@ -2,18 +2,11 @@
 
 use super::SqlStore;
 use super::events::{insert_event, take_numbers};
+use super::{int as i, ms as u};
 use crate::StoreError;
 use crate::journal::{Journal, LiveCall, Orphan};
 use patchbay_api::{CallId, Cdr, Event};
 use sqlx::Row;
-
-fn i(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
-
-fn u(v: i64) -> u64 {
-    u64::try_from(v).unwrap_or(0)
-}
 
 #[async_trait::async_trait]
 impl Journal for SqlStore {

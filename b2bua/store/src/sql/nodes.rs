@@ -1,17 +1,10 @@
 //! [`Nodes`] on SQL: one row per node, its last claimed start; one row per registered contact.
 
 use super::SqlStore;
+use super::{int as i, ms as u};
 use crate::StoreError;
 use crate::nodes::{BindingChange, Nodes, StoredBinding};
 use sqlx::Row;
-
-fn i(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
-
-fn u(v: i64) -> u64 {
-    u64::try_from(v).unwrap_or(0)
-}
 
 #[async_trait::async_trait]
 impl Nodes for SqlStore {

@@ -1,14 +1,11 @@
 //! [`RequestKeys`] on SQL: one row per tenant and key.
 
 use super::SqlStore;
+use super::int as i;
 use crate::StoreError;
 use crate::request_keys::RequestKeys;
 use patchbay_api::CallId;
 use sqlx::Row;
-
-fn i(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
 
 #[async_trait::async_trait]
 impl RequestKeys for SqlStore {
