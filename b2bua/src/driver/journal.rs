@@ -1,36 +1,37 @@
 //! The live-call journal from the driver's side: after each event that changes what ending a
-//! call needs (created, the caller answered, bridged, transferred, queued), the call's CDR as it stands
-//! and its answered legs' dialogs go to the durable log's writer (the CDR at the end removes
-//! the entry); and the BYEs for a dead node's calls that `crate::orphans` ended.
+//! call needs (created, the caller answered, bridged, transferred, queued), the call's CDR as
+//! it stands and its answered legs' dialogs go to the durable log's writer (the CDR at the end
+//! removes the entry); and the BYEs for a dead node's calls that `crate::orphans` ended.
 
 use super::Driver;
 use crate::orphans::Journalled;
-use patchbay_api::{Event, EventKind, Side};
+use patchbay_api::{CallId, EventKind, Side};
 use patchbay_sip::dialog::SavedDialog;
 
+/// Whether an event changes what its call's end needs (the journal is written again).
+pub(super) fn changes_end(kind: &EventKind) -> bool {
+    // (A callee's answer is followed at once by `bridged`, which journals both dialogs.)
+    matches!(
+        kind,
+        EventKind::Created { .. }
+            | EventKind::Incoming { .. }
+            | EventKind::Answered { side: Side::A, .. }
+            | EventKind::Bridged
+            | EventKind::Transferred { .. }
+            | EventKind::QueueEntered { .. }
+    )
+}
+
 impl Driver {
-    /// Journal `ev`'s call again if `ev` changed what its end needs.
-    pub(super) fn journal(&mut self, ev: &Event) {
-        // (A callee's answer is followed at once by `bridged`, which journals both dialogs.)
-        let changes = matches!(
-            ev.kind,
-            EventKind::Created { .. }
-                | EventKind::Incoming { .. }
-                | EventKind::Answered { side: Side::A, .. }
-                | EventKind::Bridged
-                | EventKind::Transferred { .. }
-                | EventKind::QueueEntered { .. }
-        );
-        if !changes {
-            return;
-        }
-        let Some(mut cdr) = self.calls.cdr_draft(&ev.call, ev.at_ms) else {
+    /// Journal `call` as it stands at `at_ms`.
+    pub(super) fn journal(&mut self, call: &CallId, at_ms: u64) {
+        let Some(mut cdr) = self.calls.cdr_draft(call, at_ms) else {
             return;
         };
-        if let Some(h) = self.hooked.get(&ev.call) {
+        if let Some(h) = self.hooked.get(call) {
             cdr.account_codes = h.account_codes.clone();
         }
-        let legs = self.call_legs.get(&ev.call).map_or(&[][..], Vec::as_slice);
+        let legs = self.call_legs.get(call).map_or(&[][..], Vec::as_slice);
         let dialogs = self.ua.saved_dialogs(legs);
         if let Some(entry) = (Journalled { cdr, dialogs }).entry(self.sh.id_base) {
             self.sh.log.write(patchbay_store::LogEntry::Live(entry));

@@ -40,9 +40,11 @@ impl Driver {
                 .inc();
         }
         let info = self.calls.info(&ev.call);
-        let journal = ev.clone();
+        let journal = super::journal::changes_end(&ev.kind).then(|| (ev.call.clone(), ev.at_ms));
         self.sh.log.push(ev, info);
-        self.journal(&journal);
+        if let Some((call, at_ms)) = journal {
+            self.journal(&call, at_ms);
+        }
     }
 }
 
