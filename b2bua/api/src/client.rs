@@ -367,10 +367,7 @@ impl ControlClient {
         if let Some(r) = range {
             req = req.header(reqwest::header::RANGE, r);
         }
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| ClientError::Unavailable(e.to_string()))?;
+        let resp = req.send().await.map_err(unreachable)?;
         if resp.status().as_u16() == 416 {
             return Ok(resp);
         }
@@ -429,10 +426,7 @@ impl ControlClient {
     }
 
     async fn checked(req: reqwest::RequestBuilder) -> Result<reqwest::Response, ClientError> {
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| ClientError::Unavailable(e.to_string()))?;
+        let resp = req.send().await.map_err(unreachable)?;
         Self::checked_response(resp).await
     }
 
@@ -451,4 +445,17 @@ impl ControlClient {
             ))),
         }
     }
+}
+
+/// A request that got no answer, with the cause's chain (a timeout, a refused connection, a
+/// connection closed under the request: reqwest's own message names only the URL).
+fn unreachable(e: reqwest::Error) -> ClientError {
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    ClientError::Unavailable(text)
 }
