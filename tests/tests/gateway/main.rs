@@ -25,6 +25,7 @@ mod destinations_refused;
 mod digest;
 mod follow_me;
 mod forward_settings;
+mod idempotency_in_progress;
 mod jwt;
 mod limits;
 mod native_app_call;
