@@ -836,6 +836,9 @@ pub fn start_gateway(store: Arc<SqlStore>, tune: impl FnOnce(&mut GatewayConfig)
     }
     cfg.admin_listen = SocketAddr::from(([127, 0, 0, 1], 0));
     cfg.b2bua_token = CONTROL_TOKEN.into();
+    // The tests check answers, not latency: two stacks and PostgreSQL on two cores can keep a
+    // B2BUA request past the default 800 ms (a down B2BUA still fails at once: refused).
+    cfg.b2bua_timeout_ms = 5_000;
     tune(&mut cfg);
     let running = patchbay_gateway::start(cfg, store).expect("gateway starts");
     Gw {
