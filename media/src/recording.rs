@@ -8,7 +8,7 @@
 
 use crate::endpoint::EngineMetrics;
 use crate::engine::FRAME;
-use crate::engine::capture::Channel;
+use crate::engine::capture::{Channel, RECORDING_BACKLOG};
 use crate::engine::record::{Layout, Limits, Recorder, Stop};
 use crate::relay::LegMedia;
 use std::path::PathBuf;
@@ -229,7 +229,11 @@ async fn run(
         Ok(r) => r,
         Err(out) => return out,
     };
-    let mut chans: Vec<Channel> = spec.legs.iter().map(|(_, te)| Channel::new(*te)).collect();
+    let mut chans: Vec<Channel> = spec
+        .legs
+        .iter()
+        .map(|(_, te)| Channel::with_backlog(*te, RECORDING_BACKLOG))
+        .collect();
     let mut tick = tokio::time::interval(Duration::from_millis(20));
     tick.set_missed_tick_behavior(MissedTickBehavior::Burst);
     let (mut fa, mut fb) = ([0i16; FRAME], [0i16; FRAME]);

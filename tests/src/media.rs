@@ -153,6 +153,26 @@ pub fn best_correlation(want: &[i16], got: &[i16]) -> (f64, usize) {
     best
 }
 
+/// A recording of G.711 audio without the silence the recorder put in where the phone's
+/// packets came late (A-law and mu-law never decode to an exact 0, so every 0 was inserted):
+/// what the phone sent, laid end to end, so that jitter does not pass for a lost piece and a
+/// lost piece still shows as a misalignment.
+pub fn without_inserted_silence(s: &[i16]) -> Vec<i16> {
+    s.iter().copied().filter(|&x| x != 0).collect()
+}
+
+/// Wait (up to 5 s) until the B2BUA writes a recording (its `patchbay_media_recordings`).
+pub async fn wait_recording(stack: &Stack) {
+    for _ in 0..100 {
+        let text = stack.b2bua_get("/metrics").await;
+        if crate::metric(&text, "patchbay_media_recordings").is_some_and(|n| n >= 1.0) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no recording started within 5 s");
+}
+
 /// Root mean square of samples.
 pub fn rms(s: &[i16]) -> f64 {
     if s.is_empty() {

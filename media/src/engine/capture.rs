@@ -2,7 +2,9 @@
 //! decoded, placed by their timestamps so that a lost packet becomes silence of its length
 //! and a late or repeated one is dropped; telephone-events reported as keys, each once),
 //! one frame out per tick. A small cushion (two frames) absorbs arrival jitter; a backlog
-//! beyond [`MAX_BACKLOG`] (a burst, or a clock running fast) is cut back to the cushion.
+//! beyond the channel's limit (a burst, or a clock running fast) is cut back to the cushion:
+//! [`MAX_BACKLOG`] for a mix, where delay is heard, [`RECORDING_BACKLOG`] for a recording,
+//! where only losing audio matters (a stalled phone or recorder catches up without a cut).
 
 use super::g711::Law;
 use super::{FRAME, dtmf, rtp};
@@ -10,8 +12,10 @@ use std::collections::VecDeque;
 
 /// Frames buffered before output starts (and again after running dry).
 const CUSHION: usize = 2 * FRAME;
-/// Most samples kept waiting (300 ms).
+/// Most samples kept waiting for a mix (300 ms).
 pub const MAX_BACKLOG: usize = 15 * FRAME;
+/// Most samples kept waiting for a recording (3 s).
+pub const RECORDING_BACKLOG: usize = 150 * FRAME;
 /// Longest gap filled with silence (1 s); a longer jump is a new talkspurt, not a loss.
 const MAX_GAP: u32 = 8_000;
 
@@ -26,13 +30,20 @@ pub struct Channel {
     primed: bool,
     keys: dtmf::Receiver,
     decoded: Vec<i16>,
+    max_backlog: usize,
 }
 
 impl Channel {
-    /// A channel whose phone agreed on telephone-event with payload type `te_pt`.
+    /// A channel for a mix whose phone agreed on telephone-event with payload type `te_pt`.
     pub fn new(te_pt: Option<u8>) -> Self {
+        Self::with_backlog(te_pt, MAX_BACKLOG)
+    }
+
+    /// A channel keeping up to `max_backlog` samples waiting.
+    pub fn with_backlog(te_pt: Option<u8>, max_backlog: usize) -> Self {
         Self {
             te_pt,
+            max_backlog: max_backlog.max(CUSHION),
             ..Self::default()
         }
     }
@@ -58,7 +69,7 @@ impl Channel {
         self.ssrc = h.ssrc;
         self.next_ts = Some(h.ts.wrapping_add(self.decoded.len() as u32));
         self.buf.extend(self.decoded.iter().copied());
-        if self.buf.len() > MAX_BACKLOG {
+        if self.buf.len() > self.max_backlog {
             let cut = self.buf.len() - CUSHION;
             self.buf.drain(..cut);
         }
@@ -147,5 +158,26 @@ mod tests {
             keys.extend(ch.push(&out));
         }
         assert_eq!(keys, ['#']);
+    }
+
+    #[test]
+    fn a_recording_channel_keeps_a_burst_after_a_stall() {
+        // One second of audio arriving at once (the phone or the recorder stalled): a
+        // recording keeps every frame, in order.
+        let p = packets(50, 0);
+        let mut ch = Channel::with_backlog(None, RECORDING_BACKLOG);
+        for pkt in &p {
+            ch.push(pkt);
+        }
+        let a = |x: i16| Law::A.decode_sample(Law::A.encode_sample(x));
+        let mut f = [0i16; FRAME];
+        let got: Vec<i16> = (0..50)
+            .map(|_| {
+                ch.frame(&mut f);
+                level(&f)
+            })
+            .collect();
+        let want: Vec<i16> = (0..50).map(|i| a(i * 100)).collect();
+        assert_eq!(got, want);
     }
 }
