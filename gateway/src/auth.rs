@@ -21,6 +21,15 @@ pub(crate) fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
+/// Why a verification did not yield a principal.
+#[derive(Debug)]
+enum Miss {
+    /// Wrong or unknown credentials: the metric's reason.
+    Refused(&'static str),
+    /// The store could not be read.
+    Internal(String),
+}
+
 /// Where a request comes from and which tenant its Host/listener names.
 #[derive(Debug, Clone)]
 pub struct Origin {
@@ -34,7 +43,10 @@ pub struct Authn {
     metrics: Metrics,
     nonce_key: NonceKey,
     nonce_ttl_ms: u64,
-    verified: Cache<[u8; 32], Principal>,
+    /// Credentials verified lately (by a hash of them). A miss is verified once however many
+    /// requests bring the same credentials at that moment (a client's connections all miss
+    /// together when the entry runs out: one argon2 run, not one each).
+    verified: moka::future::Cache<[u8; 32], Principal>,
     nc_seen: Cache<String, Arc<std::sync::atomic::AtomicU32>>,
     ip_lists: Cache<(String, String), Arc<Option<Vec<IpPattern>>>>,
     hosts: Cache<String, Option<String>>,
@@ -66,7 +78,7 @@ impl Authn {
             metrics,
             nonce_key: NonceKey::new(key),
             nonce_ttl_ms: u64::from(cfg.nonce_ttl_secs) * 1000,
-            verified: Cache::builder()
+            verified: moka::future::Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(ttl)
                 .build(),
@@ -124,23 +136,22 @@ impl Authn {
     /// a right one is cached (with the hash, so a new password is checked afresh).
     pub async fn hashed_secret_ok(&self, scope: &str, hash: &str, secret: &str) -> bool {
         let ck = cache_key(&["hashed", scope, hash, secret]);
-        if self.verified.get(&ck).is_some() {
-            return true;
-        }
-        let ok = self.argon2(Some(hash.to_string()), secret).await;
-        if ok {
-            self.verified.insert(
-                ck,
-                Principal {
+        let checked = self
+            .verified
+            .try_get_with(ck, async {
+                if !self.argon2(Some(hash.to_string()), secret).await {
+                    return Err(());
+                }
+                Ok(Principal {
                     tenant: String::new(),
                     user: None,
                     key: None,
                     roles: Vec::new(),
                     scheme: Scheme::Basic,
-                },
-            );
-        }
-        ok
+                })
+            })
+            .await;
+        checked.is_ok()
     }
 
     /// A failed login of a form the caller checked itself (sipX's private keys, conference
@@ -185,12 +196,18 @@ impl Authn {
                     h
                 }
             });
-            let h = h.to_ascii_lowercase();
-            let found = match self.hosts.get(&h) {
+            let lower;
+            let h = if h.bytes().any(|b| b.is_ascii_uppercase()) {
+                lower = h.to_ascii_lowercase();
+                lower.as_str()
+            } else {
+                h
+            };
+            let found = match self.hosts.get(h) {
                 Some(v) => v,
                 None => {
-                    let v = self.store.tenant_for_host(&h).await.ok().flatten();
-                    self.hosts.insert(h, v.clone());
+                    let v = self.store.tenant_for_host(h).await.ok().flatten();
+                    self.hosts.insert(h.to_string(), v.clone());
                     v
                 }
             };
@@ -266,27 +283,38 @@ impl Authn {
         challenges: Vec<String>,
     ) -> Result<Principal, Failure> {
         let ck = cache_key(&["key", id, secret]);
-        if let Some(p) = self.verified.get(&ck) {
-            return Ok(p);
-        }
-        let key = self.store.api_key(id).await.map_err(|e| self.internal(e))?;
-        let ok = self
-            .argon2(key.as_ref().map(|k| k.secret_hash.clone()), secret)
+        let checked = self
+            .verified
+            .try_get_with(ck, async {
+                let key = self
+                    .store
+                    .api_key(id)
+                    .await
+                    .map_err(|e| Miss::Internal(e.to_string()))?;
+                let ok = self
+                    .argon2(key.as_ref().map(|k| k.secret_hash.clone()), secret)
+                    .await;
+                match key {
+                    Some(k) if ok => Ok(Principal {
+                        tenant: k.tenant,
+                        user: None,
+                        key: Some(k.key_id),
+                        roles: k.roles.iter().filter_map(|r| Role::parse(r)).collect(),
+                        scheme: Scheme::ApiKey,
+                    }),
+                    Some(_) => Err(Miss::Refused("bad_secret")),
+                    None => Err(Miss::Refused("unknown_key")),
+                }
+            })
             .await;
-        match key {
-            Some(k) if ok => {
-                let p = Principal {
-                    tenant: k.tenant,
-                    user: None,
-                    key: Some(k.key_id),
-                    roles: k.roles.iter().filter_map(|r| Role::parse(r)).collect(),
-                    scheme: Scheme::ApiKey,
-                };
-                self.verified.insert(ck, p.clone());
-                Ok(p)
-            }
-            Some(_) => Err(self.fail(ip, Scheme::ApiKey, "bad_secret", challenges)),
-            None => Err(self.fail(ip, Scheme::ApiKey, "unknown_key", challenges)),
+        checked.map_err(|m| self.missed(&m, ip, Scheme::ApiKey, challenges))
+    }
+
+    /// The failure of a verification that did not pass (counted for this request).
+    fn missed(&self, m: &Miss, ip: IpAddr, scheme: Scheme, challenges: Vec<String>) -> Failure {
+        match m {
+            Miss::Refused(reason) => self.fail(ip, scheme, reason, challenges),
+            Miss::Internal(e) => self.internal(e),
         }
     }
 
@@ -301,28 +329,32 @@ impl Authn {
         challenges: Vec<String>,
     ) -> Result<Principal, Failure> {
         let ck = cache_key(&["user", tenant, ext, pin]);
-        if let Some(p) = self.verified.get(&ck) {
-            return Ok(p);
-        }
-        let creds = self
-            .store
-            .web_credentials(tenant, ext)
-            .await
-            .map_err(|e| self.internal(e))?;
-        let known = creds.is_some();
-        if self.argon2(creds.map(|c| c.pin_hash), pin).await {
-            let p = Principal {
-                tenant: tenant.to_string(),
-                user: Some(ext.to_string()),
-                key: None,
-                roles: vec![Role::User],
-                scheme,
-            };
-            self.verified.insert(ck, p.clone());
-            return Ok(p);
-        }
-        let reason = if known { "bad_secret" } else { "unknown_user" };
-        Err(self.fail(ip, scheme, reason, challenges))
+        let checked = self
+            .verified
+            .try_get_with(ck, async {
+                let creds = self
+                    .store
+                    .web_credentials(tenant, ext)
+                    .await
+                    .map_err(|e| Miss::Internal(e.to_string()))?;
+                let known = creds.is_some();
+                if self.argon2(creds.map(|c| c.pin_hash), pin).await {
+                    return Ok(Principal {
+                        tenant: tenant.to_string(),
+                        user: Some(ext.to_string()),
+                        key: None,
+                        roles: vec![Role::User],
+                        scheme,
+                    });
+                }
+                Err(Miss::Refused(if known {
+                    "bad_secret"
+                } else {
+                    "unknown_user"
+                }))
+            })
+            .await;
+        checked.map_err(|m| self.missed(&m, ip, scheme, challenges))
     }
 
     /// HTTP Digest: realm names the tenant, username the extension, secret its web PIN.
@@ -437,7 +469,7 @@ impl Authn {
     /// Taridium per-user URL key.
     pub async fn url_key(&self, ip: IpAddr, key: &str) -> Result<Principal, Failure> {
         let ck = cache_key(&["urlkey", key]);
-        if let Some(p) = self.verified.get(&ck) {
+        if let Some(p) = self.verified.get(&ck).await {
             return Ok(p);
         }
         let user = self
@@ -454,7 +486,7 @@ impl Authn {
                     roles: vec![Role::User],
                     scheme: Scheme::UrlKey,
                 };
-                self.verified.insert(ck, p.clone());
+                self.verified.insert(ck, p.clone()).await;
                 Ok(p)
             }
             None => Err(self.fail(ip, Scheme::UrlKey, "unknown_key", vec![])),

@@ -100,11 +100,10 @@ pub(crate) struct Ctx {
 impl Gateway {
     /// Per-key and per-tenant request rates.
     pub(crate) fn rate_limit(&self, p: &Principal) -> Result<(), Failure> {
-        let now = std::time::Instant::now();
         let r = self
             .key_rate
-            .check(&p.rate_key(), now)
-            .and_then(|_| self.tenant_rate.check(&p.tenant, now));
+            .check(&p.rate_key())
+            .and_then(|_| self.tenant_rate.check(&p.tenant));
         r.map_err(|retry_after_secs| {
             self.metrics.rejected.with_label_values(&["rate"]).inc();
             Failure::RateLimited { retry_after_secs }
@@ -201,8 +200,7 @@ impl Gateway {
         mut req: patchbay_api::OriginateRequest,
     ) -> Result<patchbay_api::CallInfo, Failure> {
         req.start_within_ms = Some(self.cfg.call_start_within_ms);
-        if let Err(retry_after_secs) = self.call_rate.check(&req.tenant, std::time::Instant::now())
-        {
+        if let Err(retry_after_secs) = self.call_rate.check(&req.tenant) {
             self.metrics
                 .rejected
                 .with_label_values(&["call_rate"])

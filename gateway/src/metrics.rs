@@ -1,10 +1,28 @@
 //! Prometheus metrics of the gateway. Label values are bounded: vendor, endpoint (a fixed name
 //! per operation), status class, scheme and reason enums; never users, numbers or paths.
 
-use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry};
+use prometheus::{
+    Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Series of `requests` and `latency` by (metrics id, vendor, endpoint, status), per thread.
+/// (A name is its address and length: two static names never share both.)
+type SeriesKey = (u64, (usize, usize), (usize, usize), u16);
+thread_local! {
+    static REQUEST_SERIES: RefCell<HashMap<SeriesKey, (IntCounter, Histogram)>> =
+        RefCell::new(HashMap::new());
+}
+/// Entries kept per thread before the cache starts over (the label space is a few hundred).
+const REQUEST_SERIES_CAP: usize = 4_096;
 
 #[derive(Debug, Clone)]
 pub struct Metrics {
+    /// Tells this set of metrics from another one in the same process (tests run several
+    /// gateways): the key of the per-thread request series cache.
+    id: u64,
     pub registry: Registry,
     pub requests: IntCounterVec,
     pub latency: HistogramVec,
@@ -230,7 +248,9 @@ impl Metrics {
                 cti.with_label_values(&[k, o]);
             }
         }
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         Self {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             ozeki_routing,
             cti,
             sipx_cc_calls,
@@ -252,6 +272,39 @@ impl Metrics {
             in_flight,
             rejected,
         }
+    }
+
+    /// One request answered: `requests{vendor, endpoint, status}` and its latency. The series
+    /// are looked up once per thread (by the labels' addresses: they are static names), not
+    /// hashed and formatted per request.
+    pub fn request_done(
+        &self,
+        vendor: &'static str,
+        endpoint: &'static str,
+        status: u16,
+        secs: f64,
+    ) {
+        let key = (
+            self.id,
+            (vendor.as_ptr() as usize, vendor.len()),
+            (endpoint.as_ptr() as usize, endpoint.len()),
+            status,
+        );
+        REQUEST_SERIES.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if cache.len() >= REQUEST_SERIES_CAP && !cache.contains_key(&key) {
+                cache.clear();
+            }
+            let (count, latency) = cache.entry(key).or_insert_with(|| {
+                (
+                    self.requests
+                        .with_label_values(&[vendor, endpoint, &status.to_string()]),
+                    self.latency.with_label_values(&[vendor]),
+                )
+            });
+            count.inc();
+            latency.observe(secs);
+        });
     }
 
     pub fn render(&self) -> String {

@@ -12,7 +12,7 @@ use patchbay_gateway_proto::route::{self, Vendor};
 use patchbay_gateway_proto::vendors::{native, render_error};
 use patchbay_gateway_proto::{Failure, Request, Response};
 use pingora::apps::{HttpPersistentSettings, HttpServerApp, ReusedHttpStream};
-use pingora::http::ResponseHeader;
+use pingora::http::{RequestHeader, ResponseHeader};
 use pingora::prelude::*;
 use pingora::protocols::http::ServerSession as Session;
 use pingora::server::ShutdownWatch;
@@ -102,7 +102,8 @@ impl HttpService {
                         match read_request(session, &self.gw).await? {
                             Ok(req) => {
                                 let (status, body) =
-                                    handlers::internal::route(&self.gw, &req).await;
+                                    Box::pin(handlers::internal::route(&self.gw, &req)).await;
+                                give_back(session, req);
                                 respond(status, "application/json", body)
                             }
                             Err(_) => {
@@ -124,17 +125,14 @@ impl HttpService {
 
     /// Per-request metrics (requests that were never answered are not counted).
     fn record(&self, st: &ReqState) {
-        if st.status == 0 {
-            return;
+        if st.status != 0 {
+            self.gw.metrics.request_done(
+                st.vendor,
+                st.endpoint,
+                st.status,
+                st.started.elapsed().as_secs_f64(),
+            );
         }
-        let m = &self.gw.metrics;
-        let code = st.status.to_string();
-        m.requests
-            .with_label_values(&[st.vendor, st.endpoint, &code])
-            .inc();
-        m.latency
-            .with_label_values(&[st.vendor])
-            .observe(st.started.elapsed().as_secs_f64());
     }
 }
 
@@ -147,11 +145,19 @@ fn respond(status: u16, ct: &str, body: String) -> Response {
         .unwrap_or_else(|_| http::Response::new(Bytes::new()))
 }
 
+/// Write a whole response. Its headers move into pingora's (no copies); names go out in
+/// the usual title case (`Content-Type`), as the vendors' servers wrote them.
 async fn write(session: &mut Session, resp: Response) -> Result<()> {
     let (parts, body) = resp.into_parts();
-    let mut h = ResponseHeader::build(parts.status, Some(parts.headers.len()))?;
-    for (k, v) in parts.headers.iter() {
-        h.append_header(k.clone(), v.clone())?;
+    let mut h = ResponseHeader::build_no_case(parts.status, Some(parts.headers.len()))?;
+    let mut name = None;
+    for (k, v) in parts.headers {
+        if k.is_some() {
+            name = k;
+        }
+        if let Some(n) = &name {
+            h.append_header(n.clone(), v)?;
+        }
     }
     if let Some(r) = parts
         .extensions
@@ -216,20 +222,25 @@ impl HttpService {
             start_call: None,
             tls: session.digest().is_some_and(|d| d.ssl_digest.is_some()),
         };
+        // Each vendor's handler future is boxed: only the one in use is allocated, and this
+        // future (which pingora boxes and moves per request) stays small.
         let out = match vendor {
-            Vendor::Native => handlers::native::handle(gw, &mut ctx, &req).await,
-            Vendor::Ozeki => handlers::ozeki::handle(gw, &mut ctx, &req).await,
-            Vendor::Taridium => handlers::taridium::handle(gw, &mut ctx, &req).await,
-            Vendor::Promptcall => handlers::promptcall::handle(gw, &mut ctx, &req).await,
-            Vendor::Brekeke => handlers::brekeke::handle_3pcc(gw, &mut ctx, &req).await,
-            Vendor::BrekekeSoap => handlers::brekeke::handle_soap(gw, &mut ctx, &req).await,
-            Vendor::Sipx => handlers::sipx::handle(gw, &mut ctx, &req).await,
+            Vendor::Native => Box::pin(handlers::native::handle(gw, &mut ctx, &req)).await,
+            Vendor::Ozeki => Box::pin(handlers::ozeki::handle(gw, &mut ctx, &req)).await,
+            Vendor::Taridium => Box::pin(handlers::taridium::handle(gw, &mut ctx, &req)).await,
+            Vendor::Promptcall => Box::pin(handlers::promptcall::handle(gw, &mut ctx, &req)).await,
+            Vendor::Brekeke => Box::pin(handlers::brekeke::handle_3pcc(gw, &mut ctx, &req)).await,
+            Vendor::BrekekeSoap => {
+                Box::pin(handlers::brekeke::handle_soap(gw, &mut ctx, &req)).await
+            }
+            Vendor::Sipx => Box::pin(handlers::sipx::handle(gw, &mut ctx, &req)).await,
             Vendor::SipxCallController => {
-                handlers::sipx::callcontroller::handle(gw, &mut ctx, &req).await
+                Box::pin(handlers::sipx::callcontroller::handle(gw, &mut ctx, &req)).await
             }
         };
         st.endpoint = ctx.endpoint;
         drop(guard);
+        give_back(session, req);
         match out {
             Ok(Reply::Full(r)) => {
                 st.status = r.status().as_u16();
@@ -237,25 +248,25 @@ impl HttpService {
                 // The reply (with the call id) is flushed: now the call may ring. Started even
                 // if the client went away: it asked for the call.
                 if let Some(id) = ctx.start_call.take() {
-                    gw.start_call(&id).await;
+                    Box::pin(gw.start_call(&id)).await;
                 }
                 written
             }
             Ok(Reply::Events { call, after }) => {
                 st.status = 200;
-                self.stream_feed(session, Feed::Call(call), after).await
+                Box::pin(self.stream_feed(session, Feed::Call(call), after)).await
             }
             Ok(Reply::TenantEvents { tenant, after }) => {
                 st.status = 200;
-                self.stream_feed(session, Feed::Tenant(tenant), after).await
+                Box::pin(self.stream_feed(session, Feed::Tenant(tenant), after)).await
             }
             Ok(Reply::Download(resp)) => {
                 st.status = resp.status().as_u16();
-                stream_download(session, resp, None).await
+                Box::pin(stream_download(session, resp, None)).await
             }
             Ok(Reply::DownloadAs(resp, content_type)) => {
                 st.status = resp.status().as_u16();
-                stream_download(session, resp, Some(content_type)).await
+                Box::pin(stream_download(session, resp, Some(content_type))).await
             }
             Err(f) => {
                 if let Failure::Internal(e) = &f {
@@ -388,10 +399,6 @@ async fn read_request(
     if declared.is_some_and(|n| n > gw.cfg.limits.max_body_bytes) {
         return Ok(Err(Failure::TooLarge));
     }
-    let mut req = http::Request::new(Bytes::new());
-    *req.method_mut() = h.method.clone();
-    *req.uri_mut() = h.uri.clone();
-    *req.headers_mut() = h.headers.clone();
     let expects = h
         .headers
         .get(http::header::EXPECT)
@@ -406,6 +413,17 @@ async fn read_request(
         }
         body.extend_from_slice(&chunk);
     }
-    *req.body_mut() = body.freeze();
-    Ok(Ok(req))
+    // The head moves into the request (pingora has read the body, the last use it makes of
+    // it before the response); [`give_back`] returns it before anything is written.
+    let empty = RequestHeader::from(http::Request::new(()).into_parts().0);
+    let head = std::mem::replace(session.req_header_mut(), empty);
+    let parts: http::request::Parts = head.into();
+    Ok(Ok(http::Request::from_parts(parts, body.freeze())))
+}
+
+/// The request's head back to pingora (it decides keep-alive and framing from it; the
+/// header names' case is not kept: nothing is forwarded).
+fn give_back(session: &mut Session, req: Request) {
+    let (parts, _) = req.into_parts();
+    *session.req_header_mut() = RequestHeader::from(parts);
 }

@@ -1,4 +1,5 @@
-//! Gateway vs bare hyper: the same authenticated GET, the same load generator, one run.
+//! Gateway vs bare hyper and bare pingora: the same authenticated GET, the same load generator,
+//! one run.
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -51,6 +52,57 @@ fn start_hyper() -> (SocketAddr, tokio::runtime::Runtime) {
         }
     });
     (addr, rt)
+}
+
+/// A bare pingora server (the gateway's framework, two threads, the same `HttpServerApp`
+/// path the gateway takes) answering every request with BODY: the framework's own cost.
+struct BarePingora;
+
+#[async_trait::async_trait]
+impl pingora::apps::HttpServerApp for BarePingora {
+    async fn process_new_http(
+        self: &Arc<Self>,
+        mut session: pingora::protocols::http::ServerSession,
+        _shutdown: &pingora::server::ShutdownWatch,
+    ) -> Option<pingora::apps::ReusedHttpStream> {
+        if !matches!(session.read_request().await, Ok(true)) {
+            return None;
+        }
+        session.set_keepalive(Some(60));
+        let mut h = pingora::http::ResponseHeader::build(200, Some(2)).ok()?;
+        h.append_header("content-type", "application/json").ok()?;
+        h.append_header("content-length", BODY.len()).ok()?;
+        session.write_response_header(Box::new(h)).await.ok()?;
+        session
+            .write_response_body(Bytes::from_static(BODY.as_bytes()), true)
+            .await
+            .ok()?;
+        let settings = pingora::apps::HttpPersistentSettings::for_session(&session);
+        let reused = session.finish().await.ok()??;
+        Some(pingora::apps::ReusedHttpStream::from_reusable_stream(
+            reused, settings,
+        ))
+    }
+}
+
+fn start_pingora() -> SocketAddr {
+    let addr = free_addr();
+    let conf = pingora::server::configuration::ServerConf {
+        threads: 2,
+        ..Default::default()
+    };
+    let mut server = pingora::server::Server::new_with_opt_and_conf(None, conf);
+    server.bootstrap();
+    let mut svc =
+        pingora::services::listening::Service::new("bench-pingora".to_string(), BarePingora);
+    svc.add_tcp(&addr.to_string());
+    server.add_service(svc);
+    std::thread::spawn(move || server.run_forever());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(addr).is_err() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    addr
 }
 
 /// One keep-alive connection sending GETs back to back until `until`; latencies in µs.
@@ -202,40 +254,38 @@ pub(crate) fn run(conns: usize, secs: u64, rounds: u32) -> String {
     let gw = patchbay_gateway::start(cfg, store).expect("gateway");
     let gw_addr = gw.listeners[0];
     let (hyper_addr, _hyper_rt) = start_hyper();
+    let pingora_addr = start_pingora();
     let loadgen = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
-    // Warm up both (the gateway's first request pays the argon2 check, then it is cached).
-    load(&loadgen, hyper_addr, 4, 1);
-    load(&loadgen, gw_addr, 4, 1);
+    // The server's own threads: hyper's runtime, and pingora's service runtimes (named after
+    // the service, cut to 15 bytes by the kernel).
+    let servers = [
+        ("bare hyper", hyper_addr, "bench-hyper"),
+        ("bare pingora", pingora_addr, "bench-pingora"),
+        ("gateway", gw_addr, "patchbay-gatewa"),
+    ];
+    // Warm up all three (the gateway's first request pays the argon2 check, then it is cached).
+    for (_, addr, _) in servers {
+        load(&loadgen, addr, 4, 1);
+    }
     outln!(
         o,
         "| round | server | req/s | p50 (ms) | p99 (ms) | errors | server CPU us/req |"
     );
     outln!(o, "|---|---|---|---|---|---|---|");
-    let (mut h_sum, mut g_sum) = (0.0, 0.0);
-    let (mut h_cpu, mut g_cpu, mut h_n, mut g_n) = (0.0, 0.0, 0u64, 0u64);
+    // Per server: req/s summed over rounds, CPU seconds, requests.
+    let mut sums = [(0.0f64, 0.0f64, 0u64); 3];
     for i in 1..=rounds {
-        // The server's own threads: hyper's runtime, and pingora's service runtime (named
-        // after the service, cut to 15 bytes by the kernel).
-        for (name, addr, threads) in [
-            ("bare hyper", hyper_addr, "bench-hyper"),
-            ("gateway", gw_addr, "patchbay-gatewa"),
-        ] {
+        for (k, (name, addr, threads)) in servers.iter().enumerate() {
             let cpu0 = threads_cpu(threads);
-            let r = load(&loadgen, addr, conns, secs);
+            let r = load(&loadgen, *addr, conns, secs);
             let cpu = threads_cpu(threads) - cpu0;
-            if name == "gateway" {
-                g_sum += r.rps;
-                g_cpu += cpu;
-                g_n += r.requests;
-            } else {
-                h_sum += r.rps;
-                h_cpu += cpu;
-                h_n += r.requests;
-            }
+            sums[k].0 += r.rps;
+            sums[k].1 += cpu;
+            sums[k].2 += r.requests;
             outln!(
                 o,
                 "| {i} | {name} | {:.0} | {:.2} | {:.2} | {} | {:.1} |",
@@ -247,14 +297,24 @@ pub(crate) fn run(conns: usize, secs: u64, rounds: u32) -> String {
             );
         }
     }
-    let per = |cpu: f64, n: u64| cpu * 1e6 / n.max(1) as f64;
+    let per = |k: usize| sums[k].1 * 1e6 / sums[k].2.max(1) as f64;
+    let (h, p, g) = (0, 1, 2);
     outln!(
         o,
         "\ngateway / bare hyper req/s over {rounds} rounds: {:.2}; server CPU per request: gateway {:.1} us, hyper {:.1} us (efficiency ratio {:.2})",
-        g_sum / h_sum,
-        per(g_cpu, g_n),
-        per(h_cpu, h_n),
-        per(h_cpu, h_n) / per(g_cpu, g_n)
+        sums[g].0 / sums[h].0,
+        per(g),
+        per(h),
+        per(h) / per(g)
+    );
+    outln!(
+        o,
+        "bare pingora / bare hyper req/s: {:.2} (CPU {:.1} us, efficiency ratio {:.2}); gateway / bare pingora req/s: {:.2} (efficiency ratio {:.2})",
+        sums[p].0 / sums[h].0,
+        per(p),
+        per(h) / per(p),
+        sums[g].0 / sums[p].0,
+        per(p) / per(g)
     );
     gw.stop();
     let _ = std::fs::remove_dir_all(&dir);
