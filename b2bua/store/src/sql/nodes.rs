@@ -9,27 +9,21 @@ use sqlx::Row;
 #[async_trait::async_trait]
 impl Nodes for SqlStore {
     async fn claim_node_start(&self, node: u8, now_secs: u64) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let last: Option<i64> = sqlx::query("SELECT last_start FROM node_starts WHERE node = $1")
-            .bind(i64::from(node))
-            .fetch_optional(&mut *tx)
-            .await?
-            .map(|r| r.try_get("last_start"))
-            .transpose()?;
-        let now = i(now_secs);
-        let start = match last {
-            Some(l) if l >= now => l + 1,
-            _ => now,
-        };
-        sqlx::query(
+        // One statement: it takes the write lock at once. (A read, then a write, in one
+        // SQLite transaction fails at once with "database is locked" when another node wrote
+        // in between, whatever the busy timeout.)
+        let start: i64 = sqlx::query(
             "INSERT INTO node_starts (node, last_start) VALUES ($1, $2)
-             ON CONFLICT (node) DO UPDATE SET last_start = excluded.last_start",
+             ON CONFLICT (node) DO UPDATE SET last_start = CASE
+                 WHEN node_starts.last_start >= excluded.last_start
+                 THEN node_starts.last_start + 1 ELSE excluded.last_start END
+             RETURNING last_start",
         )
         .bind(i64::from(node))
-        .bind(start)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        .bind(i(now_secs))
+        .fetch_one(&self.pool)
+        .await?
+        .try_get("last_start")?;
         Ok(u(start))
     }
 

@@ -17,6 +17,19 @@ pub(crate) async fn node_starts(store: &dyn Store) {
     assert_eq!(later, first + 100);
     let other = store.claim_node_start(node + 1, now).await.unwrap();
     assert!(other >= now, "another node's own");
+    // Nodes starting together on one store: every claim succeeds (no "database is locked"),
+    // each its own second.
+    let n2 = node + 2;
+    let (a, b, c, d) = tokio::join!(
+        store.claim_node_start(n2, now),
+        store.claim_node_start(n2, now),
+        store.claim_node_start(n2, now),
+        store.claim_node_start(n2, now),
+    );
+    let mut got = vec![a.unwrap(), b.unwrap(), c.unwrap(), d.unwrap()];
+    got.sort_unstable();
+    got.dedup();
+    assert_eq!(got.len(), 4, "distinct starts: {got:?}");
 }
 
 /// Contacts: saved, refreshed (keeping their place), removed (a row expired, seen by replicas
